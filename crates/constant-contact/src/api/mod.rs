@@ -1,0 +1,257 @@
+//! The client of one Constant Contact connection: every endpoint goes through [`ConstantContact::send`],
+//! which waits for the API key's budget, attaches the access token, and lets the retry loop
+//! decide what each answer means.
+
+mod activities;
+mod contacts;
+mod imports;
+mod lists;
+mod memberships;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use reqwest::{Method, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+
+pub use activities::PollPolicy;
+pub use contacts::{ContactQuery, MAX_CONTACT_PAGE_SIZE, MAX_LIST_FILTER, Page};
+pub use memberships::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_LIST_IDS_PER_REMOVAL};
+
+use crate::budget::{ApiKeyBudget, BudgetRegistry};
+use crate::classify::{
+    Attempt, RawResponse, TransportFailure, TransportFailureKind, parse_retry_after,
+};
+use crate::config::{ApiConfig, Endpoints};
+use crate::error::{Error, Result};
+use crate::oauth::OAuthClient;
+use crate::retry::{Exchange, RetryPolicy, send_with_retries};
+use crate::tokens::{TokenManager, TokenSet, TokenStore};
+
+/// Builds the HTTP client every part of this crate uses: rustls, and the request timeout.
+pub fn http_client(config: &ApiConfig) -> Result<reqwest::Client> {
+    // reqwest is built without a default TLS provider; ring is ours. Installing it twice is
+    // harmless, so the result is ignored.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .user_agent(concat!("segsync/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| Error::Transport(error.to_string()))
+}
+
+/// One authenticated connection to Constant Contact.
+#[derive(Debug)]
+pub struct ConstantContact {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    tokens: Arc<TokenManager>,
+    budget: Arc<ApiKeyBudget>,
+    retry_policy: RetryPolicy,
+    requests_sent: AtomicU64,
+}
+
+impl ConstantContact {
+    /// A client for a connection whose tokens are `tokens`, persisted through `store`, sharing
+    /// the process-wide budget of the API key.
+    pub fn connect(
+        config: &ApiConfig,
+        tokens: TokenSet,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self> {
+        let http = http_client(config)?;
+        let oauth = OAuthClient::new(config.clone(), http.clone());
+        let budget = BudgetRegistry::global().budget_for(
+            &config.client_id,
+            config.requests_per_second,
+            config.daily_quota,
+        );
+        Ok(Self {
+            http,
+            endpoints: config.endpoints.clone(),
+            tokens: Arc::new(TokenManager::new(oauth, store, tokens)),
+            budget,
+            retry_policy: RetryPolicy::default(),
+            requests_sent: AtomicU64::new(0),
+        })
+    }
+
+    /// Uses `budget` instead of the process-wide one (several registries in one process, tests).
+    pub fn with_budget(mut self, budget: Arc<ApiKeyBudget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    pub fn with_retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = retry_policy;
+        self
+    }
+
+    pub fn tokens(&self) -> &Arc<TokenManager> {
+        &self.tokens
+    }
+
+    pub fn budget(&self) -> &Arc<ApiKeyBudget> {
+        &self.budget
+    }
+
+    /// HTTP requests this client has sent, retries and refreshed attempts included.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests_sent.load(Ordering::Relaxed)
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let request = ApiRequest::new(Method::GET, self.endpoints.api(path)).with_query(query);
+        self.send_json(&request).await
+    }
+
+    async fn send_json<T: DeserializeOwned>(&self, request: &ApiRequest) -> Result<T> {
+        let response = self.send(request).await?;
+        serde_json::from_slice(&response.body).map_err(|error| Error::UnexpectedResponse {
+            endpoint: request.describe(),
+            detail: error.to_string(),
+        })
+    }
+
+    async fn send(&self, request: &ApiRequest) -> Result<RawResponse> {
+        let mut exchange = ApiExchange {
+            client: self,
+            request,
+            token: None,
+        };
+        send_with_retries(&self.retry_policy, &mut exchange).await
+    }
+}
+
+/// A request as data, so that it can be sent again.
+#[derive(Debug, Clone)]
+struct ApiRequest {
+    method: Method,
+    url: String,
+    query: Vec<(String, String)>,
+    json_body: Option<Bytes>,
+}
+
+impl ApiRequest {
+    fn new(method: Method, url: String) -> Self {
+        Self {
+            method,
+            url,
+            query: Vec::new(),
+            json_body: None,
+        }
+    }
+
+    fn with_query(mut self, query: &[(&str, String)]) -> Self {
+        self.query.extend(
+            query
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), value.clone())),
+        );
+        self
+    }
+
+    fn with_json_body(mut self, body: Bytes) -> Self {
+        self.json_body = Some(body);
+        self
+    }
+
+    fn describe(&self) -> String {
+        let path = self.url.split('?').next().unwrap_or(&self.url);
+        format!("{} {path}", self.method)
+    }
+}
+
+struct ApiExchange<'a> {
+    client: &'a ConstantContact,
+    request: &'a ApiRequest,
+    /// The token the last attempt carried, so a 401 refreshes only that one.
+    token: Option<SecretString>,
+}
+
+impl Exchange for ApiExchange<'_> {
+    async fn attempt(&mut self) -> Result<Attempt> {
+        let client = self.client;
+        client.budget.acquire().await?;
+        let token = client.tokens.access_token().await?;
+        let mut builder = client
+            .http
+            .request(self.request.method.clone(), &self.request.url)
+            .bearer_auth(token.expose_secret())
+            .header(header::ACCEPT, "application/json")
+            .header(header::CACHE_CONTROL, "no-cache");
+        if !self.request.query.is_empty() {
+            builder = builder.query(&self.request.query);
+        }
+        if let Some(body) = &self.request.json_body {
+            builder = builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        self.token = Some(token);
+        client.requests_sent.fetch_add(1, Ordering::Relaxed);
+        Ok(read_response(builder.send().await).await)
+    }
+
+    async fn refresh_access_token(&mut self) -> Result<()> {
+        match &self.token {
+            Some(token) => self.client.tokens.refresh_rejected(token).await,
+            None => self.client.tokens.force_refresh().await,
+        }
+    }
+
+    fn quota_exhausted(&mut self) -> DateTime<Utc> {
+        self.client.budget.mark_quota_exhausted()
+    }
+
+    fn describe(&self) -> String {
+        self.request.describe()
+    }
+}
+
+async fn read_response(sent: reqwest::Result<reqwest::Response>) -> Attempt {
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) => return Attempt::Failed(transport_failure(&error)),
+    };
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
+    match response.bytes().await {
+        Ok(body) => Attempt::Response(RawResponse {
+            status,
+            retry_after,
+            body,
+        }),
+        Err(error) => Attempt::Failed(transport_failure(&error)),
+    }
+}
+
+fn transport_failure(error: &reqwest::Error) -> TransportFailure {
+    let kind = if error.is_timeout() {
+        TransportFailureKind::Timeout
+    } else if error.is_builder() || error.is_redirect() {
+        TransportFailureKind::Permanent
+    } else {
+        // Refused and reset connections, bodies cut short, malformed responses.
+        TransportFailureKind::Connection
+    };
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportFailure { kind, message }
+}
