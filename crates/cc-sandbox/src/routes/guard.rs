@@ -1,0 +1,166 @@
+//! What every `/v3` request passes before its handler: the request log, the bearer check,
+//! the per-key limits, the scope check and injected faults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::errors::{self, keys};
+use crate::server::DropConnection;
+use crate::state::faults::FaultAction;
+use crate::state::limits::LimitVerdict;
+use crate::state::oauth::CONTACT_DATA_SCOPE;
+use crate::state::{LoggedRequest, SandboxState};
+
+/// The API key of the caller, for handlers that need it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    #[allow(dead_code)]
+    pub(crate) client_id: String,
+}
+
+/// The name fault injection and the request log use for a route.
+pub(crate) fn endpoint_name(method: &Method, path: &str) -> &'static str {
+    match (method.as_str(), path) {
+        ("GET", "/v3/contact_lists") => "get_contact_lists",
+        ("POST", "/v3/contact_lists") => "create_contact_list",
+        ("GET", "/v3/contact_lists/{list_id}") => "get_contact_list",
+        ("POST", "/v3/activities/contacts_json_import") => "contacts_json_import",
+        ("POST", "/v3/activities/remove_list_memberships") => "remove_list_memberships",
+        ("GET", "/v3/activities") => "get_activities",
+        ("GET", "/v3/activities/{activity_id}") => "get_activity",
+        ("GET", "/v3/contacts") => "get_contacts",
+        ("POST", "/oauth2/default/v1/token") => "token",
+        ("POST", "/oauth2/default/v1/device/authorize") => "device_authorize",
+        _ => "other",
+    }
+}
+
+pub(crate) async fn api_guard(
+    State(state): State<Arc<SandboxState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let received_at = Utc::now();
+    let elapsed_ms = state.elapsed_ms();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let endpoint = endpoint_name(&method, matched.as_deref().unwrap_or(&path));
+
+    let (client_id, response) = match admit(&state, &request, endpoint) {
+        Err((client_id, refusal)) => (client_id, refusal),
+        Ok(client_id) => {
+            request.extensions_mut().insert(Caller {
+                client_id: client_id.clone(),
+            });
+            let response = match with_fault(&state, endpoint).await {
+                Some(faulty) => faulty,
+                None => next.run(request).await,
+            };
+            (Some(client_id), response)
+        }
+    };
+    state.log_request(LoggedRequest {
+        received_at,
+        elapsed_ms,
+        method: method.to_string(),
+        path,
+        endpoint: endpoint.to_owned(),
+        client_id,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+/// Authenticates the bearer token and counts the request against the key's limits.
+fn admit(
+    state: &SandboxState,
+    request: &Request,
+    endpoint: &str,
+) -> Result<String, (Option<String>, Response)> {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let config = state.config();
+    let now = Utc::now();
+    let mut inner = state.lock();
+    let Some(grant) = token
+        .and_then(|token| inner.oauth.access_grant(token, now))
+        .cloned()
+    else {
+        return Err((None, errors::unauthorized()));
+    };
+    let client_id = grant.client_id.clone();
+    let verdict = inner.limits.admit(
+        &client_id,
+        config.requests_per_second,
+        config.daily_quota,
+        tokio::time::Instant::now(),
+        now,
+    );
+    drop(inner);
+    let refusal = match verdict {
+        LimitVerdict::Allowed if grant.has_scope(CONTACT_DATA_SCOPE) => return Ok(client_id),
+        LimitVerdict::Allowed => errors::error_one(
+            StatusCode::FORBIDDEN,
+            keys::FORBIDDEN,
+            &format!(
+                "The access token does not grant the {CONTACT_DATA_SCOPE} scope needed by {endpoint}."
+            ),
+        ),
+        LimitVerdict::Throttled => errors::error_object(
+            StatusCode::TOO_MANY_REQUESTS,
+            keys::THROTTLED,
+            "Too Many Requests",
+        ),
+        LimitVerdict::QuotaExceeded => errors::error_object(
+            StatusCode::TOO_MANY_REQUESTS,
+            keys::QUOTA_EXCEEDED,
+            "Limit Exceeded",
+        ),
+    };
+    Err((Some(client_id), refusal))
+}
+
+/// Applies the next fault for `endpoint`: an answer instead of the handler's, a dropped
+/// connection, or a delay before the handler runs (`None`).
+pub(crate) async fn with_fault(state: &SandboxState, endpoint: &str) -> Option<Response> {
+    let action = state.lock().faults.take(endpoint)?;
+    match action {
+        FaultAction::Respond {
+            status,
+            body,
+            retry_after_seconds,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, axum::Json(body)).into_response();
+            if let Some(seconds) = retry_after_seconds {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Some(response)
+        }
+        FaultAction::Delay { milliseconds } => {
+            tokio::time::sleep(Duration::from_millis(milliseconds)).await;
+            None
+        }
+        FaultAction::DropConnection => {
+            let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            response.extensions_mut().insert(DropConnection);
+            Some(response)
+        }
+    }
+}

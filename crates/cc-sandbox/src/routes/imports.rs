@@ -1,0 +1,50 @@
+//! `POST /v3/activities/contacts_json_import`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::errors::{self, keys};
+use super::require_json;
+use crate::activity_runner::{self, Job};
+use crate::state::SandboxState;
+use crate::state::activities::ActivityKind;
+use crate::state::imports::parse_import;
+
+pub(crate) async fn contacts_json_import(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = require_json(&headers) {
+        return refusal;
+    }
+    let config = state.config();
+    let mut inner = state.lock();
+    if inner.activities.queued() >= config.max_queued_activities {
+        return errors::error_object(
+            StatusCode::TOO_MANY_REQUESTS,
+            keys::TOO_MANY_ACTIVITIES,
+            &format!(
+                "You exceeded {} queued activities for this user account.",
+                config.max_queued_activities
+            ),
+        );
+    }
+    let request = match parse_import(&body, config.max_import_bytes, &inner.lists) {
+        Ok(request) => request,
+        Err(problems) => return errors::validation(&problems),
+    };
+    let activity = inner
+        .activities
+        .create(ActivityKind::ContactsJsonImport, 0, Utc::now());
+    let (activity_id, json) = (activity.activity_id, activity.to_json());
+    drop(inner);
+    activity_runner::start(state.clone(), activity_id, Job::Import(request));
+    (StatusCode::CREATED, Json(json)).into_response()
+}

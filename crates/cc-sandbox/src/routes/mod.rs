@@ -1,0 +1,136 @@
+//! The sandbox's routes: Constant Contact's paths under `/v3` and `/oauth2/default/v1`, and
+//! the admin API under `/__sandbox`.
+
+mod activities;
+mod admin;
+mod contacts;
+mod errors;
+pub(crate) mod guard;
+mod imports;
+mod lists;
+mod memberships;
+mod oauth;
+mod paging;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::Utc;
+
+use crate::state::{LoggedRequest, SandboxState};
+
+/// Bodies larger than this are refused outright; anything up to it is read (and imports beyond
+/// 4 MB are truncated as Constant Contact does).
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+pub(crate) fn router(state: Arc<SandboxState>) -> Router {
+    let api = Router::new()
+        .route(
+            "/v3/contact_lists",
+            get(lists::get_lists).post(lists::create_list),
+        )
+        .route("/v3/contact_lists/{list_id}", get(lists::get_list))
+        .route(
+            "/v3/activities/contacts_json_import",
+            post(imports::contacts_json_import),
+        )
+        .route(
+            "/v3/activities/remove_list_memberships",
+            post(memberships::remove_list_memberships),
+        )
+        .route("/v3/activities", get(activities::get_activities))
+        .route(
+            "/v3/activities/{activity_id}",
+            get(activities::get_activity),
+        )
+        .route("/v3/contacts", get(contacts::get_contacts))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::api_guard,
+        ));
+    let oauth = Router::new()
+        .route(
+            "/oauth2/default/v1/authorize",
+            get(oauth::authorize_page).post(oauth::authorize_decision),
+        )
+        .route("/oauth2/default/v1/token", post(oauth::token))
+        .route(
+            "/oauth2/default/v1/device/authorize",
+            post(oauth::device_authorize),
+        )
+        .route(
+            "/oauth2/default/v1/device",
+            get(oauth::device_page).post(oauth::device_decision),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), log_only));
+    let admin = Router::new()
+        .route(
+            "/__sandbox/faults",
+            post(admin::add_fault).delete(admin::clear_faults),
+        )
+        .route(
+            "/__sandbox/activities/fail_next",
+            post(admin::fail_activities),
+        )
+        .route("/__sandbox/tokens/expire", post(admin::expire_tokens))
+        .route("/__sandbox/tokens/revoke", post(admin::revoke_tokens))
+        .route("/__sandbox/contacts/unsubscribe", post(admin::unsubscribe))
+        .route("/__sandbox/contacts", get(admin::contact))
+        .route("/__sandbox/device/approve", post(admin::approve_device))
+        .route("/__sandbox/lists", get(admin::lists))
+        .route(
+            "/__sandbox/lists/{list_id}/members",
+            get(admin::list_members),
+        )
+        .route("/__sandbox/requests", get(admin::requests));
+    api.merge(oauth)
+        .merge(admin)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Logs requests to the authorisation server, which have no bearer token.
+async fn log_only(
+    State(state): State<Arc<SandboxState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let received_at = Utc::now();
+    let elapsed_ms = state.elapsed_ms();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let endpoint = guard::endpoint_name(&method, &path);
+    let response = next.run(request).await;
+    state.log_request(LoggedRequest {
+        received_at,
+        elapsed_ms,
+        method: method.to_string(),
+        path,
+        endpoint: endpoint.to_owned(),
+        client_id: None,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+/// JSON endpoints answer 415 to any other content type.
+pub(crate) fn require_json(headers: &HeaderMap) -> Option<Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        return None;
+    }
+    Some(errors::error_one(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        errors::keys::UNSUPPORTED_MEDIA_TYPE,
+        &format!("Content-Type must be application/json, not {content_type:?}."),
+    ))
+}

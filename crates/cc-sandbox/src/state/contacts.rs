@@ -1,0 +1,210 @@
+//! Contacts keyed by lower-cased email, with permission to send, opt-out data, fields and list
+//! memberships (at most 50).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Lists one contact may belong to.
+pub const MAX_LISTS_PER_CONTACT: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Permission {
+    Implicit,
+    Unsubscribed,
+}
+
+impl Permission {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Permission::Implicit => "implicit",
+            Permission::Unsubscribed => "unsubscribed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ContactRecord {
+    pub(crate) contact_id: Uuid,
+    /// The address as first imported.
+    pub(crate) address: String,
+    /// The address lower-cased: the key.
+    pub(crate) email_key: String,
+    pub(crate) permission: Permission,
+    pub(crate) opt_out: Option<OptOut>,
+    /// Import keys (`first_name`, `cf:tier`, …) and their values, in key order.
+    pub(crate) fields: Vec<(Box<str>, Box<str>)>,
+    /// Indexes of the lists, see `ListRecord::index`.
+    pub(crate) lists: Vec<u32>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OptOut {
+    /// `Contact` when the person unsubscribed; `Account` when the account did.
+    pub(crate) source: &'static str,
+    pub(crate) at: DateTime<Utc>,
+}
+
+impl ContactRecord {
+    pub(crate) fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .binary_search_by(|(existing, _)| existing.as_ref().cmp(key))
+            .ok()
+            .map(|position| self.fields[position].1.as_ref())
+    }
+
+    /// Sets one field, keeping the others: the partial update of an import.
+    pub(crate) fn set_field(&mut self, key: &str, value: &str) {
+        match self
+            .fields
+            .binary_search_by(|(existing, _)| existing.as_ref().cmp(key))
+        {
+            Ok(position) => self.fields[position].1 = value.into(),
+            Err(position) => self.fields.insert(position, (key.into(), value.into())),
+        }
+    }
+}
+
+/// What an import did to one contact.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum UpsertOutcome {
+    Added,
+    /// Unsubscribed: neither changed nor added to any list.
+    CannotAddToList,
+    /// Already on 50 lists: the new memberships did not fit.
+    TooManyLists,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ContactStore {
+    contacts: Vec<ContactRecord>,
+    by_email: HashMap<String, usize>,
+    by_id: HashMap<Uuid, usize>,
+}
+
+impl ContactStore {
+    pub(crate) fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ContactRecord> {
+        self.contacts.iter()
+    }
+
+    /// Contacts from position `start` on, with their positions: cursors are positions.
+    pub(crate) fn iter_from(&self, start: usize) -> impl Iterator<Item = (usize, &ContactRecord)> {
+        self.contacts.iter().enumerate().skip(start)
+    }
+
+    pub(crate) fn by_email(&self, email: &str) -> Option<&ContactRecord> {
+        self.by_email
+            .get(&email.to_lowercase())
+            .map(|position| &self.contacts[*position])
+    }
+
+    pub(crate) fn by_id_mut(&mut self, contact_id: Uuid) -> Option<&mut ContactRecord> {
+        self.by_id
+            .get(&contact_id)
+            .map(|position| &mut self.contacts[*position])
+    }
+
+    pub(crate) fn count_in_list(&self, list_index: u32) -> usize {
+        self.contacts
+            .iter()
+            .filter(|contact| contact.lists.contains(&list_index))
+            .count()
+    }
+
+    /// Creates or partly updates the contact of `email` with the import's rules: only the sent
+    /// fields change, new contacts get implicit permission, unsubscribed contacts are left
+    /// alone and not added to lists.
+    pub(crate) fn upsert_from_import(
+        &mut self,
+        email: &str,
+        fields: &[(String, String)],
+        lists: &[u32],
+        now: DateTime<Utc>,
+    ) -> UpsertOutcome {
+        let key = email.to_lowercase();
+        let position = match self.by_email.get(&key) {
+            Some(position) => *position,
+            None => self.insert(email, key, Permission::Implicit, now),
+        };
+        let contact = &mut self.contacts[position];
+        if contact.permission == Permission::Unsubscribed {
+            return UpsertOutcome::CannotAddToList;
+        }
+        for (field, value) in fields {
+            contact.set_field(field, value);
+        }
+        contact.updated_at = now;
+        let new_lists: Vec<u32> = lists
+            .iter()
+            .copied()
+            .filter(|list| !contact.lists.contains(list))
+            .collect();
+        if contact.lists.len() + new_lists.len() > MAX_LISTS_PER_CONTACT {
+            return UpsertOutcome::TooManyLists;
+        }
+        contact.lists.extend(new_lists);
+        UpsertOutcome::Added
+    }
+
+    /// Marks a contact unsubscribed by their own action, creating it when unknown.
+    pub(crate) fn unsubscribe(&mut self, email: &str, now: DateTime<Utc>) -> bool {
+        let key = email.trim().to_lowercase();
+        if key.is_empty() {
+            return false;
+        }
+        let position = match self.by_email.get(&key) {
+            Some(position) => *position,
+            None => self.insert(email.trim(), key, Permission::Unsubscribed, now),
+        };
+        let contact = &mut self.contacts[position];
+        contact.permission = Permission::Unsubscribed;
+        contact.opt_out = Some(OptOut {
+            source: "Contact",
+            at: now,
+        });
+        contact.updated_at = now;
+        true
+    }
+
+    /// Removes the contact from the lists; returns whether it was on any of them.
+    pub(crate) fn remove_memberships(&mut self, contact_id: Uuid, lists: &[u32]) -> bool {
+        let Some(contact) = self.by_id_mut(contact_id) else {
+            return false;
+        };
+        let before = contact.lists.len();
+        contact.lists.retain(|list| !lists.contains(list));
+        contact.lists.len() != before
+    }
+
+    fn insert(
+        &mut self,
+        address: &str,
+        key: String,
+        permission: Permission,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let position = self.contacts.len();
+        let contact_id = Uuid::new_v4();
+        self.contacts.push(ContactRecord {
+            contact_id,
+            address: address.to_owned(),
+            email_key: key.clone(),
+            permission,
+            opt_out: None,
+            fields: Vec::new(),
+            lists: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        });
+        self.by_email.insert(key, position);
+        self.by_id.insert(contact_id, position);
+        position
+    }
+}

@@ -1,0 +1,95 @@
+//! Faults the sandbox injects on request: answer with an error, answer late, or drop the
+//! connection without answering.
+
+use serde::{Deserialize, Serialize};
+
+/// What to do to the matching requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer with this status and JSON body instead of handling the request.
+    Respond {
+        status: u16,
+        #[serde(default)]
+        body: serde_json::Value,
+        /// Sent as `Retry-After` (seconds) when present.
+        #[serde(default)]
+        retry_after_seconds: Option<u64>,
+    },
+    /// Wait this long, then handle the request normally.
+    Delay { milliseconds: u64 },
+    /// Close the connection without any answer. The request is not handled.
+    DropConnection,
+}
+
+/// A fault for the next `times` requests of one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// An endpoint name such as `contacts_json_import`, `get_contact_list` or `token`, or `*`
+    /// for every API endpoint.
+    pub endpoint: String,
+    pub times: u32,
+    pub action: FaultAction,
+}
+
+impl Fault {
+    pub fn respond(endpoint: &str, times: u32, status: u16, body: serde_json::Value) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            times,
+            action: FaultAction::Respond {
+                status,
+                body,
+                retry_after_seconds: None,
+            },
+        }
+    }
+
+    pub fn drop_connection(endpoint: &str, times: u32) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            times,
+            action: FaultAction::DropConnection,
+        }
+    }
+
+    pub fn delay(endpoint: &str, times: u32, milliseconds: u64) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            times,
+            action: FaultAction::Delay { milliseconds },
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    pending: Vec<Fault>,
+}
+
+impl Faults {
+    pub(crate) fn add(&mut self, fault: Fault) {
+        if fault.times > 0 {
+            self.pending.push(fault);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Takes one use of the first fault matching `endpoint`.
+    pub(crate) fn take(&mut self, endpoint: &str) -> Option<FaultAction> {
+        let position = self
+            .pending
+            .iter()
+            .position(|fault| fault.endpoint == endpoint || fault.endpoint == "*")?;
+        let fault = &mut self.pending[position];
+        fault.times -= 1;
+        let action = fault.action.clone();
+        if fault.times == 0 {
+            self.pending.remove(position);
+        }
+        Some(action)
+    }
+}

@@ -1,0 +1,213 @@
+//! Everything the sandbox remembers, behind one lock. Each concern lives in its own file;
+//! request handlers take the lock briefly and never across an await.
+
+pub mod activities;
+pub mod contacts;
+pub mod faults;
+pub mod imports;
+pub mod limits;
+pub mod lists;
+pub mod oauth;
+
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::config::SandboxConfig;
+
+/// One request as the sandbox received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub received_at: DateTime<Utc>,
+    /// Milliseconds since the sandbox started, from a monotonic clock.
+    pub elapsed_ms: f64,
+    pub method: String,
+    pub path: String,
+    /// The route's name, such as `contacts_json_import`.
+    pub endpoint: String,
+    /// The API key the bearer token belongs to, when there was a valid one.
+    pub client_id: Option<String>,
+    pub status: u16,
+}
+
+pub struct SandboxState {
+    pub(crate) config: SandboxConfig,
+    started: tokio::time::Instant,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) oauth: oauth::OAuthState,
+    pub(crate) lists: lists::ListStore,
+    pub(crate) contacts: contacts::ContactStore,
+    pub(crate) activities: activities::ActivityStore,
+    pub(crate) limits: limits::Limits,
+    pub(crate) faults: faults::Faults,
+    pub(crate) log: Vec<LoggedRequest>,
+}
+
+/// A list as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListSummary {
+    pub list_id: Uuid,
+    pub name: String,
+    pub membership_count: usize,
+}
+
+/// A contact as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactSummary {
+    pub contact_id: Uuid,
+    pub email: String,
+    pub permission_to_send: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub list_ids: Vec<Uuid>,
+}
+
+impl SandboxState {
+    pub fn new(config: SandboxConfig) -> Self {
+        let mut inner = Inner::default();
+        for client in &config.clients {
+            inner.oauth.register_client(client.clone());
+        }
+        let now = Utc::now();
+        for name in &config.seed_lists {
+            inner
+                .lists
+                .create(name, None, false, config.max_lists, now)
+                .expect("seed list names are unique");
+        }
+        Self {
+            config,
+            started: tokio::time::Instant::now(),
+            inner: Mutex::new(inner),
+        }
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every mutation finishes before the lock is released, so a panic in one handler
+        // leaves consistent data behind.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn elapsed_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Every list with its member count.
+    pub fn lists(&self) -> Vec<ListSummary> {
+        let inner = self.lock();
+        inner
+            .lists
+            .iter()
+            .map(|list| ListSummary {
+                list_id: list.list_id,
+                name: list.name.clone(),
+                membership_count: inner.contacts.count_in_list(list.index),
+            })
+            .collect()
+    }
+
+    /// Lower-cased emails of the members of a list, sorted.
+    pub fn list_members(&self, list_id: Uuid) -> Vec<String> {
+        let inner = self.lock();
+        let Some(list) = inner.lists.get(list_id) else {
+            return Vec::new();
+        };
+        let mut emails: Vec<String> = inner
+            .contacts
+            .iter()
+            .filter(|contact| contact.lists.contains(&list.index))
+            .map(|contact| contact.email_key.clone())
+            .collect();
+        emails.sort();
+        emails
+    }
+
+    pub fn contact(&self, email: &str) -> Option<ContactSummary> {
+        let inner = self.lock();
+        let contact = inner.contacts.by_email(email)?;
+        Some(ContactSummary {
+            contact_id: contact.contact_id,
+            email: contact.address.clone(),
+            permission_to_send: contact.permission.as_str().to_owned(),
+            fields: contact
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            list_ids: contact
+                .lists
+                .iter()
+                .filter_map(|index| inner.lists.id_of(*index))
+                .collect(),
+        })
+    }
+
+    pub fn contact_count(&self) -> usize {
+        self.lock().contacts.len()
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    /// Adds a fault; see [`faults::Fault`].
+    pub fn add_fault(&self, fault: faults::Fault) {
+        self.lock().faults.add(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// The next `count` activities end in `state` (`failed` or `timed_out`) without effect.
+    pub fn fail_next_activities(&self, count: u32, state: activities::ActivityState) {
+        self.lock().activities.fail_next(count, state);
+    }
+
+    /// Every access token expires now; refresh tokens stay valid.
+    pub fn expire_access_tokens(&self) {
+        self.lock().oauth.expire_access_tokens();
+    }
+
+    /// Every token is revoked: refreshing answers `invalid_grant`.
+    pub fn revoke_tokens(&self) {
+        self.lock().oauth.revoke_all();
+    }
+
+    /// Approves a pending device authorisation by its user code.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.lock().oauth.decide_device(user_code, true)
+    }
+
+    /// Unsubscribes contacts as if they had clicked "unsubscribe" (`opt_out_source` = Contact),
+    /// creating them when they do not exist yet. Returns how many were changed.
+    pub fn unsubscribe(&self, emails: &[String]) -> usize {
+        let now = Utc::now();
+        let mut inner = self.lock();
+        emails
+            .iter()
+            .filter(|email| inner.contacts.unsubscribe(email, now))
+            .count()
+    }
+
+    pub(crate) fn log_request(&self, mut entry: LoggedRequest) {
+        entry.elapsed_ms = (entry.elapsed_ms * 1000.0).round() / 1000.0;
+        self.lock().log.push(entry);
+    }
+}
+
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
