@@ -1,0 +1,121 @@
+//! Polling activities to their end, including the ends nobody wants.
+
+use constant_contact::Error;
+use constant_contact::api::PollPolicy;
+use constant_contact::batch::split_into_batches;
+use constant_contact::wire::activities::ActivityState;
+use constant_contact::wire::imports::ImportContact;
+use std::time::Duration;
+
+use crate::helpers::*;
+
+async fn import_one(app: &TestApp, email: &str) -> uuid::Uuid {
+    let batches = split_into_batches(
+        [&ImportContact::with_email(email)],
+        &[app.list_id("Newsletter")],
+    )
+    .unwrap();
+    app.client
+        .import_contacts(&batches[0])
+        .await
+        .unwrap()
+        .activity_id
+}
+
+#[tokio::test]
+async fn polls_to_completed_through_initialized_and_processing() {
+    let app = spawn_app().await;
+    let created = app
+        .client
+        .import_contacts(
+            &split_into_batches(
+                [&ImportContact::with_email("a@example.com")],
+                &[app.list_id("Newsletter")],
+            )
+            .unwrap()[0],
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.state, ActivityState::Initialized);
+    let done = app
+        .client
+        .wait_for_activity(created.activity_id, &fast_polling())
+        .await
+        .unwrap();
+    assert_eq!(done.state, ActivityState::Completed);
+    assert_eq!(done.percent_done, 100);
+    assert!(done.completed_at.is_some());
+    let recent = app.client.recent_activities().await.unwrap();
+    assert_eq!(recent[0].activity_id, created.activity_id);
+}
+
+#[tokio::test]
+async fn polls_to_failed_and_timed_out() {
+    let app = spawn_app().await;
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::TimedOut);
+    let failed = import_one(&app, "f@example.com").await;
+    let timed_out = import_one(&app, "t@example.com").await;
+    let fine = import_one(&app, "ok@example.com").await;
+    let ended = app
+        .client
+        .wait_for_activities(&[failed, timed_out, fine], &fast_polling())
+        .await
+        .unwrap();
+    let states: Vec<_> = ended.iter().map(|a| a.state).collect();
+    assert_eq!(
+        states,
+        [
+            ActivityState::Failed,
+            ActivityState::TimedOut,
+            ActivityState::Completed
+        ]
+    );
+    assert!(!ended[0].activity_errors.is_empty());
+    assert_eq!(
+        app.sandbox.state().list_members(app.list_id("Newsletter")),
+        ["ok@example.com"]
+    );
+}
+
+#[tokio::test]
+async fn polling_gives_up_with_the_last_state() {
+    let client_id = unique_client_id();
+    let config = cc_sandbox::SandboxConfig {
+        activity_queue_time: Duration::from_secs(30),
+        ..fast_sandbox(&client_id)
+    };
+    let app = spawn_app_with(config, &client_id, 1_000).await;
+    let activity_id = import_one(&app, "slow@example.com").await;
+    let impatient = PollPolicy {
+        give_up_after: Duration::from_millis(200),
+        ..fast_polling()
+    };
+    let error = app
+        .client
+        .wait_for_activity(activity_id, &impatient)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::PollTimedOut { state, .. } if state == "initialized"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_activity_is_not_found() {
+    let app = spawn_app().await;
+    let error = app
+        .client
+        .get_activity(uuid::Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Rejected { status: 404, .. }),
+        "{error:?}"
+    );
+}
