@@ -1,0 +1,8 @@
+//! The sandbox as a raw HTTP client sees it: status codes, error bodies, limits, tokens.
+
+#![allow(unreachable_pub)]
+
+mod helpers;
+mod imports;
+mod oauth;
+mod protocol;
