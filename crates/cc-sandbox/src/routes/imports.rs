@@ -14,7 +14,7 @@ use super::require_json;
 use crate::activity_runner::{self, Job};
 use crate::state::SandboxState;
 use crate::state::activities::ActivityKind;
-use crate::state::imports::parse_import;
+use crate::state::imports::parse_envelope;
 
 pub(crate) async fn contacts_json_import(
     State(state): State<Arc<SandboxState>>,
@@ -25,6 +25,10 @@ pub(crate) async fn contacts_json_import(
         return refusal;
     }
     let config = state.config();
+    let envelope = match parse_envelope(&body, config.max_import_bytes) {
+        Ok(envelope) => envelope,
+        Err(problems) => return errors::validation(&problems),
+    };
     let mut inner = state.lock();
     if inner.activities.queued() >= config.max_queued_activities {
         return errors::error_object(
@@ -36,7 +40,7 @@ pub(crate) async fn contacts_json_import(
             ),
         );
     }
-    let request = match parse_import(&body, config.max_import_bytes, &inner.lists) {
+    let request = match envelope.resolve(body, &inner.lists) {
         Ok(request) => request,
         Err(problems) => return errors::validation(&problems),
     };

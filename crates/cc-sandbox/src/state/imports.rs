@@ -78,10 +78,21 @@ pub(crate) enum ImportRow {
     Error,
 }
 
+/// An import accepted by the endpoint: the body, where each contact lies in it, and the
+/// lists. Contacts are read when the activity runs, as Constant Contact reads them after
+/// answering 201.
 #[derive(Debug)]
 pub(crate) struct ImportRequest {
-    pub(crate) rows: Vec<ImportRow>,
+    pub(crate) body: bytes::Bytes,
+    pub(crate) contact_ranges: Vec<std::ops::Range<usize>>,
     pub(crate) list_indexes: Vec<u32>,
+}
+
+/// The envelope of an import, read without touching the sandbox's state.
+#[derive(Debug)]
+pub(crate) struct ImportEnvelope {
+    list_ids: Option<Value>,
+    contact_ranges: Vec<std::ops::Range<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -96,22 +107,15 @@ struct RawImport<'a> {
     sms_permission_to_send: Option<String>,
 }
 
-/// Reads and validates an import body; `Err` carries the messages of a 400.
-pub(crate) fn parse_import(
-    body: &[u8],
-    max_bytes: usize,
-    lists: &ListStore,
-) -> Result<ImportRequest, Vec<String>> {
+/// Reads the envelope of an import body; `Err` carries the messages of a 400. Contacts that end
+/// beyond `max_bytes` are left out.
+pub(crate) fn parse_envelope(body: &[u8], max_bytes: usize) -> Result<ImportEnvelope, Vec<String>> {
     let raw: RawImport<'_> = serde_json::from_slice(body)
         .map_err(|error| vec![format!("The request body is not valid JSON: {error}.")])?;
     let mut problems = Vec::new();
-    let list_indexes = match raw.list_ids {
-        None => {
-            problems.push("list_ids is required.".to_owned());
-            Vec::new()
-        }
-        Some(value) => validate_list_ids(&value, lists, &mut problems),
-    };
+    if raw.list_ids.is_none() {
+        problems.push("list_ids is required.".to_owned());
+    }
     let import_data = raw.import_data.unwrap_or_else(|| {
         problems.push("import_data is required.".to_owned());
         Vec::new()
@@ -129,15 +133,54 @@ pub(crate) fn parse_import(
         return Err(problems);
     }
     let body_start = body.as_ptr() as usize;
-    let rows = import_data
+    let contact_ranges = import_data
         .into_iter()
-        .take_while(|raw| {
-            let end = raw.get().as_ptr() as usize - body_start + raw.get().len();
-            end <= max_bytes
+        .map(|raw| {
+            let start = raw.get().as_ptr() as usize - body_start;
+            start..start + raw.get().len()
         })
-        .map(parse_row)
+        .take_while(|range| range.end <= max_bytes)
         .collect();
-    Ok(ImportRequest { rows, list_indexes })
+    Ok(ImportEnvelope {
+        list_ids: raw.list_ids,
+        contact_ranges,
+    })
+}
+
+impl ImportEnvelope {
+    /// Checks the lists against the account and completes the request.
+    pub(crate) fn resolve(
+        self,
+        body: bytes::Bytes,
+        lists: &ListStore,
+    ) -> Result<ImportRequest, Vec<String>> {
+        let mut problems = Vec::new();
+        let list_value = self.list_ids.unwrap_or(Value::Null);
+        let list_indexes = validate_list_ids(&list_value, lists, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(ImportRequest {
+            body,
+            contact_ranges: self.contact_ranges,
+            list_indexes,
+        })
+    }
+}
+
+impl ImportRequest {
+    /// Sorts every contact into importable, correctable or erroneous.
+    pub(crate) fn rows(&self) -> Vec<ImportRow> {
+        self.contact_ranges
+            .iter()
+            .map(
+                |range| match std::str::from_utf8(&self.body[range.clone()]) {
+                    Ok(json) => parse_row(json),
+                    Err(_) => ImportRow::Error,
+                },
+            )
+            .collect()
+    }
 }
 
 fn validate_list_ids(value: &Value, lists: &ListStore, problems: &mut Vec<String>) -> Vec<u32> {
@@ -173,8 +216,8 @@ fn validate_list_ids(value: &Value, lists: &ListStore, problems: &mut Vec<String
     indexes
 }
 
-fn parse_row(raw: &RawValue) -> ImportRow {
-    let Ok(object) = serde_json::from_str::<serde_json::Map<String, Value>>(raw.get()) else {
+fn parse_row(json: &str) -> ImportRow {
+    let Ok(object) = serde_json::from_str::<serde_json::Map<String, Value>>(json) else {
         return ImportRow::Error;
     };
     let mut email = None;
@@ -223,10 +266,10 @@ fn parse_row(raw: &RawValue) -> ImportRow {
         },
         _ => return ImportRow::Correctable,
     }
-    if let Some((_, anniversary)) = fields.iter().find(|(key, _)| key == "anniversary") {
-        if !is_valid_anniversary(anniversary) {
-            return ImportRow::Correctable;
-        }
+    if let Some((_, anniversary)) = fields.iter().find(|(key, _)| key == "anniversary")
+        && !is_valid_anniversary(anniversary)
+    {
+        return ImportRow::Correctable;
     }
     match email {
         Some(email) if is_valid_email(&email) => ImportRow::Valid { email, fields },
@@ -237,20 +280,21 @@ fn parse_row(raw: &RawValue) -> ImportRow {
 /// Applies a validated import to the contacts and returns its counters.
 pub(crate) fn apply_import(
     contacts: &mut ContactStore,
-    request: &ImportRequest,
+    rows: &[ImportRow],
+    list_indexes: &[u32],
     now: DateTime<Utc>,
 ) -> Counters {
-    let rows = request.rows.len() as u64;
+    let n_rows = rows.len() as u64;
     let mut counters = Counters {
-        items_total_count: rows,
-        items_completed_count: rows,
-        person_count: rows,
+        items_total_count: n_rows,
+        items_completed_count: n_rows,
+        person_count: n_rows,
         ..Counters::default()
     };
-    for row in &request.rows {
+    for row in rows {
         match row {
             ImportRow::Valid { email, fields } => {
-                match contacts.upsert_from_import(email, fields, &request.list_indexes, now) {
+                match contacts.upsert_from_import(email, fields, list_indexes, now) {
                     UpsertOutcome::Added => {}
                     UpsertOutcome::CannotAddToList => counters.cannot_add_to_list_count += 1,
                     UpsertOutcome::TooManyLists => counters.error_count += 1,
@@ -367,7 +411,7 @@ mod tests {
 
     #[test]
     fn rows_are_sorted_by_what_is_wrong_with_them() {
-        let parse = |json: &str| parse_row(&RawValue::from_string(json.to_owned()).unwrap());
+        let parse = parse_row;
         assert!(matches!(
             parse(r#"{"email":"a@example.com","first_name":"Ada"}"#),
             ImportRow::Valid { .. }
