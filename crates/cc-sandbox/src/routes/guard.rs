@@ -46,15 +46,8 @@ pub(crate) async fn api_guard(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let received_at = Utc::now();
-    let elapsed_ms = state.elapsed_ms();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let matched = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let endpoint = endpoint_name(&method, matched.as_deref().unwrap_or(&path));
+    let stamp = RequestStamp::new(&state, &request);
+    let endpoint = stamp.endpoint;
 
     let (client_id, response) = match admit(&state, &request, endpoint) {
         Err((client_id, refusal)) => (client_id, refusal),
@@ -69,16 +62,46 @@ pub(crate) async fn api_guard(
             (Some(client_id), response)
         }
     };
-    state.log_request(LoggedRequest {
-        received_at,
-        elapsed_ms,
-        method: method.to_string(),
-        path,
-        endpoint: endpoint.to_owned(),
-        client_id,
-        status: response.status().as_u16(),
-    });
+    stamp.log(&state, client_id, response.status());
     response
+}
+
+/// When and what a request was, taken as it arrives and logged with its answer.
+pub(crate) struct RequestStamp {
+    received_at: chrono::DateTime<Utc>,
+    elapsed_ms: f64,
+    method: String,
+    path: String,
+    pub(crate) endpoint: &'static str,
+}
+
+impl RequestStamp {
+    pub(crate) fn new(state: &SandboxState, request: &Request) -> Self {
+        let path = request.uri().path().to_owned();
+        let matched = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned());
+        Self {
+            received_at: Utc::now(),
+            elapsed_ms: state.elapsed_ms(),
+            method: request.method().to_string(),
+            endpoint: endpoint_name(request.method(), matched.as_deref().unwrap_or(&path)),
+            path,
+        }
+    }
+
+    pub(crate) fn log(self, state: &SandboxState, client_id: Option<String>, status: StatusCode) {
+        state.log_request(LoggedRequest {
+            received_at: self.received_at,
+            elapsed_ms: self.elapsed_ms,
+            method: self.method,
+            path: self.path,
+            endpoint: self.endpoint.to_owned(),
+            client_id,
+            status: status.as_u16(),
+        });
+    }
 }
 
 /// Authenticates the bearer token and counts the request against the key's limits.

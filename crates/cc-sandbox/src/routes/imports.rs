@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
-use super::errors::{self, keys};
-use super::require_json;
+use super::errors;
+use super::{refuse_when_queue_full, require_json};
 use crate::activity_runner::{self, Job};
 use crate::state::SandboxState;
 use crate::state::activities::ActivityKind;
@@ -30,15 +30,10 @@ pub(crate) async fn contacts_json_import(
         Err(problems) => return errors::validation(&problems),
     };
     let mut inner = state.lock();
-    if inner.activities.queued() >= config.max_queued_activities {
-        return errors::error_object(
-            StatusCode::TOO_MANY_REQUESTS,
-            keys::TOO_MANY_ACTIVITIES,
-            &format!(
-                "You exceeded {} queued activities for this user account.",
-                config.max_queued_activities
-            ),
-        );
+    if let Some(refusal) =
+        refuse_when_queue_full(inner.activities.queued(), config.max_queued_activities)
+    {
+        return refusal;
     }
     let request = match envelope.resolve(body, &inner.lists) {
         Ok(request) => request,

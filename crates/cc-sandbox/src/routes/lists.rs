@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::errors::{self, keys};
-use super::{paging, require_json};
+use super::{json_body, paging};
 use crate::state::lists::{CreateListError, ListRecord};
 use crate::state::{SandboxState, timestamp};
 
@@ -122,14 +122,9 @@ pub(crate) async fn create_list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(refusal) = require_json(&headers) {
-        return refusal;
-    }
-    let input: ListInput = match serde_json::from_slice(&body) {
+    let input: ListInput = match json_body(&headers, &body) {
         Ok(input) => input,
-        Err(error) => {
-            return errors::validation(&[format!("The request body is not valid JSON: {error}.")]);
-        }
+        Err(refusal) => return refusal,
     };
     let Some(name) = input.name else {
         return errors::validation(&["name is required.".to_owned()]);

@@ -12,8 +12,8 @@ use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::errors::{self, keys};
-use super::require_json;
+use super::errors;
+use super::{json_body, refuse_when_queue_full};
 use crate::activity_runner::{self, Job};
 use crate::state::SandboxState;
 use crate::state::activities::ActivityKind;
@@ -41,14 +41,9 @@ pub(crate) async fn remove_list_memberships(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(refusal) = require_json(&headers) {
-        return refusal;
-    }
-    let body: RemoveBody = match serde_json::from_slice(&body) {
+    let body: RemoveBody = match json_body(&headers, &body) {
         Ok(body) => body,
-        Err(error) => {
-            return errors::validation(&[format!("The request body is not valid JSON: {error}.")]);
-        }
+        Err(refusal) => return refusal,
     };
     let (Some(source), Some(target_ids)) = (body.source, body.list_ids) else {
         return errors::validation(&["source and list_ids are required.".to_owned()]);
@@ -68,15 +63,10 @@ pub(crate) async fn remove_list_memberships(
     }
     let config = state.config();
     let mut inner = state.lock();
-    if inner.activities.queued() >= config.max_queued_activities {
-        return errors::error_object(
-            StatusCode::TOO_MANY_REQUESTS,
-            keys::TOO_MANY_ACTIVITIES,
-            &format!(
-                "You exceeded {} queued activities for this user account.",
-                config.max_queued_activities
-            ),
-        );
+    if let Some(refusal) =
+        refuse_when_queue_full(inner.activities.queued(), config.max_queued_activities)
+    {
+        return refusal;
     }
     let resolve = |ids: &[String]| -> Result<Vec<u32>, Response> {
         ids.iter()

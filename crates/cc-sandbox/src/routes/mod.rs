@@ -24,9 +24,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::Utc;
 
-use crate::state::{LoggedRequest, SandboxState};
+use crate::state::SandboxState;
 
 /// Bodies larger than this are refused outright; anything up to it is read (and imports beyond
 /// 4 MB are truncated as Constant Contact does).
@@ -104,22 +103,34 @@ async fn log_only(
     request: Request,
     next: Next,
 ) -> Response {
-    let received_at = Utc::now();
-    let elapsed_ms = state.elapsed_ms();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let endpoint = guard::endpoint_name(&method, &path);
+    let stamp = guard::RequestStamp::new(&state, &request);
     let response = next.run(request).await;
-    state.log_request(LoggedRequest {
-        received_at,
-        elapsed_ms,
-        method: method.to_string(),
-        path,
-        endpoint: endpoint.to_owned(),
-        client_id: None,
-        status: response.status().as_u16(),
-    });
+    stamp.log(&state, None, response.status());
     response
+}
+
+/// Reads a JSON body: 415 for another content type, 400 for JSON that does not parse.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Response> {
+    if let Some(refusal) = require_json(headers) {
+        return Err(refusal);
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        errors::validation(&[format!("The request body is not valid JSON: {error}.")])
+    })
+}
+
+/// 429 when the account already has as many activities waiting or running as it may.
+pub(crate) fn refuse_when_queue_full(queued: usize, max_queued: usize) -> Option<Response> {
+    (queued >= max_queued).then(|| {
+        errors::error_object(
+            StatusCode::TOO_MANY_REQUESTS,
+            errors::keys::TOO_MANY_ACTIVITIES,
+            &format!("You exceeded {max_queued} queued activities for this user account."),
+        )
+    })
 }
 
 /// JSON endpoints answer 415 to any other content type.
