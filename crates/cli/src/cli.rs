@@ -1,0 +1,114 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "segsync", version, about = "Keep Constant Contact lists in step with customer segments.")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Log what happens (to stderr).
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate sample profiles, start the sandbox, and export two segments into a new list.
+    Demo(DemoArgs),
+    /// Check or preview segment definitions against profiles.
+    Segments {
+        #[command(subcommand)]
+        command: SegmentsCommand,
+    },
+    /// Run one export described by a configuration file.
+    Export(ExportArgs),
+    /// Run the Constant Contact sandbox.
+    Sandbox(SandboxArgs),
+    /// Measure segment evaluation and a 1,000,000-member export.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SegmentsCommand {
+    /// Validate definitions against the profiles' schema.
+    Check(SegmentArgs),
+    /// Member counts and sample rows of each segment.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// How many sample profiles to generate.
+    #[arg(long, default_value_t = 200_000)]
+    pub(crate) profiles: usize,
+    /// Keep the generated files in this folder instead of a temporary one.
+    #[arg(long)]
+    pub(crate) keep_in: Option<PathBuf>,
+    /// Seed of the sample generator.
+    #[arg(long, default_value_t = 7)]
+    pub(crate) seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SegmentArgs {
+    /// A Parquet, CSV or JSON file, a folder of them, or a glob.
+    #[arg(long)]
+    pub(crate) profiles: String,
+    /// Segment definitions: YAML or JSON files (repeatable).
+    #[arg(long = "segments", required = true)]
+    pub(crate) segment_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PreviewArgs {
+    #[command(flatten)]
+    pub(crate) segments: SegmentArgs,
+    /// Sample rows per segment.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) rows: usize,
+    /// The IANA time zone relative dates are counted in.
+    #[arg(long, default_value = "UTC")]
+    pub(crate) time_zone: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The export's configuration (TOML); see `segsync.export.example.toml`.
+    #[arg(long)]
+    pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    #[arg(long, default_value_t = 8911)]
+    pub(crate) port: u16,
+    #[arg(long, default_value = "sandbox-client")]
+    pub(crate) client_id: String,
+    #[arg(long, default_value = "sandbox-secret")]
+    pub(crate) client_secret: String,
+    /// Lists that exist from the start (repeatable).
+    #[arg(long = "list", default_values_t = ["Newsletter".to_owned(), "VIP customers".to_owned()])]
+    pub(crate) lists: Vec<String>,
+    /// Approve authorisation requests without the consent page.
+    #[arg(long)]
+    pub(crate) auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Profiles for the segment-evaluation benchmark.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub(crate) profiles: usize,
+    /// Members for the export benchmark.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub(crate) members: usize,
+    /// Where to write the generated files (a temporary folder by default).
+    #[arg(long)]
+    pub(crate) work_dir: Option<PathBuf>,
+    /// Run only one part: `segments` or `export`.
+    #[arg(long)]
+    pub(crate) only: Option<String>,
+}

@@ -1,0 +1,179 @@
+//! `segsync bench`: (a) segment evaluation over generated profiles in Parquet, (b) a
+//! 1,000,000-member export end to end into a sandbox that runs in its own process with
+//! Constant Contact's real limits, so that the export's memory is measured alone.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use constant_contact::wire::lists::NewContactList;
+use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
+use secrecy::SecretString;
+use segsync_domain::FieldMapping;
+use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_engine::{ProfileSource, Profiles};
+use segsync_export::{ExportPlan, NoProgress, run_export};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::demo::DEMO_SEGMENTS;
+use crate::cli::BenchArgs;
+use crate::connect::authorize_with_sandbox;
+use crate::progress::counter;
+use crate::sample::write_profiles;
+
+const BENCH_SEGMENTS: &str = r#"segments:
+  - name: everyone
+    rule: { attribute: profile_id, op: greater_or_equal, value: 0 }
+  - name: us-platinum-or-big-spenders
+    rule:
+      any:
+        - all:
+            - { attribute: country, op: equals, value: US }
+            - { attribute: tier, op: equals, value: platinum }
+        - { attribute: lifetime_value, op: greater_than, value: 4900 }
+"#;
+
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let temporary = tempfile::tempdir()?;
+    let folder = args.work_dir.clone().unwrap_or_else(|| temporary.path().to_path_buf());
+    std::fs::create_dir_all(&folder)?;
+    let only = args.only.as_deref();
+    if only.is_none_or(|part| part == "export") {
+        export_bench(&folder, args.members).await?;
+    }
+    if only.is_none_or(|part| part == "segments") {
+        segment_bench(&folder, args.profiles).await?;
+    }
+    Ok(())
+}
+
+async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result<()> {
+    let path = folder.join(format!("profiles-{count}.parquet"));
+    if !path.exists() {
+        let bar = counter(count as u64, "generating profiles");
+        write_profiles(&path, count, 11, |written| bar.set_position(written as u64))?;
+        bar.finish_and_clear();
+    }
+    let mut out = std::io::stdout();
+    let size = std::fs::metadata(&path)?.len();
+    writeln!(out, "(a) segment evaluation over {count} profiles ({:.0} MB of Parquet)", size as f64 / 1e6)?;
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
+    let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    segments.extend(parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench").map_err(|e| anyhow::anyhow!("{e:?}"))?);
+    let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+    for segment in &segments {
+        let membership = profiles.segment_expr(segment, &segments, &clock)?;
+        let mut timings = Vec::new();
+        let mut members = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            members = profiles.count(membership.clone()).await?;
+            timings.push(started.elapsed().as_secs_f64());
+        }
+        timings.sort_by(f64::total_cmp);
+        writeln!(out, "    {:<30} {members:>10} members   count in {:.3} s (best of 3; median {:.3} s)", segment.name, timings[0], timings[1])?;
+    }
+    Ok(())
+}
+
+async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Result<()> {
+    let path = folder.join(format!("members-{members}.parquet"));
+    if !path.exists() {
+        let bar = counter(members as u64, "generating members");
+        write_profiles(&path, members, 13, |written| bar.set_position(written as u64))?;
+        bar.finish_and_clear();
+    }
+    let sandbox = SandboxProcess::start()?;
+    let api = ApiConfig::new(SandboxProcess::CLIENT_ID)
+        .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
+        .with_client_secret(SecretString::from(SandboxProcess::CLIENT_SECRET))
+        .with_redirect_uri(Url::parse("http://127.0.0.1/bench/callback")?);
+    let tokens = authorize_with_sandbox(&api).await?;
+    let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
+    let list = client
+        .create_list(&NewContactList { name: format!("bench {}", Utc::now().timestamp()), favorite: false, description: None })
+        .await?;
+    let segments = parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let everyone = vec![segments[0].clone()];
+    let mapping = FieldMapping::email_only("email")
+        .with(segsync_domain::ContactField::FirstName, "first_name")
+        .with(segsync_domain::ContactField::LastName, "last_name");
+    let plan = ExportPlan::new(everyone, mapping, list.list_id, RunClock::new(Utc::now(), chrono_tz::UTC));
+
+    reset_peak_memory();
+    let requests_before = client.requests_sent();
+    let started = Instant::now();
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
+    let report = run_export(&profiles, &plan, &client, &NoProgress, &CancellationToken::new()).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let peak = peak_memory_mb();
+    let requests = client.requests_sent() - requests_before + 1; // the list creation
+    let floor = (requests as f64) / 4.0;
+    let mut out = std::io::stdout();
+    writeln!(out, "(b) export of {members} members into the sandbox at 4 requests/s")?;
+    writeln!(out, "    outcome {:?}; {} sent, {} invalid, {} duplicates; totals add up: {}", report.outcome, report.sent, report.invalid_total(), report.duplicates_collapsed, report.totals_add_up())?;
+    writeln!(out, "    wall time {wall:.2} s; {} requests of the run ({} imports); API floor {floor:.2} s; {:.2}× the floor", report.requests_used, report.activities.len(), wall / floor)?;
+    writeln!(out, "    peak resident memory of the export {peak} MB")?;
+    let phases: Vec<String> = report.phases.iter().map(|(phase, s)| format!("{phase} {s:.2} s")).collect();
+    writeln!(out, "    phases: {}", phases.join(", "))?;
+    drop(sandbox);
+    Ok(())
+}
+
+/// Forgets the peak so far, so the next reading is of what follows (Linux).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_memory_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// `segsync sandbox` as a child process.
+struct SandboxProcess {
+    child: Child,
+    port: u16,
+}
+
+impl SandboxProcess {
+    const CLIENT_ID: &'static str = "bench";
+    const CLIENT_SECRET: &'static str = "bench-secret";
+
+    fn start() -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["sandbox", "--port", &port.to_string(), "--client-id", Self::CLIENT_ID, "--client-secret", Self::CLIENT_SECRET, "--auto-approve"])
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting the sandbox process")?;
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        for _ in 0..200 {
+            if TcpStream::connect(address).is_ok() {
+                return Ok(Self { child, port });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        anyhow::bail!("the sandbox did not start on port {port}")
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,132 @@
+//! `segsync demo`: the main job on the embedded defaults. Generates sample profiles, starts the
+//! Constant Contact sandbox in this process with Constant Contact's real limits, connects to it
+//! with OAuth, creates a list, defines two segments, exports them, and shows the report and
+//! what the list now holds.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use cc_sandbox::SandboxConfig;
+use chrono::Utc;
+use constant_contact::api::ContactQuery;
+use constant_contact::wire::lists::NewContactList;
+use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
+use secrecy::SecretString;
+use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_domain::{ContactField, FieldMapping};
+use segsync_engine::{ProfileSource, Profiles};
+use segsync_export::{ExportPlan, RunOutcome, run_export};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::cli::DemoArgs;
+use crate::connect::authorize_with_sandbox;
+use crate::progress::{BarProgress, counter};
+use crate::sample::write_profiles;
+
+const CLIENT_ID: &str = "segsync-demo";
+const CLIENT_SECRET: &str = "segsync-demo-secret";
+
+/// The two segments of the demo, as a marketer would write them.
+pub(crate) const DEMO_SEGMENTS: &str = r#"segments:
+  - name: gold-us-recent
+    description: Gold and platinum customers in the US who bought in the last 90 days
+    rule:
+      all:
+        - { attribute: tier, op: in, values: [gold, platinum] }
+        - { attribute: country, op: equals, value: us, case_insensitive: true }
+        - { attribute: last_purchase_at, op: within_last, amount: 90, unit: days }
+  - name: engaged-europe
+    description: Newsletter subscribers in France, Germany or Ireland worth 1,000 or more
+    rule:
+      all:
+        - { attribute: newsletter_opt_in, op: is_true }
+        - { attribute: country, op: in, values: [FR, DE, IE] }
+        - { attribute: lifetime_value, op: greater_or_equal, value: 1000 }
+"#;
+
+pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let temporary = tempfile::tempdir()?;
+    let folder: PathBuf = match &args.keep_in {
+        Some(folder) => {
+            std::fs::create_dir_all(folder)?;
+            folder.clone()
+        }
+        None => temporary.path().to_path_buf(),
+    };
+    let mut out = std::io::stdout();
+
+    let profiles_path = folder.join("profiles.parquet");
+    writeln!(out, "1. Generating {} sample profiles into {}", args.profiles, profiles_path.display())?;
+    let bar = counter(args.profiles as u64, "generating profiles");
+    write_profiles(&profiles_path, args.profiles, args.seed, |written| bar.set_position(written as u64))?;
+    bar.finish_and_clear();
+
+    let config = SandboxConfig { auto_approve: true, ..SandboxConfig::default() }.with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    let sandbox = cc_sandbox::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    writeln!(
+        out,
+        "2. Started the Constant Contact sandbox at {} with Constant Contact's limits: 4 requests/s, 10,000 a day",
+        sandbox.base_url()
+    )?;
+
+    let api = ApiConfig::new(CLIENT_ID)
+        .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
+        .with_client_secret(SecretString::from(CLIENT_SECRET))
+        .with_redirect_uri(Url::parse("http://127.0.0.1/segsync/oauth/callback")?);
+    let tokens = authorize_with_sandbox(&api).await.context("authenticating with the sandbox")?;
+    let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
+    writeln!(out, "3. Authenticated with OAuth (authorization code, state and PKCE)")?;
+
+    let list_name = format!("segsync demo {}", Utc::now().format("%Y-%m-%d %H:%M:%S"));
+    let list = client
+        .create_list(&NewContactList { name: list_name.clone(), favorite: false, description: Some("Created by segsync demo".into()) })
+        .await?;
+    writeln!(out, "4. Created the list {list_name:?} ({})", list.list_id)?;
+
+    let segments_path = folder.join("segments.yaml");
+    std::fs::write(&segments_path, DEMO_SEGMENTS)?;
+    let segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "segments.yaml")
+        .map_err(|errors| anyhow::anyhow!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
+    writeln!(out, "5. Two segments ({}):\n", segments_path.display())?;
+    for line in DEMO_SEGMENTS.lines() {
+        writeln!(out, "     {line}")?;
+    }
+
+    let mapping = FieldMapping::email_only("email")
+        .with(ContactField::FirstName, "first_name")
+        .with(ContactField::LastName, "last_name")
+        .with(ContactField::Country, "country")
+        .with(ContactField::CompanyName, "company")
+        .with(ContactField::Birthday, "birth_date")
+        .with(ContactField::Custom("tier".into()), "tier");
+    let plan = ExportPlan::new(segments, mapping, list.list_id, RunClock::new(Utc::now(), chrono_tz::UTC));
+    let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy())).await?;
+    writeln!(out, "6. Exporting both segments into the list (email, first and last name, country, company, birthday, cf:tier)")?;
+    let progress = BarProgress::new();
+    let report = run_export(&profiles, &plan, &client, &progress, &CancellationToken::new()).await;
+    progress.finish();
+    let report = report?;
+    writeln!(out, "\n{report}\n")?;
+
+    let held = client.get_list(list.list_id).await?;
+    let sample = client.contacts(&ContactQuery::in_list(list.list_id).with_limit(5)).await?;
+    writeln!(
+        out,
+        "7. The list {list_name:?} now holds {} contacts in the sandbox, for example:",
+        held.membership_count.unwrap_or_default()
+    )?;
+    for contact in sample.items {
+        let email = contact.email_address.map(|e| e.address).unwrap_or_default();
+        let name = [contact.first_name, contact.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        writeln!(out, "     {email:<45} {name}")?;
+    }
+    writeln!(out, "\nEvery profile is accounted for: {}", if report.totals_add_up() { "yes" } else { "NO" })?;
+    if let RunOutcome::Failed { reason } = &report.outcome {
+        anyhow::bail!("the export failed: {reason}");
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `segsync export --config FILE`: one export against Constant Contact or a sandbox.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use constant_contact::ConstantContact;
+use segsync_domain::segment::RunClock;
+use segsync_engine::{ProfileFormat, ProfileSource, Profiles};
+use segsync_export::{ExportPlan, RunOutcome, run_export};
+use tokio_util::sync::CancellationToken;
+
+use super::segments::load_segments;
+use crate::cli::ExportArgs;
+use crate::connect::authorize_with_device;
+use crate::export_config::ExportConfig;
+use crate::progress::BarProgress;
+use crate::token_file::TokenFile;
+
+pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let config = ExportConfig::load(&args.config)?;
+    let api = config.api_config()?;
+    let token_file = TokenFile::new(&config.constant_contact.token_file);
+    let tokens = match token_file.load().context("reading the stored tokens")? {
+        Some(tokens) => tokens,
+        None => {
+            let tokens = authorize_with_device(&api).await?;
+            token_file.write(&tokens)?;
+            tokens
+        }
+    };
+    let client = ConstantContact::connect(&api, tokens, Arc::new(token_file))?;
+
+    let catalogue = load_segments(&config.export.segments_files)?;
+    let mut selected = Vec::new();
+    for name in &config.export.segments {
+        match catalogue.iter().find(|segment| &segment.name == name) {
+            Some(segment) => selected.push(segment.clone()),
+            None => bail!("export.segments names {name:?}, which no segments file defines"),
+        }
+    }
+    let time_zone: chrono_tz::Tz =
+        config.export.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {:?}", config.export.time_zone))?;
+    let mut plan = ExportPlan::new(selected, config.mapping()?, config.export.list_id, RunClock::new(Utc::now(), time_zone))
+        .with_catalogue(catalogue);
+    if let Some(limit) = config.export.member_limit {
+        plan = plan.with_member_limit(limit);
+    }
+    let mut source = ProfileSource::new(&config.profiles.location);
+    source.format = match config.profiles.format.as_deref() {
+        None => None,
+        Some("parquet") => Some(ProfileFormat::Parquet),
+        Some("csv") => Some(ProfileFormat::Csv),
+        Some("json") => Some(ProfileFormat::Json),
+        Some(other) => bail!("profiles.format is parquet, csv or json, not {other:?}"),
+    };
+    let profiles = Profiles::open(source).await?;
+
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    let progress = BarProgress::new();
+    let report = run_export(&profiles, &plan, &client, &progress, &cancel).await;
+    progress.finish();
+    let report = report?;
+    writeln!(std::io::stdout().lock(), "{report}")?;
+    match report.outcome {
+        RunOutcome::Succeeded => Ok(()),
+        RunOutcome::Cancelled => bail!("the export was cancelled; the report says what was sent"),
+        RunOutcome::Failed { reason } => bail!("the export failed: {reason}"),
+    }
+}

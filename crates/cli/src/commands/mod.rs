@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub(crate) mod bench;
+pub(crate) mod demo;
+pub(crate) mod export;
+pub(crate) mod sandbox;
+pub(crate) mod segments;

@@ -1,0 +1,154 @@
+//! The configuration of a one-shot export (`segsync export --config FILE`), in TOML.
+//!
+//! ```toml
+//! [profiles]
+//! location = "profiles/*.parquet"
+//!
+//! [constant_contact]
+//! client_id = "your API key"
+//! client_secret_file = "/run/secrets/cc_client_secret"   # or SEGSYNC_CLIENT_SECRET
+//! token_file = "segsync-tokens.json"                       # device flow when absent
+//! # api_base_url and auth_base_url default to Constant Contact's
+//!
+//! [export]
+//! list_id = "06526938-56dd-11e9-932a-fa163ea075fa"
+//! segments_files = ["segments.yaml"]
+//! segments = ["gold-us-recent"]
+//! time_zone = "America/New_York"
+//!
+//! [export.mapping]
+//! email = "email"
+//! first_name = "first_name"
+//! last_name = "last_name"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
+use constant_contact::{ApiConfig, Endpoints};
+use secrecy::SecretString;
+use segsync_domain::{ContactField, FieldMapping};
+use serde::Deserialize;
+use url::Url;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportConfig {
+    pub(crate) profiles: ProfilesSection,
+    pub(crate) constant_contact: ConstantContactSection,
+    pub(crate) export: ExportSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfilesSection {
+    pub(crate) location: String,
+    #[serde(default)]
+    pub(crate) format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConstantContactSection {
+    #[serde(default = "default_api")]
+    pub(crate) api_base_url: String,
+    #[serde(default = "default_auth")]
+    pub(crate) auth_base_url: String,
+    pub(crate) client_id: String,
+    #[serde(default)]
+    pub(crate) client_secret_file: Option<PathBuf>,
+    pub(crate) token_file: PathBuf,
+    #[serde(default)]
+    pub(crate) requests_per_second: Option<u32>,
+    #[serde(default)]
+    pub(crate) daily_quota: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportSection {
+    pub(crate) list_id: Uuid,
+    pub(crate) segments_files: Vec<PathBuf>,
+    pub(crate) segments: Vec<String>,
+    #[serde(default = "default_zone")]
+    pub(crate) time_zone: String,
+    #[serde(default)]
+    pub(crate) member_limit: Option<u64>,
+    pub(crate) mapping: BTreeMap<String, String>,
+}
+
+fn default_api() -> String {
+    DEFAULT_API_BASE_URL.to_owned()
+}
+
+fn default_auth() -> String {
+    DEFAULT_AUTH_BASE_URL.to_owned()
+}
+
+fn default_zone() -> String {
+    "UTC".to_owned()
+}
+
+impl ExportConfig {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: Self = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        // Relative paths are relative to the configuration file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        config.constant_contact.token_file = resolve(&config.constant_contact.token_file);
+        config.constant_contact.client_secret_file = config.constant_contact.client_secret_file.as_deref().map(resolve);
+        config.export.segments_files = config.export.segments_files.iter().map(|p| resolve(p)).collect();
+        if !config.profiles.location.contains("://") && !Path::new(&config.profiles.location).is_absolute() {
+            config.profiles.location = base.join(&config.profiles.location).to_string_lossy().into_owned();
+        }
+        Ok(config)
+    }
+
+    pub(crate) fn api_config(&self) -> anyhow::Result<ApiConfig> {
+        let section = &self.constant_contact;
+        let endpoints = Endpoints {
+            api_base_url: Url::parse(&section.api_base_url).context("constant_contact.api_base_url")?,
+            auth_base_url: Url::parse(&section.auth_base_url).context("constant_contact.auth_base_url")?,
+        };
+        let mut config = ApiConfig::new(&section.client_id).with_endpoints(endpoints);
+        let secret = match (&section.client_secret_file, std::env::var("SEGSYNC_CLIENT_SECRET")) {
+            (_, Ok(secret)) => Some(secret),
+            (Some(file), Err(_)) => Some(
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("reading the client secret from {}", file.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, Err(_)) => None,
+        };
+        if let Some(secret) = secret {
+            config = config.with_client_secret(SecretString::from(secret));
+        }
+        if let Some(rate) = section.requests_per_second {
+            config = config.with_requests_per_second(rate);
+        }
+        if let Some(quota) = section.daily_quota {
+            config = config.with_daily_quota(quota);
+        }
+        Ok(config)
+    }
+
+    pub(crate) fn mapping(&self) -> anyhow::Result<FieldMapping> {
+        let mut mapping = None;
+        let mut fields = Vec::new();
+        for (field, attribute) in &self.export.mapping {
+            if field == "email" {
+                mapping = Some(attribute.clone());
+            } else {
+                let field: ContactField = field.parse().with_context(|| format!("export.mapping.{field}"))?;
+                fields.push((field, attribute.clone()));
+            }
+        }
+        let Some(email) = mapping else { bail!("export.mapping needs email: the attribute that holds the email address") };
+        Ok(FieldMapping { email, fields })
+    }
+}

@@ -1,0 +1,15 @@
+//! segsync's domain: what a profile looks like, what a segment is, how profile attributes map
+//! onto Constant Contact's contact fields, and what makes an email address sendable.
+//!
+//! Nothing here does IO. Values are parsed at the edge into types that cannot be wrong
+//! ([`Email`], [`segment::SegmentDefinition`]) and passed inward.
+
+pub mod email;
+pub mod mapping;
+pub mod schema;
+pub mod segment;
+
+pub use email::{Email, EmailProblem};
+pub use mapping::{ContactField, FieldMapping};
+pub use schema::{Attribute, AttributeType, ProfileSchema};
+pub use segment::{Rule, SegmentDefinition, SegmentError};

@@ -1,0 +1,189 @@
+//! Data matching: which profile attribute fills which Constant Contact field. Email is
+//! required; everything else is optional, as in Customer Insights' "Add attribute".
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A Constant Contact contact field an attribute can fill (besides the email).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactField {
+    FirstName,
+    LastName,
+    JobTitle,
+    CompanyName,
+    Phone,
+    HomePhone,
+    WorkPhone,
+    MobilePhone,
+    Street,
+    Street2,
+    City,
+    State,
+    Zip,
+    Country,
+    /// Month and day from a date attribute.
+    Birthday,
+    /// A date attribute, sent as `YYYY-MM-DD`.
+    Anniversary,
+    /// A custom field by its name: `cf:<name>` on the wire.
+    Custom(String),
+}
+
+/// What to do with a value longer than its field allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthPolicy {
+    /// Cut to the limit and count it in the report. Names and text fields are truncated: a
+    /// member stays a member even if "Maximilian-Alexander" loses a few letters.
+    Truncate,
+}
+
+const SIMPLE_FIELDS: &[(ContactField, &str, usize)] = &[
+    (ContactField::FirstName, "first_name", 50),
+    (ContactField::LastName, "last_name", 50),
+    (ContactField::JobTitle, "job_title", 50),
+    (ContactField::CompanyName, "company_name", 50),
+    (ContactField::Phone, "phone", 50),
+    (ContactField::HomePhone, "home_phone", 50),
+    (ContactField::WorkPhone, "work_phone", 50),
+    (ContactField::MobilePhone, "mobile_phone", 50),
+    (ContactField::Street, "street", 255),
+    (ContactField::Street2, "street2", 255),
+    (ContactField::City, "city", 50),
+    (ContactField::State, "state", 50),
+    (ContactField::Zip, "zip", 50),
+    (ContactField::Country, "country", 50),
+];
+
+/// Custom field names are at most 50 characters; values at most 255.
+const CUSTOM_NAME_LIMIT: usize = 50;
+const CUSTOM_VALUE_LIMIT: usize = 255;
+
+impl ContactField {
+    /// The key in a JSON import (`first_name`, `cf:tier`). Birthday uses two keys and is
+    /// named `birthday` here.
+    pub fn import_key(&self) -> String {
+        match self {
+            Self::Birthday => "birthday".to_owned(),
+            Self::Anniversary => "anniversary".to_owned(),
+            Self::Custom(name) => format!("cf:{name}"),
+            simple => SIMPLE_FIELDS
+                .iter()
+                .find(|(field, _, _)| field == simple)
+                .map(|(_, key, _)| (*key).to_owned())
+                .expect("every simple field is listed"),
+        }
+    }
+
+    /// The longest value the field takes, in characters.
+    pub fn max_length(&self) -> usize {
+        match self {
+            Self::Birthday | Self::Anniversary => 10,
+            Self::Custom(_) => CUSTOM_VALUE_LIMIT,
+            simple => SIMPLE_FIELDS.iter().find(|(field, _, _)| field == simple).map_or(50, |(_, _, max)| *max),
+        }
+    }
+
+    pub fn length_policy(&self) -> LengthPolicy {
+        LengthPolicy::Truncate
+    }
+
+    /// Whether the field takes a date attribute.
+    pub fn wants_date(&self) -> bool {
+        matches!(self, Self::Birthday | Self::Anniversary)
+    }
+}
+
+impl fmt::Display for ContactField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.import_key())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldNameError {
+    #[error("unknown contact field {0:?}; use one of first_name, last_name, job_title, company_name, phone, home_phone, work_phone, mobile_phone, street, street2, city, state, zip, country, birthday, anniversary or cf:<custom field name>")]
+    Unknown(String),
+    #[error("custom field names are 1 to {CUSTOM_NAME_LIMIT} letters, digits and underscores, not {0:?}")]
+    BadCustomName(String),
+}
+
+impl FromStr for ContactField {
+    type Err = FieldNameError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if let Some(custom) = name.strip_prefix("cf:") {
+            let valid = (1..=CUSTOM_NAME_LIMIT).contains(&custom.chars().count())
+                && custom.chars().all(|c| c.is_alphanumeric() || c == '_');
+            return if valid { Ok(Self::Custom(custom.to_owned())) } else { Err(FieldNameError::BadCustomName(custom.to_owned())) };
+        }
+        match name {
+            "birthday" => Ok(Self::Birthday),
+            "anniversary" => Ok(Self::Anniversary),
+            _ => SIMPLE_FIELDS
+                .iter()
+                .find(|(_, key, _)| *key == name)
+                .map(|(field, _, _)| field.clone())
+                .ok_or_else(|| FieldNameError::Unknown(name.to_owned())),
+        }
+    }
+}
+
+/// Which attribute fills the email, and which fill the other fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMapping {
+    pub email: String,
+    pub fields: Vec<(ContactField, String)>,
+}
+
+impl FieldMapping {
+    pub fn email_only(email_attribute: impl Into<String>) -> Self {
+        Self { email: email_attribute.into(), fields: Vec::new() }
+    }
+
+    pub fn with(mut self, field: ContactField, attribute: impl Into<String>) -> Self {
+        self.fields.push((field, attribute.into()));
+        self
+    }
+
+    /// Every attribute the mapping reads, email first.
+    pub fn attributes(&self) -> Vec<&str> {
+        let mut attributes = vec![self.email.as_str()];
+        attributes.extend(self.fields.iter().map(|(_, attribute)| attribute.as_str()));
+        attributes
+    }
+}
+
+/// Cuts `value` to `max` characters; returns whether it had to.
+pub fn truncate_to(value: &mut String, max: usize) -> bool {
+    match value.char_indices().nth(max) {
+        Some((byte, _)) => {
+            value.truncate(byte);
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_round_trip() {
+        for name in ["first_name", "company_name", "zip", "birthday", "anniversary", "cf:Loyalty_tier"] {
+            let field: ContactField = name.parse().unwrap();
+            assert_eq!(field.import_key(), name);
+        }
+        assert!(matches!("nickname".parse::<ContactField>(), Err(FieldNameError::Unknown(_))));
+        assert!(matches!("cf:has space".parse::<ContactField>(), Err(FieldNameError::BadCustomName(_))));
+    }
+
+    #[test]
+    fn truncates_by_characters_not_bytes() {
+        let mut name = "Zoë".repeat(20);
+        assert!(truncate_to(&mut name, 50));
+        assert_eq!(name.chars().count(), 50);
+        let mut short = "Ada".to_owned();
+        assert!(!truncate_to(&mut short, 50));
+    }
+}

@@ -1,0 +1,152 @@
+//! Segments: named rule trees over profile attributes.
+//!
+//! A rule is a closed tree: `all` / `any` / `not` groups nested to any depth, conditions on
+//! attributes, references to other segments, and the set operations of Customer Insights
+//! (`union`, `intersect`, `except`) between segments. Every node answers "is this profile a
+//! member?" with yes or no: a condition on a missing value is "no" (except `is_null` and
+//! `is_empty`), so `not` always takes exactly the profiles its child does not.
+
+mod clock;
+mod literal;
+mod parse;
+mod validate;
+
+use std::fmt;
+
+use serde_json::Value as Literal;
+
+pub use clock::{Period, PeriodUnit, RunClock};
+pub use literal::{TypedValue, typed_literal};
+pub use parse::{SegmentFormat, parse_segments};
+pub use validate::{SegmentCatalogue, validate};
+
+/// A named segment as a person wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentDefinition {
+    pub name: String,
+    pub description: Option<String>,
+    pub rule: Rule,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    /// Every child matches.
+    All(Vec<Rule>),
+    /// At least one child matches.
+    Any(Vec<Rule>),
+    Not(Box<Rule>),
+    Condition(Condition),
+    /// The members of another segment.
+    Segment(String),
+    /// Members of any of these segments.
+    Union(Vec<String>),
+    /// Members of all of these segments.
+    Intersect(Vec<String>),
+    /// Members of the first segment who are in none of the others.
+    Except(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub attribute: String,
+    pub test: Test,
+    /// Text comparisons ignore case.
+    pub case_insensitive: bool,
+}
+
+/// What a condition asks of an attribute. Literals stay as written until they are checked
+/// against the attribute's type by [`validate`] and [`typed_literal`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    Equals(Literal),
+    NotEquals(Literal),
+    In(Vec<Literal>),
+    NotIn(Vec<Literal>),
+    Contains(String),
+    StartsWith(String),
+    EndsWith(String),
+    /// Null, or text that is blank.
+    IsEmpty,
+    IsNotEmpty,
+    LessThan(Literal),
+    LessOrEqual(Literal),
+    GreaterThan(Literal),
+    GreaterOrEqual(Literal),
+    /// Inclusive at both ends.
+    Between(Literal, Literal),
+    Before(Literal),
+    After(Literal),
+    /// Between the start of the period before the run and the run's time.
+    WithinLast(Period),
+    /// Before the start of the period before the run.
+    MoreThanAgo(Period),
+    IsTrue,
+    IsFalse,
+    IsNull,
+    IsNotNull,
+}
+
+impl Test {
+    /// The operator's name as written in a definition.
+    pub fn operator(&self) -> &'static str {
+        match self {
+            Self::Equals(_) => "equals",
+            Self::NotEquals(_) => "not_equals",
+            Self::In(_) => "in",
+            Self::NotIn(_) => "not_in",
+            Self::Contains(_) => "contains",
+            Self::StartsWith(_) => "starts_with",
+            Self::EndsWith(_) => "ends_with",
+            Self::IsEmpty => "is_empty",
+            Self::IsNotEmpty => "is_not_empty",
+            Self::LessThan(_) => "less_than",
+            Self::LessOrEqual(_) => "less_or_equal",
+            Self::GreaterThan(_) => "greater_than",
+            Self::GreaterOrEqual(_) => "greater_or_equal",
+            Self::Between(_, _) => "between",
+            Self::Before(_) => "before",
+            Self::After(_) => "after",
+            Self::WithinLast(_) => "within_last",
+            Self::MoreThanAgo(_) => "more_than_ago",
+            Self::IsTrue => "is_true",
+            Self::IsFalse => "is_false",
+            Self::IsNull => "is_null",
+            Self::IsNotNull => "is_not_null",
+        }
+    }
+}
+
+/// A problem with a segment definition: which segment, where in its rule, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentError {
+    pub segment: String,
+    /// Where in the definition, such as `rule.all[2].any[0]`.
+    pub path: String,
+    pub problem: String,
+}
+
+impl fmt::Display for SegmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "segment {:?}, {}: {}", self.segment, self.path, self.problem)
+    }
+}
+
+impl std::error::Error for SegmentError {}
+
+/// Several problems, shown one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentErrors(pub Vec<SegmentError>);
+
+impl fmt::Display for SegmentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SegmentErrors {}

@@ -1,0 +1,248 @@
+//! Checking a segment against the profiles' schema and the other segments: attributes exist,
+//! operators suit their types, literals parse, references resolve and never loop.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::{Condition, Rule, RunClock, SegmentDefinition, SegmentError, Test, typed_literal};
+use crate::schema::{AttributeType, ProfileSchema};
+
+/// Where segments referred to by name are looked up.
+pub trait SegmentCatalogue {
+    fn segment(&self, name: &str) -> Option<&SegmentDefinition>;
+}
+
+impl SegmentCatalogue for [SegmentDefinition] {
+    fn segment(&self, name: &str) -> Option<&SegmentDefinition> {
+        self.iter().find(|segment| segment.name == name)
+    }
+}
+
+impl SegmentCatalogue for Vec<SegmentDefinition> {
+    fn segment(&self, name: &str) -> Option<&SegmentDefinition> {
+        self.as_slice().segment(name)
+    }
+}
+
+impl SegmentCatalogue for HashMap<String, SegmentDefinition> {
+    fn segment(&self, name: &str) -> Option<&SegmentDefinition> {
+        self.get(name)
+    }
+}
+
+/// Every problem of `segment`, or none.
+pub fn validate(
+    segment: &SegmentDefinition,
+    schema: &ProfileSchema,
+    catalogue: &dyn SegmentCatalogue,
+) -> Result<(), Vec<SegmentError>> {
+    let mut checker = Checker {
+        segment: &segment.name,
+        schema,
+        catalogue,
+        clock: RunClock::new(Utc::now(), chrono_tz::UTC),
+        errors: Vec::new(),
+    };
+    checker.rule(&segment.rule, "rule", &mut vec![segment.name.clone()]);
+    if checker.errors.is_empty() { Ok(()) } else { Err(checker.errors) }
+}
+
+struct Checker<'a> {
+    segment: &'a str,
+    schema: &'a ProfileSchema,
+    catalogue: &'a dyn SegmentCatalogue,
+    clock: RunClock,
+    errors: Vec<SegmentError>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: &str, problem: String) {
+        self.errors.push(SegmentError { segment: self.segment.to_owned(), path: path.to_owned(), problem });
+    }
+
+    /// `trail` holds the segments being expanded, to catch a segment that includes itself.
+    fn rule(&mut self, rule: &Rule, path: &str, trail: &mut Vec<String>) {
+        match rule {
+            Rule::All(children) | Rule::Any(children) => {
+                let kind = if matches!(rule, Rule::All(_)) { "all" } else { "any" };
+                for (i, child) in children.iter().enumerate() {
+                    self.rule(child, &format!("{path}.{kind}[{i}]"), trail);
+                }
+            }
+            Rule::Not(child) => self.rule(child, &format!("{path}.not"), trail),
+            Rule::Condition(condition) => self.condition(condition, path),
+            Rule::Segment(name) => self.reference(name, &format!("{path}.segment"), trail),
+            Rule::Union(names) | Rule::Intersect(names) | Rule::Except(names) => {
+                let kind = match rule {
+                    Rule::Union(_) => "union",
+                    Rule::Intersect(_) => "intersect",
+                    _ => "except",
+                };
+                for (i, name) in names.iter().enumerate() {
+                    self.reference(name, &format!("{path}.{kind}[{i}]"), trail);
+                }
+            }
+        }
+    }
+
+    fn reference(&mut self, name: &str, path: &str, trail: &mut Vec<String>) {
+        if trail.iter().any(|seen| seen == name) {
+            trail.push(name.to_owned());
+            self.error(path, format!("segments refer to each other in a loop: {}", trail.join(" → ")));
+            trail.pop();
+            return;
+        }
+        let Some(referred) = self.catalogue.segment(name) else {
+            self.error(path, format!("there is no segment named {name:?}"));
+            return;
+        };
+        // Problems inside the referred segment are its own; only loops through it matter here.
+        let mut inner = Checker {
+            segment: self.segment,
+            schema: self.schema,
+            catalogue: self.catalogue,
+            clock: self.clock,
+            errors: Vec::new(),
+        };
+        trail.push(name.to_owned());
+        inner.rule(&referred.rule, path, trail);
+        trail.pop();
+        let loops = inner.errors.into_iter().filter(|error| error.problem.starts_with("segments refer to each other"));
+        self.errors.extend(loops);
+    }
+
+    fn condition(&mut self, condition: &Condition, path: &str) {
+        let Some(attribute) = self.schema.get(&condition.attribute) else {
+            let hint = match self.schema.nearest(&condition.attribute) {
+                Some(nearest) => format!(" (did you mean {nearest:?}?)"),
+                None => String::new(),
+            };
+            self.error(path, format!("unknown attribute {:?}{hint}", condition.attribute));
+            return;
+        };
+        let kind = attribute.kind;
+        if !operator_applies(&condition.test, kind) {
+            self.error(
+                path,
+                format!("{} does not apply to {:?}, which is {kind}", condition.test.operator(), condition.attribute),
+            );
+            return;
+        }
+        if condition.case_insensitive && kind != AttributeType::Text {
+            self.error(path, format!("case_insensitive applies to text, and {:?} is {kind}", condition.attribute));
+        }
+        for literal in literals(&condition.test) {
+            if let Err(problem) = typed_literal(literal, kind, &self.clock) {
+                self.error(path, format!("bad literal for {:?}: {problem}", condition.attribute));
+            }
+        }
+    }
+}
+
+fn literals(test: &Test) -> Vec<&serde_json::Value> {
+    match test {
+        Test::Equals(v)
+        | Test::NotEquals(v)
+        | Test::LessThan(v)
+        | Test::LessOrEqual(v)
+        | Test::GreaterThan(v)
+        | Test::GreaterOrEqual(v)
+        | Test::Before(v)
+        | Test::After(v) => vec![v],
+        Test::In(values) | Test::NotIn(values) => values.iter().collect(),
+        Test::Between(min, max) => vec![min, max],
+        _ => Vec::new(),
+    }
+}
+
+/// Which operators each type of attribute takes.
+pub(crate) fn operator_applies(test: &Test, kind: AttributeType) -> bool {
+    use AttributeType as T;
+    match test {
+        Test::IsNull | Test::IsNotNull => true,
+        Test::Equals(_) | Test::NotEquals(_) | Test::In(_) | Test::NotIn(_) => {
+            matches!(kind, T::Text | T::Integer | T::Number | T::Date)
+        }
+        Test::Contains(_) | Test::StartsWith(_) | Test::EndsWith(_) | Test::IsEmpty | Test::IsNotEmpty => {
+            kind == T::Text
+        }
+        Test::LessThan(_) | Test::LessOrEqual(_) | Test::GreaterThan(_) | Test::GreaterOrEqual(_) => {
+            kind.is_numeric()
+        }
+        Test::Between(_, _) => kind.is_numeric() || kind.is_temporal(),
+        Test::Before(_) | Test::After(_) | Test::WithinLast(_) | Test::MoreThanAgo(_) => kind.is_temporal(),
+        Test::IsTrue | Test::IsFalse => kind == T::Boolean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Attribute;
+    use crate::segment::{SegmentFormat, parse_segments};
+
+    fn schema() -> ProfileSchema {
+        let attribute = |name: &str, kind| Attribute { name: name.into(), kind };
+        ProfileSchema::new(vec![
+            attribute("country", AttributeType::Text),
+            attribute("lifetime_value", AttributeType::Number),
+            attribute("last_purchase_at", AttributeType::Timestamp),
+            attribute("vip", AttributeType::Boolean),
+        ])
+    }
+
+    fn problems(yaml: &str) -> Vec<String> {
+        let segments = parse_segments(yaml, SegmentFormat::Yaml, "test.yaml").unwrap();
+        segments
+            .iter()
+            .flat_map(|segment| validate(segment, &schema(), &segments).err().unwrap_or_default())
+            .map(|error| error.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_segment_has_no_problems() {
+        let yaml = "name: ok\nrule: { all: [ { attribute: country, op: equals, value: US }, { attribute: vip, op: is_true } ] }";
+        assert!(problems(yaml).is_empty());
+    }
+
+    #[test]
+    fn unknown_attributes_get_the_nearest_match() {
+        let found = problems("name: s\nrule: { attribute: contry, op: equals, value: US }");
+        assert_eq!(found, [r#"segment "s", rule: unknown attribute "contry" (did you mean "country"?)"#]);
+    }
+
+    #[test]
+    fn operators_must_suit_the_type_and_literals_must_parse() {
+        let yaml = r#"
+name: s
+rule:
+  any:
+    - { attribute: vip, op: contains, value: "x" }
+    - { attribute: lifetime_value, op: greater_than, value: "lots" }
+    - { attribute: last_purchase_at, op: before, value: "yesterday" }
+    - { attribute: lifetime_value, op: equals, value: 3, case_insensitive: true }
+"#;
+        let found = problems(yaml);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].contains("rule.any[0]: contains does not apply to \"vip\", which is boolean"), "{found:?}");
+        assert!(found[1].contains("rule.any[1]: bad literal") && found[1].contains("\"lots\" is not a number"));
+        assert!(found[2].contains("rule.any[2]") && found[2].contains("YYYY-MM-DD"));
+        assert!(found[3].contains("case_insensitive applies to text"));
+    }
+
+    #[test]
+    fn references_must_exist_and_never_loop() {
+        let yaml = r#"
+segments:
+  - { name: a, rule: { union: [b, c] } }
+  - { name: b, rule: { segment: a } }
+  - { name: c, rule: { attribute: vip, op: is_true } }
+  - { name: d, rule: { intersect: [c, nowhere] } }
+"#;
+        let found = problems(yaml);
+        assert!(found.iter().any(|p| p.contains("segment \"a\"") && p.contains("a → b → a")), "{found:?}");
+        assert!(found.iter().any(|p| p.contains("segment \"d\", rule.intersect[1]: there is no segment named \"nowhere\"")), "{found:?}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Profiles on Apache DataFusion: where they are read from, what their schema is, how a
+//! segment becomes a DataFusion expression, and how members come out — as a stream of Arrow
+//! record batches, never as a collection of Rust structs.
+
+mod compile;
+mod error;
+mod profiles;
+mod schema;
+mod source;
+
+pub use compile::membership_expr;
+pub use error::EngineError;
+pub use profiles::{MemberQuery, Profiles};
+pub use schema::profile_schema;
+pub use source::{ProfileFormat, ProfileSource};
+
+/// DataFusion and Arrow, as this crate uses them, for callers that read its batches.
+pub use datafusion;

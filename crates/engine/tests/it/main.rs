@@ -1,0 +1,8 @@
+//! The engine over real files: sources and their errors, and segments checked against an
+//! independent evaluator on generated profiles.
+
+#![allow(unreachable_pub)]
+
+mod differential;
+mod fixtures;
+mod sources;

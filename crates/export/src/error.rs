@@ -1,0 +1,25 @@
+//! Why an export did not start. Once sending has begun, failures end up in the run report
+//! instead, with what was sent.
+
+use segsync_engine::EngineError;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Profiles(#[from] EngineError),
+
+    #[error(
+        "the selected segments hold {members} profiles, over the limit of {limit} per export; nothing was sent. Narrow the segments or raise the limit"
+    )]
+    OverLimit { members: u64, limit: u64 },
+
+    #[error("Constant Contact has no list {list_id}; check the List ID")]
+    ListNotFound { list_id: Uuid },
+
+    #[error("an export needs at least one segment")]
+    NoSegments,
+
+    #[error("Constant Contact: {0}")]
+    ConstantContact(#[from] constant_contact::Error),
+}

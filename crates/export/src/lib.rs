@@ -1,0 +1,16 @@
+//! The export run: the members of one or more segments, streamed from the profiles, mapped
+//! to Constant Contact's fields, checked, de-duplicated by email, batched within Constant
+//! Contact's limits and imported into one list, with a report that accounts for every profile.
+
+mod contacts;
+mod error;
+mod plan;
+mod progress;
+mod report;
+mod run;
+
+pub use error::ExportError;
+pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan};
+pub use progress::{NoProgress, Progress};
+pub use report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport};
+pub use run::run_export;

@@ -1,0 +1,156 @@
+//! The run report: where every profile went, what Constant Contact said, what it cost.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RunOutcome {
+    Succeeded,
+    /// Sending stopped on an error; `sent` says what went before it.
+    Failed { reason: String },
+    /// Stopped by a cancellation between batches.
+    Cancelled,
+}
+
+/// Constant Contact's counters for one import activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConstantContactCounters {
+    /// Contacts Constant Contact read from the import.
+    pub person_count: u64,
+    /// Invalid email, birthday or anniversary; fixable in Constant Contact.
+    pub correctable_count: u64,
+    /// Previously unsubscribed: not added to the list.
+    pub cannot_add_to_list_count: u64,
+    pub error_count: u64,
+}
+
+impl ConstantContactCounters {
+    fn add(&mut self, other: &Self) {
+        self.person_count += other.person_count;
+        self.correctable_count += other.correctable_count;
+        self.cannot_add_to_list_count += other.cannot_add_to_list_count;
+        self.error_count += other.error_count;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityReport {
+    pub activity_id: Uuid,
+    /// Contacts this import carried.
+    pub contacts: u64,
+    /// `completed`, `failed`, `timed_out`, `cancelled`, or the last state seen.
+    pub state: String,
+    pub counters: ConstantContactCounters,
+    pub errors: Vec<String>,
+}
+
+/// Samples kept per reason or duplicate list, so a report stays readable.
+pub(crate) const SAMPLES: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    pub outcome: RunOutcome,
+    pub list_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Every profile of the source.
+    pub profiles_read: u64,
+    pub profiles_outside_segments: u64,
+    /// Profiles in at least one selected segment.
+    pub profiles_in_segments: u64,
+    /// Members of each selected segment (a profile in two segments counts in both).
+    pub members_per_segment: Vec<(String, u64)>,
+    /// Profiles not sent because of their email, by reason (`missing_email`, …).
+    pub invalid: BTreeMap<String, u64>,
+    /// Up to twenty of the offending values per reason.
+    pub invalid_samples: BTreeMap<String, Vec<String>>,
+    /// Profiles whose email another profile of the run already had; they became one contact.
+    pub duplicates_collapsed: u64,
+    /// Up to twenty emails shared by several profiles, with the number of extra profiles.
+    pub duplicate_samples: Vec<(String, u64)>,
+    /// Values cut to the length their field allows, by field.
+    pub fields_truncated: BTreeMap<String, u64>,
+    /// Unique contacts in imports Constant Contact accepted.
+    pub sent: u64,
+    /// Profiles of the segments that were not sent because the run stopped early.
+    pub not_sent: u64,
+    pub activities: Vec<ActivityReport>,
+    pub constant_contact: ConstantContactCounters,
+    /// HTTP requests to Constant Contact, retries and polls included.
+    pub requests_used: u64,
+    /// Seconds per phase, in order.
+    pub phases: Vec<(String, f64)>,
+}
+
+impl RunReport {
+    pub fn invalid_total(&self) -> u64 {
+        self.invalid.values().sum()
+    }
+
+    /// Whether every profile is accounted for: those outside the segments plus those inside
+    /// make all profiles read, and those inside were each invalid, a duplicate, sent, or not
+    /// sent because the run stopped.
+    pub fn totals_add_up(&self) -> bool {
+        self.profiles_outside_segments + self.profiles_in_segments == self.profiles_read
+            && self.invalid_total() + self.duplicates_collapsed + self.sent + self.not_sent == self.profiles_in_segments
+    }
+
+    pub(crate) fn total_counters(activities: &[ActivityReport]) -> ConstantContactCounters {
+        let mut total = ConstantContactCounters::default();
+        for activity in activities {
+            total.add(&activity.counters);
+        }
+        total
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let outcome = match &self.outcome {
+            RunOutcome::Succeeded => "succeeded".to_owned(),
+            RunOutcome::Failed { reason } => format!("failed: {reason}"),
+            RunOutcome::Cancelled => "cancelled".to_owned(),
+        };
+        let seconds = (self.finished_at - self.started_at).num_milliseconds() as f64 / 1000.0;
+        writeln!(f, "Export to list {} {outcome} in {seconds:.1} s", self.list_id)?;
+        writeln!(f, "  profiles read                {:>10}", self.profiles_read)?;
+        writeln!(f, "    outside the segments       {:>10}", self.profiles_outside_segments)?;
+        writeln!(f, "    in the segments            {:>10}", self.profiles_in_segments)?;
+        for (segment, members) in &self.members_per_segment {
+            writeln!(f, "      {segment:<24} {members:>10}")?;
+        }
+        for (reason, count) in &self.invalid {
+            let samples = self.invalid_samples.get(reason).map(|s| s.iter().take(3).map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            writeln!(f, "    invalid: {reason:<18} {count:>10}   e.g. {samples}")?;
+        }
+        writeln!(f, "    duplicates collapsed       {:>10}", self.duplicates_collapsed)?;
+        for (email, extra) in self.duplicate_samples.iter().take(3) {
+            writeln!(f, "      {email} (+{extra})")?;
+        }
+        writeln!(f, "    sent                       {:>10}", self.sent)?;
+        if self.not_sent > 0 {
+            writeln!(f, "    not sent (run stopped)     {:>10}", self.not_sent)?;
+        }
+        for (field, count) in &self.fields_truncated {
+            writeln!(f, "  {field} truncated to its limit: {count}")?;
+        }
+        let cc = &self.constant_contact;
+        writeln!(
+            f,
+            "  Constant Contact: {} imports, {} contacts read, {} correctable, {} unsubscribed (not re-added), {} errors",
+            self.activities.len(),
+            cc.person_count,
+            cc.correctable_count,
+            cc.cannot_add_to_list_count,
+            cc.error_count
+        )?;
+        writeln!(f, "  requests used: {}", self.requests_used)?;
+        let phases: Vec<String> = self.phases.iter().map(|(phase, s)| format!("{phase} {s:.2} s")).collect();
+        write!(f, "  phases: {}", phases.join(", "))
+    }
+}

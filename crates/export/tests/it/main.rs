@@ -1,0 +1,6 @@
+//! Export runs end to end: profiles on disk, segments, the client, and the sandbox over HTTP.
+
+#![allow(unreachable_pub)]
+
+mod helpers;
+mod runs;
