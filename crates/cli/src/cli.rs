@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "segsync", version, about = "Keep Constant Contact lists in step with customer segments.")]
+#[command(
+    name = "segsync",
+    version,
+    about = "Keep Constant Contact lists in step with customer segments."
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -94,16 +94,38 @@ fn default_zone() -> String {
 
 impl ExportConfig {
     pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut config: Self = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: Self =
+            toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         // Relative paths are relative to the configuration file.
         let base = path.parent().unwrap_or(Path::new("."));
-        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
         config.constant_contact.token_file = resolve(&config.constant_contact.token_file);
-        config.constant_contact.client_secret_file = config.constant_contact.client_secret_file.as_deref().map(resolve);
-        config.export.segments_files = config.export.segments_files.iter().map(|p| resolve(p)).collect();
-        if !config.profiles.location.contains("://") && !Path::new(&config.profiles.location).is_absolute() {
-            config.profiles.location = base.join(&config.profiles.location).to_string_lossy().into_owned();
+        config.constant_contact.client_secret_file = config
+            .constant_contact
+            .client_secret_file
+            .as_deref()
+            .map(resolve);
+        config.export.segments_files = config
+            .export
+            .segments_files
+            .iter()
+            .map(|p| resolve(p))
+            .collect();
+        if !config.profiles.location.contains("://")
+            && !Path::new(&config.profiles.location).is_absolute()
+        {
+            config.profiles.location = base
+                .join(&config.profiles.location)
+                .to_string_lossy()
+                .into_owned();
         }
         Ok(config)
     }
@@ -111,11 +133,16 @@ impl ExportConfig {
     pub(crate) fn api_config(&self) -> anyhow::Result<ApiConfig> {
         let section = &self.constant_contact;
         let endpoints = Endpoints {
-            api_base_url: Url::parse(&section.api_base_url).context("constant_contact.api_base_url")?,
-            auth_base_url: Url::parse(&section.auth_base_url).context("constant_contact.auth_base_url")?,
+            api_base_url: Url::parse(&section.api_base_url)
+                .context("constant_contact.api_base_url")?,
+            auth_base_url: Url::parse(&section.auth_base_url)
+                .context("constant_contact.auth_base_url")?,
         };
         let mut config = ApiConfig::new(&section.client_id).with_endpoints(endpoints);
-        let secret = match (&section.client_secret_file, std::env::var("SEGSYNC_CLIENT_SECRET")) {
+        let secret = match (
+            &section.client_secret_file,
+            std::env::var("SEGSYNC_CLIENT_SECRET"),
+        ) {
             (_, Ok(secret)) => Some(secret),
             (Some(file), Err(_)) => Some(
                 std::fs::read_to_string(file)
@@ -144,11 +171,15 @@ impl ExportConfig {
             if field == "email" {
                 mapping = Some(attribute.clone());
             } else {
-                let field: ContactField = field.parse().with_context(|| format!("export.mapping.{field}"))?;
+                let field: ContactField = field
+                    .parse()
+                    .with_context(|| format!("export.mapping.{field}"))?;
                 fields.push((field, attribute.clone()));
             }
         }
-        let Some(email) = mapping else { bail!("export.mapping needs email: the attribute that holds the email address") };
+        let Some(email) = mapping else {
+            bail!("export.mapping needs email: the attribute that holds the email address")
+        };
         Ok(FieldMapping { email, fields })
     }
 }

@@ -18,8 +18,12 @@ async fn main() -> anyhow::Result<()> {
     init_logging(cli.verbose);
     match cli.command {
         Command::Demo(args) => commands::demo::run(args).await,
-        Command::Segments { command: SegmentsCommand::Check(args) } => commands::segments::check(args).await,
-        Command::Segments { command: SegmentsCommand::Preview(args) } => commands::segments::preview(args).await,
+        Command::Segments {
+            command: SegmentsCommand::Check(args),
+        } => commands::segments::check(args).await,
+        Command::Segments {
+            command: SegmentsCommand::Preview(args),
+        } => commands::segments::preview(args).await,
         Command::Export(args) => commands::export::run(args).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
@@ -32,5 +36,8 @@ fn init_logging(verbose: bool) {
     let default = if verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

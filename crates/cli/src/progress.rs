@@ -15,12 +15,17 @@ impl BarProgress {
     pub(crate) fn new() -> Self {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg:<40} [{bar:30}] {pos}/{len} profiles ({elapsed})")
-                .expect("the template is valid")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} {msg:<40} [{bar:30}] {pos}/{len} profiles ({elapsed})",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
-        Self { bar, contacts_sent: AtomicU64::new(0) }
+        Self {
+            bar,
+            contacts_sent: AtomicU64::new(0),
+        }
     }
 
     pub(crate) fn finish(&self) {
@@ -42,15 +47,23 @@ impl Progress for BarProgress {
     }
 
     fn batch_sent(&self, contacts: usize) {
-        let sent = self.contacts_sent.fetch_add(contacts as u64, Ordering::Relaxed) + contacts as u64;
-        self.bar.set_message(format!("sending: {sent} contacts accepted"));
+        let sent = self
+            .contacts_sent
+            .fetch_add(contacts as u64, Ordering::Relaxed)
+            + contacts as u64;
+        self.bar
+            .set_message(format!("sending: {sent} contacts accepted"));
     }
 }
 
 /// A bar for a known amount of work, such as generating profiles.
 pub(crate) fn counter(length: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::new(length);
-    bar.set_style(ProgressStyle::with_template("{msg:<28} [{bar:30}] {pos}/{len} ({elapsed})").expect("the template is valid").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:<28} [{bar:30}] {pos}/{len} ({elapsed})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
     bar.set_message(message.to_owned());
     bar
 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -21,12 +24,52 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Zoë", "José", "Amélie", "Søren", "Ólafur", "D'Angelo", "Łukasz", "Siobhán", "François", "Mia", "Noah",
-    "Chloé", "Björn", "Ines", "Mateo", "Aoife", "Renée", "Jürgen", "Priya", "Kenji", "Fatima", "Liam", "Émile",
+    "Ada",
+    "Zoë",
+    "José",
+    "Amélie",
+    "Søren",
+    "Ólafur",
+    "D'Angelo",
+    "Łukasz",
+    "Siobhán",
+    "François",
+    "Mia",
+    "Noah",
+    "Chloé",
+    "Björn",
+    "Ines",
+    "Mateo",
+    "Aoife",
+    "Renée",
+    "Jürgen",
+    "Priya",
+    "Kenji",
+    "Fatima",
+    "Liam",
+    "Émile",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Lovelace", "O'Brien", "Nuñez", "Müller", "Dubois", "García", "Kowalski", "Ní Bhriain", "D'Arcy", "Smith",
-    "Johansson", "Rossi", "Nakamura", "Okafor", "Santos", "Lefèvre", "Van der Berg", "Ó Súilleabháin", "Chen", "Patel",
+    "Lovelace",
+    "O'Brien",
+    "Nuñez",
+    "Müller",
+    "Dubois",
+    "García",
+    "Kowalski",
+    "Ní Bhriain",
+    "D'Arcy",
+    "Smith",
+    "Johansson",
+    "Rossi",
+    "Nakamura",
+    "Okafor",
+    "Santos",
+    "Lefèvre",
+    "Van der Berg",
+    "Ó Súilleabháin",
+    "Chen",
+    "Patel",
 ];
 /// The last name that is over the limit on purpose.
 const LONG_LAST_NAME: &str = "Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh";
@@ -39,7 +82,12 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("IE", &["D", "C"]),
 ];
 const TIERS: &[&str] = &["bronze", "silver", "gold", "platinum"];
-const DOMAINS: &[&str] = &["example.com", "mail.example.org", "example.net", "corp.example.io"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "mail.example.org",
+    "example.net",
+    "corp.example.io",
+];
 const ROWS_PER_CHUNK: usize = 65_536;
 
 pub(crate) fn schema() -> Arc<Schema> {
@@ -52,7 +100,11 @@ pub(crate) fn schema() -> Arc<Schema> {
         Field::new("state", DataType::Utf8, true),
         Field::new("tier", DataType::Utf8, true),
         Field::new("lifetime_value", DataType::Float64, true),
-        Field::new("last_purchase_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+        Field::new(
+            "last_purchase_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
         Field::new("birth_date", DataType::Date32, true),
         Field::new("newsletter_opt_in", DataType::Boolean, true),
         Field::new("company", DataType::Utf8, true),
@@ -60,9 +112,16 @@ pub(crate) fn schema() -> Arc<Schema> {
 }
 
 /// Writes `count` profiles to a Parquet file and returns how many rows it wrote.
-pub(crate) fn write_profiles(path: &Path, count: usize, seed: u64, mut on_chunk: impl FnMut(usize)) -> anyhow::Result<usize> {
+pub(crate) fn write_profiles(
+    path: &Path,
+    count: usize,
+    seed: u64,
+    mut on_chunk: impl FnMut(usize),
+) -> anyhow::Result<usize> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let properties = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?)).build();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .build();
     let mut writer = ArrowWriter::try_new(file, schema(), Some(properties))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = 0;
@@ -94,7 +153,11 @@ fn chunk(rng: &mut StdRng, first_id: usize, rows: usize) -> anyhow::Result<Recor
     for offset in 0..rows {
         let id = first_id + offset;
         let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
-        let last = if rng.gen_ratio(1, 2_000) { LONG_LAST_NAME } else { LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())] };
+        let last = if rng.gen_ratio(1, 2_000) {
+            LONG_LAST_NAME
+        } else {
+            LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())]
+        };
         let (country, country_states) = COUNTRIES[weighted_country(rng)];
         ids.push(id as i64);
         emails.push(email(rng, id, first, last));
@@ -103,11 +166,18 @@ fn chunk(rng: &mut StdRng, first_id: usize, rows: usize) -> anyhow::Result<Recor
         countries.push(Some(country));
         states.push(Some(country_states[rng.gen_range(0..country_states.len())]));
         tiers.push(Some(TIERS[weighted_tier(rng)]));
-        values.push(Some((rng.gen_range(0.0..5_000.0_f64) * 100.0).round() / 100.0));
+        values.push(Some(
+            (rng.gen_range(0.0..5_000.0_f64) * 100.0).round() / 100.0,
+        ));
         let days_ago = rng.gen_range(0..730);
         let purchase = now - Duration::days(days_ago) - Duration::seconds(rng.gen_range(0..86_400));
         purchases.push((!rng.gen_ratio(1, 20)).then_some(purchase.timestamp_micros()));
-        let birth = NaiveDate::from_ymd_opt(rng.gen_range(1945..2006), rng.gen_range(1..=12), rng.gen_range(1..=28)).expect("a valid date");
+        let birth = NaiveDate::from_ymd_opt(
+            rng.gen_range(1945..2006),
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+        )
+        .expect("a valid date");
         births.push((!rng.gen_ratio(1, 10)).then_some((birth - epoch).num_days() as i32));
         opt_ins.push(Some(rng.gen_ratio(3, 5)));
         companies.push(rng.gen_ratio(1, 3).then(|| format!("{last} & Co.")));
@@ -139,7 +209,11 @@ fn email(rng: &mut StdRng, id: usize, first: &str, last: &str) -> Option<String>
         // The same person again: an earlier profile's address, shouted and padded.
         32..42 if id > 100 => {
             let earlier = id - rng.gen_range(1..100);
-            Some(format!("  {}@{}  ", local(earlier).to_uppercase(), DOMAINS[earlier % DOMAINS.len()].to_uppercase()))
+            Some(format!(
+                "  {}@{}  ",
+                local(earlier).to_uppercase(),
+                DOMAINS[earlier % DOMAINS.len()].to_uppercase()
+            ))
         }
         _ => Some(format!("{}@{domain}", local(id))),
     }

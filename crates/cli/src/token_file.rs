@@ -43,7 +43,10 @@ impl TokenFile {
     pub(crate) fn write(&self, tokens: &TokenSet) -> std::io::Result<()> {
         let stored = StoredTokens {
             access_token: tokens.access_token.expose_secret().to_owned(),
-            refresh_token: tokens.refresh_token.as_ref().map(|token| token.expose_secret().to_owned()),
+            refresh_token: tokens
+                .refresh_token
+                .as_ref()
+                .map(|token| token.expose_secret().to_owned()),
             expires_at: tokens.expires_at,
             scope: tokens.scope.clone(),
         };
@@ -54,7 +57,10 @@ impl TokenFile {
 
 #[async_trait::async_trait]
 impl TokenStore for TokenFile {
-    async fn save(&self, tokens: &TokenSet) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    async fn save(
+        &self,
+        tokens: &TokenSet,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok(self.write(tokens)?)
     }
 }
@@ -63,7 +69,12 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let temporary = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
     file.write_all(contents)?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)

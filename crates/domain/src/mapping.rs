@@ -79,7 +79,10 @@ impl ContactField {
         match self {
             Self::Birthday | Self::Anniversary => 10,
             Self::Custom(_) => CUSTOM_VALUE_LIMIT,
-            simple => SIMPLE_FIELDS.iter().find(|(field, _, _)| field == simple).map_or(50, |(_, _, max)| *max),
+            simple => SIMPLE_FIELDS
+                .iter()
+                .find(|(field, _, _)| field == simple)
+                .map_or(50, |(_, _, max)| *max),
         }
     }
 
@@ -101,9 +104,13 @@ impl fmt::Display for ContactField {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldNameError {
-    #[error("unknown contact field {0:?}; use one of first_name, last_name, job_title, company_name, phone, home_phone, work_phone, mobile_phone, street, street2, city, state, zip, country, birthday, anniversary or cf:<custom field name>")]
+    #[error(
+        "unknown contact field {0:?}; use one of first_name, last_name, job_title, company_name, phone, home_phone, work_phone, mobile_phone, street, street2, city, state, zip, country, birthday, anniversary or cf:<custom field name>"
+    )]
     Unknown(String),
-    #[error("custom field names are 1 to {CUSTOM_NAME_LIMIT} letters, digits and underscores, not {0:?}")]
+    #[error(
+        "custom field names are 1 to {CUSTOM_NAME_LIMIT} letters, digits and underscores, not {0:?}"
+    )]
     BadCustomName(String),
 }
 
@@ -114,7 +121,11 @@ impl FromStr for ContactField {
         if let Some(custom) = name.strip_prefix("cf:") {
             let valid = (1..=CUSTOM_NAME_LIMIT).contains(&custom.chars().count())
                 && custom.chars().all(|c| c.is_alphanumeric() || c == '_');
-            return if valid { Ok(Self::Custom(custom.to_owned())) } else { Err(FieldNameError::BadCustomName(custom.to_owned())) };
+            return if valid {
+                Ok(Self::Custom(custom.to_owned()))
+            } else {
+                Err(FieldNameError::BadCustomName(custom.to_owned()))
+            };
         }
         match name {
             "birthday" => Ok(Self::Birthday),
@@ -137,7 +148,10 @@ pub struct FieldMapping {
 
 impl FieldMapping {
     pub fn email_only(email_attribute: impl Into<String>) -> Self {
-        Self { email: email_attribute.into(), fields: Vec::new() }
+        Self {
+            email: email_attribute.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn with(mut self, field: ContactField, attribute: impl Into<String>) -> Self {
@@ -170,12 +184,25 @@ mod tests {
 
     #[test]
     fn field_names_round_trip() {
-        for name in ["first_name", "company_name", "zip", "birthday", "anniversary", "cf:Loyalty_tier"] {
+        for name in [
+            "first_name",
+            "company_name",
+            "zip",
+            "birthday",
+            "anniversary",
+            "cf:Loyalty_tier",
+        ] {
             let field: ContactField = name.parse().unwrap();
             assert_eq!(field.import_key(), name);
         }
-        assert!(matches!("nickname".parse::<ContactField>(), Err(FieldNameError::Unknown(_))));
-        assert!(matches!("cf:has space".parse::<ContactField>(), Err(FieldNameError::BadCustomName(_))));
+        assert!(matches!(
+            "nickname".parse::<ContactField>(),
+            Err(FieldNameError::Unknown(_))
+        ));
+        assert!(matches!(
+            "cf:has space".parse::<ContactField>(),
+            Err(FieldNameError::BadCustomName(_))
+        ));
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl ProfileSchema {
     }
 
     pub fn get(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|attribute| attribute.name == name)
+        self.attributes
+            .iter()
+            .find(|attribute| attribute.name == name)
     }
 
     /// The attribute whose name is closest to `name`, to suggest when `name` is unknown.
@@ -88,8 +90,14 @@ mod tests {
     #[test]
     fn suggests_the_nearest_attribute() {
         let schema = ProfileSchema::new(vec![
-            Attribute { name: "country".into(), kind: AttributeType::Text },
-            Attribute { name: "loyalty_tier".into(), kind: AttributeType::Text },
+            Attribute {
+                name: "country".into(),
+                kind: AttributeType::Text,
+            },
+            Attribute {
+                name: "loyalty_tier".into(),
+                kind: AttributeType::Text,
+            },
         ]);
         assert_eq!(schema.nearest("contry"), Some("country"));
         assert_eq!(schema.nearest("Loyalty_Teir"), Some("loyalty_tier"));

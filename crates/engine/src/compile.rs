@@ -9,11 +9,11 @@ use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::{btrim, contains, ends_with, lower, starts_with};
 use datafusion::logical_expr::{Expr, ident, lit, not};
-use segsync_domain::segment::{
-    Condition, Period, Rule, RunClock, SegmentCatalogue, SegmentDefinition, SegmentError, SegmentErrors, Test, TypedValue,
-    typed_literal, validate,
-};
 use segsync_domain::AttributeType;
+use segsync_domain::segment::{
+    Condition, Period, Rule, RunClock, SegmentCatalogue, SegmentDefinition, SegmentError,
+    SegmentErrors, Test, TypedValue, typed_literal, validate,
+};
 
 use crate::schema::{attribute_type, profile_schema};
 
@@ -26,9 +26,18 @@ pub fn membership_expr(
     clock: &RunClock,
 ) -> Result<Expr, SegmentErrors> {
     validate(segment, &profile_schema(schema), catalogue).map_err(SegmentErrors)?;
-    let compiler = Compiler { segment: &segment.name, schema, catalogue, clock };
+    let compiler = Compiler {
+        segment: &segment.name,
+        schema,
+        catalogue,
+        clock,
+    };
     compiler.rule(&segment.rule).map_err(|problem| {
-        SegmentErrors(vec![SegmentError { segment: segment.name.clone(), path: "rule".into(), problem }])
+        SegmentErrors(vec![SegmentError {
+            segment: segment.name.clone(),
+            path: "rule".into(),
+            problem,
+        }])
     })
 }
 
@@ -42,13 +51,21 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     fn rule(&self, rule: &Rule) -> Result<Expr, String> {
         Ok(match rule {
-            Rule::All(children) => self.fold(children.iter().map(|child| self.rule(child)), Expr::and)?,
-            Rule::Any(children) => self.fold(children.iter().map(|child| self.rule(child)), Expr::or)?,
+            Rule::All(children) => {
+                self.fold(children.iter().map(|child| self.rule(child)), Expr::and)?
+            }
+            Rule::Any(children) => {
+                self.fold(children.iter().map(|child| self.rule(child)), Expr::or)?
+            }
             Rule::Not(child) => not(self.rule(child)?),
             Rule::Condition(condition) => self.condition(condition)?.is_true(),
             Rule::Segment(name) => self.segment(name)?,
-            Rule::Union(names) => self.fold(names.iter().map(|name| self.segment(name)), Expr::or)?,
-            Rule::Intersect(names) => self.fold(names.iter().map(|name| self.segment(name)), Expr::and)?,
+            Rule::Union(names) => {
+                self.fold(names.iter().map(|name| self.segment(name)), Expr::or)?
+            }
+            Rule::Intersect(names) => {
+                self.fold(names.iter().map(|name| self.segment(name)), Expr::and)?
+            }
             Rule::Except(names) => {
                 let (first, rest) = names.split_first().ok_or("except needs segments")?;
                 let removed = self.fold(rest.iter().map(|name| self.segment(name)), Expr::or)?;
@@ -57,13 +74,23 @@ impl Compiler<'_> {
         })
     }
 
-    fn fold(&self, parts: impl Iterator<Item = Result<Expr, String>>, join: fn(Expr, Expr) -> Expr) -> Result<Expr, String> {
+    fn fold(
+        &self,
+        parts: impl Iterator<Item = Result<Expr, String>>,
+        join: fn(Expr, Expr) -> Expr,
+    ) -> Result<Expr, String> {
         let parts: Vec<Expr> = parts.collect::<Result<_, _>>()?;
-        parts.into_iter().reduce(join).ok_or_else(|| format!("an empty group in segment {:?}", self.segment))
+        parts
+            .into_iter()
+            .reduce(join)
+            .ok_or_else(|| format!("an empty group in segment {:?}", self.segment))
     }
 
     fn segment(&self, name: &str) -> Result<Expr, String> {
-        let definition = self.catalogue.segment(name).ok_or_else(|| format!("there is no segment named {name:?}"))?;
+        let definition = self
+            .catalogue
+            .segment(name)
+            .ok_or_else(|| format!("there is no segment named {name:?}"))?;
         self.rule(&definition.rule)
     }
 
@@ -75,18 +102,36 @@ impl Compiler<'_> {
         let data_type = field.data_type();
         let kind = attribute_type(data_type);
         let fold_case = condition.case_insensitive && kind == AttributeType::Text;
-        let column = if fold_case { lower(ident(&condition.attribute)) } else { ident(&condition.attribute) };
+        let column = if fold_case {
+            lower(ident(&condition.attribute))
+        } else {
+            ident(&condition.attribute)
+        };
         let value = |literal: &serde_json::Value| -> Result<Expr, String> {
             let typed = typed_literal(literal, kind, self.clock)?;
             Ok(lit(scalar(typed, data_type, fold_case)))
         };
-        let text = |text: &str| lit(if fold_case { text.to_lowercase() } else { text.to_owned() });
-        let column_is_empty = || ident(&condition.attribute).is_null().or(btrim(vec![ident(&condition.attribute)]).eq(lit("")));
+        let text = |text: &str| {
+            lit(if fold_case {
+                text.to_lowercase()
+            } else {
+                text.to_owned()
+            })
+        };
+        let column_is_empty = || {
+            ident(&condition.attribute)
+                .is_null()
+                .or(btrim(vec![ident(&condition.attribute)]).eq(lit("")))
+        };
         Ok(match &condition.test {
             Test::Equals(literal) => column.eq(value(literal)?),
             Test::NotEquals(literal) => column.not_eq(value(literal)?),
-            Test::In(literals) => column.in_list(literals.iter().map(value).collect::<Result<_, _>>()?, false),
-            Test::NotIn(literals) => column.in_list(literals.iter().map(value).collect::<Result<_, _>>()?, true),
+            Test::In(literals) => {
+                column.in_list(literals.iter().map(value).collect::<Result<_, _>>()?, false)
+            }
+            Test::NotIn(literals) => {
+                column.in_list(literals.iter().map(value).collect::<Result<_, _>>()?, true)
+            }
             Test::Contains(needle) => contains(column, text(needle)),
             Test::StartsWith(prefix) => starts_with(column, text(prefix)),
             Test::EndsWith(suffix) => ends_with(column, text(suffix)),
@@ -115,11 +160,17 @@ impl Compiler<'_> {
         if kind == AttributeType::Date {
             let start = TypedValue::Date(self.clock.date_before(period));
             let end = TypedValue::Date(self.clock.today());
-            (lit(scalar(start, data_type, false)), lit(scalar(end, data_type, false)))
+            (
+                lit(scalar(start, data_type, false)),
+                lit(scalar(end, data_type, false)),
+            )
         } else {
             let start = TypedValue::Timestamp(self.clock.instant_before(period));
             let end = TypedValue::Timestamp(self.clock.now);
-            (lit(scalar(start, data_type, false)), lit(scalar(end, data_type, false)))
+            (
+                lit(scalar(start, data_type, false)),
+                lit(scalar(end, data_type, false)),
+            )
         }
     }
 }
@@ -128,7 +179,9 @@ impl Compiler<'_> {
 /// column (which would keep Parquet statistics from pruning).
 fn scalar(value: TypedValue, data_type: &DataType, fold_case: bool) -> ScalarValue {
     match value {
-        TypedValue::Text(text) => ScalarValue::Utf8(Some(if fold_case { text.to_lowercase() } else { text })),
+        TypedValue::Text(text) => {
+            ScalarValue::Utf8(Some(if fold_case { text.to_lowercase() } else { text }))
+        }
         TypedValue::Integer(integer) => ScalarValue::Int64(Some(integer)),
         TypedValue::Number(number) => ScalarValue::Float64(Some(number)),
         TypedValue::Boolean(value) => ScalarValue::Boolean(Some(value)),
@@ -150,11 +203,16 @@ fn timestamp_scalar(instant: DateTime<Utc>, data_type: &DataType) -> ScalarValue
             let zone = zone.clone();
             match unit {
                 TimeUnit::Second => ScalarValue::TimestampSecond(Some(instant.timestamp()), zone),
-                TimeUnit::Millisecond => ScalarValue::TimestampMillisecond(Some(instant.timestamp_millis()), zone),
-                TimeUnit::Microsecond => ScalarValue::TimestampMicrosecond(Some(instant.timestamp_micros()), zone),
-                TimeUnit::Nanosecond => {
-                    ScalarValue::TimestampNanosecond(Some(instant.timestamp_nanos_opt().unwrap_or(i64::MAX)), zone)
+                TimeUnit::Millisecond => {
+                    ScalarValue::TimestampMillisecond(Some(instant.timestamp_millis()), zone)
                 }
+                TimeUnit::Microsecond => {
+                    ScalarValue::TimestampMicrosecond(Some(instant.timestamp_micros()), zone)
+                }
+                TimeUnit::Nanosecond => ScalarValue::TimestampNanosecond(
+                    Some(instant.timestamp_nanos_opt().unwrap_or(i64::MAX)),
+                    zone,
+                ),
             }
         }
         _ => ScalarValue::TimestampMicrosecond(Some(instant.timestamp_micros()), None),

@@ -8,6 +8,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, ident};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use futures_util::StreamExt;
 use segsync_domain::ProfileSchema;
 use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
@@ -41,7 +42,9 @@ pub struct Profiles {
 
 impl std::fmt::Debug for Profiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Profiles").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Profiles")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,7 +56,12 @@ impl Profiles {
         let ctx = SessionContext::new_with_config(config);
         let frame = source.read(&ctx).await?;
         let schema = Arc::clone(frame.schema().inner());
-        Ok(Self { source, ctx, frame, schema })
+        Ok(Self {
+            source,
+            ctx,
+            frame,
+            schema,
+        })
     }
 
     pub fn source(&self) -> &ProfileSource {
@@ -93,8 +101,19 @@ impl Profiles {
     }
 
     /// The first `limit` members, every attribute included.
-    pub async fn preview(&self, membership: Expr, limit: usize) -> Result<Vec<RecordBatch>, EngineError> {
-        match self.frame.clone().filter(membership)?.limit(0, Some(limit))?.collect().await {
+    pub async fn preview(
+        &self,
+        membership: Expr,
+        limit: usize,
+    ) -> Result<Vec<RecordBatch>, EngineError> {
+        match self
+            .frame
+            .clone()
+            .filter(membership)?
+            .limit(0, Some(limit))?
+            .collect()
+            .await
+        {
             Ok(batches) => Ok(batches),
             Err(error) => Err(self.read_error(error).await),
         }
@@ -102,11 +121,21 @@ impl Profiles {
 
     /// Members of any of the query's segments, as a stream of batches with the query's columns
     /// and one membership boolean per segment.
-    pub async fn members(&self, query: &MemberQuery) -> Result<SendableRecordBatchStream, EngineError> {
+    pub async fn members(
+        &self,
+        query: &MemberQuery,
+    ) -> Result<SendableRecordBatchStream, EngineError> {
         for column in &query.columns {
             if self.schema.field_with_name(column).is_err() {
-                let hint = self.schema().nearest(column).map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default();
-                return Err(EngineError::UnknownAttribute { attribute: column.clone(), hint });
+                let hint = self
+                    .schema()
+                    .nearest(column)
+                    .map(|n| format!(" (did you mean {n:?}?)"))
+                    .unwrap_or_default();
+                return Err(EngineError::UnknownAttribute {
+                    attribute: column.clone(),
+                    hint,
+                });
             }
         }
         let any_segment = query
@@ -114,10 +143,17 @@ impl Profiles {
             .iter()
             .map(|(_, expr)| expr.clone())
             .reduce(Expr::or)
-            .ok_or_else(|| EngineError::Source { location: self.source.location.clone(), problem: "no segment to export".into() })?;
+            .ok_or_else(|| EngineError::Source {
+                location: self.source.location.clone(),
+                problem: "no segment to export".into(),
+            })?;
         let mut selection: Vec<Expr> = query.columns.iter().map(ident).collect();
         selection.extend(
-            query.segments.iter().enumerate().map(|(i, (_, expr))| expr.clone().alias(MemberQuery::membership_column(i))),
+            query
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(i, (_, expr))| expr.clone().alias(MemberQuery::membership_column(i))),
         );
         let frame = self.frame.clone().filter(any_segment)?.select(selection)?;
         match frame.execute_stream().await {
@@ -133,9 +169,12 @@ impl Profiles {
         let files = self.source.files();
         if files.len() > 1 {
             for file in files {
-                let single = ProfileSource { location: file.clone(), ..self.source.clone() };
+                let single = ProfileSource {
+                    location: file.clone(),
+                    ..self.source.clone()
+                };
                 let failed = match single.read(&self.ctx).await {
-                    Ok(frame) => frame.count().await.err().map(|e| e.to_string()),
+                    Ok(frame) => read_every_value(frame).await.err().map(|e| e.to_string()),
                     Err(error) => Some(error.to_string()),
                 };
                 if let Some(detail) = failed {
@@ -143,6 +182,18 @@ impl Profiles {
                 }
             }
         }
-        EngineError::Read { file: self.source.location.clone(), detail: error.to_string() }
+        EngineError::Read {
+            file: self.source.location.clone(),
+            detail: error.to_string(),
+        }
     }
+}
+
+/// Streams a frame to its end, parsing every column, and keeps nothing.
+async fn read_every_value(frame: DataFrame) -> Result<(), DataFusionError> {
+    let mut batches = frame.execute_stream().await?;
+    while let Some(batch) = batches.next().await {
+        batch?;
+    }
+    Ok(())
 }

@@ -9,7 +9,10 @@ pub fn profile_schema(schema: &Schema) -> ProfileSchema {
         schema
             .fields()
             .iter()
-            .map(|field| Attribute { name: field.name().clone(), kind: attribute_type(field.data_type()) })
+            .map(|field| Attribute {
+                name: field.name().clone(),
+                kind: attribute_type(field.data_type()),
+            })
             .collect(),
     )
 }
@@ -25,9 +28,11 @@ pub(crate) fn attribute_type(data_type: &DataType) -> AttributeType {
         | DataType::UInt16
         | DataType::UInt32
         | DataType::UInt64 => AttributeType::Integer,
-        DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) | DataType::Decimal256(_, _) => {
-            AttributeType::Number
-        }
+        DataType::Float16
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => AttributeType::Number,
         DataType::Date32 | DataType::Date64 => AttributeType::Date,
         DataType::Timestamp(_, _) => AttributeType::Timestamp,
         DataType::Boolean => AttributeType::Boolean,

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use datafusion::datasource::file_format::options::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use datafusion::datasource::file_format::options::{
+    CsvReadOptions, JsonReadOptions, ParquetReadOptions,
+};
 use datafusion::prelude::{DataFrame, SessionContext};
 
 use crate::error::EngineError;
@@ -52,7 +54,11 @@ pub struct ProfileSource {
 
 impl ProfileSource {
     pub fn new(location: impl Into<String>) -> Self {
-        Self { location: location.into(), format: None, csv_delimiter: b',' }
+        Self {
+            location: location.into(),
+            format: None,
+            csv_delimiter: b',',
+        }
     }
 
     pub fn with_format(mut self, format: ProfileFormat) -> Self {
@@ -68,7 +74,9 @@ impl ProfileSource {
         let path = Path::new(&self.location);
         if path.is_dir() {
             for entry in std::fs::read_dir(path).map_err(|error| self.problem(error.to_string()))? {
-                let name = entry.map_err(|error| self.problem(error.to_string()))?.file_name();
+                let name = entry
+                    .map_err(|error| self.problem(error.to_string()))?
+                    .file_name();
                 if let Some(format) = ProfileFormat::from_extension(&name.to_string_lossy()) {
                     return Ok(format);
                 }
@@ -76,7 +84,9 @@ impl ProfileSource {
             return Err(self.problem("the folder holds no .parquet, .csv or .json file".to_owned()));
         }
         ProfileFormat::from_extension(&self.location).ok_or_else(|| {
-            self.problem("the format cannot be told from the name; say parquet, csv or json".to_owned())
+            self.problem(
+                "the format cannot be told from the name; say parquet, csv or json".to_owned(),
+            )
         })
     }
 
@@ -120,16 +130,25 @@ impl ProfileSource {
         }
         // A folder is listed by a trailing slash; a single file keeps its own extension.
         let (table_path, extension) = if path.is_dir() {
-            (format!("{}/", self.location.trim_end_matches('/')), format.default_extension().to_owned())
+            (
+                format!("{}/", self.location.trim_end_matches('/')),
+                format.default_extension().to_owned(),
+            )
         } else if path.is_file() {
-            let extension = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            let extension = path
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default();
             (self.location.clone(), extension)
         } else {
             (self.location.clone(), String::new())
         };
         let read = match format {
             ProfileFormat::Parquet => {
-                let options = ParquetReadOptions { file_extension: &extension, ..ParquetReadOptions::default() };
+                let options = ParquetReadOptions {
+                    file_extension: &extension,
+                    ..ParquetReadOptions::default()
+                };
                 ctx.read_parquet(table_path, options).await
             }
             ProfileFormat::Csv => {
@@ -141,15 +160,24 @@ impl ProfileSource {
                 ctx.read_csv(table_path, options).await
             }
             ProfileFormat::Json => {
-                let options = JsonReadOptions { file_extension: &extension, ..JsonReadOptions::default() };
+                let options = JsonReadOptions {
+                    file_extension: &extension,
+                    ..JsonReadOptions::default()
+                };
                 ctx.read_json(table_path, options).await
             }
         };
-        read.map_err(|error| EngineError::Read { file: self.location.clone(), detail: error.to_string() })
+        read.map_err(|error| EngineError::Read {
+            file: self.location.clone(),
+            detail: error.to_string(),
+        })
     }
 
     fn problem(&self, problem: String) -> EngineError {
-        EngineError::Source { location: self.location.clone(), problem }
+        EngineError::Source {
+            location: self.location.clone(),
+            problem,
+        }
     }
 }
 
@@ -159,9 +187,18 @@ mod tests {
 
     #[test]
     fn formats_from_extensions() {
-        assert_eq!(ProfileFormat::from_extension("a/b/profiles.PARQUET"), Some(ProfileFormat::Parquet));
-        assert_eq!(ProfileFormat::from_extension("p.jsonl"), Some(ProfileFormat::Json));
-        assert_eq!(ProfileFormat::from_extension("p.csv"), Some(ProfileFormat::Csv));
+        assert_eq!(
+            ProfileFormat::from_extension("a/b/profiles.PARQUET"),
+            Some(ProfileFormat::Parquet)
+        );
+        assert_eq!(
+            ProfileFormat::from_extension("p.jsonl"),
+            Some(ProfileFormat::Json)
+        );
+        assert_eq!(
+            ProfileFormat::from_extension("p.csv"),
+            Some(ProfileFormat::Csv)
+        );
         assert_eq!(ProfileFormat::from_extension("p.xlsx"), None);
     }
 }

@@ -46,8 +46,16 @@ impl ContactBuilder {
                 columns.push(attribute.to_owned());
             }
         }
-        let tallies = Tallies { members_per_segment: vec![0; n_segments], ..Tallies::default() };
-        Self { mapping, columns, seen: HashSet::new(), tallies }
+        let tallies = Tallies {
+            members_per_segment: vec![0; n_segments],
+            ..Tallies::default()
+        };
+        Self {
+            mapping,
+            columns,
+            seen: HashSet::new(),
+            tallies,
+        }
     }
 
     /// The attributes a member stream must carry, each once.
@@ -61,7 +69,11 @@ impl ContactBuilder {
         batch: &RecordBatch,
         mut emit: impl FnMut(ImportContact) -> Result<(), constant_contact::Error>,
     ) -> Result<(), constant_contact::Error> {
-        let column = |name: &str| batch.column_by_name(name).expect("the member stream carries every mapped column");
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .expect("the member stream carries every mapped column")
+        };
         let emails = as_text(column(&self.mapping.email));
         let fields: Vec<(ContactField, FieldValues)> = self
             .mapping
@@ -79,7 +91,11 @@ impl ContactBuilder {
                     self.tallies.members_per_segment[segment] += 1;
                 }
             }
-            let raw = if emails.is_null(row) { "" } else { emails.value(row) };
+            let raw = if emails.is_null(row) {
+                ""
+            } else {
+                emails.value(row)
+            };
             let email = match Email::parse(raw) {
                 Ok(email) => email,
                 Err(problem) => {
@@ -89,7 +105,11 @@ impl ContactBuilder {
             };
             if !self.seen.insert(email.as_str().into()) {
                 self.tallies.duplicates += 1;
-                *self.tallies.duplicate_counts.entry(email.as_str().into()).or_default() += 1;
+                *self
+                    .tallies
+                    .duplicate_counts
+                    .entry(email.as_str().into())
+                    .or_default() += 1;
                 continue;
             }
             let mut contact = ImportContact::with_email(email.as_str());
@@ -104,13 +124,23 @@ impl ContactBuilder {
 
     fn invalid(&mut self, reason: &str, value: &str) {
         *self.tallies.invalid.entry(reason.to_owned()).or_default() += 1;
-        let samples = self.tallies.invalid_samples.entry(reason.to_owned()).or_default();
+        let samples = self
+            .tallies
+            .invalid_samples
+            .entry(reason.to_owned())
+            .or_default();
         if samples.len() < SAMPLES && !value.trim().is_empty() {
             samples.push(value.to_owned());
         }
     }
 
-    fn fill(&mut self, contact: &mut ImportContact, field: &ContactField, values: &FieldValues, row: usize) {
+    fn fill(
+        &mut self,
+        contact: &mut ImportContact,
+        field: &ContactField,
+        values: &FieldValues,
+        row: usize,
+    ) {
         match (field, values) {
             (ContactField::Birthday, FieldValues::Dates(dates)) => {
                 if let Some(date) = date_at(dates, row) {
@@ -131,7 +161,11 @@ impl ContactBuilder {
                     return;
                 }
                 if truncate_to(&mut value, field.max_length()) {
-                    *self.tallies.truncated.entry(field.import_key()).or_default() += 1;
+                    *self
+                        .tallies
+                        .truncated
+                        .entry(field.import_key())
+                        .or_default() += 1;
                 }
                 contact.set(field.import_key(), value);
             }
@@ -150,9 +184,15 @@ impl FieldValues {
     fn read(field: &ContactField, column: &ArrayRef) -> Self {
         if field.wants_date() {
             // Text that does not parse as a date becomes null, and the field is left out.
-            let options = datafusion::arrow::compute::CastOptions { safe: true, ..Default::default() };
-            let dates = datafusion::arrow::compute::cast_with_options(column, &DataType::Date32, &options)
-                .unwrap_or_else(|_| datafusion::arrow::array::new_null_array(&DataType::Date32, column.len()));
+            let options = datafusion::arrow::compute::CastOptions {
+                safe: true,
+                ..Default::default()
+            };
+            let dates =
+                datafusion::arrow::compute::cast_with_options(column, &DataType::Date32, &options)
+                    .unwrap_or_else(|_| {
+                        datafusion::arrow::array::new_null_array(&DataType::Date32, column.len())
+                    });
             Self::Dates(dates)
         } else {
             Self::Text(as_text(column))
@@ -161,8 +201,9 @@ impl FieldValues {
 }
 
 fn as_text(column: &ArrayRef) -> StringArray {
-    let cast = cast(column, &DataType::Utf8)
-        .unwrap_or_else(|_| datafusion::arrow::array::new_null_array(&DataType::Utf8, column.len()));
+    let cast = cast(column, &DataType::Utf8).unwrap_or_else(|_| {
+        datafusion::arrow::array::new_null_array(&DataType::Utf8, column.len())
+    });
     cast.as_string::<i32>().clone()
 }
 

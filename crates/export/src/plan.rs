@@ -24,7 +24,12 @@ pub struct ExportPlan {
 }
 
 impl ExportPlan {
-    pub fn new(segments: Vec<SegmentDefinition>, mapping: FieldMapping, list_id: Uuid, clock: RunClock) -> Self {
+    pub fn new(
+        segments: Vec<SegmentDefinition>,
+        mapping: FieldMapping,
+        list_id: Uuid,
+        clock: RunClock,
+    ) -> Self {
         Self {
             catalogue: segments.clone(),
             segments,

@@ -12,7 +12,9 @@ use uuid::Uuid;
 pub enum RunOutcome {
     Succeeded,
     /// Sending stopped on an error; `sent` says what went before it.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// Stopped by a cancellation between batches.
     Cancelled,
 }
@@ -97,7 +99,8 @@ impl RunReport {
     /// sent because the run stopped.
     pub fn totals_add_up(&self) -> bool {
         self.profiles_outside_segments + self.profiles_in_segments == self.profiles_read
-            && self.invalid_total() + self.duplicates_collapsed + self.sent + self.not_sent == self.profiles_in_segments
+            && self.invalid_total() + self.duplicates_collapsed + self.sent + self.not_sent
+                == self.profiles_in_segments
     }
 
     pub(crate) fn total_counters(activities: &[ActivityReport]) -> ConstantContactCounters {
@@ -117,18 +120,48 @@ impl fmt::Display for RunReport {
             RunOutcome::Cancelled => "cancelled".to_owned(),
         };
         let seconds = (self.finished_at - self.started_at).num_milliseconds() as f64 / 1000.0;
-        writeln!(f, "Export to list {} {outcome} in {seconds:.1} s", self.list_id)?;
-        writeln!(f, "  profiles read                {:>10}", self.profiles_read)?;
-        writeln!(f, "    outside the segments       {:>10}", self.profiles_outside_segments)?;
-        writeln!(f, "    in the segments            {:>10}", self.profiles_in_segments)?;
+        writeln!(
+            f,
+            "Export to list {} {outcome} in {seconds:.1} s",
+            self.list_id
+        )?;
+        writeln!(
+            f,
+            "  profiles read                {:>10}",
+            self.profiles_read
+        )?;
+        writeln!(
+            f,
+            "    outside the segments       {:>10}",
+            self.profiles_outside_segments
+        )?;
+        writeln!(
+            f,
+            "    in the segments            {:>10}",
+            self.profiles_in_segments
+        )?;
         for (segment, members) in &self.members_per_segment {
             writeln!(f, "      {segment:<24} {members:>10}")?;
         }
         for (reason, count) in &self.invalid {
-            let samples = self.invalid_samples.get(reason).map(|s| s.iter().take(3).map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            let samples = self
+                .invalid_samples
+                .get(reason)
+                .map(|s| {
+                    s.iter()
+                        .take(3)
+                        .map(|v| format!("{v:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             writeln!(f, "    invalid: {reason:<18} {count:>10}   e.g. {samples}")?;
         }
-        writeln!(f, "    duplicates collapsed       {:>10}", self.duplicates_collapsed)?;
+        writeln!(
+            f,
+            "    duplicates collapsed       {:>10}",
+            self.duplicates_collapsed
+        )?;
         for (email, extra) in self.duplicate_samples.iter().take(3) {
             writeln!(f, "      {email} (+{extra})")?;
         }
@@ -150,7 +183,11 @@ impl fmt::Display for RunReport {
             cc.error_count
         )?;
         writeln!(f, "  requests used: {}", self.requests_used)?;
-        let phases: Vec<String> = self.phases.iter().map(|(phase, s)| format!("{phase} {s:.2} s")).collect();
+        let phases: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(phase, s)| format!("{phase} {s:.2} s"))
+            .collect();
         write!(f, "  phases: {}", phases.join(", "))
     }
 }

@@ -44,28 +44,47 @@ pub async fn run_export(
     let segments: Vec<(String, Expr)> = plan
         .segments
         .iter()
-        .map(|segment| Ok((segment.name.clone(), profiles.segment_expr(segment, &plan.catalogue, &plan.clock)?)))
+        .map(|segment| {
+            Ok((
+                segment.name.clone(),
+                profiles.segment_expr(segment, &plan.catalogue, &plan.clock)?,
+            ))
+        })
         .collect::<Result<_, ExportError>>()?;
     match client.get_list(plan.list_id).await {
         Ok(_) => {}
-        Err(ClientError::Rejected { status: 404, .. }) => return Err(ExportError::ListNotFound { list_id: plan.list_id }),
+        Err(ClientError::Rejected { status: 404, .. }) => {
+            return Err(ExportError::ListNotFound {
+                list_id: plan.list_id,
+            });
+        }
         Err(error) => return Err(error.into()),
     }
     phases.end("planning");
 
     progress.phase("counting");
     let profiles_read = profiles.count_all().await?;
-    let any_segment = segments.iter().map(|(_, expr)| expr.clone()).reduce(Expr::or).expect("at least one segment");
+    let any_segment = segments
+        .iter()
+        .map(|(_, expr)| expr.clone())
+        .reduce(Expr::or)
+        .expect("at least one segment");
     let profiles_in_segments = profiles.count(any_segment).await?;
     if profiles_in_segments > plan.member_limit {
-        return Err(ExportError::OverLimit { members: profiles_in_segments, limit: plan.member_limit });
+        return Err(ExportError::OverLimit {
+            members: profiles_in_segments,
+            limit: plan.member_limit,
+        });
     }
     progress.members_total(profiles_in_segments);
     phases.end("counting");
 
     progress.phase("sending");
     let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
-    let query = MemberQuery { columns: builder.columns().to_vec(), segments };
+    let query = MemberQuery {
+        columns: builder.columns().to_vec(),
+        segments,
+    };
     let mut members = profiles.members(&query).await?;
     let (batches_out, batches_in) = mpsc::channel::<ImportBatch>(1);
     let sender = send_batches(client, batches_in, progress, cancel);
@@ -82,7 +101,11 @@ pub async fn run_export(
             }
             let batch = match batch {
                 Ok(batch) => batch,
-                Err(error) => return Ok(ProducerEnd::Failed(profiles.read_error(error).await.to_string())),
+                Err(error) => {
+                    return Ok(ProducerEnd::Failed(
+                        profiles.read_error(error).await.to_string(),
+                    ));
+                }
             };
             builder_ref.process(&batch, |contact| {
                 full_batches.extend(batcher.push(&contact)?);
@@ -107,13 +130,23 @@ pub async fn run_export(
     phases.end("sending");
 
     progress.phase("polling");
-    let ids: Vec<_> = sent.activities.iter().map(|(activity, _)| activity.activity_id).collect();
+    let ids: Vec<_> = sent
+        .activities
+        .iter()
+        .map(|(activity, _)| activity.activity_id)
+        .collect();
     let (activities, poll_failure) = if ids.is_empty() {
         (Vec::new(), None)
     } else {
         match client.wait_for_activities(&ids, &plan.poll_policy).await {
             Ok(ended) => (ended, None),
-            Err(error) => (sent.activities.iter().map(|(activity, _)| activity.clone()).collect(), Some(error.to_string())),
+            Err(error) => (
+                sent.activities
+                    .iter()
+                    .map(|(activity, _)| activity.clone())
+                    .collect(),
+                Some(error.to_string()),
+            ),
         }
     };
     phases.end("polling");
@@ -125,14 +158,22 @@ pub async fn run_export(
         .collect();
     let tallies = builder.tallies;
     let cancelled = sent.cancelled || matches!(producer_end, ProducerEnd::Cancelled);
-    let unfinished: Vec<&ActivityReport> =
-        activity_reports.iter().filter(|activity| activity.state != "completed").collect();
+    let unfinished: Vec<&ActivityReport> = activity_reports
+        .iter()
+        .filter(|activity| activity.state != "completed")
+        .collect();
     let outcome = if let Some(failure) = &sent.failure {
-        RunOutcome::Failed { reason: failure.clone() }
+        RunOutcome::Failed {
+            reason: failure.clone(),
+        }
     } else if let ProducerEnd::Failed(reason) = &producer_end {
-        RunOutcome::Failed { reason: reason.clone() }
+        RunOutcome::Failed {
+            reason: reason.clone(),
+        }
     } else if let Some(reason) = poll_failure {
-        RunOutcome::Failed { reason: format!("polling the imports: {reason}") }
+        RunOutcome::Failed {
+            reason: format!("polling the imports: {reason}"),
+        }
     } else if cancelled {
         RunOutcome::Cancelled
     } else if let Some(activity) = unfinished.first() {
@@ -148,11 +189,19 @@ pub async fn run_export(
     } else {
         RunOutcome::Succeeded
     };
-    let mut duplicate_samples: Vec<(String, u64)> =
-        tallies.duplicate_counts.iter().map(|(email, extra)| (email.to_string(), *extra)).collect();
+    let mut duplicate_samples: Vec<(String, u64)> = tallies
+        .duplicate_counts
+        .iter()
+        .map(|(email, extra)| (email.to_string(), *extra))
+        .collect();
     duplicate_samples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     duplicate_samples.truncate(SAMPLES);
-    let members_per_segment = plan.segments.iter().map(|s| s.name.clone()).zip(tallies.members_per_segment.iter().copied()).collect();
+    let members_per_segment = plan
+        .segments
+        .iter()
+        .map(|s| s.name.clone())
+        .zip(tallies.members_per_segment.iter().copied())
+        .collect();
     let accounted = tallies.invalid.values().sum::<u64>() + tallies.duplicates + sent.contacts;
     let report = RunReport {
         outcome,
@@ -217,7 +266,10 @@ async fn send_batches(
                 progress.batch_sent(batch.n_contacts());
             }
             Err(error) => {
-                sent.failure = Some(format!("sending an import of {} contacts: {error}", batch.n_contacts()));
+                sent.failure = Some(format!(
+                    "sending an import of {} contacts: {error}",
+                    batch.n_contacts()
+                ));
                 break;
             }
         }
@@ -236,7 +288,11 @@ fn activity_report(activity: &Activity, contacts: u64) -> ActivityReport {
             cannot_add_to_list_count: activity.status.cannot_add_to_list_count,
             error_count: activity.status.error_count,
         },
-        errors: activity.activity_errors.iter().map(|error| error.message().to_owned()).collect(),
+        errors: activity
+            .activity_errors
+            .iter()
+            .map(|error| error.message().to_owned())
+            .collect(),
     }
 }
 
@@ -248,13 +304,17 @@ struct Phases {
 
 impl Default for Phases {
     fn default() -> Self {
-        Self { since: Instant::now(), done: Vec::new() }
+        Self {
+            since: Instant::now(),
+            done: Vec::new(),
+        }
     }
 }
 
 impl Phases {
     fn end(&mut self, phase: &str) {
-        self.done.push((phase.to_owned(), self.since.elapsed().as_secs_f64()));
+        self.done
+            .push((phase.to_owned(), self.since.elapsed().as_secs_f64()));
         self.since = Instant::now();
     }
 }

@@ -40,7 +40,10 @@ const BENCH_SEGMENTS: &str = r#"segments:
 
 pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let temporary = tempfile::tempdir()?;
-    let folder = args.work_dir.clone().unwrap_or_else(|| temporary.path().to_path_buf());
+    let folder = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| temporary.path().to_path_buf());
     std::fs::create_dir_all(&folder)?;
     let only = args.only.as_deref();
     if only.is_none_or(|part| part == "export") {
@@ -61,10 +64,18 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
     }
     let mut out = std::io::stdout();
     let size = std::fs::metadata(&path)?.len();
-    writeln!(out, "(a) segment evaluation over {count} profiles ({:.0} MB of Parquet)", size as f64 / 1e6)?;
+    writeln!(
+        out,
+        "(a) segment evaluation over {count} profiles ({:.0} MB of Parquet)",
+        size as f64 / 1e6
+    )?;
     let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
-    let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo").map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    segments.extend(parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench").map_err(|e| anyhow::anyhow!("{e:?}"))?);
+    let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    segments.extend(
+        parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+    );
     let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
     for segment in &segments {
         let membership = profiles.segment_expr(segment, &segments, &clock)?;
@@ -76,7 +87,11 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
             timings.push(started.elapsed().as_secs_f64());
         }
         timings.sort_by(f64::total_cmp);
-        writeln!(out, "    {:<30} {members:>10} members   count in {:.3} s (best of 3; median {:.3} s)", segment.name, timings[0], timings[1])?;
+        writeln!(
+            out,
+            "    {:<30} {members:>10} members   count in {:.3} s (best of 3; median {:.3} s)",
+            segment.name, timings[0], timings[1]
+        )?;
     }
     Ok(())
 }
@@ -85,7 +100,9 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
     let path = folder.join(format!("members-{members}.parquet"));
     if !path.exists() {
         let bar = counter(members as u64, "generating members");
-        write_profiles(&path, members, 13, |written| bar.set_position(written as u64))?;
+        write_profiles(&path, members, 13, |written| {
+            bar.set_position(written as u64)
+        })?;
         bar.finish_and_clear();
     }
     let sandbox = SandboxProcess::start()?;
@@ -96,30 +113,68 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
     let tokens = authorize_with_sandbox(&api).await?;
     let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
     let list = client
-        .create_list(&NewContactList { name: format!("bench {}", Utc::now().timestamp()), favorite: false, description: None })
+        .create_list(&NewContactList {
+            name: format!("bench {}", Utc::now().timestamp()),
+            favorite: false,
+            description: None,
+        })
         .await?;
-    let segments = parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let segments = parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let everyone = vec![segments[0].clone()];
     let mapping = FieldMapping::email_only("email")
         .with(segsync_domain::ContactField::FirstName, "first_name")
         .with(segsync_domain::ContactField::LastName, "last_name");
-    let plan = ExportPlan::new(everyone, mapping, list.list_id, RunClock::new(Utc::now(), chrono_tz::UTC));
+    let plan = ExportPlan::new(
+        everyone,
+        mapping,
+        list.list_id,
+        RunClock::new(Utc::now(), chrono_tz::UTC),
+    );
 
     reset_peak_memory();
     let requests_before = client.requests_sent();
     let started = Instant::now();
     let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
-    let report = run_export(&profiles, &plan, &client, &NoProgress, &CancellationToken::new()).await?;
+    let report = run_export(
+        &profiles,
+        &plan,
+        &client,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await?;
     let wall = started.elapsed().as_secs_f64();
     let peak = peak_memory_mb();
     let requests = client.requests_sent() - requests_before + 1; // the list creation
     let floor = (requests as f64) / 4.0;
     let mut out = std::io::stdout();
-    writeln!(out, "(b) export of {members} members into the sandbox at 4 requests/s")?;
-    writeln!(out, "    outcome {:?}; {} sent, {} invalid, {} duplicates; totals add up: {}", report.outcome, report.sent, report.invalid_total(), report.duplicates_collapsed, report.totals_add_up())?;
-    writeln!(out, "    wall time {wall:.2} s; {} requests of the run ({} imports); API floor {floor:.2} s; {:.2}× the floor", report.requests_used, report.activities.len(), wall / floor)?;
+    writeln!(
+        out,
+        "(b) export of {members} members into the sandbox at 4 requests/s"
+    )?;
+    writeln!(
+        out,
+        "    outcome {:?}; {} sent, {} invalid, {} duplicates; totals add up: {}",
+        report.outcome,
+        report.sent,
+        report.invalid_total(),
+        report.duplicates_collapsed,
+        report.totals_add_up()
+    )?;
+    writeln!(
+        out,
+        "    wall time {wall:.2} s; {} requests of the run ({} imports); API floor {floor:.2} s; {:.2}× the floor",
+        report.requests_used,
+        report.activities.len(),
+        wall / floor
+    )?;
     writeln!(out, "    peak resident memory of the export {peak} MB")?;
-    let phases: Vec<String> = report.phases.iter().map(|(phase, s)| format!("{phase} {s:.2} s")).collect();
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|(phase, s)| format!("{phase} {s:.2} s"))
+        .collect();
     writeln!(out, "    phases: {}", phases.join(", "))?;
     drop(sandbox);
     Ok(())
@@ -135,7 +190,14 @@ fn peak_memory_mb() -> u64 {
         .unwrap_or_default()
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kb| kb / 1024)
 }
 
@@ -152,7 +214,16 @@ impl SandboxProcess {
     fn start() -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(std::env::current_exe()?)
-            .args(["sandbox", "--port", &port.to_string(), "--client-id", Self::CLIENT_ID, "--client-secret", Self::CLIENT_SECRET, "--auto-approve"])
+            .args([
+                "sandbox",
+                "--port",
+                &port.to_string(),
+                "--client-id",
+                Self::CLIENT_ID,
+                "--client-secret",
+                Self::CLIENT_SECRET,
+                "--auto-approve",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .context("starting the sandbox process")?;

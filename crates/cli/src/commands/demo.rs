@@ -60,12 +60,23 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout();
 
     let profiles_path = folder.join("profiles.parquet");
-    writeln!(out, "1. Generating {} sample profiles into {}", args.profiles, profiles_path.display())?;
+    writeln!(
+        out,
+        "1. Generating {} sample profiles into {}",
+        args.profiles,
+        profiles_path.display()
+    )?;
     let bar = counter(args.profiles as u64, "generating profiles");
-    write_profiles(&profiles_path, args.profiles, args.seed, |written| bar.set_position(written as u64))?;
+    write_profiles(&profiles_path, args.profiles, args.seed, |written| {
+        bar.set_position(written as u64)
+    })?;
     bar.finish_and_clear();
 
-    let config = SandboxConfig { auto_approve: true, ..SandboxConfig::default() }.with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    let config = SandboxConfig {
+        auto_approve: true,
+        ..SandboxConfig::default()
+    }
+    .with_client(CLIENT_ID, Some(CLIENT_SECRET));
     let sandbox = cc_sandbox::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     writeln!(
         out,
@@ -77,20 +88,38 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
         .with_client_secret(SecretString::from(CLIENT_SECRET))
         .with_redirect_uri(Url::parse("http://127.0.0.1/segsync/oauth/callback")?);
-    let tokens = authorize_with_sandbox(&api).await.context("authenticating with the sandbox")?;
+    let tokens = authorize_with_sandbox(&api)
+        .await
+        .context("authenticating with the sandbox")?;
     let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
-    writeln!(out, "3. Authenticated with OAuth (authorization code, state and PKCE)")?;
+    writeln!(
+        out,
+        "3. Authenticated with OAuth (authorization code, state and PKCE)"
+    )?;
 
     let list_name = format!("segsync demo {}", Utc::now().format("%Y-%m-%d %H:%M:%S"));
     let list = client
-        .create_list(&NewContactList { name: list_name.clone(), favorite: false, description: Some("Created by segsync demo".into()) })
+        .create_list(&NewContactList {
+            name: list_name.clone(),
+            favorite: false,
+            description: Some("Created by segsync demo".into()),
+        })
         .await?;
     writeln!(out, "4. Created the list {list_name:?} ({})", list.list_id)?;
 
     let segments_path = folder.join("segments.yaml");
     std::fs::write(&segments_path, DEMO_SEGMENTS)?;
-    let segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "segments.yaml")
-        .map_err(|errors| anyhow::anyhow!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))?;
+    let segments =
+        parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "segments.yaml").map_err(|errors| {
+            anyhow::anyhow!(
+                "{}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })?;
     writeln!(out, "5. Two segments ({}):\n", segments_path.display())?;
     for line in DEMO_SEGMENTS.lines() {
         writeln!(out, "     {line}")?;
@@ -103,17 +132,34 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .with(ContactField::CompanyName, "company")
         .with(ContactField::Birthday, "birth_date")
         .with(ContactField::Custom("tier".into()), "tier");
-    let plan = ExportPlan::new(segments, mapping, list.list_id, RunClock::new(Utc::now(), chrono_tz::UTC));
+    let plan = ExportPlan::new(
+        segments,
+        mapping,
+        list.list_id,
+        RunClock::new(Utc::now(), chrono_tz::UTC),
+    );
     let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy())).await?;
-    writeln!(out, "6. Exporting both segments into the list (email, first and last name, country, company, birthday, cf:tier)")?;
+    writeln!(
+        out,
+        "6. Exporting both segments into the list (email, first and last name, country, company, birthday, cf:tier)"
+    )?;
     let progress = BarProgress::new();
-    let report = run_export(&profiles, &plan, &client, &progress, &CancellationToken::new()).await;
+    let report = run_export(
+        &profiles,
+        &plan,
+        &client,
+        &progress,
+        &CancellationToken::new(),
+    )
+    .await;
     progress.finish();
     let report = report?;
     writeln!(out, "\n{report}\n")?;
 
     let held = client.get_list(list.list_id).await?;
-    let sample = client.contacts(&ContactQuery::in_list(list.list_id).with_limit(5)).await?;
+    let sample = client
+        .contacts(&ContactQuery::in_list(list.list_id).with_limit(5))
+        .await?;
     writeln!(
         out,
         "7. The list {list_name:?} now holds {} contacts in the sandbox, for example:",
@@ -121,10 +167,18 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
     for contact in sample.items {
         let email = contact.email_address.map(|e| e.address).unwrap_or_default();
-        let name = [contact.first_name, contact.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let name = [contact.first_name, contact.last_name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
         writeln!(out, "     {email:<45} {name}")?;
     }
-    writeln!(out, "\nEvery profile is accounted for: {}", if report.totals_add_up() { "yes" } else { "NO" })?;
+    writeln!(
+        out,
+        "\nEvery profile is accounted for: {}",
+        if report.totals_add_up() { "yes" } else { "NO" }
+    )?;
     if let RunOutcome::Failed { reason } = &report.outcome {
         anyhow::bail!("the export failed: {reason}");
     }

@@ -40,10 +40,18 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
             None => bail!("export.segments names {name:?}, which no segments file defines"),
         }
     }
-    let time_zone: chrono_tz::Tz =
-        config.export.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {:?}", config.export.time_zone))?;
-    let mut plan = ExportPlan::new(selected, config.mapping()?, config.export.list_id, RunClock::new(Utc::now(), time_zone))
-        .with_catalogue(catalogue);
+    let time_zone: chrono_tz::Tz = config
+        .export
+        .time_zone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", config.export.time_zone))?;
+    let mut plan = ExportPlan::new(
+        selected,
+        config.mapping()?,
+        config.export.list_id,
+        RunClock::new(Utc::now(), time_zone),
+    )
+    .with_catalogue(catalogue);
     if let Some(limit) = config.export.member_limit {
         plan = plan.with_member_limit(limit);
     }

@@ -9,8 +9,12 @@ use crate::cli::SandboxArgs;
 
 pub(crate) async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let secret = (!args.client_secret.is_empty()).then_some(args.client_secret.as_str());
-    let config = SandboxConfig { auto_approve: args.auto_approve, seed_lists: args.lists.clone(), ..SandboxConfig::default() }
-        .with_client(&args.client_id, secret);
+    let config = SandboxConfig {
+        auto_approve: args.auto_approve,
+        seed_lists: args.lists.clone(),
+        ..SandboxConfig::default()
+    }
+    .with_client(&args.client_id, secret);
     let sandbox = cc_sandbox::spawn(config, SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let base = sandbox.base_url();
     let mut out = std::io::stdout().lock();

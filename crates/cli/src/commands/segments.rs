@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use segsync_domain::segment::{RunClock, SegmentDefinition, SegmentFormat, parse_segments, validate};
+use segsync_domain::segment::{
+    RunClock, SegmentDefinition, SegmentFormat, parse_segments, validate,
+};
 use segsync_engine::{ProfileSource, Profiles};
 
 use crate::cli::{PreviewArgs, SegmentArgs};
@@ -16,11 +18,14 @@ pub(crate) fn load_segments(files: &[PathBuf]) -> anyhow::Result<Vec<SegmentDefi
     let mut segments = Vec::new();
     let mut problems = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let name = file.display().to_string();
         match parse_segments(&text, SegmentFormat::from_path(&name), &name) {
             Ok(mut parsed) => segments.append(&mut parsed),
-            Err(errors) => problems.extend(errors.into_iter().map(|error| format!("{name}: {error}"))),
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|error| format!("{name}: {error}")))
+            }
         }
     }
     if !problems.is_empty() {
@@ -41,7 +46,12 @@ pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
     }
     let mut out = std::io::stdout().lock();
     if problems.is_empty() {
-        writeln!(out, "{} segments are valid against {}.", segments.len(), args.profiles)?;
+        writeln!(
+            out,
+            "{} segments are valid against {}.",
+            segments.len(),
+            args.profiles
+        )?;
         return Ok(());
     }
     for problem in &problems {
@@ -51,7 +61,10 @@ pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
-    let time_zone: chrono_tz::Tz = args.time_zone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.time_zone))?;
+    let time_zone: chrono_tz::Tz = args
+        .time_zone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.time_zone))?;
     let clock = RunClock::new(Utc::now(), time_zone);
     let segments = load_segments(&args.segments.segment_files)?;
     let profiles = Profiles::open(ProfileSource::new(&args.segments.profiles)).await?;

@@ -49,7 +49,11 @@ impl RunClock {
         self.time_zone
             .from_local_datetime(&start)
             .earliest()
-            .or_else(|| self.time_zone.from_local_datetime(&(start + chrono::Duration::hours(1))).earliest())
+            .or_else(|| {
+                self.time_zone
+                    .from_local_datetime(&(start + chrono::Duration::hours(1)))
+                    .earliest()
+            })
             .map_or(self.now, |instant| instant.with_timezone(&Utc))
     }
 
@@ -59,7 +63,11 @@ impl RunClock {
         self.time_zone
             .from_local_datetime(&midnight)
             .earliest()
-            .or_else(|| self.time_zone.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
+            .or_else(|| {
+                self.time_zone
+                    .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                    .earliest()
+            })
             .map_or_else(|| midnight.and_utc(), |instant| instant.with_timezone(&Utc))
     }
 }
@@ -84,13 +92,28 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 3, 30, 1, 30, 0).unwrap();
         let clock = RunClock::new(now, chrono_tz::Europe::Paris);
         assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2026, 3, 30).unwrap());
-        let month = Period { amount: 1, unit: PeriodUnit::Months };
-        assert_eq!(clock.date_before(month), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+        let month = Period {
+            amount: 1,
+            unit: PeriodUnit::Months,
+        };
+        assert_eq!(
+            clock.date_before(month),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
+        );
         // A week earlier at the same wall-clock time, 03:30 in winter time: 02:30 UTC.
-        let week = Period { amount: 1, unit: PeriodUnit::Weeks };
-        assert_eq!(clock.instant_before(week), Utc.with_ymd_and_hms(2026, 3, 23, 2, 30, 0).unwrap());
+        let week = Period {
+            amount: 1,
+            unit: PeriodUnit::Weeks,
+        };
+        assert_eq!(
+            clock.instant_before(week),
+            Utc.with_ymd_and_hms(2026, 3, 23, 2, 30, 0).unwrap()
+        );
         // New York is still on the 29th.
         let new_york = RunClock::new(now, chrono_tz::America::New_York);
-        assert_eq!(new_york.today(), NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
+        assert_eq!(
+            new_york.today(),
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()
+        );
     }
 }

@@ -20,7 +20,11 @@ pub enum TypedValue {
 /// Converts `literal` for an attribute of type `kind`. A date written for a timestamp
 /// attribute means midnight of that date in the run's time zone. Errors are sentences that
 /// name what was expected.
-pub fn typed_literal(literal: &Literal, kind: AttributeType, clock: &RunClock) -> Result<TypedValue, String> {
+pub fn typed_literal(
+    literal: &Literal,
+    kind: AttributeType,
+    clock: &RunClock,
+) -> Result<TypedValue, String> {
     match (kind, literal) {
         (AttributeType::Text, Literal::String(text)) => Ok(TypedValue::Text(text.clone())),
         // YAML reads `zip: 02139` or `code: 7` as numbers; for text they mean their digits.
@@ -43,10 +47,12 @@ pub fn typed_literal(literal: &Literal, kind: AttributeType, clock: &RunClock) -
             .map(TypedValue::Number)
             .map_err(|_| format!("{text:?} is not a number")),
         (AttributeType::Date, Literal::String(text)) => parse_date(text).map(TypedValue::Date),
-        (AttributeType::Timestamp, Literal::String(text)) => match DateTime::parse_from_rfc3339(text.trim()) {
-            Ok(instant) => Ok(TypedValue::Timestamp(instant.with_timezone(&Utc))),
-            Err(_) => parse_date(text).map(|date| TypedValue::Timestamp(clock.start_of(date))),
-        },
+        (AttributeType::Timestamp, Literal::String(text)) => {
+            match DateTime::parse_from_rfc3339(text.trim()) {
+                Ok(instant) => Ok(TypedValue::Timestamp(instant.with_timezone(&Utc))),
+                Err(_) => parse_date(text).map(|date| TypedValue::Timestamp(clock.start_of(date))),
+            }
+        }
         (AttributeType::Boolean, Literal::Bool(value)) => Ok(TypedValue::Boolean(*value)),
         (kind, literal) => Err(format!("{literal} is not a {kind} value")),
     }
@@ -67,12 +73,23 @@ mod tests {
     #[test]
     fn literals_follow_the_attribute_type() {
         let clock = RunClock::new(Utc::now(), chrono_tz::America::New_York);
-        assert_eq!(typed_literal(&json!(2139), AttributeType::Text, &clock), Ok(TypedValue::Text("2139".into())));
-        assert_eq!(typed_literal(&json!(5), AttributeType::Integer, &clock), Ok(TypedValue::Integer(5)));
-        assert_eq!(typed_literal(&json!("2.5"), AttributeType::Number, &clock), Ok(TypedValue::Number(2.5)));
+        assert_eq!(
+            typed_literal(&json!(2139), AttributeType::Text, &clock),
+            Ok(TypedValue::Text("2139".into()))
+        );
+        assert_eq!(
+            typed_literal(&json!(5), AttributeType::Integer, &clock),
+            Ok(TypedValue::Integer(5))
+        );
+        assert_eq!(
+            typed_literal(&json!("2.5"), AttributeType::Number, &clock),
+            Ok(TypedValue::Number(2.5))
+        );
         assert_eq!(
             typed_literal(&json!("2026-01-31"), AttributeType::Timestamp, &clock),
-            Ok(TypedValue::Timestamp(Utc.with_ymd_and_hms(2026, 1, 31, 5, 0, 0).unwrap()))
+            Ok(TypedValue::Timestamp(
+                Utc.with_ymd_and_hms(2026, 1, 31, 5, 0, 0).unwrap()
+            ))
         );
         let error = typed_literal(&json!("31/01/2026"), AttributeType::Date, &clock).unwrap_err();
         assert!(error.contains("YYYY-MM-DD"), "{error}");

@@ -127,7 +127,11 @@ pub struct SegmentError {
 
 impl fmt::Display for SegmentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "segment {:?}, {}: {}", self.segment, self.path, self.problem)
+        write!(
+            f,
+            "segment {:?}, {}: {}",
+            self.segment, self.path, self.problem
+        )
     }
 }
 

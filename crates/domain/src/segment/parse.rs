@@ -27,7 +27,11 @@ pub enum SegmentFormat {
 impl SegmentFormat {
     /// From a file name's extension; YAML unless it ends in `.json`.
     pub fn from_path(path: &str) -> Self {
-        if path.to_lowercase().ends_with(".json") { Self::Json } else { Self::Yaml }
+        if path.to_lowercase().ends_with(".json") {
+            Self::Json
+        } else {
+            Self::Yaml
+        }
     }
 }
 
@@ -35,7 +39,7 @@ impl SegmentFormat {
 #[serde(untagged)]
 enum RawFile {
     Many { segments: Vec<RawSegment> },
-    One(RawSegment),
+    One(Box<RawSegment>),
 }
 
 #[derive(Deserialize)]
@@ -69,33 +73,55 @@ struct RawRule {
 }
 
 /// Parses every segment of a file. `source` names the file in errors.
-pub fn parse_segments(text: &str, format: SegmentFormat, source: &str) -> Result<Vec<SegmentDefinition>, Vec<SegmentError>> {
+pub fn parse_segments(
+    text: &str,
+    format: SegmentFormat,
+    source: &str,
+) -> Result<Vec<SegmentDefinition>, Vec<SegmentError>> {
     let raw: RawFile = match format {
-        SegmentFormat::Yaml => serde_saphyr::from_str(text).map_err(|error| syntax_error(source, &error.to_string()))?,
-        SegmentFormat::Json => serde_json::from_str(text).map_err(|error| syntax_error(source, &error.to_string()))?,
+        SegmentFormat::Yaml => serde_saphyr::from_str(text)
+            .map_err(|error| syntax_error(source, &error.to_string()))?,
+        SegmentFormat::Json => {
+            serde_json::from_str(text).map_err(|error| syntax_error(source, &error.to_string()))?
+        }
     };
     let raw_segments = match raw {
         RawFile::Many { segments } => segments,
-        RawFile::One(segment) => vec![segment],
+        RawFile::One(segment) => vec![*segment],
     };
     let mut segments = Vec::new();
     let mut errors = Vec::new();
     for raw in raw_segments {
-        let mut context = Context { segment: raw.name.clone(), errors: Vec::new() };
+        let mut context = Context {
+            segment: raw.name.clone(),
+            errors: Vec::new(),
+        };
         if raw.name.trim().is_empty() {
             context.error("name", "a segment needs a name");
         }
         let rule = context.rule(raw.rule, "rule");
         errors.append(&mut context.errors);
         if let Some(rule) = rule {
-            segments.push(SegmentDefinition { name: raw.name, description: raw.description, rule });
+            segments.push(SegmentDefinition {
+                name: raw.name,
+                description: raw.description,
+                rule,
+            });
         }
     }
-    if errors.is_empty() { Ok(segments) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(segments)
+    } else {
+        Err(errors)
+    }
 }
 
 fn syntax_error(source: &str, message: &str) -> Vec<SegmentError> {
-    vec![SegmentError { segment: String::new(), path: source.to_owned(), problem: message.to_owned() }]
+    vec![SegmentError {
+        segment: String::new(),
+        path: source.to_owned(),
+        problem: message.to_owned(),
+    }]
 }
 
 struct Context {
@@ -105,7 +131,11 @@ struct Context {
 
 impl Context {
     fn error(&mut self, path: &str, problem: impl Into<String>) {
-        self.errors.push(SegmentError { segment: self.segment.clone(), path: path.to_owned(), problem: problem.into() });
+        self.errors.push(SegmentError {
+            segment: self.segment.clone(),
+            path: path.to_owned(),
+            problem: problem.into(),
+        });
     }
 
     fn rule(&mut self, mut raw: RawRule, path: &str) -> Option<Rule> {
@@ -130,7 +160,9 @@ impl Context {
             return self.group(children, path, "any").map(Rule::Any);
         }
         if let Some(child) = raw.not {
-            return self.rule(*child, &format!("{path}.not")).map(|rule| Rule::Not(Box::new(rule)));
+            return self
+                .rule(*child, &format!("{path}.not"))
+                .map(|rule| Rule::Not(Box::new(rule)));
         }
         if let Some(name) = raw.segment {
             return Some(Rule::Segment(name));
@@ -142,7 +174,10 @@ impl Context {
         ] {
             if let Some(names) = names {
                 if names.len() < minimum {
-                    self.error(&format!("{path}.{operation}"), format!("{operation} takes at least {minimum} segment names"));
+                    self.error(
+                        &format!("{path}.{operation}"),
+                        format!("{operation} takes at least {minimum} segment names"),
+                    );
                     return None;
                 }
                 return Some(match operation {
@@ -157,7 +192,10 @@ impl Context {
 
     fn group(&mut self, children: Vec<RawRule>, path: &str, kind: &str) -> Option<Vec<Rule>> {
         if children.is_empty() {
-            self.error(&format!("{path}.{kind}"), format!("{kind} needs at least one rule"));
+            self.error(
+                &format!("{path}.{kind}"),
+                format!("{kind} needs at least one rule"),
+            );
             return None;
         }
         let rules: Vec<Option<Rule>> = children
@@ -197,7 +235,11 @@ impl Context {
                     self.error(path, format!("{op} needs a non-empty list of values"));
                     return None;
                 };
-                if op == "in" { Test::In(values) } else { Test::NotIn(values) }
+                if op == "in" {
+                    Test::In(values)
+                } else {
+                    Test::NotIn(values)
+                }
             }
             "contains" => Test::Contains(text(need(raw.value, "value", self)?, self)?),
             "starts_with" => Test::StartsWith(text(need(raw.value, "value", self)?, self)?),
@@ -212,8 +254,12 @@ impl Context {
             "before" => Test::Before(need(raw.value, "value", self)?),
             "after" => Test::After(need(raw.value, "value", self)?),
             "within_last" | "more_than_ago" => {
-                let period = self.period(raw.amount, raw.unit.as_deref(), path, &op)?;
-                if op == "within_last" { Test::WithinLast(period) } else { Test::MoreThanAgo(period) }
+                let period = self.period(raw.amount.as_ref(), raw.unit.as_deref(), path, &op)?;
+                if op == "within_last" {
+                    Test::WithinLast(period)
+                } else {
+                    Test::MoreThanAgo(period)
+                }
             }
             "is_true" => Test::IsTrue,
             "is_false" => Test::IsFalse,
@@ -224,14 +270,27 @@ impl Context {
                 return None;
             }
         };
-        Some(Condition { attribute, test, case_insensitive: raw.case_insensitive.unwrap_or(false) })
+        Some(Condition {
+            attribute,
+            test,
+            case_insensitive: raw.case_insensitive.unwrap_or(false),
+        })
     }
 
-    fn period(&mut self, amount: Option<Literal>, unit: Option<&str>, path: &str, op: &str) -> Option<Period> {
-        let amount = match amount.as_ref().and_then(Literal::as_u64) {
+    fn period(
+        &mut self,
+        amount: Option<&Literal>,
+        unit: Option<&str>,
+        path: &str,
+        op: &str,
+    ) -> Option<Period> {
+        let amount = match amount.and_then(Literal::as_u64) {
             Some(amount) if amount > 0 && amount <= 100_000 => amount as u32,
             _ => {
-                self.error(path, format!("{op} needs amount, a whole number of at least 1"));
+                self.error(
+                    path,
+                    format!("{op} needs amount, a whole number of at least 1"),
+                );
                 return None;
             }
         };
@@ -240,7 +299,10 @@ impl Context {
             Some("week" | "weeks") => PeriodUnit::Weeks,
             Some("month" | "months") => PeriodUnit::Months,
             other => {
-                self.error(path, format!("{op} needs unit days, weeks or months, not {other:?}"));
+                self.error(
+                    path,
+                    format!("{op} needs unit days, weeks or months, not {other:?}"),
+                );
                 return None;
             }
         };
@@ -271,10 +333,15 @@ segments:
 "#;
         let segments = parse_segments(yaml, SegmentFormat::Yaml, "segments.yaml").unwrap();
         assert_eq!(segments.len(), 2);
-        let Rule::All(children) = &segments[0].rule else { panic!("all expected") };
+        let Rule::All(children) = &segments[0].rule else {
+            panic!("all expected")
+        };
         assert_eq!(children.len(), 3);
         assert!(matches!(&children[1], Rule::Any(any) if matches!(any[1], Rule::Not(_))));
-        assert_eq!(segments[1].rule, Rule::Except(vec!["gold-us".into(), "opted-out".into()]));
+        assert_eq!(
+            segments[1].rule,
+            Rule::Except(vec!["gold-us".into(), "opted-out".into()])
+        );
     }
 
     #[test]
@@ -291,15 +358,27 @@ rule:
         let errors = parse_segments(yaml, SegmentFormat::Yaml, "broken.yaml").unwrap_err();
         let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(shown.len(), 3, "{shown:?}");
-        assert!(shown[0].starts_with("segment \"broken\", rule.all[0]: in needs a non-empty list"), "{shown:?}");
-        assert!(shown[1].contains("rule.all[1].any[0]") && shown[1].contains("fortnights"), "{shown:?}");
-        assert!(shown[2].contains("rule.all[1].any[1]") && shown[2].contains("resembles"), "{shown:?}");
+        assert!(
+            shown[0].starts_with("segment \"broken\", rule.all[0]: in needs a non-empty list"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].contains("rule.all[1].any[0]") && shown[1].contains("fortnights"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[2].contains("rule.all[1].any[1]") && shown[2].contains("resembles"),
+            "{shown:?}"
+        );
     }
 
     #[test]
     fn json_works_too_and_syntax_errors_name_the_file() {
         let json = r#"{"name":"vip","rule":{"attribute":"vip","op":"is_true"}}"#;
-        assert_eq!(parse_segments(json, SegmentFormat::Json, "vip.json").unwrap()[0].name, "vip");
+        assert_eq!(
+            parse_segments(json, SegmentFormat::Json, "vip.json").unwrap()[0].name,
+            "vip"
+        );
         let errors = parse_segments("name: [", SegmentFormat::Yaml, "bad.yaml").unwrap_err();
         assert_eq!(errors[0].path, "bad.yaml");
     }

@@ -45,7 +45,11 @@ pub fn validate(
         errors: Vec::new(),
     };
     checker.rule(&segment.rule, "rule", &mut vec![segment.name.clone()]);
-    if checker.errors.is_empty() { Ok(()) } else { Err(checker.errors) }
+    if checker.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(checker.errors)
+    }
 }
 
 struct Checker<'a> {
@@ -58,14 +62,22 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, path: &str, problem: String) {
-        self.errors.push(SegmentError { segment: self.segment.to_owned(), path: path.to_owned(), problem });
+        self.errors.push(SegmentError {
+            segment: self.segment.to_owned(),
+            path: path.to_owned(),
+            problem,
+        });
     }
 
     /// `trail` holds the segments being expanded, to catch a segment that includes itself.
     fn rule(&mut self, rule: &Rule, path: &str, trail: &mut Vec<String>) {
         match rule {
             Rule::All(children) | Rule::Any(children) => {
-                let kind = if matches!(rule, Rule::All(_)) { "all" } else { "any" };
+                let kind = if matches!(rule, Rule::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
                 for (i, child) in children.iter().enumerate() {
                     self.rule(child, &format!("{path}.{kind}[{i}]"), trail);
                 }
@@ -89,7 +101,13 @@ impl Checker<'_> {
     fn reference(&mut self, name: &str, path: &str, trail: &mut Vec<String>) {
         if trail.iter().any(|seen| seen == name) {
             trail.push(name.to_owned());
-            self.error(path, format!("segments refer to each other in a loop: {}", trail.join(" → ")));
+            self.error(
+                path,
+                format!(
+                    "segments refer to each other in a loop: {}",
+                    trail.join(" → ")
+                ),
+            );
             trail.pop();
             return;
         }
@@ -108,7 +126,10 @@ impl Checker<'_> {
         trail.push(name.to_owned());
         inner.rule(&referred.rule, path, trail);
         trail.pop();
-        let loops = inner.errors.into_iter().filter(|error| error.problem.starts_with("segments refer to each other"));
+        let loops = inner
+            .errors
+            .into_iter()
+            .filter(|error| error.problem.starts_with("segments refer to each other"));
         self.errors.extend(loops);
     }
 
@@ -118,23 +139,39 @@ impl Checker<'_> {
                 Some(nearest) => format!(" (did you mean {nearest:?}?)"),
                 None => String::new(),
             };
-            self.error(path, format!("unknown attribute {:?}{hint}", condition.attribute));
+            self.error(
+                path,
+                format!("unknown attribute {:?}{hint}", condition.attribute),
+            );
             return;
         };
         let kind = attribute.kind;
         if !operator_applies(&condition.test, kind) {
             self.error(
                 path,
-                format!("{} does not apply to {:?}, which is {kind}", condition.test.operator(), condition.attribute),
+                format!(
+                    "{} does not apply to {:?}, which is {kind}",
+                    condition.test.operator(),
+                    condition.attribute
+                ),
             );
             return;
         }
         if condition.case_insensitive && kind != AttributeType::Text {
-            self.error(path, format!("case_insensitive applies to text, and {:?} is {kind}", condition.attribute));
+            self.error(
+                path,
+                format!(
+                    "case_insensitive applies to text, and {:?} is {kind}",
+                    condition.attribute
+                ),
+            );
         }
         for literal in literals(&condition.test) {
             if let Err(problem) = typed_literal(literal, kind, &self.clock) {
-                self.error(path, format!("bad literal for {:?}: {problem}", condition.attribute));
+                self.error(
+                    path,
+                    format!("bad literal for {:?}: {problem}", condition.attribute),
+                );
             }
         }
     }
@@ -164,14 +201,19 @@ pub(crate) fn operator_applies(test: &Test, kind: AttributeType) -> bool {
         Test::Equals(_) | Test::NotEquals(_) | Test::In(_) | Test::NotIn(_) => {
             matches!(kind, T::Text | T::Integer | T::Number | T::Date)
         }
-        Test::Contains(_) | Test::StartsWith(_) | Test::EndsWith(_) | Test::IsEmpty | Test::IsNotEmpty => {
-            kind == T::Text
-        }
-        Test::LessThan(_) | Test::LessOrEqual(_) | Test::GreaterThan(_) | Test::GreaterOrEqual(_) => {
-            kind.is_numeric()
-        }
+        Test::Contains(_)
+        | Test::StartsWith(_)
+        | Test::EndsWith(_)
+        | Test::IsEmpty
+        | Test::IsNotEmpty => kind == T::Text,
+        Test::LessThan(_)
+        | Test::LessOrEqual(_)
+        | Test::GreaterThan(_)
+        | Test::GreaterOrEqual(_) => kind.is_numeric(),
         Test::Between(_, _) => kind.is_numeric() || kind.is_temporal(),
-        Test::Before(_) | Test::After(_) | Test::WithinLast(_) | Test::MoreThanAgo(_) => kind.is_temporal(),
+        Test::Before(_) | Test::After(_) | Test::WithinLast(_) | Test::MoreThanAgo(_) => {
+            kind.is_temporal()
+        }
         Test::IsTrue | Test::IsFalse => kind == T::Boolean,
     }
 }
@@ -183,7 +225,10 @@ mod tests {
     use crate::segment::{SegmentFormat, parse_segments};
 
     fn schema() -> ProfileSchema {
-        let attribute = |name: &str, kind| Attribute { name: name.into(), kind };
+        let attribute = |name: &str, kind| Attribute {
+            name: name.into(),
+            kind,
+        };
         ProfileSchema::new(vec![
             attribute("country", AttributeType::Text),
             attribute("lifetime_value", AttributeType::Number),
@@ -196,7 +241,11 @@ mod tests {
         let segments = parse_segments(yaml, SegmentFormat::Yaml, "test.yaml").unwrap();
         segments
             .iter()
-            .flat_map(|segment| validate(segment, &schema(), &segments).err().unwrap_or_default())
+            .flat_map(|segment| {
+                validate(segment, &schema(), &segments)
+                    .err()
+                    .unwrap_or_default()
+            })
             .map(|error| error.to_string())
             .collect()
     }
@@ -210,7 +259,10 @@ mod tests {
     #[test]
     fn unknown_attributes_get_the_nearest_match() {
         let found = problems("name: s\nrule: { attribute: contry, op: equals, value: US }");
-        assert_eq!(found, [r#"segment "s", rule: unknown attribute "contry" (did you mean "country"?)"#]);
+        assert_eq!(
+            found,
+            [r#"segment "s", rule: unknown attribute "contry" (did you mean "country"?)"#]
+        );
     }
 
     #[test]
@@ -226,8 +278,14 @@ rule:
 "#;
         let found = problems(yaml);
         assert_eq!(found.len(), 4, "{found:?}");
-        assert!(found[0].contains("rule.any[0]: contains does not apply to \"vip\", which is boolean"), "{found:?}");
-        assert!(found[1].contains("rule.any[1]: bad literal") && found[1].contains("\"lots\" is not a number"));
+        assert!(
+            found[0].contains("rule.any[0]: contains does not apply to \"vip\", which is boolean"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("rule.any[1]: bad literal")
+                && found[1].contains("\"lots\" is not a number")
+        );
         assert!(found[2].contains("rule.any[2]") && found[2].contains("YYYY-MM-DD"));
         assert!(found[3].contains("case_insensitive applies to text"));
     }
@@ -242,7 +300,17 @@ segments:
   - { name: d, rule: { intersect: [c, nowhere] } }
 "#;
         let found = problems(yaml);
-        assert!(found.iter().any(|p| p.contains("segment \"a\"") && p.contains("a → b → a")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("segment \"d\", rule.intersect[1]: there is no segment named \"nowhere\"")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("segment \"a\"") && p.contains("a → b → a")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains(
+                "segment \"d\", rule.intersect[1]: there is no segment named \"nowhere\""
+            )),
+            "{found:?}"
+        );
     }
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use segsync_domain::segment::{Condition, Period, PeriodUnit, Rule, RunClock, SegmentDefinition, Test};
+use segsync_domain::segment::{
+    Condition, Period, PeriodUnit, Rule, RunClock, SegmentDefinition, Test,
+};
 use segsync_engine::datafusion::arrow::array::AsArray;
 use segsync_engine::{MemberQuery, ProfileSource, Profiles};
 use serde_json::{Value, json};
@@ -22,7 +24,10 @@ fn clock() -> RunClock {
 
 fn evaluate(rule: &Rule, row: &Row, catalogue: &[SegmentDefinition]) -> bool {
     let member = |name: &String| {
-        let segment = catalogue.iter().find(|s| &s.name == name).expect("known segment");
+        let segment = catalogue
+            .iter()
+            .find(|s| &s.name == name)
+            .expect("known segment");
         evaluate(&segment.rule, row, catalogue)
     };
     match rule {
@@ -60,17 +65,31 @@ fn cell(row: &Row, attribute: &str) -> Cell {
 
 fn condition_holds(condition: &Condition, row: &Row) -> bool {
     let clock = clock();
-    let fold = |text: &str| if condition.case_insensitive { text.to_lowercase() } else { text.to_owned() };
+    let fold = |text: &str| {
+        if condition.case_insensitive {
+            text.to_lowercase()
+        } else {
+            text.to_owned()
+        }
+    };
     let text_of = |value: &Value| fold(value.as_str().unwrap());
     let number_of = |value: &Value| value.as_f64().unwrap();
-    let date_of = |value: &Value| NaiveDate::parse_from_str(value.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let date_of =
+        |value: &Value| NaiveDate::parse_from_str(value.as_str().unwrap(), "%Y-%m-%d").unwrap();
     let instant_of = |value: &Value| clock.start_of(date_of(value));
     match (&condition.test, cell(row, &condition.attribute)) {
         (Test::IsNull, c) => is_null(&c),
         (Test::IsNotNull, c) => !is_null(&c),
         (Test::IsEmpty, Cell::Text(t)) => t.is_none_or(|t| t.trim_matches(' ').is_empty()),
         (Test::IsNotEmpty, Cell::Text(t)) => t.is_some_and(|t| !t.trim_matches(' ').is_empty()),
-        (_, Cell::Text(None) | Cell::Number(None) | Cell::Date(None) | Cell::Instant(None) | Cell::Flag(None)) => false,
+        (
+            _,
+            Cell::Text(None)
+            | Cell::Number(None)
+            | Cell::Date(None)
+            | Cell::Instant(None)
+            | Cell::Flag(None),
+        ) => false,
         (Test::Equals(v), Cell::Text(Some(t))) => fold(&t) == text_of(v),
         (Test::NotEquals(v), Cell::Text(Some(t))) => fold(&t) != text_of(v),
         (Test::In(vs), Cell::Text(Some(t))) => vs.iter().any(|v| fold(&t) == text_of(v)),
@@ -88,11 +107,15 @@ fn condition_holds(condition: &Condition, row: &Row) -> bool {
         (Test::Before(v), Cell::Date(Some(d))) => d < date_of(v),
         (Test::After(v), Cell::Date(Some(d))) => d > date_of(v),
         (Test::Between(a, b), Cell::Date(Some(d))) => date_of(a) <= d && d <= date_of(b),
-        (Test::WithinLast(p), Cell::Date(Some(d))) => clock.date_before(*p) <= d && d <= clock.today(),
+        (Test::WithinLast(p), Cell::Date(Some(d))) => {
+            clock.date_before(*p) <= d && d <= clock.today()
+        }
         (Test::MoreThanAgo(p), Cell::Date(Some(d))) => d < clock.date_before(*p),
         (Test::Before(v), Cell::Instant(Some(t))) => t < instant_of(v),
         (Test::After(v), Cell::Instant(Some(t))) => t > instant_of(v),
-        (Test::WithinLast(p), Cell::Instant(Some(t))) => clock.instant_before(*p) <= t && t <= clock.now,
+        (Test::WithinLast(p), Cell::Instant(Some(t))) => {
+            clock.instant_before(*p) <= t && t <= clock.now
+        }
         (Test::MoreThanAgo(p), Cell::Instant(Some(t))) => t < clock.instant_before(*p),
         (Test::IsTrue, Cell::Flag(Some(f))) => f,
         (Test::IsFalse, Cell::Flag(Some(f))) => !f,
@@ -101,7 +124,14 @@ fn condition_holds(condition: &Condition, row: &Row) -> bool {
 }
 
 fn is_null(cell: &Cell) -> bool {
-    matches!(cell, Cell::Text(None) | Cell::Number(None) | Cell::Date(None) | Cell::Instant(None) | Cell::Flag(None))
+    matches!(
+        cell,
+        Cell::Text(None)
+            | Cell::Number(None)
+            | Cell::Date(None)
+            | Cell::Instant(None)
+            | Cell::Flag(None)
+    )
 }
 
 // ---- the generator ----
@@ -111,7 +141,12 @@ fn random_condition(rng: &mut StdRng) -> Condition {
         amount: rng.gen_range(1..12),
         unit: [PeriodUnit::Days, PeriodUnit::Weeks, PeriodUnit::Months][rng.gen_range(0..3)],
     };
-    let date = |rng: &mut StdRng| json!((fixtures::now().date_naive() - chrono::Duration::days(rng.gen_range(0..400))).to_string());
+    let date = |rng: &mut StdRng| {
+        json!(
+            (fixtures::now().date_naive() - chrono::Duration::days(rng.gen_range(0..400)))
+                .to_string()
+        )
+    };
     let text_value = |rng: &mut StdRng| {
         let pool = if rng.gen_bool(0.5) { COUNTRIES } else { NAMES };
         json!(pool[rng.gen_range(0..pool.len())])
@@ -150,7 +185,11 @@ fn random_condition(rng: &mut StdRng) -> Condition {
             (attribute, test, false)
         }
         4 | 5 => {
-            let attribute = if rng.gen_bool(0.5) { "joined" } else { "seen_at" };
+            let attribute = if rng.gen_bool(0.5) {
+                "joined"
+            } else {
+                "seen_at"
+            };
             let test = match rng.gen_range(0..4) {
                 0 => Test::Before(date(rng)),
                 1 => Test::After(date(rng)),
@@ -159,20 +198,44 @@ fn random_condition(rng: &mut StdRng) -> Condition {
             };
             (attribute, test, false)
         }
-        6 => ("active", if rng.gen_bool(0.5) { Test::IsTrue } else { Test::IsFalse }, false),
+        6 => (
+            "active",
+            if rng.gen_bool(0.5) {
+                Test::IsTrue
+            } else {
+                Test::IsFalse
+            },
+            false,
+        ),
         _ => {
             let attribute = ["name", "age", "joined", "active"][rng.gen_range(0..4)];
-            (attribute, if rng.gen_bool(0.5) { Test::IsNull } else { Test::IsNotNull }, false)
+            (
+                attribute,
+                if rng.gen_bool(0.5) {
+                    Test::IsNull
+                } else {
+                    Test::IsNotNull
+                },
+                false,
+            )
         }
     };
-    Condition { attribute: attribute.to_owned(), test, case_insensitive }
+    Condition {
+        attribute: attribute.to_owned(),
+        test,
+        case_insensitive,
+    }
 }
 
 fn random_rule(rng: &mut StdRng, depth: u32) -> Rule {
     if depth == 0 || rng.gen_ratio(2, 5) {
         return Rule::Condition(random_condition(rng));
     }
-    let children = |rng: &mut StdRng| (0..rng.gen_range(1..4)).map(|_| random_rule(rng, depth - 1)).collect();
+    let children = |rng: &mut StdRng| {
+        (0..rng.gen_range(1..4))
+            .map(|_| random_rule(rng, depth - 1))
+            .collect()
+    };
     match rng.gen_range(0..3) {
         0 => Rule::All(children(rng)),
         1 => Rule::Any(children(rng)),
@@ -180,11 +243,35 @@ fn random_rule(rng: &mut StdRng, depth: u32) -> Rule {
     }
 }
 
-async fn member_ids(profiles: &Profiles, segment: &SegmentDefinition, catalogue: &[SegmentDefinition]) -> BTreeSet<i64> {
-    let membership = profiles.segment_expr(segment, &catalogue.to_vec(), &clock()).unwrap();
-    let query = MemberQuery { columns: vec!["id".into()], segments: vec![(segment.name.clone(), membership)] };
-    let batches: Vec<_> = profiles.members(&query).await.unwrap().try_collect().await.unwrap();
-    batches.iter().flat_map(|batch| batch.column(0).as_primitive::<segsync_engine::datafusion::arrow::datatypes::Int64Type>().values().to_vec()).collect()
+async fn member_ids(
+    profiles: &Profiles,
+    segment: &SegmentDefinition,
+    catalogue: &[SegmentDefinition],
+) -> BTreeSet<i64> {
+    let membership = profiles
+        .segment_expr(segment, &catalogue.to_vec(), &clock())
+        .unwrap();
+    let query = MemberQuery {
+        columns: vec!["id".into()],
+        segments: vec![(segment.name.clone(), membership)],
+    };
+    let batches: Vec<_> = profiles
+        .members(&query)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    batches
+        .iter()
+        .flat_map(|batch| {
+            batch
+                .column(0)
+                .as_primitive::<segsync_engine::datafusion::arrow::datatypes::Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -193,20 +280,33 @@ async fn compiled_segments_agree_with_the_independent_evaluator() {
     let path = folder.path().join("profiles.parquet");
     let rows = fixtures::rows(3_000, 42);
     fixtures::write_parquet(&path, &rows);
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
+        .await
+        .unwrap();
     let mut rng = StdRng::seed_from_u64(2026);
     let mut non_trivial = 0;
     for case in 0..150 {
-        let segment = SegmentDefinition { name: format!("case-{case}"), description: None, rule: random_rule(&mut rng, 3) };
+        let segment = SegmentDefinition {
+            name: format!("case-{case}"),
+            description: None,
+            rule: random_rule(&mut rng, 3),
+        };
         let catalogue = vec![segment.clone()];
-        let expected: BTreeSet<i64> = rows.iter().filter(|row| evaluate(&segment.rule, row, &catalogue)).map(|row| row.id).collect();
+        let expected: BTreeSet<i64> = rows
+            .iter()
+            .filter(|row| evaluate(&segment.rule, row, &catalogue))
+            .map(|row| row.id)
+            .collect();
         let actual = member_ids(&profiles, &segment, &catalogue).await;
         assert_eq!(actual, expected, "case {case}: {:#?}", segment.rule);
         if !expected.is_empty() && expected.len() < rows.len() {
             non_trivial += 1;
         }
     }
-    assert!(non_trivial > 75, "the generated rules must mostly select some but not all profiles: {non_trivial}");
+    assert!(
+        non_trivial > 75,
+        "the generated rules must mostly select some but not all profiles: {non_trivial}"
+    );
 }
 
 #[tokio::test]
@@ -215,23 +315,44 @@ async fn set_operations_between_segments_agree_too() {
     let path = folder.path().join("profiles.parquet");
     let rows = fixtures::rows(2_000, 7);
     fixtures::write_parquet(&path, &rows);
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
+        .await
+        .unwrap();
     let mut rng = StdRng::seed_from_u64(99);
     for case in 0..30 {
         let mut catalogue: Vec<SegmentDefinition> = (0..3)
-            .map(|i| SegmentDefinition { name: format!("s{i}"), description: None, rule: random_rule(&mut rng, 2) })
+            .map(|i| SegmentDefinition {
+                name: format!("s{i}"),
+                description: None,
+                rule: random_rule(&mut rng, 2),
+            })
             .collect();
         let names = vec!["s0".to_owned(), "s1".to_owned(), "s2".to_owned()];
         let combined = match case % 4 {
             0 => Rule::Union(names),
             1 => Rule::Intersect(names[..2].to_vec()),
             2 => Rule::Except(names),
-            _ => Rule::All(vec![Rule::Segment("s0".into()), Rule::Not(Box::new(Rule::Segment("s1".into())))]),
+            _ => Rule::All(vec![
+                Rule::Segment("s0".into()),
+                Rule::Not(Box::new(Rule::Segment("s1".into()))),
+            ]),
         };
-        let segment = SegmentDefinition { name: "combined".into(), description: None, rule: combined };
+        let segment = SegmentDefinition {
+            name: "combined".into(),
+            description: None,
+            rule: combined,
+        };
         catalogue.push(segment.clone());
-        let expected: BTreeSet<i64> = rows.iter().filter(|row| evaluate(&segment.rule, row, &catalogue)).map(|row| row.id).collect();
-        assert_eq!(member_ids(&profiles, &segment, &catalogue).await, expected, "case {case}");
+        let expected: BTreeSet<i64> = rows
+            .iter()
+            .filter(|row| evaluate(&segment.rule, row, &catalogue))
+            .map(|row| row.id)
+            .collect();
+        assert_eq!(
+            member_ids(&profiles, &segment, &catalogue).await,
+            expected,
+            "case {case}"
+        );
     }
 }
 
@@ -252,13 +373,22 @@ async fn relative_dates_follow_the_run_clock_and_zone() {
     };
     let rows: Vec<Row> = (0..100).map(day).collect();
     fixtures::write_parquet(&path, &rows);
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
+        .await
+        .unwrap();
     let segment = |attribute: &str, test: Test| SegmentDefinition {
         name: "relative".into(),
         description: None,
-        rule: Rule::Condition(Condition { attribute: attribute.into(), test, case_insensitive: false }),
+        rule: Rule::Condition(Condition {
+            attribute: attribute.into(),
+            test,
+            case_insensitive: false,
+        }),
     };
-    let thirty_days = Period { amount: 30, unit: PeriodUnit::Days };
+    let thirty_days = Period {
+        amount: 30,
+        unit: PeriodUnit::Days,
+    };
     let within = segment("joined", Test::WithinLast(thirty_days));
     let ids = member_ids(&profiles, &within, std::slice::from_ref(&within)).await;
     assert_eq!(ids, (0..=30).collect());

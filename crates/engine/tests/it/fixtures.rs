@@ -5,13 +5,24 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use segsync_engine::datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+use segsync_engine::datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
 use segsync_engine::datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use segsync_engine::datafusion::arrow::record_batch::RecordBatch;
 use segsync_engine::datafusion::parquet::arrow::ArrowWriter;
 
 pub const COUNTRIES: &[&str] = &["US", "us", "CA", "GB", "FR", " ", ""];
-pub const NAMES: &[&str] = &["Ada", "ada", "Zoë", "O'Brien", "Adam", "Bea", "Ó Súilleabháin"];
+pub const NAMES: &[&str] = &[
+    "Ada",
+    "ada",
+    "Zoë",
+    "O'Brien",
+    "Adam",
+    "Bea",
+    "Ó Súilleabháin",
+];
 
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -37,10 +48,12 @@ pub fn rows(count: usize, seed: u64) -> Vec<Row> {
         .map(|i| Row {
             id: i as i64,
             name: maybe(&mut rng).then(|| NAMES[rng.gen_range(0..NAMES.len())].to_owned()),
-            country: maybe(&mut rng).then(|| COUNTRIES[rng.gen_range(0..COUNTRIES.len())].to_owned()),
+            country: maybe(&mut rng)
+                .then(|| COUNTRIES[rng.gen_range(0..COUNTRIES.len())].to_owned()),
             age: maybe(&mut rng).then(|| rng.gen_range(15..90)),
             score: maybe(&mut rng).then(|| f64::from(rng.gen_range(0..1000)) / 10.0),
-            joined: maybe(&mut rng).then(|| now().date_naive() - Duration::days(rng.gen_range(0..400))),
+            joined: maybe(&mut rng)
+                .then(|| now().date_naive() - Duration::days(rng.gen_range(0..400))),
             seen_at: maybe(&mut rng).then(|| now() - Duration::hours(rng.gen_range(0..24 * 200))),
             active: maybe(&mut rng).then(|| rng.gen_bool(0.5)),
         })
@@ -55,7 +68,11 @@ pub fn schema() -> Arc<Schema> {
         Field::new("age", DataType::Int64, true),
         Field::new("score", DataType::Float64, true),
         Field::new("joined", DataType::Date32, true),
-        Field::new("seen_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+        Field::new(
+            "seen_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
         Field::new("active", DataType::Boolean, true),
     ]))
 }
@@ -63,14 +80,37 @@ pub fn schema() -> Arc<Schema> {
 pub fn batch(rows: &[Row]) -> RecordBatch {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.id).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())),
-        Arc::new(StringArray::from(rows.iter().map(|r| r.country.clone()).collect::<Vec<_>>())),
-        Arc::new(Int64Array::from(rows.iter().map(|r| r.age).collect::<Vec<_>>())),
-        Arc::new(Float64Array::from(rows.iter().map(|r| r.score).collect::<Vec<_>>())),
-        Arc::new(Date32Array::from(rows.iter().map(|r| r.joined.map(|d| (d - epoch).num_days() as i32)).collect::<Vec<_>>())),
-        Arc::new(TimestampMicrosecondArray::from(rows.iter().map(|r| r.seen_at.map(|t| t.timestamp_micros())).collect::<Vec<_>>()).with_timezone("UTC")),
-        Arc::new(BooleanArray::from(rows.iter().map(|r| r.active).collect::<Vec<_>>())),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.country.clone()).collect::<Vec<_>>(),
+        )),
+        Arc::new(Int64Array::from(
+            rows.iter().map(|r| r.age).collect::<Vec<_>>(),
+        )),
+        Arc::new(Float64Array::from(
+            rows.iter().map(|r| r.score).collect::<Vec<_>>(),
+        )),
+        Arc::new(Date32Array::from(
+            rows.iter()
+                .map(|r| r.joined.map(|d| (d - epoch).num_days() as i32))
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(
+            TimestampMicrosecondArray::from(
+                rows.iter()
+                    .map(|r| r.seen_at.map(|t| t.timestamp_micros()))
+                    .collect::<Vec<_>>(),
+            )
+            .with_timezone("UTC"),
+        ),
+        Arc::new(BooleanArray::from(
+            rows.iter().map(|r| r.active).collect::<Vec<_>>(),
+        )),
     ];
     RecordBatch::try_new(schema(), columns).unwrap()
 }

@@ -2,6 +2,7 @@
 //! the line and the column.
 
 use segsync_domain::AttributeType;
+use segsync_engine::datafusion::prelude::{col, lit};
 use segsync_engine::{EngineError, ProfileSource, Profiles};
 
 use crate::fixtures;
@@ -38,26 +39,45 @@ async fn folders_globs_and_newline_delimited_json() {
     let rows = fixtures::rows(250, 1);
     fixtures::write_parquet(&parquet.join("part-1.parquet"), &rows[..100]);
     fixtures::write_parquet(&parquet.join("part-2.parquet"), &rows[100..]);
-    let by_folder = Profiles::open(ProfileSource::new(parquet.to_string_lossy())).await.unwrap();
+    let by_folder = Profiles::open(ProfileSource::new(parquet.to_string_lossy()))
+        .await
+        .unwrap();
     assert_eq!(by_folder.count_all().await.unwrap(), 250);
     let glob = format!("{}/part-*.parquet", parquet.display());
     let by_glob = Profiles::open(ProfileSource::new(glob)).await.unwrap();
     assert_eq!(by_glob.count_all().await.unwrap(), 250);
 
-    let json = write(folder.path(), "profiles.jsonl", "{\"email\":\"a@example.com\",\"score\":1.5}\n{\"email\":\"b@example.com\",\"score\":2}\n");
+    let json = write(
+        folder.path(),
+        "profiles.jsonl",
+        "{\"email\":\"a@example.com\",\"score\":1.5}\n{\"email\":\"b@example.com\",\"score\":2}\n",
+    );
     let by_json = Profiles::open(ProfileSource::new(json)).await.unwrap();
     assert_eq!(by_json.count_all().await.unwrap(), 2);
-    assert_eq!(by_json.schema().get("score").unwrap().kind, AttributeType::Number);
+    assert_eq!(
+        by_json.schema().get("score").unwrap().kind,
+        AttributeType::Number
+    );
 }
 
 #[tokio::test]
 async fn a_missing_source_is_named() {
-    let error = Profiles::open(ProfileSource::new("/nowhere/profiles.parquet")).await.unwrap_err();
+    let error = Profiles::open(ProfileSource::new("/nowhere/profiles.parquet"))
+        .await
+        .unwrap_err();
     let message = error.to_string();
     assert!(matches!(error, EngineError::Source { .. }));
-    assert!(message.contains("/nowhere/profiles.parquet") && message.contains("no such file"), "{message}");
-    let unknown = Profiles::open(ProfileSource::new("/tmp/profiles.xlsx")).await.unwrap_err();
-    assert!(unknown.to_string().contains("parquet, csv or json"), "{unknown}");
+    assert!(
+        message.contains("/nowhere/profiles.parquet") && message.contains("no such file"),
+        "{message}"
+    );
+    let unknown = Profiles::open(ProfileSource::new("/tmp/profiles.xlsx"))
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("parquet, csv or json"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test]
@@ -65,17 +85,30 @@ async fn a_bad_row_names_the_file_and_the_line() {
     let folder = tempfile::tempdir().unwrap();
     let csvs = folder.path().join("csv");
     std::fs::create_dir(&csvs).unwrap();
-    let good: String = std::iter::once("email,age\n".to_owned()).chain((0..50).map(|i| format!("p{i}@example.com,{i}\n"))).collect();
+    let good: String = std::iter::once("email,age\n".to_owned())
+        .chain((0..50).map(|i| format!("p{i}@example.com,{i}\n")))
+        .collect();
     write(&csvs, "a-good.csv", &good);
     // The bad value comes after the rows the schema is inferred from, so the file is read as
     // numbers and fails there.
-    let many: String = std::iter::once("email,age\n".to_owned()).chain((0..10_100).map(|i| format!("q{i}@example.com,{i}\n"))).collect();
+    let many: String = std::iter::once("email,age\n".to_owned())
+        .chain((0..10_100).map(|i| format!("q{i}@example.com,{i}\n")))
+        .collect();
     let bad = format!("{many}late@example.com,fifty-one\n");
     let bad_path = write(&csvs, "b-bad.csv", &bad);
-    let profiles = Profiles::open(ProfileSource::new(csvs.to_string_lossy())).await.unwrap();
-    let error = profiles.count_all().await.unwrap_err();
+    let profiles = Profiles::open(ProfileSource::new(csvs.to_string_lossy()))
+        .await
+        .unwrap();
+    // Counting every row parses no column, so the failure shows once `age` is read.
+    let error = profiles.count(col("age").gt(lit(18))).await.unwrap_err();
     let message = error.to_string();
-    assert!(message.contains(&bad_path), "the failing file is named: {message}");
-    assert!(message.contains("fifty-one"), "the bad value is quoted: {message}");
+    assert!(
+        message.contains(&bad_path),
+        "the failing file is named: {message}"
+    );
+    assert!(
+        message.contains("fifty-one"),
+        "the bad value is quoted: {message}"
+    );
     assert!(message.contains("line"), "the line is given: {message}");
 }

@@ -33,32 +33,56 @@ pub async fn spawn_app() -> TestApp {
         ..SandboxConfig::default()
     }
     .with_client(&client_id, Some("secret"));
-    let sandbox = cc_sandbox::spawn(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sandbox = cc_sandbox::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let api = ApiConfig::new(&client_id)
         .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url()).unwrap()))
         .with_client_secret(SecretString::from("secret"))
         .with_redirect_uri(Url::parse("http://127.0.0.1:1/cb").unwrap());
     let http = constant_contact::api::http_client(&api).unwrap();
     let oauth = OAuthClient::new(api.clone(), http);
-    let request = oauth.authorization_url(&["contact_data", "offline_access"]).unwrap();
+    let request = oauth
+        .authorization_url(&["contact_data", "offline_access"])
+        .unwrap();
     let browser = authorization_code(&request.url).await;
-    let tokens = oauth.exchange_code(&browser, &request.pkce_verifier).await.unwrap();
+    let tokens = oauth
+        .exchange_code(&browser, &request.pkce_verifier)
+        .await
+        .unwrap();
     let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))
         .unwrap()
         .with_budget(Arc::new(ApiKeyBudget::new(1_000, 10_000)));
     let list = client
-        .create_list(&NewContactList { name: "Export target".into(), favorite: false, description: None })
+        .create_list(&NewContactList {
+            name: "Export target".into(),
+            favorite: false,
+            description: None,
+        })
         .await
         .unwrap();
-    TestApp { sandbox, client, list_id: list.list_id, folder: tempfile::tempdir().unwrap() }
+    TestApp {
+        sandbox,
+        client,
+        list_id: list.list_id,
+        folder: tempfile::tempdir().unwrap(),
+    }
 }
 
 /// Follows the authorization URL of an auto-approving sandbox and returns the code.
 async fn authorization_code(url: &Url) -> String {
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let response = browser.get(url.clone()).send().await.unwrap();
     let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
-    location.query_pairs().find(|(key, _)| key == "code").unwrap().1.into_owned()
+    location
+        .query_pairs()
+        .find(|(key, _)| key == "code")
+        .unwrap()
+        .1
+        .into_owned()
 }
 
 impl TestApp {
@@ -73,7 +97,12 @@ impl TestApp {
     }
 
     pub fn imports_received(&self) -> usize {
-        self.sandbox.state().requests().iter().filter(|r| r.endpoint == "contacts_json_import").count()
+        self.sandbox
+            .state()
+            .requests()
+            .iter()
+            .filter(|r| r.endpoint == "contacts_json_import")
+            .count()
     }
 }
 
@@ -82,18 +111,33 @@ pub fn segments(yaml: &str) -> Vec<SegmentDefinition> {
 }
 
 pub fn clock() -> RunClock {
-    RunClock::new(Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap(), chrono_tz::UTC)
+    RunClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 15, 12, 0, 0).unwrap(),
+        chrono_tz::UTC,
+    )
 }
 
 pub fn fast_polling() -> PollPolicy {
-    PollPolicy { first_wait: Duration::from_millis(20), growth: 1.5, max_wait: Duration::from_millis(200), give_up_after: Duration::from_secs(60) }
+    PollPolicy {
+        first_wait: Duration::from_millis(20),
+        growth: 1.5,
+        max_wait: Duration::from_millis(200),
+        give_up_after: Duration::from_secs(60),
+    }
 }
 
 pub fn names_mapping() -> FieldMapping {
-    FieldMapping::email_only("email").with(ContactField::FirstName, "first_name").with(ContactField::LastName, "last_name")
+    FieldMapping::email_only("email")
+        .with(ContactField::FirstName, "first_name")
+        .with(ContactField::LastName, "last_name")
 }
 
 pub fn plan(app: &TestApp, selected: &[&str], catalogue: Vec<SegmentDefinition>) -> ExportPlan {
-    let chosen = selected.iter().map(|name| catalogue.iter().find(|s| &s.name == name).unwrap().clone()).collect();
-    ExportPlan::new(chosen, names_mapping(), app.list_id, clock()).with_catalogue(catalogue).with_poll_policy(fast_polling())
+    let chosen = selected
+        .iter()
+        .map(|name| catalogue.iter().find(|s| &s.name == name).unwrap().clone())
+        .collect();
+    ExportPlan::new(chosen, names_mapping(), app.list_id, clock())
+        .with_catalogue(catalogue)
+        .with_poll_policy(fast_polling())
 }

@@ -44,68 +44,159 @@ segments:
 #[tokio::test]
 async fn a_csv_export_accounts_for_every_profile() {
     let app = spawn_app().await;
-    app.sandbox.state().unsubscribe(&["quit@example.com".to_owned()]);
-    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV))).await.unwrap();
-    let plan = plan(&app, &["gold-us-recent", "french-or-canadian"], segments(SEGMENTS));
-    let report = run_export(&profiles, &plan, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap();
+    app.sandbox
+        .state()
+        .unsubscribe(&["quit@example.com".to_owned()]);
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
+    let plan = plan(
+        &app,
+        &["gold-us-recent", "french-or-canadian"],
+        segments(SEGMENTS),
+    );
+    let report = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     assert_eq!(report.profiles_read, 11);
     // In the segments: the two Adas, Zoë, the three bad addresses, Max, Quinn, Chloé.
     assert_eq!(report.profiles_in_segments, 9);
-    assert_eq!(report.profiles_outside_segments, 2, "Olga bought too long ago, Bruno is bronze");
-    assert_eq!(report.members_per_segment, [("gold-us-recent".to_owned(), 7), ("french-or-canadian".to_owned(), 2)]);
+    assert_eq!(
+        report.profiles_outside_segments, 2,
+        "Olga bought too long ago, Bruno is bronze"
+    );
+    assert_eq!(
+        report.members_per_segment,
+        [
+            ("gold-us-recent".to_owned(), 7),
+            ("french-or-canadian".to_owned(), 2)
+        ]
+    );
     assert_eq!(report.invalid["missing_email"], 1);
     assert_eq!(report.invalid["malformed_email"], 1);
     assert_eq!(report.invalid["email_too_long"], 1);
     assert_eq!(report.duplicates_collapsed, 1);
-    assert_eq!(report.duplicate_samples, [("ada@example.com".to_owned(), 1)]);
+    assert_eq!(
+        report.duplicate_samples,
+        [("ada@example.com".to_owned(), 1)]
+    );
     assert_eq!(report.fields_truncated["last_name"], 1);
     assert_eq!(report.sent, 5);
     assert_eq!(report.constant_contact.person_count, 5);
-    assert_eq!(report.constant_contact.cannot_add_to_list_count, 1, "Quinn unsubscribed and stays off the list");
+    assert_eq!(
+        report.constant_contact.cannot_add_to_list_count, 1,
+        "Quinn unsubscribed and stays off the list"
+    );
     assert!(report.totals_add_up(), "{report:#?}");
-    assert_eq!(app.members(), ["ada@example.com", "ca@example.com", "max@example.com", "zoe@example.com"]);
+    assert_eq!(
+        app.members(),
+        [
+            "ada@example.com",
+            "ca@example.com",
+            "max@example.com",
+            "zoe@example.com"
+        ]
+    );
     let ada = app.sandbox.state().contact("ada@example.com").unwrap();
-    assert_eq!(ada.fields["first_name"], "Ada", "the first profile of a shared email wins");
+    assert_eq!(
+        ada.fields["first_name"], "Ada",
+        "the first profile of a shared email wins"
+    );
     let max = app.sandbox.state().contact("max@example.com").unwrap();
     assert_eq!(max.fields["last_name"].chars().count(), 50);
-    assert!(report.requests_used >= 3, "list check, import, poll: {}", report.requests_used);
+    assert!(
+        report.requests_used >= 3,
+        "list check, import, poll: {}",
+        report.requests_used
+    );
 }
 
 #[tokio::test]
 async fn a_parquet_export_with_set_operations() {
     let app = spawn_app().await;
-    let csv = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV))).await.unwrap();
+    let csv = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
     // The same profiles in Parquet, written by DataFusion itself.
     let parquet_path = app.folder.path().join("profiles.parquet");
     let frame = csv_frame(&app).await;
-    frame.write_parquet(&parquet_path.to_string_lossy(), Default::default(), None).await.unwrap();
+    frame
+        .write_parquet(&parquet_path.to_string_lossy(), Default::default(), None)
+        .await
+        .unwrap();
     drop(csv);
-    let profiles = Profiles::open(ProfileSource::new(parquet_path.to_string_lossy())).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(parquet_path.to_string_lossy()))
+        .await
+        .unwrap();
     let plan = plan(&app, &["everyone-but-non-gold"], segments(SEGMENTS));
-    let report = run_export(&profiles, &plan, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap();
+    let report = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     // Gold and platinum with an email: both Adas (one contact), Zoë, the two bad addresses,
     // Max, Quinn, Olga.
     assert_eq!(report.profiles_in_segments, 8);
     assert!(report.totals_add_up());
-    assert_eq!(app.members(), ["ada@example.com", "max@example.com", "old@example.com", "quit@example.com", "zoe@example.com"]);
+    assert_eq!(
+        app.members(),
+        [
+            "ada@example.com",
+            "max@example.com",
+            "old@example.com",
+            "quit@example.com",
+            "zoe@example.com"
+        ]
+    );
 }
 
 async fn csv_frame(app: &TestApp) -> segsync_engine::datafusion::prelude::DataFrame {
     let ctx = segsync_engine::datafusion::prelude::SessionContext::new();
     let path = app.folder.path().join("profiles.csv");
-    ctx.read_csv(path.to_string_lossy().into_owned(), Default::default()).await.unwrap()
+    ctx.read_csv(path.to_string_lossy().into_owned(), Default::default())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn an_export_over_the_member_limit_is_refused_before_sending() {
     let app = spawn_app().await;
-    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV))).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
     let plan = plan(&app, &["everyone"], segments(SEGMENTS)).with_member_limit(5);
-    let error = run_export(&profiles, &plan, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap_err();
-    assert!(matches!(error, ExportError::OverLimit { members: 10, limit: 5 }), "{error}");
+    let error = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExportError::OverLimit {
+                members: 10,
+                limit: 5
+            }
+        ),
+        "{error}"
+    );
     assert!(error.to_string().contains("nothing was sent"));
     assert_eq!(app.imports_received(), 0);
 }
@@ -113,16 +204,39 @@ async fn an_export_over_the_member_limit_is_refused_before_sending() {
 #[tokio::test]
 async fn an_unknown_list_or_a_bad_segment_stops_before_sending() {
     let app = spawn_app().await;
-    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV))).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
     let mut wrong_list = plan(&app, &["everyone"], segments(SEGMENTS));
     wrong_list.list_id = uuid::Uuid::new_v4();
-    let error = run_export(&profiles, &wrong_list, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap_err();
+    let error = run_export(
+        &profiles,
+        &wrong_list,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, ExportError::ListNotFound { .. }), "{error}");
 
     let broken = segments("name: broken\nrule: { attribute: contry, op: equals, value: US }");
     let plan = plan(&app, &["broken"], broken);
-    let error = run_export(&profiles, &plan, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap_err();
-    assert!(error.to_string().contains(r#"unknown attribute "contry" (did you mean "country"?)"#), "{error}");
+    let error = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(r#"unknown attribute "contry" (did you mean "country"?)"#),
+        "{error}"
+    );
     assert_eq!(app.imports_received(), 0);
 }
 
@@ -146,12 +260,19 @@ async fn cancellation_stops_between_batches_and_the_report_says_what_was_sent() 
     for i in 0..100_000 {
         csv.push_str(&format!("person{i}@example.com,P{i},Q{i}\n"));
     }
-    let profiles = Profiles::open(ProfileSource::new(app.write("many.csv", &csv))).await.unwrap();
+    let profiles = Profiles::open(ProfileSource::new(app.write("many.csv", &csv)))
+        .await
+        .unwrap();
     let catalogue = segments("name: all\nrule: { attribute: email, op: is_not_empty }");
     let plan = plan(&app, &["all"], catalogue);
     let cancel = CancellationToken::new();
-    let progress = CancelAfterFirstBatch { cancel: cancel.clone(), sent: Mutex::new(Vec::new()) };
-    let report = run_export(&profiles, &plan, &app.client, &progress, &cancel).await.unwrap();
+    let progress = CancelAfterFirstBatch {
+        cancel: cancel.clone(),
+        sent: Mutex::new(Vec::new()),
+    };
+    let report = run_export(&profiles, &plan, &app.client, &progress, &cancel)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, RunOutcome::Cancelled);
     assert_eq!(report.sent, 40_000);
     assert_eq!(report.not_sent, 60_000);
@@ -163,10 +284,22 @@ async fn cancellation_stops_between_batches_and_the_report_says_what_was_sent() 
 #[tokio::test]
 async fn a_failed_activity_fails_the_run_and_says_which() {
     let app = spawn_app().await;
-    app.sandbox.state().fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
-    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV))).await.unwrap();
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
     let plan = plan(&app, &["everyone"], segments(SEGMENTS));
-    let report = run_export(&profiles, &plan, &app.client, &segsync_export::NoProgress, &CancellationToken::new()).await.unwrap();
+    let report = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     match &report.outcome {
         RunOutcome::Failed { reason } => assert!(reason.contains("ended failed"), "{reason}"),
         other => panic!("unexpected {other:?}"),
