@@ -307,3 +307,50 @@ async fn a_failed_activity_fails_the_run_and_says_which() {
     assert_eq!(report.activities[0].state, "failed");
     assert!(report.totals_add_up());
 }
+
+#[tokio::test]
+async fn profiles_sharing_an_email_across_segments_become_one_contact() {
+    let app = spawn_app().await;
+    let csv = "\
+email,first_name,last_name,country
+lee@example.com,Lee,Park,US
+LEE@example.com ,Leonie,Park,FR
+mo@example.com,Mo,Salah,FR
+";
+    let profiles = Profiles::open(ProfileSource::new(app.write("shared.csv", csv)))
+        .await
+        .unwrap();
+    let catalogue = segments(
+        r#"
+segments:
+  - name: american
+    rule: { attribute: country, op: equals, value: US }
+  - name: french
+    rule: { attribute: country, op: equals, value: FR }
+"#,
+    );
+    let plan = plan(&app, &["american", "french"], catalogue);
+    let report = run_export(
+        &profiles,
+        &plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(report.outcome, RunOutcome::Succeeded);
+    assert_eq!(
+        report.members_per_segment,
+        [("american".to_owned(), 1), ("french".to_owned(), 2)]
+    );
+    assert_eq!(report.duplicates_collapsed, 1);
+    assert_eq!(
+        report.duplicate_samples,
+        [("lee@example.com".to_owned(), 1)]
+    );
+    assert_eq!(report.sent, 2);
+    assert!(report.totals_add_up(), "{report:#?}");
+    assert_eq!(app.members(), ["lee@example.com", "mo@example.com"]);
+}
