@@ -1,0 +1,30 @@
+//! What can go wrong in the store, in terms a caller can act on.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no {kind} {key}")]
+    NotFound { kind: &'static str, key: String },
+
+    /// A unique name or key is taken.
+    #[error("a {kind} named {name:?} already exists")]
+    Conflict { kind: &'static str, name: String },
+
+    #[error("the database URL {url:?} is not supported: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl { url: String },
+
+    #[error("the store's data is corrupt: {0}")]
+    Corrupt(String),
+
+    #[error("migrating the store: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    #[error("the store: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when `error` is a violated unique constraint, whatever the database.
+    pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+}

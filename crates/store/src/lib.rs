@@ -1,0 +1,19 @@
+//! segsync's store: every durable fact of the server — users and their sessions, connections,
+//! segments, exports, runs and the audit log — on an embedded SQLite file by default, or on
+//! PostgreSQL when several nodes share the work.
+//!
+//! One set of queries serves both databases through sqlx's `Any` driver, so the SQL sticks to
+//! what both understand: `$n` parameters, text, 64-bit integers and bytes. Each database has its
+//! own migrations, kept in step by number.
+
+mod audit;
+mod database;
+mod error;
+mod time;
+mod users;
+
+pub use audit::{AuditEntry, NewAuditEntry};
+pub use database::{Backend, Store};
+pub use error::StoreError;
+pub use time::{from_millis, to_millis};
+pub use users::{ApiTokenRecord, LoginThrottle, NewUser, Role, SessionRecord, User};

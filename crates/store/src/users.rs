@@ -1,0 +1,384 @@
+//! Users, their sessions and API tokens, and the login throttle. The store keeps only hashes of
+//! passwords, session tokens and API tokens; making and checking them is the server's work.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::database::Store;
+use crate::error::StoreError;
+use crate::time::{from_millis, to_millis};
+
+/// The three roles of Customer Insights, from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Contributor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Contributor => "contributor",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Self::Admin),
+            "contributor" => Some(Self::Contributor),
+            "viewer" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiTokenRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Failed sign-ins of one username: after too many, it is locked for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub failures: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+const USER_COLUMNS: &str = "users.id, users.username, users.display_name, users.role, users.password_hash, users.disabled, users.created_at";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: parse_uuid(&id)?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: Role::parse(&role).ok_or_else(|| {
+            StoreError::Corrupt(format!("user {id} has the unknown role {role:?}"))
+        })?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("{text:?} is not a UUID")))
+}
+
+impl Store {
+    pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
+        let user = User {
+            id: Uuid::new_v4(),
+            username: new.username.clone(),
+            display_name: new.display_name.clone(),
+            role: new.role,
+            password_hash: new.password_hash.clone(),
+            disabled: false,
+            created_at: from_millis(to_millis(Utc::now())),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(to_millis(user.created_at))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(user),
+            Err(error) if StoreError::is_unique_violation(&error) => Err(StoreError::Conflict {
+                kind: "user",
+                name: new.username.clone(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn user(&self, id: Uuid) -> Result<User, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "user",
+                key: id.to_string(),
+            })?;
+        user_from_row(&row)
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn count_admins(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(count as u64)
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash)
+            .bind(user_id.to_string())
+            .bind(csrf_token)
+            .bind(to_millis(Utc::now()))
+            .bind(to_millis(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The live session with this token hash and its user; expired sessions and disabled users
+    /// have none.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, sessions.csrf_token, sessions.expires_at FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.token_hash = $1 AND sessions.expires_at > $2 AND users.disabled = 0"
+        ))
+        .bind(token_hash)
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(SessionRecord {
+            user: user_from_row(&row)?,
+            csrf_token: row.try_get("csrf_token")?,
+            expires_at: from_millis(row.try_get("expires_at")?),
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn create_api_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiTokenRecord, StoreError> {
+        let record = ApiTokenRecord {
+            id: Uuid::new_v4(),
+            user_id,
+            name: name.to_owned(),
+            created_at: from_millis(to_millis(Utc::now())),
+            last_used_at: None,
+        };
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(record.id.to_string())
+            .bind(user_id.to_string())
+            .bind(name)
+            .bind(token_hash)
+            .bind(to_millis(record.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(record)
+    }
+
+    /// The user an API token belongs to, noting that the token was used.
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
+             WHERE api_tokens.token_hash = $1 AND users.disabled = 0"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(to_millis(Utc::now()))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        user_from_row(&row).map(Some)
+    }
+
+    pub async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at")
+            .bind(user_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiTokenRecord {
+                    id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+                    user_id: parse_uuid(&row.try_get::<String, _>("user_id")?)?,
+                    name: row.try_get("name")?,
+                    created_at: from_millis(row.try_get("created_at")?),
+                    last_used_at: row
+                        .try_get::<Option<i64>, _>("last_used_at")?
+                        .map(from_millis),
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of a user's tokens; false when the user has no such token.
+    pub async fn delete_api_token(
+        &self,
+        user_id: Uuid,
+        token_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(token_id.to_string())
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn login_throttle(&self, username: &str) -> Result<LoginThrottle, StoreError> {
+        let row =
+            sqlx::query("SELECT failures, locked_until FROM login_failures WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            None => LoginThrottle {
+                failures: 0,
+                locked_until: None,
+            },
+            Some(row) => {
+                let locked_until: i64 = row.try_get("locked_until")?;
+                LoginThrottle {
+                    failures: row.try_get::<i64, _>("failures")? as u32,
+                    locked_until: (locked_until > 0).then(|| from_millis(locked_until)),
+                }
+            }
+        })
+    }
+
+    /// Counts a failed sign-in; once `max_failures` are reached the username is locked until
+    /// `lock_until`, and the count starts again.
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        max_failures: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<LoginThrottle, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let failures: Option<i64> =
+            sqlx::query_scalar("SELECT failures FROM login_failures WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let failures = failures.unwrap_or(0) as u32 + 1;
+        let (stored_failures, locked_until) = if failures >= max_failures {
+            (0, to_millis(lock_until))
+        } else {
+            (failures, 0)
+        };
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, $2, $3)",
+        )
+        .bind(username)
+        .bind(i64::from(stored_failures))
+        .bind(locked_until)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(LoginThrottle {
+            failures,
+            locked_until: (locked_until > 0).then(|| from_millis(locked_until)),
+        })
+    }
+
+    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

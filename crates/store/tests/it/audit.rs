@@ -1,0 +1,81 @@
+//! The audit log and the store's durability across reopening.
+
+use segsync_store::{NewAuditEntry, Role, Store};
+
+use crate::backends::{TestStore, on_both};
+
+async fn the_audit_log_pages_newest_first(store: TestStore) {
+    let actor = store
+        .create_user(&segsync_store::NewUser {
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            role: Role::Admin,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    for i in 0..5 {
+        store
+            .audit(NewAuditEntry {
+                actor_id: Some(actor.id),
+                action: "created",
+                object_kind: "segment",
+                object_id: &format!("id-{i}"),
+                object_name: &format!("segment {i}"),
+                detail: Some(serde_json::json!({ "n": i })),
+            })
+            .await
+            .unwrap();
+    }
+    let first = store.audit_log(None, 2).await.unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|e| e.object_name.as_str())
+            .collect::<Vec<_>>(),
+        ["segment 4", "segment 3"]
+    );
+    assert_eq!(first[0].actor_id, Some(actor.id));
+    assert_eq!(first[0].detail, Some(serde_json::json!({ "n": 4 })));
+    let next = store.audit_log(Some(first[1].id), 10).await.unwrap();
+    assert_eq!(
+        next.iter()
+            .map(|e| e.object_name.as_str())
+            .collect::<Vec<_>>(),
+        ["segment 2", "segment 1", "segment 0"]
+    );
+}
+on_both!(the_audit_log_pages_newest_first);
+
+#[tokio::test]
+async fn a_sqlite_store_keeps_everything_when_reopened() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("segsync.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let user = store
+        .create_user(&segsync_store::NewUser {
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            role: Role::Admin,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let reopened = Store::open(&url).await.unwrap();
+    assert_eq!(reopened.user(user.id).await.unwrap(), user);
+    assert!(reopened.is_ready().await);
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused_by_name() {
+    let error = Store::open("mysql://root:hunter2@localhost/db")
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("sqlite://"), "{message}");
+    assert!(
+        !message.contains("hunter2"),
+        "the password is not shown: {message}"
+    );
+}

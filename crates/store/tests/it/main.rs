@@ -1,0 +1,5 @@
+//! The store's tests. Each runs on SQLite and on PostgreSQL.
+
+mod audit;
+mod backends;
+mod users;

@@ -1,0 +1,149 @@
+//! Users, sessions, API tokens and the login throttle.
+
+use chrono::{Duration, Utc};
+use segsync_store::{NewUser, Role, StoreError};
+
+use crate::backends::{TestStore, on_both};
+
+fn new_user(username: &str, role: Role) -> NewUser {
+    NewUser {
+        username: username.to_owned(),
+        display_name: format!("{username} (display)"),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+    }
+}
+
+async fn users_are_created_found_and_unique(store: TestStore) {
+    let ada = store
+        .create_user(&new_user("ada", Role::Admin))
+        .await
+        .unwrap();
+    store
+        .create_user(&new_user("vic", Role::Viewer))
+        .await
+        .unwrap();
+    assert_eq!(store.user(ada.id).await.unwrap(), ada);
+    assert_eq!(
+        store.user_by_username("ada").await.unwrap(),
+        Some(ada.clone())
+    );
+    assert_eq!(store.user_by_username("nobody").await.unwrap(), None);
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["ada", "vic"]);
+    assert_eq!(store.count_admins().await.unwrap(), 1);
+    let taken = store
+        .create_user(&new_user("ada", Role::Viewer))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken, StoreError::Conflict { kind: "user", .. }),
+        "{taken}"
+    );
+    let missing = store.user(uuid::Uuid::new_v4()).await.unwrap_err();
+    assert!(
+        matches!(missing, StoreError::NotFound { kind: "user", .. }),
+        "{missing}"
+    );
+}
+on_both!(users_are_created_found_and_unique);
+
+async fn sessions_live_until_they_expire_or_end(store: TestStore) {
+    let user = store
+        .create_user(&new_user("cora", Role::Contributor))
+        .await
+        .unwrap();
+    let now = Utc::now();
+    store
+        .create_session("hash-1", user.id, "csrf-1", now + Duration::hours(8))
+        .await
+        .unwrap();
+    store
+        .create_session("hash-2", user.id, "csrf-2", now - Duration::seconds(1))
+        .await
+        .unwrap();
+
+    let live = store
+        .session("hash-1", now)
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!(live.user, user);
+    assert_eq!(live.csrf_token, "csrf-1");
+    assert!(
+        store.session("hash-2", now).await.unwrap().is_none(),
+        "an expired session is no session"
+    );
+    assert!(store.session("unknown", now).await.unwrap().is_none());
+    assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
+    store.delete_session("hash-1").await.unwrap();
+    assert!(
+        store.session("hash-1", now).await.unwrap().is_none(),
+        "signed out"
+    );
+}
+on_both!(sessions_live_until_they_expire_or_end);
+
+async fn api_tokens_find_their_user_and_can_be_revoked(store: TestStore) {
+    let user = store
+        .create_user(&new_user("bot", Role::Contributor))
+        .await
+        .unwrap();
+    let token = store
+        .create_api_token(user.id, "nightly job", "token-hash")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_api_token("token-hash").await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(store.user_by_api_token("other").await.unwrap(), None);
+    let listed = store.api_tokens(user.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "nightly job");
+    assert!(
+        listed[0].last_used_at.is_some(),
+        "using a token records when"
+    );
+    assert!(
+        !store
+            .delete_api_token(uuid::Uuid::new_v4(), token.id)
+            .await
+            .unwrap(),
+        "only its owner revokes it"
+    );
+    assert!(store.delete_api_token(user.id, token.id).await.unwrap());
+    assert_eq!(store.user_by_api_token("token-hash").await.unwrap(), None);
+}
+on_both!(api_tokens_find_their_user_and_can_be_revoked);
+
+async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
+    let until = Utc::now() + Duration::minutes(15);
+    for expected in 1..5 {
+        let throttle = store.record_login_failure("ada", 5, until).await.unwrap();
+        assert_eq!(throttle.failures, expected);
+        assert_eq!(throttle.locked_until, None);
+    }
+    let locked = store.record_login_failure("ada", 5, until).await.unwrap();
+    assert_eq!(
+        locked.locked_until.map(|t| t.timestamp_millis()),
+        Some(until.timestamp_millis())
+    );
+    assert_eq!(
+        store.login_throttle("ada").await.unwrap().locked_until,
+        locked.locked_until
+    );
+    assert_eq!(store.login_throttle("bob").await.unwrap().failures, 0);
+    store.clear_login_failures("ada").await.unwrap();
+    assert_eq!(
+        store.login_throttle("ada").await.unwrap().locked_until,
+        None
+    );
+}
+on_both!(repeated_failed_sign_ins_lock_the_username);
