@@ -1,0 +1,96 @@
+//! The caller of a request, found from an API token (`Authorization: Bearer sgs_…`) or a
+//! session cookie. A browser session must also send its CSRF token with every request that
+//! changes something, so another site cannot make the browser act for its user.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use chrono::Utc;
+use segsync_store::{Role, User};
+
+use super::secrets::hash_token;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "segsync_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    /// The session's CSRF token; none for API tokens.
+    pub csrf_token: Option<String>,
+}
+
+impl Caller {
+    /// Refuses with 403 unless the caller's role is at least `least`.
+    pub fn require(&self, least: Role, what: &str) -> Result<(), ApiError> {
+        if self.user.role >= least {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(what))
+        }
+    }
+}
+
+/// The value of the session cookie, if the request carries one.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        if let Some(token) = bearer {
+            let user = state
+                .store
+                .user_by_api_token(&hash_token(token.trim()))
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?;
+            return Ok(Self {
+                user,
+                csrf_token: None,
+            });
+        }
+        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let session = state
+            .store
+            .session(&hash_token(&token), Utc::now())
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let changes_something =
+            !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if changes_something {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|value| value.to_str().ok());
+            if sent != Some(session.csrf_token.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    format!(
+                        "a signed-in browser must send its CSRF token in the {CSRF_HEADER} header"
+                    ),
+                ));
+            }
+        }
+        Ok(Self {
+            user: session.user,
+            csrf_token: Some(session.csrf_token),
+        })
+    }
+}

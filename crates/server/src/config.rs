@@ -1,0 +1,194 @@
+//! The server's configuration, layered: defaults, then `segsync.toml`, then `SEGSYNC_*`
+//! environment variables (`__` separates sections: `SEGSYNC_CONSTANT_CONTACT__CLIENT_ID`), then
+//! the command line. A secret can also come from a file named by the same variable with `_FILE`
+//! appended (`SEGSYNC_ENCRYPTION_KEY_FILE`), as container secrets are mounted.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where the server listens.
+    pub listen: SocketAddr,
+    /// The address people reach the server at; OAuth callbacks and cookies follow it (an
+    /// `https` URL makes cookies Secure).
+    #[serde(with = "url_text")]
+    pub public_url: Url,
+    /// `sqlite://PATH` (the default, an embedded file) or `postgres://…`.
+    pub database_url: String,
+    /// 32 bytes in base64 (`openssl rand -base64 32`): the key that seals Constant Contact
+    /// tokens in the store.
+    #[serde(serialize_with = "redacted")]
+    pub encryption_key: Option<SecretString>,
+    /// How long a sign-in lasts, in hours.
+    pub session_hours: u32,
+    /// Failed sign-ins before a username is locked, and for how many minutes.
+    pub login_max_failures: u32,
+    pub login_lock_minutes: u32,
+    pub constant_contact: ConstantContactConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConstantContactConfig {
+    /// The API key of this installation's application in Constant Contact's developer portal.
+    pub client_id: String,
+    #[serde(serialize_with = "redacted")]
+    pub client_secret: Option<SecretString>,
+    #[serde(with = "url_text")]
+    pub api_base_url: Url,
+    #[serde(with = "url_text")]
+    pub auth_base_url: Url,
+    /// Requests per second and per day for each API key.
+    pub requests_per_second: u32,
+    pub requests_per_day: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
+            public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
+            database_url: "sqlite://segsync.db".to_owned(),
+            encryption_key: None,
+            session_hours: 12,
+            login_max_failures: 5,
+            login_lock_minutes: 15,
+            constant_contact: ConstantContactConfig::default(),
+        }
+    }
+}
+
+impl Default for ConstantContactConfig {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            client_secret: None,
+            api_base_url: Url::parse("https://api.cc.email/v3/").expect("a valid URL"),
+            auth_base_url: Url::parse("https://authz.constantcontact.com/oauth2/default/v1/")
+                .expect("a valid URL"),
+            requests_per_second: 4,
+            requests_per_day: 10_000,
+        }
+    }
+}
+
+/// Secrets that may come from a file: (the key in the configuration, its environment variable).
+const FILE_SECRETS: [(&str, &str); 2] = [
+    ("encryption_key", "SEGSYNC_ENCRYPTION_KEY_FILE"),
+    (
+        "constant_contact.client_secret",
+        "SEGSYNC_CONSTANT_CONTACT__CLIENT_SECRET_FILE",
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the configuration: {0}")]
+    Invalid(Box<figment::Error>),
+    #[error("reading the secret file {path} (from {variable}): {source}")]
+    SecretFile {
+        variable: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("encryption_key: {0}")]
+    EncryptionKey(String),
+}
+
+impl ServerConfig {
+    /// Reads the layers under the command line's: `file` if given (else `segsync.toml` when it
+    /// exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(ServerConfig::default()));
+        figment = match file {
+            Some(path) => figment.merge(Toml::file_exact(path)),
+            None => figment.merge(Toml::file("segsync.toml")),
+        };
+        figment = figment.merge(
+            Env::prefixed("SEGSYNC_")
+                .split("__")
+                .filter(|key| !key.as_str().to_ascii_lowercase().ends_with("_file")),
+        );
+        for (key, variable) in FILE_SECRETS {
+            if let Ok(path) = std::env::var(variable) {
+                let secret =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                        variable,
+                        path: path.clone(),
+                        source,
+                    })?;
+                figment = figment.merge(Serialized::default(key, secret.trim().to_owned()));
+            }
+        }
+        Ok(figment)
+    }
+
+    /// The configuration from its layers.
+    pub fn extract(figment: &Figment) -> Result<Self, ConfigError> {
+        figment
+            .extract()
+            .map_err(|error| ConfigError::Invalid(Box::new(error)))
+    }
+
+    /// The key that seals secrets in the store; refuses to start without a good one.
+    pub fn encryption_key(&self) -> Result<[u8; 32], ConfigError> {
+        use base64::Engine;
+        let Some(key) = &self.encryption_key else {
+            return Err(ConfigError::EncryptionKey(
+                "not set: give 32 random bytes in base64 (openssl rand -base64 32) in segsync.toml, SEGSYNC_ENCRYPTION_KEY or SEGSYNC_ENCRYPTION_KEY_FILE".into(),
+            ));
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key.expose_secret().trim())
+            .map_err(|_| ConfigError::EncryptionKey("is not base64".into()))?;
+        bytes.try_into().map_err(|bytes: Vec<u8>| {
+            ConfigError::EncryptionKey(format!("is {} bytes; it must be 32", bytes.len()))
+        })
+    }
+
+    /// Checks what can be checked before the server starts.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.encryption_key()?;
+        Ok(())
+    }
+
+    /// Whether cookies must only travel over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+fn redacted<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        // Defaults are serialised to seed the layers; a set secret never is.
+        Some(_) => serializer.serialize_str("[REDACTED]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// URLs as text in the layers (the `url` crate is built here without its serde support).
+mod url_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use url::Url;
+
+    pub(super) fn serialize<S: Serializer>(url: &Url, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(url.as_str())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Url::parse(&text)
+            .map_err(|error| serde::de::Error::custom(format!("{text:?} is not a URL: {error}")))
+    }
+}

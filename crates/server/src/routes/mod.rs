@@ -1,0 +1,27 @@
+//! The routes of the server. Each module holds one resource; each handler takes a
+//! [`Caller`](crate::auth::Caller) and checks its role first.
+
+mod health;
+mod session;
+mod tokens;
+mod users;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+use crate::state::AppState;
+
+pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/session", post(session::sign_in).delete(session::sign_out))
+        .route("/me", get(session::me))
+        .route("/me/tokens", get(tokens::list).post(tokens::create))
+        .route("/me/tokens/{id}", delete(tokens::revoke))
+        .route("/users", get(users::list).post(users::create))
+        .route("/audit", get(users::audit_log));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api)
+        .with_state(state)
+}

@@ -1,0 +1,120 @@
+//! Signing in and out. A sign-in sets an HttpOnly, SameSite=Lax session cookie (Secure behind
+//! TLS) and returns the CSRF token the browser sends back with every change. Failed attempts
+//! are counted per username; too many lock it for a while.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, Utc};
+use cookie::{Cookie, SameSite};
+use segsync_store::User;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{
+    Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token, verify_password,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct SignIn {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct SignedIn {
+    user: User,
+    csrf_token: String,
+}
+
+pub(super) async fn sign_in(
+    State(state): State<AppState>,
+    Json(form): Json<SignIn>,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let throttle = state.store.login_throttle(&form.username).await?;
+    if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "sign_in_locked",
+            format!(
+                "too many failed sign-ins; try again after {}",
+                until.format("%H:%M UTC")
+            ),
+        ));
+    }
+    let user = state.store.user_by_username(&form.username).await?;
+    let verified = match &user {
+        Some(user) => !user.disabled && verify_password(&user.password_hash, &form.password),
+        // Spend the same effort on unknown usernames, so timing does not tell which exist.
+        None => verify_password(&DUMMY_HASH, &form.password),
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        let lock_until = now + Duration::minutes(i64::from(state.config.login_lock_minutes));
+        state
+            .store
+            .record_login_failure(&form.username, state.config.login_max_failures, lock_until)
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "the username or the password is wrong",
+        ));
+    };
+    state.store.clear_login_failures(&form.username).await?;
+    let token = new_token("");
+    let csrf_token = new_token("");
+    let expires_at = now + Duration::hours(i64::from(state.config.session_hours));
+    state
+        .store
+        .create_session(&hash_token(&token), user.id, &csrf_token, expires_at)
+        .await?;
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies())
+        .max_age(cookie::time::Duration::hours(i64::from(
+            state.config.session_hours,
+        )))
+        .build();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a valid header"),
+    );
+    Ok((headers, Json(SignedIn { user, csrf_token })).into_response())
+}
+
+/// Ends the caller's session. (An API token is revoked under `/me/tokens` instead.)
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    _caller: Caller,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&request) {
+        state.store.delete_session(&hash_token(&token)).await?;
+    }
+    let cookie = Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a valid header"),
+    );
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+pub(super) async fn me(caller: Caller) -> Json<User> {
+    Json(caller.user)
+}
+
+/// An argon2id hash of a random password, checked against when the username is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password(&new_token("")).expect("a long random password hashes")
+});

@@ -1,0 +1,93 @@
+//! API tokens for automation: each user manages their own. A token is shown once, when made;
+//! the store keeps only its hash.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use segsync_store::{ApiTokenRecord, NewAuditEntry};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{Caller, hash_token, new_token};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What every API token starts with, so a leaked one is easy to recognise.
+const API_TOKEN_PREFIX: &str = "sgs_";
+
+#[derive(Deserialize)]
+pub(super) struct NewToken {
+    name: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct CreatedToken {
+    #[serde(flatten)]
+    record: ApiTokenRecord,
+    /// The token itself: shown now and never again.
+    token: String,
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "name",
+            "give the token a name of 1 to 100 characters",
+        ));
+    }
+    let token = new_token(API_TOKEN_PREFIX);
+    let record = state
+        .store
+        .create_api_token(caller.user.id, name, &hash_token(&token))
+        .await?;
+    state
+        .store
+        .audit(NewAuditEntry {
+            actor_id: Some(caller.user.id),
+            action: "created",
+            object_kind: "api_token",
+            object_id: &record.id.to_string(),
+            object_name: name,
+            detail: None,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { record, token })))
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ApiTokenRecord>>, ApiError> {
+    Ok(Json(state.store.api_tokens(caller.user.id).await?))
+}
+
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.delete_api_token(caller.user.id, id).await? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("you have no API token {id}"),
+        ));
+    }
+    state
+        .store
+        .audit(NewAuditEntry {
+            actor_id: Some(caller.user.id),
+            action: "removed",
+            object_kind: "api_token",
+            object_id: &id.to_string(),
+            object_name: "",
+            detail: None,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,82 @@
+//! Users (admins manage them) and the audit log (admins read it).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use segsync_store::{AuditEntry, NewAuditEntry, NewUser, Role, User};
+use serde::Deserialize;
+
+use crate::auth::{Caller, hash_password};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct UserForm {
+    username: String,
+    display_name: Option<String>,
+    role: Role,
+    password: String,
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<User>>, ApiError> {
+    caller.require(Role::Admin, "list users")?;
+    Ok(Json(state.store.users().await?))
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(form): Json<UserForm>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    caller.require(Role::Admin, "add users")?;
+    let username = form.username.trim();
+    if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
+        return Err(ApiError::invalid(
+            "username",
+            "1 to 64 characters without spaces",
+        ));
+    }
+    let password_hash =
+        hash_password(&form.password).map_err(|problem| ApiError::invalid("password", problem))?;
+    let user = state
+        .store
+        .create_user(&NewUser {
+            username: username.to_owned(),
+            display_name: form.display_name.unwrap_or_else(|| username.to_owned()),
+            role: form.role,
+            password_hash,
+        })
+        .await?;
+    state
+        .store
+        .audit(NewAuditEntry {
+            actor_id: Some(caller.user.id),
+            action: "created",
+            object_kind: "user",
+            object_id: &user.id.to_string(),
+            object_name: &user.username,
+            detail: Some(serde_json::json!({ "role": user.role })),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Page {
+    /// Entries older than this one.
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub(super) async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    caller.require(Role::Admin, "read the audit log")?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 500);
+    Ok(Json(state.store.audit_log(page.before, limit).await?))
+}

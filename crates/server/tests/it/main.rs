@@ -1,0 +1,6 @@
+//! The server over real HTTP.
+
+mod config;
+mod helpers;
+mod roles;
+mod sessions;
