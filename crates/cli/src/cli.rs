@@ -33,6 +33,54 @@ pub(crate) enum Command {
     Sandbox(SandboxArgs),
     /// Measure segment evaluation and a 1,000,000-member export.
     Bench(BenchArgs),
+    /// Run the server: REST API over connections, segments, exports and runs.
+    Serve(ServeArgs),
+    /// Manage the server's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServerConfigArgs {
+    /// The configuration file (default: ./segsync.toml when it exists).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…`; over the file and the environment.
+    #[arg(long)]
+    pub(crate) database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+    /// Address to listen on, e.g. 0.0.0.0:8910; over the file and the environment.
+    #[arg(long)]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Add a user. Without --password-stdin a strong password is generated and shown once.
+    Add(UserAddArgs),
+    /// List the users.
+    List(ServerConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserAddArgs {
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+    pub(crate) username: String,
+    #[arg(long, value_parser = ["admin", "contributor", "viewer"])]
+    pub(crate) role: String,
+    #[arg(long)]
+    pub(crate) display_name: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Export(args) => commands::export::run(args).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
+        Command::Serve(args) => commands::serve::run(args).await,
+        Command::Users { command } => commands::users::run(command).await,
     }
 }
 

@@ -5,3 +5,5 @@ pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod sandbox;
 pub(crate) mod segments;
+pub(crate) mod serve;
+pub(crate) mod users;

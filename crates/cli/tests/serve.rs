@@ -1,0 +1,118 @@
+//! `segsync users add` and `segsync serve` as an operator runs them: the first admin is made
+//! on the command line, the server starts from the environment, and the admin signs in.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_first_admin_is_added_on_the_command_line_and_signs_in() {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", folder.path().join("segsync.db").display());
+    let segsync = env!("CARGO_BIN_EXE_segsync");
+
+    let mut add = Command::new(segsync)
+        .args([
+            "users",
+            "add",
+            "ada",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database-url",
+            &database_url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "a long enough password").unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success());
+    assert!(String::from_utf8_lossy(&added.stdout).contains("Added ada as admin"));
+
+    let generated = Command::new(segsync)
+        .args([
+            "users",
+            "add",
+            "vic",
+            "--role",
+            "viewer",
+            "--database-url",
+            &database_url,
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&generated.stdout);
+    assert!(shown.contains("Password (shown once): "), "{shown}");
+
+    let without_key = Command::new(segsync)
+        .args(["serve", "--database-url", &database_url])
+        .env_remove("SEGSYNC_ENCRYPTION_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        !without_key.status.success(),
+        "no encryption key, no server"
+    );
+    assert!(String::from_utf8_lossy(&without_key.stderr).contains("encryption_key"));
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Server(
+        Command::new(segsync)
+            .args([
+                "serve",
+                "--database-url",
+                &database_url,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env(
+                "SEGSYNC_ENCRYPTION_KEY",
+                "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+            )
+            .current_dir(folder.path())
+            .spawn()
+            .unwrap(),
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the server became ready");
+    let signed_in = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({ "username": "ada", "password": "a long enough password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = signed_in.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+}
