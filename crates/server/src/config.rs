@@ -27,6 +27,10 @@ pub struct ServerConfig {
     /// tokens in the store.
     #[serde(serialize_with = "redacted")]
     pub encryption_key: Option<SecretString>,
+    /// Earlier keys, still accepted for opening what they sealed (see the key rotation notes
+    /// in ARCHITECTURE.md).
+    #[serde(serialize_with = "redacted_list")]
+    pub previous_encryption_keys: Vec<SecretString>,
     /// How long a sign-in lasts, in hours.
     pub session_hours: u32,
     /// Failed sign-ins before a username is locked, and for how many minutes.
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),
             encryption_key: None,
+            previous_encryption_keys: Vec::new(),
             session_hours: 12,
             login_max_failures: 5,
             login_lock_minutes: 15,
@@ -140,23 +145,54 @@ impl ServerConfig {
 
     /// The key that seals secrets in the store; refuses to start without a good one.
     pub fn encryption_key(&self) -> Result<[u8; 32], ConfigError> {
-        use base64::Engine;
         let Some(key) = &self.encryption_key else {
             return Err(ConfigError::EncryptionKey(
                 "not set: give 32 random bytes in base64 (openssl rand -base64 32) in segsync.toml, SEGSYNC_ENCRYPTION_KEY or SEGSYNC_ENCRYPTION_KEY_FILE".into(),
             ));
         };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(key.expose_secret().trim())
-            .map_err(|_| ConfigError::EncryptionKey("is not base64".into()))?;
-        bytes.try_into().map_err(|bytes: Vec<u8>| {
-            ConfigError::EncryptionKey(format!("is {} bytes; it must be 32", bytes.len()))
-        })
+        decode_key(key).map_err(ConfigError::EncryptionKey)
+    }
+
+    pub fn previous_encryption_keys(&self) -> Result<Vec<[u8; 32]>, ConfigError> {
+        self.previous_encryption_keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                decode_key(key).map_err(|problem| {
+                    ConfigError::EncryptionKey(format!("previous_encryption_keys[{i}] {problem}"))
+                })
+            })
+            .collect()
+    }
+
+    /// The Constant Contact application of this installation, with its callback here.
+    pub fn api_config(&self) -> constant_contact::ApiConfig {
+        let cc = &self.constant_contact;
+        let mut api = constant_contact::ApiConfig::new(cc.client_id.clone())
+            .with_endpoints(constant_contact::Endpoints {
+                api_base_url: cc.api_base_url.clone(),
+                auth_base_url: cc.auth_base_url.clone(),
+            })
+            .with_redirect_uri(self.oauth_callback_url())
+            .with_requests_per_second(cc.requests_per_second)
+            .with_daily_quota(cc.requests_per_day);
+        if let Some(secret) = &cc.client_secret {
+            api = api.with_client_secret(secret.clone());
+        }
+        api
+    }
+
+    /// Where Constant Contact sends the browser back after consent.
+    pub fn oauth_callback_url(&self) -> Url {
+        self.public_url
+            .join("oauth/callback")
+            .expect("a path joins any base URL")
     }
 
     /// Checks what can be checked before the server starts.
     pub fn check(&self) -> Result<(), ConfigError> {
         self.encryption_key()?;
+        self.previous_encryption_keys()?;
         Ok(())
     }
 
@@ -164,6 +200,23 @@ impl ServerConfig {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }
+}
+
+fn decode_key(key: &SecretString) -> Result<[u8; 32], String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.expose_secret().trim())
+        .map_err(|_| "is not base64".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("is {} bytes; it must be 32", bytes.len()))
+}
+
+fn redacted_list<S: serde::Serializer>(
+    secrets: &[SecretString],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(secrets.iter().map(|_| "[REDACTED]"))
 }
 
 fn redacted<S: serde::Serializer>(

@@ -6,6 +6,9 @@
 
 pub mod auth;
 pub mod config;
+mod connect;
+mod connection_tokens;
+pub mod crypto;
 mod error;
 mod routes;
 mod state;

@@ -2,23 +2,40 @@
 
 use std::sync::Arc;
 
+use constant_contact::ApiConfig;
 use segsync_store::Store;
 
 use crate::config::ServerConfig;
+use crate::crypto::Sealer;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
+    /// Seals tokens and OAuth verifiers for the store.
+    pub sealer: Arc<Sealer>,
+    /// This installation's Constant Contact application.
+    pub api: Arc<ApiConfig>,
+    /// One HTTP client for every call to Constant Contact.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     pub async fn open(config: ServerConfig) -> anyhow::Result<Self> {
         config.check()?;
+        let sealer = Sealer::new(
+            &config.encryption_key()?,
+            &config.previous_encryption_keys()?,
+        );
+        let api = config.api_config();
+        let http = constant_contact::api::http_client(&api)?;
         let store = Store::open(&config.database_url).await?;
         Ok(Self {
             store,
             config: Arc::new(config),
+            sealer: Arc::new(sealer),
+            api: Arc::new(api),
+            http,
         })
     }
 }

@@ -9,6 +9,13 @@ pub enum StoreError {
     #[error("a {kind} named {name:?} already exists")]
     Conflict { kind: &'static str, name: String },
 
+    /// Something still uses what was to be removed.
+    #[error("the {kind} is used by {}; remove or detach them first", users.join(", "))]
+    InUse {
+        kind: &'static str,
+        users: Vec<String>,
+    },
+
     #[error("the database URL {url:?} is not supported: use sqlite://PATH or postgres://…")]
     UnsupportedUrl { url: String },
 

@@ -7,12 +7,14 @@
 //! own migrations, kept in step by number.
 
 mod audit;
+mod connections;
 mod database;
 mod error;
 mod time;
 mod users;
 
 pub use audit::{AuditEntry, NewAuditEntry};
+pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};
 pub use error::StoreError;
 pub use time::{from_millis, to_millis};

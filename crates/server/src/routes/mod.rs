@@ -1,7 +1,9 @@
 //! The routes of the server. Each module holds one resource; each handler takes a
 //! [`Caller`](crate::auth::Caller) and checks its role first.
 
+mod connections;
 mod health;
+mod oauth;
 mod session;
 mod tokens;
 mod users;
@@ -18,10 +20,28 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/me/tokens", get(tokens::list).post(tokens::create))
         .route("/me/tokens/{id}", delete(tokens::revoke))
         .route("/users", get(users::list).post(users::create))
+        .route(
+            "/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route("/connections/consent-text", get(connections::consent_text))
+        .route(
+            "/connections/{id}",
+            get(connections::get)
+                .patch(connections::update)
+                .delete(connections::remove),
+        )
+        .route("/connections/{id}/authorize", post(oauth::start))
+        .route(
+            "/connections/{id}/export-user",
+            post(connections::become_export_user),
+        )
+        .route("/connections/{id}/lists", get(connections::lists))
         .route("/audit", get(users::audit_log));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/oauth/callback", get(oauth::callback))
         .nest("/api/v1", api)
         .with_state(state)
 }

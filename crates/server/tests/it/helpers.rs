@@ -10,8 +10,12 @@ use serde_json::Value;
 
 pub(crate) const PASSWORD: &str = "a long enough password";
 
+pub(crate) const CLIENT_ID: &str = "segsync-tests";
+pub(crate) const CLIENT_SECRET: &str = "segsync-tests-secret";
+
 pub(crate) struct TestApp {
     pub(crate) base: String,
+    pub(crate) sandbox: cc_sandbox::RunningSandbox,
     pub(crate) state: AppState,
     pub(crate) http: reqwest::Client,
     /// API tokens of `admin`, `contributor` and `viewer`.
@@ -31,11 +35,31 @@ pub(crate) fn test_config(folder: &std::path::Path) -> ServerConfig {
 pub(crate) async fn spawn_app() -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let folder = tempfile::tempdir().unwrap();
+    let sandbox_config = cc_sandbox::SandboxConfig {
+        auto_approve: true,
+        seed_lists: vec!["Newsletter".to_owned()],
+        activity_queue_time: std::time::Duration::from_millis(10),
+        activity_processing_time: std::time::Duration::from_millis(10),
+        ..cc_sandbox::SandboxConfig::default()
+    }
+    .with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    let sandbox = cc_sandbox::spawn(
+        sandbox_config,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = segsync_server::spawn(test_config(folder.path()), listener)
-        .await
-        .unwrap();
+    let mut config = test_config(folder.path());
+    config.public_url = url::Url::parse(&format!("{base}/")).unwrap();
+    let endpoints =
+        constant_contact::Endpoints::under(&url::Url::parse(&sandbox.base_url()).unwrap());
+    config.constant_contact.client_id = CLIENT_ID.to_owned();
+    config.constant_contact.client_secret = Some(CLIENT_SECRET.into());
+    config.constant_contact.api_base_url = endpoints.api_base_url;
+    config.constant_contact.auth_base_url = endpoints.auth_base_url;
+    let state = segsync_server::spawn(config, listener).await.unwrap();
     let mut tokens = Vec::new();
     for role in [Role::Admin, Role::Contributor, Role::Viewer] {
         let user = state
@@ -62,6 +86,7 @@ pub(crate) async fn spawn_app() -> TestApp {
         .unwrap();
     TestApp {
         base,
+        sandbox,
         state,
         http,
         tokens,

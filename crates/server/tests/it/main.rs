@@ -1,6 +1,7 @@
 //! The server over real HTTP.
 
 mod config;
+mod connections;
 mod helpers;
 mod roles;
 mod sessions;

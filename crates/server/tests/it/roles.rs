@@ -40,20 +40,67 @@ fn routes() -> Vec<Route> {
             Some(Role::Admin),
         ),
         route(Method::GET, "/api/v1/audit", None, Some(Role::Admin)),
+        route(Method::GET, "/api/v1/connections", None, None),
+        route(Method::GET, "/api/v1/connections/consent-text", None, None),
+        route(
+            Method::POST,
+            "/api/v1/connections",
+            Some(json!({ "name": "made by {role}", "consent": true })),
+            Some(Role::Admin),
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/connections/{connection}",
+            Some(json!({ "usable_by": "admins_and_contributors" })),
+            Some(Role::Admin),
+        ),
+        // Shared by the change above, so everyone signed in may read its name and type.
+        route(Method::GET, "/api/v1/connections/{connection}", None, None),
+        route(
+            Method::POST,
+            "/api/v1/connections/{connection}/authorize",
+            None,
+            Some(Role::Admin),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/connections/{connection}/export-user",
+            None,
+            Some(Role::Admin),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/connections/{connection}",
+            None,
+            Some(Role::Admin),
+        ),
     ]
 }
 
 #[tokio::test]
 async fn every_route_checks_the_role() {
     let app = spawn_app().await;
+    let connection = app
+        .request(Some(Role::Admin), Method::POST, "/api/v1/connections")
+        .json(&json!({ "name": "matrix", "consent": true }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for route in routes() {
+        let path = route.path.replace("{connection}", &connection);
         for caller in [
             None,
             Some(Role::Viewer),
             Some(Role::Contributor),
             Some(Role::Admin),
         ] {
-            let mut request = app.request(caller, route.method.clone(), route.path);
+            let mut request = app.request(caller, route.method.clone(), &path);
             if let Some(body) = &route.body {
                 let label = caller.map_or("nobody", Role::as_str);
                 request = request.json(

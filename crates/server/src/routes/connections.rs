@@ -1,0 +1,307 @@
+//! Connections to Constant Contact. Admins create, change, authenticate and remove them;
+//! contributors see the name and type of those shared with them, and never any secret.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use segsync_store::{Connection, Health, NewAuditEntry, NewConnection, Role, UsableBy};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::connect::{client_failure, client_for};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The data-privacy and compliance terms an admin agrees to when adding a connection.
+pub(crate) const CONSENT_TEXT: &str = "Data privacy and compliance: by connecting, you let segsync send the customer data of the \
+selected segments (email addresses and the attributes you map) to Constant Contact, where it is governed by Constant Contact's terms \
+and privacy policy. You confirm that your organisation may share this data with Constant Contact and that the contacts may be \
+emailed under the laws that apply to you.";
+
+/// What admins see of a connection.
+#[derive(Serialize)]
+pub(super) struct ConnectionView {
+    id: Uuid,
+    name: String,
+    kind: &'static str,
+    usable_by: UsableBy,
+    health: Health,
+    health_reason: Option<String>,
+    consent_by: Uuid,
+    consent_at: DateTime<Utc>,
+    export_user_id: Option<Uuid>,
+    exports: Vec<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// What contributors and viewers see: enough to pick it, nothing more.
+#[derive(Serialize)]
+pub(super) struct ConnectionSummary {
+    id: Uuid,
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum Visible {
+    Full(Box<ConnectionView>),
+    Summary(ConnectionSummary),
+}
+
+async fn view(state: &AppState, connection: Connection) -> Result<ConnectionView, ApiError> {
+    let exports = state.store.exports_using_connection(connection.id).await?;
+    Ok(ConnectionView {
+        id: connection.id,
+        name: connection.name,
+        kind: "constant_contact",
+        usable_by: connection.usable_by,
+        health: connection.health,
+        health_reason: connection.health_reason,
+        consent_by: connection.consent_by,
+        consent_at: connection.consent_at,
+        export_user_id: connection.export_user_id,
+        exports,
+        created_at: connection.created_at,
+        updated_at: connection.updated_at,
+    })
+}
+
+/// Whether `caller` may use `connection` in an export.
+pub(crate) fn may_use(caller: &Caller, connection: &Connection) -> bool {
+    match caller.user.role {
+        Role::Admin => true,
+        Role::Contributor => connection.usable_by == UsableBy::AdminsAndContributors,
+        Role::Viewer => false,
+    }
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Visible>>, ApiError> {
+    let mut visible = Vec::new();
+    for connection in state.store.connections().await? {
+        if caller.user.role == Role::Admin {
+            visible.push(Visible::Full(Box::new(view(&state, connection).await?)));
+        } else if connection.usable_by == UsableBy::AdminsAndContributors {
+            visible.push(Visible::Summary(ConnectionSummary {
+                id: connection.id,
+                name: connection.name,
+                kind: "constant_contact",
+            }));
+        }
+    }
+    Ok(Json(visible))
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Visible>, ApiError> {
+    let connection = state.store.connection(id).await?;
+    if caller.user.role == Role::Admin {
+        return Ok(Json(Visible::Full(Box::new(
+            view(&state, connection).await?,
+        ))));
+    }
+    if connection.usable_by != UsableBy::AdminsAndContributors {
+        return Err(ApiError::forbidden("see this connection"));
+    }
+    Ok(Json(Visible::Summary(ConnectionSummary {
+        id: connection.id,
+        name: connection.name,
+        kind: "constant_contact",
+    })))
+}
+
+#[derive(Serialize)]
+pub(super) struct ConsentText {
+    text: &'static str,
+}
+
+pub(super) async fn consent_text(_caller: Caller) -> Json<ConsentText> {
+    Json(ConsentText { text: CONSENT_TEXT })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConnectionForm {
+    name: String,
+    #[serde(default = "admins_only")]
+    usable_by: UsableBy,
+    /// "I agree" to the data-privacy and compliance terms.
+    #[serde(default)]
+    consent: bool,
+}
+
+fn admins_only() -> UsableBy {
+    UsableBy::Admins
+}
+
+fn checked_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "name",
+            "a display name of 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(form): Json<ConnectionForm>,
+) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
+    caller.require(Role::Admin, "add connections")?;
+    let name = checked_name(&form.name)?;
+    if !form.consent {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "consent_required",
+            "consent: agree to the data-privacy and compliance terms to add a connection",
+        ));
+    }
+    let connection = state
+        .store
+        .create_connection(&NewConnection {
+            name,
+            usable_by: form.usable_by,
+            created_by: caller.user.id,
+        })
+        .await?;
+    audit(
+        &state,
+        &caller,
+        "created",
+        &connection,
+        Some(serde_json::json!({ "usable_by": connection.usable_by, "consent": true })),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, connection).await?)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConnectionChange {
+    name: Option<String>,
+    usable_by: Option<UsableBy>,
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(change): Json<ConnectionChange>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    caller.require(Role::Admin, "change connections")?;
+    let current = state.store.connection(id).await?;
+    let name = match &change.name {
+        Some(name) => checked_name(name)?,
+        None => current.name.clone(),
+    };
+    let connection = state
+        .store
+        .update_connection(id, &name, change.usable_by.unwrap_or(current.usable_by))
+        .await?;
+    audit(&state, &caller, "changed", &connection, None).await?;
+    Ok(Json(view(&state, connection).await?))
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Role::Admin, "remove connections")?;
+    let connection = state.store.connection(id).await?;
+    state.store.delete_connection(id).await.map_err(|error| match error {
+        segsync_store::StoreError::InUse { users, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "connection_in_use",
+            format!("the connection is used by the exports {}; remove them or detach the connection first", users.join(", ")),
+        ),
+        other => other.into(),
+    })?;
+    audit(&state, &caller, "removed", &connection, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Add yourself as export user": scheduled runs of this connection's exports act as the
+/// caller and are attributed to them.
+pub(super) async fn become_export_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    caller.require(Role::Admin, "set the export user")?;
+    state.store.set_export_user(id, caller.user.id).await?;
+    let connection = state.store.connection(id).await?;
+    audit(
+        &state,
+        &caller,
+        "changed",
+        &connection,
+        Some(serde_json::json!({ "export_user": caller.user.username })),
+    )
+    .await?;
+    Ok(Json(view(&state, connection).await?))
+}
+
+#[derive(Serialize)]
+pub(super) struct ListView {
+    list_id: Uuid,
+    name: String,
+    membership_count: Option<u64>,
+}
+
+/// The contact lists of the connection's Constant Contact account, to pick a List ID from.
+pub(super) async fn lists(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<ListView>>, ApiError> {
+    let connection = state.store.connection(id).await?;
+    if !may_use(&caller, &connection) {
+        return Err(ApiError::forbidden("use this connection"));
+    }
+    let client = client_for(&state, &connection)?;
+    match client.all_lists().await {
+        Ok(lists) => Ok(Json(
+            lists
+                .into_iter()
+                .map(|list| ListView {
+                    list_id: list.list_id,
+                    name: list.name,
+                    membership_count: list.membership_count,
+                })
+                .collect(),
+        )),
+        Err(error) => Err(client_failure(&state, &connection, error).await),
+    }
+}
+
+pub(crate) async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    connection: &Connection,
+    detail: Option<serde_json::Value>,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .audit(NewAuditEntry {
+            actor_id: Some(caller.user.id),
+            action,
+            object_kind: "connection",
+            object_id: &connection.id.to_string(),
+            object_name: &connection.name,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
