@@ -77,6 +77,11 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
+    /// The pool itself, for tests and maintenance that need raw SQL.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -10,6 +10,7 @@ mod audit;
 mod connections;
 mod database;
 mod error;
+mod segments;
 mod time;
 mod users;
 
@@ -17,5 +18,6 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};
 pub use error::StoreError;
+pub use segments::{Segment, SegmentDraft};
 pub use time::{from_millis, to_millis};
 pub use users::{ApiTokenRecord, LoginThrottle, NewUser, Role, SessionRecord, User};

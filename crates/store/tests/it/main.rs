@@ -2,4 +2,5 @@
 
 mod audit;
 mod backends;
+mod segments;
 mod users;

@@ -1,0 +1,191 @@
+//! Segment definitions: a name, a description and the rule tree as JSON, checked by the server
+//! before it is stored.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::database::Store;
+use crate::error::StoreError;
+use crate::time::{from_millis, to_millis};
+use crate::users::parse_uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// The rule tree as JSON, in the shape segment files use.
+    pub rule: String,
+    pub active: bool,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Uuid,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SegmentDraft {
+    pub name: String,
+    pub description: Option<String>,
+    pub rule: String,
+}
+
+const COLUMNS: &str =
+    "id, name, description, rule, active, created_by, created_at, updated_by, updated_at";
+
+fn segment_from_row(row: &AnyRow) -> Result<Segment, StoreError> {
+    Ok(Segment {
+        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        rule: row.try_get("rule")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_by: parse_uuid(&row.try_get::<String, _>("updated_by")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?),
+    })
+}
+
+fn not_found(key: impl ToString) -> StoreError {
+    StoreError::NotFound {
+        kind: "segment",
+        key: key.to_string(),
+    }
+}
+
+impl Store {
+    pub async fn create_segment(
+        &self,
+        draft: &SegmentDraft,
+        by: Uuid,
+    ) -> Result<Segment, StoreError> {
+        let id = Uuid::new_v4();
+        let now = to_millis(Utc::now());
+        let inserted = sqlx::query(
+            "INSERT INTO segments (id, name, description, rule, active, created_by, created_at, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(&draft.name)
+        .bind(draft.description.as_deref())
+        .bind(&draft.rule)
+        .bind(by.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => self.segment(id).await,
+            Err(error) if StoreError::is_unique_violation(&error) => Err(StoreError::Conflict {
+                kind: "segment",
+                name: draft.name.clone(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn segment(&self, id: Uuid) -> Result<Segment, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM segments WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        segment_from_row(&row)
+    }
+
+    /// Every segment, by name.
+    pub async fn segments(&self) -> Result<Vec<Segment>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM segments ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(segment_from_row).collect()
+    }
+
+    pub async fn update_segment(
+        &self,
+        id: Uuid,
+        draft: &SegmentDraft,
+        by: Uuid,
+    ) -> Result<Segment, StoreError> {
+        let updated = sqlx::query("UPDATE segments SET name = $1, description = $2, rule = $3, updated_by = $4, updated_at = $5 WHERE id = $6")
+            .bind(&draft.name)
+            .bind(draft.description.as_deref())
+            .bind(&draft.rule)
+            .bind(by.to_string())
+            .bind(to_millis(Utc::now()))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await;
+        match updated {
+            Ok(done) if done.rows_affected() == 0 => Err(not_found(id)),
+            Ok(_) => self.segment(id).await,
+            Err(error) if StoreError::is_unique_violation(&error) => Err(StoreError::Conflict {
+                kind: "segment",
+                name: draft.name.clone(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn set_segment_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        by: Uuid,
+    ) -> Result<Segment, StoreError> {
+        let done = sqlx::query(
+            "UPDATE segments SET active = $1, updated_by = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(i64::from(active))
+        .bind(by.to_string())
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(id));
+        }
+        self.segment(id).await
+    }
+
+    /// Names of the exports that send a segment.
+    pub async fn exports_using_segment(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT exports.name FROM export_segments JOIN exports ON exports.id = export_segments.export_id \
+             WHERE export_segments.segment_id = $1 ORDER BY exports.name",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Removes a segment no export sends; otherwise `InUse` names the exports and nothing
+    /// changes.
+    pub async fn delete_segment(&self, id: Uuid) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let users: Vec<String> = sqlx::query_scalar(
+            "SELECT exports.name FROM export_segments JOIN exports ON exports.id = export_segments.export_id \
+             WHERE export_segments.segment_id = $1 ORDER BY exports.name",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *transaction)
+        .await?;
+        if !users.is_empty() {
+            return Err(StoreError::InUse {
+                kind: "segment",
+                users,
+            });
+        }
+        let done = sqlx::query("DELETE FROM segments WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *transaction)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(id));
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+}
