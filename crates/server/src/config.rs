@@ -23,6 +23,11 @@ pub struct ServerConfig {
     pub public_url: Url,
     /// `sqlite://PATH` (the default, an embedded file) or `postgres://…`.
     pub database_url: String,
+    /// The unified customer profiles: a Parquet, CSV or JSON file, a folder of them, or a
+    /// glob. Segments are checked against its schema and evaluated over it.
+    pub profiles: Option<String>,
+    /// The most members one export may send.
+    pub member_limit: u64,
     /// 32 bytes in base64 (`openssl rand -base64 32`): the key that seals Constant Contact
     /// tokens in the store.
     #[serde(serialize_with = "redacted")]
@@ -61,6 +66,8 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),
+            profiles: None,
+            member_limit: 1_000_000,
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             session_hours: 12,

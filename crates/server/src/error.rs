@@ -7,17 +7,21 @@ use axum::response::{IntoResponse, Response};
 use segsync_store::StoreError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Structured detail where a client can use it, such as each problem of a segment.
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
 struct Body<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
 }
 
 impl ApiError {
@@ -26,7 +30,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn unauthenticated() -> Self {
@@ -61,6 +71,7 @@ impl IntoResponse for ApiError {
             Json(Body {
                 code: self.code,
                 message: &self.message,
+                details: self.details.as_ref(),
             }),
         )
             .into_response()
@@ -75,6 +86,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict { .. } => {
                 Self::new(StatusCode::CONFLICT, "conflict", error.to_string())
+            }
+            StoreError::InUse { kind, ref users } => {
+                let code = if kind == "segment" {
+                    "segment_in_use"
+                } else {
+                    "connection_in_use"
+                };
+                let details = serde_json::json!({ "exports": users });
+                Self::new(StatusCode::CONFLICT, code, error.to_string()).with_details(details)
             }
             other => {
                 tracing::error!(error = %other, "The store failed.");

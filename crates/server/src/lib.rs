@@ -11,6 +11,7 @@ mod connection_tokens;
 pub mod crypto;
 mod error;
 mod routes;
+mod segments;
 mod state;
 
 use std::net::SocketAddr;

@@ -219,14 +219,7 @@ pub(super) async fn remove(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin, "remove connections")?;
     let connection = state.store.connection(id).await?;
-    state.store.delete_connection(id).await.map_err(|error| match error {
-        segsync_store::StoreError::InUse { users, .. } => ApiError::new(
-            StatusCode::CONFLICT,
-            "connection_in_use",
-            format!("the connection is used by the exports {}; remove them or detach the connection first", users.join(", ")),
-        ),
-        other => other.into(),
-    })?;
+    state.store.delete_connection(id).await?;
     audit(&state, &caller, "removed", &connection, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

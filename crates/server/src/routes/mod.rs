@@ -4,6 +4,7 @@
 mod connections;
 mod health;
 mod oauth;
+mod segments;
 mod session;
 mod tokens;
 mod users;
@@ -37,6 +38,21 @@ pub(crate) fn router(state: AppState) -> Router {
             post(connections::become_export_user),
         )
         .route("/connections/{id}/lists", get(connections::lists))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/validate", post(segments::validate))
+        .route(
+            "/segments/yaml",
+            get(segments::export_yaml).post(segments::import_yaml),
+        )
+        .route(
+            "/segments/{id}",
+            get(segments::get)
+                .put(segments::update)
+                .delete(segments::remove),
+        )
+        .route("/segments/{id}/activate", post(segments::activate))
+        .route("/segments/{id}/deactivate", post(segments::deactivate))
+        .route("/segments/{id}/preview", get(segments::preview))
         .route("/audit", get(users::audit_log));
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -10,6 +10,16 @@ use serde_json::Value;
 
 pub(crate) const PASSWORD: &str = "a long enough password";
 
+/// The profiles every test server reads.
+pub(crate) const PROFILES_CSV: &str = "\
+profile_id,email,first_name,last_name,country,tier,lifetime_value
+1,ada@example.com,Ada,Lovelace,US,gold,1200.5
+2,grace@example.com,Grace,Hopper,US,platinum,5400
+3,zoe@example.com,Zoë,O'Brien,FR,gold,300
+4,not-an-email,Bad,Email,US,gold,10
+5,bruno@example.com,Bruno,Bronze,DE,bronze,80
+";
+
 pub(crate) const CLIENT_ID: &str = "segsync-tests";
 pub(crate) const CLIENT_SECRET: &str = "segsync-tests-secret";
 
@@ -52,6 +62,9 @@ pub(crate) async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = test_config(folder.path());
+    let profiles = folder.path().join("profiles.csv");
+    std::fs::write(&profiles, PROFILES_CSV).unwrap();
+    config.profiles = Some(profiles.to_string_lossy().into_owned());
     config.public_url = url::Url::parse(&format!("{base}/")).unwrap();
     let endpoints =
         constant_contact::Endpoints::under(&url::Url::parse(&sandbox.base_url()).unwrap());

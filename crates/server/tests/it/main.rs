@@ -4,4 +4,5 @@ mod config;
 mod connections;
 mod helpers;
 mod roles;
+mod segments;
 mod sessions;

@@ -14,6 +14,11 @@ struct Route {
     least: Option<Role>,
 }
 
+/// A rule every profile of the test server matches.
+fn everyone() -> serde_json::Value {
+    json!({ "attribute": "email", "op": "is_not_null" })
+}
+
 fn routes() -> Vec<Route> {
     let route = |method: Method, path, body, least| Route {
         method,
@@ -92,8 +97,23 @@ async fn every_route_checks_the_role() {
         .as_str()
         .unwrap()
         .to_owned();
+    let segment = app
+        .request(Some(Role::Admin), Method::POST, "/api/v1/segments")
+        .json(&json!({ "name": "matrix", "rule": everyone() }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for route in routes() {
-        let path = route.path.replace("{connection}", &connection);
+        let path = route
+            .path
+            .replace("{connection}", &connection)
+            .replace("{segment}", &segment);
         for caller in [
             None,
             Some(Role::Viewer),

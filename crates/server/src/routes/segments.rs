@@ -1,0 +1,362 @@
+//! Segments: everyone signed in reads them and previews their members; contributors and admins
+//! create, change, (de)activate, remove, import and export them.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::Array;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use segsync_domain::segment::{SegmentFormat, parse_segments};
+use segsync_engine::datafusion;
+use segsync_store::{NewAuditEntry, Role, Segment, SegmentDraft};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::segments::{SegmentBody, catalogue, check, check_all, clock_now, invalid, profiles};
+use crate::state::AppState;
+
+/// Members shown by a preview.
+const PREVIEW_ROWS: usize = 100;
+
+#[derive(Serialize)]
+pub(super) struct SegmentView {
+    id: Uuid,
+    #[serde(flatten)]
+    body: SegmentBody,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn view(segment: &Segment) -> SegmentView {
+    SegmentView {
+        id: segment.id,
+        body: SegmentBody::of(segment),
+        active: segment.active,
+        created_at: segment.created_at,
+        updated_at: segment.updated_at,
+    }
+}
+
+fn draft(body: &SegmentBody) -> SegmentDraft {
+    SegmentDraft {
+        name: body.name.trim().to_owned(),
+        description: body.description.clone(),
+        rule: body.rule.to_string(),
+    }
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<SegmentView>>, ApiError> {
+    Ok(Json(
+        state.store.segments().await?.iter().map(view).collect(),
+    ))
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SegmentView>, ApiError> {
+    Ok(Json(view(&state.store.segment(id).await?)))
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<SegmentBody>,
+) -> Result<(StatusCode, Json<SegmentView>), ApiError> {
+    caller.require(Role::Contributor, "create segments")?;
+    check(&state, &body).await?;
+    let segment = state
+        .store
+        .create_segment(&draft(&body), caller.user.id)
+        .await?;
+    audit(&state, &caller, "created", &segment).await?;
+    Ok((StatusCode::CREATED, Json(view(&segment))))
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<SegmentBody>,
+) -> Result<Json<SegmentView>, ApiError> {
+    caller.require(Role::Contributor, "change segments")?;
+    let current = state.store.segment(id).await?;
+    if current.name != body.name.trim() && !state.store.exports_using_segment(id).await?.is_empty()
+    {
+        // Set operations refer to segments by name; exports by id. A rename is safe for
+        // exports, but other segments' rules would lose it, so it is checked like a new name.
+        let others = catalogue(&state).await?;
+        if others
+            .iter()
+            .any(|other| other.name != current.name && mentions(other, &current.name))
+        {
+            return Err(ApiError::invalid(
+                "name",
+                format!(
+                    "other segments refer to {:?} by name; change them first",
+                    current.name
+                ),
+            ));
+        }
+    }
+    check(&state, &body).await?;
+    let segment = state
+        .store
+        .update_segment(id, &draft(&body), caller.user.id)
+        .await?;
+    audit(&state, &caller, "changed", &segment).await?;
+    Ok(Json(view(&segment)))
+}
+
+fn mentions(segment: &segsync_domain::SegmentDefinition, name: &str) -> bool {
+    format!("{:?}", segment.rule).contains(&format!("{name:?}"))
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Role::Contributor, "remove segments")?;
+    let segment = state.store.segment(id).await?;
+    state.store.delete_segment(id).await?;
+    audit(&state, &caller, "removed", &segment).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SegmentView>, ApiError> {
+    set_active(state, caller, id, true).await
+}
+
+pub(super) async fn deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SegmentView>, ApiError> {
+    set_active(state, caller, id, false).await
+}
+
+async fn set_active(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    active: bool,
+) -> Result<Json<SegmentView>, ApiError> {
+    caller.require(Role::Contributor, "activate or deactivate segments")?;
+    let segment = state
+        .store
+        .set_segment_active(id, active, caller.user.id)
+        .await?;
+    audit(
+        &state,
+        &caller,
+        if active { "activated" } else { "deactivated" },
+        &segment,
+    )
+    .await?;
+    Ok(Json(view(&segment)))
+}
+
+#[derive(Serialize)]
+pub(super) struct Validation {
+    valid: bool,
+}
+
+/// Checks a definition without saving it; problems come back as an `invalid_segment` error
+/// with each one's rule path in `details.errors`.
+pub(super) async fn validate(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Json(body): Json<SegmentBody>,
+) -> Result<Json<Validation>, ApiError> {
+    check(&state, &body).await?;
+    Ok(Json(Validation { valid: true }))
+}
+
+#[derive(Serialize)]
+pub(super) struct Preview {
+    members: u64,
+    /// The first members, every attribute as text (null when missing).
+    sample: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub(super) async fn preview(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Preview>, ApiError> {
+    let segment = state.store.segment(id).await?;
+    let definition = crate::segments::definition(&SegmentBody::of(&segment)).map_err(invalid)?;
+    let catalogue = catalogue(&state).await?;
+    let profiles = profiles(&state).await?;
+    let unreadable = |error: segsync_engine::EngineError| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "profiles_unreadable",
+            error.to_string(),
+        )
+    };
+    let membership = profiles
+        .segment_expr(&definition, &catalogue, &clock_now())
+        .map_err(unreadable)?;
+    let members = profiles
+        .count(membership.clone())
+        .await
+        .map_err(unreadable)?;
+    let batches = profiles
+        .preview(membership, PREVIEW_ROWS)
+        .await
+        .map_err(unreadable)?;
+    let mut sample = Vec::new();
+    let options = FormatOptions::default();
+    for batch in &batches {
+        let schema = batch.schema();
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
+            .collect::<Result<_, _>>()
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    error.to_string(),
+                )
+            })?;
+        for row in 0..batch.num_rows() {
+            let mut member = serde_json::Map::new();
+            for (i, field) in schema.fields().iter().enumerate() {
+                let value = if batch.column(i).is_null(row) {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::Value::String(formatters[i].value(row).to_string())
+                };
+                member.insert(field.name().clone(), value);
+            }
+            sample.push(member);
+        }
+    }
+    Ok(Json(Preview { members, sample }))
+}
+
+/// Every segment as one YAML file, the format `segsync segments check` reads.
+pub(super) async fn export_yaml(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    let segments: Vec<SegmentBody> = state
+        .store
+        .segments()
+        .await?
+        .iter()
+        .map(SegmentBody::of)
+        .collect();
+    let yaml =
+        serde_saphyr::to_string(&serde_json::json!({ "segments": segments })).map_err(|error| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                error.to_string(),
+            )
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml))
+}
+
+#[derive(Serialize)]
+pub(super) struct Imported {
+    created: Vec<String>,
+    updated: Vec<String>,
+}
+
+/// Reads a YAML file of segments. All or nothing: with any problem, nothing is saved and every
+/// problem is reported. Segments whose names exist are updated.
+pub(super) async fn import_yaml(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Json<Imported>, ApiError> {
+    caller.require(Role::Contributor, "import segments")?;
+    let parsed: serde_json::Value = serde_saphyr::from_str(&body).map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_segment",
+            format!("the YAML: {error}"),
+        )
+    })?;
+    parse_segments(&body, SegmentFormat::Yaml, "import").map_err(invalid)?;
+    let bodies: Vec<SegmentBody> = serde_json::from_value(
+        parsed
+            .get("segments")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null),
+    )
+    .map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_segment",
+            format!("segments: {error}"),
+        )
+    })?;
+    check_all(&state, &bodies).await?;
+    let existing = state.store.segments().await?;
+    let mut imported = Imported {
+        created: Vec::new(),
+        updated: Vec::new(),
+    };
+    for body in &bodies {
+        let segment = match existing
+            .iter()
+            .find(|segment| segment.name == body.name.trim())
+        {
+            Some(current) => {
+                imported.updated.push(body.name.clone());
+                state
+                    .store
+                    .update_segment(current.id, &draft(body), caller.user.id)
+                    .await?
+            }
+            None => {
+                imported.created.push(body.name.clone());
+                state
+                    .store
+                    .create_segment(&draft(body), caller.user.id)
+                    .await?
+            }
+        };
+        audit(&state, &caller, "imported", &segment).await?;
+    }
+    Ok(Json(imported))
+}
+
+async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    segment: &Segment,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .audit(NewAuditEntry {
+            actor_id: Some(caller.user.id),
+            action,
+            object_kind: "segment",
+            object_id: &segment.id.to_string(),
+            object_name: &segment.name,
+            detail: None,
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! Segment definitions as the API takes them: checked against the rule grammar, against the
+//! other stored segments they refer to, and against the profiles' schema when profiles are
+//! configured.
+
+use chrono::Utc;
+use segsync_domain::SegmentDefinition;
+use segsync_domain::segment::{RunClock, SegmentError, SegmentFormat, parse_segments, validate};
+use segsync_engine::{ProfileSource, Profiles};
+use segsync_store::Segment;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::http::StatusCode;
+
+/// A segment as it is written and shown: the shape of an entry of a segment file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SegmentBody {
+    pub(crate) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    pub(crate) rule: serde_json::Value,
+}
+
+impl SegmentBody {
+    pub(crate) fn of(segment: &Segment) -> Self {
+        Self {
+            name: segment.name.clone(),
+            description: segment.description.clone(),
+            rule: serde_json::from_str(&segment.rule).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Parses one written segment into its definition, or every problem with it.
+pub(crate) fn definition(body: &SegmentBody) -> Result<SegmentDefinition, Vec<SegmentError>> {
+    let text = serde_json::json!({ "segments": [body] }).to_string();
+    parse_segments(&text, SegmentFormat::Json, "request").map(|mut segments| segments.remove(0))
+}
+
+/// The stored segments as definitions, for resolving set operations. One that no longer parses
+/// is left out, so that referring to it is reported.
+pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, ApiError> {
+    Ok(state
+        .store
+        .segments()
+        .await?
+        .iter()
+        .filter_map(|segment| definition(&SegmentBody::of(segment)).ok())
+        .collect())
+}
+
+/// The configured profiles, opened.
+pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
+    let location = state.config.profiles.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "profiles_not_configured",
+            "no profile source is configured: set `profiles` in segsync.toml",
+        )
+    })?;
+    Profiles::open(ProfileSource::new(location))
+        .await
+        .map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "profiles_unreadable",
+                error.to_string(),
+            )
+        })
+}
+
+/// Checks a written segment completely.
+pub(crate) async fn check(
+    state: &AppState,
+    body: &SegmentBody,
+) -> Result<SegmentDefinition, ApiError> {
+    Ok(check_all(state, std::slice::from_ref(body))
+        .await?
+        .remove(0))
+}
+
+/// Checks several written segments together, as a file imports them: they may refer to each
+/// other, and replace stored segments of the same names. Every problem of every segment is
+/// reported at once.
+pub(crate) async fn check_all(
+    state: &AppState,
+    bodies: &[SegmentBody],
+) -> Result<Vec<SegmentDefinition>, ApiError> {
+    let mut segments = Vec::new();
+    let mut errors = Vec::new();
+    for body in bodies {
+        match definition(body) {
+            Ok(segment) => segments.push(segment),
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    let mut catalogue = catalogue(state).await?;
+    catalogue.retain(|stored| !segments.iter().any(|new| new.name == stored.name));
+    catalogue.extend(segments.iter().cloned());
+    if state.config.profiles.is_some() {
+        let schema = profiles(state).await?.schema();
+        for segment in &segments {
+            if let Err(problems) = validate(segment, &schema, &catalogue) {
+                errors.extend(problems);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(segments)
+    } else {
+        Err(invalid(errors))
+    }
+}
+
+/// The run clock for previews: now, in UTC.
+pub(crate) fn clock_now() -> RunClock {
+    RunClock::new(Utc::now(), chrono_tz::UTC)
+}
+
+pub(crate) fn invalid(errors: Vec<SegmentError>) -> ApiError {
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let details: Vec<serde_json::Value> =
+        errors.iter().map(|error| serde_json::json!({ "segment": error.segment, "path": error.path, "problem": error.problem })).collect();
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_segment", message)
+        .with_details(serde_json::json!({ "errors": details }))
+}
