@@ -96,7 +96,7 @@ pub(crate) async fn check_all(
         }
     }
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(invalid(&errors));
     }
     let mut catalogue = catalogue(state).await?;
     catalogue.retain(|stored| !segments.iter().any(|new| new.name == stored.name));
@@ -112,7 +112,7 @@ pub(crate) async fn check_all(
     if errors.is_empty() {
         Ok(segments)
     } else {
-        Err(invalid(errors))
+        Err(invalid(&errors))
     }
 }
 
@@ -121,7 +121,7 @@ pub(crate) fn clock_now() -> RunClock {
     RunClock::new(Utc::now(), chrono_tz::UTC)
 }
 
-pub(crate) fn invalid(errors: Vec<SegmentError>) -> ApiError {
+pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
     let message = errors
         .iter()
         .map(ToString::to_string)

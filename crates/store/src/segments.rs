@@ -49,10 +49,10 @@ fn segment_from_row(row: &AnyRow) -> Result<Segment, StoreError> {
     })
 }
 
-fn not_found(key: impl ToString) -> StoreError {
+fn not_found(id: Uuid) -> StoreError {
     StoreError::NotFound {
         kind: "segment",
-        key: key.to_string(),
+        key: id.to_string(),
     }
 }
 

@@ -199,7 +199,8 @@ pub(super) async fn preview(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Preview>, ApiError> {
     let segment = state.store.segment(id).await?;
-    let definition = crate::segments::definition(&SegmentBody::of(&segment)).map_err(invalid)?;
+    let definition = crate::segments::definition(&SegmentBody::of(&segment))
+        .map_err(|errors| invalid(&errors))?;
     let catalogue = catalogue(&state).await?;
     let profiles = profiles(&state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
@@ -296,7 +297,7 @@ pub(super) async fn import_yaml(
             format!("the YAML: {error}"),
         )
     })?;
-    parse_segments(&body, SegmentFormat::Yaml, "import").map_err(invalid)?;
+    parse_segments(&body, SegmentFormat::Yaml, "import").map_err(|errors| invalid(&errors))?;
     let bodies: Vec<SegmentBody> = serde_json::from_value(
         parsed
             .get("segments")

@@ -7,6 +7,8 @@ use segsync_server::ServerConfig;
 use segsync_server::config::ConfigError;
 
 #[test]
+// `Jail`'s closure must return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
 fn layers_apply_in_order_and_secrets_come_from_files() {
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("segsync.toml");
@@ -16,9 +18,8 @@ fn layers_apply_in_order_and_secrets_come_from_files() {
     )
     .unwrap();
     let key_file = folder.path().join("key");
-    write!(
+    writeln!(
         std::fs::File::create(&key_file).unwrap(),
-        "{}\n",
         "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
     )
     .unwrap();
@@ -72,4 +73,36 @@ fn unknown_keys_and_bad_keys_are_refused_by_name() {
         missing.to_string().contains("openssl rand -base64 32"),
         "{missing}"
     );
+}
+
+#[test]
+fn the_example_file_lists_every_key_and_loads() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../segsync.example.toml");
+    let config =
+        ServerConfig::extract(&ServerConfig::load(Some(std::path::Path::new(example))).unwrap())
+            .unwrap();
+    let defaults = ServerConfig::default();
+    assert_eq!(config.database_url, defaults.database_url);
+    assert_eq!(
+        config.constant_contact.api_base_url,
+        defaults.constant_contact.api_base_url
+    );
+    let text = std::fs::read_to_string(example).unwrap();
+    let defaults = serde_json::to_value(&defaults).unwrap();
+    let mut keys: Vec<String> = defaults.as_object().unwrap().keys().cloned().collect();
+    keys.extend(
+        defaults["constant_contact"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned(),
+    );
+    for key in keys {
+        assert!(
+            text.contains(&format!("{key} ="))
+                || text.contains(&format!("# {key} ="))
+                || text.contains(&format!("[{key}]")),
+            "segsync.example.toml does not mention {key}"
+        );
+    }
 }
