@@ -6,6 +6,7 @@
 
 pub mod email;
 pub mod mapping;
+pub mod schedule;
 pub mod schema;
 pub mod segment;
 

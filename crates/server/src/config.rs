@@ -83,8 +83,9 @@ impl Default for ConstantContactConfig {
         Self {
             client_id: String::new(),
             client_secret: None,
-            api_base_url: Url::parse("https://api.cc.email/v3/").expect("a valid URL"),
-            auth_base_url: Url::parse("https://authz.constantcontact.com/oauth2/default/v1/")
+            api_base_url: Url::parse(constant_contact::config::DEFAULT_API_BASE_URL)
+                .expect("a valid URL"),
+            auth_base_url: Url::parse(constant_contact::config::DEFAULT_AUTH_BASE_URL)
                 .expect("a valid URL"),
             requests_per_second: 4,
             requests_per_day: 10_000,

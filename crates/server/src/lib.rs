@@ -4,6 +4,7 @@
 //! Every handler states the least role it needs through the [`auth::Caller`] it takes, so the
 //! role rules live beside the routes, and a test checks each route against each role.
 
+mod audit;
 pub mod auth;
 pub mod config;
 mod connect;

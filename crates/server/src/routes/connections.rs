@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use segsync_store::{Connection, Health, NewAuditEntry, NewConnection, Role, UsableBy};
+use segsync_store::{Connection, Health, NewConnection, Role, UsableBy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::connect::{client_failure, client_for};
 use crate::error::ApiError;
@@ -285,16 +286,17 @@ pub(crate) async fn audit(
     connection: &Connection,
     detail: Option<serde_json::Value>,
 ) -> Result<(), ApiError> {
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
-            action,
-            object_kind: "connection",
-            object_id: &connection.id.to_string(),
-            object_name: &connection.name,
-            detail,
-        })
-        .await?;
+    record(
+        state,
+        caller,
+        action,
+        Subject {
+            kind: "connection",
+            id: connection.id.to_string(),
+            name: &connection.name,
+        },
+        detail,
+    )
+    .await?;
     Ok(())
 }

@@ -10,10 +10,11 @@ use datafusion::arrow::array::Array;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::datafusion;
-use segsync_store::{NewAuditEntry, Role, Segment, SegmentDraft};
+use segsync_store::{Role, Segment, SegmentDraft};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::segments::{SegmentBody, catalogue, check, check_all, clock_now, invalid, profiles};
@@ -348,16 +349,17 @@ async fn audit(
     action: &str,
     segment: &Segment,
 ) -> Result<(), ApiError> {
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
-            action,
-            object_kind: "segment",
-            object_id: &segment.id.to_string(),
-            object_name: &segment.name,
-            detail: None,
-        })
-        .await?;
+    record(
+        state,
+        caller,
+        action,
+        Subject {
+            kind: "segment",
+            id: segment.id.to_string(),
+            name: &segment.name,
+        },
+        None,
+    )
+    .await?;
     Ok(())
 }

@@ -4,10 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use segsync_store::{ApiTokenRecord, NewAuditEntry};
+use segsync_store::ApiTokenRecord;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,22 +42,29 @@ pub(super) async fn create(
         ));
     }
     let token = new_token(API_TOKEN_PREFIX);
-    let record = state
+    let created = state
         .store
         .create_api_token(caller.user.id, name, &hash_token(&token))
         .await?;
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
-            action: "created",
-            object_kind: "api_token",
-            object_id: &record.id.to_string(),
-            object_name: name,
-            detail: None,
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { record, token })))
+    record(
+        &state,
+        &caller,
+        "created",
+        Subject {
+            kind: "api_token",
+            id: created.id.to_string(),
+            name,
+        },
+        None,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            record: created,
+            token,
+        }),
+    ))
 }
 
 pub(super) async fn list(
@@ -78,16 +86,17 @@ pub(super) async fn revoke(
             format!("you have no API token {id}"),
         ));
     }
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
-            action: "removed",
-            object_kind: "api_token",
-            object_id: &id.to_string(),
-            object_name: "",
-            detail: None,
-        })
-        .await?;
+    record(
+        &state,
+        &caller,
+        "removed",
+        Subject {
+            kind: "api_token",
+            id: id.to_string(),
+            name: "",
+        },
+        None,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use segsync_store::{AuditEntry, NewAuditEntry, NewUser, Role, User};
+use segsync_store::{AuditEntry, NewUser, Role, User};
 use serde::Deserialize;
 
+use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_password};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -50,17 +51,18 @@ pub(super) async fn create(
             password_hash,
         })
         .await?;
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
-            action: "created",
-            object_kind: "user",
-            object_id: &user.id.to_string(),
-            object_name: &user.username,
-            detail: Some(serde_json::json!({ "role": user.role })),
-        })
-        .await?;
+    record(
+        &state,
+        &caller,
+        "created",
+        Subject {
+            kind: "user",
+            id: user.id.to_string(),
+            name: &user.username,
+        },
+        Some(serde_json::json!({ "role": user.role })),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 

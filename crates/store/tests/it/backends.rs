@@ -1,5 +1,5 @@
 //! A fresh, empty store on each database: a SQLite file in a temporary folder, and a new
-//! database on the PostgreSQL server named by `SEGSYNC_TEST_POSTGRES_URL` (`./scripts/test`
+//! database on the PostgreSQL server named by `POSTGRES_TEST_URL` (`./scripts/test`
 //! starts one and sets it).
 
 use segsync_store::Store;
@@ -28,8 +28,8 @@ pub(crate) async fn sqlite() -> TestStore {
 }
 
 pub(crate) async fn postgres() -> TestStore {
-    let server = std::env::var("SEGSYNC_TEST_POSTGRES_URL").expect(
-        "SEGSYNC_TEST_POSTGRES_URL names the PostgreSQL server for the store tests; ./scripts/test starts one and sets it",
+    let server = std::env::var("POSTGRES_TEST_URL").expect(
+        "POSTGRES_TEST_URL names the PostgreSQL server for the store tests; ./scripts/test starts one and sets it",
     );
     let name = format!("segsync_test_{}", uuid::Uuid::new_v4().simple());
     sqlx::any::install_default_drivers();
