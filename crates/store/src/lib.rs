@@ -11,6 +11,7 @@ mod connections;
 mod database;
 mod error;
 mod segments;
+mod settings;
 mod time;
 mod users;
 

@@ -4,6 +4,7 @@
 mod connections;
 mod health;
 mod oauth;
+mod schedule;
 mod segments;
 mod session;
 mod tokens;
@@ -38,6 +39,7 @@ pub(crate) fn router(state: AppState) -> Router {
             post(connections::become_export_user),
         )
         .route("/connections/{id}/lists", get(connections::lists))
+        .route("/schedule", get(schedule::get).put(schedule::put))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/validate", post(segments::validate))
         .route(

@@ -4,5 +4,6 @@ mod config;
 mod connections;
 mod helpers;
 mod roles;
+mod schedule;
 mod segments;
 mod sessions;

@@ -79,3 +79,26 @@ async fn an_unknown_database_url_is_refused_by_name() {
         "the password is not shown: {message}"
     );
 }
+
+async fn settings_are_replaced_not_duplicated(store: TestStore) {
+    assert_eq!(store.setting("refresh_schedule").await.unwrap(), None);
+    store
+        .set_setting(
+            "refresh_schedule",
+            &serde_json::json!({ "frequency": "off" }),
+        )
+        .await
+        .unwrap();
+    store
+        .set_setting(
+            "refresh_schedule",
+            &serde_json::json!({ "frequency": "daily" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting("refresh_schedule").await.unwrap(),
+        Some(serde_json::json!({ "frequency": "daily" }))
+    );
+}
+on_both!(settings_are_replaced_not_duplicated);

@@ -1,0 +1,73 @@
+//! The system refresh schedule: everyone reads it with its next run; admins change it.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use segsync_domain::schedule::RefreshSchedule;
+use segsync_store::Role;
+use serde::Serialize;
+
+use crate::audit::{Subject, record};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const SETTING: &str = "refresh_schedule";
+
+#[derive(Serialize)]
+pub(super) struct ScheduleView {
+    schedule: RefreshSchedule,
+    /// When the schedule runs next; none while it is off.
+    next_run: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn current(state: &AppState) -> Result<RefreshSchedule, ApiError> {
+    match state.store.setting(SETTING).await? {
+        None => Ok(RefreshSchedule::off()),
+        Some(value) => serde_json::from_value(value).map_err(|error| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the stored refresh schedule: {error}"),
+            )
+        }),
+    }
+}
+
+fn view(schedule: RefreshSchedule) -> ScheduleView {
+    let next_run = schedule.next_after(Utc::now());
+    ScheduleView { schedule, next_run }
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(view(current(&state).await?)))
+}
+
+pub(super) async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(schedule): Json<RefreshSchedule>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    caller.require(Role::Admin, "change the refresh schedule")?;
+    schedule
+        .check()
+        .map_err(|problem| ApiError::invalid("schedule", problem))?;
+    let value = serde_json::to_value(&schedule).expect("a schedule serialises");
+    state.store.set_setting(SETTING, &value).await?;
+    record(
+        &state,
+        &caller,
+        "changed",
+        Subject {
+            kind: "schedule",
+            id: SETTING.to_owned(),
+            name: "refresh schedule",
+        },
+        Some(value),
+    )
+    .await?;
+    Ok(Json(view(schedule)))
+}
