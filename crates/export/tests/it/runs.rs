@@ -55,15 +55,7 @@ async fn a_csv_export_accounts_for_every_profile() {
         &["gold-us-recent", "french-or-canadian"],
         segments(SEGMENTS),
     );
-    let report = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let report = run(&app, &profiles, &plan).await.unwrap();
 
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     assert_eq!(report.profiles_read, 11);
@@ -137,15 +129,7 @@ async fn a_parquet_export_with_set_operations() {
         .await
         .unwrap();
     let plan = plan(&app, &["everyone-but-non-gold"], segments(SEGMENTS));
-    let report = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let report = run(&app, &profiles, &plan).await.unwrap();
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     // Gold and platinum with an email: both Adas (one contact), Zoë, the two bad addresses,
     // Max, Quinn, Olga.
@@ -178,15 +162,7 @@ async fn an_export_over_the_member_limit_is_refused_before_sending() {
         .await
         .unwrap();
     let plan = plan(&app, &["everyone"], segments(SEGMENTS)).with_member_limit(5);
-    let error = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let error = run(&app, &profiles, &plan).await.unwrap_err();
     assert!(
         matches!(
             error,
@@ -209,28 +185,12 @@ async fn an_unknown_list_or_a_bad_segment_stops_before_sending() {
         .unwrap();
     let mut wrong_list = plan(&app, &["everyone"], segments(SEGMENTS));
     wrong_list.list_id = uuid::Uuid::new_v4();
-    let error = run_export(
-        &profiles,
-        &wrong_list,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let error = run(&app, &profiles, &wrong_list).await.unwrap_err();
     assert!(matches!(error, ExportError::ListNotFound { .. }), "{error}");
 
     let broken = segments("name: broken\nrule: { attribute: contry, op: equals, value: US }");
     let plan = plan(&app, &["broken"], broken);
-    let error = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let error = run(&app, &profiles, &plan).await.unwrap_err();
     assert!(
         error
             .to_string()
@@ -291,15 +251,7 @@ async fn a_failed_activity_fails_the_run_and_says_which() {
         .await
         .unwrap();
     let plan = plan(&app, &["everyone"], segments(SEGMENTS));
-    let report = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let report = run(&app, &profiles, &plan).await.unwrap();
     match &report.outcome {
         RunOutcome::Failed { reason } => assert!(reason.contains("ended failed"), "{reason}"),
         other => panic!("unexpected {other:?}"),
@@ -330,15 +282,7 @@ segments:
 "#,
     );
     let plan = plan(&app, &["american", "french"], catalogue);
-    let report = run_export(
-        &profiles,
-        &plan,
-        &app.client,
-        &segsync_export::NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let report = run(&app, &profiles, &plan).await.unwrap();
 
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     assert_eq!(
@@ -353,4 +297,20 @@ segments:
     assert_eq!(report.sent, 2);
     assert!(report.totals_add_up(), "{report:#?}");
     assert_eq!(app.members(), ["lee@example.com", "mo@example.com"]);
+}
+
+/// Runs an export to its end, uncancelled and without progress reports.
+async fn run(
+    app: &TestApp,
+    profiles: &Profiles,
+    plan: &segsync_export::ExportPlan,
+) -> Result<segsync_export::RunReport, ExportError> {
+    run_export(
+        profiles,
+        plan,
+        &app.client,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
 }

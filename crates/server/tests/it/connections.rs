@@ -89,17 +89,15 @@ async fn an_admin_connects_with_consent_and_oauth() {
         landing,
         app.url(&format!("/connections/{id}?authenticated=1"))
     );
-    let connection = TestApp::json(
-        app.request(
+    let connection = app
+        .call(
             Some(Role::Admin),
             Method::GET,
             &format!("/api/v1/connections/{id}"),
+            None,
         )
-        .send()
         .await
-        .unwrap(),
-    )
-    .await;
+        .1;
     assert_eq!(connection["health"], "healthy");
     let text = connection.to_string();
     assert!(
@@ -119,17 +117,15 @@ async fn an_admin_connects_with_consent_and_oauth() {
         "the stored tokens are sealed, not plain JSON"
     );
 
-    let lists = TestApp::json(
-        app.request(
+    let lists = app
+        .call(
             Some(Role::Admin),
             Method::GET,
             &format!("/api/v1/connections/{id}/lists"),
+            None,
         )
-        .send()
         .await
-        .unwrap(),
-    )
-    .await;
+        .1;
     assert_eq!(lists[0]["name"], "Newsletter");
 
     let me = app
@@ -141,13 +137,10 @@ async fn an_admin_connects_with_consent_and_oauth() {
         .send()
         .await
         .unwrap();
-    let admin = TestApp::json(
-        app.request(Some(Role::Admin), Method::GET, "/api/v1/me")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let admin = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/me", None)
+        .await
+        .1;
     assert_eq!(TestApp::json(me).await["export_user_id"], admin["id"]);
 }
 
@@ -217,13 +210,15 @@ async fn contributors_see_shared_connections_by_name_and_type_only() {
         .unwrap()
         .to_owned();
     authenticate(&app, &id).await;
-    let seen = TestApp::json(
-        app.request(Some(Role::Contributor), Method::GET, "/api/v1/connections")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let seen = app
+        .call(
+            Some(Role::Contributor),
+            Method::GET,
+            "/api/v1/connections",
+            None,
+        )
+        .await
+        .1;
     assert_eq!(
         seen,
         json!([]),
@@ -254,13 +249,15 @@ async fn contributors_see_shared_connections_by_name_and_type_only() {
         TestApp::json(shared).await["usable_by"],
         "admins_and_contributors"
     );
-    let seen = TestApp::json(
-        app.request(Some(Role::Contributor), Method::GET, "/api/v1/connections")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let seen = app
+        .call(
+            Some(Role::Contributor),
+            Method::GET,
+            "/api/v1/connections",
+            None,
+        )
+        .await
+        .1;
     assert_eq!(
         seen,
         json!([{ "id": id, "name": "Private CC", "kind": "constant_contact" }])
@@ -317,17 +314,15 @@ async fn a_refused_refresh_token_marks_the_connection_for_reauthentication() {
         TestApp::json(failed).await["code"],
         "connection_needs_reauthentication"
     );
-    let connection = TestApp::json(
-        app.request(
+    let connection = app
+        .call(
             Some(Role::Admin),
             Method::GET,
             &format!("/api/v1/connections/{id}"),
+            None,
         )
-        .send()
         .await
-        .unwrap(),
-    )
-    .await;
+        .1;
     assert_eq!(connection["health"], "needs_reauthentication");
     let fast = app
         .request(
@@ -345,17 +340,15 @@ async fn a_refused_refresh_token_marks_the_connection_for_reauthentication() {
     );
 
     authenticate(&app, &id).await;
-    let connection = TestApp::json(
-        app.request(
+    let connection = app
+        .call(
             Some(Role::Admin),
             Method::GET,
             &format!("/api/v1/connections/{id}"),
+            None,
         )
-        .send()
         .await
-        .unwrap(),
-    )
-    .await;
+        .1;
     assert_eq!(
         connection["health"], "healthy",
         "authenticating again repairs it"
@@ -371,13 +364,10 @@ async fn a_refused_refresh_token_marks_the_connection_for_reauthentication() {
         .await
         .unwrap();
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
-    let audit = TestApp::json(
-        app.request(Some(Role::Admin), Method::GET, "/api/v1/audit")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let audit = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/audit", None)
+        .await
+        .1;
     let actions: Vec<&str> = audit
         .as_array()
         .unwrap()

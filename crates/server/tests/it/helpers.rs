@@ -124,6 +124,28 @@ impl TestApp {
         }
     }
 
+    /// Sends a request as `role` (JSON body optional) and returns the status and the JSON
+    /// answer (a string when the answer is not JSON).
+    pub(crate) async fn call(
+        &self,
+        role: Option<Role>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (reqwest::StatusCode, Value) {
+        let mut request = self.request(role, method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     pub(crate) async fn json(response: Response) -> Value {
         response.json().await.unwrap()
     }

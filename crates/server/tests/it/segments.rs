@@ -5,27 +5,7 @@ use reqwest::{Method, StatusCode};
 use segsync_store::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn send(
-    app: &TestApp,
-    role: Role,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request(Some(role), method, path);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use crate::helpers::spawn_app;
 
 fn gold_us() -> Value {
     json!({
@@ -41,27 +21,27 @@ fn gold_us() -> Value {
 #[tokio::test]
 async fn a_contributor_creates_previews_and_removes_a_segment() {
     let app = spawn_app().await;
-    let (status, created) = send(
-        &app,
-        Role::Contributor,
-        Method::POST,
-        "/api/v1/segments",
-        Some(gold_us()),
-    )
-    .await;
+    let (status, created) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments",
+            Some(gold_us()),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["active"], true);
     assert_eq!(created["rule"]["all"][0]["op"], "in");
     let id = created["id"].as_str().unwrap().to_owned();
 
-    let (status, preview) = send(
-        &app,
-        Role::Viewer,
-        Method::GET,
-        &format!("/api/v1/segments/{id}/preview"),
-        None,
-    )
-    .await;
+    let (status, preview) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{id}/preview"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["members"], 3, "Ada, Grace and the bad address");
     let emails: Vec<&str> = preview["sample"]
@@ -75,42 +55,42 @@ async fn a_contributor_creates_previews_and_removes_a_segment() {
         ["ada@example.com", "grace@example.com", "not-an-email"]
     );
 
-    let (status, _) = send(
-        &app,
-        Role::Viewer,
-        Method::POST,
-        "/api/v1/segments",
-        Some(gold_us()),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::POST,
+            "/api/v1/segments",
+            Some(gold_us()),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "viewers change nothing");
-    let (_, deactivated) = send(
-        &app,
-        Role::Contributor,
-        Method::POST,
-        &format!("/api/v1/segments/{id}/deactivate"),
-        None,
-    )
-    .await;
+    let (_, deactivated) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/segments/{id}/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(deactivated["active"], false);
 
-    let (status, _) = send(
-        &app,
-        Role::Contributor,
-        Method::DELETE,
-        &format!("/api/v1/segments/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Some(Role::Contributor),
+            Method::DELETE,
+            &format!("/api/v1/segments/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = send(
-        &app,
-        Role::Viewer,
-        Method::GET,
-        &format!("/api/v1/segments/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -125,14 +105,14 @@ async fn problems_are_reported_at_their_rule_with_the_nearest_attribute() {
             { "attribute": "lifetime_value", "op": "greater_than", "value": "lots" }
         ] }
     });
-    let (status, error) = send(
-        &app,
-        Role::Contributor,
-        Method::POST,
-        "/api/v1/segments/validate",
-        Some(bad.clone()),
-    )
-    .await;
+    let (status, error) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments/validate",
+            Some(bad.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["code"], "invalid_segment");
     let problems = error["details"]["errors"].as_array().unwrap();
@@ -142,29 +122,30 @@ async fn problems_are_reported_at_their_rule_with_the_nearest_attribute() {
         "{error}"
     );
     assert_eq!(problems[1]["path"], "rule.all[2]");
-    let (status, _) = send(
-        &app,
-        Role::Contributor,
-        Method::POST,
-        "/api/v1/segments",
-        Some(bad),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments",
+            Some(bad),
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "an invalid segment is not saved"
     );
-    let (_, listed) = send(&app, Role::Viewer, Method::GET, "/api/v1/segments", None).await;
+    let (_, listed) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/segments", None)
+        .await;
     assert_eq!(listed, json!([]));
 }
 
 #[tokio::test]
 async fn segments_round_trip_through_yaml_all_or_nothing() {
     let app = spawn_app().await;
-    send(
-        &app,
-        Role::Contributor,
+    app.call(
+        Some(Role::Contributor),
         Method::POST,
         "/api/v1/segments",
         Some(gold_us()),
@@ -222,7 +203,9 @@ async fn segments_round_trip_through_yaml_all_or_nothing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, listed) = send(&app, Role::Viewer, Method::GET, "/api/v1/segments", None).await;
+    let (_, listed) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/segments", None)
+        .await;
     assert_eq!(
         listed.as_array().unwrap().len(),
         3,
@@ -238,14 +221,14 @@ async fn segments_round_trip_through_yaml_all_or_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, preview) = send(
-        &app,
-        Role::Viewer,
-        Method::GET,
-        &format!("/api/v1/segments/{except}/preview"),
-        None,
-    )
-    .await;
+    let (_, preview) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{except}/preview"),
+            None,
+        )
+        .await;
     assert_eq!(
         preview["members"], 2,
         "Zoë and Bruno: everyone except gold-us"
