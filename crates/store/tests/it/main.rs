@@ -2,5 +2,6 @@
 
 mod audit;
 mod backends;
+mod exports;
 mod segments;
 mod users;

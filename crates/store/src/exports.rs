@@ -1,0 +1,225 @@
+//! Exports: a connection, a Constant Contact list, a field mapping, the segments to send, in
+//! order, and an optional schedule of their own. Saving one never runs it.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::database::Store;
+use crate::error::StoreError;
+use crate::time::{from_millis, to_millis};
+use crate::users::parse_uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    pub id: Uuid,
+    pub name: String,
+    /// None once detached from its connection.
+    pub connection_id: Option<Uuid>,
+    pub list_id: Uuid,
+    /// The field mapping as JSON: Constant Contact field → profile attribute.
+    pub mapping: String,
+    /// The export's own schedule as JSON, over the system's.
+    pub schedule_override: Option<String>,
+    pub segment_ids: Vec<Uuid>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: Uuid,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportDraft {
+    pub name: String,
+    pub connection_id: Uuid,
+    pub list_id: Uuid,
+    pub mapping: String,
+    pub schedule_override: Option<String>,
+    pub segment_ids: Vec<Uuid>,
+}
+
+const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, created_by, created_at, updated_by, updated_at";
+
+fn not_found(id: Uuid) -> StoreError {
+    StoreError::NotFound {
+        kind: "export",
+        key: id.to_string(),
+    }
+}
+
+fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, StoreError> {
+    Ok(Export {
+        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        name: row.try_get("name")?,
+        connection_id: row
+            .try_get::<Option<String>, _>("connection_id")?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()?,
+        list_id: parse_uuid(&row.try_get::<String, _>("list_id")?)?,
+        mapping: row.try_get("mapping")?,
+        schedule_override: row.try_get("schedule_override")?,
+        segment_ids,
+        created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_by: parse_uuid(&row.try_get::<String, _>("updated_by")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?),
+    })
+}
+
+impl Store {
+    /// Saves a new export with its segments, all or nothing.
+    pub async fn create_export(&self, draft: &ExportDraft, by: Uuid) -> Result<Export, StoreError> {
+        let id = Uuid::new_v4();
+        let now = to_millis(Utc::now());
+        let mut transaction = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, created_by, created_at, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)",
+        )
+        .bind(id.to_string())
+        .bind(&draft.name)
+        .bind(draft.connection_id.to_string())
+        .bind(draft.list_id.to_string())
+        .bind(&draft.mapping)
+        .bind(draft.schedule_override.as_deref())
+        .bind(by.to_string())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if StoreError::is_unique_violation(&error) => {
+                return Err(StoreError::Conflict {
+                    kind: "export",
+                    name: draft.name.clone(),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
+        insert_segments(&mut transaction, id, &draft.segment_ids).await?;
+        transaction.commit().await?;
+        self.export(id).await
+    }
+
+    pub async fn export(&self, id: Uuid) -> Result<Export, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM exports WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let segment_ids = self.export_segment_ids(id).await?;
+        export_from_row(&row, segment_ids)
+    }
+
+    /// Every export, by name.
+    pub async fn exports(&self) -> Result<Vec<Export>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM exports ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut exports = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
+            exports.push(export_from_row(row, self.export_segment_ids(id).await?)?);
+        }
+        Ok(exports)
+    }
+
+    async fn export_segment_ids(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT segment_id FROM export_segments WHERE export_id = $1 ORDER BY position",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|id| parse_uuid(id)).collect()
+    }
+
+    /// Replaces an export's settings and segments, all or nothing.
+    pub async fn update_export(
+        &self,
+        id: Uuid,
+        draft: &ExportDraft,
+        by: Uuid,
+    ) -> Result<Export, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7 \
+             WHERE id = $8",
+        )
+        .bind(&draft.name)
+        .bind(draft.connection_id.to_string())
+        .bind(draft.list_id.to_string())
+        .bind(&draft.mapping)
+        .bind(draft.schedule_override.as_deref())
+        .bind(by.to_string())
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&mut *transaction)
+        .await;
+        match updated {
+            Ok(done) if done.rows_affected() == 0 => return Err(not_found(id)),
+            Ok(_) => {}
+            Err(error) if StoreError::is_unique_violation(&error) => {
+                return Err(StoreError::Conflict {
+                    kind: "export",
+                    name: draft.name.clone(),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
+        sqlx::query("DELETE FROM export_segments WHERE export_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *transaction)
+            .await?;
+        insert_segments(&mut transaction, id, &draft.segment_ids).await?;
+        transaction.commit().await?;
+        self.export(id).await
+    }
+
+    /// Detaches an export from its connection: it keeps its settings and cannot run until a
+    /// connection is chosen again.
+    pub async fn detach_export(&self, id: Uuid, by: Uuid) -> Result<Export, StoreError> {
+        let done = sqlx::query("UPDATE exports SET connection_id = NULL, updated_by = $1, updated_at = $2 WHERE id = $3")
+            .bind(by.to_string())
+            .bind(to_millis(Utc::now()))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(id));
+        }
+        self.export(id).await
+    }
+
+    /// Removes an export with its run history.
+    pub async fn delete_export(&self, id: Uuid) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM exports WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(not_found(id));
+        }
+        Ok(())
+    }
+}
+
+async fn insert_segments(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    export_id: Uuid,
+    segment_ids: &[Uuid],
+) -> Result<(), StoreError> {
+    for (position, segment_id) in segment_ids.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO export_segments (export_id, segment_id, position) VALUES ($1, $2, $3)",
+        )
+        .bind(export_id.to_string())
+        .bind(segment_id.to_string())
+        .bind(position as i64)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
