@@ -2,6 +2,7 @@
 //! [`Caller`](crate::auth::Caller) and checks its role first.
 
 mod connections;
+mod exports;
 mod health;
 mod oauth;
 mod schedule;
@@ -40,6 +41,15 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/connections/{id}/lists", get(connections::lists))
         .route("/schedule", get(schedule::get).put(schedule::put))
+        .route("/exports", get(exports::list).post(exports::create))
+        .route(
+            "/exports/{id}",
+            get(exports::get)
+                .put(exports::update)
+                .delete(exports::remove),
+        )
+        .route("/exports/{id}/duplicate", post(exports::duplicate))
+        .route("/exports/{id}/detach", post(exports::detach))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/validate", post(segments::validate))
         .route(

@@ -2,6 +2,7 @@
 
 mod config;
 mod connections;
+mod exports;
 mod helpers;
 mod roles;
 mod schedule;

@@ -1,0 +1,337 @@
+//! Exports: contributors and admins configure them on connections they may use; everyone reads
+//! them. Saving checks everything that can be checked — the connection, the segments, the data
+//! matching against the profiles, the List ID against Constant Contact — and runs nothing.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use segsync_domain::ContactField;
+use segsync_domain::schedule::RefreshSchedule;
+use segsync_store::{Export, ExportDraft, Role, UsableBy};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::connections::may_use;
+use crate::audit::{Subject, record};
+use crate::auth::Caller;
+use crate::connect::{client_failure, client_for};
+use crate::error::ApiError;
+use crate::segments::profiles;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct ExportForm {
+    name: String,
+    connection_id: Uuid,
+    list_id: Uuid,
+    /// Constant Contact field → profile attribute; `email` is required.
+    mapping: BTreeMap<String, String>,
+    segment_ids: Vec<Uuid>,
+    #[serde(default)]
+    schedule_override: Option<RefreshSchedule>,
+}
+
+/// What the caller may do with an export.
+#[derive(Serialize)]
+pub(super) struct Permissions {
+    edit: bool,
+    run: bool,
+    duplicate: bool,
+    detach: bool,
+    remove: bool,
+}
+
+#[derive(Serialize)]
+pub(super) struct ExportView {
+    id: Uuid,
+    name: String,
+    connection_id: Option<Uuid>,
+    list_id: Uuid,
+    mapping: serde_json::Value,
+    segment_ids: Vec<Uuid>,
+    schedule_override: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    you_may: Permissions,
+}
+
+async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<ExportView, ApiError> {
+    let manage = match caller.user.role {
+        Role::Admin => true,
+        Role::Viewer => false,
+        Role::Contributor => match export.connection_id {
+            None => true,
+            Some(id) => {
+                state.store.connection(id).await?.usable_by == UsableBy::AdminsAndContributors
+            }
+        },
+    };
+    Ok(ExportView {
+        id: export.id,
+        name: export.name,
+        connection_id: export.connection_id,
+        list_id: export.list_id,
+        mapping: serde_json::from_str(&export.mapping).unwrap_or_default(),
+        segment_ids: export.segment_ids,
+        schedule_override: export
+            .schedule_override
+            .and_then(|text| serde_json::from_str(&text).ok()),
+        created_at: export.created_at,
+        updated_at: export.updated_at,
+        you_may: Permissions {
+            edit: manage,
+            run: manage && export.connection_id.is_some(),
+            duplicate: manage,
+            detach: manage && export.connection_id.is_some(),
+            remove: manage,
+        },
+    })
+}
+
+/// Everything about a form that can be checked before saving, the List ID included.
+async fn checked(
+    state: &AppState,
+    caller: &Caller,
+    form: &ExportForm,
+) -> Result<ExportDraft, ApiError> {
+    caller.require(Role::Contributor, "configure exports")?;
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "name",
+            "an export name of 1 to 100 characters",
+        ));
+    }
+    let connection = state
+        .store
+        .connection(form.connection_id)
+        .await
+        .map_err(|_| ApiError::invalid("connection_id", "no such connection"))?;
+    if !may_use(caller, &connection) {
+        return Err(ApiError::invalid(
+            "connection_id",
+            "only admins may use this connection; ask an administrator to share it",
+        ));
+    }
+    if form.segment_ids.is_empty() {
+        return Err(ApiError::invalid(
+            "segment_ids",
+            "choose at least one segment",
+        ));
+    }
+    for id in &form.segment_ids {
+        state.store.segment(*id).await.map_err(|_| {
+            ApiError::invalid(
+                "segment_ids",
+                format!("no segment {id}; only segments can be exported"),
+            )
+        })?;
+    }
+    if !form.mapping.contains_key("email") {
+        return Err(ApiError::invalid(
+            "mapping.email",
+            "the Email field is required",
+        ));
+    }
+    for field in form.mapping.keys().filter(|field| *field != "email") {
+        field
+            .parse::<ContactField>()
+            .map_err(|problem| ApiError::invalid(&format!("mapping.{field}"), problem))?;
+    }
+    if state.config.profiles.is_some() {
+        let schema = profiles(state).await?.schema();
+        for (field, attribute) in &form.mapping {
+            if schema.get(attribute).is_none() {
+                let hint = schema
+                    .nearest(attribute)
+                    .map(|near| format!("; did you mean {near:?}?"))
+                    .unwrap_or_default();
+                return Err(ApiError::invalid(
+                    &format!("mapping.{field}"),
+                    format!("the profiles have no attribute {attribute:?}{hint}"),
+                ));
+            }
+        }
+    }
+    if let Some(schedule) = &form.schedule_override {
+        schedule
+            .check()
+            .map_err(|problem| ApiError::invalid("schedule_override", problem))?;
+    }
+    let client = client_for(state, &connection)?;
+    match client.get_list(form.list_id).await {
+        Ok(_) => {}
+        Err(constant_contact::Error::Rejected { status: 404, .. }) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "list_not_found",
+                format!(
+                    "list_id: Constant Contact has no list {} in this account",
+                    form.list_id
+                ),
+            ));
+        }
+        Err(error) => return Err(client_failure(state, &connection, error).await),
+    }
+    Ok(ExportDraft {
+        name: name.to_owned(),
+        connection_id: connection.id,
+        list_id: form.list_id,
+        mapping: serde_json::to_string(&form.mapping).expect("a mapping serialises"),
+        schedule_override: form
+            .schedule_override
+            .as_ref()
+            .map(|schedule| serde_json::to_string(schedule).expect("a schedule serialises")),
+        segment_ids: form.segment_ids.clone(),
+    })
+}
+
+fn subject(export: &Export) -> Subject<'_> {
+    Subject {
+        kind: "export",
+        id: export.id.to_string(),
+        name: &export.name,
+    }
+}
+
+async fn manageable(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    what: &str,
+) -> Result<Export, ApiError> {
+    let export = state.store.export(id).await?;
+    let current = view(state, caller, export.clone()).await?;
+    if !current.you_may.edit {
+        return Err(ApiError::forbidden(what));
+    }
+    Ok(export)
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ExportView>>, ApiError> {
+    let mut views = Vec::new();
+    for export in state.store.exports().await? {
+        views.push(view(&state, &caller, export).await?);
+    }
+    Ok(Json(views))
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ExportView>, ApiError> {
+    let export = state.store.export(id).await?;
+    Ok(Json(view(&state, &caller, export).await?))
+}
+
+/// Saves a new export. It does not run.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(form): Json<ExportForm>,
+) -> Result<(StatusCode, Json<ExportView>), ApiError> {
+    let draft = checked(&state, &caller, &form).await?;
+    let export = state.store.create_export(&draft, caller.user.id).await?;
+    record(&state, &caller, "created", subject(&export), None).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, &caller, export).await?),
+    ))
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(form): Json<ExportForm>,
+) -> Result<Json<ExportView>, ApiError> {
+    manageable(&state, &caller, id, "change this export").await?;
+    let draft = checked(&state, &caller, &form).await?;
+    let export = state
+        .store
+        .update_export(id, &draft, caller.user.id)
+        .await?;
+    record(&state, &caller, "changed", subject(&export), None).await?;
+    Ok(Json(view(&state, &caller, export).await?))
+}
+
+pub(super) async fn duplicate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<ExportView>), ApiError> {
+    let original = manageable(&state, &caller, id, "duplicate this export").await?;
+    let Some(connection_id) = original.connection_id else {
+        return Err(ApiError::invalid(
+            "connection_id",
+            "choose a connection for the export before duplicating it",
+        ));
+    };
+    let names: Vec<String> = state
+        .store
+        .exports()
+        .await?
+        .into_iter()
+        .map(|export| export.name)
+        .collect();
+    let name = (1..)
+        .map(|n| {
+            if n == 1 {
+                format!("{} (copy)", original.name)
+            } else {
+                format!("{} (copy {n})", original.name)
+            }
+        })
+        .find(|name| !names.contains(name))
+        .expect("some name is free");
+    let draft = ExportDraft {
+        name,
+        connection_id,
+        list_id: original.list_id,
+        mapping: original.mapping.clone(),
+        schedule_override: original.schedule_override.clone(),
+        segment_ids: original.segment_ids.clone(),
+    };
+    let copy = state.store.create_export(&draft, caller.user.id).await?;
+    record(
+        &state,
+        &caller,
+        "created",
+        subject(&copy),
+        Some(serde_json::json!({ "duplicate_of": original.id })),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, &caller, copy).await?),
+    ))
+}
+
+pub(super) async fn detach(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ExportView>, ApiError> {
+    manageable(&state, &caller, id, "detach this export").await?;
+    let export = state.store.detach_export(id, caller.user.id).await?;
+    record(&state, &caller, "detached", subject(&export), None).await?;
+    Ok(Json(view(&state, &caller, export).await?))
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let export = manageable(&state, &caller, id, "remove this export").await?;
+    state.store.delete_export(id).await?;
+    record(&state, &caller, "removed", subject(&export), None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
