@@ -3,5 +3,6 @@
 mod audit;
 mod backends;
 mod exports;
+mod runs;
 mod segments;
 mod users;

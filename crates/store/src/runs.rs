@@ -1,0 +1,291 @@
+//! Runs of exports: queued, claimed by a worker, progressing, and ended with a report. At most
+//! one run per export is queued or running at a time — a unique index says so, whatever the
+//! number of nodes — and a run left running by a process that died is closed on start-up.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::database::Store;
+use crate::error::StoreError;
+use crate::time::{from_millis, to_millis};
+use crate::users::parse_uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Skipped,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Queued,
+            Self::Running,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Cancelled,
+            Self::Skipped,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Manual,
+    RunAll,
+    Schedule,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::RunAll => "run_all",
+            Self::Schedule => "schedule",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Manual, Self::RunAll, Self::Schedule]
+            .into_iter()
+            .find(|trigger| trigger.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub id: Uuid,
+    pub export_id: Uuid,
+    pub status: RunStatus,
+    pub reason: Option<String>,
+    pub trigger: Trigger,
+    pub requested_by: Option<Uuid>,
+    pub acting_user: Option<Uuid>,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub progress: Option<serde_json::Value>,
+    pub report: Option<serde_json::Value>,
+    pub cancel_requested: bool,
+}
+
+/// Why a run could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the export already has a run {0} queued or running")]
+    AlreadyActive(Uuid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested";
+
+fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|error| StoreError::Corrupt(format!("runs.{column}: {error}")))
+    })
+    .transpose()
+}
+
+fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
+    let id: String = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    let trigger: String = row.try_get("triggered_by")?;
+    let optional_uuid = |column: &str| -> Result<Option<Uuid>, StoreError> {
+        row.try_get::<Option<String>, _>(column)?
+            .as_deref()
+            .map(parse_uuid)
+            .transpose()
+    };
+    Ok(Run {
+        id: parse_uuid(&id)?,
+        export_id: parse_uuid(&row.try_get::<String, _>("export_id")?)?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("run {id} has the status {status:?}")))?,
+        reason: row.try_get("reason")?,
+        trigger: Trigger::parse(&trigger)
+            .ok_or_else(|| StoreError::Corrupt(format!("run {id} has the trigger {trigger:?}")))?,
+        requested_by: optional_uuid("requested_by")?,
+        acting_user: optional_uuid("acting_user")?,
+        queued_at: from_millis(row.try_get("queued_at")?),
+        started_at: row
+            .try_get::<Option<i64>, _>("started_at")?
+            .map(from_millis),
+        finished_at: row
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(from_millis),
+        progress: json_column(row, "progress")?,
+        report: json_column(row, "report")?,
+        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+    })
+}
+
+impl Store {
+    /// Queues a run, unless the export has one queued or running: then that one's id comes back.
+    pub async fn queue_run(
+        &self,
+        export_id: Uuid,
+        trigger: Trigger,
+        requested_by: Option<Uuid>,
+        acting_user: Option<Uuid>,
+    ) -> Result<Run, QueueError> {
+        let id = Uuid::new_v4();
+        let inserted = sqlx::query(
+            "INSERT INTO runs (id, export_id, status, triggered_by, requested_by, acting_user, queued_at) VALUES ($1, $2, 'queued', $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(export_id.to_string())
+        .bind(trigger.as_str())
+        .bind(requested_by.map(|id| id.to_string()))
+        .bind(acting_user.map(|id| id.to_string()))
+        .bind(to_millis(Utc::now()))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(self.run(id).await?),
+            Err(error) if StoreError::is_unique_violation(&error) => {
+                let active: String = sqlx::query_scalar(
+                    "SELECT id FROM runs WHERE export_id = $1 AND status IN ('queued', 'running')",
+                )
+                .bind(export_id.to_string())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::from)?;
+                Err(QueueError::AlreadyActive(parse_uuid(&active)?))
+            }
+            Err(error) => Err(StoreError::from(error).into()),
+        }
+    }
+
+    pub async fn run(&self, id: Uuid) -> Result<Run, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "run",
+                key: id.to_string(),
+            })?;
+        run_from_row(&row)
+    }
+
+    /// An export's runs, newest first.
+    pub async fn runs_of_export(
+        &self,
+        export_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Run>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE export_id = $1 ORDER BY queued_at DESC, id LIMIT $2"
+        ))
+        .bind(export_id.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Takes the oldest queued run for this worker. Two workers never get the same run: the
+    /// update only succeeds while the run is still queued.
+    pub async fn claim_next_run(&self) -> Result<Option<Run>, StoreError> {
+        loop {
+            let candidate: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at LIMIT 1",
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(id) = candidate else { return Ok(None) };
+            let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(to_millis(Utc::now()))
+                .bind(&id)
+                .execute(&self.pool)
+                .await?;
+            if claimed.rows_affected() == 1 {
+                return self.run(parse_uuid(&id)?).await.map(Some);
+            }
+        }
+    }
+
+    pub async fn set_run_progress(
+        &self,
+        id: Uuid,
+        progress: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET progress = $1 WHERE id = $2")
+            .bind(progress.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a run with its status, reason and report. Only an active run can end.
+    pub async fn finish_run(
+        &self,
+        id: Uuid,
+        status: RunStatus,
+        reason: Option<&str>,
+        report: Option<&serde_json::Value>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4 WHERE id = $5 AND status IN ('queued', 'running')",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(report.map(ToString::to_string))
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Asks a run to stop; its worker sees the flag between batches.
+    pub async fn request_cancel(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status IN ('queued', 'running')")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Closes every run a dead process left running as Failed with `reason`, so that none stays
+    /// Running for ever. Returns how many were closed.
+    pub async fn fail_interrupted_runs(&self, reason: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE runs SET status = 'failed', reason = $1, finished_at = $2 WHERE status = 'running'")
+            .bind(reason)
+            .bind(to_millis(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

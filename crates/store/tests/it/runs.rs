@@ -1,0 +1,142 @@
+//! Runs: one active per export, claimed once, finished once, and none left running after a
+//! crash.
+
+use segsync_store::{
+    ExportDraft, NewConnection, NewUser, QueueError, Role, RunStatus, SegmentDraft, Trigger,
+    UsableBy,
+};
+
+use crate::backends::{TestStore, on_both};
+
+async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
+    let by = store
+        .create_user(&NewUser {
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            role: Role::Admin,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let segment = store
+        .create_segment(
+            &SegmentDraft {
+                name: "all".into(),
+                description: None,
+                rule: "{}".into(),
+            },
+            by,
+        )
+        .await
+        .unwrap();
+    let connection = store
+        .create_connection(&NewConnection {
+            name: "CC".into(),
+            usable_by: UsableBy::Admins,
+            created_by: by,
+        })
+        .await
+        .unwrap();
+    let export = store
+        .create_export(
+            &ExportDraft {
+                name: "nightly".into(),
+                connection_id: connection.id,
+                list_id: uuid::Uuid::new_v4(),
+                mapping: "{}".into(),
+                schedule_override: None,
+                segment_ids: vec![segment.id],
+            },
+            by,
+        )
+        .await
+        .unwrap();
+    (export.id, by)
+}
+
+async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore) {
+    let (export, by) = an_export(&store).await;
+    let queued = store
+        .queue_run(export, Trigger::Manual, Some(by), Some(by))
+        .await
+        .unwrap();
+    assert_eq!(queued.status, RunStatus::Queued);
+    match store
+        .queue_run(export, Trigger::RunAll, Some(by), Some(by))
+        .await
+    {
+        Err(QueueError::AlreadyActive(active)) => assert_eq!(
+            active, queued.id,
+            "the second request learns the running run's id"
+        ),
+        other => panic!("a second active run was allowed: {other:?}"),
+    }
+
+    let claimed = store
+        .claim_next_run()
+        .await
+        .unwrap()
+        .expect("the queued run");
+    assert_eq!(
+        (claimed.id, claimed.status),
+        (queued.id, RunStatus::Running)
+    );
+    assert!(claimed.started_at.is_some());
+    assert!(
+        store.claim_next_run().await.unwrap().is_none(),
+        "a run is claimed once"
+    );
+
+    store
+        .set_run_progress(claimed.id, &serde_json::json!({ "processed": 10 }))
+        .await
+        .unwrap();
+    assert!(store.request_cancel(claimed.id).await.unwrap());
+    let read = store.run(claimed.id).await.unwrap();
+    assert_eq!(read.progress, Some(serde_json::json!({ "processed": 10 })));
+    assert!(read.cancel_requested);
+
+    let report = serde_json::json!({ "sent": 10 });
+    assert!(
+        store
+            .finish_run(
+                claimed.id,
+                RunStatus::Cancelled,
+                Some("cancelled by ada"),
+                Some(&report)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_run(claimed.id, RunStatus::Succeeded, None, None)
+            .await
+            .unwrap(),
+        "an ended run stays ended"
+    );
+    assert_eq!(store.run(claimed.id).await.unwrap().report, Some(report));
+
+    let next = store
+        .queue_run(export, Trigger::Schedule, None, Some(by))
+        .await
+        .expect("the export is free again");
+    store.claim_next_run().await.unwrap();
+    assert_eq!(
+        store
+            .fail_interrupted_runs("the server stopped while the run was running")
+            .await
+            .unwrap(),
+        1
+    );
+    let closed = store.run(next.id).await.unwrap();
+    assert_eq!(closed.status, RunStatus::Failed);
+    assert_eq!(
+        closed.reason.as_deref(),
+        Some("the server stopped while the run was running")
+    );
+    let history = store.runs_of_export(export, 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+}
+on_both!(one_run_per_export_claimed_once_and_never_left_running);
