@@ -46,6 +46,21 @@ pub enum Rule {
     Except(Vec<String>),
 }
 
+impl Rule {
+    /// Whether this rule, at any depth, uses the segment called `name`.
+    pub fn refers_to(&self, name: &str) -> bool {
+        match self {
+            Self::All(rules) | Self::Any(rules) => rules.iter().any(|rule| rule.refers_to(name)),
+            Self::Not(rule) => rule.refers_to(name),
+            Self::Condition(_) => false,
+            Self::Segment(other) => other == name,
+            Self::Union(others) | Self::Intersect(others) | Self::Except(others) => {
+                others.iter().any(|other| other == name)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     pub attribute: String,

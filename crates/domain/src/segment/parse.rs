@@ -315,6 +315,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rules_know_the_segments_they_use() {
+        let yaml = "segments:\n  - name: a\n    rule: { all: [ { not: { segment: b } }, { attribute: x, op: is_null } ] }\n  - name: c\n    rule: { except: [a, d] }\n";
+        let segments = parse_segments(yaml, SegmentFormat::Yaml, "t.yaml").unwrap();
+        assert!(segments[0].rule.refers_to("b"));
+        assert!(!segments[0].rule.refers_to("x"));
+        assert!(segments[1].rule.refers_to("d"));
+        assert!(!segments[1].rule.refers_to("b"), "only direct use counts");
+    }
+
+    #[test]
     fn reads_nested_rules_and_set_operations() {
         let yaml = r#"
 segments:

@@ -91,19 +91,21 @@ pub(super) async fn update(
 ) -> Result<Json<SegmentView>, ApiError> {
     caller.require(Role::Contributor, "change segments")?;
     let current = state.store.segment(id).await?;
-    if current.name != body.name.trim() && !state.store.exports_using_segment(id).await?.is_empty()
-    {
-        // Set operations refer to segments by name; exports by id. A rename is safe for
-        // exports, but other segments' rules would lose it, so it is checked like a new name.
-        let others = catalogue(&state).await?;
-        if others
-            .iter()
-            .any(|other| other.name != current.name && mentions(other, &current.name))
-        {
+    if current.name != body.name.trim() {
+        // Set operations name the segments they use, so a rename would break them; exports
+        // hold segments by id and do not mind.
+        let users: Vec<String> = catalogue(&state)
+            .await?
+            .into_iter()
+            .filter(|other| other.name != current.name && other.rule.refers_to(&current.name))
+            .map(|other| other.name)
+            .collect();
+        if !users.is_empty() {
             return Err(ApiError::invalid(
                 "name",
                 format!(
-                    "other segments refer to {:?} by name; change them first",
+                    "the segments {} use {:?} by name; change them first",
+                    users.join(", "),
                     current.name
                 ),
             ));
@@ -116,10 +118,6 @@ pub(super) async fn update(
         .await?;
     audit(&state, &caller, "changed", &segment).await?;
     Ok(Json(view(&segment)))
-}
-
-fn mentions(segment: &segsync_domain::SegmentDefinition, name: &str) -> bool {
-    format!("{:?}", segment.rule).contains(&format!("{name:?}"))
 }
 
 pub(super) async fn remove(

@@ -233,4 +233,29 @@ async fn segments_round_trip_through_yaml_all_or_nothing() {
         preview["members"], 2,
         "Zoë and Bruno: everyone except gold-us"
     );
+
+    let gold = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "gold-us")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut renamed = gold_us();
+    renamed["name"] = json!("gold-and-us");
+    let (status, error) = app
+        .call(
+            Some(Role::Contributor),
+            Method::PUT,
+            &format!("/api/v1/segments/{gold}"),
+            Some(renamed),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["message"].as_str().unwrap().contains("not-gold-us"),
+        "the segments that use it are named: {error}"
+    );
 }
