@@ -118,12 +118,27 @@ impl Store {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM exports ORDER BY name"))
             .fetch_all(&self.pool)
             .await?;
-        let mut exports = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
-            exports.push(export_from_row(row, self.export_segment_ids(id).await?)?);
+        // Every export's segments in one query, not one query per export.
+        let links = sqlx::query(
+            "SELECT export_id, segment_id FROM export_segments ORDER BY export_id, position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut segments: std::collections::HashMap<String, Vec<Uuid>> =
+            std::collections::HashMap::new();
+        for link in &links {
+            let segment_id = parse_uuid(&link.try_get::<String, _>("segment_id")?)?;
+            segments
+                .entry(link.try_get("export_id")?)
+                .or_default()
+                .push(segment_id);
         }
-        Ok(exports)
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                export_from_row(row, segments.remove(&id).unwrap_or_default())
+            })
+            .collect()
     }
 
     async fn export_segment_ids(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {

@@ -88,6 +88,9 @@ pub struct LoginThrottle {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
+/// How stale the recorded last use of an API token may be.
+const LAST_USE_RESOLUTION_MS: i64 = 60_000;
+
 const USER_COLUMNS: &str = "users.id, users.username, users.display_name, users.role, users.password_hash, users.disabled, users.created_at";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
@@ -272,9 +275,12 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(to_millis(Utc::now()))
+        // Every API request passes here: the time of use is written at most once a minute.
+        let now = to_millis(Utc::now());
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+            .bind(now)
             .bind(token_hash)
+            .bind(now - LAST_USE_RESOLUTION_MS)
             .execute(&self.pool)
             .await?;
         user_from_row(&row).map(Some)

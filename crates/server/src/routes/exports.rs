@@ -58,8 +58,10 @@ pub(super) struct ExportView {
     you_may: Permissions,
 }
 
-async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<ExportView, ApiError> {
-    let manage = match caller.user.role {
+/// Whether `caller` may change, run, duplicate, detach or remove `export`: admins always,
+/// contributors when its connection is shared with them (or it has none), viewers never.
+async fn may_manage(state: &AppState, caller: &Caller, export: &Export) -> Result<bool, ApiError> {
+    Ok(match caller.user.role {
         Role::Admin => true,
         Role::Viewer => false,
         Role::Contributor => match export.connection_id {
@@ -68,7 +70,11 @@ async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<Expor
                 state.store.connection(id).await?.usable_by == UsableBy::AdminsAndContributors
             }
         },
-    };
+    })
+}
+
+async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<ExportView, ApiError> {
+    let manage = may_manage(state, caller, &export).await?;
     Ok(ExportView {
         id: export.id,
         name: export.name,
@@ -204,8 +210,7 @@ async fn manageable(
     what: &str,
 ) -> Result<Export, ApiError> {
     let export = state.store.export(id).await?;
-    let current = view(state, caller, export.clone()).await?;
-    if !current.you_may.edit {
+    if !may_manage(state, caller, &export).await? {
         return Err(ApiError::forbidden(what));
     }
     Ok(export)
