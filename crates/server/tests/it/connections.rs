@@ -276,16 +276,15 @@ async fn contributors_see_shared_connections_by_name_and_type_only() {
         StatusCode::OK,
         "a contributor may use a shared connection"
     );
-    let viewer = app
-        .request(
+    let (viewer, _) = app
+        .call(
             Some(Role::Viewer),
             Method::GET,
             &format!("/api/v1/connections/{id}/lists"),
+            None,
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(viewer.status(), StatusCode::FORBIDDEN);
+        .await;
+    assert_eq!(viewer, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
