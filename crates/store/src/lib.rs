@@ -22,7 +22,7 @@ pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};
 pub use error::StoreError;
 pub use exports::{Export, ExportDraft};
-pub use runs::{QueueError, Run, RunStatus, Trigger};
+pub use runs::{QueueError, Run, RunFilter, RunStatus, Trigger};
 pub use segments::{Segment, SegmentDraft};
 pub use time::{from_millis, to_millis};
 pub use users::{ApiTokenRecord, LoginThrottle, NewUser, Role, SessionRecord, User};

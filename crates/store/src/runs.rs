@@ -36,7 +36,7 @@ impl RunStatus {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         [
             Self::Queued,
             Self::Running,
@@ -94,6 +94,9 @@ pub struct Run {
     pub progress: Option<serde_json::Value>,
     pub report: Option<serde_json::Value>,
     pub cancel_requested: bool,
+    /// The process working on it, while it runs.
+    pub node_id: Option<String>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 /// Why a run could not be queued.
@@ -105,7 +108,14 @@ pub enum QueueError {
     Store(#[from] StoreError),
 }
 
-const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested";
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub export_id: Option<Uuid>,
+    pub status: Option<RunStatus>,
+}
+
+const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -146,6 +156,10 @@ fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
         progress: json_column(row, "progress")?,
         report: json_column(row, "report")?,
         cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+        node_id: row.try_get("node_id")?,
+        heartbeat_at: row
+            .try_get::<Option<i64>, _>("heartbeat_at")?
+            .map(from_millis),
     })
 }
 
@@ -186,6 +200,30 @@ impl Store {
         }
     }
 
+    /// Records a run that did not happen, with the reason: it ends as Skipped at once.
+    pub async fn record_skipped_run(
+        &self,
+        export_id: Uuid,
+        trigger: Trigger,
+        requested_by: Option<Uuid>,
+        reason: &str,
+    ) -> Result<Run, StoreError> {
+        let id = Uuid::new_v4();
+        let now = to_millis(Utc::now());
+        sqlx::query(
+            "INSERT INTO runs (id, export_id, status, reason, triggered_by, requested_by, queued_at, finished_at) VALUES ($1, $2, 'skipped', $3, $4, $5, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(export_id.to_string())
+        .bind(reason)
+        .bind(trigger.as_str())
+        .bind(requested_by.map(|id| id.to_string()))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.run(id).await
+    }
+
     pub async fn run(&self, id: Uuid) -> Result<Run, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runs WHERE id = $1"))
             .bind(id.to_string())
@@ -204,19 +242,72 @@ impl Store {
         export_id: Uuid,
         limit: u32,
     ) -> Result<Vec<Run>, StoreError> {
+        self.runs(
+            &RunFilter {
+                export_id: Some(export_id),
+                ..RunFilter::default()
+            },
+            limit,
+            0,
+        )
+        .await
+    }
+
+    /// Runs matching `filter`, newest first, `limit` of them after skipping `offset`.
+    pub async fn runs(
+        &self,
+        filter: &RunFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Run>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM runs WHERE export_id = $1 ORDER BY queued_at DESC, id LIMIT $2"
+            "SELECT {COLUMNS} FROM runs \
+             WHERE ($1 IS NULL OR export_id = $1) AND ($2 IS NULL OR status = $2) \
+             ORDER BY queued_at DESC, id LIMIT $3 OFFSET $4"
         ))
-        .bind(export_id.to_string())
+        .bind(filter.export_id.map(|id| id.to_string()))
+        .bind(filter.status.map(RunStatus::as_str))
         .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(run_from_row).collect()
     }
 
-    /// Takes the oldest queued run for this worker. Two workers never get the same run: the
-    /// update only succeeds while the run is still queued.
-    pub async fn claim_next_run(&self) -> Result<Option<Run>, StoreError> {
+    /// How many runs there are in each status.
+    pub async fn count_runs_by_status(&self) -> Result<Vec<(RunStatus, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS runs FROM runs GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .filter_map(|row| {
+                let status: String = match row.try_get("status") {
+                    Ok(status) => status,
+                    Err(error) => return Some(Err(error.into())),
+                };
+                let runs: i64 = match row.try_get("runs") {
+                    Ok(runs) => runs,
+                    Err(error) => return Some(Err(error.into())),
+                };
+                RunStatus::parse(&status).map(|status| Ok((status, runs.unsigned_abs())))
+            })
+            .collect()
+    }
+
+    /// The newest run of every export that has run.
+    pub async fn latest_runs(&self) -> Result<Vec<Run>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runs AS r WHERE queued_at = \
+             (SELECT MAX(queued_at) FROM runs WHERE export_id = r.export_id)"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Takes the oldest queued run for a worker of the process `node_id`. Two workers never get
+    /// the same run: the update only succeeds while the run is still queued.
+    pub async fn claim_next_run(&self, node_id: &str) -> Result<Option<Run>, StoreError> {
         loop {
             let candidate: Option<String> = sqlx::query_scalar(
                 "SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at LIMIT 1",
@@ -224,8 +315,10 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
             let Some(id) = candidate else { return Ok(None) };
-            let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
-                .bind(to_millis(Utc::now()))
+            let now = to_millis(Utc::now());
+            let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1, heartbeat_at = $1, node_id = $2 WHERE id = $3 AND status = 'queued'")
+                .bind(now)
+                .bind(node_id)
                 .bind(&id)
                 .execute(&self.pool)
                 .await?;
@@ -235,17 +328,24 @@ impl Store {
         }
     }
 
+    /// Writes a running run's progress, which also says that its worker is alive. Returns
+    /// whether someone asked the run to stop.
     pub async fn set_run_progress(
         &self,
         id: Uuid,
         progress: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET progress = $1 WHERE id = $2")
+    ) -> Result<bool, StoreError> {
+        sqlx::query("UPDATE runs SET progress = $1, heartbeat_at = $2 WHERE id = $3")
             .bind(progress.to_string())
+            .bind(to_millis(Utc::now()))
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
-        Ok(())
+        let cancel: i64 = sqlx::query_scalar("SELECT cancel_requested FROM runs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(cancel != 0)
     }
 
     /// Ends a run with its status, reason and report. Only an active run can end.
@@ -278,12 +378,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Closes every run a dead process left running as Failed with `reason`, so that none stays
-    /// Running for ever. Returns how many were closed.
-    pub async fn fail_interrupted_runs(&self, reason: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE runs SET status = 'failed', reason = $1, finished_at = $2 WHERE status = 'running'")
+    /// Closes as Failed with `reason` every running run whose worker last said it was alive
+    /// before `silent_since`, so that none a dead process left stays Running for ever. Returns
+    /// how many were closed.
+    pub async fn fail_interrupted_runs(
+        &self,
+        reason: &str,
+        silent_since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE runs SET status = 'failed', reason = $1, finished_at = $2 WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $3)")
             .bind(reason)
             .bind(to_millis(Utc::now()))
+            .bind(to_millis(silent_since))
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())

@@ -29,4 +29,32 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Sets `key` to `new` only if it still holds `expected` (nothing, for `None`): of several
+    /// processes doing the same, exactly one succeeds. Returns whether this one did.
+    pub async fn replace_setting(
+        &self,
+        key: &str,
+        expected: Option<&serde_json::Value>,
+        new: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let done = match expected {
+            None => sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(new.to_string())
+            .execute(&self.pool)
+            .await?,
+            Some(expected) => {
+                sqlx::query("UPDATE settings SET value = $1 WHERE key = $2 AND value = $3")
+                    .bind(new.to_string())
+                    .bind(key)
+                    .bind(expected.to_string())
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
+    }
 }

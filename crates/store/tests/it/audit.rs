@@ -102,3 +102,31 @@ async fn settings_are_replaced_not_duplicated(store: TestStore) {
     );
 }
 on_both!(settings_are_replaced_not_duplicated);
+
+async fn a_setting_is_replaced_by_one_of_several_contenders(store: TestStore) {
+    let first = serde_json::json!("2031-01-01T08:00:00Z");
+    let second = serde_json::json!("2031-01-01T09:00:00Z");
+    assert!(store.replace_setting("cursor", None, &first).await.unwrap());
+    assert!(
+        !store
+            .replace_setting("cursor", None, &second)
+            .await
+            .unwrap(),
+        "the key exists now"
+    );
+    assert!(
+        store
+            .replace_setting("cursor", Some(&first), &second)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_setting("cursor", Some(&first), &second)
+            .await
+            .unwrap(),
+        "the second contender sees the value changed under it"
+    );
+    assert_eq!(store.setting("cursor").await.unwrap(), Some(second));
+}
+on_both!(a_setting_is_replaced_by_one_of_several_contenders);

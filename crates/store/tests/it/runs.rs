@@ -2,8 +2,8 @@
 //! crash.
 
 use segsync_store::{
-    ExportDraft, NewConnection, NewUser, QueueError, Role, RunStatus, SegmentDraft, Trigger,
-    UsableBy,
+    ExportDraft, NewConnection, NewUser, QueueError, Role, RunFilter, RunStatus, SegmentDraft,
+    Trigger, UsableBy,
 };
 
 use crate::backends::{TestStore, on_both};
@@ -74,7 +74,7 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     }
 
     let claimed = store
-        .claim_next_run()
+        .claim_next_run("node-a")
         .await
         .unwrap()
         .expect("the queued run");
@@ -84,7 +84,7 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     );
     assert!(claimed.started_at.is_some());
     assert!(
-        store.claim_next_run().await.unwrap().is_none(),
+        store.claim_next_run("node-a").await.unwrap().is_none(),
         "a run is claimed once"
     );
 
@@ -95,6 +95,14 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     assert!(store.request_cancel(claimed.id).await.unwrap());
     let read = store.run(claimed.id).await.unwrap();
     assert_eq!(read.progress, Some(serde_json::json!({ "processed": 10 })));
+    assert_eq!(read.node_id.as_deref(), Some("node-a"));
+    assert!(
+        store
+            .set_run_progress(claimed.id, &serde_json::json!({ "processed": 11 }))
+            .await
+            .unwrap(),
+        "the worker learns of the cancellation when it writes progress"
+    );
     assert!(read.cancel_requested);
 
     let report = serde_json::json!({ "sent": 10 });
@@ -122,10 +130,22 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         .queue_run(export, Trigger::Schedule, None, Some(by))
         .await
         .expect("the export is free again");
-    store.claim_next_run().await.unwrap();
+    store.claim_next_run("node-a").await.unwrap();
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
     assert_eq!(
         store
-            .fail_interrupted_runs("the server stopped while the run was running")
+            .fail_interrupted_runs("the server stopped while the run was running", an_hour_ago)
+            .await
+            .unwrap(),
+        0,
+        "a run whose worker beats is left alone"
+    );
+    assert_eq!(
+        store
+            .fail_interrupted_runs(
+                "the server stopped while the run was running",
+                chrono::Utc::now() + chrono::Duration::seconds(1)
+            )
             .await
             .unwrap(),
         1
@@ -136,7 +156,31 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         closed.reason.as_deref(),
         Some("the server stopped while the run was running")
     );
+    let skipped = store
+        .record_skipped_run(
+            export,
+            Trigger::Schedule,
+            None,
+            "the connection was detached",
+        )
+        .await
+        .unwrap();
+    assert_eq!(skipped.status, RunStatus::Skipped);
+    assert!(skipped.finished_at.is_some());
     let history = store.runs_of_export(export, 10).await.unwrap();
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].id, skipped.id, "newest first");
+    let failed = RunFilter {
+        status: Some(RunStatus::Failed),
+        ..RunFilter::default()
+    };
+    let page = store.runs(&failed, 10, 0).await.unwrap();
+    assert_eq!(page.iter().map(|run| run.id).collect::<Vec<_>>(), [next.id]);
+    assert!(store.runs(&failed, 10, 1).await.unwrap().is_empty());
+    let counts = store.count_runs_by_status().await.unwrap();
+    for status in [RunStatus::Failed, RunStatus::Cancelled, RunStatus::Skipped] {
+        assert!(counts.contains(&(status, 1)), "{counts:?}");
+    }
+    assert_eq!(store.latest_runs().await.unwrap()[0].id, skipped.id);
 }
 on_both!(one_run_per_export_claimed_once_and_never_left_running);
