@@ -25,11 +25,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
 use constant_contact::{ApiConfig, Endpoints};
 use secrecy::SecretString;
-use segsync_domain::{ContactField, FieldMapping};
+use segsync_domain::FieldMapping;
 use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
@@ -165,21 +165,6 @@ impl ExportConfig {
     }
 
     pub(crate) fn mapping(&self) -> anyhow::Result<FieldMapping> {
-        let mut mapping = None;
-        let mut fields = Vec::new();
-        for (field, attribute) in &self.export.mapping {
-            if field == "email" {
-                mapping = Some(attribute.clone());
-            } else {
-                let field: ContactField = field
-                    .parse()
-                    .with_context(|| format!("export.mapping.{field}"))?;
-                fields.push((field, attribute.clone()));
-            }
-        }
-        let Some(email) = mapping else {
-            bail!("export.mapping needs email: the attribute that holds the email address")
-        };
-        Ok(FieldMapping { email, fields })
+        FieldMapping::from_names(&self.export.mapping).context("export")
     }
 }

@@ -11,6 +11,6 @@ pub mod schema;
 pub mod segment;
 
 pub use email::{Email, EmailProblem};
-pub use mapping::{ContactField, FieldMapping};
+pub use mapping::{ContactField, FieldMapping, MappingError};
 pub use schema::{Attribute, AttributeType, ProfileSchema};
 pub use segment::{Rule, SegmentDefinition, SegmentError};

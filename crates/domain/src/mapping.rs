@@ -139,6 +139,18 @@ impl FromStr for ContactField {
     }
 }
 
+/// Why a written mapping is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error("mapping.email is required: the attribute that holds the email address")]
+    NoEmail,
+    #[error("mapping.{field}: {problem}")]
+    Field {
+        field: String,
+        problem: FieldNameError,
+    },
+}
+
 /// Which attribute fills the email, and which fill the other fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMapping {
@@ -157,6 +169,28 @@ impl FieldMapping {
     pub fn with(mut self, field: ContactField, attribute: impl Into<String>) -> Self {
         self.fields.push((field, attribute.into()));
         self
+    }
+
+    /// A mapping written as Constant Contact field name → attribute, as files and the API
+    /// hold it; `email` is required.
+    pub fn from_names<'a>(
+        names: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Result<Self, MappingError> {
+        let mut email = None;
+        let mut fields = Vec::new();
+        for (field, attribute) in names {
+            if field == "email" {
+                email = Some(attribute.clone());
+            } else {
+                let parsed = field.parse().map_err(|problem| MappingError::Field {
+                    field: field.clone(),
+                    problem,
+                })?;
+                fields.push((parsed, attribute.clone()));
+            }
+        }
+        let email = email.ok_or(MappingError::NoEmail)?;
+        Ok(Self { email, fields })
     }
 
     /// Every attribute the mapping reads, email first.

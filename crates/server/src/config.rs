@@ -42,6 +42,30 @@ pub struct ServerConfig {
     pub login_max_failures: u32,
     pub login_lock_minutes: u32,
     pub constant_contact: ConstantContactConfig,
+    pub runs: RunsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunsConfig {
+    /// How many runs this process works on at once.
+    pub workers: u32,
+    /// Whether this process queues the runs the refresh schedules call for. With several
+    /// processes on one PostgreSQL database any number may: each moment of a schedule is taken
+    /// by exactly one.
+    pub scheduler: bool,
+    /// How long a stopping server waits for its runs to end their batch in flight, in seconds.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            scheduler: true,
+            shutdown_grace_seconds: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +98,7 @@ impl Default for ServerConfig {
             login_max_failures: 5,
             login_lock_minutes: 15,
             constant_contact: ConstantContactConfig::default(),
+            runs: RunsConfig::default(),
         }
     }
 }
@@ -114,6 +139,8 @@ pub enum ConfigError {
     },
     #[error("encryption_key: {0}")]
     EncryptionKey(String),
+    #[error("{key}: {problem}")]
+    Value { key: &'static str, problem: String },
 }
 
 impl ServerConfig {
@@ -201,6 +228,12 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.encryption_key()?;
         self.previous_encryption_keys()?;
+        if self.runs.workers == 0 {
+            return Err(ConfigError::Value {
+                key: "runs.workers",
+                problem: "at least 1 worker is needed to run exports".to_owned(),
+            });
+        }
         Ok(())
     }
 

@@ -55,6 +55,16 @@ impl ApiError {
         )
     }
 
+    /// Something the server holds is not as it should be; the detail goes to the log only.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "An internal error.");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server met an internal error; its log says more",
+        )
+    }
+
     pub fn invalid(field: &str, problem: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -12,44 +12,85 @@ mod connection_tokens;
 pub mod crypto;
 mod error;
 mod routes;
+mod runs;
+pub mod scheduler;
 mod segments;
 mod state;
+mod telemetry;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 pub use config::ServerConfig;
 pub use error::ApiError;
+pub use runs::Started;
 pub use state::AppState;
 
-/// The server, bound and serving until `shutdown` resolves.
+/// The server, bound and serving until `shutdown` resolves; then it stops taking requests,
+/// lets its runs end their batch in flight, and closes the store.
 pub async fn serve(
     config: ServerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
-    let listener = TcpListener::bind(state.config.listen).await?;
-    info!(address = %listener.local_addr()?, "segsync is serving.");
-    axum::serve(
-        listener,
-        routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    state.store.close().await;
+    let listener = TcpListener::bind(config.listen).await?;
+    let server = spawn(config, listener).await?;
+    shutdown.await;
+    info!("Shutting down.");
+    server.stop().await;
     Ok(())
 }
 
-/// A server on an already bound listener, for tests and embedding: returns at once.
-pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Result<AppState> {
+/// A server on an already bound listener, for tests and embedding: returns once it serves.
+pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
+    telemetry::recorder();
     let state = AppState::open(config).await?;
+    runs::close_interrupted_runs_at_start(&state).await?;
+    let workers = runs::Workers::start(&state);
+    info!(address = %listener.local_addr()?, node = %state.node_id, "segsync is serving.");
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "The server stopped.");
+    let stopping = CancellationToken::new();
+    let http = tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stopping.cancelled().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "The server stopped.");
+            }
         }
     });
-    Ok(state)
+    Ok(Server {
+        state,
+        stopping,
+        http,
+        workers,
+    })
+}
+
+/// A running server.
+pub struct Server {
+    pub state: AppState,
+    stopping: CancellationToken,
+    http: JoinHandle<()>,
+    workers: runs::Workers,
+}
+
+impl Server {
+    /// Stops gracefully: no new requests, running runs end their batch in flight (within the
+    /// configured grace period), then the store closes.
+    pub async fn stop(self) {
+        self.stopping.cancel();
+        let grace = Duration::from_secs(self.state.config.runs.shutdown_grace_seconds);
+        self.workers.stop(grace).await;
+        if let Err(error) = self.http.await {
+            tracing::error!(%error, "The HTTP server task failed.");
+        }
+        self.state.store.close().await;
+    }
 }

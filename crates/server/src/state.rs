@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use constant_contact::ApiConfig;
 use segsync_store::Store;
+use tokio::sync::Notify;
+use uuid::Uuid;
 
 use crate::config::ServerConfig;
 use crate::crypto::Sealer;
@@ -18,6 +20,11 @@ pub struct AppState {
     pub api: Arc<ApiConfig>,
     /// One HTTP client for every call to Constant Contact.
     pub http: reqwest::Client,
+    /// Names this process in the runs it works on, so that other nodes can tell whose runs
+    /// fell silent.
+    pub node_id: Arc<str>,
+    /// Wakes an idle run worker when a run is queued.
+    pub(crate) run_queued: Arc<Notify>,
 }
 
 impl AppState {
@@ -36,6 +43,8 @@ impl AppState {
             sealer: Arc::new(sealer),
             api: Arc::new(api),
             http,
+            node_id: Arc::from(format!("node-{}", Uuid::new_v4())),
+            run_queued: Arc::new(Notify::new()),
         })
     }
 }

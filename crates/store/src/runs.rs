@@ -369,6 +369,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Ends a run that no worker has claimed yet as Cancelled. Returns false once it is claimed.
+    pub async fn cancel_queued_run(&self, id: Uuid, reason: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'cancelled', reason = $1, finished_at = $2 WHERE id = $3 AND status = 'queued'",
+        )
+        .bind(reason)
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Asks a run to stop; its worker sees the flag between batches.
     pub async fn request_cancel(&self, id: Uuid) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status IN ('queued', 'running')")

@@ -167,6 +167,22 @@ impl ApiRequest {
         let path = self.url.split('?').next().unwrap_or(&self.url);
         format!("{} {path}", self.method)
     }
+
+    /// The method and the path under the API's base with ids replaced by `{id}`, such as
+    /// `GET activities/{id}`: a name that groups requests without growing with the data.
+    fn endpoint(&self) -> String {
+        let path = self.url.split('?').next().unwrap_or(&self.url);
+        let path = path.split_once("/v3/").map_or(path, |(_, rest)| rest);
+        let segments: Vec<&str> = path
+            .split('/')
+            .map(|segment| {
+                let is_id = segment.parse::<uuid::Uuid>().is_ok()
+                    || (!segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()));
+                if is_id { "{id}" } else { segment }
+            })
+            .collect();
+        format!("{} {}", self.method, segments.join("/"))
+    }
 }
 
 struct ApiExchange<'a> {
@@ -179,7 +195,10 @@ struct ApiExchange<'a> {
 impl Exchange for ApiExchange<'_> {
     async fn attempt(&mut self) -> Result<Attempt> {
         let client = self.client;
+        let waiting = std::time::Instant::now();
         client.budget.acquire().await?;
+        metrics::histogram!("segsync_constant_contact_limiter_wait_seconds")
+            .record(waiting.elapsed().as_secs_f64());
         let token = client.tokens.access_token().await?;
         let mut builder = client
             .http
@@ -197,7 +216,18 @@ impl Exchange for ApiExchange<'_> {
         }
         self.token = Some(token);
         client.requests_sent.fetch_add(1, Ordering::Relaxed);
-        Ok(read_response(builder.send().await).await)
+        let attempt = read_response(builder.send().await).await;
+        let status = match &attempt {
+            Attempt::Response(response) => response.status.as_str().to_owned(),
+            Attempt::Failed(_) => "transport_error".to_owned(),
+        };
+        metrics::counter!(
+            "segsync_constant_contact_requests_total",
+            "endpoint" => self.request.endpoint(),
+            "status" => status
+        )
+        .increment(1);
+        Ok(attempt)
     }
 
     async fn refresh_access_token(&mut self) -> Result<()> {
@@ -254,4 +284,33 @@ fn transport_failure(error: &reqwest::Error) -> TransportFailure {
         source = cause.source();
     }
     TransportFailure { kind, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_name_requests_without_their_ids() {
+        let endpoint =
+            |method: Method, url: &str| ApiRequest::new(method, url.to_owned()).endpoint();
+        assert_eq!(
+            endpoint(
+                Method::GET,
+                "https://api.cc.email/v3/activities/0f7a8a3e-2a52-11ef-9ab4-fa163e56c9b0?x=1"
+            ),
+            "GET activities/{id}"
+        );
+        assert_eq!(
+            endpoint(
+                Method::POST,
+                "http://127.0.0.1:8911/v3/activities/contacts_json_import"
+            ),
+            "POST activities/contacts_json_import"
+        );
+        assert_eq!(
+            endpoint(Method::GET, "https://api.cc.email/v3/contact_lists/1234"),
+            "GET contact_lists/{id}"
+        );
+    }
 }

@@ -2,13 +2,14 @@
 //! contributors see the name and type of those shared with them, and never any secret.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use segsync_store::{Connection, Health, NewConnection, Role, UsableBy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::connect::{client_failure, client_for};
@@ -83,12 +84,18 @@ pub(crate) fn may_use(caller: &Caller, connection: &Connection) -> bool {
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<Visible>>, ApiError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Paged<Visible>, ApiError> {
+    let mut connections = state.store.connections().await?;
+    if caller.user.role != Role::Admin {
+        connections.retain(|connection| connection.usable_by == UsableBy::AdminsAndContributors);
+    }
+    let mut page = page.of(connections);
     let mut visible = Vec::new();
-    for connection in state.store.connections().await? {
+    for connection in std::mem::take(&mut page.items) {
         if caller.user.role == Role::Admin {
             visible.push(Visible::Full(Box::new(view(&state, connection).await?)));
-        } else if connection.usable_by == UsableBy::AdminsAndContributors {
+        } else {
             visible.push(Visible::Summary(ConnectionSummary {
                 id: connection.id,
                 name: connection.name,
@@ -96,7 +103,7 @@ pub(super) async fn list(
             }));
         }
     }
-    Ok(Json(visible))
+    Ok(page.with_items(visible))
 }
 
 pub(super) async fn get(

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use segsync_domain::ContactField;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::connections::may_use;
+use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::connect::{client_failure, client_for};
@@ -60,7 +61,11 @@ pub(super) struct ExportView {
 
 /// Whether `caller` may change, run, duplicate, detach or remove `export`: admins always,
 /// contributors when its connection is shared with them (or it has none), viewers never.
-async fn may_manage(state: &AppState, caller: &Caller, export: &Export) -> Result<bool, ApiError> {
+pub(super) async fn may_manage(
+    state: &AppState,
+    caller: &Caller,
+    export: &Export,
+) -> Result<bool, ApiError> {
     Ok(match caller.user.role {
         Role::Admin => true,
         Role::Viewer => false,
@@ -219,12 +224,14 @@ async fn manageable(
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ExportView>>, ApiError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Paged<ExportView>, ApiError> {
+    let mut page = page.of(state.store.exports().await?);
     let mut views = Vec::new();
-    for export in state.store.exports().await? {
+    for export in std::mem::take(&mut page.items) {
         views.push(view(&state, &caller, export).await?);
     }
-    Ok(Json(views))
+    Ok(page.with_items(views))
 }
 
 pub(super) async fn get(

@@ -4,7 +4,10 @@
 mod connections;
 mod exports;
 mod health;
+mod metrics;
 mod oauth;
+mod paging;
+mod runs;
 mod schedule;
 mod segments;
 mod session;
@@ -50,6 +53,12 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/exports/{id}/duplicate", post(exports::duplicate))
         .route("/exports/{id}/detach", post(exports::detach))
+        .route("/exports/run-all", post(runs::run_all))
+        .route("/exports/{id}/run", post(runs::run_now))
+        .route("/exports/{id}/runs", get(runs::history))
+        .route("/runs", get(runs::list))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/cancel", post(runs::cancel))
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/validate", post(segments::validate))
         .route(
@@ -69,6 +78,7 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/oauth/callback", get(oauth::callback))
         .nest("/api/v1", api)
         .with_state(state)

@@ -10,28 +10,14 @@ use serde::Serialize;
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::scheduler::{SETTING, system_schedule};
 use crate::state::AppState;
-
-const SETTING: &str = "refresh_schedule";
 
 #[derive(Serialize)]
 pub(super) struct ScheduleView {
     schedule: RefreshSchedule,
     /// When the schedule runs next; none while it is off.
     next_run: Option<DateTime<Utc>>,
-}
-
-pub(crate) async fn current(state: &AppState) -> Result<RefreshSchedule, ApiError> {
-    match state.store.setting(SETTING).await? {
-        None => Ok(RefreshSchedule::off()),
-        Some(value) => serde_json::from_value(value).map_err(|error| {
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("the stored refresh schedule: {error}"),
-            )
-        }),
-    }
 }
 
 fn view(schedule: RefreshSchedule) -> ScheduleView {
@@ -43,7 +29,7 @@ pub(super) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    Ok(Json(view(current(&state).await?)))
+    Ok(Json(view(system_schedule(&state).await?)))
 }
 
 pub(super) async fn put(

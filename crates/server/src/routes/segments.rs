@@ -2,7 +2,7 @@
 //! create, change, (de)activate, remove, import and export them.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -14,6 +14,7 @@ use segsync_store::{Role, Segment, SegmentDraft};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -54,10 +55,11 @@ fn draft(body: &SegmentBody) -> SegmentDraft {
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Result<Json<Vec<SegmentView>>, ApiError> {
-    Ok(Json(
-        state.store.segments().await?.iter().map(view).collect(),
-    ))
+    Query(page): Query<PageQuery>,
+) -> Result<Paged<SegmentView>, ApiError> {
+    Ok(page
+        .of(state.store.segments().await?)
+        .map(|segment| view(&segment)))
 }
 
 pub(super) async fn get(

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use segsync_store::{AuditEntry, NewUser, Role, User};
 use serde::Deserialize;
 
+use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_password};
 use crate::error::ApiError;
@@ -22,9 +23,10 @@ pub(super) struct UserForm {
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<User>>, ApiError> {
+    Query(page): Query<PageQuery>,
+) -> Result<Paged<User>, ApiError> {
     caller.require(Role::Admin, "list users")?;
-    Ok(Json(state.store.users().await?))
+    Ok(page.of(state.store.users().await?))
 }
 
 pub(super) async fn create(

@@ -8,7 +8,7 @@ use crate::connections::authenticate;
 use crate::helpers::{TestApp, spawn_app};
 
 /// A shared, authenticated connection, a segment, and the id of the sandbox's "Newsletter" list.
-async fn set_up(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn set_up(app: &TestApp) -> (String, String, String) {
     let (_, connection) = app
         .call(
             Some(Role::Admin),
@@ -39,7 +39,7 @@ async fn set_up(app: &TestApp) -> (String, String, String) {
     (connection, list, segment["id"].as_str().unwrap().to_owned())
 }
 
-fn form(connection: &str, list: &str, segment: &str) -> Value {
+pub(crate) fn form(connection: &str, list: &str, segment: &str) -> Value {
     json!({
         "name": "Gold to Newsletter",
         "connection_id": connection,

@@ -27,6 +27,8 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) sandbox: cc_sandbox::RunningSandbox,
     pub(crate) state: AppState,
+    server: Option<segsync_server::Server>,
+    config: ServerConfig,
     pub(crate) http: reqwest::Client,
     /// API tokens of `admin`, `contributor` and `viewer`.
     tokens: Vec<(Role, String)>,
@@ -43,6 +45,11 @@ pub(crate) fn test_config(folder: &std::path::Path) -> ServerConfig {
 }
 
 pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with the configuration changed by `configure` first.
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let folder = tempfile::tempdir().unwrap();
     let sandbox_config = cc_sandbox::SandboxConfig {
@@ -72,7 +79,11 @@ pub(crate) async fn spawn_app() -> TestApp {
     config.constant_contact.client_secret = Some(CLIENT_SECRET.into());
     config.constant_contact.api_base_url = endpoints.api_base_url;
     config.constant_contact.auth_base_url = endpoints.auth_base_url;
-    let state = segsync_server::spawn(config, listener).await.unwrap();
+    configure(&mut config);
+    let server = segsync_server::spawn(config.clone(), listener)
+        .await
+        .unwrap();
+    let state = server.state.clone();
     let mut tokens = Vec::new();
     for role in [Role::Admin, Role::Contributor, Role::Viewer] {
         let user = state
@@ -101,6 +112,8 @@ pub(crate) async fn spawn_app() -> TestApp {
         base,
         sandbox,
         state,
+        server: Some(server),
+        config,
         http,
         tokens,
         _folder: folder,
@@ -108,6 +121,28 @@ pub(crate) async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the server gracefully and starts a new one on the same store, as a restart does.
+    pub(crate) async fn restart(&mut self) {
+        self.stop().await;
+        self.start_again().await;
+    }
+
+    /// Stops the server gracefully; `start_again` brings it back.
+    pub(crate) async fn stop(&mut self) {
+        self.server.take().expect("the server runs").stop().await;
+    }
+
+    /// Starts a server on the store the stopped one used, at a new address.
+    pub(crate) async fn start_again(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let server = segsync_server::spawn(self.config.clone(), listener)
+            .await
+            .unwrap();
+        self.state = server.state.clone();
+        self.server = Some(server);
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -5,6 +5,7 @@ mod connections;
 mod exports;
 mod helpers;
 mod roles;
+mod runs;
 mod schedule;
 mod segments;
 mod sessions;

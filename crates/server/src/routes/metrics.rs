@@ -1,0 +1,37 @@
+//! `GET /metrics` for Prometheus. It needs a signed-in caller: scrape it with the API token of a
+//! viewer (Prometheus's `authorization` setting).
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::telemetry::recorder;
+
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut text = recorder().map(|handle| handle.render()).unwrap_or_default();
+    let counts = state.store.count_runs_by_status().await?;
+    text.push_str("# HELP segsync_runs Runs in the store, by status.\n# TYPE segsync_runs gauge\n");
+    for (status, runs) in counts {
+        writeln!(
+            text,
+            "segsync_runs{{status=\"{}\"}} {runs}",
+            status.as_str()
+        )
+        .expect("writing to a String");
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
+}

@@ -1,0 +1,276 @@
+//! Runs: run an export now, run all scheduled exports, cancel, and read runs with their
+//! progress and report. Whoever may manage an export may run and cancel it; everyone reads.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use segsync_store::{QueueError, Role, Run, RunFilter, RunStatus, Trigger};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::exports::may_manage;
+use super::paging::{PageQuery, Paged};
+use crate::audit::{Subject, record};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::runs::{Started, start_run};
+use crate::scheduler::{has_active_schedule, system_schedule};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub(super) struct RunView {
+    id: Uuid,
+    export_id: Uuid,
+    /// The export's name, when it still exists.
+    export_name: Option<String>,
+    status: RunStatus,
+    reason: Option<String>,
+    trigger: Trigger,
+    requested_by: Option<Uuid>,
+    /// The connection's export user, whom the run acts as.
+    acting_user: Option<Uuid>,
+    queued_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    /// While it runs: phase, members counted and processed, contacts and imports sent.
+    progress: Option<serde_json::Value>,
+    /// When it has ended: the report that accounts for every profile.
+    report: Option<serde_json::Value>,
+    cancel_requested: bool,
+}
+
+fn view(run: Run, export_name: Option<String>) -> RunView {
+    RunView {
+        id: run.id,
+        export_id: run.export_id,
+        export_name,
+        status: run.status,
+        reason: run.reason,
+        trigger: run.trigger,
+        requested_by: run.requested_by,
+        acting_user: run.acting_user,
+        queued_at: run.queued_at,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        progress: run.progress,
+        report: run.report,
+        cancel_requested: run.cancel_requested,
+    }
+}
+
+async fn export_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiError> {
+    Ok(state
+        .store
+        .exports()
+        .await?
+        .into_iter()
+        .map(|export| (export.id, export.name))
+        .collect())
+}
+
+/// Runs an export now. A run already queued or running answers 409 with its id.
+pub(super) async fn run_now(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let export = state.store.export(id).await?;
+    if !may_manage(&state, &caller, &export).await? {
+        return Err(ApiError::forbidden("run this export"));
+    }
+    let Some(connection_id) = export.connection_id else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "export_detached",
+            "the export has no connection; choose one before running it",
+        ));
+    };
+    let connection = state.store.connection(connection_id).await?;
+    let Some(export_user) = connection.export_user_id else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_export_user",
+            format!(
+                "the connection {:?} has no export user; an admin must add themselves as its export user",
+                connection.name
+            ),
+        ));
+    };
+    let run = match state
+        .store
+        .queue_run(id, Trigger::Manual, Some(caller.user.id), Some(export_user))
+        .await
+    {
+        Ok(run) => run,
+        Err(QueueError::AlreadyActive(active)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "run_in_progress",
+                format!(
+                    "run {active} of this export is queued or running; wait for it or cancel it"
+                ),
+            )
+            .with_details(serde_json::json!({ "run_id": active })));
+        }
+        Err(QueueError::Store(error)) => return Err(error.into()),
+    };
+    state.run_queued.notify_one();
+    record(
+        &state,
+        &caller,
+        "ran",
+        Subject {
+            kind: "export",
+            id: export.id.to_string(),
+            name: &export.name,
+        },
+        Some(serde_json::json!({ "run_id": run.id })),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
+}
+
+#[derive(Serialize)]
+pub(super) struct RunAllView {
+    queued: Vec<RunView>,
+    skipped: Vec<RunView>,
+}
+
+/// Runs every export with an active schedule that the caller may run, as "Run all" does in the
+/// original: exports already running are recorded as Skipped with the reason.
+pub(super) async fn run_all(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<RunAllView>), ApiError> {
+    caller.require(Role::Contributor, "run exports")?;
+    let system = system_schedule(&state).await?;
+    let mut answer = RunAllView {
+        queued: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for export in state.store.exports().await? {
+        if !has_active_schedule(&export, &system) || !may_manage(&state, &caller, &export).await? {
+            continue;
+        }
+        match start_run(&state, &export, Trigger::RunAll, Some(caller.user.id)).await? {
+            Started::Queued(run) => answer.queued.push(view(run, Some(export.name))),
+            Started::Skipped(run) => answer.skipped.push(view(run, Some(export.name))),
+        }
+    }
+    record(
+        &state,
+        &caller,
+        "ran",
+        Subject {
+            kind: "exports",
+            id: "run-all".to_owned(),
+            name: "Run all",
+        },
+        Some(serde_json::json!({ "queued": answer.queued.len(), "skipped": answer.skipped.len() })),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// An export's runs, newest first.
+pub(super) async fn history(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(page): Query<PageQuery>,
+) -> Result<Paged<RunView>, ApiError> {
+    let export = state.store.export(id).await?;
+    let filter = RunFilter {
+        export_id: Some(id),
+        ..RunFilter::default()
+    };
+    let runs = state
+        .store
+        .runs(&filter, page.limit() + 1, page.offset())
+        .await?;
+    Ok(page
+        .from_one_more(runs)
+        .map(|run| view(run, Some(export.name.clone()))))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunsQuery {
+    status: Option<RunStatus>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// Every run, newest first, optionally in one status: the Status page.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<RunsQuery>,
+) -> Result<Paged<RunView>, ApiError> {
+    let filter = RunFilter {
+        status: query.status,
+        ..RunFilter::default()
+    };
+    let runs = state
+        .store
+        .runs(&filter, query.page.limit() + 1, query.page.offset())
+        .await?;
+    let names = export_names(&state).await?;
+    Ok(query.page.from_one_more(runs).map(|run| {
+        let name = names.get(&run.export_id).cloned();
+        view(run, name)
+    }))
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RunView>, ApiError> {
+    let run = state.store.run(id).await?;
+    let name = state.store.export(run.export_id).await.ok().map(|e| e.name);
+    Ok(Json(view(run, name)))
+}
+
+/// Asks a queued or running run to stop: a queued one ends at once, a running one after its
+/// batch in flight.
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let run = state.store.run(id).await?;
+    let export = state.store.export(run.export_id).await?;
+    if !may_manage(&state, &caller, &export).await? {
+        return Err(ApiError::forbidden("cancel runs of this export"));
+    }
+    let not_active = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "run_ended",
+            format!("run {id} has already ended"),
+        )
+    };
+    if !state.store.request_cancel(id).await? {
+        return Err(not_active());
+    }
+    // A run no worker has claimed ends now; a claimed one sees the flag within a second.
+    let reason = format!("cancelled by {} before it started", caller.user.username);
+    state.store.cancel_queued_run(id, &reason).await?;
+    record(
+        &state,
+        &caller,
+        "cancelled",
+        Subject {
+            kind: "run",
+            id: id.to_string(),
+            name: &export.name,
+        },
+        None,
+    )
+    .await?;
+    let run = state.store.run(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
+}

@@ -1,0 +1,242 @@
+//! Carrying out one claimed run: the plan from the stored export, the export itself with its
+//! progress written to the store every second, and the ending with its report. Whatever
+//! happens, the run ends; it never stays Running.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use constant_contact::ConstantContact;
+use segsync_domain::FieldMapping;
+use segsync_domain::segment::RunClock;
+use segsync_engine::Profiles;
+use segsync_export::{ExportError, ExportPlan, RunOutcome, RunReport, run_export};
+use segsync_store::{Connection, Run, RunStatus};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::progress::LiveProgress;
+use crate::connect::{client_failure, client_for};
+use crate::scheduler::system_schedule;
+use crate::segments::{SegmentBody, catalogue, definition, profiles};
+use crate::state::AppState;
+
+/// How often a running run's progress (and so its heartbeat) is written.
+pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How a run ends.
+struct Ending {
+    status: RunStatus,
+    reason: Option<String>,
+    report: Option<RunReport>,
+}
+
+impl Ending {
+    fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            status: RunStatus::Failed,
+            reason: Some(reason.into()),
+            report: None,
+        }
+    }
+
+    fn skipped(reason: impl Into<String>) -> Self {
+        Self {
+            status: RunStatus::Skipped,
+            reason: Some(reason.into()),
+            report: None,
+        }
+    }
+}
+
+/// Everything a run needs, gathered before anything is sent.
+struct Prepared {
+    connection: Connection,
+    client: ConstantContact,
+    profiles: Profiles,
+    plan: ExportPlan,
+}
+
+/// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
+/// then ends its batch in flight and stops.
+pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationToken) {
+    info!(run = %run.id, export = %run.export_id, "A run starts.");
+    let ending = match prepare(state, &run).await {
+        Ok(prepared) => perform(state, &run, prepared, stopping).await,
+        Err(ending) => ending,
+    };
+    if let Some(report) = &ending.report {
+        metrics::counter!("segsync_members_sent_total").increment(report.sent);
+    }
+    metrics::counter!("segsync_runs_finished_total", "status" => ending.status.as_str())
+        .increment(1);
+    let report = ending
+        .report
+        .as_ref()
+        .map(|report| serde_json::to_value(report).expect("a report serialises"));
+    match state
+        .store
+        .finish_run(
+            run.id,
+            ending.status,
+            ending.reason.as_deref(),
+            report.as_ref(),
+        )
+        .await
+    {
+        Ok(true) => {
+            info!(run = %run.id, status = ending.status.as_str(), reason = ending.reason.as_deref().unwrap_or(""), "A run ended.");
+        }
+        Ok(false) => warn!(run = %run.id, "A run had already been closed by another process."),
+        Err(error) => error!(run = %run.id, %error, "A run's ending could not be stored."),
+    }
+}
+
+async fn prepare(state: &AppState, run: &Run) -> Result<Prepared, Ending> {
+    let store_failed =
+        |error: segsync_store::StoreError| Ending::failed(format!("the store: {error}"));
+    let export = state
+        .store
+        .export(run.export_id)
+        .await
+        .map_err(store_failed)?;
+    let Some(connection_id) = export.connection_id else {
+        return Err(Ending::skipped(
+            "the export has no connection: it was detached",
+        ));
+    };
+    let connection = state
+        .store
+        .connection(connection_id)
+        .await
+        .map_err(store_failed)?;
+    let client = client_for(state, &connection).map_err(|error| Ending::failed(error.message))?;
+    let mut segments = Vec::new();
+    for id in &export.segment_ids {
+        let segment = state.store.segment(*id).await.map_err(store_failed)?;
+        if !segment.active {
+            return Err(Ending::skipped(format!(
+                "the segment {:?} is inactive; activate it to export it",
+                segment.name
+            )));
+        }
+        let parsed = definition(&SegmentBody::of(&segment)).map_err(|problems| {
+            Ending::failed(format!(
+                "the segment {:?} is not valid: {}",
+                segment.name,
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        })?;
+        segments.push(parsed);
+    }
+    let mapping: BTreeMap<String, String> = serde_json::from_str(&export.mapping)
+        .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
+    let mapping = FieldMapping::from_names(&mapping)
+        .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
+    let time_zone = system_schedule(state)
+        .await
+        .map_err(|error| Ending::failed(error.message))?
+        .time_zone;
+    let catalogue = catalogue(state)
+        .await
+        .map_err(|error| Ending::failed(error.message))?;
+    let plan = ExportPlan::new(
+        segments,
+        mapping,
+        export.list_id,
+        RunClock::new(Utc::now(), time_zone),
+    )
+    .with_catalogue(catalogue)
+    .with_member_limit(state.config.member_limit);
+    let profiles = profiles(state)
+        .await
+        .map_err(|error| Ending::failed(error.message))?;
+    Ok(Prepared {
+        connection,
+        client,
+        profiles,
+        plan,
+    })
+}
+
+async fn perform(
+    state: &AppState,
+    run: &Run,
+    prepared: Prepared,
+    stopping: &CancellationToken,
+) -> Ending {
+    let progress = LiveProgress::default();
+    let cancel = CancellationToken::new();
+    let mut stopped_by_shutdown = false;
+    let exporting = run_export(
+        &prepared.profiles,
+        &prepared.plan,
+        &prepared.client,
+        &progress,
+        &cancel,
+    );
+    tokio::pin!(exporting);
+    let mut every_second = tokio::time::interval(PROGRESS_INTERVAL);
+    let result = loop {
+        tokio::select! {
+            result = &mut exporting => break result,
+            _ = every_second.tick() => {
+                match state.store.set_run_progress(run.id, &progress.snapshot()).await {
+                    Ok(true) if !cancel.is_cancelled() => {
+                        info!(run = %run.id, "Cancellation asked; the run stops after its batch in flight.");
+                        cancel.cancel();
+                    }
+                    Ok(_) => {}
+                    Err(error) => warn!(run = %run.id, %error, "A run's progress could not be stored."),
+                }
+            }
+            () = stopping.cancelled(), if !cancel.is_cancelled() => {
+                stopped_by_shutdown = true;
+                cancel.cancel();
+            }
+        }
+    };
+    if let Err(error) = state
+        .store
+        .set_run_progress(run.id, &progress.snapshot())
+        .await
+    {
+        warn!(run = %run.id, %error, "A run's last progress could not be stored.");
+    }
+    match result {
+        Ok(report) => {
+            let (status, reason) = match &report.outcome {
+                RunOutcome::Succeeded => (RunStatus::Succeeded, None),
+                RunOutcome::Cancelled if stopped_by_shutdown => (
+                    RunStatus::Failed,
+                    Some(format!(
+                        "the server shut down during the run; it stopped after sending {} contacts",
+                        report.sent
+                    )),
+                ),
+                RunOutcome::Cancelled => (
+                    RunStatus::Cancelled,
+                    Some(format!(
+                        "cancelled on request after sending {} contacts",
+                        report.sent
+                    )),
+                ),
+                RunOutcome::Failed { reason } => (RunStatus::Failed, Some(reason.clone())),
+            };
+            Ending {
+                status,
+                reason,
+                report: Some(report),
+            }
+        }
+        Err(ExportError::ConstantContact(error)) => {
+            let error = client_failure(state, &prepared.connection, error).await;
+            Ending::failed(error.message)
+        }
+        Err(error) => Ending::failed(error.to_string()),
+    }
+}

@@ -1,0 +1,12 @@
+//! Runs of exports inside the server: starting them (on demand, for "Run all" and on schedule),
+//! the workers that claim queued runs from the store and carry them out, and what happens to
+//! runs when the server stops or a process dies.
+
+mod execute;
+mod progress;
+mod start;
+mod workers;
+
+pub use start::Started;
+pub(crate) use start::start_run;
+pub(crate) use workers::{Workers, close_interrupted_runs_at_start};

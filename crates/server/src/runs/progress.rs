@@ -1,0 +1,58 @@
+//! A run's progress as it happens, kept in atomics by the export and written to the store by
+//! the run's watcher.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use segsync_export::Progress;
+use serde_json::json;
+
+#[derive(Default)]
+pub(super) struct LiveProgress {
+    phase: Mutex<String>,
+    members_total: AtomicU64,
+    members_processed: AtomicU64,
+    contacts_sent: AtomicU64,
+    imports_sent: AtomicU64,
+}
+
+impl LiveProgress {
+    /// What a status page shows.
+    pub(super) fn snapshot(&self) -> serde_json::Value {
+        let phase = self
+            .phase
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        json!({
+            "phase": phase,
+            "members_total": self.members_total.load(Ordering::Relaxed),
+            "members_processed": self.members_processed.load(Ordering::Relaxed),
+            "contacts_sent": self.contacts_sent.load(Ordering::Relaxed),
+            "imports_sent": self.imports_sent.load(Ordering::Relaxed),
+        })
+    }
+}
+
+impl Progress for LiveProgress {
+    fn phase(&self, phase: &str) {
+        *self
+            .phase
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = phase.to_owned();
+    }
+
+    fn members_total(&self, total: u64) {
+        self.members_total.store(total, Ordering::Relaxed);
+    }
+
+    fn members_processed(&self, processed: u64) {
+        self.members_processed.store(processed, Ordering::Relaxed);
+    }
+
+    fn batch_sent(&self, contacts: usize) {
+        self.contacts_sent
+            .fetch_add(contacts as u64, Ordering::Relaxed);
+        self.imports_sent.fetch_add(1, Ordering::Relaxed);
+    }
+}

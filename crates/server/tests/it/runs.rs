@@ -1,0 +1,358 @@
+//! Runs through the API, end to end against the sandbox: on demand, one at a time, cancelled,
+//! failing fast on a connection that needs re-authentication, and never left Running by a
+//! restart or a shutdown.
+
+use std::time::Duration;
+
+use cc_sandbox::Fault;
+use reqwest::{Method, StatusCode};
+use segsync_store::{Role, RunStatus, Trigger};
+use serde_json::Value;
+
+use crate::exports::{form, set_up};
+use crate::helpers::{TestApp, spawn_app};
+
+/// Everything an export needs: a shared, authenticated connection with the admin as its export
+/// user, and an export of the "gold" segment saved by the contributor. Returns (export, list).
+pub(crate) async fn an_export(app: &TestApp) -> (String, String) {
+    let (connection, list, segment) = set_up(app).await;
+    let (status, _) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/connections/{connection}/export-user"),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let (status, export) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/exports",
+            Some(form(&connection, &list, &segment)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{export}");
+    (export["id"].as_str().unwrap().to_owned(), list)
+}
+
+async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode, Value) {
+    app.call(
+        Some(role),
+        Method::POST,
+        &format!("/api/v1/exports/{export}/run"),
+        None,
+    )
+    .await
+}
+
+/// Reads the run until it has ended.
+async fn ended(app: &TestApp, run: &str) -> Value {
+    for _ in 0..300 {
+        let (status, body) = app
+            .call(
+                Some(Role::Viewer),
+                Method::GET,
+                &format!("/api/v1/runs/{run}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if !matches!(body["status"].as_str(), Some("queued" | "running")) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {run} did not end within 30 s");
+}
+
+/// Reads the run until its worker has it in `phase`.
+async fn in_phase(app: &TestApp, run: &str, phase: &str) {
+    for _ in 0..300 {
+        let (_, body) = app
+            .call(
+                Some(Role::Viewer),
+                Method::GET,
+                &format!("/api/v1/runs/{run}"),
+                None,
+            )
+            .await;
+        if body["progress"]["phase"] == phase {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("run {run} never reached {phase}");
+}
+
+fn user_id(app: &TestApp, role: Role) -> impl std::future::Future<Output = String> + '_ {
+    async move {
+        let (_, me) = app.call(Some(role), Method::GET, "/api/v1/me", None).await;
+        me["id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_contributor_runs_an_export_and_the_list_holds_its_members() {
+    let app = spawn_app().await;
+    let (export, list) = an_export(&app).await;
+
+    let (status, queued) = run(&app, Role::Contributor, &export).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["trigger"], "manual");
+    assert_eq!(
+        queued["requested_by"],
+        user_id(&app, Role::Contributor).await
+    );
+    assert_eq!(
+        queued["acting_user"],
+        user_id(&app, Role::Admin).await,
+        "runs act as the connection's export user"
+    );
+    let done = ended(&app, queued["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let report = &done["report"];
+    assert_eq!(report["profiles_read"], 5);
+    assert_eq!(report["profiles_in_segments"], 3);
+    assert_eq!(report["sent"], 2, "ada and zoe; not-an-email is invalid");
+    assert_eq!(done["progress"]["contacts_sent"], 2);
+    let members = app.sandbox.state().list_members(list.parse().unwrap());
+    assert_eq!(members, ["ada@example.com", "zoe@example.com"]);
+
+    let (status, history) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/exports/{export}/runs"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history[0]["id"], done["id"]);
+    let (_, audit) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/audit", None)
+        .await;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["action"] == "ran" && entry["object_id"] == export.as_str()),
+        "{audit}"
+    );
+    let (status, _) = run(&app, Role::Viewer, &export).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "viewers do not run exports");
+}
+
+#[tokio::test]
+async fn one_run_at_a_time_and_a_cancelled_run_stops_before_sending() {
+    let app = spawn_app().await;
+    let (export, list) = an_export(&app).await;
+    // Planning waits on Constant Contact long enough for the requests below.
+    app.sandbox
+        .state()
+        .add_fault(Fault::delay("get_contact_list", 1, 2_500));
+
+    let (_, first) = run(&app, Role::Contributor, &export).await;
+    let first = first["id"].as_str().unwrap().to_owned();
+    let (status, second) = run(&app, Role::Admin, &export).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{second}");
+    assert_eq!(second["code"], "run_in_progress");
+    assert_eq!(second["details"]["run_id"], first.as_str());
+
+    in_phase(&app, &first, "planning").await;
+    let (status, cancelling) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/runs/{first}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{cancelling}");
+    assert_eq!(cancelling["cancel_requested"], true);
+    let done = ended(&app, &first).await;
+    assert_eq!(done["status"], "cancelled", "{done}");
+    assert_eq!(done["report"]["sent"], 0);
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty()
+    );
+    let (status, again) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/runs/{first}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (StatusCode::CONFLICT, Some("run_ended"))
+    );
+
+    let (status, next) = run(&app, Role::Contributor, &export).await;
+    assert_eq!(
+        status,
+        StatusCode::ACCEPTED,
+        "the export is free again: {next}"
+    );
+    assert_eq!(
+        ended(&app, next["id"].as_str().unwrap()).await["status"],
+        "succeeded"
+    );
+}
+
+#[tokio::test]
+async fn runs_on_a_connection_whose_refresh_token_is_refused_fail_fast_with_the_reason() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    app.sandbox.state().revoke_tokens();
+    app.sandbox.state().expire_access_tokens();
+
+    let (_, first) = run(&app, Role::Contributor, &export).await;
+    let first = ended(&app, first["id"].as_str().unwrap()).await;
+    assert_eq!(first["status"], "failed");
+    assert!(
+        first["reason"]
+            .as_str()
+            .unwrap()
+            .contains("refused the refresh token"),
+        "{first}"
+    );
+    let (_, connections) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/connections", None)
+        .await;
+    assert_eq!(connections[0]["health"], "needs_reauthentication");
+
+    let (_, second) = run(&app, Role::Contributor, &export).await;
+    let second = ended(&app, second["id"].as_str().unwrap()).await;
+    assert_eq!(second["status"], "failed");
+    assert!(
+        second["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs an admin to authenticate it with Constant Contact again"),
+        "{second}"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_loses_nothing() {
+    let mut app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let (_, done) = run(&app, Role::Contributor, &export).await;
+    let done = ended(&app, done["id"].as_str().unwrap()).await;
+    app.restart().await;
+
+    let (status, kept) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/runs/{}", done["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kept["report"], done["report"], "the report survives");
+    let (_, exports) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/exports", None)
+        .await;
+    assert_eq!(exports[0]["id"], export.as_str());
+    let (status, again) = run(&app, Role::Contributor, &export).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(
+        ended(&app, again["id"].as_str().unwrap()).await["status"],
+        "succeeded",
+        "the connection's sealed tokens still open after the restart"
+    );
+}
+
+#[tokio::test]
+async fn a_run_left_running_in_the_store_is_closed_when_the_server_starts() {
+    let mut app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    app.stop().await;
+    // While no server runs, write what a killed process leaves behind.
+    let store = segsync_store::Store::open(&app.state.config.database_url)
+        .await
+        .unwrap();
+    let left = store
+        .queue_run(export.parse().unwrap(), Trigger::Manual, None, None)
+        .await
+        .unwrap();
+    store.claim_next_run("killed").await.unwrap().unwrap();
+    store.close().await;
+
+    app.start_again().await;
+    let closed = app.state.store.run(left.id).await.unwrap();
+    assert_eq!(closed.status, RunStatus::Failed);
+    assert_eq!(
+        closed.reason.as_deref(),
+        Some("the server stopped while the run was running")
+    );
+}
+
+#[tokio::test]
+async fn stopping_the_server_ends_a_running_run_with_the_reason() {
+    let mut app = spawn_app().await;
+    let (export, list) = an_export(&app).await;
+    app.sandbox
+        .state()
+        .add_fault(Fault::delay("get_contact_list", 1, 1_500));
+    let (_, started) = run(&app, Role::Contributor, &export).await;
+    let id = started["id"].as_str().unwrap().to_owned();
+    in_phase(&app, &id, "planning").await;
+
+    app.restart().await;
+
+    let stopped = ended(&app, &id).await;
+    assert_eq!(stopped["status"], "failed", "{stopped}");
+    assert_eq!(
+        stopped["reason"],
+        "the server shut down during the run; it stopped after sending 0 contacts"
+    );
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_runs_members_and_constant_contact_requests() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let (_, queued) = run(&app, Role::Contributor, &export).await;
+    ended(&app, queued["id"].as_str().unwrap()).await;
+
+    let refused = app
+        .request(None, Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let response = app
+        .request(Some(Role::Viewer), Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for expected in [
+        "segsync_runs{status=\"succeeded\"} 1",
+        "segsync_members_sent_total",
+        "segsync_runs_finished_total{status=\"succeeded\"}",
+        "segsync_constant_contact_requests_total{endpoint=\"POST activities/contacts_json_import\",status=\"201\"}",
+        "segsync_constant_contact_limiter_wait_seconds_bucket",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected} is missing from:\n{text}"
+        );
+    }
+}
