@@ -13,15 +13,19 @@ use serde::{Deserialize, Serialize};
 /// The most runs a day, as in Customer Insights.
 pub const MAX_TIMES_A_DAY: usize = 4;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "frequency", rename_all = "snake_case")]
 pub enum Frequency {
     Off,
     Daily,
-    Weekly { days: Vec<Weekday> },
+    Weekly {
+        /// Three-letter English day names: `Mon` … `Sun`.
+        #[schema(value_type = Vec<String>, example = json!(["Mon", "Thu"]))]
+        days: Vec<Weekday>,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RefreshSchedule {
     #[serde(flatten)]
     pub frequency: Frequency,
@@ -29,6 +33,7 @@ pub struct RefreshSchedule {
     pub times: Vec<NaiveTime>,
     /// An IANA name such as `Europe/Paris`.
     #[serde(with = "tz_name")]
+    #[schema(value_type = String, example = "Europe/Paris")]
     pub time_zone: Tz,
 }
 

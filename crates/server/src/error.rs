@@ -16,12 +16,16 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+/// The shape of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    /// Stable: clients match on it (`forbidden`, `invalid`, `run_in_progress`, …).
+    code: &'static str,
+    /// For people: what went wrong, naming the field, rule or object.
+    message: String,
+    /// Structured detail where a client can use it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a serde_json::Value>,
+    details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -78,10 +82,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(Body {
+            Json(ErrorBody {
                 code: self.code,
-                message: &self.message,
-                details: self.details.as_ref(),
+                message: self.message,
+                details: self.details,
             }),
         )
             .into_response()

@@ -11,6 +11,7 @@ mod connect;
 mod connection_tokens;
 pub mod crypto;
 mod error;
+mod openapi;
 mod routes;
 mod runs;
 pub mod scheduler;

@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::http::StatusCode;
 
 /// A segment as it is written and shown: the shape of an entry of a segment file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SegmentBody {
     pub(crate) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,7 +13,7 @@ use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
 
 /// Who may use a connection in exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UsableBy {
     Admins,
@@ -38,7 +38,7 @@ impl UsableBy {
 }
 
 /// Whether a connection can be used now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     /// Saved, but nobody has authenticated it with Constant Contact yet.

@@ -23,7 +23,7 @@ and privacy policy. You confirm that your organisation may share this data with 
 emailed under the laws that apply to you.";
 
 /// What admins see of a connection.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ConnectionView {
     id: Uuid,
     name: String,
@@ -40,14 +40,14 @@ pub(super) struct ConnectionView {
 }
 
 /// What contributors and viewers see: enough to pick it, nothing more.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ConnectionSummary {
     id: Uuid,
     name: String,
     kind: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub(super) enum Visible {
     Full(Box<ConnectionView>),
@@ -81,6 +81,16 @@ pub(crate) fn may_use(caller: &Caller, connection: &Connection) -> bool {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections",
+    operation_id = "connections_list",
+    tag = "connections",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [Visible]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +116,15 @@ pub(super) async fn list(
     Ok(page.with_items(visible))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}",
+    operation_id = "connections_get",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = Visible),
+    )
+)]
 pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,16 +146,25 @@ pub(super) async fn get(
     })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ConsentText {
     text: &'static str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/consent-text",
+    operation_id = "connections_consent_text",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = ConsentText),
+    )
+)]
 pub(super) async fn consent_text(_caller: Caller) -> Json<ConsentText> {
     Json(ConsentText { text: CONSENT_TEXT })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ConnectionForm {
     name: String,
     #[serde(default = "admins_only")]
@@ -161,6 +189,15 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections",
+    operation_id = "connections_create",
+    tag = "connections",
+    responses(
+        (status = CREATED, description = "Created", body = ConnectionView),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,12 +231,21 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, connection).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ConnectionChange {
     name: Option<String>,
     usable_by: Option<UsableBy>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/connections/{id}",
+    operation_id = "connections_update",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = ConnectionView),
+    )
+)]
 pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -220,6 +266,16 @@ pub(super) async fn update(
     Ok(Json(view(&state, connection).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/connections/{id}",
+    operation_id = "connections_remove",
+    tag = "connections",
+    responses(
+        (status = NO_CONTENT, description = "Removed"),
+        (status = CONFLICT, description = "Exports use it: `connection_in_use` with `details.exports`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -234,6 +290,15 @@ pub(super) async fn remove(
 
 /// "Add yourself as export user": scheduled runs of this connection's exports act as the
 /// caller and are attributed to them.
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{id}/export-user",
+    operation_id = "connections_become_export_user",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = ConnectionView),
+    )
+)]
 pub(super) async fn become_export_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,7 +318,7 @@ pub(super) async fn become_export_user(
     Ok(Json(view(&state, connection).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ListView {
     list_id: Uuid,
     name: String,
@@ -261,6 +326,15 @@ pub(super) struct ListView {
 }
 
 /// The contact lists of the connection's Constant Contact account, to pick a List ID from.
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}/lists",
+    operation_id = "connections_lists",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = [ListView]),
+    )
+)]
 pub(super) async fn lists(
     State(state): State<AppState>,
     caller: Caller,

@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::segments::profiles;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ExportForm {
     name: String,
     connection_id: Uuid,
@@ -36,7 +36,7 @@ pub(super) struct ExportForm {
 }
 
 /// What the caller may do with an export.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Permissions {
     edit: bool,
     run: bool,
@@ -45,7 +45,7 @@ pub(super) struct Permissions {
     remove: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ExportView {
     id: Uuid,
     name: String,
@@ -221,6 +221,16 @@ async fn manageable(
     Ok(export)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports",
+    operation_id = "exports_list",
+    tag = "exports",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [ExportView]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -234,6 +244,15 @@ pub(super) async fn list(
     Ok(page.with_items(views))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/{id}",
+    operation_id = "exports_get",
+    tag = "exports",
+    responses(
+        (status = OK, description = "Done", body = ExportView),
+    )
+)]
 pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -244,6 +263,15 @@ pub(super) async fn get(
 }
 
 /// Saves a new export. It does not run.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports",
+    operation_id = "exports_create",
+    tag = "exports",
+    responses(
+        (status = CREATED, description = "Saved; nothing runs", body = ExportView),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -258,6 +286,15 @@ pub(super) async fn create(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/exports/{id}",
+    operation_id = "exports_update",
+    tag = "exports",
+    responses(
+        (status = OK, description = "Done", body = ExportView),
+    )
+)]
 pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -274,6 +311,15 @@ pub(super) async fn update(
     Ok(Json(view(&state, &caller, export).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/{id}/duplicate",
+    operation_id = "exports_duplicate",
+    tag = "exports",
+    responses(
+        (status = CREATED, description = "Created", body = ExportView),
+    )
+)]
 pub(super) async fn duplicate(
     State(state): State<AppState>,
     caller: Caller,
@@ -326,6 +372,15 @@ pub(super) async fn duplicate(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/{id}/detach",
+    operation_id = "exports_detach",
+    tag = "exports",
+    responses(
+        (status = OK, description = "Done", body = ExportView),
+    )
+)]
 pub(super) async fn detach(
     State(state): State<AppState>,
     caller: Caller,
@@ -337,6 +392,15 @@ pub(super) async fn detach(
     Ok(Json(view(&state, &caller, export).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/exports/{id}",
+    operation_id = "exports_remove",
+    tag = "exports",
+    responses(
+        (status = NO_CONTENT, description = "Removed"),
+    )
+)]
 pub(super) async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,10 +6,29 @@ use axum::http::StatusCode;
 
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health_healthz",
+    tag = "health",
+    responses(
+        (status = OK, description = "The process is up", body = String),
+    )
+)]
 pub(super) async fn healthz() -> &'static str {
     "ok"
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "health_readyz",
+    tag = "health",
+    responses(
+        (status = OK, description = "The store answers", body = String),
+        (status = SERVICE_UNAVAILABLE, description = "The store does not answer", body = String),
+    )
+)]
 pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.store.is_ready().await {
         (StatusCode::OK, "ready")

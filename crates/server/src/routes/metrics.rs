@@ -12,6 +12,15 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry::recorder;
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics_metrics",
+    tag = "health",
+    responses(
+        (status = OK, description = "Prometheus text format", content_type = "text/plain", body = String),
+    )
+)]
 pub(super) async fn metrics(
     State(state): State<AppState>,
     _caller: Caller,

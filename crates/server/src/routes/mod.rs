@@ -1,5 +1,6 @@
 //! The routes of the server. Each module holds one resource; each handler takes a
-//! [`Caller`](crate::auth::Caller) and checks its role first.
+//! [`Caller`](crate::auth::Caller) and checks its role first, and carries its OpenAPI
+//! description, which the router collects as it registers the handler.
 
 mod connections;
 mod exports;
@@ -14,72 +15,68 @@ mod session;
 mod tokens;
 mod users;
 
-use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::openapi::{ApiDoc, complete};
 use crate::state::AppState;
 
 pub(crate) fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/session", post(session::sign_in).delete(session::sign_out))
-        .route("/me", get(session::me))
-        .route("/me/tokens", get(tokens::list).post(tokens::create))
-        .route("/me/tokens/{id}", delete(tokens::revoke))
-        .route("/users", get(users::list).post(users::create))
+    let (router, document) = described_routes().split_for_parts();
+    let document = complete(document);
+    router
         .route(
-            "/connections",
-            get(connections::list).post(connections::create),
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { Json(document) }
+            }),
         )
-        .route("/connections/consent-text", get(connections::consent_text))
-        .route(
-            "/connections/{id}",
-            get(connections::get)
-                .patch(connections::update)
-                .delete(connections::remove),
-        )
-        .route("/connections/{id}/authorize", post(oauth::start))
-        .route(
-            "/connections/{id}/export-user",
-            post(connections::become_export_user),
-        )
-        .route("/connections/{id}/lists", get(connections::lists))
-        .route("/schedule", get(schedule::get).put(schedule::put))
-        .route("/exports", get(exports::list).post(exports::create))
-        .route(
-            "/exports/{id}",
-            get(exports::get)
-                .put(exports::update)
-                .delete(exports::remove),
-        )
-        .route("/exports/{id}/duplicate", post(exports::duplicate))
-        .route("/exports/{id}/detach", post(exports::detach))
-        .route("/exports/run-all", post(runs::run_all))
-        .route("/exports/{id}/run", post(runs::run_now))
-        .route("/exports/{id}/runs", get(runs::history))
-        .route("/runs", get(runs::list))
-        .route("/runs/{id}", get(runs::get))
-        .route("/runs/{id}/cancel", post(runs::cancel))
-        .route("/segments", get(segments::list).post(segments::create))
-        .route("/segments/validate", post(segments::validate))
-        .route(
-            "/segments/yaml",
-            get(segments::export_yaml).post(segments::import_yaml),
-        )
-        .route(
-            "/segments/{id}",
-            get(segments::get)
-                .put(segments::update)
-                .delete(segments::remove),
-        )
-        .route("/segments/{id}/activate", post(segments::activate))
-        .route("/segments/{id}/deactivate", post(segments::deactivate))
-        .route("/segments/{id}/preview", get(segments::preview))
-        .route("/audit", get(users::audit_log));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .route("/oauth/callback", get(oauth::callback))
-        .nest("/api/v1", api)
         .with_state(state)
+}
+
+/// Every route with its description. One `routes!` per path.
+fn described_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(oauth::callback))
+        .routes(routes!(session::sign_in, session::sign_out))
+        .routes(routes!(session::me))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::audit_log))
+        .routes(routes!(connections::list, connections::create))
+        .routes(routes!(connections::consent_text))
+        .routes(routes!(
+            connections::get,
+            connections::update,
+            connections::remove
+        ))
+        .routes(routes!(oauth::start))
+        .routes(routes!(connections::become_export_user))
+        .routes(routes!(connections::lists))
+        .routes(routes!(schedule::get, schedule::put))
+        .routes(routes!(exports::list, exports::create))
+        .routes(routes!(exports::get, exports::update, exports::remove))
+        .routes(routes!(exports::duplicate))
+        .routes(routes!(exports::detach))
+        .routes(routes!(runs::run_all))
+        .routes(routes!(runs::run_now))
+        .routes(routes!(runs::history))
+        .routes(routes!(runs::list))
+        .routes(routes!(runs::get))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(segments::list, segments::create))
+        .routes(routes!(segments::validate))
+        .routes(routes!(segments::export_yaml, segments::import_yaml))
+        .routes(routes!(segments::get, segments::update, segments::remove))
+        .routes(routes!(segments::activate))
+        .routes(routes!(segments::deactivate))
+        .routes(routes!(segments::preview))
 }

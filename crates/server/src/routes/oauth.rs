@@ -24,8 +24,8 @@ use crate::state::AppState;
 /// How long a started flow waits for its redirect.
 const FLOW_LIFETIME_MINUTES: i64 = 10;
 
-#[derive(Serialize)]
-pub(super) struct Started {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct AuthorizationStarted {
     /// Send the browser here.
     authorization_url: String,
 }
@@ -34,11 +34,20 @@ fn verifier_context(state_hash: &str) -> String {
     format!("oauth-verifier:{state_hash}")
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{id}/authorize",
+    operation_id = "oauth_start",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = AuthorizationStarted),
+    )
+)]
 pub(super) async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Started>, ApiError> {
+) -> Result<Json<AuthorizationStarted>, ApiError> {
     caller.require(Role::Admin, "authenticate connections")?;
     let connection = state.store.connection(id).await?;
     let oauth = OAuthClient::new((*state.api).clone(), state.http.clone());
@@ -66,12 +75,13 @@ pub(super) async fn start(
             },
         )
         .await?;
-    Ok(Json(Started {
+    Ok(Json(AuthorizationStarted {
         authorization_url: request.url.to_string(),
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct Redirect {
     state: Option<String>,
     code: Option<String>,
@@ -81,6 +91,16 @@ pub(super) struct Redirect {
 
 /// Where the browser lands, and where it is sent on to: the connection's page, with what
 /// happened.
+#[utoipa::path(
+    get,
+    path = "/oauth/callback",
+    operation_id = "oauth_callback",
+    tag = "connections",
+    params(Redirect),
+    responses(
+        (status = SEE_OTHER, description = "Back to the console: the connection, or the connections list with `oauth_error`"),
+    )
+)]
 pub(super) async fn callback(
     State(state): State<AppState>,
     Query(redirect): Query<Redirect>,

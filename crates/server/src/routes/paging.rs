@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct PageQuery {
+    /// Entries per page: 100 unless given, at most 500.
     limit: Option<u32>,
+    /// Entries to skip.
     offset: Option<u64>,
 }
 
@@ -43,7 +46,7 @@ impl PageQuery {
 
     /// A page read from the store with one entry more than the limit, which tells whether
     /// another page follows.
-    pub(super) fn from_one_more<T>(self, mut items: Vec<T>) -> Paged<T> {
+    pub(super) fn page_of_one_more<T>(self, mut items: Vec<T>) -> Paged<T> {
         let more = items.len() > self.limit() as usize;
         items.truncate(self.limit() as usize);
         let next_offset = more.then(|| self.offset() + items.len() as u64);

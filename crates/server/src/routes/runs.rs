@@ -20,7 +20,7 @@ use crate::runs::{Started, start_run};
 use crate::scheduler::{has_active_schedule, system_schedule};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct RunView {
     id: Uuid,
     export_id: Uuid,
@@ -72,6 +72,16 @@ async fn export_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiErro
 }
 
 /// Runs an export now. A run already queued or running answers 409 with its id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/{id}/run",
+    operation_id = "runs_run_now",
+    tag = "runs",
+    responses(
+        (status = ACCEPTED, description = "Queued", body = RunView),
+        (status = CONFLICT, description = "`run_in_progress` with `details.run_id`, or `export_detached`, or `no_export_user`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn run_now(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,7 +143,7 @@ pub(super) async fn run_now(
     Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct RunAllView {
     queued: Vec<RunView>,
     skipped: Vec<RunView>,
@@ -141,6 +151,15 @@ pub(super) struct RunAllView {
 
 /// Runs every export with an active schedule that the caller may run, as "Run all" does in the
 /// original: exports already running are recorded as Skipped with the reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/run-all",
+    operation_id = "runs_run_all",
+    tag = "runs",
+    responses(
+        (status = ACCEPTED, description = "Accepted", body = RunAllView),
+    )
+)]
 pub(super) async fn run_all(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,6 +195,16 @@ pub(super) async fn run_all(
 }
 
 /// An export's runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/{id}/runs",
+    operation_id = "runs_history",
+    tag = "runs",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [RunView]),
+    )
+)]
 pub(super) async fn history(
     State(state): State<AppState>,
     _caller: Caller,
@@ -192,22 +221,33 @@ pub(super) async fn history(
         .runs(&filter, page.limit() + 1, page.offset())
         .await?;
     Ok(page
-        .from_one_more(runs)
+        .page_of_one_more(runs)
         .map(|run| view(run, Some(export.name.clone()))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct RunsQuery {
+    /// Only runs in this status.
     status: Option<RunStatus>,
-    #[serde(flatten)]
-    page: PageQuery,
 }
 
 /// Every run, newest first, optionally in one status: the Status page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs",
+    operation_id = "runs_list",
+    tag = "runs",
+    params(RunsQuery, PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [RunView]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     Query(query): Query<RunsQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Paged<RunView>, ApiError> {
     let filter = RunFilter {
         status: query.status,
@@ -215,15 +255,24 @@ pub(super) async fn list(
     };
     let runs = state
         .store
-        .runs(&filter, query.page.limit() + 1, query.page.offset())
+        .runs(&filter, page.limit() + 1, page.offset())
         .await?;
     let names = export_names(&state).await?;
-    Ok(query.page.from_one_more(runs).map(|run| {
+    Ok(page.page_of_one_more(runs).map(|run| {
         let name = names.get(&run.export_id).cloned();
         view(run, name)
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}",
+    operation_id = "runs_get",
+    tag = "runs",
+    responses(
+        (status = OK, description = "Done", body = RunView),
+    )
+)]
 pub(super) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
@@ -236,6 +285,16 @@ pub(super) async fn get(
 
 /// Asks a queued or running run to stop: a queued one ends at once, a running one after its
 /// batch in flight.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs/{id}/cancel",
+    operation_id = "runs_cancel",
+    tag = "runs",
+    responses(
+        (status = ACCEPTED, description = "Accepted", body = RunView),
+        (status = CONFLICT, description = "`run_ended`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn cancel(
     State(state): State<AppState>,
     caller: Caller,

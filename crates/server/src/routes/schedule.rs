@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::scheduler::{SETTING, system_schedule};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ScheduleView {
     schedule: RefreshSchedule,
     /// When the schedule runs next; none while it is off.
@@ -25,6 +25,15 @@ fn view(schedule: RefreshSchedule) -> ScheduleView {
     ScheduleView { schedule, next_run }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedule",
+    operation_id = "schedule_get",
+    tag = "schedule",
+    responses(
+        (status = OK, description = "Done", body = ScheduleView),
+    )
+)]
 pub(super) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
@@ -32,6 +41,15 @@ pub(super) async fn get(
     Ok(Json(view(system_schedule(&state).await?)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/schedule",
+    operation_id = "schedule_put",
+    tag = "schedule",
+    responses(
+        (status = OK, description = "Done", body = ScheduleView),
+    )
+)]
 pub(super) async fn put(
     State(state): State<AppState>,
     caller: Caller,

@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// Members shown by a preview.
 const PREVIEW_ROWS: usize = 100;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct SegmentView {
     id: Uuid,
     #[serde(flatten)]
@@ -52,6 +52,16 @@ fn draft(body: &SegmentBody) -> SegmentDraft {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments",
+    operation_id = "segments_list",
+    tag = "segments",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [SegmentView]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -62,6 +72,15 @@ pub(super) async fn list(
         .map(|segment| view(&segment)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments/{id}",
+    operation_id = "segments_get",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = SegmentView),
+    )
+)]
 pub(super) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
@@ -70,6 +89,16 @@ pub(super) async fn get(
     Ok(Json(view(&state.store.segment(id).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments",
+    operation_id = "segments_create",
+    tag = "segments",
+    responses(
+        (status = CREATED, description = "Created", body = SegmentView),
+        (status = UNPROCESSABLE_ENTITY, description = "`invalid_segment`, each problem at its rule in `details.errors`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +114,15 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(view(&segment))))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/segments/{id}",
+    operation_id = "segments_update",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = SegmentView),
+    )
+)]
 pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,6 +160,16 @@ pub(super) async fn update(
     Ok(Json(view(&segment)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/segments/{id}",
+    operation_id = "segments_remove",
+    tag = "segments",
+    responses(
+        (status = NO_CONTENT, description = "Removed"),
+        (status = CONFLICT, description = "Exports use it: `segment_in_use` with `details.exports`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -134,6 +182,15 @@ pub(super) async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments/{id}/activate",
+    operation_id = "segments_activate",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = SegmentView),
+    )
+)]
 pub(super) async fn activate(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,6 +199,15 @@ pub(super) async fn activate(
     set_active(state, caller, id, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments/{id}/deactivate",
+    operation_id = "segments_deactivate",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = SegmentView),
+    )
+)]
 pub(super) async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
@@ -171,13 +237,23 @@ async fn set_active(
     Ok(Json(view(&segment)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Validation {
     valid: bool,
 }
 
 /// Checks a definition without saving it; problems come back as an `invalid_segment` error
 /// with each one's rule path in `details.errors`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments/validate",
+    operation_id = "segments_validate",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = Validation),
+        (status = UNPROCESSABLE_ENTITY, description = "`invalid_segment`, each problem at its rule in `details.errors`", body = crate::error::ErrorBody),
+    )
+)]
 pub(super) async fn validate(
     State(state): State<AppState>,
     _caller: Caller,
@@ -187,13 +263,22 @@ pub(super) async fn validate(
     Ok(Json(Validation { valid: true }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Preview {
     members: u64,
     /// The first members, every attribute as text (null when missing).
     sample: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments/{id}/preview",
+    operation_id = "segments_preview",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = Preview),
+    )
+)]
 pub(super) async fn preview(
     State(state): State<AppState>,
     _caller: Caller,
@@ -255,6 +340,15 @@ pub(super) async fn preview(
 }
 
 /// Every segment as one YAML file, the format `segsync segments check` reads.
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments/yaml",
+    operation_id = "segments_export_yaml",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Every segment as a segment file", content_type = "application/yaml", body = String),
+    )
+)]
 pub(super) async fn export_yaml(
     State(state): State<AppState>,
     _caller: Caller,
@@ -277,7 +371,7 @@ pub(super) async fn export_yaml(
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Imported {
     created: Vec<String>,
     updated: Vec<String>,
@@ -285,6 +379,15 @@ pub(super) struct Imported {
 
 /// Reads a YAML file of segments. All or nothing: with any problem, nothing is saved and every
 /// problem is reported. Segments whose names exist are updated.
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments/yaml",
+    operation_id = "segments_import_yaml",
+    tag = "segments",
+    responses(
+        (status = OK, description = "Done", body = Imported),
+    )
+)]
 pub(super) async fn import_yaml(
     State(state): State<AppState>,
     caller: Caller,

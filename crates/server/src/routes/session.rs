@@ -17,18 +17,27 @@ use crate::auth::{
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct SignIn {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct SignedIn {
     user: User,
     csrf_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    operation_id = "session_sign_in",
+    tag = "session",
+    responses(
+        (status = OK, description = "Signed in: the session cookie is set; send `csrf_token` as `x-csrf-token` with every change", body = SignedIn),
+    )
+)]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
     Json(form): Json<SignIn>,
@@ -89,6 +98,15 @@ pub(super) async fn sign_in(
 }
 
 /// Ends the caller's session. (An API token is revoked under `/me/tokens` instead.)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    operation_id = "session_sign_out",
+    tag = "session",
+    responses(
+        (status = NO_CONTENT, description = "Signed out"),
+    )
+)]
 pub(super) async fn sign_out(
     State(state): State<AppState>,
     _caller: Caller,
@@ -110,6 +128,15 @@ pub(super) async fn sign_out(
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "session_me",
+    tag = "session",
+    responses(
+        (status = OK, description = "Done", body = User),
+    )
+)]
 pub(super) async fn me(caller: Caller) -> Json<User> {
     Json(caller.user)
 }

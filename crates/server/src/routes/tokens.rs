@@ -16,12 +16,12 @@ use crate::state::AppState;
 /// What every API token starts with, so a leaked one is easy to recognise.
 const API_TOKEN_PREFIX: &str = "sgs_";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct NewToken {
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct CreatedToken {
     #[serde(flatten)]
     record: ApiTokenRecord,
@@ -29,6 +29,15 @@ pub(super) struct CreatedToken {
     token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/tokens",
+    operation_id = "tokens_create",
+    tag = "session",
+    responses(
+        (status = CREATED, description = "The token is shown this once", body = CreatedToken),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +76,15 @@ pub(super) async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/tokens",
+    operation_id = "tokens_list",
+    tag = "session",
+    responses(
+        (status = OK, description = "Done", body = [ApiTokenRecord]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,6 +92,15 @@ pub(super) async fn list(
     Ok(Json(state.store.api_tokens(caller.user.id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/tokens/{id}",
+    operation_id = "tokens_revoke",
+    tag = "session",
+    responses(
+        (status = NO_CONTENT, description = "Revoked"),
+    )
+)]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

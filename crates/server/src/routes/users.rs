@@ -12,7 +12,7 @@ use crate::auth::{Caller, hash_password};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct UserForm {
     username: String,
     display_name: Option<String>,
@@ -20,6 +20,16 @@ pub(super) struct UserForm {
     password: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    operation_id = "users_list",
+    tag = "users",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "Done", body = [User]),
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -29,6 +39,15 @@ pub(super) async fn list(
     Ok(page.of(state.store.users().await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    operation_id = "users_create",
+    tag = "users",
+    responses(
+        (status = CREATED, description = "Created", body = User),
+    )
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,13 +87,24 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct Page {
     /// Entries older than this one.
     before: Option<i64>,
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "users_audit_log",
+    tag = "users",
+    params(Page),
+    responses(
+        (status = OK, description = "Done", body = [AuditEntry]),
+    )
+)]
 pub(super) async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,

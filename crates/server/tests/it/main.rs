@@ -4,6 +4,7 @@ mod config;
 mod connections;
 mod exports;
 mod helpers;
+mod openapi;
 mod roles;
 mod runs;
 mod schedule;

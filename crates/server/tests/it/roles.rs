@@ -9,9 +9,9 @@ use crate::helpers::{TestApp, spawn_app};
 /// A route, a body that is valid for it, the least role it allows (`None`: anyone signed in),
 /// and the answer an allowed caller may get instead of a success because of what an earlier
 /// caller did or owns (a run already going, a thing already removed, a token of someone else).
-struct Route {
-    method: Method,
-    path: &'static str,
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
     body: Option<serde_json::Value>,
     least: Option<Role>,
     also_allowed: Option<StatusCode>,
@@ -32,7 +32,7 @@ fn export_form(name: &str) -> serde_json::Value {
     })
 }
 
-fn routes() -> Vec<Route> {
+pub(crate) fn routes() -> Vec<Route> {
     let route = |method: Method, path, body, least| Route {
         method,
         path,

@@ -86,11 +86,9 @@ async fn in_phase(app: &TestApp, run: &str, phase: &str) {
     panic!("run {run} never reached {phase}");
 }
 
-fn user_id(app: &TestApp, role: Role) -> impl std::future::Future<Output = String> + '_ {
-    async move {
-        let (_, me) = app.call(Some(role), Method::GET, "/api/v1/me", None).await;
-        me["id"].as_str().unwrap().to_owned()
-    }
+async fn user_id(app: &TestApp, role: Role) -> String {
+    let (_, me) = app.call(Some(role), Method::GET, "/api/v1/me", None).await;
+    me["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
