@@ -21,10 +21,22 @@ pub(crate) async fn record(
     subject: Subject<'_>,
     detail: Option<serde_json::Value>,
 ) -> Result<(), ApiError> {
+    record_for(state, Some(caller.user.id), action, subject, detail).await
+}
+
+/// An entry for something done on someone's behalf rather than by a request, such as a
+/// scheduled run attributed to its connection's export user.
+pub(crate) async fn record_for(
+    state: &AppState,
+    actor_id: Option<uuid::Uuid>,
+    action: &str,
+    subject: Subject<'_>,
+    detail: Option<serde_json::Value>,
+) -> Result<(), ApiError> {
     state
         .store
         .audit(NewAuditEntry {
-            actor_id: Some(caller.user.id),
+            actor_id,
             action,
             object_kind: subject.kind,
             object_id: &subject.id,

@@ -11,6 +11,7 @@ use segsync_store::{Export, Trigger};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::audit::{Subject, record_for};
 use crate::error::ApiError;
 use crate::runs::{Started, start_run};
 use crate::state::AppState;
@@ -62,6 +63,19 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Started>, 
         if due {
             let outcome = start_run(state, export, Trigger::Schedule, None).await?;
             info!(export = %export.id, outcome = ?outcome, "The refresh schedule started a run.");
+            let run = outcome.run();
+            record_for(
+                state,
+                run.acting_user,
+                if matches!(outcome, Started::Queued(_)) { "ran" } else { "skipped" },
+                Subject {
+                    kind: "export",
+                    id: export.id.to_string(),
+                    name: &export.name,
+                },
+                Some(serde_json::json!({ "run_id": run.id, "trigger": "schedule", "reason": run.reason })),
+            )
+            .await?;
             started.push(outcome);
         }
     }
