@@ -75,6 +75,7 @@ impl ApiError {
             "invalid",
             format!("{field}: {problem}"),
         )
+        .with_details(serde_json::json!({ "field": field }))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 mod connect;
 mod connection_tokens;
+mod console;
 pub mod crypto;
 mod error;
 mod openapi;

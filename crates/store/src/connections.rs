@@ -21,7 +21,7 @@ pub enum UsableBy {
 }
 
 impl UsableBy {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Admins => "admins",
             Self::AdminsAndContributors => "admins_and_contributors",
@@ -50,7 +50,7 @@ pub enum Health {
 }
 
 impl Health {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::NotAuthenticated => "not_authenticated",
             Self::Healthy => "healthy",

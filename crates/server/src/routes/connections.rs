@@ -24,32 +24,32 @@ emailed under the laws that apply to you.";
 
 /// What admins see of a connection.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ConnectionView {
-    id: Uuid,
-    name: String,
-    kind: &'static str,
-    usable_by: UsableBy,
-    health: Health,
-    health_reason: Option<String>,
-    consent_by: Uuid,
-    consent_at: DateTime<Utc>,
-    export_user_id: Option<Uuid>,
-    exports: Vec<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+pub(crate) struct ConnectionView {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
+    pub(crate) usable_by: UsableBy,
+    pub(crate) health: Health,
+    pub(crate) health_reason: Option<String>,
+    pub(crate) consent_by: Uuid,
+    pub(crate) consent_at: DateTime<Utc>,
+    pub(crate) export_user_id: Option<Uuid>,
+    pub(crate) exports: Vec<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 /// What contributors and viewers see: enough to pick it, nothing more.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ConnectionSummary {
-    id: Uuid,
-    name: String,
-    kind: &'static str,
+pub(crate) struct ConnectionSummary {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-pub(super) enum Visible {
+pub(crate) enum Visible {
     Full(Box<ConnectionView>),
     Summary(ConnectionSummary),
 }
@@ -91,7 +91,7 @@ pub(crate) fn may_use(caller: &Caller, connection: &Connection) -> bool {
         (status = OK, description = "Done", body = [Visible]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
@@ -125,7 +125,7 @@ pub(super) async fn list(
         (status = OK, description = "Done", body = Visible),
     )
 )]
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -147,8 +147,8 @@ pub(super) async fn get(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ConsentText {
-    text: &'static str,
+pub(crate) struct ConsentText {
+    pub(crate) text: &'static str,
 }
 
 #[utoipa::path(
@@ -160,18 +160,18 @@ pub(super) struct ConsentText {
         (status = OK, description = "Done", body = ConsentText),
     )
 )]
-pub(super) async fn consent_text(_caller: Caller) -> Json<ConsentText> {
+pub(crate) async fn consent_text(_caller: Caller) -> Json<ConsentText> {
     Json(ConsentText { text: CONSENT_TEXT })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct ConnectionForm {
-    name: String,
+pub(crate) struct ConnectionForm {
+    pub(crate) name: String,
     #[serde(default = "admins_only")]
-    usable_by: UsableBy,
+    pub(crate) usable_by: UsableBy,
     /// "I agree" to the data-privacy and compliance terms.
     #[serde(default)]
-    consent: bool,
+    pub(crate) consent: bool,
 }
 
 fn admins_only() -> UsableBy {
@@ -198,7 +198,7 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
         (status = CREATED, description = "Created", body = ConnectionView),
     )
 )]
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<ConnectionForm>,
@@ -232,9 +232,9 @@ pub(super) async fn create(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct ConnectionChange {
-    name: Option<String>,
-    usable_by: Option<UsableBy>,
+pub(crate) struct ConnectionChange {
+    pub(crate) name: Option<String>,
+    pub(crate) usable_by: Option<UsableBy>,
 }
 
 #[utoipa::path(
@@ -246,7 +246,7 @@ pub(super) struct ConnectionChange {
         (status = OK, description = "Done", body = ConnectionView),
     )
 )]
-pub(super) async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -276,7 +276,7 @@ pub(super) async fn update(
         (status = CONFLICT, description = "Exports use it: `connection_in_use` with `details.exports`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -299,7 +299,7 @@ pub(super) async fn remove(
         (status = OK, description = "Done", body = ConnectionView),
     )
 )]
-pub(super) async fn become_export_user(
+pub(crate) async fn become_export_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -319,10 +319,10 @@ pub(super) async fn become_export_user(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ListView {
-    list_id: Uuid,
-    name: String,
-    membership_count: Option<u64>,
+pub(crate) struct ListView {
+    pub(crate) list_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) membership_count: Option<u64>,
 }
 
 /// The contact lists of the connection's Constant Contact account, to pick a List ID from.
@@ -335,7 +335,7 @@ pub(super) struct ListView {
         (status = OK, description = "Done", body = [ListView]),
     )
 )]
-pub(super) async fn lists(
+pub(crate) async fn lists(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,

@@ -24,44 +24,44 @@ use crate::segments::profiles;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct ExportForm {
-    name: String,
-    connection_id: Uuid,
-    list_id: Uuid,
+pub(crate) struct ExportForm {
+    pub(crate) name: String,
+    pub(crate) connection_id: Uuid,
+    pub(crate) list_id: Uuid,
     /// Constant Contact field → profile attribute; `email` is required.
-    mapping: BTreeMap<String, String>,
-    segment_ids: Vec<Uuid>,
+    pub(crate) mapping: BTreeMap<String, String>,
+    pub(crate) segment_ids: Vec<Uuid>,
     #[serde(default)]
-    schedule_override: Option<RefreshSchedule>,
+    pub(crate) schedule_override: Option<RefreshSchedule>,
 }
 
 /// What the caller may do with an export.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct Permissions {
-    edit: bool,
-    run: bool,
-    duplicate: bool,
-    detach: bool,
-    remove: bool,
+pub(crate) struct Permissions {
+    pub(crate) edit: bool,
+    pub(crate) run: bool,
+    pub(crate) duplicate: bool,
+    pub(crate) detach: bool,
+    pub(crate) remove: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ExportView {
-    id: Uuid,
-    name: String,
-    connection_id: Option<Uuid>,
-    list_id: Uuid,
-    mapping: serde_json::Value,
-    segment_ids: Vec<Uuid>,
-    schedule_override: Option<serde_json::Value>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    you_may: Permissions,
+pub(crate) struct ExportView {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) connection_id: Option<Uuid>,
+    pub(crate) list_id: Uuid,
+    pub(crate) mapping: serde_json::Value,
+    pub(crate) segment_ids: Vec<Uuid>,
+    pub(crate) schedule_override: Option<serde_json::Value>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) you_may: Permissions,
 }
 
 /// Whether `caller` may change, run, duplicate, detach or remove `export`: admins always,
 /// contributors when its connection is shared with them (or it has none), viewers never.
-pub(super) async fn may_manage(
+pub(crate) async fn may_manage(
     state: &AppState,
     caller: &Caller,
     export: &Export,
@@ -231,7 +231,7 @@ async fn manageable(
         (status = OK, description = "Done", body = [ExportView]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
@@ -253,7 +253,7 @@ pub(super) async fn list(
         (status = OK, description = "Done", body = ExportView),
     )
 )]
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -272,7 +272,7 @@ pub(super) async fn get(
         (status = CREATED, description = "Saved; nothing runs", body = ExportView),
     )
 )]
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<ExportForm>,
@@ -295,7 +295,7 @@ pub(super) async fn create(
         (status = OK, description = "Done", body = ExportView),
     )
 )]
-pub(super) async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -320,7 +320,7 @@ pub(super) async fn update(
         (status = CREATED, description = "Created", body = ExportView),
     )
 )]
-pub(super) async fn duplicate(
+pub(crate) async fn duplicate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -381,7 +381,7 @@ pub(super) async fn duplicate(
         (status = OK, description = "Done", body = ExportView),
     )
 )]
-pub(super) async fn detach(
+pub(crate) async fn detach(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -401,7 +401,7 @@ pub(super) async fn detach(
         (status = NO_CONTENT, description = "Removed"),
     )
 )]
-pub(super) async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,

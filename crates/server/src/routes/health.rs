@@ -15,7 +15,7 @@ use crate::state::AppState;
         (status = OK, description = "The process is up", body = String),
     )
 )]
-pub(super) async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
@@ -29,7 +29,7 @@ pub(super) async fn healthz() -> &'static str {
         (status = SERVICE_UNAVAILABLE, description = "The store does not answer", body = String),
     )
 )]
-pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.store.is_ready().await {
         (StatusCode::OK, "ready")
     } else {

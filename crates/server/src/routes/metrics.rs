@@ -21,7 +21,7 @@ use crate::telemetry::recorder;
         (status = OK, description = "Prometheus text format", content_type = "text/plain", body = String),
     )
 )]
-pub(super) async fn metrics(
+pub(crate) async fn metrics(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {

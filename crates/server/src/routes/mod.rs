@@ -2,18 +2,18 @@
 //! [`Caller`](crate::auth::Caller) and checks its role first, and carries its OpenAPI
 //! description, which the router collects as it registers the handler.
 
-mod connections;
-mod exports;
+pub(crate) mod connections;
+pub(crate) mod exports;
 mod health;
 mod metrics;
-mod oauth;
-mod paging;
-mod runs;
-mod schedule;
-mod segments;
-mod session;
+pub(crate) mod oauth;
+pub(crate) mod paging;
+pub(crate) mod runs;
+pub(crate) mod schedule;
+pub(crate) mod segments;
+pub(crate) mod session;
 mod tokens;
-mod users;
+pub(crate) mod users;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -28,6 +28,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let (router, document) = described_routes().split_for_parts();
     let document = complete(document);
     router
+        .merge(crate::console::router())
         .route(
             "/api/openapi.json",
             get(move || {

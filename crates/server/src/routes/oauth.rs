@@ -25,9 +25,9 @@ use crate::state::AppState;
 const FLOW_LIFETIME_MINUTES: i64 = 10;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct AuthorizationStarted {
+pub(crate) struct AuthorizationStarted {
     /// Send the browser here.
-    authorization_url: String,
+    pub(crate) authorization_url: String,
 }
 
 fn verifier_context(state_hash: &str) -> String {
@@ -43,7 +43,7 @@ fn verifier_context(state_hash: &str) -> String {
         (status = OK, description = "Done", body = AuthorizationStarted),
     )
 )]
-pub(super) async fn start(
+pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -82,11 +82,11 @@ pub(super) async fn start(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct Redirect {
-    state: Option<String>,
-    code: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
+pub(crate) struct Redirect {
+    pub(crate) state: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
 }
 
 /// Where the browser lands, and where it is sent on to: the connection's page, with what
@@ -101,7 +101,7 @@ pub(super) struct Redirect {
         (status = SEE_OTHER, description = "Back to the console: the connection, or the connections list with `oauth_error`"),
     )
 )]
-pub(super) async fn callback(
+pub(crate) async fn callback(
     State(state): State<AppState>,
     Query(redirect): Query<Redirect>,
 ) -> Response {

@@ -12,24 +12,32 @@ const MAX_LIMIT: u32 = 500;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct PageQuery {
+pub(crate) struct PageQuery {
     /// Entries per page: 100 unless given, at most 500.
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// Entries to skip.
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
 }
 
 impl PageQuery {
-    pub(super) fn limit(self) -> u32 {
+    /// The largest page, for callers inside the server that show a whole list.
+    pub(crate) fn everything() -> Self {
+        Self {
+            limit: Some(MAX_LIMIT),
+            offset: None,
+        }
+    }
+
+    pub(crate) fn limit(self) -> u32 {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }
 
-    pub(super) fn offset(self) -> u64 {
+    pub(crate) fn offset(self) -> u64 {
         self.offset.unwrap_or(0)
     }
 
     /// This page of a list held whole.
-    pub(super) fn of<T>(self, all: Vec<T>) -> Paged<T> {
+    pub(crate) fn of<T>(self, all: Vec<T>) -> Paged<T> {
         let total = all.len() as u64;
         let items: Vec<T> = all
             .into_iter()
@@ -46,7 +54,7 @@ impl PageQuery {
 
     /// A page read from the store with one entry more than the limit, which tells whether
     /// another page follows.
-    pub(super) fn page_of_one_more<T>(self, mut items: Vec<T>) -> Paged<T> {
+    pub(crate) fn page_of_one_more<T>(self, mut items: Vec<T>) -> Paged<T> {
         let more = items.len() > self.limit() as usize;
         items.truncate(self.limit() as usize);
         let next_offset = more.then(|| self.offset() + items.len() as u64);
@@ -58,15 +66,15 @@ impl PageQuery {
     }
 }
 
-pub(super) struct Paged<T> {
-    pub(super) items: Vec<T>,
-    total: Option<u64>,
-    next_offset: Option<u64>,
+pub(crate) struct Paged<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) total: Option<u64>,
+    pub(crate) next_offset: Option<u64>,
 }
 
 impl<T> Paged<T> {
     /// The same page with other items, such as views of these.
-    pub(super) fn with_items<U>(self, items: Vec<U>) -> Paged<U> {
+    pub(crate) fn with_items<U>(self, items: Vec<U>) -> Paged<U> {
         Paged {
             items,
             total: self.total,
@@ -74,7 +82,7 @@ impl<T> Paged<T> {
         }
     }
 
-    pub(super) fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+    pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
         Paged {
             items: self.items.into_iter().map(f).collect(),
             total: self.total,

@@ -21,28 +21,28 @@ use crate::scheduler::{has_active_schedule, system_schedule};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct RunView {
-    id: Uuid,
-    export_id: Uuid,
+pub(crate) struct RunView {
+    pub(crate) id: Uuid,
+    pub(crate) export_id: Uuid,
     /// The export's name, when it still exists.
-    export_name: Option<String>,
-    status: RunStatus,
-    reason: Option<String>,
-    trigger: Trigger,
-    requested_by: Option<Uuid>,
+    pub(crate) export_name: Option<String>,
+    pub(crate) status: RunStatus,
+    pub(crate) reason: Option<String>,
+    pub(crate) trigger: Trigger,
+    pub(crate) requested_by: Option<Uuid>,
     /// The connection's export user, whom the run acts as.
-    acting_user: Option<Uuid>,
-    queued_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
+    pub(crate) acting_user: Option<Uuid>,
+    pub(crate) queued_at: DateTime<Utc>,
+    pub(crate) started_at: Option<DateTime<Utc>>,
+    pub(crate) finished_at: Option<DateTime<Utc>>,
     /// While it runs: phase, members counted and processed, contacts and imports sent.
-    progress: Option<serde_json::Value>,
+    pub(crate) progress: Option<serde_json::Value>,
     /// When it has ended: the report that accounts for every profile.
-    report: Option<serde_json::Value>,
-    cancel_requested: bool,
+    pub(crate) report: Option<serde_json::Value>,
+    pub(crate) cancel_requested: bool,
 }
 
-fn view(run: Run, export_name: Option<String>) -> RunView {
+pub(crate) fn view(run: Run, export_name: Option<String>) -> RunView {
     RunView {
         id: run.id,
         export_id: run.export_id,
@@ -82,7 +82,7 @@ async fn export_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiErro
         (status = CONFLICT, description = "`run_in_progress` with `details.run_id`, or `export_detached`, or `no_export_user`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn run_now(
+pub(crate) async fn run_now(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -144,9 +144,9 @@ pub(super) async fn run_now(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct RunAllView {
-    queued: Vec<RunView>,
-    skipped: Vec<RunView>,
+pub(crate) struct RunAllView {
+    pub(crate) queued: Vec<RunView>,
+    pub(crate) skipped: Vec<RunView>,
 }
 
 /// Runs every export with an active schedule that the caller may run, as "Run all" does in the
@@ -160,7 +160,7 @@ pub(super) struct RunAllView {
         (status = ACCEPTED, description = "Accepted", body = RunAllView),
     )
 )]
-pub(super) async fn run_all(
+pub(crate) async fn run_all(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<(StatusCode, Json<RunAllView>), ApiError> {
@@ -205,7 +205,7 @@ pub(super) async fn run_all(
         (status = OK, description = "Done", body = [RunView]),
     )
 )]
-pub(super) async fn history(
+pub(crate) async fn history(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
@@ -227,9 +227,9 @@ pub(super) async fn history(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct RunsQuery {
+pub(crate) struct RunsQuery {
     /// Only runs in this status.
-    status: Option<RunStatus>,
+    pub(crate) status: Option<RunStatus>,
 }
 
 /// Every run, newest first, optionally in one status: the Status page.
@@ -243,7 +243,7 @@ pub(super) struct RunsQuery {
         (status = OK, description = "Done", body = [RunView]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     Query(query): Query<RunsQuery>,
@@ -273,7 +273,7 @@ pub(super) async fn list(
         (status = OK, description = "Done", body = RunView),
     )
 )]
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
@@ -295,7 +295,7 @@ pub(super) async fn get(
         (status = CONFLICT, description = "`run_ended`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn cancel(
+pub(crate) async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,

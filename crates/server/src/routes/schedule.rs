@@ -14,10 +14,10 @@ use crate::scheduler::{SETTING, system_schedule};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct ScheduleView {
-    schedule: RefreshSchedule,
+pub(crate) struct ScheduleView {
+    pub(crate) schedule: RefreshSchedule,
     /// When the schedule runs next; none while it is off.
-    next_run: Option<DateTime<Utc>>,
+    pub(crate) next_run: Option<DateTime<Utc>>,
 }
 
 fn view(schedule: RefreshSchedule) -> ScheduleView {
@@ -34,7 +34,7 @@ fn view(schedule: RefreshSchedule) -> ScheduleView {
         (status = OK, description = "Done", body = ScheduleView),
     )
 )]
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<ScheduleView>, ApiError> {
@@ -50,7 +50,7 @@ pub(super) async fn get(
         (status = OK, description = "Done", body = ScheduleView),
     )
 )]
-pub(super) async fn put(
+pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Json(schedule): Json<RefreshSchedule>,

@@ -25,13 +25,13 @@ use crate::state::AppState;
 const PREVIEW_ROWS: usize = 100;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct SegmentView {
-    id: Uuid,
+pub(crate) struct SegmentView {
+    pub(crate) id: Uuid,
     #[serde(flatten)]
-    body: SegmentBody,
-    active: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(crate) body: SegmentBody,
+    pub(crate) active: bool,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 fn view(segment: &Segment) -> SegmentView {
@@ -62,7 +62,7 @@ fn draft(body: &SegmentBody) -> SegmentDraft {
         (status = OK, description = "Done", body = [SegmentView]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     Query(page): Query<PageQuery>,
@@ -81,7 +81,7 @@ pub(super) async fn list(
         (status = OK, description = "Done", body = SegmentView),
     )
 )]
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
@@ -99,7 +99,7 @@ pub(super) async fn get(
         (status = UNPROCESSABLE_ENTITY, description = "`invalid_segment`, each problem at its rule in `details.errors`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<SegmentBody>,
@@ -123,7 +123,7 @@ pub(super) async fn create(
         (status = OK, description = "Done", body = SegmentView),
     )
 )]
-pub(super) async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -170,7 +170,7 @@ pub(super) async fn update(
         (status = CONFLICT, description = "Exports use it: `segment_in_use` with `details.exports`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -191,7 +191,7 @@ pub(super) async fn remove(
         (status = OK, description = "Done", body = SegmentView),
     )
 )]
-pub(super) async fn activate(
+pub(crate) async fn activate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -208,7 +208,7 @@ pub(super) async fn activate(
         (status = OK, description = "Done", body = SegmentView),
     )
 )]
-pub(super) async fn deactivate(
+pub(crate) async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
@@ -238,8 +238,8 @@ async fn set_active(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct Validation {
-    valid: bool,
+pub(crate) struct Validation {
+    pub(crate) valid: bool,
 }
 
 /// Checks a definition without saving it; problems come back as an `invalid_segment` error
@@ -254,7 +254,7 @@ pub(super) struct Validation {
         (status = UNPROCESSABLE_ENTITY, description = "`invalid_segment`, each problem at its rule in `details.errors`", body = crate::error::ErrorBody),
     )
 )]
-pub(super) async fn validate(
+pub(crate) async fn validate(
     State(state): State<AppState>,
     _caller: Caller,
     Json(body): Json<SegmentBody>,
@@ -264,10 +264,10 @@ pub(super) async fn validate(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct Preview {
-    members: u64,
+pub(crate) struct Preview {
+    pub(crate) members: u64,
     /// The first members, every attribute as text (null when missing).
-    sample: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) sample: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[utoipa::path(
@@ -279,7 +279,7 @@ pub(super) struct Preview {
         (status = OK, description = "Done", body = Preview),
     )
 )]
-pub(super) async fn preview(
+pub(crate) async fn preview(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
@@ -349,7 +349,7 @@ pub(super) async fn preview(
         (status = OK, description = "Every segment as a segment file", content_type = "application/yaml", body = String),
     )
 )]
-pub(super) async fn export_yaml(
+pub(crate) async fn export_yaml(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -372,9 +372,9 @@ pub(super) async fn export_yaml(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct Imported {
-    created: Vec<String>,
-    updated: Vec<String>,
+pub(crate) struct Imported {
+    pub(crate) created: Vec<String>,
+    pub(crate) updated: Vec<String>,
 }
 
 /// Reads a YAML file of segments. All or nothing: with any problem, nothing is saved and every
@@ -388,7 +388,7 @@ pub(super) struct Imported {
         (status = OK, description = "Done", body = Imported),
     )
 )]
-pub(super) async fn import_yaml(
+pub(crate) async fn import_yaml(
     State(state): State<AppState>,
     caller: Caller,
     body: String,

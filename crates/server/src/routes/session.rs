@@ -18,15 +18,15 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct SignIn {
-    username: String,
-    password: String,
+pub(crate) struct SignIn {
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct SignedIn {
-    user: User,
-    csrf_token: String,
+pub(crate) struct SignedIn {
+    pub(crate) user: User,
+    pub(crate) csrf_token: String,
 }
 
 #[utoipa::path(
@@ -38,7 +38,7 @@ pub(super) struct SignedIn {
         (status = OK, description = "Signed in: the session cookie is set; send `csrf_token` as `x-csrf-token` with every change", body = SignedIn),
     )
 )]
-pub(super) async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     Json(form): Json<SignIn>,
 ) -> Result<Response, ApiError> {
@@ -107,7 +107,7 @@ pub(super) async fn sign_in(
         (status = NO_CONTENT, description = "Signed out"),
     )
 )]
-pub(super) async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     _caller: Caller,
     request: HeaderMap,
@@ -137,7 +137,7 @@ pub(super) async fn sign_out(
         (status = OK, description = "Done", body = User),
     )
 )]
-pub(super) async fn me(caller: Caller) -> Json<User> {
+pub(crate) async fn me(caller: Caller) -> Json<User> {
     Json(caller.user)
 }
 

@@ -17,16 +17,16 @@ use crate::state::AppState;
 const API_TOKEN_PREFIX: &str = "sgs_";
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct NewToken {
-    name: String,
+pub(crate) struct NewToken {
+    pub(crate) name: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct CreatedToken {
+pub(crate) struct CreatedToken {
     #[serde(flatten)]
-    record: ApiTokenRecord,
+    pub(crate) record: ApiTokenRecord,
     /// The token itself: shown now and never again.
-    token: String,
+    pub(crate) token: String,
 }
 
 #[utoipa::path(
@@ -38,7 +38,7 @@ pub(super) struct CreatedToken {
         (status = CREATED, description = "The token is shown this once", body = CreatedToken),
     )
 )]
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(new): Json<NewToken>,
@@ -85,7 +85,7 @@ pub(super) async fn create(
         (status = OK, description = "Done", body = [ApiTokenRecord]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ApiTokenRecord>>, ApiError> {
@@ -101,7 +101,7 @@ pub(super) async fn list(
         (status = NO_CONTENT, description = "Revoked"),
     )
 )]
-pub(super) async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,

@@ -13,11 +13,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct UserForm {
-    username: String,
-    display_name: Option<String>,
-    role: Role,
-    password: String,
+pub(crate) struct UserForm {
+    pub(crate) username: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) role: Role,
+    pub(crate) password: String,
 }
 
 #[utoipa::path(
@@ -30,7 +30,7 @@ pub(super) struct UserForm {
         (status = OK, description = "Done", body = [User]),
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
@@ -48,7 +48,7 @@ pub(super) async fn list(
         (status = CREATED, description = "Created", body = User),
     )
 )]
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<UserForm>,
@@ -89,10 +89,10 @@ pub(super) async fn create(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct Page {
+pub(crate) struct Page {
     /// Entries older than this one.
-    before: Option<i64>,
-    limit: Option<u32>,
+    pub(crate) before: Option<i64>,
+    pub(crate) limit: Option<u32>,
 }
 
 #[utoipa::path(
@@ -105,7 +105,7 @@ pub(super) struct Page {
         (status = OK, description = "Done", body = [AuditEntry]),
     )
 )]
-pub(super) async fn audit_log(
+pub(crate) async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,

@@ -50,6 +50,14 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with the configuration changed by `configure` first.
 pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    spawn_app_configured(|_| {}, configure).await
+}
+
+/// `spawn_app` with the sandbox's configuration and the server's changed first.
+pub(crate) async fn spawn_app_configured(
+    configure_sandbox: impl FnOnce(&mut cc_sandbox::SandboxConfig),
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let folder = tempfile::tempdir().unwrap();
     let sandbox_config = cc_sandbox::SandboxConfig {
@@ -60,6 +68,8 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) ->
         ..cc_sandbox::SandboxConfig::default()
     }
     .with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    let mut sandbox_config = sandbox_config;
+    configure_sandbox(&mut sandbox_config);
     let sandbox = cc_sandbox::spawn(
         sandbox_config,
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),

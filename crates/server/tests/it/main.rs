@@ -1,7 +1,9 @@
 //! The server over real HTTP.
 
+mod browser;
 mod config;
 mod connections;
+mod console;
 mod exports;
 mod helpers;
 mod openapi;

@@ -1,0 +1,326 @@
+//! Admin › Connections: the list, adding one with the data-privacy consent, authenticating it
+//! with Constant Contact through the browser, the export user, changes and removal.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use segsync_store::{Health, Role, UsableBy};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::fields::Fields;
+use super::page::{Nav, Problems, failure, invalid, render};
+use super::visitor::Visitor;
+use crate::error::ApiError;
+use crate::routes::connections::{
+    self, CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
+};
+use crate::routes::oauth;
+use crate::routes::paging::PageQuery;
+use crate::state::AppState;
+
+fn usable_by_label(usable_by: UsableBy) -> &'static str {
+    match usable_by {
+        UsableBy::Admins => "Admins only",
+        UsableBy::AdminsAndContributors => "Admins and contributors",
+    }
+}
+
+fn health_label(health: Health) -> &'static str {
+    match health {
+        Health::Healthy => "Connected",
+        Health::NotAuthenticated => "Not authenticated yet",
+        Health::NeedsReauthentication => "Needs re-authentication",
+    }
+}
+
+fn admin_only(visitor: &Visitor) -> Result<(), ApiError> {
+    visitor.caller.require(Role::Admin, "manage connections")
+}
+
+#[derive(Template)]
+#[template(path = "console/connections.html")]
+struct ConnectionsPage {
+    nav: Nav,
+    connections: Vec<ConnectionView>,
+    oauth_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    oauth_error: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    if let Err(refusal) = admin_only(&visitor) {
+        return failure(refusal);
+    }
+    let page = match connections::list(
+        State(state),
+        visitor.caller.clone(),
+        Query(PageQuery::everything()),
+    )
+    .await
+    {
+        Ok(page) => page,
+        Err(error) => return failure(error),
+    };
+    let connections = page
+        .items
+        .into_iter()
+        .filter_map(|visible| match visible {
+            Visible::Full(view) => Some(*view),
+            Visible::Summary(_) => None,
+        })
+        .collect();
+    render(&ConnectionsPage {
+        nav: Nav::new(&visitor, "connections"),
+        connections,
+        oauth_error: query.oauth_error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/connection_new.html")]
+struct NewConnectionPage {
+    nav: Nav,
+    name: String,
+    usable_by: String,
+    consent_text: &'static str,
+    problems: Problems,
+}
+
+pub(crate) async fn new(visitor: Visitor) -> Response {
+    if let Err(refusal) = admin_only(&visitor) {
+        return failure(refusal);
+    }
+    render(&NewConnectionPage {
+        nav: Nav::new(&visitor, "connections"),
+        name: String::new(),
+        usable_by: "admins".to_owned(),
+        consent_text: CONSENT_TEXT,
+        problems: Problems::default(),
+    })
+}
+
+fn usable_by(fields: &Fields) -> UsableBy {
+    if fields.get("usable_by") == "admins_and_contributors" {
+        UsableBy::AdminsAndContributors
+    } else {
+        UsableBy::Admins
+    }
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let form = ConnectionForm {
+        name: fields.get("name").to_owned(),
+        usable_by: usable_by(&fields),
+        consent: fields.has("consent"),
+    };
+    match connections::create(State(state), visitor.caller.clone(), Json(form)).await {
+        Ok((_, Json(view))) => Redirect::to(&format!("/connections/{}", view.id)).into_response(),
+        Err(error) if error.status.is_client_error() && error.status.as_u16() != 403 => {
+            invalid(&NewConnectionPage {
+                nav: Nav::new(&visitor, "connections"),
+                name: fields.get("name").to_owned(),
+                usable_by: fields.get("usable_by").to_owned(),
+                consent_text: CONSENT_TEXT,
+                problems: Problems::from_error(&error),
+            })
+        }
+        Err(error) => failure(error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/connection.html")]
+struct ConnectionPage {
+    nav: Nav,
+    connection: ConnectionView,
+    export_user: Option<String>,
+    you_are_export_user: bool,
+    authenticated: bool,
+    problems: Problems,
+}
+
+impl ConnectionPage {
+    fn usable_by(&self) -> &'static str {
+        usable_by_label(self.connection.usable_by)
+    }
+
+    fn health(&self) -> &'static str {
+        health_label(self.connection.health)
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PageFlags {
+    authenticated: Option<String>,
+}
+
+async fn connection_page(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Uuid,
+    authenticated: bool,
+    problems: Problems,
+) -> Result<ConnectionPage, ApiError> {
+    let Json(visible) =
+        connections::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
+    let Visible::Full(connection) = visible else {
+        return Err(ApiError::forbidden("manage connections"));
+    };
+    let export_user = match connection.export_user_id {
+        Some(user) => Some(state.store.user(user).await?.display_name),
+        None => None,
+    };
+    Ok(ConnectionPage {
+        nav: Nav::new(visitor, "connections"),
+        you_are_export_user: connection.export_user_id == Some(visitor.caller.user.id),
+        connection: *connection,
+        export_user,
+        authenticated,
+        problems,
+    })
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Query(flags): Query<PageFlags>,
+) -> Response {
+    if let Err(refusal) = admin_only(&visitor) {
+        return failure(refusal);
+    }
+    match connection_page(
+        &state,
+        &visitor,
+        id,
+        flags.authenticated.is_some(),
+        Problems::default(),
+    )
+    .await
+    {
+        Ok(page) => render(&page),
+        Err(error) => failure(error),
+    }
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let change = ConnectionChange {
+        name: Some(fields.get("name").to_owned()),
+        usable_by: Some(usable_by(&fields)),
+    };
+    match connections::update(
+        State(state.clone()),
+        visitor.caller.clone(),
+        Path(id),
+        Json(change),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        Err(error) if error.status.as_u16() == 422 => {
+            match connection_page(&state, &visitor, id, false, Problems::from_error(&error)).await {
+                Ok(page) => invalid(&page),
+                Err(error) => failure(error),
+            }
+        }
+        Err(error) => failure(error),
+    }
+}
+
+/// Sends the browser to Constant Contact's consent page; it comes back through
+/// `/oauth/callback` to this connection's page.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    match oauth::start(State(state), visitor.caller.clone(), Path(id)).await {
+        Ok(Json(started)) => Redirect::to(&started.authorization_url).into_response(),
+        Err(error) => failure(error),
+    }
+}
+
+pub(crate) async fn become_export_user(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    match connections::become_export_user(State(state), visitor.caller.clone(), Path(id)).await {
+        Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        Err(error) => failure(error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/connection_remove.html")]
+struct RemovePage {
+    nav: Nav,
+    connection: ConnectionView,
+}
+
+pub(crate) async fn confirm_removal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+) -> Response {
+    if let Err(refusal) = admin_only(&visitor) {
+        return failure(refusal);
+    }
+    match connection_page(&state, &visitor, id, false, Problems::default()).await {
+        Ok(page) => render(&RemovePage {
+            nav: page.nav,
+            connection: page.connection,
+        }),
+        Err(error) => failure(error),
+    }
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    match connections::remove(State(state.clone()), visitor.caller.clone(), Path(id)).await {
+        Ok(_) => Redirect::to("/connections").into_response(),
+        Err(error) if error.code == "connection_in_use" => {
+            confirm_removal(State(state), visitor, Path(id)).await
+        }
+        Err(error) => failure(error),
+    }
+}

@@ -1,0 +1,82 @@
+//! Who is looking at a console page: a signed-in browser session. Without one, pages send the
+//! browser to the sign-in page and back. Forms carry the session's CSRF token in a hidden
+//! field, since a plain HTML form cannot send a header.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use segsync_store::Role;
+
+use crate::auth::{Caller, hash_token, session_token};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) struct Visitor {
+    pub(crate) caller: Caller,
+}
+
+impl Visitor {
+    pub(crate) fn csrf(&self) -> &str {
+        self.caller.csrf_token.as_deref().unwrap_or_default()
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    pub(crate) fn check_form(&self, sent: &str) -> Result<(), ApiError> {
+        if !sent.is_empty() && sent == self.csrf() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf",
+                "this form has expired; reload the page and try again",
+            ))
+        }
+    }
+
+    pub(crate) fn is_admin(&self) -> bool {
+        self.caller.user.role == Role::Admin
+    }
+
+    pub(crate) fn may_edit(&self) -> bool {
+        self.caller.user.role >= Role::Contributor
+    }
+}
+
+/// Sends the browser to the sign-in page, to come back to `next`.
+pub(crate) struct SignInFirst(String);
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        let next = url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>();
+        Redirect::to(&format!("/sign-in?next={next}")).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string);
+        let Some(token) = session_token(&parts.headers) else {
+            return Err(SignInFirst(here).into_response());
+        };
+        let session = state
+            .store
+            .session(&hash_token(&token), Utc::now())
+            .await
+            .map_err(|error| super::page::failure(ApiError::from(error)))?;
+        match session {
+            Some(session) => Ok(Self {
+                caller: Caller {
+                    user: session.user,
+                    csrf_token: Some(session.csrf_token),
+                },
+            }),
+            None => Err(SignInFirst(here).into_response()),
+        }
+    }
+}

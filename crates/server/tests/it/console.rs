@@ -1,0 +1,293 @@
+//! The web console in headless Chromium: the whole flow as an admin, what contributors and
+//! viewers may and may not do, and problems shown next to their fields. Screenshots of the main
+//! pages go to `target/screenshots/`.
+
+use reqwest::{Method, StatusCode};
+use segsync_store::Role;
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::helpers::{PASSWORD, spawn_app, spawn_app_configured};
+use crate::runs::an_export;
+
+/// The id at the end of the browser's path, such as `/exports/{id}?saved=1`.
+fn id_in(path: &str) -> String {
+    path.split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
+    // The sandbox shows its consent page, as Constant Contact does.
+    let app = spawn_app_configured(|sandbox| sandbox.auto_approve = false, |_| {}).await;
+    let browser = Browser::open(&app.base).await;
+
+    browser.visit("/exports").await;
+    assert!(
+        browser.path().await.starts_with("/sign-in"),
+        "pages need a sign-in"
+    );
+    browser.sign_in("admin", PASSWORD).await;
+    assert_eq!(browser.path().await, "/exports");
+    assert_eq!(browser.text("#who").await, "The admin (admin)");
+
+    // Admin › Connections › Add connection.
+    browser.click("a[href='/connections']").await;
+    browser.click("#add-connection").await;
+    browser.fill("#name", "Marketing CC").await;
+    browser
+        .choose("#usable_by", "admins_and_contributors")
+        .await;
+    browser.click("#consent").await;
+    browser.screenshot("connection-new").await;
+    browser.click("#save").await;
+    let connection = id_in(&browser.path().await);
+    assert_eq!(browser.text("#health").await, "Not authenticated yet");
+
+    // Authenticate with Constant Contact: its consent page, then back.
+    browser.click("#authenticate").await;
+    browser.screenshot("constant-contact-consent").await;
+    browser.click("#allow").await;
+    assert_eq!(
+        browser.wait_for_path("/connections/").await,
+        format!("/connections/{connection}?authenticated=1")
+    );
+    assert_eq!(browser.text("#health").await, "Connected");
+    browser.click("#become-export-user").await;
+    assert_eq!(browser.text("#export-user").await, "The admin");
+    browser.screenshot("connection").await;
+
+    // Segments › New segment, in the builder.
+    browser.visit("/segments/new").await;
+    browser.fill("#name", "gold").await;
+    browser.choose("#n-1-attribute", "tier").await;
+    browser.choose("#n-1-op", "equals").await;
+    browser.fill("#n-1-value", "gold").await;
+    browser.click("#save").await;
+    assert_eq!(browser.text("#preview-count").await, "3 members.");
+    browser.screenshot("segment").await;
+
+    // Data › Exports › Add export: the one connection is chosen, its lists offered.
+    let (_, lists) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/connections/{connection}/lists"),
+            None,
+        )
+        .await;
+    let list = lists[0]["list_id"].as_str().unwrap().to_owned();
+    browser.visit("/exports/new").await;
+    assert!(browser.text("#list_id-hint").await.contains(&list));
+    browser.fill("#name", "Gold to Newsletter").await;
+    browser.fill("#list_id", &list).await;
+    browser.choose("#email", "email").await;
+    browser.choose("#field-0", "first_name").await;
+    browser.choose("#attribute-0", "first_name").await;
+    let segment_box = browser
+        .client
+        .find(fantoccini::Locator::XPath(
+            "//label[starts-with(normalize-space(.), 'gold')]/preceding-sibling::input[1]",
+        ))
+        .await
+        .unwrap();
+    segment_box.click().await.unwrap();
+    browser.screenshot("export-new").await;
+    browser.click("#save").await;
+    let export = id_in(&browser.path().await);
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty(),
+        "saving does not run"
+    );
+
+    // Run, and watch it succeed with its counts.
+    browser.click("#run").await;
+    assert!(browser.path().await.starts_with("/runs/"));
+    browser
+        .wait_for_text("#run-status", |status| status == "succeeded")
+        .await;
+    assert!(
+        !browser.has("#cancel").await,
+        "an ended run cannot be cancelled"
+    );
+    assert_eq!(browser.text("dd[data-figure='Sent']").await, "2");
+    assert_eq!(browser.text("dd[data-figure='Invalid emails']").await, "1");
+    assert_eq!(browser.text("dd[data-figure='Profiles read']").await, "5");
+    browser.screenshot("run").await;
+    assert_eq!(
+        app.sandbox.state().list_members(list.parse().unwrap()),
+        ["ada@example.com", "zoe@example.com"]
+    );
+
+    browser.visit("/exports").await;
+    assert!(browser.text("#exports").await.contains("succeeded"));
+    browser.screenshot("exports").await;
+    browser.visit("/exports?q=nothing-like-it").await;
+    assert!(browser.has("#no-exports").await, "search by name");
+    browser.visit("/exports?q=marketing").await;
+    assert!(
+        browser.has(&format!("a[href='/exports/{export}']")).await,
+        "search by connection"
+    );
+    browser.visit("/status").await;
+    assert!(browser.text("#runs").await.contains("Gold to Newsletter"));
+
+    // A connection in use cannot be removed: the dialog lists its exports.
+    browser
+        .visit(&format!("/connections/{connection}/remove"))
+        .await;
+    assert_eq!(browser.text("#dependents").await, "Gold to Newsletter");
+    assert!(!browser.has("#confirm-remove").await);
+}
+
+#[tokio::test]
+async fn contributors_and_viewers_see_only_what_their_role_allows() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let browser = Browser::open(&app.base).await;
+
+    browser.sign_in("contributor", PASSWORD).await;
+    assert!(
+        !browser.has("a[href='/connections']").await,
+        "no Connections for contributors"
+    );
+    assert!(browser.has("#add-export").await);
+    assert!(browser.has("#run-all").await);
+    browser.visit(&format!("/exports/{export}")).await;
+    assert!(
+        browser.has("#run").await,
+        "the connection is shared with contributors"
+    );
+    browser.click("#run").await;
+    browser
+        .wait_for_text("#run-status", |status| status == "succeeded")
+        .await;
+    browser.visit("/connections").await;
+    assert!(
+        browser
+            .text("#failure")
+            .await
+            .contains("may not manage connections")
+    );
+    browser.visit("/schedule").await;
+    assert!(
+        !browser.has("#schedule-form button#save").await,
+        "only admins change the schedule"
+    );
+    browser.click("form[action='/sign-out'] button").await;
+    assert!(browser.path().await.starts_with("/sign-in"));
+
+    browser.sign_in("viewer", PASSWORD).await;
+    assert!(!browser.has("#add-export").await);
+    assert!(!browser.has("#run-all").await);
+    browser.visit(&format!("/exports/{export}")).await;
+    assert!(!browser.has("#run").await);
+    assert!(!browser.has("#remove").await);
+    assert!(
+        browser.has("#export-form fieldset[disabled]").await,
+        "the form is read-only"
+    );
+    assert!(browser.has("#runs").await, "viewers read the history");
+    browser.visit("/segments").await;
+    assert!(!browser.has("#new-segment").await);
+    browser.screenshot("viewer-segments").await;
+    // A viewer's form post is refused by the API's own checks.
+    let session_cookie = browser
+        .client
+        .get_named_cookie("segsync_session")
+        .await
+        .unwrap();
+    let refused = app
+        .http
+        .post(app.url(&format!("/exports/{export}/run")))
+        .header(
+            "cookie",
+            format!("segsync_session={}", session_cookie.value()),
+        )
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn bad_input_is_shown_next_to_its_field() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let browser = Browser::open(&app.base).await;
+    browser.sign_in("admin", PASSWORD).await;
+
+    browser.visit("/connections/new").await;
+    browser.fill("#name", "No consent").await;
+    browser.click("#save").await;
+    assert!(browser.text("#consent-error").await.contains("agree"));
+    assert_eq!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("No consent"),
+        "what was typed is kept"
+    );
+
+    browser.visit(&format!("/exports/{export}")).await;
+    browser.fill("#list_id", "not-a-list").await;
+    browser.click("#save").await;
+    assert!(browser.text("#list_id-error").await.contains("List ID"));
+    browser
+        .fill("#list_id", "0f7a8a3e-2a52-11ef-9ab4-fa163e56c9b0")
+        .await;
+    browser.click("#save").await;
+    assert!(
+        browser.text("#list_id-error").await.contains("has no list"),
+        "the List ID is checked against Constant Contact"
+    );
+    browser.screenshot("export-list-error").await;
+
+    browser.visit("/segments/new").await;
+    browser.fill("#name", "typo").await;
+    browser.click("#add-condition-0").await;
+    browser.choose("#n-1-attribute", "tier").await;
+    browser.choose("#n-1-op", "greater_than").await;
+    browser.fill("#n-1-value", "gold").await;
+    browser.choose("#n-2-attribute", "country").await;
+    browser.fill("#n-2-value", "US").await;
+    browser.click("#save").await;
+    assert!(
+        browser.has("#n-1-error").await,
+        "the problem is at its rule"
+    );
+    assert!(!browser.has("#n-2-error").await, "the good rule has none");
+    browser.screenshot("segment-error").await;
+
+    let (status, _) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/segments", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, segments) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/segments", None)
+        .await;
+    assert!(
+        segments
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|segment| segment["name"] != "typo"),
+        "nothing half-saved: {}",
+        json!(segments)
+    );
+}
