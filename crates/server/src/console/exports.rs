@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use segsync_store::{Run, RunFilter, UsableBy};
+use segsync_store::{Role, Run, RunFilter, UsableBy};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -547,6 +547,12 @@ pub(crate) async fn edit(
 /// here too and shows the form again with one more row. Saving never runs the export.
 async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Fields) -> Response {
     if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    if let Err(error) = visitor
+        .caller
+        .require(Role::Contributor, "configure exports")
+    {
         return failure(error);
     }
     let mut draft = Draft::submitted(&fields);

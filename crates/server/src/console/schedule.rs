@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 
+use segsync_store::Role;
+
 use super::fields::Fields;
 use super::page::{Nav, Problems, failure, invalid, render};
 use super::schedule_form::{self, ScheduleFields};
@@ -43,6 +45,12 @@ pub(crate) async fn save(
     Form(fields): Form<Fields>,
 ) -> Response {
     if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    if let Err(error) = visitor
+        .caller
+        .require(Role::Admin, "change the refresh schedule")
+    {
         return failure(error);
     }
     let problem_page = |problem: String| {

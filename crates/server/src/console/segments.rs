@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use segsync_domain::ProfileSchema;
+use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
@@ -183,6 +184,9 @@ pub(crate) async fn page(
 /// Saves the segment, or applies a builder button and shows the form again.
 async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Fields) -> Response {
     if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    if let Err(error) = visitor.caller.require(Role::Contributor, "change segments") {
         return failure(error);
     }
     let schema = schema(&state).await;

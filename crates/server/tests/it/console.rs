@@ -291,3 +291,152 @@ async fn bad_input_is_shown_next_to_its_field() {
         json!(segments)
     );
 }
+
+/// A browser session for `username` through the API: its cookie and CSRF token.
+async fn session_of(app: &crate::helpers::TestApp, username: &str) -> (String, String) {
+    let response = app
+        .http
+        .post(app.url("/api/v1/session"))
+        .json(&json!({ "username": username, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (cookie, body["csrf_token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn every_console_page_and_form_checks_the_role() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let (_, view) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/exports/{export}"),
+            None,
+        )
+        .await;
+    let connection = view["connection_id"].as_str().unwrap().to_owned();
+    let segment = view["segment_ids"][0].as_str().unwrap().to_owned();
+    let (_, run) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/run"),
+            None,
+        )
+        .await;
+    let run = run["id"].as_str().unwrap().to_owned();
+    let fill = |path: &str| {
+        path.replace("{export}", &export)
+            .replace("{connection}", &connection)
+            .replace("{segment}", &segment)
+            .replace("{run}", &run)
+    };
+    let pages: [(&str, Option<Role>); 13] = [
+        ("/exports", None),
+        ("/exports/new", Some(Role::Contributor)),
+        ("/exports/{export}", None),
+        ("/segments", None),
+        ("/segments/new", Some(Role::Contributor)),
+        ("/segments/{segment}", None),
+        ("/connections", Some(Role::Admin)),
+        ("/connections/new", Some(Role::Admin)),
+        ("/connections/{connection}", Some(Role::Admin)),
+        ("/connections/{connection}/remove", Some(Role::Admin)),
+        ("/schedule", None),
+        ("/status", None),
+        ("/runs/{run}", None),
+    ];
+    // Forms that change something: a role below the least is refused by the API's handler.
+    let forms: [(&str, Role); 14] = [
+        ("/exports/new", Role::Contributor),
+        ("/exports/{export}", Role::Contributor),
+        ("/segments/{segment}", Role::Contributor),
+        ("/exports/{export}/run", Role::Contributor),
+        ("/exports/run-all", Role::Contributor),
+        ("/exports/{export}/duplicate", Role::Contributor),
+        ("/exports/{export}/detach", Role::Contributor),
+        ("/exports/{export}/remove", Role::Contributor),
+        ("/segments/{segment}/active", Role::Contributor),
+        ("/runs/{run}/cancel", Role::Contributor),
+        ("/schedule", Role::Admin),
+        ("/connections/new", Role::Admin),
+        ("/connections/{connection}/authenticate", Role::Admin),
+        ("/connections/{connection}/export-user", Role::Admin),
+    ];
+    let mut sessions = Vec::new();
+    for role in [Role::Viewer, Role::Contributor, Role::Admin] {
+        sessions.push((role, session_of(&app, role.as_str()).await));
+    }
+    for (page, least) in pages {
+        let path = fill(page);
+        let anonymous = app.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(
+            anonymous.status(),
+            StatusCode::SEE_OTHER,
+            "{page} without a session"
+        );
+        assert!(
+            anonymous.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/sign-in?next=")
+        );
+        for (role, (cookie, _)) in &sessions {
+            let status = app
+                .http
+                .get(app.url(&path))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            let allowed = least.is_none_or(|least| *role >= least);
+            assert_eq!(
+                status,
+                if allowed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{page} as {role}"
+            );
+        }
+    }
+    for (form, least) in forms {
+        let path = fill(form);
+        let anonymous = app
+            .http
+            .post(app.url(&path))
+            .form(&[("csrf", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            anonymous.status(),
+            StatusCode::SEE_OTHER,
+            "{form} without a session"
+        );
+        for (role, (cookie, csrf)) in sessions.iter().filter(|(role, _)| *role < least) {
+            let status = app
+                .http
+                .post(app.url(&path))
+                .header("cookie", cookie)
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::FORBIDDEN, "{form} as {role}");
+        }
+    }
+}
