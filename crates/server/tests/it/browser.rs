@@ -125,6 +125,30 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks something that loads another page (a link, a submit button) and waits until that
+    /// page has loaded, so that what follows looks at the new page.
+    pub(crate) async fn follow(&self, css: &str) {
+        self.client
+            .execute("window.__segsync_old_page = true; return null;", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        for _ in 0..200 {
+            let state = self
+                .client
+                .execute(
+                    "return window.__segsync_old_page === true ? 'old' : document.readyState;",
+                    vec![],
+                )
+                .await;
+            if matches!(state, Ok(serde_json::Value::String(ref state)) if state == "complete") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} did not load a page");
+    }
+
     pub(crate) async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
@@ -165,7 +189,7 @@ impl Browser {
         self.visit("/sign-in").await;
         self.fill("#username", username).await;
         self.fill("#password", password).await;
-        self.click("#sign-in").await;
+        self.follow("#sign-in").await;
     }
 
     /// Saves a screenshot of the page as `target/screenshots/NAME.png`.

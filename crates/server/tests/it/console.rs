@@ -37,28 +37,28 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     assert_eq!(browser.text("#who").await, "The admin (admin)");
 
     // Admin › Connections › Add connection.
-    browser.click("a[href='/connections']").await;
-    browser.click("#add-connection").await;
+    browser.follow("a[href='/connections']").await;
+    browser.follow("#add-connection").await;
     browser.fill("#name", "Marketing CC").await;
     browser
         .choose("#usable_by", "admins_and_contributors")
         .await;
     browser.click("#consent").await;
     browser.screenshot("connection-new").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     let connection = id_in(&browser.path().await);
     assert_eq!(browser.text("#health").await, "Not authenticated yet");
 
     // Authenticate with Constant Contact: its consent page, then back.
-    browser.click("#authenticate").await;
+    browser.follow("#authenticate").await;
     browser.screenshot("constant-contact-consent").await;
-    browser.click("#allow").await;
+    browser.follow("#allow").await;
     assert_eq!(
         browser.wait_for_path("/connections/").await,
         format!("/connections/{connection}?authenticated=1")
     );
     assert_eq!(browser.text("#health").await, "Connected");
-    browser.click("#become-export-user").await;
+    browser.follow("#become-export-user").await;
     assert_eq!(browser.text("#export-user").await, "The admin");
     browser.screenshot("connection").await;
 
@@ -68,7 +68,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     browser.choose("#n-1-attribute", "tier").await;
     browser.choose("#n-1-op", "equals").await;
     browser.fill("#n-1-value", "gold").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     assert_eq!(browser.text("#preview-count").await, "3 members.");
     browser.screenshot("segment").await;
 
@@ -98,7 +98,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         .unwrap();
     segment_box.click().await.unwrap();
     browser.screenshot("export-new").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     let export = id_in(&browser.path().await);
     assert!(
         app.sandbox
@@ -109,7 +109,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     );
 
     // Run, and watch it succeed with its counts.
-    browser.click("#run").await;
+    browser.follow("#run").await;
     assert!(browser.path().await.starts_with("/runs/"));
     browser
         .wait_for_text("#run-status", |status| status == "succeeded")
@@ -166,7 +166,7 @@ async fn contributors_and_viewers_see_only_what_their_role_allows() {
         browser.has("#run").await,
         "the connection is shared with contributors"
     );
-    browser.click("#run").await;
+    browser.follow("#run").await;
     browser
         .wait_for_text("#run-status", |status| status == "succeeded")
         .await;
@@ -182,7 +182,7 @@ async fn contributors_and_viewers_see_only_what_their_role_allows() {
         !browser.has("#schedule-form button#save").await,
         "only admins change the schedule"
     );
-    browser.click("form[action='/sign-out'] button").await;
+    browser.follow("form[action='/sign-out'] button").await;
     assert!(browser.path().await.starts_with("/sign-in"));
 
     browser.sign_in("viewer", PASSWORD).await;
@@ -228,7 +228,7 @@ async fn bad_input_is_shown_next_to_its_field() {
 
     browser.visit("/connections/new").await;
     browser.fill("#name", "No consent").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     assert!(browser.text("#consent-error").await.contains("agree"));
     assert_eq!(
         browser
@@ -246,12 +246,12 @@ async fn bad_input_is_shown_next_to_its_field() {
 
     browser.visit(&format!("/exports/{export}")).await;
     browser.fill("#list_id", "not-a-list").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     assert!(browser.text("#list_id-error").await.contains("List ID"));
     browser
         .fill("#list_id", "0f7a8a3e-2a52-11ef-9ab4-fa163e56c9b0")
         .await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     assert!(
         browser.text("#list_id-error").await.contains("has no list"),
         "the List ID is checked against Constant Contact"
@@ -260,13 +260,13 @@ async fn bad_input_is_shown_next_to_its_field() {
 
     browser.visit("/segments/new").await;
     browser.fill("#name", "typo").await;
-    browser.click("#add-condition-0").await;
+    browser.follow("#add-condition-0").await;
     browser.choose("#n-1-attribute", "tier").await;
     browser.choose("#n-1-op", "greater_than").await;
     browser.fill("#n-1-value", "gold").await;
     browser.choose("#n-2-attribute", "country").await;
     browser.fill("#n-2-value", "US").await;
-    browser.click("#save").await;
+    browser.follow("#save").await;
     assert!(
         browser.has("#n-1-error").await,
         "the problem is at its rule"
