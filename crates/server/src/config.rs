@@ -56,6 +56,9 @@ pub struct RunsConfig {
     pub scheduler: bool,
     /// How long a stopping server waits for its runs to end their batch in flight, in seconds.
     pub shutdown_grace_seconds: u64,
+    /// The longest a run may take, in seconds; a run that reaches it stops after its batch in
+    /// flight and ends Failed, saying so and what it sent.
+    pub max_run_seconds: u64,
 }
 
 impl Default for RunsConfig {
@@ -64,6 +67,7 @@ impl Default for RunsConfig {
             workers: 2,
             scheduler: true,
             shutdown_grace_seconds: 60,
+            max_run_seconds: 3600,
         }
     }
 }
@@ -228,6 +232,12 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.encryption_key()?;
         self.previous_encryption_keys()?;
+        if self.runs.max_run_seconds == 0 {
+            return Err(ConfigError::Value {
+                key: "runs.max_run_seconds",
+                problem: "a run needs some time: give at least 1 second".to_owned(),
+            });
+        }
         if self.runs.workers == 0 {
             return Err(ConfigError::Value {
                 key: "runs.workers",

@@ -172,6 +172,10 @@ async fn perform(
     let progress = LiveProgress::default();
     let cancel = CancellationToken::new();
     let mut stopped_by_shutdown = false;
+    let mut out_of_time = false;
+    let time_budget = Duration::from_secs(state.config.runs.max_run_seconds);
+    let deadline = tokio::time::sleep(time_budget);
+    tokio::pin!(deadline);
     let exporting = run_export(
         &prepared.profiles,
         &prepared.plan,
@@ -198,6 +202,11 @@ async fn perform(
                 stopped_by_shutdown = true;
                 cancel.cancel();
             }
+            () = &mut deadline, if !cancel.is_cancelled() => {
+                info!(run = %run.id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
+                out_of_time = true;
+                cancel.cancel();
+            }
         }
     };
     if let Err(error) = state
@@ -211,6 +220,14 @@ async fn perform(
         Ok(report) => {
             let (status, reason) = match &report.outcome {
                 RunOutcome::Succeeded => (RunStatus::Succeeded, None),
+                RunOutcome::Cancelled if out_of_time => (
+                    RunStatus::Failed,
+                    Some(format!(
+                        "the run reached its maximum duration of {} s and stopped after sending {} contacts",
+                        time_budget.as_secs(),
+                        report.sent
+                    )),
+                ),
                 RunOutcome::Cancelled if stopped_by_shutdown => (
                     RunStatus::Failed,
                     Some(format!(

@@ -354,3 +354,26 @@ async fn metrics_count_runs_members_and_constant_contact_requests() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_run_that_reaches_its_time_budget_stops_and_says_so() {
+    let app = crate::helpers::spawn_app_with(|config| config.runs.max_run_seconds = 1).await;
+    let (export, list) = an_export(&app).await;
+    app.sandbox
+        .state()
+        .add_fault(Fault::delay("get_contact_list", 1, 2_000));
+    let (_, started) = run(&app, Role::Contributor, &export).await;
+    let done = ended(&app, started["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        done["reason"],
+        "the run reached its maximum duration of 1 s and stopped after sending 0 contacts"
+    );
+    assert_eq!(done["report"]["sent"], 0, "the report says what it sent");
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty()
+    );
+}
