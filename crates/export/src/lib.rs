@@ -3,12 +3,14 @@
 //! Contact's limits and imported into one list, with a report that accounts for every profile.
 
 mod contacts;
+mod dry_run;
 mod error;
 mod plan;
 mod progress;
 mod report;
 mod run;
 
+pub use dry_run::{DryRunReport, dry_run};
 pub use error::ExportError;
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan};
 pub use progress::{NoProgress, Progress};

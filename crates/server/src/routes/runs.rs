@@ -333,3 +333,40 @@ pub(crate) async fn cancel(
     let run = state.store.run(id).await?;
     Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
 }
+
+/// What a run of the export would do, sending nothing: members to send, skips by reason with
+/// samples, and the requests it needs against the quota left today.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/{id}/dry-run",
+    operation_id = "runs_dry_run",
+    tag = "runs",
+    responses(
+        (status = OK, description = "What a run would do", body = serde_json::Value),
+        (status = CONFLICT, description = "`cannot_run`: why a run could not start", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn dry_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<segsync_export::DryRunReport>, ApiError> {
+    let export = state.store.export(id).await?;
+    if !may_manage(&state, &caller, &export).await? {
+        return Err(ApiError::forbidden("dry-run this export"));
+    }
+    let prepared = crate::runs::prepare(&state, id)
+        .await
+        .map_err(|ending| ApiError::new(StatusCode::CONFLICT, "cannot_run", ending.reason()))?;
+    match segsync_export::dry_run(&prepared.profiles, &prepared.plan, &prepared.client).await {
+        Ok(report) => Ok(Json(report)),
+        Err(segsync_export::ExportError::ConstantContact(error)) => {
+            Err(crate::connect::client_failure(&state, &prepared.connection, error).await)
+        }
+        Err(error) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cannot_run",
+            error.to_string(),
+        )),
+    }
+}

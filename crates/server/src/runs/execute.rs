@@ -14,6 +14,7 @@ use segsync_export::{ExportError, ExportPlan, RunOutcome, RunReport, run_export}
 use segsync_store::{Connection, Run, RunStatus};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
+use uuid::Uuid;
 
 use super::progress::LiveProgress;
 use crate::connect::{client_failure, client_for};
@@ -25,10 +26,17 @@ use crate::state::AppState;
 pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How a run ends.
-struct Ending {
+pub(crate) struct Ending {
     status: RunStatus,
     reason: Option<String>,
     report: Option<RunReport>,
+}
+
+impl Ending {
+    /// Why the run could not go ahead.
+    pub(crate) fn reason(&self) -> &str {
+        self.reason.as_deref().unwrap_or("the run could not start")
+    }
 }
 
 impl Ending {
@@ -50,18 +58,18 @@ impl Ending {
 }
 
 /// Everything a run needs, gathered before anything is sent.
-struct Prepared {
-    connection: Connection,
-    client: ConstantContact,
-    profiles: Profiles,
-    plan: ExportPlan,
+pub(crate) struct Prepared {
+    pub(crate) connection: Connection,
+    pub(crate) client: ConstantContact,
+    pub(crate) profiles: Profiles,
+    pub(crate) plan: ExportPlan,
 }
 
 /// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
 /// then ends its batch in flight and stops.
 pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationToken) {
     info!(run = %run.id, export = %run.export_id, "A run starts.");
-    let ending = match prepare(state, &run).await {
+    let ending = match prepare(state, run.export_id).await {
         Ok(prepared) => perform(state, &run, prepared, stopping).await,
         Err(ending) => ending,
     };
@@ -92,14 +100,11 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
     }
 }
 
-async fn prepare(state: &AppState, run: &Run) -> Result<Prepared, Ending> {
+/// The plan, client and profiles for a run of the export, or how the run ends before it starts.
+pub(crate) async fn prepare(state: &AppState, export_id: Uuid) -> Result<Prepared, Ending> {
     let store_failed =
         |error: segsync_store::StoreError| Ending::failed(format!("the store: {error}"));
-    let export = state
-        .store
-        .export(run.export_id)
-        .await
-        .map_err(store_failed)?;
+    let export = state.store.export(export_id).await.map_err(store_failed)?;
     let Some(connection_id) = export.connection_id else {
         return Err(Ending::skipped(
             "the export has no connection: it was detached",

@@ -7,6 +7,7 @@ mod progress;
 mod start;
 mod workers;
 
+pub(crate) use execute::prepare;
 pub use start::Started;
 pub(crate) use start::start_run;
 pub(crate) use workers::{Workers, close_interrupted_runs_at_start};

@@ -197,6 +197,12 @@ pub(crate) fn routes() -> Vec<Route> {
             ),
             StatusCode::CONFLICT,
         ),
+        route(
+            Method::POST,
+            "/api/v1/exports/{export}/dry-run",
+            None,
+            contributor,
+        ),
         route(Method::POST, "/api/v1/exports/run-all", None, contributor),
         route(Method::GET, "/api/v1/exports/{export}/runs", None, None),
         route(Method::GET, "/api/v1/runs", None, None),

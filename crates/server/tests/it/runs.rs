@@ -377,3 +377,55 @@ async fn a_run_that_reaches_its_time_budget_stops_and_says_so() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_dry_run_says_what_a_run_would_do_and_sends_nothing() {
+    let app = spawn_app().await;
+    let (export, list) = an_export(&app).await;
+    let (status, plan) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["profiles_read"], 5);
+    assert_eq!(plan["profiles_in_segments"], 3);
+    assert_eq!(plan["would_send"], 2);
+    let skipped = plan["skipped"].as_object().unwrap();
+    assert_eq!(
+        skipped.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        1
+    );
+    let samples = plan["skipped_samples"].to_string();
+    assert!(samples.contains("not-an-email"), "{samples}");
+    assert_eq!(plan["imports"], 1);
+    assert_eq!(plan["requests_needed"], 3);
+    assert_eq!(plan["fits_today"], true);
+    assert_eq!(plan["over_member_limit"], false);
+    assert!(
+        app.sandbox
+            .state()
+            .requests()
+            .iter()
+            .all(|request| request.endpoint != "contacts_json_import"),
+        "nothing was sent"
+    );
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty()
+    );
+    let (status, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
