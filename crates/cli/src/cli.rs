@@ -131,6 +131,10 @@ pub(crate) struct ExportArgs {
     /// The export's configuration (TOML); see `segsync.export.example.toml`.
     #[arg(long)]
     pub(crate) config: PathBuf,
+    /// Say what the export would send and skip, and the requests it needs against the quota
+    /// left today, sending nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -148,4 +148,22 @@ async fn a_one_shot_export_authenticates_with_the_device_flow_then_reuses_its_to
         !String::from_utf8_lossy(&again.stderr).contains("confirm the code"),
         "no second device flow"
     );
+
+    let dry = Command::new(segsync)
+        .args(["export", "--config", config.to_str().unwrap(), "--dry-run"])
+        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
+        .output()
+        .unwrap();
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(said.contains("nothing was sent"), "{said}");
+    assert!(
+        said.contains("Would send: 2 contacts in 1 import"),
+        "{said}"
+    );
+    assert!(said.contains("Requests needed: 3 of"), "{said}");
 }

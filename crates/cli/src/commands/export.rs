@@ -8,7 +8,7 @@ use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{ProfileFormat, ProfileSource, Profiles};
-use segsync_export::{ExportPlan, RunOutcome, run_export};
+use segsync_export::{DryRunReport, ExportPlan, RunOutcome, dry_run, run_export};
 use tokio_util::sync::CancellationToken;
 
 use super::segments::load_segments;
@@ -64,6 +64,10 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         Some(other) => bail!("profiles.format is parquet, csv or json, not {other:?}"),
     };
     let profiles = Profiles::open(source).await?;
+    if args.dry_run {
+        let report = dry_run(&profiles, &plan, &client).await?;
+        return print_dry_run(&report);
+    }
 
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
@@ -82,4 +86,55 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         RunOutcome::Cancelled => bail!("the export was cancelled; the report says what was sent"),
         RunOutcome::Failed { reason } => bail!("the export failed: {reason}"),
     }
+}
+
+fn print_dry_run(report: &DryRunReport) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Dry run: nothing was sent.")?;
+    let per_segment: Vec<String> = report
+        .members_per_segment
+        .iter()
+        .map(|(name, members)| format!("{name}: {members}"))
+        .collect();
+    writeln!(
+        out,
+        "Profiles read: {}; in the segments: {} ({})",
+        report.profiles_read,
+        report.profiles_in_segments,
+        per_segment.join(", ")
+    )?;
+    if report.over_member_limit {
+        writeln!(
+            out,
+            "Over the limit of {} members per export: a run would be refused.",
+            report.member_limit
+        )?;
+    }
+    writeln!(
+        out,
+        "Would send: {} contacts in {} import{}",
+        report.would_send,
+        report.imports,
+        if report.imports == 1 { "" } else { "s" }
+    )?;
+    for (reason, count) in &report.skipped {
+        let samples = report
+            .skipped_samples
+            .get(reason)
+            .map(|samples| format!(" (e.g. {})", samples.join(", ")))
+            .unwrap_or_default();
+        writeln!(out, "Skipped, {reason}: {count}{samples}")?;
+    }
+    writeln!(
+        out,
+        "Requests needed: {} of {} left today: {}",
+        report.requests_needed,
+        report.requests_left_today,
+        if report.fits_today {
+            "it fits"
+        } else {
+            "it does not fit today"
+        }
+    )?;
+    Ok(())
 }

@@ -720,3 +720,37 @@ pub(crate) async fn remove(
         Err(error) => failure(error),
     }
 }
+
+#[derive(Template)]
+#[template(path = "console/dry_run.html")]
+struct DryRunPage {
+    nav: Nav,
+    id: Uuid,
+    name: String,
+    report: segsync_export::DryRunReport,
+}
+
+/// Shows what a run would do, sending nothing.
+pub(crate) async fn dry_run(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let name = match state.store.export(id).await {
+        Ok(export) => export.name,
+        Err(error) => return failure(error.into()),
+    };
+    match runs::dry_run(State(state), visitor.caller.clone(), Path(id)).await {
+        Ok(Json(report)) => render(&DryRunPage {
+            nav: Nav::new(&visitor, "exports"),
+            id,
+            name,
+            report,
+        }),
+        Err(error) => failure(error),
+    }
+}

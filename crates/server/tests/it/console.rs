@@ -108,6 +108,22 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         "saving does not run"
     );
 
+    // A dry run says what a run would do, and sends nothing.
+    browser.follow("#dry-run").await;
+    assert_eq!(
+        browser.text("#would-send").await,
+        "2 contacts in 1 import(s)"
+    );
+    assert!(browser.text("#skipped").await.contains("not-an-email"));
+    browser.screenshot("dry-run").await;
+    assert!(
+        app.sandbox
+            .state()
+            .list_members(list.parse().unwrap())
+            .is_empty()
+    );
+    browser.visit(&format!("/exports/{export}")).await;
+
     // Run, and watch it succeed with its counts.
     browser.follow("#run").await;
     assert!(browser.path().await.starts_with("/runs/"));
@@ -357,11 +373,12 @@ async fn every_console_page_and_form_checks_the_role() {
         ("/runs/{run}", None),
     ];
     // Forms that change something: a role below the least is refused by the API's handler.
-    let forms: [(&str, Role); 14] = [
+    let forms: [(&str, Role); 15] = [
         ("/exports/new", Role::Contributor),
         ("/exports/{export}", Role::Contributor),
         ("/segments/{segment}", Role::Contributor),
         ("/exports/{export}/run", Role::Contributor),
+        ("/exports/{export}/dry-run", Role::Contributor),
         ("/exports/run-all", Role::Contributor),
         ("/exports/{export}/duplicate", Role::Contributor),
         ("/exports/{export}/detach", Role::Contributor),
