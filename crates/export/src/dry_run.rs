@@ -3,7 +3,7 @@
 //! it would skip and why (with samples), and the requests it needs against the quota left today.
 
 use constant_contact::batch::ImportBatcher;
-use constant_contact::{ConstantContact, Error as ClientError};
+use constant_contact::ConstantContact;
 use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
 use segsync_engine::{MemberQuery, Profiles};
@@ -46,28 +46,8 @@ pub async fn dry_run(
     plan: &ExportPlan,
     client: &ConstantContact,
 ) -> Result<DryRunReport, ExportError> {
-    if plan.segments.is_empty() {
-        return Err(ExportError::NoSegments);
-    }
-    let segments: Vec<(String, Expr)> = plan
-        .segments
-        .iter()
-        .map(|segment| {
-            Ok((
-                segment.name.clone(),
-                profiles.segment_expr(segment, &plan.catalogue, &plan.clock)?,
-            ))
-        })
-        .collect::<Result<_, ExportError>>()?;
-    match client.get_list(plan.list_id).await {
-        Ok(_) => {}
-        Err(ClientError::Rejected { status: 404, .. }) => {
-            return Err(ExportError::ListNotFound {
-                list_id: plan.list_id,
-            });
-        }
-        Err(error) => return Err(error.into()),
-    }
+    let segments = plan.segment_exprs(profiles)?;
+    plan.check_list(client).await?;
     let profiles_read = profiles.count_all().await?;
     let any_segment = segments
         .iter()

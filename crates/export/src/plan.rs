@@ -56,3 +56,41 @@ impl ExportPlan {
         self
     }
 }
+
+impl ExportPlan {
+    /// Each selected segment's membership over `profiles`, in order: what a run and a dry run
+    /// both start from.
+    pub(crate) fn segment_exprs(
+        &self,
+        profiles: &segsync_engine::Profiles,
+    ) -> Result<Vec<(String, datafusion::logical_expr::Expr)>, crate::ExportError> {
+        if self.segments.is_empty() {
+            return Err(crate::ExportError::NoSegments);
+        }
+        self.segments
+            .iter()
+            .map(|segment| {
+                Ok((
+                    segment.name.clone(),
+                    profiles.segment_expr(segment, &self.catalogue, &self.clock)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Asks Constant Contact whether the list exists: a clear error when it does not.
+    pub(crate) async fn check_list(
+        &self,
+        client: &constant_contact::ConstantContact,
+    ) -> Result<(), crate::ExportError> {
+        match client.get_list(self.list_id).await {
+            Ok(_) => Ok(()),
+            Err(constant_contact::Error::Rejected { status: 404, .. }) => {
+                Err(crate::ExportError::ListNotFound {
+                    list_id: self.list_id,
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}

@@ -38,28 +38,8 @@ pub async fn run_export(
     let mut phases = Phases::default();
 
     progress.phase("planning");
-    if plan.segments.is_empty() {
-        return Err(ExportError::NoSegments);
-    }
-    let segments: Vec<(String, Expr)> = plan
-        .segments
-        .iter()
-        .map(|segment| {
-            Ok((
-                segment.name.clone(),
-                profiles.segment_expr(segment, &plan.catalogue, &plan.clock)?,
-            ))
-        })
-        .collect::<Result<_, ExportError>>()?;
-    match client.get_list(plan.list_id).await {
-        Ok(_) => {}
-        Err(ClientError::Rejected { status: 404, .. }) => {
-            return Err(ExportError::ListNotFound {
-                list_id: plan.list_id,
-            });
-        }
-        Err(error) => return Err(error.into()),
-    }
+    let segments = plan.segment_exprs(profiles)?;
+    plan.check_list(client).await?;
     phases.end("planning");
 
     progress.phase("counting");

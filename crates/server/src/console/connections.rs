@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::fields::Fields;
-use super::page::{Nav, Problems, failure, invalid, render};
+use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::connections::{
@@ -259,13 +259,13 @@ pub(crate) async fn authenticate(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match oauth::start(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok(Json(started)) => Redirect::to(&started.authorization_url).into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        oauth::start(State(state), visitor.caller.clone(), Path(id)),
+        |Json(started)| started.authorization_url,
+    )
+    .await
 }
 
 pub(crate) async fn become_export_user(
@@ -274,13 +274,13 @@ pub(crate) async fn become_export_user(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match connections::become_export_user(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        connections::become_export_user(State(state), visitor.caller.clone(), Path(id)),
+        |_| format!("/connections/{id}"),
+    )
+    .await
 }
 
 #[derive(Template)]

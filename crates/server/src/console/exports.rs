@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::fields::Fields;
-use super::page::{Nav, Problems, failure, invalid, render};
+use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::schedule_form::{self, ScheduleFields};
 use super::visitor::Visitor;
 use crate::error::ApiError;
@@ -682,13 +682,13 @@ pub(crate) async fn duplicate(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match exports::duplicate(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok((_, Json(copy))) => Redirect::to(&format!("/exports/{}", copy.id)).into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        exports::duplicate(State(state), visitor.caller.clone(), Path(id)),
+        |(_, Json(copy))| format!("/exports/{}", copy.id),
+    )
+    .await
 }
 
 pub(crate) async fn detach(
@@ -697,13 +697,13 @@ pub(crate) async fn detach(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match exports::detach(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok(_) => Redirect::to(&format!("/exports/{id}")).into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        exports::detach(State(state), visitor.caller.clone(), Path(id)),
+        |_| format!("/exports/{id}"),
+    )
+    .await
 }
 
 pub(crate) async fn remove(
@@ -712,13 +712,13 @@ pub(crate) async fn remove(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match exports::remove(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok(_) => Redirect::to("/exports?notice=Export%20removed").into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        exports::remove(State(state), visitor.caller.clone(), Path(id)),
+        |_| "/exports?notice=Export%20removed".to_owned(),
+    )
+    .await
 }
 
 #[derive(Template)]

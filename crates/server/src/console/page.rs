@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::fields::Fields;
 use super::visitor::Visitor;
 use crate::error::ApiError;
 
@@ -133,6 +134,23 @@ impl Problems {
             .map(|(field, problem)| format!("{field}: {problem}"))
             .chain(self.general.iter().cloned())
             .collect()
+    }
+}
+
+/// Carries out a form's action once its CSRF token checks out, then sends the browser to the
+/// page `next` names; a refusal or failure shows its own page.
+pub(crate) async fn act<T>(
+    visitor: &Visitor,
+    fields: &Fields,
+    action: impl Future<Output = Result<T, ApiError>>,
+    next: impl FnOnce(T) -> String,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    match action.await {
+        Ok(done) => Redirect::to(&next(done)).into_response(),
+        Err(error) => failure(error),
     }
 }
 

@@ -5,13 +5,13 @@ use askama::Template;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use segsync_store::{RunFilter, RunStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::fields::Fields;
-use super::page::{Nav, failure, render};
+use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::exports::may_manage;
@@ -194,13 +194,13 @@ pub(crate) async fn cancel(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match runs::cancel(State(state), visitor.caller.clone(), Path(id)).await {
-        Ok(_) => Redirect::to(&format!("/runs/{id}")).into_response(),
-        Err(error) => failure(error),
-    }
+    act(
+        &visitor,
+        &fields,
+        runs::cancel(State(state), visitor.caller.clone(), Path(id)),
+        |_| format!("/runs/{id}"),
+    )
+    .await
 }
 
 #[derive(Template)]

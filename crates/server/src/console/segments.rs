@@ -10,7 +10,7 @@ use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
-use super::page::{Nav, Problems, failure, invalid, render};
+use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::rule_tree::{self, OPERATORS, Row};
 use super::visitor::Visitor;
 use crate::error::ApiError;
@@ -318,16 +318,14 @@ pub(crate) async fn set_active(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    let done = if fields.get("active") == "true" {
-        segments::activate(State(state), visitor.caller.clone(), Path(id)).await
-    } else {
-        segments::deactivate(State(state), visitor.caller.clone(), Path(id)).await
+    let caller = visitor.caller.clone();
+    let activate = fields.get("active") == "true";
+    let change = async move {
+        if activate {
+            segments::activate(State(state), caller, Path(id)).await
+        } else {
+            segments::deactivate(State(state), caller, Path(id)).await
+        }
     };
-    match done {
-        Ok(_) => Redirect::to(&format!("/segments/{id}")).into_response(),
-        Err(error) => failure(error),
-    }
+    act(&visitor, &fields, change, |_| format!("/segments/{id}")).await
 }
