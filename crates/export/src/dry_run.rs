@@ -2,8 +2,8 @@
 //! checked, de-duplicated and batched — and nothing sent. It says what the run would send, what
 //! it would skip and why (with samples), and the requests it needs against the quota left today.
 
-use constant_contact::batch::ImportBatcher;
 use constant_contact::ConstantContact;
+use constant_contact::batch::ImportBatcher;
 use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
 use segsync_engine::{MemberQuery, Profiles};
