@@ -658,22 +658,21 @@ pub(crate) async fn run_all(
     visitor: Visitor,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(error) = visitor.check_form(fields.csrf()) {
-        return failure(error);
-    }
-    match runs::run_all(State(state), visitor.caller.clone()).await {
-        Ok((_, Json(answer))) => {
+    act(
+        &visitor,
+        &fields,
+        runs::run_all(State(state), visitor.caller.clone()),
+        |(_, Json(answer))| {
             let notice = format!(
                 "Run all: {} queued, {} skipped",
                 answer.queued.len(),
                 answer.skipped.len()
             );
-            let notice =
-                url::form_urlencoded::byte_serialize(notice.as_bytes()).collect::<String>();
-            Redirect::to(&format!("/status?notice={notice}")).into_response()
-        }
-        Err(error) => failure(error),
-    }
+            let notice: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+            format!("/status?notice={notice}")
+        },
+    )
+    .await
 }
 
 pub(crate) async fn duplicate(
