@@ -27,7 +27,8 @@ pub(crate) struct Next {
 
 /// Only paths of this site: a sign-in never sends the browser elsewhere.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|next| next.starts_with('/') && !next.starts_with("//"))
+    // Browsers read `//host` and `/\host` as another site.
+    next.filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
         .unwrap_or_else(|| "/exports".to_owned())
 }
 
@@ -104,5 +105,24 @@ pub(crate) async fn sign_out(
             (headers, Redirect::to("/sign-in")).into_response()
         }
         Err(error) => failure(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn a_sign_in_only_returns_to_this_site() {
+        assert_eq!(safe_next(Some("/exports/1?x=2".into())), "/exports/1?x=2");
+        for elsewhere in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "exports",
+        ] {
+            assert_eq!(safe_next(Some(elsewhere.into())), "/exports", "{elsewhere}");
+        }
+        assert_eq!(safe_next(None), "/exports");
     }
 }
