@@ -103,6 +103,7 @@ pub async fn dry_run(
             duplicates.into_iter().map(str::to_owned).collect(),
         );
     }
+    // The list check, then the imports and at least one read of their status.
     let requests_needed = 1 + imports + u64::from(imports > 0);
     let requests_left_today = u64::from(client.budget().remaining_today());
     Ok(DryRunReport {

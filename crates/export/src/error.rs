@@ -20,6 +20,15 @@ pub enum ExportError {
     #[error("an export needs at least one segment")]
     NoSegments,
 
+    #[error(
+        "sending {members} contacts needs at least {needed} requests and only {left} are left today for this API key; nothing was sent. The quota resets at midnight UTC"
+    )]
+    OverQuota {
+        members: u64,
+        needed: u64,
+        left: u64,
+    },
+
     #[error("Constant Contact: {0}")]
     ConstantContact(#[from] constant_contact::Error),
 }

@@ -12,7 +12,7 @@ mod run;
 
 pub use dry_run::{DryRunReport, dry_run};
 pub use error::ExportError;
-pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan};
+pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send};
 pub use progress::{NoProgress, Progress};
 pub use report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport};
 pub use run::run_export;

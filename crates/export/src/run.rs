@@ -19,7 +19,7 @@ use tracing::info;
 
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
-use crate::plan::ExportPlan;
+use crate::plan::{ExportPlan, fewest_requests_to_send};
 use crate::progress::Progress;
 use crate::report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport, SAMPLES};
 
@@ -54,6 +54,15 @@ pub async fn run_export(
         return Err(ExportError::OverLimit {
             members: profiles_in_segments,
             limit: plan.member_limit,
+        });
+    }
+    let needed = fewest_requests_to_send(profiles_in_segments);
+    let left = u64::from(client.budget().remaining_today());
+    if needed > left {
+        return Err(ExportError::OverQuota {
+            members: profiles_in_segments,
+            needed,
+            left,
         });
     }
     progress.members_total(profiles_in_segments);

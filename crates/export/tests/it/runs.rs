@@ -314,3 +314,29 @@ async fn run(
     )
     .await
 }
+
+#[tokio::test]
+async fn an_export_that_cannot_finish_within_todays_quota_is_refused_before_sending() {
+    let mut app = spawn_app().await;
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
+    let plan = plan(&app, &["everyone"], segments(SEGMENTS));
+    // Two requests a day: the list check spends one, and sending needs two more.
+    let budget = std::sync::Arc::new(constant_contact::budget::ApiKeyBudget::new(1_000, 2));
+    app.client = app.client.with_budget(budget);
+    let error = run(&app, &profiles, &plan).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExportError::OverQuota {
+                members: 10,
+                needed: 2,
+                left: 1
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("nothing was sent"));
+    assert_eq!(app.imports_received(), 0);
+}

@@ -255,6 +255,7 @@ async fn perform(
                 report: Some(report),
             }
         }
+        Err(error @ ExportError::OverQuota { .. }) => Ending::skipped(error.to_string()),
         Err(ExportError::ConstantContact(error)) => {
             let error = client_failure(state, &prepared.connection, error).await;
             Ending::failed(error.message)
