@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use segsync_domain::schedule::RefreshSchedule;
 use segsync_store::{Role, Run, RunFilter, UsableBy};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use crate::routes::connections::may_use;
 use crate::routes::exports::{self, ExportForm, ExportView};
 use crate::routes::paging::PageQuery;
 use crate::routes::runs;
-use crate::scheduler::{schedule_of, system_schedule};
+use crate::scheduler::system_schedule;
 use crate::segments::{member_counts, profiles};
 use crate::state::AppState;
 
@@ -138,8 +139,11 @@ async fn list_page(
         {
             continue;
         }
-        let store_export = state.store.export(view.id).await?;
-        let schedule = schedule_of(&store_export, &system);
+        let schedule: RefreshSchedule = view
+            .schedule_override
+            .as_ref()
+            .and_then(|value| serde_json::from_value(value.clone()).ok())
+            .unwrap_or_else(|| system.clone());
         let schedule = match (
             &view.schedule_override,
             schedule.next_after(chrono::Utc::now()),
