@@ -36,6 +36,8 @@ pub(crate) struct ContactBuilder {
     columns: Vec<String>,
     seen: HashSet<Box<str>>,
     pub(crate) tallies: Tallies,
+    /// Members left out since the last `take_skipped`: the email as written and why.
+    skipped: Vec<(String, String)>,
 }
 
 impl ContactBuilder {
@@ -55,6 +57,7 @@ impl ContactBuilder {
             columns,
             seen: HashSet::new(),
             tallies,
+            skipped: Vec::new(),
         }
     }
 
@@ -122,8 +125,14 @@ impl ContactBuilder {
         Ok(())
     }
 
+    /// The members left out since the last call, for a list of every one of them.
+    pub(crate) fn take_skipped(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.skipped)
+    }
+
     fn invalid(&mut self, reason: &str, value: &str) {
         *self.tallies.invalid.entry(reason.to_owned()).or_default() += 1;
+        self.skipped.push((value.to_owned(), reason.to_owned()));
         let samples = self
             .tallies
             .invalid_samples

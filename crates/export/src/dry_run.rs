@@ -76,6 +76,8 @@ pub async fn dry_run(
             }
             Ok(())
         })?;
+        // The report keeps counts and samples; the full list is for real runs.
+        builder.take_skipped();
     }
     if let Some(last) = batcher.finish() {
         imports += 1;

@@ -8,6 +8,8 @@ pub trait Progress: Send + Sync {
     fn members_total(&self, _total: u64) {}
     /// Profiles of the segments looked at so far.
     fn members_processed(&self, _processed: u64) {}
+    /// Members left out because their email is not valid: each as written, and why.
+    fn members_skipped(&self, _skipped: &[(String, String)]) {}
     /// One import request was accepted by Constant Contact.
     fn batch_sent(&self, _contacts: usize) {}
 }

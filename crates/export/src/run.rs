@@ -101,6 +101,7 @@ pub async fn run_export(
                 Ok(())
             })?;
             progress.members_processed(builder_ref.tallies.processed);
+            progress.members_skipped(&builder_ref.take_skipped());
             for full in full_batches.drain(..) {
                 if batches_out.send(full).await.is_err() {
                     return Ok(ProducerEnd::SenderStopped);

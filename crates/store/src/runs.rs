@@ -407,4 +407,42 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+
+    /// Adds members a run left out, in one transaction.
+    pub async fn add_run_skips(
+        &self,
+        run_id: Uuid,
+        skips: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        /// Rows per statement: three parameters each, well within both databases' limits.
+        const ROWS: usize = 300;
+        let mut transaction = self.pool.begin().await?;
+        for chunk in skips.chunks(ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|row| format!("(${}, ${}, ${})", row * 3 + 1, row * 3 + 2, row * 3 + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO run_skips (run_id, email, reason) VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (email, reason) in chunk {
+                query = query.bind(run_id.to_string()).bind(email).bind(reason);
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The members a run left out.
+    pub async fn run_skips(&self, run_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT email, reason FROM run_skips WHERE run_id = $1")
+            .bind(run_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("email")?, row.try_get("reason")?)))
+            .collect()
+    }
 }

@@ -39,6 +39,7 @@ struct RunLive {
     report_json: Option<String>,
     /// While it can be cancelled by this visitor: the run's id and the session's CSRF token.
     cancel: Option<(Uuid, String)>,
+    skipped_url: String,
 }
 
 impl RunLive {
@@ -116,6 +117,7 @@ impl RunLive {
                 .as_ref()
                 .and_then(|report| serde_json::to_string_pretty(report).ok()),
             cancel: (may_cancel && run.status.is_active()).then(|| (run.id, csrf.to_owned())),
+            skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
         }
     }
 }

@@ -74,6 +74,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::list))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))
+        .routes(routes!(runs::skipped_csv))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::validate))
         .routes(routes!(segments::export_yaml, segments::import_yaml))

@@ -370,3 +370,46 @@ pub(crate) async fn dry_run(
         )),
     }
 }
+
+/// Every member the run left out because of its email, as CSV (`email,reason`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}/skipped.csv",
+    operation_id = "runs_skipped_csv",
+    tag = "runs",
+    responses(
+        (status = OK, description = "email,reason", content_type = "text/csv", body = String),
+    )
+)]
+pub(crate) async fn skipped_csv(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    state.store.run(id).await?;
+    let skipped = state.store.run_skips(id).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written: Result<(), csv::Error> = (|| {
+        writer.write_record(["email", "reason"])?;
+        for (email, reason) in &skipped {
+            writer.write_record([email, reason])?;
+        }
+        writer.flush()?;
+        Ok(())
+    })();
+    written.map_err(ApiError::internal)?;
+    let body = writer.into_inner().map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"run-{id}-skipped.csv\""),
+            ),
+        ],
+        body,
+    ))
+}

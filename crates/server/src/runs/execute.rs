@@ -194,6 +194,7 @@ async fn perform(
         tokio::select! {
             result = &mut exporting => break result,
             _ = every_second.tick() => {
+                write_skipped(state, run.id, &progress).await;
                 match state.store.set_run_progress(run.id, &progress.snapshot()).await {
                     Ok(true) if !cancel.is_cancelled() => {
                         info!(run = %run.id, "Cancellation asked; the run stops after its batch in flight.");
@@ -214,6 +215,7 @@ async fn perform(
             }
         }
     };
+    write_skipped(state, run.id, &progress).await;
     if let Err(error) = state
         .store
         .set_run_progress(run.id, &progress.snapshot())
@@ -261,5 +263,16 @@ async fn perform(
             Ending::failed(error.message)
         }
         Err(error) => Ending::failed(error.to_string()),
+    }
+}
+
+/// Writes the members the run left out since the last time to the store.
+async fn write_skipped(state: &AppState, run: Uuid, progress: &LiveProgress) {
+    let skipped = progress.take_skipped();
+    if skipped.is_empty() {
+        return;
+    }
+    if let Err(error) = state.store.add_run_skips(run, &skipped).await {
+        warn!(%run, %error, members = skipped.len(), "Members a run left out could not be stored.");
     }
 }

@@ -14,9 +14,21 @@ pub(super) struct LiveProgress {
     members_processed: AtomicU64,
     contacts_sent: AtomicU64,
     imports_sent: AtomicU64,
+    /// Members left out and not yet written to the store.
+    skipped: Mutex<Vec<(String, String)>>,
 }
 
 impl LiveProgress {
+    /// The members left out since the last call, to write to the store.
+    pub(super) fn take_skipped(&self) -> Vec<(String, String)> {
+        std::mem::take(
+            &mut *self
+                .skipped
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
     /// What a status page shows.
     pub(super) fn snapshot(&self) -> serde_json::Value {
         let phase = self
@@ -48,6 +60,15 @@ impl Progress for LiveProgress {
 
     fn members_processed(&self, processed: u64) {
         self.members_processed.store(processed, Ordering::Relaxed);
+    }
+
+    fn members_skipped(&self, skipped: &[(String, String)]) {
+        if !skipped.is_empty() {
+            self.skipped
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend_from_slice(skipped);
+        }
     }
 
     fn batch_sent(&self, contacts: usize) {

@@ -117,6 +117,21 @@ async fn a_contributor_runs_an_export_and_the_list_holds_its_members() {
     assert_eq!(done["progress"]["contacts_sent"], 2);
     let members = app.sandbox.state().list_members(list.parse().unwrap());
     assert_eq!(members, ["ada@example.com", "zoe@example.com"]);
+    let csv = app
+        .request(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/runs/{}/skipped.csv", done["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(lines[0], "email,reason");
+    assert!(lines[1].starts_with("not-an-email,"), "{csv}");
 
     let (status, history) = app
         .call(

@@ -182,5 +182,16 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         assert!(counts.contains(&(status, 1)), "{counts:?}");
     }
     assert_eq!(store.latest_runs().await.unwrap()[0].id, skipped.id);
+
+    let left_out: Vec<(String, String)> = (0..701)
+        .map(|n| (format!("bad-{n}"), "malformed".to_owned()))
+        .collect();
+    store.add_run_skips(next.id, &left_out).await.unwrap();
+    assert_eq!(
+        store.run_skips(next.id).await.unwrap().len(),
+        701,
+        "chunked inserts keep every row"
+    );
+    assert!(store.run_skips(skipped.id).await.unwrap().is_empty());
 }
 on_both!(one_run_per_export_claimed_once_and_never_left_running);
