@@ -4,7 +4,6 @@
 
 use constant_contact::ConstantContact;
 use constant_contact::batch::ImportBatcher;
-use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
 use segsync_engine::{MemberQuery, Profiles};
 use serde::Serialize;
@@ -12,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
-use crate::plan::ExportPlan;
+use crate::plan::{ExportPlan, count_profiles};
 use crate::report::SAMPLES;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,13 +47,7 @@ pub async fn dry_run(
 ) -> Result<DryRunReport, ExportError> {
     let segments = plan.segment_exprs(profiles)?;
     plan.check_list(client).await?;
-    let profiles_read = profiles.count_all().await?;
-    let any_segment = segments
-        .iter()
-        .map(|(_, expr)| expr.clone())
-        .reduce(Expr::or)
-        .expect("at least one segment");
-    let profiles_in_segments = profiles.count(any_segment).await?;
+    let (profiles_read, profiles_in_segments) = count_profiles(profiles, &segments).await?;
     let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
     let query = MemberQuery {
         columns: builder.columns().to_vec(),

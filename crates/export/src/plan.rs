@@ -105,3 +105,17 @@ pub fn fewest_requests_to_send(members: u64) -> u64 {
     let per_import = constant_contact::batch::MAX_CONTACTS_PER_IMPORT as u64;
     members.div_ceil(per_import) + 1
 }
+
+/// How many profiles there are, and how many are in any of `segments`.
+pub(crate) async fn count_profiles(
+    profiles: &segsync_engine::Profiles,
+    segments: &[(String, datafusion::logical_expr::Expr)],
+) -> Result<(u64, u64), crate::ExportError> {
+    let read = profiles.count_all().await?;
+    let any_segment = segments
+        .iter()
+        .map(|(_, expr)| expr.clone())
+        .reduce(datafusion::logical_expr::Expr::or)
+        .ok_or(crate::ExportError::NoSegments)?;
+    Ok((read, profiles.count(any_segment).await?))
+}

@@ -10,7 +10,6 @@ use chrono::Utc;
 use constant_contact::batch::{ImportBatch, ImportBatcher};
 use constant_contact::wire::activities::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
-use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
 use segsync_engine::{MemberQuery, Profiles};
 use tokio::sync::mpsc;
@@ -19,7 +18,7 @@ use tracing::info;
 
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
-use crate::plan::{ExportPlan, fewest_requests_to_send};
+use crate::plan::{ExportPlan, count_profiles, fewest_requests_to_send};
 use crate::progress::Progress;
 use crate::report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport, SAMPLES};
 
@@ -43,13 +42,7 @@ pub async fn run_export(
     phases.end("planning");
 
     progress.phase("counting");
-    let profiles_read = profiles.count_all().await?;
-    let any_segment = segments
-        .iter()
-        .map(|(_, expr)| expr.clone())
-        .reduce(Expr::or)
-        .expect("at least one segment");
-    let profiles_in_segments = profiles.count(any_segment).await?;
+    let (profiles_read, profiles_in_segments) = count_profiles(profiles, &segments).await?;
     if profiles_in_segments > plan.member_limit {
         return Err(ExportError::OverLimit {
             members: profiles_in_segments,

@@ -601,15 +601,7 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
     match saved {
         Ok(view) => Redirect::to(&format!("/exports/{}?saved=1", view.id)).into_response(),
         Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let mut problems = Problems::from_error(&error);
-            if error.code == "list_not_found" {
-                problems = Problems::default();
-                problems.at(
-                    "list_id",
-                    error.message.trim_start_matches("list_id: ").to_owned(),
-                );
-            }
-            again(draft, problems).await
+            again(draft, Problems::from_error(&error)).await
         }
         Err(error) => failure(error),
     }

@@ -6,7 +6,7 @@ use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use segsync_store::{RunFilter, RunStatus};
+use segsync_store::RunStatus;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -15,7 +15,8 @@ use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::exports::may_manage;
-use crate::routes::runs::{self, RunView};
+use crate::routes::paging::PageQuery;
+use crate::routes::runs::{self, RunView, RunsQuery};
 use crate::state::AppState;
 
 /// The numbers of a report, in the order a reader checks them: they add up to the profiles read.
@@ -231,28 +232,20 @@ pub(crate) async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Response {
     let status = query.status.unwrap_or_default();
-    let filter = RunFilter {
-        status: RunStatus::parse(&status),
-        ..RunFilter::default()
+    let page = PageQuery::new(PAGE, query.offset.unwrap_or(0));
+    let found = runs::list(
+        State(state),
+        visitor.caller.clone(),
+        Query(RunsQuery {
+            status: RunStatus::parse(&status),
+        }),
+        Query(page),
+    )
+    .await;
+    let (runs, next_offset) = match found {
+        Ok(paged) => paged.into_parts(),
+        Err(error) => return failure(error),
     };
-    let offset = query.offset.unwrap_or(0);
-    let found = match state.store.runs(&filter, PAGE + 1, offset).await {
-        Ok(found) => found,
-        Err(error) => return failure(error.into()),
-    };
-    let more = found.len() > PAGE as usize;
-    let names: std::collections::HashMap<Uuid, String> = match state.store.exports().await {
-        Ok(exports) => exports.into_iter().map(|e| (e.id, e.name)).collect(),
-        Err(error) => return failure(error.into()),
-    };
-    let runs = found
-        .into_iter()
-        .take(PAGE as usize)
-        .map(|run| {
-            let name = names.get(&run.export_id).cloned();
-            runs::view(run, name)
-        })
-        .collect();
     render(&StatusPage {
         nav: Nav::new(&visitor, "status"),
         runs,
@@ -266,6 +259,6 @@ pub(crate) async fn status(
             "skipped",
         ],
         notice: query.notice,
-        next_offset: more.then_some(offset + u64::from(PAGE)),
+        next_offset,
     })
 }

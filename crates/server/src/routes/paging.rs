@@ -20,6 +20,13 @@ pub(crate) struct PageQuery {
 }
 
 impl PageQuery {
+    pub(crate) fn new(limit: u32, offset: u64) -> Self {
+        Self {
+            limit: Some(limit),
+            offset: Some(offset),
+        }
+    }
+
     /// The largest page, for callers inside the server that show a whole list.
     pub(crate) fn everything() -> Self {
         Self {
@@ -80,6 +87,11 @@ impl<T> Paged<T> {
             total: self.total,
             next_offset: self.next_offset,
         }
+    }
+
+    /// The page's entries, and the offset of the next page while there is one.
+    pub(crate) fn into_parts(self) -> (Vec<T>, Option<u64>) {
+        (self.items, self.next_offset)
     }
 
     pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {

@@ -42,7 +42,7 @@ pub(crate) struct RunView {
     pub(crate) cancel_requested: bool,
 }
 
-pub(crate) fn view(run: Run, export_name: Option<String>) -> RunView {
+fn view(run: Run, export_name: Option<String>) -> RunView {
     RunView {
         id: run.id,
         export_id: run.export_id,

@@ -100,13 +100,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     browser.screenshot("export-new").await;
     browser.follow("#save").await;
     let export = id_in(&browser.path().await);
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty(),
-        "saving does not run"
-    );
+    assert!(app.list_members(&list).is_empty(), "saving does not run");
 
     // A dry run says what a run would do, and sends nothing.
     browser.follow("#dry-run").await;
@@ -116,12 +110,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     );
     assert!(browser.text("#skipped").await.contains("not-an-email"));
     browser.screenshot("dry-run").await;
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty()
-    );
+    assert!(app.list_members(&list).is_empty());
     browser.visit(&format!("/exports/{export}")).await;
 
     // Run, and watch it succeed with its counts.
@@ -139,7 +128,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     assert_eq!(browser.text("dd[data-figure='Profiles read']").await, "5");
     browser.screenshot("run").await;
     assert_eq!(
-        app.sandbox.state().list_members(list.parse().unwrap()),
+        app.list_members(&list),
         ["ada@example.com", "zoe@example.com"]
     );
 

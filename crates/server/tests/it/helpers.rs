@@ -153,6 +153,11 @@ impl TestApp {
         self.server = Some(server);
     }
 
+    /// The emails on the sandbox's list `list_id`.
+    pub(crate) fn list_members(&self, list_id: &str) -> Vec<String> {
+        self.sandbox.state().list_members(list_id.parse().unwrap())
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -115,7 +115,7 @@ async fn a_contributor_runs_an_export_and_the_list_holds_its_members() {
     assert_eq!(report["profiles_in_segments"], 3);
     assert_eq!(report["sent"], 2, "ada and zoe; not-an-email is invalid");
     assert_eq!(done["progress"]["contacts_sent"], 2);
-    let members = app.sandbox.state().list_members(list.parse().unwrap());
+    let members = app.list_members(&list);
     assert_eq!(members, ["ada@example.com", "zoe@example.com"]);
     let csv = app
         .request(
@@ -188,12 +188,7 @@ async fn one_run_at_a_time_and_a_cancelled_run_stops_before_sending() {
     let done = ended(&app, &first).await;
     assert_eq!(done["status"], "cancelled", "{done}");
     assert_eq!(done["report"]["sent"], 0);
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty()
-    );
+    assert!(app.list_members(&list).is_empty());
     let (status, again) = app
         .call(
             Some(Role::Contributor),
@@ -328,12 +323,7 @@ async fn stopping_the_server_ends_a_running_run_with_the_reason() {
         stopped["reason"],
         "the server shut down during the run; it stopped after sending 0 contacts"
     );
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty()
-    );
+    assert!(app.list_members(&list).is_empty());
 }
 
 #[tokio::test]
@@ -385,12 +375,7 @@ async fn a_run_that_reaches_its_time_budget_stops_and_says_so() {
         "the run reached its maximum duration of 1 s and stopped after sending 0 contacts"
     );
     assert_eq!(done["report"]["sent"], 0, "the report says what it sent");
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty()
-    );
+    assert!(app.list_members(&list).is_empty());
 }
 
 #[tokio::test]
@@ -428,12 +413,7 @@ async fn a_dry_run_says_what_a_run_would_do_and_sends_nothing() {
             .all(|request| request.endpoint != "contacts_json_import"),
         "nothing was sent"
     );
-    assert!(
-        app.sandbox
-            .state()
-            .list_members(list.parse().unwrap())
-            .is_empty()
-    );
+    assert!(app.list_members(&list).is_empty());
     let (status, _) = app
         .call(
             Some(Role::Viewer),
