@@ -78,11 +78,16 @@ impl ImportBatcher {
     /// Adds a contact. Returns the previous batch when this contact did not fit in it.
     pub fn push(&mut self, contact: &ImportContact) -> Result<Option<ImportBatch>> {
         let json = serde_json::to_vec(contact).expect("an import contact serialises");
+        self.push_json(contact.email().unwrap_or("without an email"), &json)
+    }
+
+    /// Adds a contact already serialised as `json` (an [`ImportContact`]'s JSON), for callers
+    /// that need those bytes themselves. `email` names the contact in an error.
+    pub fn push_json(&mut self, email: &str, json: &[u8]) -> Result<Option<ImportBatch>> {
         let alone = HEAD.len() + json.len() + self.tail.len();
         if alone > self.max_bytes {
             return Err(Error::InvalidRequest(format!(
-                "the contact {} alone takes {alone} bytes, over the {} bytes of an import",
-                contact.email().unwrap_or("without an email"),
+                "the contact {email} alone takes {alone} bytes, over the {} bytes of an import",
                 self.max_bytes
             )));
         }
@@ -93,7 +98,7 @@ impl ImportBatcher {
         if self.n_contacts > 0 {
             self.body.push(b',');
         }
-        self.body.extend_from_slice(&json);
+        self.body.extend_from_slice(json);
         self.n_contacts += 1;
         Ok(finished)
     }

@@ -1,33 +1,46 @@
 //! A dry run: everything a run would do up to sending — the plan, the counts, every member
-//! checked, de-duplicated and batched — and nothing sent. It says what the run would send, what
-//! it would skip and why (with samples), and the requests it needs against the quota left today.
+//! checked, de-duplicated, sorted against what the export sent before and batched — and nothing
+//! sent. It says what the run would add, update, leave unchanged and remove, what it would skip
+//! and why (with samples), and the requests it needs against the quota left today.
+
+use std::collections::BTreeMap;
 
 use constant_contact::ConstantContact;
-use constant_contact::batch::ImportBatcher;
+use constant_contact::api::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_CONTACT_PAGE_SIZE};
+use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
 use segsync_engine::{MemberQuery, Profiles};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
+use crate::list_members::ListSnapshot;
+use crate::member_sorter::{MemberSorter, SyncCounts};
 use crate::plan::{ExportPlan, count_profiles};
 use crate::report::SAMPLES;
+use crate::sync::{Ledger, SyncMode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DryRunReport {
+    pub mode: SyncMode,
+    pub full_resync: bool,
     pub profiles_read: u64,
     pub profiles_in_segments: u64,
     pub members_per_segment: Vec<(String, u64)>,
-    /// Contacts the run would send: Constant Contact adds those new to the list and updates
-    /// the others.
+    /// Contacts the run would send: `sync.adds` new to this export's list and `sync.updates`
+    /// changed since they were last sent.
     pub would_send: u64,
+    /// How the unique contacts divide; `unchanged` ones are not sent.
+    pub sync: SyncCounts,
+    /// Mirror mode: members this export put on the list who left the segments, to be removed.
+    pub would_remove: u64,
     /// Members skipped, by reason, with a few samples of each.
     pub skipped: BTreeMap<String, u64>,
     pub skipped_samples: BTreeMap<String, Vec<String>>,
     /// The import requests the contacts fill, within Constant Contact's limits per request.
     pub imports: u64,
-    /// At least: the list check, the imports, and one status read of the imports.
+    /// At least: the list check, reading the list's members (mirror and update-only modes),
+    /// the imports, one status read of the imports, and each removal with its status read.
     pub requests_needed: u64,
     /// Left today for this API key, by segsync's own count.
     pub requests_left_today: u64,
@@ -38,45 +51,38 @@ pub struct DryRunReport {
     pub member_limit: u64,
 }
 
-/// Checks the list with Constant Contact (one request), then goes through every member as a
-/// run would, sending nothing.
+/// A dry run of an export that never ran: everything would be sent.
 pub async fn dry_run(
     profiles: &Profiles,
     plan: &ExportPlan,
     client: &ConstantContact,
 ) -> Result<DryRunReport, ExportError> {
+    dry_run_in_step(profiles, plan, client, Ledger::new()).await
+}
+
+/// Checks the list with Constant Contact (one request; in update-only mode, reading its members
+/// too), then goes through every member as a run against `ledger` would, sending nothing.
+pub async fn dry_run_in_step(
+    profiles: &Profiles,
+    plan: &ExportPlan,
+    client: &ConstantContact,
+    ledger: Ledger,
+) -> Result<DryRunReport, ExportError> {
     let segments = plan.segment_exprs(profiles)?;
-    plan.check_list(client).await?;
-    let (profiles_read, profiles_in_segments) = count_profiles(profiles, &segments).await?;
-    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
-    let query = MemberQuery {
-        columns: builder.columns().to_vec(),
-        segments,
+    let list = plan.check_list(client).await?;
+    let on_list = if plan.mode == SyncMode::UpdateOnly {
+        Some(ListSnapshot::read(client, plan.list_id).await?)
+    } else {
+        None
     };
-    let mut batcher = ImportBatcher::new(&[plan.list_id])?;
-    let mut imports = 0u64;
-    let mut would_send = 0u64;
-    let mut members = profiles.members(&query).await?;
-    while let Some(batch) = members.next().await {
-        let batch = match batch {
-            Ok(batch) => batch,
-            Err(error) => return Err(ExportError::Profiles(profiles.read_error(error).await)),
-        };
-        builder.process(&batch, |contact| {
-            if let Some(full) = batcher.push(&contact)? {
-                imports += 1;
-                would_send += full.n_contacts() as u64;
-            }
-            Ok(())
-        })?;
-        // The report keeps counts and samples; the full list is for real runs.
-        builder.take_skipped();
-    }
-    if let Some(last) = batcher.finish() {
-        imports += 1;
-        would_send += last.n_contacts() as u64;
-    }
-    let tallies = builder.tallies;
+    let (profiles_read, profiles_in_segments) = count_profiles(profiles, &segments).await?;
+    let mut sorted = sort_members(profiles, plan, segments, ledger, on_list).await?;
+    let would_remove = if plan.mode == SyncMode::Mirror {
+        sorted.sorter.ledger.leavers().len() as u64
+    } else {
+        0
+    };
+    let tallies = &sorted.builder.tallies;
     let mut skipped: BTreeMap<String, u64> = tallies
         .invalid
         .iter()
@@ -98,19 +104,50 @@ pub async fn dry_run(
             duplicates.into_iter().map(str::to_owned).collect(),
         );
     }
-    // The list check, then the imports and at least one read of their status.
-    let requests_needed = 1 + imports + u64::from(imports > 0);
+    let counts = std::mem::take(&mut sorted.sorter.counts);
+    if counts.unsubscribed > 0 {
+        skipped.insert("unsubscribed".to_owned(), counts.unsubscribed);
+        skipped_samples.insert(
+            "unsubscribed".to_owned(),
+            counts.unsubscribed_samples.clone(),
+        );
+    }
+    if counts.not_on_list > 0 {
+        skipped.insert("not on the list".to_owned(), counts.not_on_list);
+        skipped_samples.insert(
+            "not on the list".to_owned(),
+            sorted.not_on_list_samples.clone(),
+        );
+    }
+    let imports = sorted.imports;
+    let list_pages = list
+        .membership_count
+        .unwrap_or_default()
+        .div_ceil(u64::from(MAX_CONTACT_PAGE_SIZE))
+        .max(1);
+    let reads_list = match plan.mode {
+        SyncMode::AddOnly => 0,
+        SyncMode::UpdateOnly => list_pages,
+        SyncMode::Mirror if counts.adds > 0 || would_remove > 0 => list_pages,
+        SyncMode::Mirror => 0,
+    };
+    let removals = would_remove.div_ceil(MAX_CONTACT_IDS_PER_REMOVAL as u64);
+    let requests_needed = 1 + reads_list + imports + u64::from(imports > 0) + 2 * removals;
     let requests_left_today = u64::from(client.budget().remaining_today());
     Ok(DryRunReport {
+        mode: plan.mode,
+        full_resync: plan.full_resync,
         profiles_read,
         profiles_in_segments,
         members_per_segment: plan
             .segments
             .iter()
             .map(|segment| segment.name.clone())
-            .zip(tallies.members_per_segment.iter().copied())
+            .zip(sorted.builder.tallies.members_per_segment.iter().copied())
             .collect(),
-        would_send,
+        would_send: counts.to_send(),
+        sync: counts,
+        would_remove,
         skipped,
         skipped_samples,
         imports,
@@ -120,4 +157,74 @@ pub async fn dry_run(
         over_member_limit: profiles_in_segments > plan.member_limit,
         member_limit: plan.member_limit,
     })
+}
+
+/// Every member sorted, nothing sent.
+struct Sorted {
+    builder: ContactBuilder,
+    sorter: MemberSorter,
+    imports: u64,
+    not_on_list_samples: Vec<String>,
+}
+
+async fn sort_members(
+    profiles: &Profiles,
+    plan: &ExportPlan,
+    segments: Vec<(String, Expr)>,
+    ledger: Ledger,
+    on_list: Option<ListSnapshot>,
+) -> Result<Sorted, ExportError> {
+    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
+    let mut sorter = MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
+    let query = MemberQuery {
+        columns: builder.columns().to_vec(),
+        segments,
+    };
+    let mut imports = 0u64;
+    let mut not_on_list_samples = Vec::new();
+    let mut members = profiles.members(&query).await?;
+    while let Some(batch) = members.next().await {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(error) => return Err(ExportError::Profiles(profiles.read_error(error).await)),
+        };
+        builder.process(&batch, |contact| {
+            if sorter.push(&contact)?.is_some() {
+                imports += 1;
+            }
+            Ok(())
+        })?;
+        // The report keeps counts and samples; the full list is for real runs.
+        builder.take_skipped();
+        for (email, reason) in sorter.take_skipped() {
+            if reason == crate::member_sorter::NOT_ON_LIST && not_on_list_samples.len() < SAMPLES
+            {
+                not_on_list_samples.push(email);
+            }
+        }
+    }
+    if sorter.finish().is_some() {
+        imports += 1;
+    }
+    Ok(Sorted {
+        builder,
+        sorter,
+        imports,
+        not_on_list_samples,
+    })
+}
+
+/// Sorts every member against `ledger` without sending, for a run that must know what it
+/// would send before it starts. Returns the counts and the ledger.
+pub(crate) async fn sort_without_sending(
+    profiles: &Profiles,
+    plan: &ExportPlan,
+    segments: &[(String, Expr)],
+    ledger: Ledger,
+    on_list: Option<&ListSnapshot>,
+) -> Result<(SyncCounts, Ledger), ExportError> {
+    // Update-only already knows who is on the list; the counting pass needs the same answer.
+    let on_list = on_list.cloned();
+    let sorted = sort_members(profiles, plan, segments.to_vec(), ledger, on_list).await?;
+    Ok((sorted.sorter.counts, sorted.sorter.ledger))
 }

@@ -1,18 +1,26 @@
 //! The export run: the members of one or more segments, streamed from the profiles, mapped
-//! to Constant Contact's fields, checked, de-duplicated by email, batched within Constant
-//! Contact's limits and imported into one list, with a report that accounts for every profile.
+//! to Constant Contact's fields, checked, de-duplicated by email, sorted against what the export
+//! sent before, batched within Constant Contact's limits and imported into one list — with
+//! leavers removed in mirror mode — and a report that accounts for every profile.
 
+mod checkpoints;
 mod contacts;
 mod dry_run;
 mod error;
+mod list_members;
+mod member_sorter;
 mod plan;
 mod progress;
 mod report;
 mod run;
+mod sync;
 
-pub use dry_run::{DryRunReport, dry_run};
+pub use checkpoints::{BatchMember, Checkpoints, NoCheckpoints, UnsubscribedMember};
+pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
+pub use member_sorter::SyncCounts;
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send};
 pub use progress::{NoProgress, Progress};
 pub use report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport};
-pub use run::run_export;
+pub use run::{run_export, run_export_in_step};
+pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};

@@ -5,6 +5,8 @@ use segsync_domain::FieldMapping;
 use segsync_domain::segment::{RunClock, SegmentDefinition};
 use uuid::Uuid;
 
+use crate::sync::SyncMode;
+
 /// Profiles one export may send, as in Customer Insights.
 pub const DEFAULT_MEMBER_LIMIT: u64 = 1_000_000;
 
@@ -21,6 +23,9 @@ pub struct ExportPlan {
     /// The time relative dates are counted from, and the time zone of calendar days.
     pub clock: RunClock,
     pub poll_policy: PollPolicy,
+    pub mode: SyncMode,
+    /// Send every member, changed or not (those known unsubscribed excepted).
+    pub full_resync: bool,
 }
 
 impl ExportPlan {
@@ -38,6 +43,8 @@ impl ExportPlan {
             member_limit: DEFAULT_MEMBER_LIMIT,
             clock,
             poll_policy: PollPolicy::default(),
+            mode: SyncMode::default(),
+            full_resync: false,
         }
     }
 
@@ -48,6 +55,16 @@ impl ExportPlan {
 
     pub fn with_member_limit(mut self, member_limit: u64) -> Self {
         self.member_limit = member_limit;
+        self
+    }
+
+    pub fn with_mode(mut self, mode: SyncMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    pub fn with_full_resync(mut self, full_resync: bool) -> Self {
+        self.full_resync = full_resync;
         self
     }
 
@@ -78,13 +95,14 @@ impl ExportPlan {
             .collect()
     }
 
-    /// Asks Constant Contact whether the list exists: a clear error when it does not.
+    /// Asks Constant Contact for the list (with its member count): a clear error when it does
+    /// not exist.
     pub(crate) async fn check_list(
         &self,
         client: &constant_contact::ConstantContact,
-    ) -> Result<(), crate::ExportError> {
+    ) -> Result<constant_contact::wire::lists::ContactList, crate::ExportError> {
         match client.get_list(self.list_id).await {
-            Ok(_) => Ok(()),
+            Ok(list) => Ok(list),
             Err(constant_contact::Error::Rejected { status: 404, .. }) => {
                 Err(crate::ExportError::ListNotFound {
                     list_id: self.list_id,

@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::member_sorter::SyncCounts;
+use crate::sync::SyncMode;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RunOutcome {
@@ -57,6 +60,9 @@ pub(crate) const SAMPLES: usize = 20;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
     pub outcome: RunOutcome,
+    pub mode: SyncMode,
+    /// Every member was sent, changed or not.
+    pub full_resync: bool,
     pub list_id: Uuid,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -81,6 +87,19 @@ pub struct RunReport {
     pub sent: u64,
     /// Profiles of the segments that were not sent because the run stopped early.
     pub not_sent: u64,
+    /// How the unique contacts divided: added, updated, unchanged (not sent), sent by an
+    /// interrupted attempt of this run, known unsubscribed, not on the list (update only).
+    pub sync: SyncCounts,
+    /// Contacts this run sent that Constant Contact says are unsubscribed: remembered, and not
+    /// sent again.
+    pub unsubscribed_found: u64,
+    pub unsubscribed_found_samples: Vec<String>,
+    /// Why the unsubscribed contacts could not be read, if they could not.
+    pub unsubscribed_check_failed: Option<String>,
+    /// Mirror mode: members who left the segments, removed from the list.
+    pub removed: u64,
+    /// Mirror mode: members who left the segments and were already off the list.
+    pub already_off_list: u64,
     pub activities: Vec<ActivityReport>,
     pub constant_contact: ConstantContactCounters,
     /// HTTP requests to Constant Contact, retries and polls included.
@@ -95,11 +114,16 @@ impl RunReport {
     }
 
     /// Whether every profile is accounted for: those outside the segments plus those inside
-    /// make all profiles read, and those inside were each invalid, a duplicate, sent, or not
-    /// sent because the run stopped.
+    /// make all profiles read, and those inside were each invalid, a duplicate, held back
+    /// (unchanged, sent earlier, unsubscribed, not on the list), sent, or not sent because the
+    /// run stopped.
     pub fn totals_add_up(&self) -> bool {
         self.profiles_outside_segments + self.profiles_in_segments == self.profiles_read
-            && self.invalid_total() + self.duplicates_collapsed + self.sent + self.not_sent
+            && self.invalid_total()
+                + self.duplicates_collapsed
+                + self.sync.held_back()
+                + self.sent
+                + self.not_sent
                 == self.profiles_in_segments
     }
 
@@ -120,10 +144,15 @@ impl fmt::Display for RunReport {
             RunOutcome::Cancelled => "cancelled".to_owned(),
         };
         let seconds = (self.finished_at - self.started_at).num_milliseconds() as f64 / 1000.0;
+        let resync = if self.full_resync {
+            ", full resync"
+        } else {
+            ""
+        };
         writeln!(
             f,
-            "Export to list {} {outcome} in {seconds:.1} s",
-            self.list_id
+            "Export to list {} ({}{resync}) {outcome} in {seconds:.1} s",
+            self.list_id, self.mode
         )?;
         writeln!(
             f,
@@ -165,7 +194,22 @@ impl fmt::Display for RunReport {
         for (email, extra) in self.duplicate_samples.iter().take(3) {
             writeln!(f, "      {email} (+{extra})")?;
         }
-        writeln!(f, "    sent                       {:>10}", self.sent)?;
+        let sync = &self.sync;
+        for (label, count) in [
+            ("unchanged (not sent)", sync.unchanged),
+            ("sent by an earlier attempt", sync.sent_earlier),
+            ("unsubscribed (not sent)", sync.unsubscribed),
+            ("not on the list (update only)", sync.not_on_list),
+        ] {
+            if count > 0 {
+                writeln!(f, "    {label:<27}{count:>10}")?;
+            }
+        }
+        writeln!(
+            f,
+            "    sent                       {:>10}   ({} new, {} changed)",
+            self.sent, sync.adds, sync.updates
+        )?;
         if self.not_sent > 0 {
             writeln!(f, "    not sent (run stopped)     {:>10}", self.not_sent)?;
         }
@@ -182,6 +226,29 @@ impl fmt::Display for RunReport {
             cc.cannot_add_to_list_count,
             cc.error_count
         )?;
+        if self.unsubscribed_found > 0 {
+            writeln!(
+                f,
+                "  found unsubscribed, remembered and not sent again: {} (e.g. {})",
+                self.unsubscribed_found,
+                self.unsubscribed_found_samples
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        if let Some(problem) = &self.unsubscribed_check_failed {
+            writeln!(f, "  unsubscribed contacts could not be read: {problem}")?;
+        }
+        if self.mode == SyncMode::Mirror {
+            writeln!(
+                f,
+                "  left the segments: {} removed from the list, {} already off it",
+                self.removed, self.already_off_list
+            )?;
+        }
         writeln!(f, "  requests used: {}", self.requests_used)?;
         let phases: Vec<String> = self
             .phases

@@ -1,4 +1,4 @@
-//! One export run, phase by phase: plan, count, send, poll, report.
+//! One export run, phase by phase: plan, count, send, poll, remove (mirror mode), report.
 //!
 //! Members flow as Arrow batches from DataFusion into the contact builder, which fills import
 //! bodies; a full body goes through a channel of one to the sender, so at most a couple of
@@ -7,7 +7,6 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use constant_contact::batch::{ImportBatch, ImportBatcher};
 use constant_contact::wire::activities::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
 use futures_util::StreamExt;
@@ -16,19 +15,50 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use uuid::Uuid;
+
+use crate::checkpoints::{Checkpoints, NoCheckpoints};
 use crate::contacts::ContactBuilder;
+use crate::dry_run::sort_without_sending;
 use crate::error::ExportError;
+use crate::list_members::{ListSnapshot, remove_from_list, unsubscribed_contacts};
+use crate::member_sorter::{MemberSorter, PlannedImport, UNSUBSCRIBED};
 use crate::plan::{ExportPlan, count_profiles, fewest_requests_to_send};
 use crate::progress::Progress;
 use crate::report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport, SAMPLES};
+use crate::sync::{Ledger, SyncMode};
 
-/// Runs an export. Problems found before anything is sent (a bad segment, too many members, a
-/// missing list) are errors; once sending starts, the report tells what happened, including
-/// failures and cancellation.
+/// Runs an export as if it had never run before: every member is sent, nothing is remembered.
 pub async fn run_export(
     profiles: &Profiles,
     plan: &ExportPlan,
     client: &ConstantContact,
+    progress: &dyn Progress,
+    cancel: &CancellationToken,
+) -> Result<RunReport, ExportError> {
+    run_export_in_step(
+        profiles,
+        plan,
+        client,
+        Ledger::new(),
+        &NoCheckpoints,
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// Runs an export against what it sent before (`ledger`): only new and changed members are sent,
+/// in the plan's sync mode, and every step is written down through `checkpoints`. Problems
+/// found before anything is sent (a bad segment, too many members, a missing list, not enough
+/// quota) are errors; once sending starts, the report tells what happened, including failures
+/// and cancellation.
+pub async fn run_export_in_step(
+    profiles: &Profiles,
+    plan: &ExportPlan,
+    client: &ConstantContact,
+    mut ledger: Ledger,
+    checkpoints: &impl Checkpoints,
     progress: &dyn Progress,
     cancel: &CancellationToken,
 ) -> Result<RunReport, ExportError> {
@@ -39,6 +69,11 @@ pub async fn run_export(
     progress.phase("planning");
     let segments = plan.segment_exprs(profiles)?;
     plan.check_list(client).await?;
+    let on_list = if plan.mode == SyncMode::UpdateOnly {
+        Some(ListSnapshot::read(client, plan.list_id).await?)
+    } else {
+        None
+    };
     phases.end("planning");
 
     progress.phase("counting");
@@ -49,11 +84,20 @@ pub async fn run_export(
             limit: plan.member_limit,
         });
     }
-    let needed = fewest_requests_to_send(profiles_in_segments);
     let left = u64::from(client.budget().remaining_today());
+    let mut to_send = profiles_in_segments;
+    if fewest_requests_to_send(to_send) > left && !ledger.is_empty() && !plan.full_resync {
+        // Most members may be unchanged: count what this run would really send.
+        let (counts, counted) =
+            sort_without_sending(profiles, plan, &segments, ledger, on_list.as_ref()).await?;
+        ledger = counted;
+        ledger.forget_seen();
+        to_send = counts.to_send();
+    }
+    let needed = fewest_requests_to_send(to_send);
     if needed > left {
         return Err(ExportError::OverQuota {
-            members: profiles_in_segments,
+            members: to_send,
             needed,
             left,
         });
@@ -63,20 +107,29 @@ pub async fn run_export(
 
     progress.phase("sending");
     let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
+    let mut sorter =
+        MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
     let query = MemberQuery {
         columns: builder.columns().to_vec(),
         segments,
     };
     let mut members = profiles.members(&query).await?;
-    let (batches_out, batches_in) = mpsc::channel::<ImportBatch>(1);
-    let sender = send_batches(client, batches_in, progress, cancel);
+    let (imports_out, imports_in) = mpsc::channel::<PlannedImport>(1);
+    let sender = send_imports(
+        client,
+        plan,
+        checkpoints,
+        imports_in,
+        progress,
+        cancel,
+    );
     // The producer owns the sending half: when it ends, the channel closes and the sender
     // finishes what it holds.
     let builder_ref = &mut builder;
+    let sorter_ref = &mut sorter;
     let members_ref = &mut members;
     let producer = async move {
-        let mut batcher = ImportBatcher::new(&[plan.list_id])?;
-        let mut full_batches = Vec::new();
+        let mut ready = Vec::new();
         while let Some(batch) = members_ref.next().await {
             if cancel.is_cancelled() {
                 return Ok(ProducerEnd::Cancelled);
@@ -90,33 +143,34 @@ pub async fn run_export(
                 }
             };
             builder_ref.process(&batch, |contact| {
-                full_batches.extend(batcher.push(&contact)?);
+                ready.extend(sorter_ref.push(&contact)?);
                 Ok(())
             })?;
             progress.members_processed(builder_ref.tallies.processed);
             progress.members_skipped(&builder_ref.take_skipped());
-            for full in full_batches.drain(..) {
-                if batches_out.send(full).await.is_err() {
+            progress.members_skipped(&sorter_ref.take_skipped());
+            for import in ready.drain(..) {
+                if imports_out.send(import).await.is_err() {
                     return Ok(ProducerEnd::SenderStopped);
                 }
             }
         }
-        if let Some(last) = batcher.finish()
-            && batches_out.send(last).await.is_err()
+        if let Some(last) = sorter_ref.finish()
+            && imports_out.send(last).await.is_err()
         {
             return Ok(ProducerEnd::SenderStopped);
         }
         Ok::<_, ClientError>(ProducerEnd::Finished)
     };
-    let (producer_end, sent) = tokio::join!(producer, sender);
+    let (producer_end, mut sent) = tokio::join!(producer, sender);
     let producer_end = producer_end.unwrap_or_else(|error| ProducerEnd::Failed(error.to_string()));
     phases.end("sending");
 
     progress.phase("polling");
     let ids: Vec<_> = sent
-        .activities
+        .imports
         .iter()
-        .map(|(activity, _)| activity.activity_id)
+        .map(|import| import.activity.activity_id)
         .collect();
     let (activities, poll_failure) = if ids.is_empty() {
         (Vec::new(), None)
@@ -124,22 +178,55 @@ pub async fn run_export(
         match client.wait_for_activities(&ids, &plan.poll_policy).await {
             Ok(ended) => (ended, None),
             Err(error) => (
-                sent.activities
+                sent.imports
                     .iter()
-                    .map(|(activity, _)| activity.clone())
+                    .map(|import| import.activity.clone())
                     .collect(),
                 Some(error.to_string()),
             ),
         }
     };
-    phases.end("polling");
-
     let activity_reports: Vec<ActivityReport> = activities
         .iter()
-        .zip(sent.activities.iter().map(|(_, contacts)| *contacts))
-        .map(|(activity, contacts)| activity_report(activity, contacts))
+        .zip(&sent.imports)
+        .map(|(activity, import)| activity_report(activity, import.contacts))
         .collect();
+    let mut checkpoint_failure = None;
+    if poll_failure.is_none() {
+        for (report, import) in activity_reports.iter().zip(&sent.imports) {
+            if let Err(error) = checkpoints.import_ended(import.seq, report).await {
+                checkpoint_failure.get_or_insert(error);
+            }
+        }
+    }
+    phases.end("polling");
+
+    let constant_contact = RunReport::total_counters(&activity_reports);
+    let unsubscribed_found = if constant_contact.cannot_add_to_list_count > 0 {
+        progress.phase("reading unsubscribed contacts");
+        let found = remember_unsubscribed(client, checkpoints, progress).await;
+        phases.end("reading unsubscribed contacts");
+        found
+    } else {
+        Ok(Vec::new())
+    };
+
+    let stream_complete = matches!(producer_end, ProducerEnd::Finished)
+        && sent.failure.is_none()
+        && !sent.cancelled
+        && poll_failure.is_none();
+    let removals = if plan.mode == SyncMode::Mirror && stream_complete {
+        progress.phase("removing");
+        let removed = remove_leavers(client, plan, &sorter.ledger, sent.list.take(), checkpoints)
+            .await;
+        phases.end("removing");
+        removed
+    } else {
+        Ok(Removals::default())
+    };
+
     let tallies = builder.tallies;
+    let counts = sorter.counts;
     let cancelled = sent.cancelled || matches!(producer_end, ProducerEnd::Cancelled);
     let unfinished: Vec<&ActivityReport> = activity_reports
         .iter()
@@ -157,6 +244,10 @@ pub async fn run_export(
         RunOutcome::Failed {
             reason: format!("polling the imports: {reason}"),
         }
+    } else if let Some(reason) = checkpoint_failure {
+        RunOutcome::Failed {
+            reason: format!("recording the imports' ends: {reason}"),
+        }
     } else if cancelled {
         RunOutcome::Cancelled
     } else if let Some(activity) = unfinished.first() {
@@ -169,8 +260,16 @@ pub async fn run_export(
                 activity.state
             ),
         }
+    } else if let Err(reason) = &removals {
+        RunOutcome::Failed {
+            reason: format!("removing members who left the segments: {reason}"),
+        }
     } else {
         RunOutcome::Succeeded
+    };
+    let (unsubscribed_found, unsubscribed_failure) = match unsubscribed_found {
+        Ok(found) => (found, None),
+        Err(error) => (Vec::new(), Some(error)),
     };
     let mut duplicate_samples: Vec<(String, u64)> = tallies
         .duplicate_counts
@@ -185,9 +284,15 @@ pub async fn run_export(
         .map(|s| s.name.clone())
         .zip(tallies.members_per_segment.iter().copied())
         .collect();
-    let accounted = tallies.invalid.values().sum::<u64>() + tallies.duplicates + sent.contacts;
+    let accounted = tallies.invalid.values().sum::<u64>()
+        + tallies.duplicates
+        + counts.held_back()
+        + sent.contacts;
+    let removals = removals.unwrap_or_default();
     let report = RunReport {
         outcome,
+        mode: plan.mode,
+        full_resync: plan.full_resync,
         list_id: plan.list_id,
         started_at,
         finished_at: Utc::now(),
@@ -202,13 +307,97 @@ pub async fn run_export(
         fields_truncated: tallies.truncated,
         sent: sent.contacts,
         not_sent: profiles_in_segments.saturating_sub(accounted),
-        constant_contact: RunReport::total_counters(&activity_reports),
+        sync: counts,
+        unsubscribed_found: unsubscribed_found.len() as u64,
+        unsubscribed_found_samples: unsubscribed_found
+            .iter()
+            .take(SAMPLES)
+            .map(ToString::to_string)
+            .collect(),
+        unsubscribed_check_failed: unsubscribed_failure,
+        removed: removals.removed,
+        already_off_list: removals.already_off,
+        constant_contact,
         activities: activity_reports,
         requests_used: client.requests_sent() - requests_before,
         phases: phases.done,
     };
-    info!(list_id = %plan.list_id, sent = report.sent, requests = report.requests_used, "Export run finished.");
+    info!(list_id = %plan.list_id, sent = report.sent, removed = report.removed, requests = report.requests_used, "Export run finished.");
     Ok(report)
+}
+
+/// Reads the account's unsubscribed contacts and has the ledger remember those this export
+/// sent; they are listed among the run's skipped members. Returns their emails.
+async fn remember_unsubscribed(
+    client: &ConstantContact,
+    checkpoints: &impl Checkpoints,
+    progress: &dyn Progress,
+) -> Result<Vec<Box<str>>, String> {
+    let unsubscribed = unsubscribed_contacts(client)
+        .await
+        .map_err(|error| error.to_string())?;
+    let ours = checkpoints.unsubscribed(&unsubscribed).await?;
+    let skipped: Vec<(String, String)> = ours
+        .iter()
+        .map(|email| (email.to_string(), UNSUBSCRIBED.to_owned()))
+        .collect();
+    progress.members_skipped(&skipped);
+    Ok(ours)
+}
+
+#[derive(Debug, Default)]
+struct Removals {
+    removed: u64,
+    already_off: u64,
+}
+
+/// Mirror mode: removes from the list the contacts this export put there that are no longer in
+/// the segments, and forgets them.
+async fn remove_leavers(
+    client: &ConstantContact,
+    plan: &ExportPlan,
+    ledger: &Ledger,
+    list: Option<ListSnapshot>,
+    checkpoints: &impl Checkpoints,
+) -> Result<Removals, String> {
+    let leavers = ledger.leavers();
+    if leavers.is_empty() {
+        return Ok(Removals::default());
+    }
+    let list = match list {
+        Some(list) => list,
+        None => ListSnapshot::read(client, plan.list_id)
+            .await
+            .map_err(|error| error.to_string())?,
+    };
+    let (on_list, off_list): (Vec<u64>, Vec<u64>) = leavers
+        .iter()
+        .partition(|key| list.contact_id(**key).is_some());
+    checkpoints.removed(&off_list).await?;
+    let mut removed = 0;
+    for keys in on_list.chunks(constant_contact::api::MAX_CONTACT_IDS_PER_REMOVAL) {
+        let ids: Vec<Uuid> = keys.iter().filter_map(|key| list.contact_id(*key)).collect();
+        let ended = remove_from_list(client, plan.list_id, &ids, &plan.poll_policy)
+            .await
+            .map_err(|error| error.to_string())?;
+        if let Some(activity) = ended
+            .iter()
+            .find(|activity| activity.state.as_str() != "completed")
+        {
+            return Err(format!(
+                "the removal activity {} ended {}",
+                activity.activity_id,
+                activity.state.as_str()
+            ));
+        }
+        checkpoints.removed(keys).await?;
+        removed += keys.len() as u64;
+        info!(removed = keys.len(), "Members who left the segments were removed from the list.");
+    }
+    Ok(Removals {
+        removed,
+        already_off: off_list.len() as u64,
+    })
 }
 
 enum ProducerEnd {
@@ -218,40 +407,86 @@ enum ProducerEnd {
     Failed(String),
 }
 
+/// One import Constant Contact accepted.
+struct SentImport {
+    seq: u32,
+    activity: Activity,
+    contacts: u64,
+}
+
 #[derive(Default)]
 struct Sent {
-    /// Each accepted import with the number of contacts it carried.
-    activities: Vec<(Activity, u64)>,
+    imports: Vec<SentImport>,
     contacts: u64,
     failure: Option<String>,
     cancelled: bool,
+    /// The list as read before the first import with new contacts, in mirror mode.
+    list: Option<ListSnapshot>,
 }
 
-/// Sends batches as they come until the channel closes, a send fails, or the run is cancelled.
-/// Dropping the receiver on the way out tells the producer to stop.
-async fn send_batches(
+/// Sends imports as they come until the channel closes, a send fails, or the run is cancelled.
+/// Each import is written down before it is sent and again once accepted. Dropping the receiver
+/// on the way out tells the producer to stop.
+async fn send_imports(
     client: &ConstantContact,
-    mut batches: mpsc::Receiver<ImportBatch>,
+    plan: &ExportPlan,
+    checkpoints: &impl Checkpoints,
+    mut imports: mpsc::Receiver<PlannedImport>,
     progress: &dyn Progress,
     cancel: &CancellationToken,
 ) -> Sent {
     let mut sent = Sent::default();
-    while let Some(batch) = batches.recv().await {
+    let mut seq = 0u32;
+    while let Some(mut import) = imports.recv().await {
         if cancel.is_cancelled() {
             sent.cancelled = true;
             break;
         }
-        match client.import_contacts(&batch).await {
+        let n_contacts = import.batch.n_contacts();
+        if plan.mode == SyncMode::Mirror && import.has_new {
+            // Mirror mode owns only the contacts it puts on the list: read who is there first.
+            if sent.list.is_none() {
+                match ListSnapshot::read(client, plan.list_id).await {
+                    Ok(list) => sent.list = Some(list),
+                    Err(error) => {
+                        sent.failure = Some(format!("reading the list's members: {error}"));
+                        break;
+                    }
+                }
+            }
+            let list = sent.list.as_ref().expect("read above");
+            for member in &mut import.members {
+                if !member.owned {
+                    member.owned = !list.contains(member.key);
+                }
+            }
+        }
+        seq += 1;
+        if let Err(error) = checkpoints.import_planned(seq, &import.members).await {
+            sent.failure = Some(format!("recording an import before sending it: {error}"));
+            break;
+        }
+        match client.import_contacts(&import.batch).await {
             Ok(activity) => {
-                info!(activity_id = %activity.activity_id, contacts = batch.n_contacts(), "Import accepted.");
-                sent.contacts += batch.n_contacts() as u64;
-                sent.activities.push((activity, batch.n_contacts() as u64));
-                progress.batch_sent(batch.n_contacts());
+                info!(activity_id = %activity.activity_id, contacts = n_contacts, "Import accepted.");
+                let recorded = checkpoints
+                    .import_sent(seq, activity.activity_id, &import.members)
+                    .await;
+                sent.contacts += n_contacts as u64;
+                sent.imports.push(SentImport {
+                    seq,
+                    activity,
+                    contacts: n_contacts as u64,
+                });
+                progress.batch_sent(n_contacts);
+                if let Err(error) = recorded {
+                    sent.failure = Some(format!("recording an accepted import: {error}"));
+                    break;
+                }
             }
             Err(error) => {
                 sent.failure = Some(format!(
-                    "sending an import of {} contacts: {error}",
-                    batch.n_contacts()
+                    "sending an import of {n_contacts} contacts: {error}"
                 ));
                 break;
             }

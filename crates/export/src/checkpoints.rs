@@ -1,0 +1,92 @@
+//! Where a run writes down, as it goes, what it is about to send, what Constant Contact
+//! accepted, and what it learned about the list, so that a run interrupted anywhere can be
+//! resumed without losing or repeating work. The server writes these to its store; a run
+//! without a store (the command line) keeps nothing.
+
+use std::future::Future;
+
+use uuid::Uuid;
+
+use crate::report::ActivityReport;
+
+/// One contact of an import, as the ledger will remember it once the import is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchMember {
+    pub email: Box<str>,
+    pub key: u64,
+    pub fingerprint: u64,
+    /// The export puts the contact on the list (mirror mode knows it was not there).
+    pub owned: bool,
+}
+
+/// An email found unsubscribed in Constant Contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribedMember {
+    pub email: Box<str>,
+    pub key: u64,
+}
+
+/// A run's durable notes. Each call returns once the note is stored; an error stops the run
+/// before it sends anything more.
+pub trait Checkpoints: Sync {
+    /// Import `seq` is about to be sent with these members.
+    fn import_planned(
+        &self,
+        seq: u32,
+        members: &[BatchMember],
+    ) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// Constant Contact accepted import `seq` as `activity_id`: its members are remembered as
+    /// sent.
+    fn import_sent(
+        &self,
+        seq: u32,
+        activity_id: Uuid,
+        members: &[BatchMember],
+    ) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// Import `seq`'s activity ended. When it did not complete, its members are remembered as
+    /// to be sent again.
+    fn import_ended(
+        &self,
+        seq: u32,
+        activity: &ActivityReport,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// These emails are off the list (mirror mode removed them, or they were gone already):
+    /// forgotten.
+    fn removed(&self, keys: &[u64]) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// These emails are unsubscribed: remembered so as never to be sent again. Returns the
+    /// ones this export had sent (the others are none of its business).
+    fn unsubscribed(
+        &self,
+        members: &[UnsubscribedMember],
+    ) -> impl Future<Output = Result<Vec<Box<str>>, String>> + Send;
+}
+
+/// Keeps nothing: every run starts afresh.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoCheckpoints;
+
+impl Checkpoints for NoCheckpoints {
+    async fn import_planned(&self, _: u32, _: &[BatchMember]) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn import_sent(&self, _: u32, _: Uuid, _: &[BatchMember]) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn import_ended(&self, _: u32, _: &ActivityReport) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn removed(&self, _: &[u64]) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn unsubscribed(&self, _: &[UnsubscribedMember]) -> Result<Vec<Box<str>>, String> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,104 @@
+//! What Constant Contact knows about the list's members that the run needs: who is on the
+//! list (to tell what mirror mode owns and what update-only may touch, and to find the contact
+//! ids of those to remove), who is unsubscribed, and the removals themselves.
+
+use std::collections::HashMap;
+
+use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE};
+use constant_contact::wire::activities::Activity;
+use constant_contact::{ConstantContact, Error as ClientError};
+use segsync_domain::Email;
+use uuid::Uuid;
+
+use crate::checkpoints::UnsubscribedMember;
+use crate::sync::email_key;
+
+/// The list's members when it was read: email key → contact id.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ListSnapshot {
+    members: HashMap<u64, Uuid>,
+}
+
+impl ListSnapshot {
+    /// Reads every member of the list, 500 per request.
+    pub(crate) async fn read(client: &ConstantContact, list_id: Uuid) -> Result<Self, ClientError> {
+        let query = ContactQuery::in_list(list_id).with_limit(MAX_CONTACT_PAGE_SIZE);
+        let mut members = HashMap::new();
+        let mut page = client.contacts(&query).await?;
+        loop {
+            for contact in &page.items {
+                if let Some(key) = contact
+                    .email_address
+                    .as_ref()
+                    .and_then(|email| Email::parse(&email.address).ok())
+                    .map(|email| email_key(email.as_str()))
+                {
+                    members.insert(key, contact.contact_id);
+                }
+            }
+            match page.next.take() {
+                Some(next) => page = client.next_contacts(&next).await?,
+                None => break,
+            }
+        }
+        Ok(Self { members })
+    }
+
+    pub(crate) fn contains(&self, key: u64) -> bool {
+        self.members.contains_key(&key)
+    }
+
+    pub(crate) fn contact_id(&self, key: u64) -> Option<Uuid> {
+        self.members.get(&key).copied()
+    }
+}
+
+/// Every unsubscribed contact of the account, 500 per request.
+pub(crate) async fn unsubscribed_contacts(
+    client: &ConstantContact,
+) -> Result<Vec<UnsubscribedMember>, ClientError> {
+    let query = ContactQuery::default()
+        .with_status("unsubscribed")
+        .with_limit(MAX_CONTACT_PAGE_SIZE);
+    let mut found = Vec::new();
+    let mut page = client.contacts(&query).await?;
+    loop {
+        for contact in &page.items {
+            if let Some(email) = contact
+                .email_address
+                .as_ref()
+                .and_then(|email| Email::parse(&email.address).ok())
+            {
+                found.push(UnsubscribedMember {
+                    key: email_key(email.as_str()),
+                    email: email.as_str().into(),
+                });
+            }
+        }
+        match page.next.take() {
+            Some(next) => page = client.next_contacts(&next).await?,
+            None => break,
+        }
+    }
+    Ok(found)
+}
+
+/// Removes contacts from the list, 500 per request, waiting for each removal to end. Nobody is
+/// unsubscribed and no contact is deleted. Returns each removal's activity as it ended.
+pub(crate) async fn remove_from_list(
+    client: &ConstantContact,
+    list_id: Uuid,
+    contact_ids: &[Uuid],
+    poll_policy: &constant_contact::api::PollPolicy,
+) -> Result<Vec<Activity>, ClientError> {
+    let mut ended = Vec::new();
+    for chunk in contact_ids.chunks(constant_contact::api::MAX_CONTACT_IDS_PER_REMOVAL) {
+        let activity = client.remove_list_memberships(chunk, &[list_id]).await?;
+        ended.push(
+            client
+                .wait_for_activity(activity.activity_id, poll_policy)
+                .await?,
+        );
+    }
+    Ok(ended)
+}
