@@ -197,8 +197,7 @@ async fn sort_members(
         // The report keeps counts and samples; the full list is for real runs.
         builder.take_skipped();
         for (email, reason) in sorter.take_skipped() {
-            if reason == crate::member_sorter::NOT_ON_LIST && not_on_list_samples.len() < SAMPLES
-            {
+            if reason == crate::member_sorter::NOT_ON_LIST && not_on_list_samples.len() < SAMPLES {
                 not_on_list_samples.push(email);
             }
         }

@@ -123,12 +123,14 @@ impl MemberSorter {
                 if self.counts.unsubscribed_samples.len() < SAMPLES {
                     self.counts.unsubscribed_samples.push(email.to_owned());
                 }
-                self.skipped.push((email.to_owned(), UNSUBSCRIBED.to_owned()));
+                self.skipped
+                    .push((email.to_owned(), UNSUBSCRIBED.to_owned()));
                 return Ok(None);
             }
             Decision::NotOnList => {
                 self.counts.not_on_list += 1;
-                self.skipped.push((email.to_owned(), NOT_ON_LIST.to_owned()));
+                self.skipped
+                    .push((email.to_owned(), NOT_ON_LIST.to_owned()));
                 return Ok(None);
             }
         };

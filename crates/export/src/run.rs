@@ -107,22 +107,14 @@ pub async fn run_export_in_step(
 
     progress.phase("sending");
     let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
-    let mut sorter =
-        MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
+    let mut sorter = MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
     let query = MemberQuery {
         columns: builder.columns().to_vec(),
         segments,
     };
     let mut members = profiles.members(&query).await?;
     let (imports_out, imports_in) = mpsc::channel::<PlannedImport>(1);
-    let sender = send_imports(
-        client,
-        plan,
-        checkpoints,
-        imports_in,
-        progress,
-        cancel,
-    );
+    let sender = send_imports(client, plan, checkpoints, imports_in, progress, cancel);
     // The producer owns the sending half: when it ends, the channel closes and the sender
     // finishes what it holds.
     let builder_ref = &mut builder;
@@ -217,8 +209,8 @@ pub async fn run_export_in_step(
         && poll_failure.is_none();
     let removals = if plan.mode == SyncMode::Mirror && stream_complete {
         progress.phase("removing");
-        let removed = remove_leavers(client, plan, &sorter.ledger, sent.list.take(), checkpoints)
-            .await;
+        let removed =
+            remove_leavers(client, plan, &sorter.ledger, sent.list.take(), checkpoints).await;
         phases.end("removing");
         removed
     } else {
@@ -376,7 +368,10 @@ async fn remove_leavers(
     checkpoints.removed(&off_list).await?;
     let mut removed = 0;
     for keys in on_list.chunks(constant_contact::api::MAX_CONTACT_IDS_PER_REMOVAL) {
-        let ids: Vec<Uuid> = keys.iter().filter_map(|key| list.contact_id(*key)).collect();
+        let ids: Vec<Uuid> = keys
+            .iter()
+            .filter_map(|key| list.contact_id(*key))
+            .collect();
         let ended = remove_from_list(client, plan.list_id, &ids, &plan.poll_policy)
             .await
             .map_err(|error| error.to_string())?;
@@ -392,7 +387,10 @@ async fn remove_leavers(
         }
         checkpoints.removed(keys).await?;
         removed += keys.len() as u64;
-        info!(removed = keys.len(), "Members who left the segments were removed from the list.");
+        info!(
+            removed = keys.len(),
+            "Members who left the segments were removed from the list."
+        );
     }
     Ok(Removals {
         removed,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// What a run does with the list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMode {
     /// Members are added or updated; nobody is ever removed.
@@ -164,7 +164,6 @@ impl Ledger {
         decide(entry, fingerprint, mode, full_resync, on_list)
     }
 
-
     /// Forgets which emails were met, after a counting pass.
     pub(crate) fn forget_seen(&mut self) {
         for entry in self.entries.values_mut() {
@@ -274,8 +273,14 @@ mod tests {
     fn update_only_sends_only_contacts_on_the_list() {
         let mut ledger = Ledger::new();
         let mode = SyncMode::UpdateOnly;
-        assert_eq!(ledger.decide(1, 10, mode, false, Some(false)), Decision::NotOnList);
-        assert_eq!(ledger.decide(2, 20, mode, false, Some(true)), Decision::Update);
+        assert_eq!(
+            ledger.decide(1, 10, mode, false, Some(false)),
+            Decision::NotOnList
+        );
+        assert_eq!(
+            ledger.decide(2, 20, mode, false, Some(true)),
+            Decision::Update
+        );
     }
 
     #[test]

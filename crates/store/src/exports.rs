@@ -22,6 +22,8 @@ pub struct Export {
     pub mapping: String,
     /// The export's own schedule as JSON, over the system's.
     pub schedule_override: Option<String>,
+    /// `add_only`, `mirror` or `update_only`.
+    pub sync_mode: String,
     pub segment_ids: Vec<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -36,10 +38,11 @@ pub struct ExportDraft {
     pub list_id: Uuid,
     pub mapping: String,
     pub schedule_override: Option<String>,
+    pub sync_mode: String,
     pub segment_ids: Vec<Uuid>,
 }
 
-const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, created_by, created_at, updated_by, updated_at";
+const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at";
 
 fn not_found(id: Uuid) -> StoreError {
     StoreError::NotFound {
@@ -60,6 +63,7 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
         list_id: parse_uuid(&row.try_get::<String, _>("list_id")?)?,
         mapping: row.try_get("mapping")?,
         schedule_override: row.try_get("schedule_override")?,
+        sync_mode: row.try_get("sync_mode")?,
         segment_ids,
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -75,8 +79,8 @@ impl Store {
         let now = to_millis(Utc::now());
         let mut transaction = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, created_by, created_at, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)",
+            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $7, $8)",
         )
         .bind(id.to_string())
         .bind(&draft.name)
@@ -86,6 +90,7 @@ impl Store {
         .bind(draft.schedule_override.as_deref())
         .bind(by.to_string())
         .bind(now)
+        .bind(&draft.sync_mode)
         .execute(&mut *transaction)
         .await;
         match inserted {
@@ -160,7 +165,7 @@ impl Store {
     ) -> Result<Export, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7 \
+            "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7, sync_mode = $9 \
              WHERE id = $8",
         )
         .bind(&draft.name)
@@ -171,6 +176,7 @@ impl Store {
         .bind(by.to_string())
         .bind(to_millis(Utc::now()))
         .bind(id.to_string())
+        .bind(&draft.sync_mode)
         .execute(&mut *transaction)
         .await;
         match updated {

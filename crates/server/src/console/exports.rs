@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use segsync_domain::schedule::RefreshSchedule;
+use segsync_export::SyncMode;
 use segsync_store::{Role, Run, RunFilter, UsableBy};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -233,6 +234,7 @@ struct ExportFormPage {
     member_limit: u64,
     chosen_members: u64,
     schedule: ScheduleFields,
+    sync_mode: String,
     problems: Problems,
     /// Of an existing export: what the visitor may do, and its runs.
     you_may_run: bool,
@@ -257,6 +259,7 @@ struct Draft {
     rows: Vec<MatchRow>,
     segment_ids: Vec<Uuid>,
     schedule: ScheduleFields,
+    sync_mode: String,
 }
 
 impl Draft {
@@ -278,6 +281,7 @@ impl Draft {
             ],
             segment_ids: Vec::new(),
             schedule: ScheduleFields::of(None, true),
+            sync_mode: SyncMode::default().as_str().to_owned(),
         }
     }
 
@@ -324,6 +328,7 @@ impl Draft {
                 .collect(),
             segment_ids: view.segment_ids.clone(),
             schedule: ScheduleFields::of(schedule.as_ref(), true),
+            sync_mode: view.sync_mode.as_str().to_owned(),
         }
     }
 
@@ -349,6 +354,7 @@ impl Draft {
                 .filter_map(|id| id.parse().ok())
                 .collect(),
             schedule: ScheduleFields::as_typed(fields, true),
+            sync_mode: fields.get("sync_mode").to_owned(),
         }
     }
 
@@ -367,8 +373,11 @@ impl Draft {
         let schedule_override = schedule_form::read(fields).map_err(|problem| {
             problems.at("schedule_override", problem);
         });
-        let (Ok(connection_id), Ok(list_id), Ok(schedule_override)) =
-            (connection_id, list_id, schedule_override)
+        let sync_mode = self.sync_mode.parse::<SyncMode>().map_err(|problem| {
+            problems.at("sync_mode", problem);
+        });
+        let (Ok(connection_id), Ok(list_id), Ok(schedule_override), Ok(sync_mode)) =
+            (connection_id, list_id, schedule_override, sync_mode)
         else {
             return Err(problems);
         };
@@ -388,6 +397,7 @@ impl Draft {
             mapping,
             segment_ids: self.segment_ids.clone(),
             schedule_override,
+            sync_mode,
         })
     }
 }
@@ -505,6 +515,7 @@ async fn form_page(
         member_limit: state.config.member_limit,
         chosen_members,
         schedule: draft.schedule,
+        sync_mode: draft.sync_mode,
         problems,
         you_may_run,
         you_may_edit,

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use segsync_domain::ContactField;
 use segsync_domain::schedule::RefreshSchedule;
+use segsync_export::SyncMode;
 use segsync_store::{Export, ExportDraft, Role, UsableBy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -33,6 +34,9 @@ pub(crate) struct ExportForm {
     pub(crate) segment_ids: Vec<Uuid>,
     #[serde(default)]
     pub(crate) schedule_override: Option<RefreshSchedule>,
+    /// What runs do with the list; `add_only` when left out.
+    #[serde(default)]
+    pub(crate) sync_mode: SyncMode,
 }
 
 /// What the caller may do with an export.
@@ -54,6 +58,7 @@ pub(crate) struct ExportView {
     pub(crate) mapping: serde_json::Value,
     pub(crate) segment_ids: Vec<Uuid>,
     pub(crate) schedule_override: Option<serde_json::Value>,
+    pub(crate) sync_mode: SyncMode,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) you_may: Permissions,
@@ -78,6 +83,11 @@ pub(crate) async fn may_manage(
     })
 }
 
+/// An export's stored sync mode; the store only ever holds valid ones.
+pub(crate) fn sync_mode_of(stored: &str) -> SyncMode {
+    stored.parse().unwrap_or_default()
+}
+
 async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<ExportView, ApiError> {
     let manage = may_manage(state, caller, &export).await?;
     Ok(ExportView {
@@ -90,6 +100,7 @@ async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<Expor
         schedule_override: export
             .schedule_override
             .and_then(|text| serde_json::from_str(&text).ok()),
+        sync_mode: sync_mode_of(&export.sync_mode),
         created_at: export.created_at,
         updated_at: export.updated_at,
         you_may: Permissions {
@@ -196,6 +207,7 @@ async fn checked(
             .schedule_override
             .as_ref()
             .map(|schedule| serde_json::to_string(schedule).expect("a schedule serialises")),
+        sync_mode: form.sync_mode.as_str().to_owned(),
         segment_ids: form.segment_ids.clone(),
     })
 }
@@ -355,6 +367,7 @@ pub(crate) async fn duplicate(
         list_id: original.list_id,
         mapping: original.mapping.clone(),
         schedule_override: original.schedule_override.clone(),
+        sync_mode: original.sync_mode.clone(),
         segment_ids: original.segment_ids.clone(),
     };
     let copy = state.store.create_export(&draft, caller.user.id).await?;

@@ -39,9 +39,11 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         list_id: uuid::Uuid::new_v4(),
         mapping: r#"{"email":"email"}"#.into(),
         schedule_override: None,
+        sync_mode: "mirror".into(),
         segment_ids: vec![second.id, first.id],
     };
     let export = store.create_export(&draft, by).await.unwrap();
+    assert_eq!(export.sync_mode, "mirror");
     assert_eq!(
         export.segment_ids,
         [second.id, first.id],

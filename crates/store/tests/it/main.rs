@@ -3,6 +3,7 @@
 mod audit;
 mod backends;
 mod exports;
+mod ledger;
 mod runs;
 mod segments;
 mod users;

@@ -8,7 +8,7 @@ use segsync_store::{
 
 use crate::backends::{TestStore, on_both};
 
-async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
+pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
     let by = store
         .create_user(&NewUser {
             username: "ada".into(),
@@ -46,6 +46,7 @@ async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
                 list_id: uuid::Uuid::new_v4(),
                 mapping: "{}".into(),
                 schedule_override: None,
+                sync_mode: "add_only".into(),
                 segment_ids: vec![segment.id],
             },
             by,

@@ -1,0 +1,154 @@
+//! The ledger of what each export sent, and the checkpoints of a run's imports.
+
+use segsync_store::{BatchState, LedgerEntry, LedgerOf, SentMember, Trigger};
+use uuid::Uuid;
+
+use crate::backends::{TestStore, on_both};
+use crate::runs::an_export;
+
+fn member(n: u64, fingerprint: u64, owned: bool) -> SentMember {
+    SentMember {
+        email: format!("member{n}@example.com"),
+        // High bits set: the hashes are stored bit for bit in signed columns.
+        email_key: u64::MAX - n,
+        fingerprint,
+        owned,
+    }
+}
+
+async fn ledger_of(store: &TestStore, of: LedgerOf, run: Uuid) -> Vec<LedgerEntry> {
+    let mut entries = Vec::new();
+    store
+        .load_ledger(of.export_id, of.list_id, run, |entry| entries.push(entry))
+        .await
+        .unwrap();
+    entries.sort_by_key(|entry| entry.email_key);
+    entries
+}
+
+async fn imports_are_checkpointed_and_remembered(store: TestStore) {
+    let (export, by) = an_export(&store).await;
+    let list = store.export(export).await.unwrap().list_id;
+    let of = LedgerOf {
+        export_id: export,
+        list_id: list,
+    };
+    let run = store
+        .queue_run(export, Trigger::Manual, Some(by), Some(by))
+        .await
+        .unwrap()
+        .id;
+    // 700 members: more than one statement's worth of rows.
+    let members: Vec<SentMember> = (0..700).map(|n| member(n, n + 1, n % 2 == 0)).collect();
+    store.plan_batch(run, 1, &members).await.unwrap();
+    assert_eq!(
+        store.run_batches(run).await.unwrap()[0].state,
+        BatchState::Planned
+    );
+    assert_eq!(
+        store.batch_members(run, 1).await.unwrap(),
+        members,
+        "a planned import keeps its members until it ends"
+    );
+    assert!(
+        ledger_of(&store, of, run).await.is_empty(),
+        "nothing remembered before it is sent"
+    );
+
+    let activity = Uuid::new_v4();
+    store
+        .batch_sent(run, 1, activity, of, &members)
+        .await
+        .unwrap();
+    let batch = &store.run_batches(run).await.unwrap()[0];
+    assert_eq!(
+        (batch.state, batch.activity_id, batch.contacts),
+        (BatchState::Sent, Some(activity), 700)
+    );
+    let entries = ledger_of(&store, of, run).await;
+    assert_eq!(entries.len(), 700);
+    let last = entries.last().unwrap();
+    assert_eq!(
+        (
+            last.email_key,
+            last.fingerprint,
+            last.owned,
+            last.sent_by_this_run,
+            last.unsubscribed
+        ),
+        (u64::MAX, 1, true, true, false)
+    );
+    let another_run = Uuid::new_v4();
+    assert!(
+        ledger_of(&store, of, another_run)
+            .await
+            .iter()
+            .all(|entry| !entry.sent_by_this_run)
+    );
+
+    // The import failed: its members are to be sent again, and what it carried is dropped.
+    store
+        .batch_ended(run, 1, false, &serde_json::json!({"error_count": 700}), of)
+        .await
+        .unwrap();
+    assert!(
+        ledger_of(&store, of, run)
+            .await
+            .iter()
+            .all(|entry| entry.fingerprint == 0)
+    );
+    assert!(store.batch_members(run, 1).await.unwrap().is_empty());
+    assert_eq!(
+        store.run_batches(run).await.unwrap()[0].state,
+        BatchState::Failed
+    );
+
+    // Sent again, changed: the row is updated, ownership as the new send says.
+    let again: Vec<SentMember> = members
+        .iter()
+        .map(|m| SentMember {
+            fingerprint: 9,
+            ..m.clone()
+        })
+        .collect();
+    store.plan_batch(run, 2, &again).await.unwrap();
+    store
+        .batch_sent(run, 2, Uuid::new_v4(), of, &again)
+        .await
+        .unwrap();
+    store
+        .batch_ended(run, 2, true, &serde_json::json!({}), of)
+        .await
+        .unwrap();
+    assert!(
+        ledger_of(&store, of, run)
+            .await
+            .iter()
+            .all(|entry| entry.fingerprint == 9)
+    );
+    assert_eq!(store.ledger_size(export, list).await.unwrap(), 700);
+
+    let keys: Vec<u64> = members.iter().take(3).map(|m| m.email_key).collect();
+    let marked = store
+        .mark_unsubscribed(export, list, &[keys[0], keys[1], 12345])
+        .await
+        .unwrap();
+    assert_eq!(marked.len(), 2, "only emails the export sent are marked");
+    assert_eq!(
+        store
+            .mark_unsubscribed(export, list, &keys[..1])
+            .await
+            .unwrap(),
+        Vec::<String>::new(),
+        "an email already known unsubscribed is not reported twice"
+    );
+    store.forget_members(export, list, &keys).await.unwrap();
+    assert_eq!(store.ledger_size(export, list).await.unwrap(), 697);
+
+    // An import planned and never sent is dropped when settled.
+    store.plan_batch(run, 3, &members[..1]).await.unwrap();
+    store.drop_unsent_batch(run, 3).await.unwrap();
+    assert_eq!(store.run_batches(run).await.unwrap().len(), 2);
+}
+
+on_both!(imports_are_checkpointed_and_remembered);
