@@ -51,7 +51,7 @@ pub async fn serve(
 pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
     telemetry::recorder();
     let state = AppState::open(config).await?;
-    runs::close_interrupted_runs_at_start(&state).await?;
+    runs::resume_interrupted_runs_at_start(&state).await?;
     let workers = runs::Workers::start(&state);
     info!(address = %listener.local_addr()?, node = %state.node_id, "segsync is serving.");
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -185,6 +185,21 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Every activity some run recorded for an import planned since `since`: an activity among
+    /// these cannot be the one an unsettled import became.
+    pub async fn batch_activity_ids_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT activity_id FROM run_batches WHERE activity_id IS NOT NULL AND planned_at >= $1",
+        )
+        .bind(to_millis(since))
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|id| parse_uuid(id)).collect()
+    }
+
     /// A run's imports, in order.
     pub async fn run_batches(&self, run_id: Uuid) -> Result<Vec<RunBatch>, StoreError> {
         let rows = sqlx::query(

@@ -97,6 +97,10 @@ pub struct Run {
     /// The process working on it, while it runs.
     pub node_id: Option<String>,
     pub heartbeat_at: Option<DateTime<Utc>>,
+    /// Send every member, changed or not.
+    pub full_resync: bool,
+    /// Times the run was taken up again after its process died.
+    pub resumed: u32,
 }
 
 /// Why a run could not be queued.
@@ -115,7 +119,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at";
+const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -160,6 +164,8 @@ fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
         heartbeat_at: row
             .try_get::<Option<i64>, _>("heartbeat_at")?
             .map(from_millis),
+        full_resync: row.try_get::<i64, _>("full_resync")? != 0,
+        resumed: row.try_get::<i64, _>("resumed")? as u32,
     })
 }
 
@@ -172,9 +178,22 @@ impl Store {
         requested_by: Option<Uuid>,
         acting_user: Option<Uuid>,
     ) -> Result<Run, QueueError> {
+        self.queue_run_with(export_id, trigger, requested_by, acting_user, false)
+            .await
+    }
+
+    /// Queues a run, a full resync when `full_resync` (every member sent, changed or not).
+    pub async fn queue_run_with(
+        &self,
+        export_id: Uuid,
+        trigger: Trigger,
+        requested_by: Option<Uuid>,
+        acting_user: Option<Uuid>,
+        full_resync: bool,
+    ) -> Result<Run, QueueError> {
         let id = Uuid::new_v4();
         let inserted = sqlx::query(
-            "INSERT INTO runs (id, export_id, status, triggered_by, requested_by, acting_user, queued_at) VALUES ($1, $2, 'queued', $3, $4, $5, $6)",
+            "INSERT INTO runs (id, export_id, status, triggered_by, requested_by, acting_user, queued_at, full_resync) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7)",
         )
         .bind(id.to_string())
         .bind(export_id.to_string())
@@ -182,6 +201,7 @@ impl Store {
         .bind(requested_by.map(|id| id.to_string()))
         .bind(acting_user.map(|id| id.to_string()))
         .bind(to_millis(Utc::now()))
+        .bind(i64::from(full_resync))
         .execute(&self.pool)
         .await;
         match inserted {
@@ -391,21 +411,33 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Closes as Failed with `reason` every running run whose worker last said it was alive
-    /// before `silent_since`, so that none a dead process left stays Running for ever. Returns
-    /// how many were closed.
-    pub async fn fail_interrupted_runs(
+    /// Takes up again every running run whose worker last said it was alive before
+    /// `silent_since`: it goes back to the queue, to be resumed by whichever worker claims it,
+    /// unless it was already resumed `max_resumes` times — then it is closed as Failed with
+    /// `reason`. Returns how many were queued again and how many closed.
+    pub async fn requeue_interrupted_runs(
         &self,
         reason: &str,
         silent_since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE runs SET status = 'failed', reason = $1, finished_at = $2 WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $3)")
-            .bind(reason)
-            .bind(to_millis(Utc::now()))
-            .bind(to_millis(silent_since))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        max_resumes: u32,
+    ) -> Result<(u64, u64), StoreError> {
+        let silent = "status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $1)";
+        let failed = sqlx::query(&format!(
+            "UPDATE runs SET status = 'failed', reason = $2, finished_at = $3 WHERE {silent} AND resumed >= $4"
+        ))
+        .bind(to_millis(silent_since))
+        .bind(reason)
+        .bind(to_millis(Utc::now()))
+        .bind(i64::from(max_resumes))
+        .execute(&self.pool)
+        .await?;
+        let requeued = sqlx::query(&format!(
+            "UPDATE runs SET status = 'queued', resumed = resumed + 1, node_id = NULL, heartbeat_at = NULL WHERE {silent}"
+        ))
+        .bind(to_millis(silent_since))
+        .execute(&self.pool)
+        .await?;
+        Ok((requeued.rows_affected(), failed.rows_affected()))
     }
 
     /// Adds members a run left out, in one transaction.
@@ -432,6 +464,15 @@ impl Store {
             query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the members a run left out, before a resumed run lists them again.
+    pub async fn clear_run_skips(&self, run_id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM run_skips WHERE run_id = $1")
+            .bind(run_id.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -645,7 +645,10 @@ pub(crate) async fn run(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    match runs::run_now(State(state), visitor.caller.clone(), Path(id)).await {
+    let options = runs::RunOptions {
+        full_resync: fields.get("full_resync") == "1",
+    };
+    match runs::run_now(State(state), visitor.caller.clone(), Path(id), Query(options)).await {
         Ok((_, Json(run))) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
         Err(error) if error.code == "run_in_progress" => {
             let running = error
@@ -750,7 +753,10 @@ pub(crate) async fn dry_run(
         Ok(export) => export.name,
         Err(error) => return failure(error.into()),
     };
-    match runs::dry_run(State(state), visitor.caller.clone(), Path(id)).await {
+    let options = runs::RunOptions {
+        full_resync: fields.get("full_resync") == "1",
+    };
+    match runs::dry_run(State(state), visitor.caller.clone(), Path(id), Query(options)).await {
         Ok(Json(report)) => render(&DryRunPage {
             nav: Nav::new(&visitor, "exports"),
             id,

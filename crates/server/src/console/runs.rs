@@ -56,6 +56,7 @@ impl RunLive {
                     .map(|reasons| reasons.values().filter_map(serde_json::Value::as_u64).sum())
                     .unwrap_or(0);
                 let counters = &report["constant_contact"];
+                let sync = &report["sync"];
                 vec![
                     Figure {
                         label: "Profiles read",
@@ -78,8 +79,29 @@ impl RunLive {
                         value: number(report, "duplicates_collapsed").to_string(),
                     },
                     Figure {
+                        label: "Unchanged since last sent (not sent)",
+                        value: number(sync, "unchanged").to_string(),
+                    },
+                    Figure {
+                        label: "Sent before the run was interrupted",
+                        value: number(sync, "sent_earlier").to_string(),
+                    },
+                    Figure {
+                        label: "Known unsubscribed (not sent)",
+                        value: number(sync, "unsubscribed").to_string(),
+                    },
+                    Figure {
+                        label: "Not on the list (update only)",
+                        value: number(sync, "not_on_list").to_string(),
+                    },
+                    Figure {
                         label: "Sent",
-                        value: number(report, "sent").to_string(),
+                        value: format!(
+                            "{} ({} new, {} changed)",
+                            number(report, "sent"),
+                            number(sync, "adds"),
+                            number(sync, "updates")
+                        ),
                     },
                     Figure {
                         label: "Not sent",
@@ -96,6 +118,14 @@ impl RunLive {
                     Figure {
                         label: "Errors reported by Constant Contact",
                         value: number(counters, "error_count").to_string(),
+                    },
+                    Figure {
+                        label: "Found unsubscribed, remembered",
+                        value: number(report, "unsubscribed_found").to_string(),
+                    },
+                    Figure {
+                        label: "Left the segments: removed from the list",
+                        value: number(report, "removed").to_string(),
                     },
                     Figure {
                         label: "Requests used",

@@ -40,6 +40,19 @@ pub(crate) struct RunView {
     /// When it has ended: the report that accounts for every profile.
     pub(crate) report: Option<serde_json::Value>,
     pub(crate) cancel_requested: bool,
+    /// Every member sent, changed or not.
+    pub(crate) full_resync: bool,
+    /// Times the run was taken up again after its process died.
+    pub(crate) resumed: u32,
+}
+
+/// How to run an export.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub(crate) struct RunOptions {
+    /// Send every member, changed or not (those known unsubscribed excepted), instead of only
+    /// those new or changed since the export last sent them.
+    #[serde(default)]
+    pub(crate) full_resync: bool,
 }
 
 fn view(run: Run, export_name: Option<String>) -> RunView {
@@ -58,6 +71,8 @@ fn view(run: Run, export_name: Option<String>) -> RunView {
         progress: run.progress,
         report: run.report,
         cancel_requested: run.cancel_requested,
+        full_resync: run.full_resync,
+        resumed: run.resumed,
     }
 }
 
@@ -71,12 +86,14 @@ async fn export_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiErro
         .collect())
 }
 
-/// Runs an export now. A run already queued or running answers 409 with its id.
+/// Runs an export now: members new or changed since it last sent them, or everyone with
+/// `full_resync=true`. A run already queued or running answers 409 with its id.
 #[utoipa::path(
     post,
     path = "/api/v1/exports/{id}/run",
     operation_id = "runs_run_now",
     tag = "runs",
+    params(RunOptions),
     responses(
         (status = ACCEPTED, description = "Queued", body = RunView),
         (status = CONFLICT, description = "`run_in_progress` with `details.run_id`, or `export_detached`, or `no_export_user`", body = crate::error::ErrorBody),
@@ -86,6 +103,7 @@ pub(crate) async fn run_now(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
+    Query(options): Query<RunOptions>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let export = state.store.export(id).await?;
     if !may_manage(&state, &caller, &export).await? {
@@ -111,7 +129,13 @@ pub(crate) async fn run_now(
     };
     let run = match state
         .store
-        .queue_run(id, Trigger::Manual, Some(caller.user.id), Some(export_user))
+        .queue_run_with(
+            id,
+            Trigger::Manual,
+            Some(caller.user.id),
+            Some(export_user),
+            options.full_resync,
+        )
         .await
     {
         Ok(run) => run,
@@ -334,13 +358,15 @@ pub(crate) async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
 }
 
-/// What a run of the export would do, sending nothing: members to send, skips by reason with
-/// samples, and the requests it needs against the quota left today.
+/// What a run of the export would do, sending nothing: members it would add, update and leave
+/// unchanged, members it would remove (mirror mode), skips by reason with samples, and the
+/// requests it needs against the quota left today.
 #[utoipa::path(
     post,
     path = "/api/v1/exports/{id}/dry-run",
     operation_id = "runs_dry_run",
     tag = "runs",
+    params(RunOptions),
     responses(
         (status = OK, description = "What a run would do", body = serde_json::Value),
         (status = CONFLICT, description = "`cannot_run`: why a run could not start", body = crate::error::ErrorBody),
@@ -350,6 +376,7 @@ pub(crate) async fn dry_run(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
+    Query(options): Query<RunOptions>,
 ) -> Result<Json<segsync_export::DryRunReport>, ApiError> {
     let export = state.store.export(id).await?;
     if !may_manage(&state, &caller, &export).await? {
@@ -358,7 +385,11 @@ pub(crate) async fn dry_run(
     let prepared = crate::runs::prepare(&state, id)
         .await
         .map_err(|ending| ApiError::new(StatusCode::CONFLICT, "cannot_run", ending.reason()))?;
-    match segsync_export::dry_run(&prepared.profiles, &prepared.plan, &prepared.client).await {
+    // No run is going on: nothing in the ledger was sent by it.
+    let ledger = crate::runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
+    let plan = prepared.plan.clone().with_full_resync(options.full_resync);
+    match segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger).await
+    {
         Ok(report) => Ok(Json(report)),
         Err(segsync_export::ExportError::ConstantContact(error)) => {
             Err(crate::connect::client_failure(&state, &prepared.connection, error).await)

@@ -10,14 +10,17 @@ use constant_contact::ConstantContact;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
-use segsync_export::{ExportError, ExportPlan, RunOutcome, RunReport, run_export};
-use segsync_store::{Connection, Run, RunStatus};
+use segsync_export::{ExportError, ExportPlan, Ledger, RunOutcome, RunReport, run_export_in_step};
+use segsync_store::{Connection, LedgerOf, Run, RunStatus};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use uuid::Uuid;
 
+use super::checkpoints::{StoreCheckpoints, load_ledger};
 use super::progress::LiveProgress;
+use super::resume::settle_earlier_imports;
 use crate::connect::{client_failure, client_for};
+use crate::routes::exports::sync_mode_of;
 use crate::scheduler::system_schedule;
 use crate::segments::{SegmentBody, catalogue, definition, profiles};
 use crate::state::AppState;
@@ -63,6 +66,8 @@ pub(crate) struct Prepared {
     pub(crate) client: ConstantContact,
     pub(crate) profiles: Profiles,
     pub(crate) plan: ExportPlan,
+    /// Where the export's ledger for its list is.
+    pub(crate) ledger_of: LedgerOf,
 }
 
 /// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
@@ -156,7 +161,8 @@ pub(crate) async fn prepare(state: &AppState, export_id: Uuid) -> Result<Prepare
         RunClock::new(Utc::now(), time_zone),
     )
     .with_catalogue(catalogue)
-    .with_member_limit(state.config.member_limit);
+    .with_member_limit(state.config.member_limit)
+    .with_mode(sync_mode_of(&export.sync_mode));
     let profiles = profiles(state)
         .await
         .map_err(|error| Ending::failed(error.message))?;
@@ -165,6 +171,10 @@ pub(crate) async fn prepare(state: &AppState, export_id: Uuid) -> Result<Prepare
         client,
         profiles,
         plan,
+        ledger_of: LedgerOf {
+            export_id: export.id,
+            list_id: export.list_id,
+        },
     })
 }
 
@@ -174,6 +184,11 @@ async fn perform(
     prepared: Prepared,
     stopping: &CancellationToken,
 ) -> Ending {
+    let (ledger, checkpoints) = match take_up(state, run, &prepared).await {
+        Ok(taken_up) => taken_up,
+        Err(reason) => return Ending::failed(reason),
+    };
+    let plan = prepared.plan.clone().with_full_resync(run.full_resync);
     let progress = LiveProgress::default();
     let cancel = CancellationToken::new();
     let mut stopped_by_shutdown = false;
@@ -181,10 +196,12 @@ async fn perform(
     let time_budget = Duration::from_secs(state.config.runs.max_run_seconds);
     let deadline = tokio::time::sleep(time_budget);
     tokio::pin!(deadline);
-    let exporting = run_export(
+    let exporting = run_export_in_step(
         &prepared.profiles,
-        &prepared.plan,
+        &plan,
         &prepared.client,
+        ledger,
+        &checkpoints,
         &progress,
         &cancel,
     );
@@ -264,6 +281,53 @@ async fn perform(
         }
         Err(error) => Ending::failed(error.to_string()),
     }
+}
+
+/// What the export sent before, and where this run's checkpoints go. A resumed run first settles
+/// what its earlier attempt left unsettled and forgets the members it listed as left out (the
+/// run lists them again).
+async fn take_up(
+    state: &AppState,
+    run: &Run,
+    prepared: &Prepared,
+) -> Result<(Ledger, StoreCheckpoints), String> {
+    let store_failed = |error: segsync_store::StoreError| format!("the store: {error}");
+    if run.resumed > 0 {
+        state
+            .store
+            .clear_run_skips(run.id)
+            .await
+            .map_err(store_failed)?;
+        let settled = settle_earlier_imports(
+            &state.store,
+            &prepared.client,
+            run.id,
+            prepared.ledger_of,
+            &prepared.plan.poll_policy,
+        )
+        .await
+        .map_err(|error| format!("resuming the run: {error}"))?;
+        info!(run = %run.id, resumed = run.resumed, ?settled, "A run interrupted by its process's end is resumed.");
+    }
+    let ledger = load_ledger(&state.store, prepared.ledger_of, run.id)
+        .await
+        .map_err(store_failed)?;
+    let first_seq = state
+        .store
+        .run_batches(run.id)
+        .await
+        .map_err(store_failed)?
+        .last()
+        .map_or(0, |batch| batch.seq);
+    Ok((
+        ledger,
+        StoreCheckpoints {
+            store: state.store.clone(),
+            run_id: run.id,
+            ledger: prepared.ledger_of,
+            first_seq,
+        },
+    ))
 }
 
 /// Writes the members the run left out since the last time to the store.

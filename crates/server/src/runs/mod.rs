@@ -2,12 +2,15 @@
 //! the workers that claim queued runs from the store and carry them out, and what happens to
 //! runs when the server stops or a process dies.
 
+mod checkpoints;
 mod execute;
 mod progress;
+mod resume;
 mod start;
 mod workers;
 
+pub(crate) use checkpoints::load_ledger;
 pub(crate) use execute::prepare;
 pub use start::Started;
 pub(crate) use start::start_run;
-pub(crate) use workers::{Workers, close_interrupted_runs_at_start};
+pub(crate) use workers::{Workers, resume_interrupted_runs_at_start};

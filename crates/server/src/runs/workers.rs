@@ -1,4 +1,4 @@
-//! The run workers of one process, the reaper that closes runs whose process died, and the
+//! The run workers of one process, the reaper that takes up runs whose process died, and the
 //! scheduler, started together and stopped together.
 
 use std::time::Duration;
@@ -23,27 +23,41 @@ const SILENT_AFTER: Duration = Duration::from_secs(60);
 /// How often the reaper looks for such runs.
 const REAP_EVERY: Duration = Duration::from_secs(15);
 
-const INTERRUPTED: &str = "the server stopped while the run was running";
+/// A run taken up this many times after its process died, and interrupted again, is closed:
+/// something about it stops every process that runs it.
+const MAX_RESUMES: u32 = 3;
 
-/// Closes the runs a dead process left Running, before this one starts working. On the embedded
-/// SQLite database this process is the only one, so every Running run is closed; on PostgreSQL
-/// other nodes may be working, so only runs whose worker fell silent are.
-pub(crate) async fn close_interrupted_runs_at_start(state: &AppState) -> Result<(), StoreError> {
+const INTERRUPTED_TOO_OFTEN: &str =
+    "the run was interrupted by its process's end four times; it was not taken up again";
+
+/// Takes up the runs a dead process left Running, before this one starts working: they go back
+/// to the queue and resume where they stopped. On the embedded SQLite database this process is
+/// the only one, so every Running run is taken up; on PostgreSQL other nodes may be working, so
+/// only runs whose worker fell silent are.
+pub(crate) async fn resume_interrupted_runs_at_start(state: &AppState) -> Result<(), StoreError> {
     let silent_since = match state.store.backend() {
         Backend::Sqlite => Utc::now(),
         Backend::Postgres => Utc::now() - SILENT_AFTER,
     };
-    let closed = state
-        .store
-        .fail_interrupted_runs(INTERRUPTED, silent_since)
-        .await?;
-    if closed > 0 {
+    report_taken_up(
+        state
+            .store
+            .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)
+            .await?,
+    );
+    Ok(())
+}
+
+fn report_taken_up((requeued, closed): (u64, u64)) {
+    if requeued > 0 {
         warn!(
-            runs = closed,
-            "Runs left Running by a stopped server were closed as Failed."
+            runs = requeued,
+            "Runs whose process stopped are queued again; they resume where they stopped."
         );
     }
-    Ok(())
+    if closed > 0 {
+        warn!(runs = closed, "{INTERRUPTED_TOO_OFTEN}");
+    }
 }
 
 /// The background work of one process.
@@ -108,7 +122,7 @@ async fn work(state: AppState, stopping: CancellationToken) {
     }
 }
 
-/// Closes runs whose worker fell silent, whichever process it was in.
+/// Takes up runs whose worker fell silent, whichever process it was in.
 async fn reap(state: AppState, stopping: CancellationToken) {
     loop {
         tokio::select! {
@@ -118,14 +132,13 @@ async fn reap(state: AppState, stopping: CancellationToken) {
         let silent_since = Utc::now() - SILENT_AFTER;
         match state
             .store
-            .fail_interrupted_runs(INTERRUPTED, silent_since)
+            .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)
             .await
         {
-            Ok(0) => {}
-            Ok(closed) => warn!(
-                runs = closed,
-                "Runs whose worker fell silent were closed as Failed."
-            ),
+            Ok(taken_up) => {
+                report_taken_up(taken_up);
+                state.run_queued.notify_waiters();
+            }
             Err(error) => warn!(%error, "Silent runs could not be looked for."),
         }
     }

@@ -133,30 +133,40 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         .expect("the export is free again");
     store.claim_next_run("node-a").await.unwrap();
     let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    const REASON: &str = "the run was interrupted too many times";
     assert_eq!(
         store
-            .fail_interrupted_runs("the server stopped while the run was running", an_hour_ago)
+            .requeue_interrupted_runs(REASON, an_hour_ago, 1)
             .await
             .unwrap(),
-        0,
+        (0, 0),
         "a run whose worker beats is left alone"
     );
+    let just_now = || chrono::Utc::now() + chrono::Duration::seconds(1);
     assert_eq!(
         store
-            .fail_interrupted_runs(
-                "the server stopped while the run was running",
-                chrono::Utc::now() + chrono::Duration::seconds(1)
-            )
+            .requeue_interrupted_runs(REASON, just_now(), 1)
             .await
             .unwrap(),
-        1
+        (1, 0),
+        "a silent run goes back to the queue"
+    );
+    let requeued = store.run(next.id).await.unwrap();
+    assert_eq!((requeued.status, requeued.resumed), (RunStatus::Queued, 1));
+    assert_eq!(requeued.node_id, None);
+    let resumed = store.claim_next_run("node-b").await.unwrap().unwrap();
+    assert_eq!(resumed.id, next.id, "the same run is taken up again");
+    assert_eq!(
+        store
+            .requeue_interrupted_runs(REASON, just_now(), 1)
+            .await
+            .unwrap(),
+        (0, 1),
+        "a run resumed as often as allowed is closed instead"
     );
     let closed = store.run(next.id).await.unwrap();
     assert_eq!(closed.status, RunStatus::Failed);
-    assert_eq!(
-        closed.reason.as_deref(),
-        Some("the server stopped while the run was running")
-    );
+    assert_eq!(closed.reason.as_deref(), Some(REASON));
     let skipped = store
         .record_skipped_run(
             export,

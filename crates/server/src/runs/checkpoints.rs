@@ -1,0 +1,116 @@
+//! A run's checkpoints and ledger in the store: what the export sent before is loaded when the
+//! run starts, and each import is written down before it is sent, when it is accepted, and when
+//! it ends.
+
+use segsync_export::{ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember};
+use segsync_store::{LedgerOf, SentMember, Store, StoreError};
+use uuid::Uuid;
+
+/// Loads the ledger of an export's list as the run `run_id` sees it.
+pub(crate) async fn load_ledger(
+    store: &Store,
+    of: LedgerOf,
+    run_id: Uuid,
+) -> Result<Ledger, StoreError> {
+    let size = store.ledger_size(of.export_id, of.list_id).await?;
+    let mut ledger = Ledger::with_capacity(size as usize);
+    store
+        .load_ledger(of.export_id, of.list_id, run_id, |entry| {
+            ledger.insert(
+                entry.email_key,
+                Remembered {
+                    fingerprint: entry.fingerprint,
+                    owned: entry.owned,
+                    unsubscribed: entry.unsubscribed,
+                    sent_by_this_run: entry.sent_by_this_run,
+                },
+            );
+        })
+        .await?;
+    Ok(ledger)
+}
+
+/// Writes a run's checkpoints to the store.
+pub(crate) struct StoreCheckpoints {
+    pub(crate) store: Store,
+    pub(crate) run_id: Uuid,
+    pub(crate) ledger: LedgerOf,
+    /// Imports an earlier attempt of the run already numbered: this attempt's come after.
+    pub(crate) first_seq: u32,
+}
+
+impl StoreCheckpoints {
+    fn seq(&self, seq: u32) -> u32 {
+        self.first_seq + seq
+    }
+}
+
+fn sent_members(members: &[BatchMember]) -> Vec<SentMember> {
+    members
+        .iter()
+        .map(|member| SentMember {
+            email: member.email.to_string(),
+            email_key: member.key,
+            fingerprint: member.fingerprint,
+            owned: member.owned,
+        })
+        .collect()
+}
+
+impl Checkpoints for StoreCheckpoints {
+    async fn import_planned(&self, seq: u32, members: &[BatchMember]) -> Result<(), String> {
+        self.store
+            .plan_batch(self.run_id, self.seq(seq), &sent_members(members))
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    async fn import_sent(
+        &self,
+        seq: u32,
+        activity_id: Uuid,
+        members: &[BatchMember],
+    ) -> Result<(), String> {
+        self.store
+            .batch_sent(
+                self.run_id,
+                self.seq(seq),
+                activity_id,
+                self.ledger,
+                &sent_members(members),
+            )
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    async fn import_ended(&self, seq: u32, activity: &ActivityReport) -> Result<(), String> {
+        let counters = serde_json::to_value(activity).expect("a report serialises");
+        self.store
+            .batch_ended(
+                self.run_id,
+                self.seq(seq),
+                activity.state == "completed",
+                &counters,
+                self.ledger,
+            )
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    async fn removed(&self, keys: &[u64]) -> Result<(), String> {
+        self.store
+            .forget_members(self.ledger.export_id, self.ledger.list_id, keys)
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    async fn unsubscribed(&self, members: &[UnsubscribedMember]) -> Result<Vec<Box<str>>, String> {
+        let keys: Vec<u64> = members.iter().map(|member| member.key).collect();
+        let marked = self
+            .store
+            .mark_unsubscribed(self.ledger.export_id, self.ledger.list_id, &keys)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(marked.into_iter().map(String::into_boxed_str).collect())
+    }
+}
