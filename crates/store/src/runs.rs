@@ -411,6 +411,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts a running run back in the queue, to resume where it stopped: its process is
+    /// stopping. Returns false when the run was no longer running.
+    pub async fn requeue_run(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'queued', resumed = resumed + 1, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND status = 'running'",
+        )
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Takes up again every running run whose worker last said it was alive before
     /// `silent_since`: it goes back to the queue, to be resumed by whichever worker claims it,
     /// unless it was already resumed `max_resumes` times — then it is closed as Failed with

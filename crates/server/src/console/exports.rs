@@ -648,7 +648,14 @@ pub(crate) async fn run(
     let options = runs::RunOptions {
         full_resync: fields.get("full_resync") == "1",
     };
-    match runs::run_now(State(state), visitor.caller.clone(), Path(id), Query(options)).await {
+    match runs::run_now(
+        State(state),
+        visitor.caller.clone(),
+        Path(id),
+        Query(options),
+    )
+    .await
+    {
         Ok((_, Json(run))) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
         Err(error) if error.code == "run_in_progress" => {
             let running = error
@@ -756,7 +763,14 @@ pub(crate) async fn dry_run(
     let options = runs::RunOptions {
         full_resync: fields.get("full_resync") == "1",
     };
-    match runs::dry_run(State(state), visitor.caller.clone(), Path(id), Query(options)).await {
+    match runs::dry_run(
+        State(state),
+        visitor.caller.clone(),
+        Path(id),
+        Query(options),
+    )
+    .await
+    {
         Ok(Json(report)) => render(&DryRunPage {
             nav: Nav::new(&visitor, "exports"),
             id,

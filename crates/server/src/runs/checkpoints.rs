@@ -2,7 +2,9 @@
 //! run starts, and each import is written down before it is sent, when it is accepted, and when
 //! it ends.
 
-use segsync_export::{ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember};
+use segsync_export::{
+    ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
+};
 use segsync_store::{LedgerOf, SentMember, Store, StoreError};
 use uuid::Uuid;
 

@@ -33,6 +33,9 @@ pub(crate) struct Ending {
     status: RunStatus,
     reason: Option<String>,
     report: Option<RunReport>,
+    /// The server is stopping: the run goes back to the queue and resumes at the next start
+    /// (or on another node) instead of ending.
+    resume_later: bool,
 }
 
 impl Ending {
@@ -48,6 +51,7 @@ impl Ending {
             status: RunStatus::Failed,
             reason: Some(reason.into()),
             report: None,
+            resume_later: false,
         }
     }
 
@@ -56,6 +60,7 @@ impl Ending {
             status: RunStatus::Skipped,
             reason: Some(reason.into()),
             report: None,
+            resume_later: false,
         }
     }
 }
@@ -80,6 +85,17 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
     };
     if let Some(report) = &ending.report {
         metrics::counter!("segsync_members_sent_total").increment(report.sent);
+    }
+    if ending.resume_later {
+        match state.store.requeue_run(run.id).await {
+            Ok(_) => {
+                info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
+            }
+            Err(error) => {
+                error!(run = %run.id, %error, "A stopped run could not be queued again; the next start takes it up.");
+            }
+        }
+        return;
     }
     metrics::counter!("segsync_runs_finished_total", "status" => ending.status.as_str())
         .increment(1);
@@ -252,13 +268,14 @@ async fn perform(
                         report.sent
                     )),
                 ),
-                RunOutcome::Cancelled if stopped_by_shutdown => (
-                    RunStatus::Failed,
-                    Some(format!(
-                        "the server shut down during the run; it stopped after sending {} contacts",
-                        report.sent
-                    )),
-                ),
+                RunOutcome::Cancelled if stopped_by_shutdown => {
+                    return Ending {
+                        status: RunStatus::Queued,
+                        reason: None,
+                        report: Some(report),
+                        resume_later: true,
+                    };
+                }
                 RunOutcome::Cancelled => (
                     RunStatus::Cancelled,
                     Some(format!(
@@ -272,6 +289,7 @@ async fn perform(
                 status,
                 reason,
                 report: Some(report),
+                resume_later: false,
             }
         }
         Err(error @ ExportError::OverQuota { .. }) => Ending::skipped(error.to_string()),

@@ -106,7 +106,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     browser.follow("#dry-run").await;
     assert_eq!(
         browser.text("#would-send").await,
-        "2 contacts in 1 import(s)"
+        "2 contacts in 1 import(s): 2 new, 0 changed"
     );
     assert!(browser.text("#skipped").await.contains("not-an-email"));
     browser.screenshot("dry-run").await;
@@ -123,13 +123,28 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         !browser.has("#cancel").await,
         "an ended run cannot be cancelled"
     );
-    assert_eq!(browser.text("dd[data-figure='Sent']").await, "2");
+    assert_eq!(
+        browser.text("dd[data-figure='Sent']").await,
+        "2 (2 new, 0 changed)"
+    );
     assert_eq!(browser.text("dd[data-figure='Invalid emails']").await, "1");
     assert_eq!(browser.text("dd[data-figure='Profiles read']").await, "5");
     browser.screenshot("run").await;
     assert_eq!(
         app.list_members(&list),
         ["ada@example.com", "zoe@example.com"]
+    );
+
+    // Once sent, unchanged members are not sent again.
+    browser.visit(&format!("/exports/{export}")).await;
+    browser.follow("#dry-run").await;
+    assert_eq!(
+        browser.text("#would-send").await,
+        "0 contacts in 0 import(s): 0 new, 0 changed"
+    );
+    assert_eq!(
+        browser.text("#unchanged").await,
+        "2 contacts as last sent: not sent"
     );
 
     browser.visit("/exports").await;

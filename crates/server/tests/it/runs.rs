@@ -280,9 +280,9 @@ async fn a_restart_loses_nothing() {
 }
 
 #[tokio::test]
-async fn a_run_left_running_in_the_store_is_closed_when_the_server_starts() {
+async fn a_run_left_running_in_the_store_is_resumed_when_the_server_starts() {
     let mut app = spawn_app().await;
-    let (export, _) = an_export(&app).await;
+    let (export, list) = an_export(&app).await;
     app.stop().await;
     // While no server runs, write what a killed process leaves behind.
     let store = segsync_store::Store::open(&app.state.config.database_url)
@@ -296,16 +296,14 @@ async fn a_run_left_running_in_the_store_is_closed_when_the_server_starts() {
     store.close().await;
 
     app.start_again().await;
-    let closed = app.state.store.run(left.id).await.unwrap();
-    assert_eq!(closed.status, RunStatus::Failed);
-    assert_eq!(
-        closed.reason.as_deref(),
-        Some("the server stopped while the run was running")
-    );
+    let resumed = ended(&app, &left.id.to_string()).await;
+    assert_eq!(resumed["status"], "succeeded", "{resumed}");
+    assert_eq!(resumed["resumed"], 1);
+    assert_eq!(app.list_members(&list).len(), 2);
 }
 
 #[tokio::test]
-async fn stopping_the_server_ends_a_running_run_with_the_reason() {
+async fn a_run_the_server_stops_resumes_when_it_starts_again() {
     let mut app = spawn_app().await;
     let (export, list) = an_export(&app).await;
     app.sandbox
@@ -317,13 +315,10 @@ async fn stopping_the_server_ends_a_running_run_with_the_reason() {
 
     app.restart().await;
 
-    let stopped = ended(&app, &id).await;
-    assert_eq!(stopped["status"], "failed", "{stopped}");
-    assert_eq!(
-        stopped["reason"],
-        "the server shut down during the run; it stopped after sending 0 contacts"
-    );
-    assert!(app.list_members(&list).is_empty());
+    let resumed = ended(&app, &id).await;
+    assert_eq!(resumed["status"], "succeeded", "{resumed}");
+    assert_eq!(resumed["resumed"], 1, "the same run went on");
+    assert_eq!(app.list_members(&list).len(), 2);
 }
 
 #[tokio::test]
