@@ -55,8 +55,17 @@ pub(crate) async fn api_guard(
             request.extensions_mut().insert(Caller {
                 client_id: client_id.clone(),
             });
-            let response = match with_fault(&state, endpoint).await {
-                Some(faulty) => faulty,
+            let fault = state.lock().faults.take(endpoint);
+            let response = match fault {
+                Some(FaultAction::AnswerLate { milliseconds }) => {
+                    let response = next.run(request).await;
+                    tokio::time::sleep(Duration::from_millis(milliseconds)).await;
+                    response
+                }
+                Some(action) => match apply_fault(action).await {
+                    Some(faulty) => faulty,
+                    None => next.run(request).await,
+                },
                 None => next.run(request).await,
             };
             (Some(client_id), response)
@@ -161,6 +170,10 @@ fn admit(
 /// connection, or a delay before the handler runs (`None`).
 pub(crate) async fn with_fault(state: &SandboxState, endpoint: &str) -> Option<Response> {
     let action = state.lock().faults.take(endpoint)?;
+    apply_fault(action).await
+}
+
+async fn apply_fault(action: FaultAction) -> Option<Response> {
     match action {
         FaultAction::Respond {
             status,
@@ -180,6 +193,8 @@ pub(crate) async fn with_fault(state: &SandboxState, endpoint: &str) -> Option<R
             tokio::time::sleep(Duration::from_millis(milliseconds)).await;
             None
         }
+        // Only the API guard can answer late; elsewhere the request is handled as usual.
+        FaultAction::AnswerLate { .. } => None,
         FaultAction::DropConnection => {
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             response.extensions_mut().insert(DropConnection);

@@ -125,6 +125,14 @@ pub(crate) struct ActivityStore {
 }
 
 impl ActivityStore {
+    /// How many contact imports were accepted.
+    pub(crate) fn imports(&self) -> usize {
+        self.activities
+            .values()
+            .filter(|activity| matches!(activity.kind, ActivityKind::ContactsJsonImport))
+            .count()
+    }
+
     pub(crate) fn queued(&self) -> usize {
         self.activities
             .values()

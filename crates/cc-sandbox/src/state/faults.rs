@@ -1,5 +1,5 @@
-//! Faults the sandbox injects on request: answer with an error, answer late, or drop the
-//! connection without answering.
+//! Faults the sandbox injects on request: answer with an error, handle late, answer late, or
+//! drop the connection without answering.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,9 @@ pub enum FaultAction {
     },
     /// Wait this long, then handle the request normally.
     Delay { milliseconds: u64 },
+    /// Handle the request, then wait this long before answering: the work is done even when the
+    /// caller gives up (or dies) waiting. API endpoints only.
+    AnswerLate { milliseconds: u64 },
     /// Close the connection without any answer. The request is not handled.
     DropConnection,
 }
@@ -50,6 +53,14 @@ impl Fault {
             endpoint: endpoint.to_owned(),
             times,
             action: FaultAction::DropConnection,
+        }
+    }
+
+    pub fn answer_late(endpoint: &str, times: u32, milliseconds: u64) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            times,
+            action: FaultAction::AnswerLate { milliseconds },
         }
     }
 

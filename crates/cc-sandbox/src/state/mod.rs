@@ -171,6 +171,11 @@ impl SandboxState {
         self.lock().faults.clear();
     }
 
+    /// How many contact imports the sandbox accepted, whether or not their caller heard back.
+    pub fn imports_accepted(&self) -> usize {
+        self.lock().activities.imports()
+    }
+
     /// The next `count` activities end in `state` (`failed` or `timed_out`) without effect.
     pub fn fail_next_activities(&self, count: u32, state: activities::ActivityState) {
         self.lock().activities.fail_next(count, state);

@@ -131,6 +131,11 @@ pub(crate) async fn spawn_app_configured(
 }
 
 impl TestApp {
+    /// The configuration the server runs with.
+    pub(crate) fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
     /// Stops the server gracefully and starts a new one on the same store, as a restart does.
     pub(crate) async fn restart(&mut self) {
         self.stop().await;

@@ -4,6 +4,7 @@ mod browser;
 mod config;
 mod connections;
 mod console;
+mod crash;
 mod exports;
 mod helpers;
 mod openapi;

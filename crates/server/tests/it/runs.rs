@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cc_sandbox::Fault;
 use reqwest::{Method, StatusCode};
-use segsync_store::{Role, RunStatus, Trigger};
+use segsync_store::{Role, Trigger};
 use serde_json::Value;
 
 use crate::exports::{form, set_up};
@@ -48,7 +48,7 @@ async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode, Value) {
 }
 
 /// Reads the run until it has ended.
-async fn ended(app: &TestApp, run: &str) -> Value {
+pub(crate) async fn ended(app: &TestApp, run: &str) -> Value {
     for _ in 0..300 {
         let (status, body) = app
             .call(
