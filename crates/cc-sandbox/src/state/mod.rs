@@ -171,6 +171,20 @@ impl SandboxState {
         self.lock().faults.clear();
     }
 
+    /// Puts a contact on a list as the account's owner would by hand (creating the contact when
+    /// unknown). Returns false for an unknown list or an unsubscribed contact.
+    pub fn add_to_list(&self, list_id: Uuid, email: &str) -> bool {
+        let now = Utc::now();
+        let mut inner = self.lock();
+        let Some(index) = inner.lists.get(list_id).map(|list| list.index) else {
+            return false;
+        };
+        matches!(
+            inner.contacts.upsert_from_import(email, &[], &[index], now),
+            contacts::UpsertOutcome::Added
+        )
+    }
+
     /// How many contact imports the sandbox accepted, whether or not their caller heard back.
     pub fn imports_accepted(&self) -> usize {
         self.lock().activities.imports()

@@ -7,6 +7,7 @@ mod console;
 mod crash;
 mod exports;
 mod helpers;
+mod in_step;
 mod openapi;
 mod roles;
 mod runs;

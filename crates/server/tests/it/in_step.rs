@@ -1,0 +1,315 @@
+//! Keeping a list in step: delta runs and full resyncs, mirror and update-only modes,
+//! unsubscribed contacts remembered, and imports that failed sent again — through the API,
+//! against the sandbox.
+
+use reqwest::{Method, StatusCode};
+use segsync_store::Role;
+use serde_json::{Value, json};
+
+use crate::exports::{form, set_up};
+use crate::helpers::{PROFILES_CSV, TestApp, spawn_app};
+use crate::runs::ended;
+
+/// An export of the `gold` segment (ada, zoe, and an invalid email) in `mode`, after `before`
+/// had its say on the sandbox's list. Returns the export and the list.
+async fn export_in_mode(
+    app: &TestApp,
+    mode: &str,
+    before: impl FnOnce(&TestApp, &str),
+) -> (String, String) {
+    let (connection, list, segment) = set_up(app).await;
+    before(app, &list);
+    let (status, _) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/connections/{connection}/export-user"),
+            None,
+        )
+        .await;
+    assert!(status.is_success());
+    let mut body = form(&connection, &list, &segment);
+    body["sync_mode"] = json!(mode);
+    let (status, export) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/exports",
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{export}");
+    assert_eq!(export["sync_mode"], mode);
+    (export["id"].as_str().unwrap().to_owned(), list)
+}
+
+/// Runs the export to its end (a full resync when asked) and returns the run.
+async fn run_to_end(app: &TestApp, export: &str, full_resync: bool) -> Value {
+    let (status, queued) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/run?full_resync={full_resync}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["full_resync"], full_resync);
+    ended(app, queued["id"].as_str().unwrap()).await
+}
+
+async fn dry_run(app: &TestApp, export: &str) -> Value {
+    let (status, report) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+async fn skipped_csv(app: &TestApp, run: &Value) -> String {
+    app.request(
+        Some(Role::Viewer),
+        Method::GET,
+        &format!("/api/v1/runs/{}/skipped.csv", run["id"].as_str().unwrap()),
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap()
+}
+
+/// Rewrites the profiles the server reads.
+fn write_profiles(app: &TestApp, csv: &str) {
+    std::fs::write(app.config().profiles.as_deref().unwrap(), csv).unwrap();
+}
+
+fn sync(run: &Value) -> &Value {
+    &run["report"]["sync"]
+}
+
+#[tokio::test]
+async fn a_delta_run_sends_only_new_and_changed_members_and_a_full_resync_sends_all() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "add_only", |_, _| {}).await;
+
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    assert_eq!(
+        (
+            sync(&first)["adds"].clone(),
+            first["report"]["sent"].clone()
+        ),
+        (json!(2), json!(2))
+    );
+
+    let again = run_to_end(&app, &export, false).await;
+    assert_eq!(again["status"], "succeeded", "{again}");
+    assert_eq!(again["report"]["sent"], 0, "nothing changed: nothing sent");
+    assert_eq!(sync(&again)["unchanged"], 2);
+    assert_eq!(
+        app.sandbox.state().imports_accepted(),
+        1,
+        "no import at all"
+    );
+
+    // Zoë's first name changes; Ada's does not.
+    write_profiles(&app, &PROFILES_CSV.replace("Zoë", "Zoé"));
+    let report = dry_run(&app, &export).await;
+    assert_eq!(
+        (
+            report["would_send"].clone(),
+            report["sync"]["updates"].clone(),
+            report["sync"]["unchanged"].clone()
+        ),
+        (json!(1), json!(1), json!(1)),
+        "{report}"
+    );
+    assert_eq!(report["imports"], 1);
+    let changed = run_to_end(&app, &export, false).await;
+    assert_eq!(changed["report"]["sent"], 1, "{changed}");
+    assert_eq!(sync(&changed)["updates"], 1);
+    assert_eq!(sync(&changed)["unchanged"], 1);
+    assert_eq!(app.sandbox.state().imports_accepted(), 2);
+    assert_eq!(
+        app.sandbox
+            .state()
+            .contact("zoe@example.com")
+            .unwrap()
+            .fields["first_name"],
+        "Zoé"
+    );
+
+    let full = run_to_end(&app, &export, true).await;
+    assert_eq!(full["status"], "succeeded", "{full}");
+    assert_eq!(full["report"]["full_resync"], true);
+    assert_eq!(full["report"]["sent"], 2, "a full resync sends everyone");
+    assert_eq!(sync(&full)["updates"], 2);
+    assert_eq!(
+        app.list_members(&list),
+        ["ada@example.com", "zoe@example.com"]
+    );
+}
+
+#[tokio::test]
+async fn mirror_mode_removes_members_who_left_but_only_those_it_added() {
+    let app = spawn_app().await;
+    // Someone put Zoë on the list before the export ever ran.
+    let (export, list) = export_in_mode(&app, "mirror", |app, list| {
+        assert!(
+            app.sandbox
+                .state()
+                .add_to_list(list.parse().unwrap(), "zoe@example.com")
+        );
+    })
+    .await;
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    assert_eq!(first["report"]["sent"], 2);
+
+    // Both leave the gold segment.
+    write_profiles(
+        &app,
+        &PROFILES_CSV
+            .replace("Lovelace,US,gold", "Lovelace,US,bronze")
+            .replace("O'Brien,FR,gold", "O'Brien,FR,bronze"),
+    );
+    let report = dry_run(&app, &export).await;
+    assert_eq!(
+        report["would_remove"], 1,
+        "only Ada was put there by the export: {report}"
+    );
+    let second = run_to_end(&app, &export, false).await;
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert_eq!(second["report"]["removed"], 1);
+    assert_eq!(
+        app.list_members(&list),
+        ["zoe@example.com"],
+        "Zoë was on the list before the export: she stays"
+    );
+    let ada = app.sandbox.state().contact("ada@example.com").unwrap();
+    assert_ne!(
+        ada.permission_to_send, "unsubscribed",
+        "removing never unsubscribes"
+    );
+
+    // Ada comes back: she is added again, and owned again.
+    write_profiles(&app, PROFILES_CSV);
+    let third = run_to_end(&app, &export, false).await;
+    assert_eq!(sync(&third)["adds"], 1, "{third}");
+    assert_eq!(
+        app.list_members(&list),
+        ["ada@example.com", "zoe@example.com"]
+    );
+}
+
+#[tokio::test]
+async fn update_only_mode_updates_contacts_on_the_list_and_adds_nobody() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "update_only", |app, list| {
+        assert!(
+            app.sandbox
+                .state()
+                .add_to_list(list.parse().unwrap(), "ada@example.com")
+        );
+    })
+    .await;
+    let report = dry_run(&app, &export).await;
+    assert_eq!(report["would_send"], 1, "{report}");
+    assert_eq!(report["skipped"]["not on the list"], 1);
+    let run = run_to_end(&app, &export, false).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["report"]["sent"], 1);
+    assert_eq!(sync(&run)["not_on_list"], 1);
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+    assert_eq!(
+        app.sandbox
+            .state()
+            .contact("ada@example.com")
+            .unwrap()
+            .fields["last_name"],
+        "Lovelace",
+        "Ada's fields were updated"
+    );
+    assert!(
+        skipped_csv(&app, &run)
+            .await
+            .contains("zoe@example.com,not_on_list")
+    );
+}
+
+#[tokio::test]
+async fn unsubscribed_contacts_are_remembered_reported_and_never_sent_again() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "add_only", |app, _| {
+        app.sandbox
+            .state()
+            .unsubscribe(&["zoe@example.com".to_owned()]);
+    })
+    .await;
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    assert_eq!(
+        first["report"]["constant_contact"]["cannot_add_to_list_count"],
+        1
+    );
+    assert_eq!(first["report"]["unsubscribed_found"], 1);
+    assert_eq!(
+        first["report"]["unsubscribed_found_samples"],
+        json!(["zoe@example.com"])
+    );
+    assert!(
+        skipped_csv(&app, &first)
+            .await
+            .contains("zoe@example.com,unsubscribed")
+    );
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+
+    // Not even a full resync sends her again.
+    let full = run_to_end(&app, &export, true).await;
+    assert_eq!(full["status"], "succeeded", "{full}");
+    assert_eq!(full["report"]["sent"], 1, "Ada only");
+    assert_eq!(sync(&full)["unsubscribed"], 1);
+    assert_eq!(
+        sync(&full)["unsubscribed_samples"],
+        json!(["zoe@example.com"])
+    );
+    assert_eq!(
+        full["report"]["constant_contact"]["cannot_add_to_list_count"],
+        0
+    );
+    assert!(
+        skipped_csv(&app, &full)
+            .await
+            .contains("zoe@example.com,unsubscribed")
+    );
+    let report = dry_run(&app, &export).await;
+    assert_eq!(report["skipped"]["unsubscribed"], 1, "{report}");
+}
+
+#[tokio::test]
+async fn members_of_an_import_that_failed_are_sent_again_by_the_next_run() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "add_only", |_, _| {}).await;
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
+    let failed = run_to_end(&app, &export, false).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(app.list_members(&list).is_empty());
+
+    let next = run_to_end(&app, &export, false).await;
+    assert_eq!(next["status"], "succeeded", "{next}");
+    assert_eq!(next["report"]["sent"], 2, "both are sent again");
+    assert_eq!(sync(&next)["updates"], 2);
+    assert_eq!(
+        app.list_members(&list),
+        ["ada@example.com", "zoe@example.com"]
+    );
+}
