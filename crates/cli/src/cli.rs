@@ -164,7 +164,7 @@ pub(crate) struct BenchArgs {
     /// Where to write the generated files (a temporary folder by default).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
-    /// Run only one part: `segments` or `export`.
+    /// Run only one part: `segments`, `export` or `delta`.
     #[arg(long)]
     pub(crate) only: Option<String>,
 }

@@ -116,6 +116,18 @@ pub(crate) fn write_profiles(
     path: &Path,
     count: usize,
     seed: u64,
+    on_chunk: impl FnMut(usize),
+) -> anyhow::Result<usize> {
+    write_profiles_changed(path, count, seed, |_| false, on_chunk)
+}
+
+/// Writes the same profiles as `write_profiles` with the same seed, except that those whose id
+/// `changed` picks have another last name.
+pub(crate) fn write_profiles_changed(
+    path: &Path,
+    count: usize,
+    seed: u64,
+    changed: impl Fn(usize) -> bool,
     mut on_chunk: impl FnMut(usize),
 ) -> anyhow::Result<usize> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -127,7 +139,7 @@ pub(crate) fn write_profiles(
     let mut written = 0;
     while written < count {
         let rows = ROWS_PER_CHUNK.min(count - written);
-        writer.write(&chunk(&mut rng, written, rows)?)?;
+        writer.write(&chunk(&mut rng, written, rows, &changed)?)?;
         written += rows;
         on_chunk(written);
     }
@@ -135,7 +147,12 @@ pub(crate) fn write_profiles(
     Ok(written)
 }
 
-fn chunk(rng: &mut StdRng, first_id: usize, rows: usize) -> anyhow::Result<RecordBatch> {
+fn chunk(
+    rng: &mut StdRng,
+    first_id: usize,
+    rows: usize,
+    changed: &impl Fn(usize) -> bool,
+) -> anyhow::Result<RecordBatch> {
     let now = Utc::now();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch exists");
     let mut ids = Vec::with_capacity(rows);
@@ -162,7 +179,12 @@ fn chunk(rng: &mut StdRng, first_id: usize, rows: usize) -> anyhow::Result<Recor
         ids.push(id as i64);
         emails.push(email(rng, id, first, last));
         first_names.push((!rng.gen_ratio(1, 50)).then(|| first.to_owned()));
-        last_names.push(Some(last.to_owned()));
+        // A prefix: names cut to Constant Contact's length keep the change.
+        last_names.push(Some(if changed(id) {
+            format!("New-{last}")
+        } else {
+            last.to_owned()
+        }));
         countries.push(Some(country));
         states.push(Some(country_states[rng.gen_range(0..country_states.len())]));
         tiers.push(Some(TIERS[weighted_tier(rng)]));

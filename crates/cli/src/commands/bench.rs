@@ -49,6 +49,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "export") {
         export_bench(&folder, args.members).await?;
     }
+    if only.is_none_or(|part| part == "delta") {
+        super::bench_delta::delta_bench(&folder, args.members).await?;
+    }
     if only.is_none_or(|part| part == "segments") {
         segment_bench(&folder, args.profiles).await?;
     }
@@ -97,40 +100,8 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
 }
 
 async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Result<()> {
-    let path = folder.join(format!("members-{members}.parquet"));
-    if !path.exists() {
-        let bar = counter(members as u64, "generating members");
-        write_profiles(&path, members, 13, |written| {
-            bar.set_position(written as u64)
-        })?;
-        bar.finish_and_clear();
-    }
-    let sandbox = SandboxProcess::start()?;
-    let api = ApiConfig::new(SandboxProcess::CLIENT_ID)
-        .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
-        .with_client_secret(SecretString::from(SandboxProcess::CLIENT_SECRET))
-        .with_redirect_uri(Url::parse("http://127.0.0.1/bench/callback")?);
-    let tokens = authorize_with_sandbox(&api).await?;
-    let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
-    let list = client
-        .create_list(&NewContactList {
-            name: format!("bench {}", Utc::now().timestamp()),
-            favorite: false,
-            description: None,
-        })
-        .await?;
-    let segments = parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let everyone = vec![segments[0].clone()];
-    let mapping = FieldMapping::email_only("email")
-        .with(segsync_domain::ContactField::FirstName, "first_name")
-        .with(segsync_domain::ContactField::LastName, "last_name");
-    let plan = ExportPlan::new(
-        everyone,
-        mapping,
-        list.list_id,
-        RunClock::new(Utc::now(), chrono_tz::UTC),
-    );
+    let path = members_file(folder, members)?;
+    let (sandbox, client, plan) = sandbox_and_plan().await?;
 
     reset_peak_memory();
     let requests_before = client.requests_sent();
@@ -180,12 +151,61 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
     Ok(())
 }
 
+/// A sandbox process with Constant Contact's limits, a client signed in to it, and the plan of
+/// an export of everyone (email, first and last name) to a new list.
+pub(super) async fn sandbox_and_plan() -> anyhow::Result<(SandboxProcess, ConstantContact, ExportPlan)>
+{
+    let sandbox = SandboxProcess::start()?;
+    let api = ApiConfig::new(SandboxProcess::CLIENT_ID)
+        .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
+        .with_client_secret(SecretString::from(SandboxProcess::CLIENT_SECRET))
+        .with_redirect_uri(Url::parse("http://127.0.0.1/bench/callback")?);
+    let tokens = authorize_with_sandbox(&api).await?;
+    let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
+    let list = client
+        .create_list(&NewContactList {
+            name: format!("bench {}", Utc::now().timestamp()),
+            favorite: false,
+            description: None,
+        })
+        .await?;
+    let segments = parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let everyone = vec![segments[0].clone()];
+    let mapping = FieldMapping::email_only("email")
+        .with(segsync_domain::ContactField::FirstName, "first_name")
+        .with(segsync_domain::ContactField::LastName, "last_name");
+    let plan = ExportPlan::new(
+        everyone,
+        mapping,
+        list.list_id,
+        RunClock::new(Utc::now(), chrono_tz::UTC),
+    );
+    Ok((sandbox, client, plan))
+}
+
+/// The members file of the export benchmarks, generated once.
+pub(super) fn members_file(folder: &std::path::Path, members: usize) -> anyhow::Result<std::path::PathBuf> {
+    let path = folder.join(format!("members-{members}.parquet"));
+    if !path.exists() {
+        let bar = counter(members as u64, "generating members");
+        write_profiles(&path, members, MEMBERS_SEED, |written| {
+            bar.set_position(written as u64)
+        })?;
+        bar.finish_and_clear();
+    }
+    Ok(path)
+}
+
+/// The seed of the members file: the delta benchmark writes the same members, some changed.
+pub(super) const MEMBERS_SEED: u64 = 13;
+
 /// Forgets the peak so far, so the next reading is of what follows (Linux).
-fn reset_peak_memory() {
+pub(super) fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn peak_memory_mb() -> u64 {
+pub(super) fn peak_memory_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
@@ -202,7 +222,7 @@ fn peak_memory_mb() -> u64 {
 }
 
 /// `segsync sandbox` as a child process.
-struct SandboxProcess {
+pub(super) struct SandboxProcess {
     child: Child,
     port: u16,
 }

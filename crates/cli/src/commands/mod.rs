@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+mod bench_delta;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod sandbox;

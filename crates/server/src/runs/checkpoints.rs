@@ -9,7 +9,7 @@ use segsync_store::{LedgerOf, SentMember, Store, StoreError};
 use uuid::Uuid;
 
 /// Loads the ledger of an export's list as the run `run_id` sees it.
-pub(crate) async fn load_ledger(
+pub async fn load_ledger(
     store: &Store,
     of: LedgerOf,
     run_id: Uuid,
@@ -33,12 +33,12 @@ pub(crate) async fn load_ledger(
 }
 
 /// Writes a run's checkpoints to the store.
-pub(crate) struct StoreCheckpoints {
-    pub(crate) store: Store,
-    pub(crate) run_id: Uuid,
-    pub(crate) ledger: LedgerOf,
+pub struct StoreCheckpoints {
+    pub store: Store,
+    pub run_id: Uuid,
+    pub ledger: LedgerOf,
     /// Imports an earlier attempt of the run already numbered: this attempt's come after.
-    pub(crate) first_seq: u32,
+    pub first_seq: u32,
 }
 
 impl StoreCheckpoints {

@@ -1,0 +1,171 @@
+//! `segsync bench --only delta`: (c) a delta run after 1 % of 1,000,000 members changed. A
+//! first run sends everyone and fills the export's ledger in a SQLite store, as the server does;
+//! then 1 % of the members get another last name, and a second run — loading the ledger from
+//! the store, streaming every member, sorting each against it — sends only those.
+
+use std::io::Write;
+use std::time::Instant;
+
+use segsync_engine::{ProfileSource, Profiles};
+use segsync_export::{NoProgress, RunReport, run_export_in_step};
+use segsync_server::{StoreCheckpoints, load_ledger};
+use segsync_store::{
+    ExportDraft, LedgerOf, NewConnection, NewUser, Role, SegmentDraft, Store, Trigger, UsableBy,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::bench::{MEMBERS_SEED, members_file, peak_memory_mb, reset_peak_memory, sandbox_and_plan};
+use crate::progress::counter;
+use crate::sample::write_profiles_changed;
+
+/// One member in this many changes between the two runs.
+const CHANGED_ONE_IN: usize = 100;
+
+pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> anyhow::Result<()> {
+    let unchanged = members_file(folder, members)?;
+    let changed = folder.join(format!("members-{members}-1pc-changed.parquet"));
+    if !changed.exists() {
+        let bar = counter(members as u64, "generating changed members");
+        write_profiles_changed(
+            &changed,
+            members,
+            MEMBERS_SEED,
+            |id| id % CHANGED_ONE_IN == 0,
+            |written| bar.set_position(written as u64),
+        )?;
+        bar.finish_and_clear();
+    }
+    let (sandbox, client, plan) = sandbox_and_plan().await?;
+    let database = folder.join(format!("delta-bench-{}.db", Uuid::new_v4()));
+    let store = Store::open(&format!("sqlite://{}", database.display())).await?;
+    let of = an_export_in(&store, plan.list_id).await?;
+
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "(c) delta run after 1 % of {members} members changed (ledger in SQLite)"
+    )?;
+    for (label, path) in [("first run, everyone new", &unchanged), ("delta run", &changed)] {
+        let run = store
+            .queue_run(of.export_id, Trigger::Manual, None, None)
+            .await?;
+        reset_peak_memory();
+        let requests_before = client.requests_sent();
+        let started = Instant::now();
+        let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
+        let ledger = load_ledger(&store, of, run.id).await?;
+        let ledger_loaded = started.elapsed().as_secs_f64();
+        let checkpoints = StoreCheckpoints {
+            store: store.clone(),
+            run_id: run.id,
+            ledger: of,
+            first_seq: 0,
+        };
+        let report = run_export_in_step(
+            &profiles,
+            &plan,
+            &client,
+            ledger,
+            &checkpoints,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await?;
+        let wall = started.elapsed().as_secs_f64();
+        let requests = client.requests_sent() - requests_before;
+        print_run(&mut out, label, &report, wall, ledger_loaded, requests)?;
+        store
+            .finish_run(run.id, segsync_store::RunStatus::Succeeded, None, None)
+            .await?;
+    }
+    store.close().await;
+    let _ = std::fs::remove_file(&database);
+    drop(sandbox);
+    Ok(())
+}
+
+fn print_run(
+    out: &mut impl Write,
+    label: &str,
+    report: &RunReport,
+    wall: f64,
+    ledger_loaded: f64,
+    requests: u64,
+) -> anyhow::Result<()> {
+    let sync = &report.sync;
+    writeln!(
+        out,
+        "    {label}: {wall:.2} s (ledger loaded in {ledger_loaded:.2} s); {} imports, {requests} requests; peak resident memory {} MB",
+        report.activities.len(),
+        peak_memory_mb()
+    )?;
+    writeln!(
+        out,
+        "      outcome {:?}; {} sent ({} new, {} changed), {} unchanged, {} invalid, {} duplicates; totals add up: {}",
+        report.outcome,
+        report.sent,
+        sync.adds,
+        sync.updates,
+        sync.unchanged,
+        report.invalid_total(),
+        report.duplicates_collapsed,
+        report.totals_add_up()
+    )?;
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|(phase, s)| format!("{phase} {s:.2} s"))
+        .collect();
+    writeln!(out, "      phases: {}", phases.join(", "))?;
+    Ok(())
+}
+
+/// The rows an export needs in the store: a user, a segment, a connection and the export.
+async fn an_export_in(store: &Store, list_id: Uuid) -> anyhow::Result<LedgerOf> {
+    let by = store
+        .create_user(&NewUser {
+            username: "bench".into(),
+            display_name: "Benchmark".into(),
+            role: Role::Admin,
+            password_hash: "not used".into(),
+        })
+        .await?
+        .id;
+    let segment = store
+        .create_segment(
+            &SegmentDraft {
+                name: "everyone".into(),
+                description: None,
+                rule: r#"{"attribute":"profile_id","op":"greater_or_equal","value":0}"#.into(),
+            },
+            by,
+        )
+        .await?;
+    let connection = store
+        .create_connection(&NewConnection {
+            name: "sandbox".into(),
+            usable_by: UsableBy::Admins,
+            created_by: by,
+        })
+        .await?;
+    let export = store
+        .create_export(
+            &ExportDraft {
+                name: "everyone".into(),
+                connection_id: connection.id,
+                list_id,
+                mapping: r#"{"email":"email","first_name":"first_name","last_name":"last_name"}"#
+                    .into(),
+                schedule_override: None,
+                sync_mode: "add_only".into(),
+                segment_ids: vec![segment.id],
+            },
+            by,
+        )
+        .await?;
+    Ok(LedgerOf {
+        export_id: export.id,
+        list_id,
+    })
+}
