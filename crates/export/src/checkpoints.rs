@@ -45,6 +45,10 @@ pub trait Checkpoints: Sync {
         members: &[BatchMember],
     ) -> impl Future<Output = Result<(), String>> + Send;
 
+    /// Constant Contact refused import `seq` (400): it was not sent, and is forgotten; its
+    /// contacts go on in smaller imports.
+    fn import_refused(&self, seq: u32) -> impl Future<Output = Result<(), String>> + Send;
+
     /// Import `seq`'s activity ended. When it did not complete, its members are remembered as
     /// to be sent again.
     fn import_ended(
@@ -75,6 +79,10 @@ impl Checkpoints for NoCheckpoints {
     }
 
     async fn import_sent(&self, _: u32, _: Uuid, _: &[BatchMember]) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn import_refused(&self, _: u32) -> Result<(), String> {
         Ok(())
     }
 

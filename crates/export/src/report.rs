@@ -87,6 +87,11 @@ pub struct RunReport {
     pub sent: u64,
     /// Profiles of the segments that were not sent because the run stopped early.
     pub not_sent: u64,
+    /// Contacts Constant Contact refused on their own (their import was split until they stood
+    /// alone); not sent, and sent again by the next run.
+    pub rejected: u64,
+    /// Up to twenty of them, with Constant Contact's reason.
+    pub rejected_samples: Vec<(String, String)>,
     /// How the unique contacts divided: added, updated, unchanged (not sent), sent by an
     /// interrupted attempt of this run, known unsubscribed, not on the list (update only).
     pub sync: SyncCounts,
@@ -122,6 +127,7 @@ impl RunReport {
             && self.invalid_total()
                 + self.duplicates_collapsed
                 + self.sync.held_back()
+                + self.rejected
                 + self.sent
                 + self.not_sent
                 == self.profiles_in_segments
@@ -210,6 +216,16 @@ impl fmt::Display for RunReport {
             "    sent                       {:>10}   ({} new, {} changed)",
             self.sent, sync.adds, sync.updates
         )?;
+        if self.rejected > 0 {
+            writeln!(
+                f,
+                "    rejected by Constant Contact   {:>10}",
+                self.rejected
+            )?;
+            for (email, reason) in self.rejected_samples.iter().take(3) {
+                writeln!(f, "      {email}: {reason}")?;
+            }
+        }
         if self.not_sent > 0 {
             writeln!(f, "    not sent (run stopped)     {:>10}", self.not_sent)?;
         }

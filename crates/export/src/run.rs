@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
+use constant_contact::batch::ImportBatcher;
 use constant_contact::wire::activities::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
 use futures_util::StreamExt;
@@ -17,7 +18,7 @@ use tracing::info;
 
 use uuid::Uuid;
 
-use crate::checkpoints::{Checkpoints, NoCheckpoints};
+use crate::checkpoints::{BatchMember, Checkpoints, NoCheckpoints};
 use crate::contacts::ContactBuilder;
 use crate::dry_run::sort_without_sending;
 use crate::error::ExportError;
@@ -279,6 +280,7 @@ pub async fn run_export_in_step(
     let accounted = tallies.invalid.values().sum::<u64>()
         + tallies.duplicates
         + counts.held_back()
+        + sent.rejected
         + sent.contacts;
     let removals = removals.unwrap_or_default();
     let report = RunReport {
@@ -299,6 +301,8 @@ pub async fn run_export_in_step(
         fields_truncated: tallies.truncated,
         sent: sent.contacts,
         not_sent: profiles_in_segments.saturating_sub(accounted),
+        rejected: sent.rejected,
+        rejected_samples: sent.rejected_samples,
         sync: counts,
         unsubscribed_found: unsubscribed_found.len() as u64,
         unsubscribed_found_samples: unsubscribed_found
@@ -420,6 +424,51 @@ struct Sent {
     cancelled: bool,
     /// The list as read before the first import with new contacts, in mirror mode.
     list: Option<ListSnapshot>,
+    /// Contacts Constant Contact refused on their own, with a few of them and why.
+    rejected: u64,
+    rejected_samples: Vec<(String, String)>,
+}
+
+/// The body of an import, its contacts left as JSON.
+#[derive(serde::Deserialize)]
+struct ImportBody {
+    import_data: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// Two imports of the first and second halves of `import`'s contacts.
+fn split_in_halves(
+    import: PlannedImport,
+    list_id: Uuid,
+) -> Result<(PlannedImport, PlannedImport), ClientError> {
+    let body: ImportBody = serde_json::from_slice(import.batch.body())
+        .map_err(|error| ClientError::InvalidRequest(format!("reading an import back: {error}")))?;
+    let middle = import.members.len() / 2;
+    let mut members = import.members;
+    let second_members = members.split_off(middle);
+    let half = |contacts: &[Box<serde_json::value::RawValue>],
+                members: Vec<BatchMember>|
+     -> Result<PlannedImport, ClientError> {
+        let mut batcher = ImportBatcher::new(&[list_id])?;
+        for (contact, member) in contacts.iter().zip(&members) {
+            if batcher
+                .push_json(&member.email, contact.get().as_bytes())?
+                .is_some()
+            {
+                return Err(ClientError::InvalidRequest(
+                    "half an import did not fit in one import".to_owned(),
+                ));
+            }
+        }
+        Ok(PlannedImport {
+            batch: batcher.finish().expect("a half holds contacts"),
+            members,
+            has_new: import.has_new,
+        })
+    };
+    Ok((
+        half(&body.import_data[..middle], members)?,
+        half(&body.import_data[middle..], second_members)?,
+    ))
 }
 
 /// Sends imports as they come until the channel closes, a send fails, or the run is cancelled.
@@ -435,58 +484,104 @@ async fn send_imports(
 ) -> Sent {
     let mut sent = Sent::default();
     let mut seq = 0u32;
-    while let Some(mut import) = imports.recv().await {
+    'imports: while let Some(import) = imports.recv().await {
         if cancel.is_cancelled() {
             sent.cancelled = true;
             break;
         }
-        let n_contacts = import.batch.n_contacts();
-        if plan.mode == SyncMode::Mirror && import.has_new {
-            // Mirror mode owns only the contacts it puts on the list: read who is there first.
-            if sent.list.is_none() {
-                match ListSnapshot::read(client, plan.list_id).await {
-                    Ok(list) => sent.list = Some(list),
-                    Err(error) => {
-                        sent.failure = Some(format!("reading the list's members: {error}"));
-                        break;
+        // An import Constant Contact refuses with 400 is split in halves until the records
+        // it refuses stand alone; the rest go through.
+        let mut pending = vec![import];
+        while let Some(mut import) = pending.pop() {
+            let n_contacts = import.batch.n_contacts();
+            if plan.mode == SyncMode::Mirror && import.has_new {
+                // Mirror mode owns only the contacts it puts on the list: read who is there
+                // first.
+                if sent.list.is_none() {
+                    match ListSnapshot::read(client, plan.list_id).await {
+                        Ok(list) => sent.list = Some(list),
+                        Err(error) => {
+                            sent.failure = Some(format!("reading the list's members: {error}"));
+                            break 'imports;
+                        }
+                    }
+                }
+                let list = sent.list.as_ref().expect("read above");
+                for member in &mut import.members {
+                    if !member.owned {
+                        member.owned = !list.contains(member.key);
                     }
                 }
             }
-            let list = sent.list.as_ref().expect("read above");
-            for member in &mut import.members {
-                if !member.owned {
-                    member.owned = !list.contains(member.key);
-                }
+            seq += 1;
+            if let Err(error) = checkpoints.import_planned(seq, &import.members).await {
+                sent.failure = Some(format!("recording an import before sending it: {error}"));
+                break 'imports;
             }
-        }
-        seq += 1;
-        if let Err(error) = checkpoints.import_planned(seq, &import.members).await {
-            sent.failure = Some(format!("recording an import before sending it: {error}"));
-            break;
-        }
-        match client.import_contacts(&import.batch).await {
-            Ok(activity) => {
-                info!(activity_id = %activity.activity_id, contacts = n_contacts, "Import accepted.");
-                let recorded = checkpoints
-                    .import_sent(seq, activity.activity_id, &import.members)
-                    .await;
-                sent.contacts += n_contacts as u64;
-                sent.imports.push(SentImport {
-                    seq,
-                    activity,
-                    contacts: n_contacts as u64,
-                });
-                progress.batch_sent(n_contacts);
-                if let Err(error) = recorded {
-                    sent.failure = Some(format!("recording an accepted import: {error}"));
-                    break;
+            match client.import_contacts(&import.batch).await {
+                Ok(activity) => {
+                    info!(activity_id = %activity.activity_id, contacts = n_contacts, "Import accepted.");
+                    let recorded = checkpoints
+                        .import_sent(seq, activity.activity_id, &import.members)
+                        .await;
+                    sent.contacts += n_contacts as u64;
+                    sent.imports.push(SentImport {
+                        seq,
+                        activity,
+                        contacts: n_contacts as u64,
+                    });
+                    progress.batch_sent(n_contacts);
+                    if let Err(error) = recorded {
+                        sent.failure = Some(format!("recording an accepted import: {error}"));
+                        break 'imports;
+                    }
                 }
-            }
-            Err(error) => {
-                sent.failure = Some(format!(
-                    "sending an import of {n_contacts} contacts: {error}"
-                ));
-                break;
+                Err(ClientError::Rejected {
+                    status: 400,
+                    errors,
+                }) => {
+                    if let Err(error) = checkpoints.import_refused(seq).await {
+                        sent.failure = Some(format!("recording a refused import: {error}"));
+                        break 'imports;
+                    }
+                    if let [member] = import.members.as_slice() {
+                        let reason = format!(
+                            "rejected by Constant Contact: {}",
+                            errors
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        );
+                        progress.members_skipped(&[(member.email.to_string(), reason.clone())]);
+                        sent.rejected += 1;
+                        if sent.rejected_samples.len() < SAMPLES {
+                            sent.rejected_samples
+                                .push((member.email.to_string(), reason));
+                        }
+                        continue;
+                    }
+                    info!(
+                        contacts = n_contacts,
+                        "Constant Contact refused an import; it is split to find the records it refuses."
+                    );
+                    match split_in_halves(import, plan.list_id) {
+                        Ok((first, second)) => {
+                            pending.push(second);
+                            pending.push(first);
+                        }
+                        Err(error) => {
+                            sent.failure = Some(format!("splitting a refused import: {error}"));
+                            break 'imports;
+                        }
+                    }
+                }
+                Err(error) => {
+                    sent.failure = Some(format!(
+                        "sending an import of {n_contacts} contacts: {error}"
+                    ));
+                    break 'imports;
+                }
             }
         }
     }

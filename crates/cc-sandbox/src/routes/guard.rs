@@ -55,18 +55,38 @@ pub(crate) async fn api_guard(
             request.extensions_mut().insert(Caller {
                 client_id: client_id.clone(),
             });
-            let fault = state.lock().faults.take(endpoint);
-            let response = match fault {
-                Some(FaultAction::AnswerLate { milliseconds }) => {
-                    let response = next.run(request).await;
-                    tokio::time::sleep(Duration::from_millis(milliseconds)).await;
-                    response
+            let inspects = state.lock().faults.inspects_bodies(endpoint);
+            let (request, rejection) = if inspects {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let rejection = state.lock().faults.take_rejection(endpoint, &bytes);
+                (Request::from_parts(parts, bytes.into()), rejection)
+            } else {
+                (request, None)
+            };
+            let fault = if rejection.is_some() {
+                None
+            } else {
+                state.lock().faults.take(endpoint)
+            };
+            let response = match (rejection, fault) {
+                (Some(message), _) => {
+                    errors::error_object(StatusCode::BAD_REQUEST, keys::VALIDATION, &message)
                 }
-                Some(action) => match apply_fault(action).await {
-                    Some(faulty) => faulty,
+                (None, fault) => match fault {
+                    Some(FaultAction::AnswerLate { milliseconds }) => {
+                        let response = next.run(request).await;
+                        tokio::time::sleep(Duration::from_millis(milliseconds)).await;
+                        response
+                    }
+                    Some(action) => match apply_fault(action).await {
+                        Some(faulty) => faulty,
+                        None => next.run(request).await,
+                    },
                     None => next.run(request).await,
                 },
-                None => next.run(request).await,
             };
             (Some(client_id), response)
         }
@@ -193,8 +213,9 @@ async fn apply_fault(action: FaultAction) -> Option<Response> {
             tokio::time::sleep(Duration::from_millis(milliseconds)).await;
             None
         }
-        // Only the API guard can answer late; elsewhere the request is handled as usual.
-        FaultAction::AnswerLate { .. } => None,
+        // Only the API guard answers late or looks at bodies; elsewhere the request is handled
+        // as usual.
+        FaultAction::AnswerLate { .. } | FaultAction::RejectBodiesContaining { .. } => None,
         FaultAction::DropConnection => {
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             response.extensions_mut().insert(DropConnection);

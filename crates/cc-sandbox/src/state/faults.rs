@@ -23,6 +23,10 @@ pub enum FaultAction {
     AnswerLate { milliseconds: u64 },
     /// Close the connection without any answer. The request is not handled.
     DropConnection,
+    /// Answer 400 with Constant Contact's error body to requests whose body contains `text`
+    /// (an email, say), as Constant Contact refuses a whole import for one bad record; other
+    /// requests are handled and do not use the fault up. API endpoints only.
+    RejectBodiesContaining { text: String, message: String },
 }
 
 /// A fault for the next `times` requests of one endpoint.
@@ -64,6 +68,17 @@ impl Fault {
         }
     }
 
+    pub fn reject_bodies_containing(endpoint: &str, times: u32, text: &str, message: &str) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            times,
+            action: FaultAction::RejectBodiesContaining {
+                text: text.to_owned(),
+                message: message.to_owned(),
+            },
+        }
+    }
+
     pub fn delay(endpoint: &str, times: u32, milliseconds: u64) -> Self {
         Self {
             endpoint: endpoint.to_owned(),
@@ -89,12 +104,44 @@ impl Faults {
         self.pending.clear();
     }
 
-    /// Takes one use of the first fault matching `endpoint`.
+    /// Takes one use of the first fault matching `endpoint` that does not depend on the body.
     pub(crate) fn take(&mut self, endpoint: &str) -> Option<FaultAction> {
-        let position = self
-            .pending
-            .iter()
-            .position(|fault| fault.endpoint == endpoint || fault.endpoint == "*")?;
+        self.take_where(endpoint, |action| {
+            !matches!(action, FaultAction::RejectBodiesContaining { .. })
+        })
+    }
+
+    /// Takes one use of the first fault matching `endpoint` that rejects a body like `body`;
+    /// returns its message.
+    pub(crate) fn take_rejection(&mut self, endpoint: &str, body: &[u8]) -> Option<String> {
+        let action = self.take_where(endpoint, |action| match action {
+            FaultAction::RejectBodiesContaining { text, .. } => body
+                .windows(text.len().max(1))
+                .any(|window| window == text.as_bytes()),
+            _ => false,
+        })?;
+        match action {
+            FaultAction::RejectBodiesContaining { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Whether a fault for `endpoint` looks at request bodies.
+    pub(crate) fn inspects_bodies(&self, endpoint: &str) -> bool {
+        self.pending.iter().any(|fault| {
+            (fault.endpoint == endpoint || fault.endpoint == "*")
+                && matches!(fault.action, FaultAction::RejectBodiesContaining { .. })
+        })
+    }
+
+    fn take_where(
+        &mut self,
+        endpoint: &str,
+        wanted: impl Fn(&FaultAction) -> bool,
+    ) -> Option<FaultAction> {
+        let position = self.pending.iter().position(|fault| {
+            (fault.endpoint == endpoint || fault.endpoint == "*") && wanted(&fault.action)
+        })?;
         let fault = &mut self.pending[position];
         fault.times -= 1;
         let action = fault.action.clone();

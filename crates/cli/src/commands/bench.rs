@@ -153,8 +153,8 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
 
 /// A sandbox process with Constant Contact's limits, a client signed in to it, and the plan of
 /// an export of everyone (email, first and last name) to a new list.
-pub(super) async fn sandbox_and_plan() -> anyhow::Result<(SandboxProcess, ConstantContact, ExportPlan)>
-{
+pub(super) async fn sandbox_and_plan()
+-> anyhow::Result<(SandboxProcess, ConstantContact, ExportPlan)> {
     let sandbox = SandboxProcess::start()?;
     let api = ApiConfig::new(SandboxProcess::CLIENT_ID)
         .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
@@ -185,7 +185,10 @@ pub(super) async fn sandbox_and_plan() -> anyhow::Result<(SandboxProcess, Consta
 }
 
 /// The members file of the export benchmarks, generated once.
-pub(super) fn members_file(folder: &std::path::Path, members: usize) -> anyhow::Result<std::path::PathBuf> {
+pub(super) fn members_file(
+    folder: &std::path::Path,
+    members: usize,
+) -> anyhow::Result<std::path::PathBuf> {
     let path = folder.join(format!("members-{members}.parquet"));
     if !path.exists() {
         let bar = counter(members as u64, "generating members");

@@ -15,7 +15,9 @@ use segsync_store::{
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::bench::{MEMBERS_SEED, members_file, peak_memory_mb, reset_peak_memory, sandbox_and_plan};
+use super::bench::{
+    MEMBERS_SEED, members_file, peak_memory_mb, reset_peak_memory, sandbox_and_plan,
+};
 use crate::progress::counter;
 use crate::sample::write_profiles_changed;
 
@@ -46,7 +48,10 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
         out,
         "(c) delta run after 1 % of {members} members changed (ledger in SQLite)"
     )?;
-    for (label, path) in [("first run, everyone new", &unchanged), ("delta run", &changed)] {
+    for (label, path) in [
+        ("first run, everyone new", &unchanged),
+        ("delta run", &changed),
+    ] {
         let run = store
             .queue_run(of.export_id, Trigger::Manual, None, None)
             .await?;

@@ -9,11 +9,7 @@ use segsync_store::{LedgerOf, SentMember, Store, StoreError};
 use uuid::Uuid;
 
 /// Loads the ledger of an export's list as the run `run_id` sees it.
-pub async fn load_ledger(
-    store: &Store,
-    of: LedgerOf,
-    run_id: Uuid,
-) -> Result<Ledger, StoreError> {
+pub async fn load_ledger(store: &Store, of: LedgerOf, run_id: Uuid) -> Result<Ledger, StoreError> {
     let size = store.ledger_size(of.export_id, of.list_id).await?;
     let mut ledger = Ledger::with_capacity(size as usize);
     store
@@ -81,6 +77,13 @@ impl Checkpoints for StoreCheckpoints {
                 self.ledger,
                 &sent_members(members),
             )
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    async fn import_refused(&self, seq: u32) -> Result<(), String> {
+        self.store
+            .drop_unsent_batch(self.run_id, self.seq(seq))
             .await
             .map_err(|error| error.to_string())
     }

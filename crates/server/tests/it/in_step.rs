@@ -313,3 +313,52 @@ async fn members_of_an_import_that_failed_are_sent_again_by_the_next_run() {
         ["ada@example.com", "zoe@example.com"]
     );
 }
+
+#[tokio::test]
+async fn a_record_constant_contact_refuses_is_isolated_reported_and_retried_next_run() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "add_only", |_, _| {}).await;
+    // The import of both is refused, then Zoë's alone: two refusals.
+    app.sandbox
+        .state()
+        .add_fault(cc_sandbox::Fault::reject_bodies_containing(
+            "contacts_json_import",
+            2,
+            "zoe@example.com",
+            "The email address zoe@example.com is not valid.",
+        ));
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    let report = &first["report"];
+    assert_eq!(
+        (report["sent"].clone(), report["rejected"].clone()),
+        (json!(1), json!(1)),
+        "{report}"
+    );
+    assert_eq!(report["rejected_samples"][0][0], "zoe@example.com");
+    assert!(
+        skipped_csv(&app, &first)
+            .await
+            .contains("zoe@example.com,rejected by Constant Contact: contacts.api.validation.error: The email address zoe@example.com is not valid.")
+    );
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+    let batches = app
+        .state
+        .store
+        .run_batches(first["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.len(),
+        1,
+        "refused imports leave no checkpoint: {batches:?}"
+    );
+
+    let next = run_to_end(&app, &export, false).await;
+    assert_eq!(next["report"]["sent"], 1, "Zoë is tried again: {next}");
+    assert_eq!(sync(&next)["unchanged"], 1);
+    assert_eq!(
+        app.list_members(&list),
+        ["ada@example.com", "zoe@example.com"]
+    );
+}
