@@ -29,6 +29,13 @@ pub struct UnsubscribedMember {
 /// A run's durable notes. Each call returns once the note is stored; an error stops the run
 /// before it sends anything more.
 pub trait Checkpoints: Sync {
+    /// Reserves the requests the run needs from the API key's budget for today, shared with
+    /// every other run, before anything is sent. `Ok(Err(left))` when not enough are left.
+    fn reserve_requests(
+        &self,
+        needed: u64,
+    ) -> impl Future<Output = Result<Result<(), u64>, String>> + Send;
+
     /// Import `seq` is about to be sent with these members.
     fn import_planned(
         &self,
@@ -74,6 +81,11 @@ pub trait Checkpoints: Sync {
 pub struct NoCheckpoints;
 
 impl Checkpoints for NoCheckpoints {
+    /// Nothing is shared: the client's own count of today's requests is all there is.
+    async fn reserve_requests(&self, _: u64) -> Result<Result<(), u64>, String> {
+        Ok(Ok(()))
+    }
+
     async fn import_planned(&self, _: u32, _: &[BatchMember]) -> Result<(), String> {
         Ok(())
     }

@@ -29,6 +29,9 @@ pub enum ExportError {
         left: u64,
     },
 
+    #[error("recording the run: {0}")]
+    Checkpoints(String),
+
     #[error("Constant Contact: {0}")]
     ConstantContact(#[from] constant_contact::Error),
 }

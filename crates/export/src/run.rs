@@ -103,6 +103,18 @@ pub async fn run_export_in_step(
             left,
         });
     }
+    // The budget shared with other runs and processes has its say too.
+    if let Err(left) = checkpoints
+        .reserve_requests(needed)
+        .await
+        .map_err(ExportError::Checkpoints)?
+    {
+        return Err(ExportError::OverQuota {
+            members: to_send,
+            needed,
+            left,
+        });
+    }
     progress.members_total(profiles_in_segments);
     phases.end("counting");
 

@@ -30,7 +30,7 @@ use tracing::info;
 
 pub use config::ServerConfig;
 pub use error::ApiError;
-pub use runs::{Started, StoreCheckpoints, load_ledger};
+pub use runs::{SharedQuota, Started, StoreCheckpoints, load_ledger};
 pub use state::AppState;
 
 /// The server, bound and serving until `shutdown` resolves; then it stops taking requests,

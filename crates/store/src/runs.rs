@@ -101,6 +101,8 @@ pub struct Run {
     pub full_resync: bool,
     /// Times the run was taken up again after its process died.
     pub resumed: u32,
+    /// A deferred run is not claimed before this time.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Why a run could not be queued.
@@ -119,7 +121,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed";
+const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -166,6 +168,9 @@ fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
             .map(from_millis),
         full_resync: row.try_get::<i64, _>("full_resync")? != 0,
         resumed: row.try_get::<i64, _>("resumed")? as u32,
+        not_before: row
+            .try_get::<Option<i64>, _>("not_before")?
+            .map(from_millis),
     })
 }
 
@@ -329,13 +334,14 @@ impl Store {
     /// the same run: the update only succeeds while the run is still queued.
     pub async fn claim_next_run(&self, node_id: &str) -> Result<Option<Run>, StoreError> {
         loop {
+            let now = to_millis(Utc::now());
             let candidate: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM runs WHERE status = 'queued' ORDER BY queued_at LIMIT 1",
+                "SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= $1) ORDER BY queued_at LIMIT 1",
             )
+            .bind(now)
             .fetch_optional(&self.pool)
             .await?;
             let Some(id) = candidate else { return Ok(None) };
-            let now = to_millis(Utc::now());
             let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1, heartbeat_at = $1, node_id = $2 WHERE id = $3 AND status = 'queued'")
                 .bind(now)
                 .bind(node_id)

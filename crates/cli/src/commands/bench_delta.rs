@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{NoProgress, RunReport, run_export_in_step};
-use segsync_server::{StoreCheckpoints, load_ledger};
+use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
 use segsync_store::{
     ExportDraft, LedgerOf, NewConnection, NewUser, Role, SegmentDraft, Store, Trigger, UsableBy,
 };
@@ -66,6 +66,7 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
             run_id: run.id,
             ledger: of,
             first_seq: 0,
+            quota: SharedQuota::new("bench", 10_000),
         };
         let report = run_export_in_step(
             &profiles,

@@ -5,6 +5,9 @@
 use segsync_export::{
     ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{NaiveDate, Utc};
 use segsync_store::{LedgerOf, SentMember, Store, StoreError};
 use uuid::Uuid;
 
@@ -35,6 +38,37 @@ pub struct StoreCheckpoints {
     pub ledger: LedgerOf,
     /// Imports an earlier attempt of the run already numbered: this attempt's come after.
     pub first_seq: u32,
+    /// The API key whose daily budget the run draws on, shared through the store.
+    pub quota: SharedQuota,
+}
+
+/// One API key's daily budget, shared through the store by every process, and what this run
+/// reserved of it.
+pub struct SharedQuota {
+    pub api_key: String,
+    pub requests_per_day: u64,
+    /// The UTC day the reservation was made for.
+    pub day: NaiveDate,
+    reserved: AtomicU64,
+}
+
+impl SharedQuota {
+    pub fn new(api_key: impl Into<String>, requests_per_day: u64) -> Self {
+        Self {
+            api_key: api_key.into(),
+            requests_per_day,
+            day: Utc::now().date_naive(),
+            reserved: AtomicU64::new(0),
+        }
+    }
+
+    /// Releases the reservation and counts the requests the run used.
+    pub async fn settle(&self, store: &Store, used: u64) -> Result<(), StoreError> {
+        let reserved = self.reserved.swap(0, Ordering::Relaxed);
+        store
+            .settle_requests(&self.api_key, self.day, reserved, used)
+            .await
+    }
 }
 
 impl StoreCheckpoints {
@@ -56,6 +90,19 @@ fn sent_members(members: &[BatchMember]) -> Vec<SentMember> {
 }
 
 impl Checkpoints for StoreCheckpoints {
+    async fn reserve_requests(&self, needed: u64) -> Result<Result<(), u64>, String> {
+        let quota = &self.quota;
+        let reserved = self
+            .store
+            .reserve_requests(&quota.api_key, quota.day, needed, quota.requests_per_day)
+            .await
+            .map_err(|error| error.to_string())?;
+        if reserved.is_ok() {
+            quota.reserved.fetch_add(needed, Ordering::Relaxed);
+        }
+        Ok(reserved)
+    }
+
     async fn import_planned(&self, seq: u32, members: &[BatchMember]) -> Result<(), String> {
         self.store
             .plan_batch(self.run_id, self.seq(seq), &sent_members(members))

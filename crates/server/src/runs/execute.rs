@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use constant_contact::ConstantContact;
+use constant_contact::budget::next_utc_midnight;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use uuid::Uuid;
 
-use super::checkpoints::{StoreCheckpoints, load_ledger};
+use super::checkpoints::{SharedQuota, StoreCheckpoints, load_ledger};
 use super::progress::LiveProgress;
 use super::resume::settle_earlier_imports;
 use crate::connect::{client_failure, client_for};
@@ -33,9 +34,19 @@ pub(crate) struct Ending {
     status: RunStatus,
     reason: Option<String>,
     report: Option<RunReport>,
-    /// The server is stopping: the run goes back to the queue and resumes at the next start
-    /// (or on another node) instead of ending.
-    resume_later: bool,
+    /// What becomes of the run.
+    after: After,
+}
+
+/// Whether a run ends, or goes back to the queue to resume later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// It ends with its status.
+    End,
+    /// The server is stopping: it resumes at the next start (or on another node).
+    Resume,
+    /// Not enough quota today: it resumes once the quota resets.
+    WaitUntil(DateTime<Utc>),
 }
 
 impl Ending {
@@ -51,7 +62,16 @@ impl Ending {
             status: RunStatus::Failed,
             reason: Some(reason.into()),
             report: None,
-            resume_later: false,
+            after: After::End,
+        }
+    }
+
+    fn deferred(until: DateTime<Utc>, reason: impl Into<String>) -> Self {
+        Self {
+            status: RunStatus::Queued,
+            reason: Some(reason.into()),
+            report: None,
+            after: After::WaitUntil(until),
         }
     }
 
@@ -60,7 +80,7 @@ impl Ending {
             status: RunStatus::Skipped,
             reason: Some(reason.into()),
             report: None,
-            resume_later: false,
+            after: After::End,
         }
     }
 }
@@ -86,16 +106,31 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
     if let Some(report) = &ending.report {
         metrics::counter!("segsync_members_sent_total").increment(report.sent);
     }
-    if ending.resume_later {
-        match state.store.requeue_run(run.id).await {
-            Ok(_) => {
-                info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
+    match ending.after {
+        After::End => {}
+        After::Resume => {
+            match state.store.requeue_run(run.id).await {
+                Ok(_) => {
+                    info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
+                }
+                Err(error) => {
+                    error!(run = %run.id, %error, "A stopped run could not be queued again; the next start takes it up.");
+                }
             }
-            Err(error) => {
-                error!(run = %run.id, %error, "A stopped run could not be queued again; the next start takes it up.");
-            }
+            return;
         }
-        return;
+        After::WaitUntil(until) => {
+            let reason = ending.reason.as_deref().unwrap_or_default();
+            match state.store.defer_run(run.id, until, reason).await {
+                Ok(_) => {
+                    info!(run = %run.id, %until, reason, "The run waits for the quota to reset.")
+                }
+                Err(error) => {
+                    error!(run = %run.id, %error, "A run could not be deferred; the next start takes it up.");
+                }
+            }
+            return;
+        }
     }
     metrics::counter!("segsync_runs_finished_total", "status" => ending.status.as_str())
         .increment(1);
@@ -200,7 +235,23 @@ async fn perform(
     prepared: Prepared,
     stopping: &CancellationToken,
 ) -> Ending {
-    let (ledger, checkpoints) = match take_up(state, run, &prepared).await {
+    let cc = &state.config.constant_contact;
+    let quota = SharedQuota::new(cc.client_id.clone(), u64::from(cc.requests_per_day));
+    match state.store.quota_day(&quota.api_key, quota.day).await {
+        Ok(today) => {
+            if let Some(until) = today.paused_until.filter(|until| *until > Utc::now()) {
+                return Ending::deferred(
+                    until,
+                    format!(
+                        "waiting for Constant Contact's daily quota of this API key to reset at {until}; it answered quota_exceeded"
+                    ),
+                );
+            }
+        }
+        Err(error) => return Ending::failed(format!("the store: {error}")),
+    }
+    let requests_before = prepared.client.requests_sent();
+    let (ledger, checkpoints) = match take_up(state, run, &prepared, quota).await {
         Ok(taken_up) => taken_up,
         Err(reason) => return Ending::failed(reason),
     };
@@ -256,6 +307,32 @@ async fn perform(
     {
         warn!(run = %run.id, %error, "A run's last progress could not be stored.");
     }
+    let used = prepared.client.requests_sent() - requests_before;
+    if let Err(error) = checkpoints.quota.settle(&state.store, used).await {
+        warn!(run = %run.id, %error, "The requests a run used could not be counted in the store.");
+    }
+    let quota = &checkpoints.quota;
+    if prepared.client.budget().remaining_today() == 0
+        && matches!(&result, Ok(report) if matches!(report.outcome, RunOutcome::Failed { .. }))
+    {
+        // Constant Contact answered quota_exceeded (or the day's count ran out): every run of
+        // the key waits for the reset, in every process; this one resumes then.
+        let until = next_utc_midnight(Utc::now());
+        if let Err(error) = state
+            .store
+            .pause_api_key(&quota.api_key, quota.day, until)
+            .await
+        {
+            warn!(run = %run.id, %error, "The quota's pause could not be stored.");
+        }
+        let sent = result.as_ref().map_or(0, |report| report.sent);
+        return Ending::deferred(
+            until,
+            format!(
+                "the daily request quota ran out after sending {sent} contacts; the run resumes when it resets at {until}"
+            ),
+        );
+    }
     match result {
         Ok(report) => {
             let (status, reason) = match &report.outcome {
@@ -273,7 +350,7 @@ async fn perform(
                         status: RunStatus::Queued,
                         reason: None,
                         report: Some(report),
-                        resume_later: true,
+                        after: After::Resume,
                     };
                 }
                 RunOutcome::Cancelled => (
@@ -289,10 +366,23 @@ async fn perform(
                 status,
                 reason,
                 report: Some(report),
-                resume_later: false,
+                after: After::End,
             }
         }
-        Err(error @ ExportError::OverQuota { .. }) => Ending::skipped(error.to_string()),
+        Err(error @ ExportError::OverQuota { needed, .. }) => {
+            if needed <= quota.requests_per_day {
+                let until = next_utc_midnight(Utc::now());
+                Ending::deferred(
+                    until,
+                    format!("{error}; deferred until the reset at {until}"),
+                )
+            } else {
+                Ending::skipped(format!(
+                    "{error}; it needs more than a whole day's {} requests",
+                    quota.requests_per_day
+                ))
+            }
+        }
         Err(ExportError::ConstantContact(error)) => {
             let error = client_failure(state, &prepared.connection, error).await;
             Ending::failed(error.message)
@@ -308,6 +398,7 @@ async fn take_up(
     state: &AppState,
     run: &Run,
     prepared: &Prepared,
+    quota: SharedQuota,
 ) -> Result<(Ledger, StoreCheckpoints), String> {
     let store_failed = |error: segsync_store::StoreError| format!("the store: {error}");
     if run.resumed > 0 {
@@ -344,6 +435,7 @@ async fn take_up(
             run_id: run.id,
             ledger: prepared.ledger_of,
             first_seq,
+            quota,
         },
     ))
 }

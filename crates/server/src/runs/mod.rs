@@ -9,7 +9,7 @@ mod resume;
 mod start;
 mod workers;
 
-pub use checkpoints::{StoreCheckpoints, load_ledger};
+pub use checkpoints::{SharedQuota, StoreCheckpoints, load_ledger};
 pub(crate) use execute::prepare;
 pub use start::Started;
 pub(crate) use start::start_run;

@@ -9,6 +9,7 @@ mod exports;
 mod helpers;
 mod in_step;
 mod openapi;
+mod quota;
 mod roles;
 mod runs;
 mod schedule;

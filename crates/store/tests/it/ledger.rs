@@ -152,3 +152,43 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
 }
 
 on_both!(imports_are_checkpointed_and_remembered);
+
+async fn an_api_keys_day_is_reserved_settled_and_paused(store: TestStore) {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    assert_eq!(
+        store.reserve_requests("key", day, 6, 10).await.unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        store.reserve_requests("key", day, 5, 10).await.unwrap(),
+        Err(4),
+        "six of ten are reserved by a run going on"
+    );
+    assert_eq!(
+        store
+            .reserve_requests("other key", day, 5, 10)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    store.settle_requests("key", day, 6, 3).await.unwrap();
+    let today = store.quota_day("key", day).await.unwrap();
+    assert_eq!(
+        (today.used, today.reserved, today.paused_until),
+        (3, 0, None)
+    );
+    let tomorrow = day.succ_opt().unwrap();
+    assert_eq!(
+        store.quota_day("key", tomorrow).await.unwrap().used,
+        0,
+        "a new day, a new budget"
+    );
+    let reset = tomorrow.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    store.pause_api_key("key", day, reset).await.unwrap();
+    assert_eq!(
+        store.quota_day("key", day).await.unwrap().paused_until,
+        Some(reset)
+    );
+}
+
+on_both!(an_api_keys_day_is_reserved_settled_and_paused);

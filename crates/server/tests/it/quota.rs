@@ -1,0 +1,94 @@
+//! One request budget per API key for every process on the store: a run that does not fit in
+//! what is left today waits for the reset, and Constant Contact's `quota_exceeded` pauses the
+//! key's runs until then.
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use segsync_store::Role;
+
+use crate::helpers::{CLIENT_ID, spawn_app, spawn_app_configured};
+use crate::runs::an_export;
+
+/// Queues a run and waits until a worker has put it back in the queue with a reason.
+async fn deferred(app: &crate::helpers::TestApp, export: &str) -> segsync_store::Run {
+    let (status, queued) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let id = queued["id"].as_str().unwrap().parse().unwrap();
+    for _ in 0..200 {
+        let run = app.state.store.run(id).await.unwrap();
+        if run.not_before.is_some() {
+            return run;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the run was not deferred: {:?}",
+        app.state.store.run(id).await.unwrap()
+    );
+}
+
+fn next_midnight() -> chrono::DateTime<Utc> {
+    constant_contact::budget::next_utc_midnight(Utc::now())
+}
+
+#[tokio::test]
+async fn a_run_that_does_not_fit_in_what_other_processes_left_today_waits_for_the_reset() {
+    let app = spawn_app().await;
+    let (export, list) = an_export(&app).await;
+    // Other processes on the store used all but one request of the key's day.
+    let day = Utc::now().date_naive();
+    let per_day = u64::from(app.config().constant_contact.requests_per_day);
+    app.state
+        .store
+        .settle_requests(CLIENT_ID, day, 0, per_day - 1)
+        .await
+        .unwrap();
+
+    let run = deferred(&app, &export).await;
+    assert_eq!(run.status, segsync_store::RunStatus::Queued);
+    assert_eq!(run.not_before, Some(next_midnight()));
+    let reason = run.reason.unwrap();
+    assert!(
+        reason.contains("needs at least 2 requests and only 1 are left today")
+            && reason.contains("deferred until the reset"),
+        "{reason}"
+    );
+    assert!(app.list_members(&list).is_empty(), "nothing was sent");
+    let today = app.state.store.quota_day(CLIENT_ID, day).await.unwrap();
+    assert_eq!(today.reserved, 0, "a deferred run holds no reservation");
+    assert!(
+        today.used >= per_day - 1 + 1,
+        "its list check is counted: {today:?}"
+    );
+}
+
+#[tokio::test]
+async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
+    // The sandbox's day: the lists, the export's list check, the run's list check.
+    let app = spawn_app_configured(|sandbox| sandbox.daily_quota = 3, |_| {}).await;
+    let (export, list) = an_export(&app).await;
+
+    let run = deferred(&app, &export).await;
+    let reason = run.reason.unwrap();
+    assert!(reason.contains("quota ran out"), "{reason}");
+    assert_eq!(run.not_before, Some(next_midnight()));
+    assert!(app.list_members(&list).is_empty());
+    let today = app
+        .state
+        .store
+        .quota_day(CLIENT_ID, Utc::now().date_naive())
+        .await
+        .unwrap();
+    assert_eq!(
+        today.paused_until,
+        Some(next_midnight()),
+        "every process learns the key is paused"
+    );
+}
