@@ -29,8 +29,8 @@ pub struct SentMember {
     pub owned: bool,
 }
 
-/// Rows per statement: seven parameters each, well within both databases' limits.
-const ROWS: usize = 300;
+/// Rows per statement: five parameters each, well within both databases' limits.
+const ROWS: usize = 1_000;
 
 /// 64-bit hashes are stored as the signed integers both databases have, bit for bit.
 fn stored(value: u64) -> i64 {
@@ -41,7 +41,43 @@ fn loaded(value: i64) -> u64 {
     value as u64
 }
 
+const OWNED: i64 = 1;
+const UNSUBSCRIBED: i64 = 2;
+
+/// 64 bits of a run's id, kept with each email the run sent.
+fn run_tag(run_id: Uuid) -> i64 {
+    let (high, low) = run_id.as_u64_pair();
+    stored(high ^ low)
+}
+
 impl Store {
+    /// The id of the ledger of an export's list, created when missing.
+    pub(crate) async fn ledger_id_in(
+        connection: &mut sqlx::AnyConnection,
+        export_id: Uuid,
+        list_id: Uuid,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO export_ledgers (export_id, list_id) VALUES ($1, $2) ON CONFLICT (export_id, list_id) DO NOTHING",
+        )
+        .bind(export_id.to_string())
+        .bind(list_id.to_string())
+        .execute(&mut *connection)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM export_ledgers WHERE export_id = $1 AND list_id = $2",
+        )
+        .bind(export_id.to_string())
+        .bind(list_id.to_string())
+        .fetch_one(&mut *connection)
+        .await?)
+    }
+
+    async fn ledger_id(&self, export_id: Uuid, list_id: Uuid) -> Result<i64, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        Store::ledger_id_in(&mut connection, export_id, list_id).await
+    }
+
     /// Streams the ledger of an export's list into `each`, for the run `run_id`. Returns the
     /// number of entries.
     pub async fn load_ledger(
@@ -51,23 +87,22 @@ impl Store {
         run_id: Uuid,
         mut each: impl FnMut(LedgerEntry),
     ) -> Result<usize, StoreError> {
+        let ledger = self.ledger_id(export_id, list_id).await?;
+        let this_run = run_tag(run_id);
         let mut rows = sqlx::query(
-            "SELECT email_key, fingerprint, owned, unsubscribed, \
-                    CASE WHEN run_id = $3 THEN 1 ELSE 0 END AS this_run \
-             FROM export_members WHERE export_id = $1 AND list_id = $2",
+            "SELECT email_key, fingerprint, flags, run_tag FROM export_members WHERE ledger_id = $1",
         )
-        .bind(export_id.to_string())
-        .bind(list_id.to_string())
-        .bind(run_id.to_string())
+        .bind(ledger)
         .fetch(&self.pool);
         let mut count = 0;
         while let Some(row) = rows.try_next().await? {
+            let flags: i64 = row.try_get(2)?;
             each(LedgerEntry {
-                email_key: loaded(row.try_get("email_key")?),
-                fingerprint: loaded(row.try_get("fingerprint")?),
-                owned: row.try_get::<i64, _>("owned")? != 0,
-                unsubscribed: row.try_get::<i64, _>("unsubscribed")? != 0,
-                sent_by_this_run: row.try_get::<i64, _>("this_run")? != 0,
+                email_key: loaded(row.try_get(0)?),
+                fingerprint: loaded(row.try_get(1)?),
+                owned: flags & OWNED != 0,
+                unsubscribed: flags & UNSUBSCRIBED != 0,
+                sent_by_this_run: row.try_get::<i64, _>(3)? == this_run,
             });
             count += 1;
         }
@@ -82,39 +117,46 @@ impl Store {
         run_id: Uuid,
         members: &[SentMember],
     ) -> Result<(), StoreError> {
+        let ledger = Store::ledger_id_in(&mut *connection, export_id, list_id).await?;
+        let tag = run_tag(run_id);
         for chunk in members.chunks(ROWS) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|row| {
-                    let p = row * 7;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, 0, ${})",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4,
-                        p + 5,
-                        p + 6,
-                        p + 7
-                    )
+                    let p = row * 3;
+                    format!("($1, ${}, ${}, ${}, $2)", p + 3, p + 4, p + 5)
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO export_members (export_id, list_id, email_key, email, fingerprint, owned, unsubscribed, run_id) VALUES {} \
-                 ON CONFLICT (export_id, list_id, email_key) DO UPDATE SET \
-                 email = excluded.email, fingerprint = excluded.fingerprint, owned = excluded.owned, \
-                 unsubscribed = 0, run_id = excluded.run_id",
+                "INSERT INTO export_members (ledger_id, email_key, fingerprint, flags, run_tag) VALUES {} \
+                 ON CONFLICT (ledger_id, email_key) DO UPDATE SET \
+                 fingerprint = excluded.fingerprint, flags = excluded.flags, run_tag = excluded.run_tag",
                 values.join(", ")
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).bind(ledger).bind(tag);
             for member in chunk {
                 query = query
-                    .bind(export_id.to_string())
-                    .bind(list_id.to_string())
                     .bind(stored(member.email_key))
-                    .bind(&member.email)
                     .bind(stored(member.fingerprint))
-                    .bind(i64::from(member.owned))
-                    .bind(run_id.to_string());
+                    .bind(if member.owned { OWNED } else { 0 });
+            }
+            query.execute(&mut *connection).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `statement` (with `$1` the ledger and the keys from `$2`) over `keys`, chunk by
+    /// chunk, in the caller's transaction.
+    async fn over_keys_in(
+        connection: &mut sqlx::AnyConnection,
+        ledger: i64,
+        keys: &[u64],
+        statement: &str,
+    ) -> Result<(), StoreError> {
+        for chunk in keys.chunks(ROWS) {
+            let sql = statement.replace("{keys}", &placeholders(2, chunk.len()));
+            let mut query = sqlx::query(&sql).bind(ledger);
+            for key in chunk {
+                query = query.bind(stored(*key));
             }
             query.execute(&mut *connection).await?;
         }
@@ -128,20 +170,14 @@ impl Store {
         list_id: Uuid,
         keys: &[u64],
     ) -> Result<(), StoreError> {
-        for chunk in keys.chunks(ROWS) {
-            let sql = format!(
-                "UPDATE export_members SET fingerprint = 0 WHERE export_id = $1 AND list_id = $2 AND email_key IN ({})",
-                placeholders(3, chunk.len())
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(export_id.to_string())
-                .bind(list_id.to_string());
-            for key in chunk {
-                query = query.bind(stored(*key));
-            }
-            query.execute(&mut *connection).await?;
-        }
-        Ok(())
+        let ledger = Store::ledger_id_in(&mut *connection, export_id, list_id).await?;
+        Store::over_keys_in(
+            connection,
+            ledger,
+            keys,
+            "UPDATE export_members SET fingerprint = 0 WHERE ledger_id = $1 AND email_key IN ({keys})",
+        )
+        .await
     }
 
     /// Forgets emails that are off the list.
@@ -152,66 +188,65 @@ impl Store {
         keys: &[u64],
     ) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
-        for chunk in keys.chunks(ROWS) {
-            let sql = format!(
-                "DELETE FROM export_members WHERE export_id = $1 AND list_id = $2 AND email_key IN ({})",
-                placeholders(3, chunk.len())
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(export_id.to_string())
-                .bind(list_id.to_string());
-            for key in chunk {
-                query = query.bind(stored(*key));
-            }
-            query.execute(&mut *transaction).await?;
-        }
+        let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
+        Store::over_keys_in(
+            &mut transaction,
+            ledger,
+            keys,
+            "DELETE FROM export_members WHERE ledger_id = $1 AND email_key IN ({keys})",
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
 
-    /// Marks as unsubscribed those of `keys` the export had sent; returns their emails.
+    /// Marks as unsubscribed those of `keys` the export had sent and did not know were;
+    /// returns them.
     pub async fn mark_unsubscribed(
         &self,
         export_id: Uuid,
         list_id: Uuid,
         keys: &[u64],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<u64>, StoreError> {
         let mut transaction = self.pool.begin().await?;
+        let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
         let mut marked = Vec::new();
         for chunk in keys.chunks(ROWS) {
-            let list = placeholders(3, chunk.len());
-            let select = format!(
-                "SELECT email FROM export_members WHERE export_id = $1 AND list_id = $2 AND unsubscribed = 0 AND email_key IN ({list})"
+            let sql = format!(
+                "SELECT email_key FROM export_members WHERE ledger_id = $1 AND flags < 2 AND email_key IN ({})",
+                placeholders(2, chunk.len())
             );
-            let update = format!(
-                "UPDATE export_members SET unsubscribed = 1 WHERE export_id = $1 AND list_id = $2 AND email_key IN ({list})"
-            );
-            let mut select = sqlx::query_scalar::<_, String>(&select)
-                .bind(export_id.to_string())
-                .bind(list_id.to_string());
-            let mut update = sqlx::query(&update)
-                .bind(export_id.to_string())
-                .bind(list_id.to_string());
+            let mut select = sqlx::query_scalar::<_, i64>(&sql).bind(ledger);
             for key in chunk {
                 select = select.bind(stored(*key));
-                update = update.bind(stored(*key));
             }
-            marked.extend(select.fetch_all(&mut *transaction).await?);
-            update.execute(&mut *transaction).await?;
+            marked.extend(
+                select
+                    .fetch_all(&mut *transaction)
+                    .await?
+                    .into_iter()
+                    .map(loaded),
+            );
         }
+        Store::over_keys_in(
+            &mut transaction,
+            ledger,
+            &marked,
+            "UPDATE export_members SET flags = flags | 2 WHERE ledger_id = $1 AND email_key IN ({keys})",
+        )
+        .await?;
         transaction.commit().await?;
         Ok(marked)
     }
 
     /// How many emails an export's ledger holds for its list.
     pub async fn ledger_size(&self, export_id: Uuid, list_id: Uuid) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM export_members WHERE export_id = $1 AND list_id = $2",
-        )
-        .bind(export_id.to_string())
-        .bind(list_id.to_string())
-        .fetch_one(&self.pool)
-        .await?;
+        let ledger = self.ledger_id(export_id, list_id).await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM export_members WHERE ledger_id = $1")
+                .bind(ledger)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(count as u64)
     }
 }

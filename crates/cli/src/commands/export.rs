@@ -112,11 +112,17 @@ fn print_dry_run(report: &DryRunReport) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "Would send: {} contacts in {} import{}",
+        "Would send: {} contacts in {} import{} ({} new, {} changed; {} unchanged are not sent)",
         report.would_send,
         report.imports,
-        if report.imports == 1 { "" } else { "s" }
+        if report.imports == 1 { "" } else { "s" },
+        report.sync.adds,
+        report.sync.updates,
+        report.sync.unchanged
     )?;
+    if report.would_remove > 0 {
+        writeln!(out, "Would remove from the list: {}", report.would_remove)?;
+    }
     for (reason, count) in &report.skipped {
         let samples = report
             .skipped_samples

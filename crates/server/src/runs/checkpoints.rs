@@ -163,6 +163,11 @@ impl Checkpoints for StoreCheckpoints {
             .mark_unsubscribed(self.ledger.export_id, self.ledger.list_id, &keys)
             .await
             .map_err(|error| error.to_string())?;
-        Ok(marked.into_iter().map(String::into_boxed_str).collect())
+        let marked: std::collections::HashSet<u64> = marked.into_iter().collect();
+        Ok(members
+            .iter()
+            .filter(|member| marked.contains(&member.key))
+            .map(|member| member.email.clone())
+            .collect())
     }
 }

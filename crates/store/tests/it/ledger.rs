@@ -139,7 +139,7 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
             .mark_unsubscribed(export, list, &keys[..1])
             .await
             .unwrap(),
-        Vec::<String>::new(),
+        Vec::<u64>::new(),
         "an email already known unsubscribed is not reported twice"
     );
     store.forget_members(export, list, &keys).await.unwrap();
