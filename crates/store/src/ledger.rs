@@ -3,10 +3,9 @@
 //! unsubscribed (never sent again).
 
 use futures_util::TryStreamExt;
-use sqlx::Row;
 use uuid::Uuid;
 
-use crate::database::Store;
+use crate::database::{NativePool, Store};
 use crate::error::StoreError;
 
 /// One email of an export's ledger, as a run loads it.
@@ -89,22 +88,33 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let ledger = self.ledger_id(export_id, list_id).await?;
         let this_run = run_tag(run_id);
-        let mut rows = sqlx::query(
-            "SELECT email_key, fingerprint, flags, run_tag FROM export_members WHERE ledger_id = $1",
-        )
-        .bind(ledger)
-        .fetch(&self.pool);
+        const LOAD: &str = "SELECT email_key, fingerprint, flags, run_tag FROM export_members WHERE ledger_id = $1";
         let mut count = 0;
-        while let Some(row) = rows.try_next().await? {
-            let flags: i64 = row.try_get(2)?;
+        let mut entry = |(email_key, fingerprint, flags, tag): (i64, i64, i64, i64)| {
             each(LedgerEntry {
-                email_key: loaded(row.try_get(0)?),
-                fingerprint: loaded(row.try_get(1)?),
+                email_key: loaded(email_key),
+                fingerprint: loaded(fingerprint),
                 owned: flags & OWNED != 0,
                 unsubscribed: flags & UNSUBSCRIBED != 0,
-                sent_by_this_run: row.try_get::<i64, _>(3)? == this_run,
+                sent_by_this_run: tag == this_run,
             });
             count += 1;
+        };
+        // The same query on the database's own driver: a million rows decode several times
+        // faster than through `Any`.
+        match &self.native {
+            NativePool::Sqlite(pool) => {
+                let mut rows = sqlx::query_as(LOAD).bind(ledger).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    entry(row);
+                }
+            }
+            NativePool::Postgres(pool) => {
+                let mut rows = sqlx::query_as(LOAD).bind(ledger).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    entry(row);
+                }
+            }
         }
         Ok(count)
     }

@@ -96,7 +96,7 @@ async fn kill_during_import(
 
     // Wait until the import is planned in the store and in flight.
     let mut planned = false;
-    for _ in 0..200 {
+    for _ in 0..600 {
         planned = store
             .run_batches(run.id)
             .await

@@ -6,7 +6,7 @@ use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use segsync_store::Role;
 
-use crate::helpers::{CLIENT_ID, spawn_app, spawn_app_configured};
+use crate::helpers::{CLIENT_ID, CLIENT_SECRET, spawn_app, spawn_app_configured};
 use crate::runs::an_export;
 
 /// Queues a run and waits until a worker has put it back in the queue with a reason.
@@ -71,8 +71,17 @@ async fn a_run_that_does_not_fit_in_what_other_processes_left_today_waits_for_th
 
 #[tokio::test]
 async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
+    // An API key of its own: a process keeps one budget per key, and this test uses it up.
+    const KEY: &str = "quota-tests";
     // The sandbox's day: the lists, the export's list check, the run's list check.
-    let app = spawn_app_configured(|sandbox| sandbox.daily_quota = 3, |_| {}).await;
+    let app = spawn_app_configured(
+        |sandbox| {
+            *sandbox = sandbox.clone().with_client(KEY, Some(CLIENT_SECRET));
+            sandbox.daily_quota = 3;
+        },
+        |config| config.constant_contact.client_id = KEY.to_owned(),
+    )
+    .await;
     let (export, list) = an_export(&app).await;
 
     let run = deferred(&app, &export).await;
@@ -83,7 +92,7 @@ async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
     let today = app
         .state
         .store
-        .quota_day(CLIENT_ID, Utc::now().date_naive())
+        .quota_day(KEY, Utc::now().date_naive())
         .await
         .unwrap();
     assert_eq!(
