@@ -103,7 +103,8 @@ async fn work(state: AppState, stopping: CancellationToken) {
             return;
         }
         match state.store.claim_next_run(&state.node_id).await {
-            Ok(Some(run)) => execute(&state, run, &stopping).await,
+            // Boxed: a run's future is large, and the worker's loop should not carry it.
+            Ok(Some(run)) => Box::pin(execute(&state, run, &stopping)).await,
             Ok(None) => {
                 tokio::select! {
                     () = state.run_queued.notified() => {}
