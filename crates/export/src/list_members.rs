@@ -22,25 +22,12 @@ pub(crate) struct ListSnapshot {
 impl ListSnapshot {
     /// Reads every member of the list, 500 per request.
     pub(crate) async fn read(client: &ConstantContact, list_id: Uuid) -> Result<Self, ClientError> {
-        let query = ContactQuery::in_list(list_id).with_limit(MAX_CONTACT_PAGE_SIZE);
         let mut members = HashMap::new();
-        let mut page = client.contacts(&query).await?;
-        loop {
-            for contact in &page.items {
-                if let Some(key) = contact
-                    .email_address
-                    .as_ref()
-                    .and_then(|email| Email::parse(&email.address).ok())
-                    .map(|email| email_key(email.as_str()))
-                {
-                    members.insert(key, contact.contact_id);
-                }
-            }
-            match page.next.take() {
-                Some(next) => page = client.next_contacts(&next).await?,
-                None => break,
-            }
-        }
+        let query = ContactQuery::in_list(list_id);
+        each_contact(client, query, |email, contact_id| {
+            members.insert(email_key(email.as_str()), contact_id);
+        })
+        .await?;
         Ok(Self { members })
     }
 
@@ -57,11 +44,28 @@ impl ListSnapshot {
 pub(crate) async fn unsubscribed_contacts(
     client: &ConstantContact,
 ) -> Result<Vec<UnsubscribedMember>, ClientError> {
-    let query = ContactQuery::default()
-        .with_status("unsubscribed")
-        .with_limit(MAX_CONTACT_PAGE_SIZE);
     let mut found = Vec::new();
-    let mut page = client.contacts(&query).await?;
+    let query = ContactQuery::default().with_status("unsubscribed");
+    each_contact(client, query, |email, _| {
+        found.push(UnsubscribedMember {
+            key: email_key(email.as_str()),
+            email: email.as_str().into(),
+        });
+    })
+    .await?;
+    Ok(found)
+}
+
+/// Calls `each` with the email (normalised) and id of every contact `query` finds, page after
+/// page of 500; contacts without a valid email are passed over.
+async fn each_contact(
+    client: &ConstantContact,
+    query: ContactQuery,
+    mut each: impl FnMut(Email, Uuid),
+) -> Result<(), ClientError> {
+    let mut page = client
+        .contacts(&query.with_limit(MAX_CONTACT_PAGE_SIZE))
+        .await?;
     loop {
         for contact in &page.items {
             if let Some(email) = contact
@@ -69,18 +73,14 @@ pub(crate) async fn unsubscribed_contacts(
                 .as_ref()
                 .and_then(|email| Email::parse(&email.address).ok())
             {
-                found.push(UnsubscribedMember {
-                    key: email_key(email.as_str()),
-                    email: email.as_str().into(),
-                });
+                each(email, contact.contact_id);
             }
         }
         match page.next.take() {
             Some(next) => page = client.next_contacts(&next).await?,
-            None => break,
+            None => return Ok(()),
         }
     }
-    Ok(found)
 }
 
 /// Removes contacts from the list, 500 per request, waiting for each removal to end. Nobody is

@@ -133,6 +133,15 @@ impl RunReport {
                 == self.profiles_in_segments
     }
 
+    /// `planning 0.24 s, counting 0.03 s, …`
+    pub fn phases_in_words(&self) -> String {
+        self.phases
+            .iter()
+            .map(|(phase, s)| format!("{phase} {s:.2} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub(crate) fn total_counters(activities: &[ActivityReport]) -> ConstantContactCounters {
         let mut total = ConstantContactCounters::default();
         for activity in activities {
@@ -266,11 +275,6 @@ impl fmt::Display for RunReport {
             )?;
         }
         writeln!(f, "  requests used: {}", self.requests_used)?;
-        let phases: Vec<String> = self
-            .phases
-            .iter()
-            .map(|(phase, s)| format!("{phase} {s:.2} s"))
-            .collect();
-        write!(f, "  phases: {}", phases.join(", "))
+        write!(f, "  phases: {}", self.phases_in_words())
     }
 }

@@ -120,7 +120,23 @@ impl Store {
         counters: &serde_json::Value,
         ledger: LedgerOf,
     ) -> Result<(), StoreError> {
+        let state = if completed {
+            BatchState::Completed
+        } else {
+            BatchState::Failed
+        };
         let mut transaction = self.pool.begin().await?;
+        // The write comes first: a SQLite transaction that reads and then writes can be refused
+        // at once when another connection wrote in between.
+        sqlx::query(
+            "UPDATE run_batches SET state = $3, counters = $4 WHERE run_id = $1 AND seq = $2",
+        )
+        .bind(run_id.to_string())
+        .bind(i64::from(seq))
+        .bind(state.as_str())
+        .bind(counters.to_string())
+        .execute(&mut *transaction)
+        .await?;
         if !completed {
             let members: Option<String> = sqlx::query_scalar(
                 "SELECT members FROM run_batches WHERE run_id = $1 AND seq = $2",
@@ -137,20 +153,11 @@ impl Store {
             let keys: Vec<u64> = members.iter().map(|member| member.email_key).collect();
             Store::resend_in(&mut transaction, ledger.export_id, ledger.list_id, &keys).await?;
         }
-        let state = if completed {
-            BatchState::Completed
-        } else {
-            BatchState::Failed
-        };
-        sqlx::query(
-            "UPDATE run_batches SET state = $3, counters = $4, members = NULL WHERE run_id = $1 AND seq = $2",
-        )
-        .bind(run_id.to_string())
-        .bind(i64::from(seq))
-        .bind(state.as_str())
-        .bind(counters.to_string())
-        .execute(&mut *transaction)
-        .await?;
+        sqlx::query("UPDATE run_batches SET members = NULL WHERE run_id = $1 AND seq = $2")
+            .bind(run_id.to_string())
+            .bind(i64::from(seq))
+            .execute(&mut *transaction)
+            .await?;
         transaction.commit().await?;
         Ok(())
     }

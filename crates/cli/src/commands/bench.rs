@@ -141,12 +141,7 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
         wall / floor
     )?;
     writeln!(out, "    peak resident memory of the export {peak} MB")?;
-    let phases: Vec<String> = report
-        .phases
-        .iter()
-        .map(|(phase, s)| format!("{phase} {s:.2} s"))
-        .collect();
-    writeln!(out, "    phases: {}", phases.join(", "))?;
+    writeln!(out, "    phases: {}", report.phases_in_words())?;
     drop(sandbox);
     Ok(())
 }

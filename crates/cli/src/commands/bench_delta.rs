@@ -118,12 +118,7 @@ fn print_run(
         report.duplicates_collapsed,
         report.totals_add_up()
     )?;
-    let phases: Vec<String> = report
-        .phases
-        .iter()
-        .map(|(phase, s)| format!("{phase} {s:.2} s"))
-        .collect();
-    writeln!(out, "      phases: {}", phases.join(", "))?;
+    writeln!(out, "      phases: {}", report.phases_in_words())?;
     Ok(())
 }
 

@@ -100,7 +100,7 @@ pub(crate) struct Prepared {
 pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationToken) {
     info!(run = %run.id, export = %run.export_id, "A run starts.");
     let ending = match prepare(state, run.export_id).await {
-        Ok(prepared) => perform(state, &run, prepared, stopping).await,
+        Ok(prepared) => Box::pin(perform(state, &run, prepared, stopping)).await,
         Err(ending) => ending,
     };
     if let Some(report) = &ending.report {

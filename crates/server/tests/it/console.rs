@@ -97,9 +97,20 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         .await
         .unwrap();
     segment_box.click().await.unwrap();
+    // Mirror: members who leave the segments are taken off the list.
+    browser.click("#sync_mode-mirror").await;
     browser.screenshot("export-new").await;
     browser.follow("#save").await;
     let export = id_in(&browser.path().await);
+    let (_, saved) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/exports/{export}"),
+            None,
+        )
+        .await;
+    assert_eq!(saved["sync_mode"], "mirror");
     assert!(app.list_members(&list).is_empty(), "saving does not run");
 
     // A dry run says what a run would do, and sends nothing.
@@ -145,6 +156,10 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     assert_eq!(
         browser.text("#unchanged").await,
         "2 contacts as last sent: not sent"
+    );
+    assert_eq!(
+        browser.text("#would-remove").await,
+        "0 who left the segments"
     );
 
     browser.visit("/exports").await;

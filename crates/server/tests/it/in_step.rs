@@ -12,7 +12,7 @@ use crate::runs::ended;
 
 /// An export of the `gold` segment (ada, zoe, and an invalid email) in `mode`, after `before`
 /// had its say on the sandbox's list. Returns the export and the list.
-async fn export_in_mode(
+pub(crate) async fn export_in_mode(
     app: &TestApp,
     mode: &str,
     before: impl FnOnce(&TestApp, &str),

@@ -9,32 +9,13 @@ use reqwest::{Method, StatusCode};
 use segsync_store::{Role, Trigger};
 use serde_json::Value;
 
-use crate::exports::{form, set_up};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Everything an export needs: a shared, authenticated connection with the admin as its export
 /// user, and an export of the "gold" segment saved by the contributor. Returns (export, list).
+/// An add-only export of the `gold` segment by a contributor; returns it and its list.
 pub(crate) async fn an_export(app: &TestApp) -> (String, String) {
-    let (connection, list, segment) = set_up(app).await;
-    let (status, _) = app
-        .call(
-            Some(Role::Admin),
-            Method::POST,
-            &format!("/api/v1/connections/{connection}/export-user"),
-            None,
-        )
-        .await;
-    assert!(status.is_success(), "{status}");
-    let (status, export) = app
-        .call(
-            Some(Role::Contributor),
-            Method::POST,
-            "/api/v1/exports",
-            Some(form(&connection, &list, &segment)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{export}");
-    (export["id"].as_str().unwrap().to_owned(), list)
+    crate::in_step::export_in_mode(app, "add_only", |_, _| {}).await
 }
 
 async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode, Value) {
