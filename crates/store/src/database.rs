@@ -35,15 +35,16 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
-    /// A small pool on the database's own driver, for the one read where the `Any` driver's
-    /// per-value cost shows: loading a ledger of a million rows.
+    /// The database's own driver, for the one read where the `Any` driver's per-value cost
+    /// shows: loading a ledger of a million rows.
     pub(crate) native: NativePool,
     backend: Backend,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum NativePool {
-    Sqlite(sqlx::SqlitePool),
+    /// The database file, opened read-only by rusqlite for that read.
+    Sqlite(std::path::PathBuf),
     Postgres(sqlx::PgPool),
 }
 
@@ -84,14 +85,9 @@ impl Store {
         }
         let native = match backend {
             Backend::Sqlite => NativePool::Sqlite(
-                sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(2)
-                    .connect_with(
-                        sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
-                            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                            .busy_timeout(std::time::Duration::from_secs(5)),
-                    )
-                    .await?,
+                sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                    .get_filename()
+                    .to_path_buf(),
             ),
             Backend::Postgres => NativePool::Postgres(
                 sqlx::postgres::PgPoolOptions::new()
@@ -124,9 +120,8 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
-        match &self.native {
-            NativePool::Sqlite(pool) => pool.close().await,
-            NativePool::Postgres(pool) => pool.close().await,
+        if let NativePool::Postgres(pool) = &self.native {
+            pool.close().await;
         }
     }
 }

@@ -101,13 +101,21 @@ impl Store {
             count += 1;
         };
         // The same query on the database's own driver: a million rows decode several times
-        // faster than through `Any`.
+        // faster than through `Any` (and, on SQLite, than through sqlx's worker thread).
         match &self.native {
-            NativePool::Sqlite(pool) => {
-                let mut rows = sqlx::query_as(LOAD).bind(ledger).fetch(pool);
-                while let Some(row) = rows.try_next().await? {
-                    entry(row);
+            NativePool::Sqlite(path) => {
+                let (rows_out, mut rows_in) = tokio::sync::mpsc::channel(4);
+                let path = path.clone();
+                let reading = tokio::task::spawn_blocking(move || {
+                    read_sqlite_ledger(&path, ledger, LOAD, &rows_out)
+                });
+                while let Some(rows) = rows_in.recv().await {
+                    rows.into_iter().for_each(&mut entry);
                 }
+                reading
+                    .await
+                    .map_err(|error| StoreError::Corrupt(format!("reading a ledger: {error}")))?
+                    .map_err(|error| StoreError::Corrupt(format!("reading a ledger: {error}")))?;
             }
             NativePool::Postgres(pool) => {
                 let mut rows = sqlx::query_as(LOAD).bind(ledger).fetch(pool);
@@ -259,6 +267,39 @@ impl Store {
                 .await?;
         Ok(count as u64)
     }
+}
+
+type LedgerRow = (i64, i64, i64, i64);
+
+/// Reads a ledger's rows from the SQLite file at `path` and hands them on in chunks.
+fn read_sqlite_ledger(
+    path: &std::path::Path,
+    ledger: i64,
+    sql: &str,
+    rows_out: &tokio::sync::mpsc::Sender<Vec<LedgerRow>>,
+) -> rusqlite::Result<()> {
+    const CHUNK: usize = 16_384;
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mut statement = connection.prepare(sql)?;
+    let mut rows = statement.query([ledger])?;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while let Some(row) = rows.next()? {
+        chunk.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
+        if chunk.len() == CHUNK {
+            if rows_out.blocking_send(std::mem::take(&mut chunk)).is_err() {
+                return Ok(());
+            }
+            chunk.reserve(CHUNK);
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = rows_out.blocking_send(chunk);
+    }
+    Ok(())
 }
 
 /// `$first, $first+1, …` for `n` parameters.

@@ -59,6 +59,10 @@ pub(crate) async fn spawn_app_configured(
     configure: impl FnOnce(&mut ServerConfig),
 ) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let folder = tempfile::tempdir().unwrap();
     let sandbox_config = cc_sandbox::SandboxConfig {
         auto_approve: true,
