@@ -70,8 +70,10 @@ impl Store {
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // The busy timeout first: setting the journal mode takes a lock, and
+                        // without it a new connection fails at once while another writes.
                         connection
-                            .execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            .execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
                             .await?;
                     }
                     Ok(())
