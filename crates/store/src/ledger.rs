@@ -22,7 +22,6 @@ pub struct LedgerEntry {
 /// One email an import carried, to remember once it is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SentMember {
-    pub email: String,
     pub email_key: u64,
     pub fingerprint: u64,
     pub owned: bool,

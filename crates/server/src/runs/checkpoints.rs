@@ -81,7 +81,6 @@ fn sent_members(members: &[BatchMember]) -> Vec<SentMember> {
     members
         .iter()
         .map(|member| SentMember {
-            email: member.email.to_string(),
             email_key: member.key,
             fingerprint: member.fingerprint,
             owned: member.owned,

@@ -26,7 +26,7 @@ CREATE TABLE export_members (
 
 -- Each import of a run, written before it is sent (planned), once Constant Contact accepted it
 -- (sent, with the activity), and when the activity ended (completed or failed, with its
--- counters). `members` (JSON: email, key, fingerprint, owned) is kept until the end, so an
+-- counters). `members` (JSON: key, fingerprint, owned) is kept until the end, so an
 -- interrupted run can settle an import it may or may not have sent.
 CREATE TABLE run_batches (
     run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
