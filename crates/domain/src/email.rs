@@ -49,10 +49,16 @@ impl Email {
         if trimmed.is_empty() {
             return Err(EmailProblem::Missing);
         }
-        if trimmed.chars().count() > MAX_EMAIL_LENGTH {
+        let ascii = trimmed.is_ascii();
+        let length = if ascii {
+            trimmed.len()
+        } else {
+            trimmed.chars().count()
+        };
+        if length > MAX_EMAIL_LENGTH {
             return Err(EmailProblem::TooLong);
         }
-        if !trimmed.is_ascii() {
+        if !ascii {
             return Err(EmailProblem::Malformed);
         }
         let (local, domain) = trimmed.split_once('@').ok_or(EmailProblem::Malformed)?;

@@ -1,14 +1,18 @@
 //! From member rows to import contacts: the email checked and normalised, duplicates collapsed,
 //! mapped fields read and cut to their limits, every row counted.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use constant_contact::wire::imports::ImportContact;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type};
 use datafusion::arrow::record_batch::RecordBatch;
+use nohash_hasher::IntSet;
 use segsync_domain::mapping::truncate_to;
 use segsync_domain::{ContactField, Email, FieldMapping};
 
@@ -36,7 +40,7 @@ pub(crate) struct ContactBuilder {
     mapping: FieldMapping,
     /// The batch column of each mapped attribute, email first.
     columns: Vec<String>,
-    seen: HashSet<u64>,
+    seen: IntSet<u64>,
     pub(crate) tallies: Tallies,
     /// Members left out since the last `take_skipped`: the email as written and why.
     skipped: Vec<(String, String)>,
@@ -57,7 +61,7 @@ impl ContactBuilder {
         Self {
             mapping,
             columns,
-            seen: HashSet::new(),
+            seen: IntSet::default(),
             tallies,
             skipped: Vec::new(),
         }
@@ -79,12 +83,16 @@ impl ContactBuilder {
                 .column_by_name(name)
                 .expect("the member stream carries every mapped column")
         };
-        let emails = as_text(column(&self.mapping.email));
-        let fields: Vec<(ContactField, FieldValues)> = self
+        let emails = Texts::read(column(&self.mapping.email));
+        let fields: Vec<MappedColumn> = self
             .mapping
             .fields
             .iter()
-            .map(|(field, attribute)| (field.clone(), FieldValues::read(field, column(attribute))))
+            .map(|(field, attribute)| MappedColumn {
+                field: field.clone(),
+                key: field.import_key(),
+                values: FieldValues::read(field, column(attribute)),
+            })
             .collect();
         let flags: Vec<BooleanArray> = (0..self.tallies.members_per_segment.len())
             .map(|i| batch.column(self.columns.len() + i).as_boolean().clone())
@@ -96,11 +104,7 @@ impl ContactBuilder {
                     self.tallies.members_per_segment[segment] += 1;
                 }
             }
-            let raw = if emails.is_null(row) {
-                ""
-            } else {
-                emails.value(row)
-            };
+            let raw = emails.get(row).unwrap_or_default();
             let email = match Email::parse(raw) {
                 Ok(email) => email,
                 Err(problem) => {
@@ -118,8 +122,8 @@ impl ContactBuilder {
                 continue;
             }
             let mut contact = ImportContact::with_email(email.as_str());
-            for (field, values) in &fields {
-                self.fill(&mut contact, field, values, row);
+            for mapped in &fields {
+                self.fill(&mut contact, mapped, row);
             }
             self.tallies.contacts += 1;
             emit(contact)?;
@@ -145,14 +149,8 @@ impl ContactBuilder {
         }
     }
 
-    fn fill(
-        &mut self,
-        contact: &mut ImportContact,
-        field: &ContactField,
-        values: &FieldValues,
-        row: usize,
-    ) {
-        match (field, values) {
+    fn fill(&mut self, contact: &mut ImportContact, mapped: &MappedColumn, row: usize) {
+        match (&mapped.field, &mapped.values) {
             (ContactField::Birthday, FieldValues::Dates(dates)) => {
                 if let Some(date) = date_at(dates, row) {
                     contact.set_birthday(date.month() as u8, date.day() as u8);
@@ -160,34 +158,38 @@ impl ContactBuilder {
             }
             (ContactField::Anniversary, FieldValues::Dates(dates)) => {
                 if let Some(date) = date_at(dates, row) {
-                    contact.set("anniversary", date.format("%Y-%m-%d").to_string());
+                    contact.set(mapped.key.clone(), date.format("%Y-%m-%d").to_string());
                 }
             }
             (field, FieldValues::Text(texts)) => {
-                if texts.is_null(row) {
+                let Some(value) = texts.get(row).map(str::trim).filter(|v| !v.is_empty()) else {
                     return;
-                }
-                let mut value = texts.value(row).trim().to_owned();
-                if value.is_empty() {
-                    return;
-                }
+                };
+                let mut value = value.to_owned();
                 if truncate_to(&mut value, field.max_length()) {
                     *self
                         .tallies
                         .truncated
-                        .entry(field.import_key())
+                        .entry(mapped.key.clone().into_owned())
                         .or_default() += 1;
                 }
-                contact.set(field.import_key(), value);
+                contact.set(mapped.key.clone(), value);
             }
             _ => {}
         }
     }
 }
 
+/// One mapped field of a batch: the field, its key in an import, and the column's values.
+struct MappedColumn {
+    field: ContactField,
+    key: Cow<'static, str>,
+    values: FieldValues,
+}
+
 /// The values of one mapped column, cast once per batch to what its field needs.
 enum FieldValues {
-    Text(StringArray),
+    Text(Texts),
     Dates(ArrayRef),
 }
 
@@ -206,16 +208,38 @@ impl FieldValues {
                     });
             Self::Dates(dates)
         } else {
-            Self::Text(as_text(column))
+            Self::Text(Texts::read(column))
         }
     }
 }
 
-fn as_text(column: &ArrayRef) -> StringArray {
-    let cast = cast(column, &DataType::Utf8).unwrap_or_else(|_| {
-        datafusion::arrow::array::new_null_array(&DataType::Utf8, column.len())
-    });
-    cast.as_string::<i32>().clone()
+/// A column's values as text: read in place when the column holds text (Parquet's strings come
+/// as views), cast once otherwise.
+enum Texts {
+    Plain(StringArray),
+    Views(StringViewArray),
+}
+
+impl Texts {
+    fn read(column: &ArrayRef) -> Self {
+        match column.data_type() {
+            DataType::Utf8View => Self::Views(column.as_string_view().clone()),
+            DataType::Utf8 => Self::Plain(column.as_string::<i32>().clone()),
+            _ => {
+                let cast = cast(column, &DataType::Utf8).unwrap_or_else(|_| {
+                    datafusion::arrow::array::new_null_array(&DataType::Utf8, column.len())
+                });
+                Self::Plain(cast.as_string::<i32>().clone())
+            }
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<&str> {
+        match self {
+            Self::Plain(texts) => texts.is_valid(row).then(|| texts.value(row)),
+            Self::Views(texts) => texts.is_valid(row).then(|| texts.value(row)),
+        }
+    }
 }
 
 fn date_at(dates: &ArrayRef, row: usize) -> Option<NaiveDate> {

@@ -2,11 +2,10 @@
 //! list (to tell what mirror mode owns and what update-only may touch, and to find the contact
 //! ids of those to remove), who is unsubscribed, and the removals themselves.
 
-use std::collections::HashMap;
-
 use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE};
 use constant_contact::wire::activities::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
+use nohash_hasher::IntMap;
 use segsync_domain::Email;
 use uuid::Uuid;
 
@@ -16,13 +15,13 @@ use crate::sync::email_key;
 /// The list's members when it was read: email key → contact id.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ListSnapshot {
-    members: HashMap<u64, Uuid>,
+    members: IntMap<u64, Uuid>,
 }
 
 impl ListSnapshot {
     /// Reads every member of the list, 500 per request.
     pub(crate) async fn read(client: &ConstantContact, list_id: Uuid) -> Result<Self, ClientError> {
-        let mut members = HashMap::new();
+        let mut members = IntMap::default();
         let query = ContactQuery::in_list(list_id);
         each_contact(client, query, |email, contact_id| {
             members.insert(email_key(email.as_str()), contact_id);

@@ -65,6 +65,8 @@ pub(crate) struct MemberSorter {
     pub(crate) counts: SyncCounts,
     /// Members left out since the last `take_skipped`: the email and why.
     skipped: Vec<(String, String)>,
+    /// The contact being sorted, as JSON: one buffer for every contact.
+    json: Vec<u8>,
 }
 
 impl MemberSorter {
@@ -85,6 +87,7 @@ impl MemberSorter {
             pending_has_new: false,
             counts: SyncCounts::default(),
             skipped: Vec::new(),
+            json: Vec::with_capacity(256),
         })
     }
 
@@ -94,9 +97,10 @@ impl MemberSorter {
         contact: &ImportContact,
     ) -> Result<Option<PlannedImport>, constant_contact::Error> {
         let email = contact.email().unwrap_or_default();
-        let json = serde_json::to_vec(contact).expect("an import contact serialises");
+        self.json.clear();
+        serde_json::to_writer(&mut self.json, contact).expect("an import contact serialises");
         let key = email_key(email);
-        let fingerprint = fingerprint(&json);
+        let fingerprint = fingerprint(&self.json);
         let on_list = self.on_list.as_ref().map(|list| list.contains(key));
         let decision = self
             .ledger
@@ -135,7 +139,7 @@ impl MemberSorter {
             }
         };
         let batcher = self.batcher.as_mut().expect("the sorter is not finished");
-        let full = batcher.push_json(email, &json)?;
+        let full = batcher.push_json(email, &self.json)?;
         let previous = full.map(|batch| self.take_planned(batch));
         // Owned is settled when the import is sent (mirror mode reads the list first); a
         // contact already remembered keeps what the ledger says.

@@ -5,7 +5,7 @@
 //! The ledger holds two 64-bit hashes per email — of the email and of the contact's JSON as last
 //! sent — so a million members take a few tens of megabytes, never the members themselves.
 
-use std::collections::HashMap;
+use nohash_hasher::IntMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -94,7 +94,8 @@ struct Entry {
 /// on has met.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    entries: HashMap<u64, Entry>,
+    /// Keyed by email key, a hash already: looked up without hashing it again.
+    entries: IntMap<u64, Entry>,
 }
 
 /// What a run does with one member.
@@ -121,7 +122,7 @@ impl Ledger {
 
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: HashMap::with_capacity(capacity),
+            entries: IntMap::with_capacity_and_hasher(capacity, Default::default()),
         }
     }
 

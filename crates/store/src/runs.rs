@@ -22,9 +22,21 @@ pub enum RunStatus {
     Failed,
     Cancelled,
     Skipped,
+    /// Stopped cleanly when it reached the longest a run may take, after its batch in flight.
+    TimedOut,
 }
 
 impl RunStatus {
+    pub const ALL: [Self; 7] = [
+        Self::Queued,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Skipped,
+        Self::TimedOut,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -33,20 +45,12 @@ impl RunStatus {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Skipped => "skipped",
+            Self::TimedOut => "timed_out",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Queued,
-            Self::Running,
-            Self::Succeeded,
-            Self::Failed,
-            Self::Cancelled,
-            Self::Skipped,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
     }
 
     pub fn is_active(self) -> bool {

@@ -280,14 +280,7 @@ pub(crate) async fn status(
         nav: Nav::new(&visitor, "status"),
         runs,
         status,
-        statuses: vec![
-            "queued",
-            "running",
-            "succeeded",
-            "failed",
-            "cancelled",
-            "skipped",
-        ],
+        statuses: RunStatus::ALL.map(RunStatus::as_str).to_vec(),
         notice: query.notice,
         next_offset,
     })

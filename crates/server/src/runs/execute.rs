@@ -338,9 +338,9 @@ async fn perform(
             let (status, reason) = match &report.outcome {
                 RunOutcome::Succeeded => (RunStatus::Succeeded, None),
                 RunOutcome::Cancelled if out_of_time => (
-                    RunStatus::Failed,
+                    RunStatus::TimedOut,
                     Some(format!(
-                        "the run reached its maximum duration of {} s and stopped after sending {} contacts",
+                        "the run reached its maximum duration of {} s and stopped after sending {} contacts; the next run sends the rest",
                         time_budget.as_secs(),
                         report.sent
                     )),

@@ -6,4 +6,5 @@ mod exports;
 mod ledger;
 mod runs;
 mod segments;
+mod upgrade;
 mod users;

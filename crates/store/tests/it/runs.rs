@@ -204,5 +204,21 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         "chunked inserts keep every row"
     );
     assert!(store.run_skips(skipped.id).await.unwrap().is_empty());
+
+    let long = store
+        .queue_run(export, Trigger::Schedule, None, None)
+        .await
+        .unwrap();
+    store.claim_next_run("node-a").await.unwrap().unwrap();
+    assert!(
+        store
+            .finish_run(long.id, RunStatus::TimedOut, Some("an hour passed"), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.run(long.id).await.unwrap().status,
+        RunStatus::TimedOut
+    );
 }
 on_both!(one_run_per_export_claimed_once_and_never_left_running);
