@@ -45,6 +45,14 @@ impl Email {
     /// dot; a domain of at least two labels of letters, digits and inner hyphens, ending in a
     /// top-level domain of two or more letters; at most 50 characters in all.
     pub fn parse(raw: &str) -> Result<Self, EmailProblem> {
+        let mut email = String::new();
+        Self::parse_into(raw, &mut email)?;
+        Ok(Self(email))
+    }
+
+    /// [`Email::parse`] into a buffer the caller keeps from address to address: `out` holds the
+    /// normalised address when it is valid.
+    pub fn parse_into(raw: &str, out: &mut String) -> Result<(), EmailProblem> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(EmailProblem::Missing);
@@ -65,7 +73,10 @@ impl Email {
         if !(is_local_part(local) && is_domain(domain)) {
             return Err(EmailProblem::Malformed);
         }
-        Ok(Self(trimmed.to_ascii_lowercase()))
+        out.clear();
+        out.push_str(trimmed);
+        out.make_ascii_lowercase();
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {

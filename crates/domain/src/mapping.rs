@@ -202,14 +202,14 @@ impl FieldMapping {
     }
 }
 
-/// Cuts `value` to `max` characters; returns whether it had to.
-pub fn truncate_to(value: &mut String, max: usize) -> bool {
+/// `value` cut to `max` characters, and whether it had to be.
+pub fn cut_to(value: &str, max: usize) -> (&str, bool) {
+    if value.len() <= max {
+        return (value, false);
+    }
     match value.char_indices().nth(max) {
-        Some((byte, _)) => {
-            value.truncate(byte);
-            true
-        }
-        None => false,
+        Some((byte, _)) => (&value[..byte], true),
+        None => (value, false),
     }
 }
 
@@ -241,11 +241,18 @@ mod tests {
     }
 
     #[test]
-    fn truncates_by_characters_not_bytes() {
-        let mut name = "Zoë".repeat(20);
-        assert!(truncate_to(&mut name, 50));
-        assert_eq!(name.chars().count(), 50);
-        let mut short = "Ada".to_owned();
-        assert!(!truncate_to(&mut short, 50));
+    fn cuts_by_characters_not_bytes() {
+        let name = "Zoë".repeat(20);
+        let (cut, was_cut) = cut_to(&name, 50);
+        assert!(was_cut);
+        assert_eq!(cut.chars().count(), 50);
+        assert!(cut.starts_with("ZoëZoë"));
+        let accented = "é".repeat(30);
+        assert_eq!(
+            cut_to(&accented, 50),
+            (accented.as_str(), false),
+            "60 bytes, 30 characters"
+        );
+        assert_eq!(cut_to("Ada", 50), ("Ada", false));
     }
 }

@@ -1,11 +1,9 @@
 //! From member rows to import contacts: the email checked and normalised, duplicates collapsed,
 //! mapped fields read and cut to their limits, every row counted.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use constant_contact::wire::imports::ImportContact;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, StringArray, StringViewArray,
 };
@@ -13,9 +11,10 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use nohash_hasher::IntSet;
-use segsync_domain::mapping::truncate_to;
+use segsync_domain::mapping::cut_to;
 use segsync_domain::{ContactField, Email, FieldMapping};
 
+use crate::contact_json::{ContactWriter, Slot, Source, Value, slots};
 use crate::report::SAMPLES;
 use crate::sync::email_key;
 
@@ -34,16 +33,30 @@ pub(crate) struct Tallies {
     pub(crate) contacts: u64,
 }
 
+/// One member's contact as the import carries it, handed on by [`ContactBuilder::process`].
+pub(crate) struct BuiltContact<'a> {
+    /// The normalised email.
+    pub(crate) email: &'a str,
+    pub(crate) key: u64,
+    /// The contact as the import's JSON, the bytes its fingerprint is taken from.
+    pub(crate) json: &'a [u8],
+}
+
 /// Turns member batches into contacts, remembering every email it has seen in this run (by its
 /// 64-bit key: a million emails take a few megabytes, not a million allocations).
 pub(crate) struct ContactBuilder {
     mapping: FieldMapping,
     /// The batch column of each mapped attribute, email first.
     columns: Vec<String>,
+    /// The contact's keys in the order its JSON carries them.
+    slots: Vec<Slot>,
     seen: IntSet<u64>,
     pub(crate) tallies: Tallies,
     /// Members left out since the last `take_skipped`: the email as written and why.
     skipped: Vec<(String, String)>,
+    /// The member being read: its email and its contact's JSON, buffers kept from row to row.
+    email: String,
+    json: Vec<u8>,
 }
 
 impl ContactBuilder {
@@ -58,12 +71,20 @@ impl ContactBuilder {
             members_per_segment: vec![0; n_segments],
             ..Tallies::default()
         };
+        let fields: Vec<ContactField> = mapping
+            .fields
+            .iter()
+            .map(|(field, _)| field.clone())
+            .collect();
         Self {
+            slots: slots(&fields),
             mapping,
             columns,
             seen: IntSet::default(),
             tallies,
             skipped: Vec::new(),
+            email: String::new(),
+            json: Vec::with_capacity(256),
         }
     }
 
@@ -76,7 +97,7 @@ impl ContactBuilder {
     pub(crate) fn process(
         &mut self,
         batch: &RecordBatch,
-        mut emit: impl FnMut(ImportContact) -> Result<(), constant_contact::Error>,
+        mut emit: impl FnMut(BuiltContact<'_>) -> Result<(), constant_contact::Error>,
     ) -> Result<(), constant_contact::Error> {
         let column = |name: &str| {
             batch
@@ -84,15 +105,11 @@ impl ContactBuilder {
                 .expect("the member stream carries every mapped column")
         };
         let emails = Texts::read(column(&self.mapping.email));
-        let fields: Vec<MappedColumn> = self
+        let values: Vec<FieldValues> = self
             .mapping
             .fields
             .iter()
-            .map(|(field, attribute)| MappedColumn {
-                field: field.clone(),
-                key: field.import_key(),
-                values: FieldValues::read(field, column(attribute)),
-            })
+            .map(|(field, attribute)| FieldValues::read(field, column(attribute)))
             .collect();
         let flags: Vec<BooleanArray> = (0..self.tallies.members_per_segment.len())
             .map(|i| batch.column(self.columns.len() + i).as_boolean().clone())
@@ -105,28 +122,54 @@ impl ContactBuilder {
                 }
             }
             let raw = emails.get(row).unwrap_or_default();
-            let email = match Email::parse(raw) {
-                Ok(email) => email,
-                Err(problem) => {
-                    self.invalid(problem.key(), raw);
-                    continue;
-                }
-            };
-            if !self.seen.insert(email_key(email.as_str())) {
+            if let Err(problem) = Email::parse_into(raw, &mut self.email) {
+                self.invalid(problem.key(), raw);
+                continue;
+            }
+            let key = email_key(&self.email);
+            if !self.seen.insert(key) {
                 self.tallies.duplicates += 1;
                 *self
                     .tallies
                     .duplicate_counts
-                    .entry(email.as_str().into())
+                    .entry(self.email.as_str().into())
                     .or_default() += 1;
                 continue;
             }
-            let mut contact = ImportContact::with_email(email.as_str());
-            for mapped in &fields {
-                self.fill(&mut contact, mapped, row);
+            let mut contact = ContactWriter::start(&mut self.json);
+            for slot in &self.slots {
+                let value = match slot.source {
+                    Source::Email => Some(Value::Text(&self.email)),
+                    Source::Text { field, max_length } => values[field]
+                        .text(row)
+                        .map(str::trim)
+                        .filter(|text| !text.is_empty())
+                        .map(|text| {
+                            let (text, was_cut) = cut_to(text, max_length);
+                            if was_cut {
+                                *self.tallies.truncated.entry(slot.key.clone()).or_default() += 1;
+                            }
+                            Value::Text(text)
+                        }),
+                    Source::BirthdayMonth { field } => values[field]
+                        .date(row)
+                        .map(|date| Value::Number(date.month())),
+                    Source::BirthdayDay { field } => values[field]
+                        .date(row)
+                        .map(|date| Value::Number(date.day())),
+                    Source::Date { field } => values[field].date(row).map(Value::Date),
+                };
+                if let Some(value) = value {
+                    contact.entry(slot, value);
+                }
             }
+            contact.finish();
             self.tallies.contacts += 1;
-            emit(contact)?;
+            emit(BuiltContact {
+                email: &self.email,
+                key,
+                json: &self.json,
+            })?;
         }
         Ok(())
     }
@@ -148,43 +191,6 @@ impl ContactBuilder {
             samples.push(value.to_owned());
         }
     }
-
-    fn fill(&mut self, contact: &mut ImportContact, mapped: &MappedColumn, row: usize) {
-        match (&mapped.field, &mapped.values) {
-            (ContactField::Birthday, FieldValues::Dates(dates)) => {
-                if let Some(date) = date_at(dates, row) {
-                    contact.set_birthday(date.month() as u8, date.day() as u8);
-                }
-            }
-            (ContactField::Anniversary, FieldValues::Dates(dates)) => {
-                if let Some(date) = date_at(dates, row) {
-                    contact.set(mapped.key.clone(), date.format("%Y-%m-%d").to_string());
-                }
-            }
-            (field, FieldValues::Text(texts)) => {
-                let Some(value) = texts.get(row).map(str::trim).filter(|v| !v.is_empty()) else {
-                    return;
-                };
-                let mut value = value.to_owned();
-                if truncate_to(&mut value, field.max_length()) {
-                    *self
-                        .tallies
-                        .truncated
-                        .entry(mapped.key.clone().into_owned())
-                        .or_default() += 1;
-                }
-                contact.set(mapped.key.clone(), value);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// One mapped field of a batch: the field, its key in an import, and the column's values.
-struct MappedColumn {
-    field: ContactField,
-    key: Cow<'static, str>,
-    values: FieldValues,
 }
 
 /// The values of one mapped column, cast once per batch to what its field needs.
@@ -209,6 +215,20 @@ impl FieldValues {
             Self::Dates(dates)
         } else {
             Self::Text(Texts::read(column))
+        }
+    }
+
+    fn text(&self, row: usize) -> Option<&str> {
+        match self {
+            Self::Text(texts) => texts.get(row),
+            Self::Dates(_) => None,
+        }
+    }
+
+    fn date(&self, row: usize) -> Option<NaiveDate> {
+        match self {
+            Self::Dates(dates) => date_at(dates, row),
+            Self::Text(_) => None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! leavers removed in mirror mode — and a report that accounts for every profile.
 
 mod checkpoints;
+mod contact_json;
 mod contacts;
 mod dry_run;
 mod error;

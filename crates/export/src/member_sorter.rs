@@ -2,14 +2,14 @@
 //! the ledger will remember of them; the others are counted by why they stay behind.
 
 use constant_contact::batch::{ImportBatch, ImportBatcher};
-use constant_contact::wire::imports::ImportContact;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::checkpoints::BatchMember;
+use crate::contacts::BuiltContact;
 use crate::list_members::ListSnapshot;
 use crate::report::SAMPLES;
-use crate::sync::{Decision, Ledger, SyncMode, email_key, fingerprint};
+use crate::sync::{Decision, Ledger, SyncMode, fingerprint};
 
 /// Reasons a member is left out of the run, as the list of skipped members says them.
 pub(crate) const UNSUBSCRIBED: &str = "unsubscribed";
@@ -65,8 +65,6 @@ pub(crate) struct MemberSorter {
     pub(crate) counts: SyncCounts,
     /// Members left out since the last `take_skipped`: the email and why.
     skipped: Vec<(String, String)>,
-    /// The contact being sorted, as JSON: one buffer for every contact.
-    json: Vec<u8>,
 }
 
 impl MemberSorter {
@@ -87,20 +85,16 @@ impl MemberSorter {
             pending_has_new: false,
             counts: SyncCounts::default(),
             skipped: Vec::new(),
-            json: Vec::with_capacity(256),
         })
     }
 
     /// Sorts one contact; returns the previous import when this contact did not fit in it.
     pub(crate) fn push(
         &mut self,
-        contact: &ImportContact,
+        contact: &BuiltContact<'_>,
     ) -> Result<Option<PlannedImport>, constant_contact::Error> {
-        let email = contact.email().unwrap_or_default();
-        self.json.clear();
-        serde_json::to_writer(&mut self.json, contact).expect("an import contact serialises");
-        let key = email_key(email);
-        let fingerprint = fingerprint(&self.json);
+        let BuiltContact { email, key, json } = *contact;
+        let fingerprint = fingerprint(json);
         let on_list = self.on_list.as_ref().map(|list| list.contains(key));
         let decision = self
             .ledger
@@ -139,7 +133,7 @@ impl MemberSorter {
             }
         };
         let batcher = self.batcher.as_mut().expect("the sorter is not finished");
-        let full = batcher.push_json(email, &self.json)?;
+        let full = batcher.push_json(email, json)?;
         let previous = full.map(|batch| self.take_planned(batch));
         // Owned is settled when the import is sent (mirror mode reads the list first); a
         // contact already remembered keeps what the ledger says.
