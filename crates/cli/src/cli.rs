@@ -135,6 +135,9 @@ pub(crate) struct ExportArgs {
     /// left today, sending nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Send every member, changed or not (with `export.state_file`; without it every run does).
+    #[arg(long)]
+    pub(crate) full_resync: bool,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
 use constant_contact::{ApiConfig, Endpoints};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
+use segsync_export::SyncMode;
 use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
@@ -77,6 +78,12 @@ pub(crate) struct ExportSection {
     pub(crate) time_zone: String,
     #[serde(default)]
     pub(crate) member_limit: Option<u64>,
+    /// What the export sent, kept between runs (SQLite): later runs send only new and changed
+    /// members. Without it every run sends everyone.
+    #[serde(default)]
+    pub(crate) state_file: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) sync_mode: SyncMode,
     pub(crate) mapping: BTreeMap<String, String>,
 }
 
@@ -113,6 +120,7 @@ impl ExportConfig {
             .client_secret_file
             .as_deref()
             .map(resolve);
+        config.export.state_file = config.export.state_file.as_deref().map(resolve);
         config.export.segments_files = config
             .export
             .segments_files

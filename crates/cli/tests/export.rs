@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -28,99 +29,159 @@ segments:
     rule: { attribute: tier, op: equals, value: gold }
 ";
 
+/// `segsync sandbox` on a free port, with one list.
+struct Sandbox {
+    _process: Running,
+    base: String,
+    list_id: String,
+    http: reqwest::Client,
+}
+
+impl Sandbox {
+    async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Running(
+            Command::new(env!("CARGO_BIN_EXE_segsync"))
+                .args([
+                    "sandbox",
+                    "--port",
+                    &port.to_string(),
+                    "--client-id",
+                    "cli",
+                    "--client-secret",
+                    "cli-secret",
+                    "--list",
+                    "Newsletter",
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut lists = None;
+        for _ in 0..100 {
+            if let Ok(response) = http.get(format!("{base}/__sandbox/lists")).send().await {
+                lists = Some(response.json::<serde_json::Value>().await.unwrap());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let lists = lists.expect("the sandbox started");
+        let list_id = lists["lists"][0]["list_id"].as_str().unwrap().to_owned();
+        Self {
+            _process: process,
+            base,
+            list_id,
+            http,
+        }
+    }
+
+    /// Writes the profiles, the segments and an export's configuration with `extra` lines in
+    /// its `[export]` section; returns the configuration's path.
+    fn configure(&self, folder: &Path, extra: &str) -> PathBuf {
+        let (base, list_id) = (&self.base, &self.list_id);
+        std::fs::write(folder.join("profiles.csv"), PROFILES).unwrap();
+        std::fs::write(folder.join("segments.yaml"), SEGMENTS).unwrap();
+        let config = folder.join("export.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[profiles]\nlocation = \"profiles.csv\"\n\n[constant_contact]\napi_base_url = \"{base}/v3\"\nauth_base_url = \"{base}/oauth2/default/v1\"\n\
+                 client_id = \"cli\"\ntoken_file = \"tokens.json\"\n\n[export]\nlist_id = \"{list_id}\"\nsegments_files = [\"segments.yaml\"]\n\
+                 segments = [\"gold\"]\ntime_zone = \"UTC\"\n{extra}\n[export.mapping]\nemail = \"email\"\nfirst_name = \"first_name\"\n"
+            ),
+        )
+        .unwrap();
+        config
+    }
+
+    /// The first export of a configuration: it runs the device flow, which this approves.
+    async fn first_export(&self, config: &Path) -> String {
+        let mut export = Command::new(env!("CARGO_BIN_EXE_segsync"))
+            .args(["export", "--config", config.to_str().unwrap()])
+            .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(export.stderr.take().unwrap());
+        let mut user_code = None;
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 {
+            if let Some(rest) = line.split("confirm the code ").nth(1) {
+                user_code = Some(rest.trim().trim_end_matches(". Waiting…").to_owned());
+                break;
+            }
+            line.clear();
+        }
+        let user_code = user_code.expect("the device flow shows a code");
+        let approved = self
+            .http
+            .post(format!("{}/__sandbox/device/approve", self.base))
+            .json(&serde_json::json!({ "user_code": user_code }))
+            .send()
+            .await
+            .unwrap();
+        assert!(approved.status().is_success());
+        let finished = export.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&finished.stdout).into_owned();
+        assert!(finished.status.success(), "{stdout}");
+        stdout
+    }
+
+    async fn list_members(&self) -> serde_json::Value {
+        let members: serde_json::Value = self
+            .http
+            .get(format!(
+                "{}/__sandbox/lists/{}/members",
+                self.base, self.list_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        members["members"].clone()
+    }
+}
+
+/// A later export of a configuration, with the stored tokens; returns what it printed.
+fn export(config: &Path, flags: &[&str]) -> String {
+    let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .args(["export", "--config", config.to_str().unwrap()])
+        .args(flags)
+        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&finished.stdout),
+        String::from_utf8_lossy(&finished.stderr),
+    );
+    assert!(finished.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("confirm the code"),
+        "no second device flow"
+    );
+    stdout.into_owned()
+}
+
 #[tokio::test]
 async fn a_one_shot_export_authenticates_with_the_device_flow_then_reuses_its_tokens() {
-    let segsync = env!("CARGO_BIN_EXE_segsync");
+    let sandbox = Sandbox::start().await;
     let folder = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _sandbox = Running(
-        Command::new(segsync)
-            .args([
-                "sandbox",
-                "--port",
-                &port.to_string(),
-                "--client-id",
-                "cli",
-                "--client-secret",
-                "cli-secret",
-                "--list",
-                "Newsletter",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut lists = None;
-    for _ in 0..100 {
-        if let Ok(response) = http.get(format!("{base}/__sandbox/lists")).send().await {
-            lists = Some(response.json::<serde_json::Value>().await.unwrap());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let lists = lists.expect("the sandbox started");
-    let list_id = lists["lists"][0]["list_id"].as_str().unwrap().to_owned();
+    let config = sandbox.configure(folder.path(), "");
 
-    std::fs::write(folder.path().join("profiles.csv"), PROFILES).unwrap();
-    std::fs::write(folder.path().join("segments.yaml"), SEGMENTS).unwrap();
-    let config = folder.path().join("export.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[profiles]\nlocation = \"profiles.csv\"\n\n[constant_contact]\napi_base_url = \"{base}/v3\"\nauth_base_url = \"{base}/oauth2/default/v1\"\n\
-             client_id = \"cli\"\ntoken_file = \"tokens.json\"\n\n[export]\nlist_id = \"{list_id}\"\nsegments_files = [\"segments.yaml\"]\n\
-             segments = [\"gold\"]\ntime_zone = \"UTC\"\n\n[export.mapping]\nemail = \"email\"\nfirst_name = \"first_name\"\n"
-        ),
-    )
-    .unwrap();
-
-    let mut export = Command::new(segsync)
-        .args(["export", "--config", config.to_str().unwrap()])
-        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(export.stderr.take().unwrap());
-    let mut user_code = None;
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        if let Some(rest) = line.split("confirm the code ").nth(1) {
-            user_code = Some(rest.trim().trim_end_matches(". Waiting…").to_owned());
-            break;
-        }
-        line.clear();
-    }
-    let user_code = user_code.expect("the device flow shows a code");
-    let approved = http
-        .post(format!("{base}/__sandbox/device/approve"))
-        .json(&serde_json::json!({ "user_code": user_code }))
-        .send()
-        .await
-        .unwrap();
-    assert!(approved.status().is_success());
-    let finished = export.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&finished.stdout);
-    assert!(finished.status.success(), "{stdout}");
+    let stdout = sandbox.first_export(&config).await;
     assert!(stdout.contains("succeeded"), "{stdout}");
-
-    let members: serde_json::Value = http
-        .get(format!("{base}/__sandbox/lists/{list_id}/members"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        members["members"],
+        sandbox.list_members().await,
         serde_json::json!(["ada@example.com", "zoe@example.com"])
     );
     let tokens = folder.path().join("tokens.json");
@@ -134,36 +195,98 @@ async fn a_one_shot_export_authenticates_with_the_device_flow_then_reuses_its_to
         );
     }
 
-    let again = Command::new(segsync)
-        .args(["export", "--config", config.to_str().unwrap()])
-        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
-        .output()
-        .unwrap();
+    let again = export(&config, &[]);
     assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert!(
-        !String::from_utf8_lossy(&again.stderr).contains("confirm the code"),
-        "no second device flow"
+        again.contains("sent                                2   (2 new, 0 changed)"),
+        "without a state file every run sends everyone: {again}"
     );
 
-    let dry = Command::new(segsync)
-        .args(["export", "--config", config.to_str().unwrap(), "--dry-run"])
-        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
-        .output()
-        .unwrap();
-    assert!(
-        dry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
-    let said = String::from_utf8_lossy(&dry.stdout);
+    let said = export(&config, &["--dry-run"]);
     assert!(said.contains("nothing was sent"), "{said}");
     assert!(
         said.contains("Would send: 2 contacts in 1 import"),
         "{said}"
     );
     assert!(said.contains("Requests needed: 3 of"), "{said}");
+}
+
+#[tokio::test]
+async fn with_a_state_file_later_runs_send_only_changes_and_mirror_removes_leavers() {
+    let sandbox = Sandbox::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = sandbox.configure(
+        folder.path(),
+        "state_file = \"state.db\"\nsync_mode = \"mirror\"\n",
+    );
+    let first = sandbox.first_export(&config).await;
+    assert!(first.contains("(2 new, 0 changed)"), "{first}");
+    assert!(folder.path().join("state.db").exists());
+
+    let unchanged = export(&config, &[]);
+    assert!(
+        unchanged.contains("unchanged (not sent)                2"),
+        "{unchanged}"
+    );
+    assert!(
+        unchanged.contains("Constant Contact: 0 imports"),
+        "{unchanged}"
+    );
+
+    // Zoë leaves the segment, Grace joins it, Ada is renamed.
+    std::fs::write(
+        folder.path().join("profiles.csv"),
+        PROFILES
+            .replace("ada@example.com,Ada,", "ada@example.com,Augusta Ada,")
+            .replace("Hopper,silver", "Hopper,gold")
+            .replace("O'Brien,gold", "O'Brien,silver"),
+    )
+    .unwrap();
+    let planned = export(&config, &["--dry-run"]);
+    assert!(
+        planned.contains("Would send: 2 contacts in 1 import (1 new, 1 changed; 0 unchanged"),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("Would remove from the list: 1"),
+        "{planned}"
+    );
+    let changed = export(&config, &[]);
+    assert!(changed.contains("(1 new, 1 changed)"), "{changed}");
+    assert!(
+        changed.contains("left the segments: 1 removed from the list"),
+        "{changed}"
+    );
+    assert_eq!(
+        sandbox.list_members().await,
+        serde_json::json!(["ada@example.com", "grace@example.com"])
+    );
+
+    let resync = export(&config, &["--full-resync"]);
+    assert!(resync.contains("full resync"), "{resync}");
+    assert!(resync.contains("(0 new, 2 changed)"), "{resync}");
+}
+
+#[test]
+fn mirror_mode_without_a_state_file_is_refused_before_anything_is_sent() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("segments.yaml"), SEGMENTS).unwrap();
+    let config = folder.path().join("export.toml");
+    std::fs::write(
+        &config,
+        "[profiles]\nlocation = \"profiles.csv\"\n\n[constant_contact]\napi_base_url = \"http://127.0.0.1:9/v3\"\n\
+         auth_base_url = \"http://127.0.0.1:9/oauth2/default/v1\"\nclient_id = \"cli\"\ntoken_file = \"tokens.json\"\n\n\
+         [export]\nlist_id = \"06526938-56dd-11e9-932a-fa163ea075fa\"\nsegments_files = [\"segments.yaml\"]\nsegments = [\"gold\"]\n\
+         sync_mode = \"mirror\"\n\n[export.mapping]\nemail = \"email\"\n",
+    )
+    .unwrap();
+    let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .args(["export", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&finished.stderr);
+    assert!(!finished.status.success());
+    assert!(
+        stderr.contains("export.sync_mode = \"mirror\" needs export.state_file"),
+        "{stderr}"
+    );
 }

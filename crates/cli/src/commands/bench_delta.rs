@@ -9,9 +9,7 @@ use std::time::Instant;
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{NoProgress, RunReport, run_export_in_step};
 use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
-use segsync_store::{
-    ExportDraft, LedgerOf, NewConnection, NewUser, Role, SegmentDraft, Store, Trigger, UsableBy,
-};
+use segsync_store::{Store, Trigger};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -20,6 +18,7 @@ use super::bench::{
 };
 use crate::progress::counter;
 use crate::sample::write_profiles_changed;
+use crate::state_file::command_line_export;
 
 /// One member in this many changes between the two runs.
 const CHANGED_ONE_IN: usize = 100;
@@ -41,7 +40,7 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
     let (sandbox, client, plan) = sandbox_and_plan().await?;
     let database = folder.join(format!("delta-bench-{}.db", Uuid::new_v4()));
     let store = Store::open(&format!("sqlite://{}", database.display())).await?;
-    let of = an_export_in(&store, plan.list_id).await?;
+    let of = command_line_export(&store, plan.list_id).await?;
 
     let mut out = std::io::stdout();
     writeln!(
@@ -120,53 +119,4 @@ fn print_run(
     )?;
     writeln!(out, "      phases: {}", report.phases_in_words())?;
     Ok(())
-}
-
-/// The rows an export needs in the store: a user, a segment, a connection and the export.
-async fn an_export_in(store: &Store, list_id: Uuid) -> anyhow::Result<LedgerOf> {
-    let by = store
-        .create_user(&NewUser {
-            username: "bench".into(),
-            display_name: "Benchmark".into(),
-            role: Role::Admin,
-            password_hash: "not used".into(),
-        })
-        .await?
-        .id;
-    let segment = store
-        .create_segment(
-            &SegmentDraft {
-                name: "everyone".into(),
-                description: None,
-                rule: r#"{"attribute":"profile_id","op":"greater_or_equal","value":0}"#.into(),
-            },
-            by,
-        )
-        .await?;
-    let connection = store
-        .create_connection(&NewConnection {
-            name: "sandbox".into(),
-            usable_by: UsableBy::Admins,
-            created_by: by,
-        })
-        .await?;
-    let export = store
-        .create_export(
-            &ExportDraft {
-                name: "everyone".into(),
-                connection_id: connection.id,
-                list_id,
-                mapping: r#"{"email":"email","first_name":"first_name","last_name":"last_name"}"#
-                    .into(),
-                schedule_override: None,
-                sync_mode: "add_only".into(),
-                segment_ids: vec![segment.id],
-            },
-            by,
-        )
-        .await?;
-    Ok(LedgerOf {
-        export_id: export.id,
-        list_id,
-    })
 }

@@ -6,9 +6,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use constant_contact::ConstantContact;
+use constant_contact::config::DEFAULT_DAILY_QUOTA;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{ProfileFormat, ProfileSource, Profiles};
-use segsync_export::{DryRunReport, ExportPlan, RunOutcome, dry_run, run_export};
+use segsync_export::{
+    DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode, dry_run,
+    dry_run_in_step, run_export, run_export_in_step,
+};
+use segsync_server::SharedQuota;
+use segsync_store::RunStatus;
 use tokio_util::sync::CancellationToken;
 
 use super::segments::load_segments;
@@ -16,10 +22,16 @@ use crate::cli::ExportArgs;
 use crate::connect::authorize_with_device;
 use crate::export_config::ExportConfig;
 use crate::progress::BarProgress;
+use crate::state_file::StateFile;
 use crate::token_file::TokenFile;
 
 pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = ExportConfig::load(&args.config)?;
+    if config.export.sync_mode == SyncMode::Mirror && config.export.state_file.is_none() {
+        bail!(
+            "export.sync_mode = \"mirror\" needs export.state_file: mirror mode removes only the contacts the export put on the list, and only the state file remembers which"
+        );
+    }
     let api = config.api_config()?;
     let token_file = TokenFile::new(&config.constant_contact.token_file);
     let tokens = match token_file.load().context("reading the stored tokens")? {
@@ -55,6 +67,13 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     if let Some(limit) = config.export.member_limit {
         plan = plan.with_member_limit(limit);
     }
+    plan = plan
+        .with_mode(config.export.sync_mode)
+        .with_full_resync(args.full_resync);
+    let state = match &config.export.state_file {
+        Some(path) => Some(StateFile::open(path, config.export.list_id).await?),
+        None => None,
+    };
     let mut source = ProfileSource::new(&config.profiles.location);
     source.format = match config.profiles.format.as_deref() {
         None => None,
@@ -65,7 +84,15 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     let profiles = Profiles::open(source).await?;
     if args.dry_run {
-        let report = dry_run(&profiles, &plan, &client).await?;
+        let report = match &state {
+            Some(state) => {
+                dry_run_in_step(&profiles, &plan, &client, state.ledger().await?).await?
+            }
+            None => dry_run(&profiles, &plan, &client).await?,
+        };
+        if let Some(state) = state {
+            state.close().await;
+        }
         return print_dry_run(&report);
     }
 
@@ -77,7 +104,24 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
     });
     let progress = BarProgress::new();
-    let report = run_export(&profiles, &plan, &client, &progress, &cancel).await;
+    let report = match state {
+        None => run_export(&profiles, &plan, &client, &progress, &cancel).await,
+        Some(state) => {
+            let quota = SharedQuota::new(
+                config.constant_contact.client_id.clone(),
+                u64::from(
+                    config
+                        .constant_contact
+                        .daily_quota
+                        .unwrap_or(DEFAULT_DAILY_QUOTA),
+                ),
+            );
+            let report =
+                run_with_state(&state, quota, &profiles, &plan, &client, &progress, &cancel).await;
+            state.close().await;
+            report
+        }
+    };
     progress.finish();
     let report = report?;
     writeln!(std::io::stdout().lock(), "{report}")?;
@@ -86,6 +130,50 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         RunOutcome::Cancelled => bail!("the export was cancelled; the report says what was sent"),
         RunOutcome::Failed { reason } => bail!("the export failed: {reason}"),
     }
+}
+
+/// A run sorted against what the state file remembers, recorded there with its checkpoints
+/// and its end.
+async fn run_with_state(
+    state: &StateFile,
+    quota: SharedQuota,
+    profiles: &Profiles,
+    plan: &ExportPlan,
+    client: &ConstantContact,
+    progress: &BarProgress,
+    cancel: &CancellationToken,
+) -> Result<RunReport, ExportError> {
+    let run = state
+        .start_run(quota)
+        .await
+        .map_err(|error| ExportError::Checkpoints(format!("{error:#}")))?;
+    let requests_before = client.requests_sent();
+    let report = run_export_in_step(
+        profiles,
+        plan,
+        client,
+        run.ledger,
+        &run.checkpoints,
+        progress,
+        cancel,
+    )
+    .await;
+    let used = client.requests_sent() - requests_before;
+    if let Err(error) = run.checkpoints.quota.settle(state.store(), used).await {
+        tracing::warn!(%error, "The requests the run used could not be counted in the state file.");
+    }
+    let (status, reason) = match &report {
+        Ok(report) => match &report.outcome {
+            RunOutcome::Succeeded => (RunStatus::Succeeded, None),
+            RunOutcome::Cancelled => (RunStatus::Cancelled, Some("interrupted".to_owned())),
+            RunOutcome::Failed { reason } => (RunStatus::Failed, Some(reason.clone())),
+        },
+        Err(error) => (RunStatus::Failed, Some(error.to_string())),
+    };
+    if let Err(error) = state.finish_run(run.id, status, reason.as_deref()).await {
+        tracing::warn!(error = %format!("{error:#}"), "The run's end could not be recorded in the state file.");
+    }
+    report
 }
 
 fn print_dry_run(report: &DryRunReport) -> anyhow::Result<()> {

@@ -87,7 +87,13 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
 
     // The import failed: its members are to be sent again, and what it carried is dropped.
     store
-        .batch_ended(run, 1, false, &serde_json::json!({"error_count": 2_500}), of)
+        .batch_ended(
+            run,
+            1,
+            false,
+            &serde_json::json!({"error_count": 2_500}),
+            of,
+        )
         .await
         .unwrap();
     assert!(
