@@ -1,7 +1,6 @@
 //! Data matching: which profile attribute fills which Constant Contact field. Email is
 //! required; everything else is optional, as in Customer Insights' "Add attribute".
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -62,15 +61,15 @@ const CUSTOM_VALUE_LIMIT: usize = 255;
 impl ContactField {
     /// The key in a JSON import (`first_name`, `cf:tier`). Birthday uses two keys and is
     /// named `birthday` here.
-    pub fn import_key(&self) -> Cow<'static, str> {
+    pub fn import_key(&self) -> String {
         match self {
-            Self::Birthday => "birthday".into(),
-            Self::Anniversary => "anniversary".into(),
-            Self::Custom(name) => format!("cf:{name}").into(),
+            Self::Birthday => "birthday".to_owned(),
+            Self::Anniversary => "anniversary".to_owned(),
+            Self::Custom(name) => format!("cf:{name}"),
             simple => SIMPLE_FIELDS
                 .iter()
                 .find(|(field, _, _)| field == simple)
-                .map(|(_, key, _)| Cow::Borrowed(*key))
+                .map(|(_, key, _)| (*key).to_owned())
                 .expect("every simple field is listed"),
         }
     }

@@ -54,13 +54,10 @@ pub(crate) fn slots(fields: &[ContactField]) -> Vec<Slot> {
                 ));
             }
             ContactField::Anniversary => {
-                keyed.push((
-                    field.import_key().into_owned(),
-                    Source::Date { field: index },
-                ));
+                keyed.push((field.import_key(), Source::Date { field: index }));
             }
             text => keyed.push((
-                text.import_key().into_owned(),
+                text.import_key(),
                 Source::Text {
                     field: index,
                     max_length: text.max_length(),

@@ -4,10 +4,9 @@
 //! (`email`, `first_name`, `cf:Loyalty_tier`, …). Absent keys leave the contact's existing
 //! values untouched, so a contact carries only the fields a caller sets.
 
-use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// Keys Constant Contact accepts in a JSON import, besides `cf:<custom field name>`.
 pub const IMPORT_FIELD_KEYS: &[&str] = &[
@@ -53,11 +52,10 @@ pub const IMPORT_FIELD_KEYS: &[&str] = &[
 
 /// One contact of an import. `birthday_month` and `birthday_day` are integers on the wire;
 /// every other field is a string.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ImportContact {
-    /// Each key once, sorted: a contact serialises the same whatever order its fields were set
-    /// in. A handful of fields, so a sorted vector beats a map; keys are mostly static.
-    fields: Vec<(Cow<'static, str>, ImportValue)>,
+    #[serde(flatten)]
+    fields: BTreeMap<String, ImportValue>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -69,61 +67,33 @@ enum ImportValue {
 
 impl ImportContact {
     pub fn with_email(email: impl Into<String>) -> Self {
-        let mut contact = Self {
-            fields: Vec::with_capacity(4),
-        };
-        contact.put("email".into(), ImportValue::Text(email.into()));
+        let mut contact = Self::default();
+        contact
+            .fields
+            .insert("email".to_owned(), ImportValue::Text(email.into()));
         contact
     }
 
     /// Sets a text field. `key` is an import key (`first_name`) or `cf:<name>`.
-    pub fn set(
-        &mut self,
-        key: impl Into<Cow<'static, str>>,
-        value: impl Into<String>,
-    ) -> &mut Self {
-        self.put(key.into(), ImportValue::Text(value.into()));
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.fields
+            .insert(key.into(), ImportValue::Text(value.into()));
         self
     }
 
     pub fn set_birthday(&mut self, month: u8, day: u8) -> &mut Self {
-        self.put("birthday_month".into(), ImportValue::Number(month));
-        self.put("birthday_day".into(), ImportValue::Number(day));
+        self.fields
+            .insert("birthday_month".to_owned(), ImportValue::Number(month));
+        self.fields
+            .insert("birthday_day".to_owned(), ImportValue::Number(day));
         self
     }
 
     pub fn email(&self) -> Option<&str> {
-        match self.get("email") {
+        match self.fields.get("email") {
             Some(ImportValue::Text(email)) => Some(email),
             _ => None,
         }
-    }
-
-    fn get(&self, key: &str) -> Option<&ImportValue> {
-        self.fields
-            .binary_search_by(|(known, _)| known.as_ref().cmp(key))
-            .ok()
-            .map(|at| &self.fields[at].1)
-    }
-
-    fn put(&mut self, key: Cow<'static, str>, value: ImportValue) {
-        match self
-            .fields
-            .binary_search_by(|(known, _)| known.as_ref().cmp(key.as_ref()))
-        {
-            Ok(at) => self.fields[at].1 = value,
-            Err(at) => self.fields.insert(at, (key, value)),
-        }
-    }
-}
-
-impl Serialize for ImportContact {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
-        for (key, value) in &self.fields {
-            map.serialize_entry(key.as_ref(), value)?;
-        }
-        map.end()
     }
 }
 
