@@ -3,9 +3,10 @@
 //! members, mirror mode knows which contacts the export put on the list, and unsubscribed
 //! contacts are never sent again.
 
-use std::path::Path;
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::Utc;
 use segsync_export::Ledger;
 use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
@@ -21,6 +22,8 @@ const EXPORT_NAME: &str = "command line";
 pub(crate) struct StateFile {
     store: Store,
     of: LedgerOf,
+    /// Held while the file is open: one command-line run at a time per state file.
+    _lock: File,
 }
 
 /// A run recorded in the state file: what the export sent before, and where this run's
@@ -36,6 +39,7 @@ impl StateFile {
     /// killed process left open is closed as failed: what it had recorded as sent stays
     /// remembered, and what it had not is sent again by the next run.
     pub(crate) async fn open(path: &Path, list_id: Uuid) -> anyhow::Result<Self> {
+        let lock = lock_beside(path)?;
         let store = Store::open(&format!("sqlite://{}", path.display()))
             .await
             .with_context(|| format!("opening the state file {}", path.display()))?;
@@ -47,7 +51,11 @@ impl StateFile {
             )
             .await?;
         let of = command_line_export(&store, list_id).await?;
-        Ok(Self { store, of })
+        Ok(Self {
+            store,
+            of,
+            _lock: lock,
+        })
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -93,6 +101,30 @@ impl StateFile {
 
     pub(crate) async fn close(self) {
         self.store.close().await;
+    }
+}
+
+/// Locks `<path>.lock`, or says that another export holds it. The lock goes with the process,
+/// however it ends.
+fn lock_beside(path: &Path) -> anyhow::Result<File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(TryLockError::WouldBlock) => bail!(
+            "another segsync export is using the state file {}; run one export at a time on it",
+            path.display()
+        ),
+        Err(TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("locking {}", lock_path.display()))
+        }
     }
 }
 
@@ -154,4 +186,31 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
         export_id: export.id,
         list_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_state_file_serves_one_export_at_a_time() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let list = Uuid::new_v4();
+        let first = StateFile::open(&path, list).await.unwrap();
+        let refused = StateFile::open(&path, list).await.err().unwrap();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("another segsync export is using the state file"),
+            "{refused:#}"
+        );
+        let export_id = first.of.export_id;
+        first.close().await;
+        let again = StateFile::open(&path, list).await.unwrap();
+        assert_eq!(
+            again.of.export_id, export_id,
+            "the export is found again, not made anew"
+        );
+    }
 }
