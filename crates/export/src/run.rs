@@ -441,6 +441,32 @@ struct Sent {
     rejected_samples: Vec<(String, String)>,
 }
 
+impl Sent {
+    /// A contact Constant Contact refused on its own: listed as skipped with the reason, and
+    /// sent again by the next run.
+    fn reject(
+        &mut self,
+        member: &BatchMember,
+        errors: &[constant_contact::ApiError],
+        progress: &dyn Progress,
+    ) {
+        let reason = format!(
+            "rejected by Constant Contact: {}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        progress.members_skipped(&[(member.email.to_string(), reason.clone())]);
+        self.rejected += 1;
+        if self.rejected_samples.len() < SAMPLES {
+            self.rejected_samples
+                .push((member.email.to_string(), reason));
+        }
+    }
+}
+
 /// The body of an import, its contacts left as JSON.
 #[derive(serde::Deserialize)]
 struct ImportBody {
@@ -557,20 +583,7 @@ async fn send_imports(
                         break 'imports;
                     }
                     if let [member] = import.members.as_slice() {
-                        let reason = format!(
-                            "rejected by Constant Contact: {}",
-                            errors
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        );
-                        progress.members_skipped(&[(member.email.to_string(), reason.clone())]);
-                        sent.rejected += 1;
-                        if sent.rejected_samples.len() < SAMPLES {
-                            sent.rejected_samples
-                                .push((member.email.to_string(), reason));
-                        }
+                        sent.reject(member, &errors, progress);
                         continue;
                     }
                     info!(

@@ -79,9 +79,20 @@ impl Store {
         .await?)
     }
 
-    async fn ledger_id(&self, export_id: Uuid, list_id: Uuid) -> Result<i64, StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        Store::ledger_id_in(&mut connection, export_id, list_id).await
+    /// The id of the ledger of an export's list, if it has sent anything there: reads never
+    /// create one.
+    async fn existing_ledger_id(
+        &self,
+        export_id: Uuid,
+        list_id: Uuid,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM export_ledgers WHERE export_id = $1 AND list_id = $2",
+        )
+        .bind(export_id.to_string())
+        .bind(list_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Streams the ledger of an export's list into `each`, for the run `run_id`. Returns the
@@ -93,7 +104,9 @@ impl Store {
         run_id: Uuid,
         mut each: impl FnMut(LedgerEntry),
     ) -> Result<usize, StoreError> {
-        let ledger = self.ledger_id(export_id, list_id).await?;
+        let Some(ledger) = self.existing_ledger_id(export_id, list_id).await? else {
+            return Ok(0);
+        };
         let this_run = run_tag(run_id);
         const LOAD: &str = "SELECT email_key, fingerprint, flags, run_tag FROM export_members WHERE ledger_id = $1";
         let mut count = 0;
@@ -242,7 +255,7 @@ impl Store {
         let mut marked = Vec::new();
         for chunk in keys.chunks(rows_per_statement(&transaction)) {
             let sql = format!(
-                "SELECT email_key FROM export_members WHERE ledger_id = $1 AND flags < 2 AND email_key IN ({})",
+                "SELECT email_key FROM export_members WHERE ledger_id = $1 AND (flags & {UNSUBSCRIBED}) = 0 AND email_key IN ({})",
                 placeholders(2, chunk.len())
             );
             let mut select = sqlx::query_scalar::<_, i64>(&sql).bind(ledger);
@@ -261,7 +274,7 @@ impl Store {
             &mut transaction,
             ledger,
             &marked,
-            "UPDATE export_members SET flags = flags | 2 WHERE ledger_id = $1 AND email_key IN ({keys})",
+            &format!("UPDATE export_members SET flags = flags | {UNSUBSCRIBED} WHERE ledger_id = $1 AND email_key IN ({{keys}})"),
         )
         .await?;
         transaction.commit().await?;
@@ -270,7 +283,9 @@ impl Store {
 
     /// How many emails an export's ledger holds for its list.
     pub async fn ledger_size(&self, export_id: Uuid, list_id: Uuid) -> Result<u64, StoreError> {
-        let ledger = self.ledger_id(export_id, list_id).await?;
+        let Some(ledger) = self.existing_ledger_id(export_id, list_id).await? else {
+            return Ok(0);
+        };
         let count: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM export_members WHERE ledger_id = $1")
                 .bind(ledger)

@@ -3,7 +3,6 @@
 //! when it ends; Constant Contact's `quota_exceeded` pauses the key until the reset.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use crate::database::Store;
 use crate::error::StoreError;
@@ -114,23 +113,5 @@ impl Store {
                 paused_until: None,
             },
         })
-    }
-
-    /// Puts a running run back in the queue, not to be claimed before `not_before`, with why.
-    pub async fn defer_run(
-        &self,
-        id: Uuid,
-        not_before: DateTime<Utc>,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE runs SET status = 'queued', not_before = $2, reason = $3, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND status = 'running'",
-        )
-        .bind(id.to_string())
-        .bind(to_millis(not_before))
-        .bind(reason)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 }

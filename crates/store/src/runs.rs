@@ -399,6 +399,24 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts a running run back in the queue, not to be claimed before `not_before`, with why.
+    pub async fn defer_run(
+        &self,
+        id: Uuid,
+        not_before: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'queued', not_before = $2, reason = $3, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND status = 'running'",
+        )
+        .bind(id.to_string())
+        .bind(to_millis(not_before))
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Ends a run that no worker has claimed yet as Cancelled. Returns false once it is claimed.
     pub async fn cancel_queued_run(&self, id: Uuid, reason: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(

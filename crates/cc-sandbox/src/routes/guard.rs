@@ -66,16 +66,11 @@ pub(crate) async fn api_guard(
             } else {
                 (request, None)
             };
-            let fault = if rejection.is_some() {
-                None
+            let response = if let Some(message) = rejection {
+                errors::error_object(StatusCode::BAD_REQUEST, keys::VALIDATION, &message)
             } else {
-                state.lock().faults.take(endpoint)
-            };
-            let response = match (rejection, fault) {
-                (Some(message), _) => {
-                    errors::error_object(StatusCode::BAD_REQUEST, keys::VALIDATION, &message)
-                }
-                (None, fault) => match fault {
+                let fault = state.lock().faults.take(endpoint);
+                match fault {
                     Some(FaultAction::AnswerLate { milliseconds }) => {
                         let response = next.run(request).await;
                         tokio::time::sleep(Duration::from_millis(milliseconds)).await;
@@ -86,7 +81,7 @@ pub(crate) async fn api_guard(
                         None => next.run(request).await,
                     },
                     None => next.run(request).await,
-                },
+                }
             };
             (Some(client_id), response)
         }

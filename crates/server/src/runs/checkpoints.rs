@@ -2,12 +2,13 @@
 //! run starts, and each import is written down before it is sent, when it is accepted, and when
 //! it ends.
 
-use segsync_export::{
-    ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
-};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{NaiveDate, Utc};
+use segsync_export::{
+    ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
+};
 use segsync_store::{LedgerOf, SentMember, Store, StoreError};
 use uuid::Uuid;
 
@@ -162,7 +163,7 @@ impl Checkpoints for StoreCheckpoints {
             .mark_unsubscribed(self.ledger.export_id, self.ledger.list_id, &keys)
             .await
             .map_err(|error| error.to_string())?;
-        let marked: std::collections::HashSet<u64> = marked.into_iter().collect();
+        let marked: HashSet<u64> = marked.into_iter().collect();
         Ok(members
             .iter()
             .filter(|member| marked.contains(&member.key))
