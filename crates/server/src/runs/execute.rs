@@ -273,32 +273,31 @@ async fn perform(
         &cancel,
     );
     tokio::pin!(exporting);
-    let mut every_second = tokio::time::interval(PROGRESS_INTERVAL);
-    let result = loop {
-        tokio::select! {
-            result = &mut exporting => break result,
-            _ = every_second.tick() => {
-                write_skipped(state, run.id, &progress).await;
-                match state.store.set_run_progress(run.id, &progress.snapshot()).await {
-                    Ok(true) if !cancel.is_cancelled() => {
-                        info!(run = %run.id, "Cancellation asked; the run stops after its batch in flight.");
-                        cancel.cancel();
-                    }
-                    Ok(_) => {}
-                    Err(error) => warn!(run = %run.id, %error, "A run's progress could not be stored."),
+    // The progress is written beside the export, never instead of it: an export left unpolled
+    // while it holds the store's write lock would make every other writer wait for it.
+    let export_ended = CancellationToken::new();
+    let supervised = async {
+        let result = loop {
+            tokio::select! {
+                result = &mut exporting => break result,
+                () = stopping.cancelled(), if !cancel.is_cancelled() => {
+                    stopped_by_shutdown = true;
+                    cancel.cancel();
+                }
+                () = &mut deadline, if !cancel.is_cancelled() => {
+                    info!(run = %run.id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
+                    out_of_time = true;
+                    cancel.cancel();
                 }
             }
-            () = stopping.cancelled(), if !cancel.is_cancelled() => {
-                stopped_by_shutdown = true;
-                cancel.cancel();
-            }
-            () = &mut deadline, if !cancel.is_cancelled() => {
-                info!(run = %run.id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
-                out_of_time = true;
-                cancel.cancel();
-            }
-        }
+        };
+        export_ended.cancel();
+        result
     };
+    let (result, ()) = tokio::join!(
+        supervised,
+        report_progress(state, run.id, &progress, &cancel, &export_ended)
+    );
     write_skipped(state, run.id, &progress).await;
     if let Err(error) = state
         .store
@@ -438,6 +437,37 @@ async fn take_up(
             quota,
         },
     ))
+}
+
+/// Stores the run's progress and the members it left out every `PROGRESS_INTERVAL` until the
+/// export ends, finishing the write in hand; stops the run when the store says it was cancelled.
+async fn report_progress(
+    state: &AppState,
+    run: Uuid,
+    progress: &LiveProgress,
+    cancel: &CancellationToken,
+    export_ended: &CancellationToken,
+) {
+    let mut every_second = tokio::time::interval(PROGRESS_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = every_second.tick() => {}
+            () = export_ended.cancelled() => return,
+        }
+        write_skipped(state, run, progress).await;
+        match state
+            .store
+            .set_run_progress(run, &progress.snapshot())
+            .await
+        {
+            Ok(true) if !cancel.is_cancelled() => {
+                info!(%run, "Cancellation asked; the run stops after its batch in flight.");
+                cancel.cancel();
+            }
+            Ok(_) => {}
+            Err(error) => warn!(%run, %error, "A run's progress could not be stored."),
+        }
+    }
 }
 
 /// Writes the members the run left out since the last time to the store.

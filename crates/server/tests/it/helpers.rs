@@ -60,7 +60,10 @@ pub(crate) async fn spawn_app_configured(
 ) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter("error")
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
         .with_test_writer()
         .try_init();
     let folder = tempfile::tempdir().unwrap();
