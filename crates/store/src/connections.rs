@@ -271,7 +271,7 @@ impl Store {
     /// Removes a connection that no export uses. With users, the names of those exports come
     /// back as `Err(InUse)` and nothing is removed.
     pub async fn delete_connection(&self, id: Uuid) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let users: Vec<String> =
             sqlx::query_scalar("SELECT name FROM exports WHERE connection_id = $1 ORDER BY name")
                 .bind(id.to_string())
@@ -315,7 +315,7 @@ impl Store {
 
     /// The flow a redirect's state belongs to, removed so that it can be used once only.
     pub async fn take_oauth_flow(&self, state_hash: &str) -> Result<Option<OAuthFlow>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let row = sqlx::query("SELECT connection_id, user_id, verifier_sealed, created_at FROM oauth_flows WHERE state = $1")
             .bind(state_hash)
             .fetch_optional(&mut *transaction)

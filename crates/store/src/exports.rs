@@ -77,7 +77,7 @@ impl Store {
     pub async fn create_export(&self, draft: &ExportDraft, by: Uuid) -> Result<Export, StoreError> {
         let id = Uuid::new_v4();
         let now = to_millis(Utc::now());
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $7, $8)",
@@ -163,7 +163,7 @@ impl Store {
         draft: &ExportDraft,
         by: Uuid,
     ) -> Result<Export, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7, sync_mode = $9 \
              WHERE id = $8",

@@ -229,7 +229,7 @@ impl Store {
         list_id: Uuid,
         keys: &[u64],
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
         Store::over_keys_in(
             &mut transaction,
@@ -250,7 +250,7 @@ impl Store {
         list_id: Uuid,
         keys: &[u64],
     ) -> Result<Vec<u64>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
         let mut marked = Vec::new();
         for chunk in keys.chunks(rows_per_statement(&transaction)) {

@@ -89,7 +89,7 @@ impl Store {
         ledger: LedgerOf,
         members: &[SentMember],
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         sqlx::query(
             "UPDATE run_batches SET state = 'sent', activity_id = $3 WHERE run_id = $1 AND seq = $2",
         )
@@ -125,7 +125,7 @@ impl Store {
         } else {
             BatchState::Failed
         };
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         // The write comes first: a SQLite transaction that reads and then writes can be refused
         // at once when another connection wrote in between.
         sqlx::query(

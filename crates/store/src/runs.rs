@@ -488,7 +488,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         /// Rows per statement: three parameters each, well within both databases' limits.
         const ROWS: usize = 300;
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         for chunk in skips.chunks(ROWS) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|row| format!("(${}, ${}, ${})", row * 3 + 1, row * 3 + 2, row * 3 + 3))

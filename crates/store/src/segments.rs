@@ -164,7 +164,7 @@ impl Store {
     /// Removes a segment no export sends; otherwise `InUse` names the exports and nothing
     /// changes.
     pub async fn delete_segment(&self, id: Uuid) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.begin_write().await?;
         let users: Vec<String> = sqlx::query_scalar(
             "SELECT exports.name FROM export_segments JOIN exports ON exports.id = export_segments.export_id \
              WHERE export_segments.segment_id = $1 ORDER BY exports.name",

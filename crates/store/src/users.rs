@@ -361,30 +361,30 @@ impl Store {
         max_failures: u32,
         lock_until: DateTime<Utc>,
     ) -> Result<LoginThrottle, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let failures: Option<i64> =
-            sqlx::query_scalar("SELECT failures FROM login_failures WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&mut *transaction)
-                .await?;
-        let failures = failures.unwrap_or(0) as u32 + 1;
-        let (stored_failures, locked_until) = if failures >= max_failures {
-            (0, to_millis(lock_until))
-        } else {
-            (failures, 0)
-        };
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query(
-            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, $2, $3)",
+        // The count goes up in the statement that reads it: concurrent failures each count.
+        let mut transaction = self.begin_write().await?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, 1, 0) \
+             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, locked_until = 0 \
+             RETURNING failures",
         )
         .bind(username)
-        .bind(i64::from(stored_failures))
-        .bind(locked_until)
-        .execute(&mut *transaction)
+        .fetch_one(&mut *transaction)
         .await?;
+        let failures = failures as u32;
+        let locked_until = if failures >= max_failures {
+            let locked_until = to_millis(lock_until);
+            sqlx::query(
+                "UPDATE login_failures SET failures = 0, locked_until = $2 WHERE username = $1",
+            )
+            .bind(username)
+            .bind(locked_until)
+            .execute(&mut *transaction)
+            .await?;
+            locked_until
+        } else {
+            0
+        };
         transaction.commit().await?;
         Ok(LoginThrottle {
             failures,

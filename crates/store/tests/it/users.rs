@@ -147,3 +147,22 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
     );
 }
 on_both!(repeated_failed_sign_ins_lock_the_username);
+
+async fn failed_sign_ins_at_the_same_moment_all_count(store: TestStore) {
+    let until = Utc::now() + Duration::minutes(15);
+    let attempts = (0..24).map(|_| store.record_login_failure("ada", 1_000, until));
+    let mut counted: Vec<u32> = futures_util::future::try_join_all(attempts)
+        .await
+        .expect("concurrent failures wait their turn instead of failing")
+        .into_iter()
+        .map(|throttle| throttle.failures)
+        .collect();
+    counted.sort_unstable();
+    assert_eq!(
+        counted,
+        (1..=24).collect::<Vec<u32>>(),
+        "no failure is lost"
+    );
+    assert_eq!(store.login_throttle("ada").await.unwrap().failures, 24);
+}
+on_both!(failed_sign_ins_at_the_same_moment_all_count);
