@@ -315,17 +315,12 @@ impl Store {
 
     /// The flow a redirect's state belongs to, removed so that it can be used once only.
     pub async fn take_oauth_flow(&self, state_hash: &str) -> Result<Option<OAuthFlow>, StoreError> {
-        let mut transaction = self.begin_write().await?;
-        let row = sqlx::query("SELECT connection_id, user_id, verifier_sealed, created_at FROM oauth_flows WHERE state = $1")
+        // One statement reads and removes it: of two redirects with the same state, one wins.
+        let row = sqlx::query("DELETE FROM oauth_flows WHERE state = $1 RETURNING connection_id, user_id, verifier_sealed, created_at")
             .bind(state_hash)
-            .fetch_optional(&mut *transaction)
+            .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("DELETE FROM oauth_flows WHERE state = $1")
-            .bind(state_hash)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
         Ok(Some(OAuthFlow {
             connection_id: parse_uuid(&row.try_get::<String, _>("connection_id")?)?,
             user_id: parse_uuid(&row.try_get::<String, _>("user_id")?)?,

@@ -1,4 +1,5 @@
-//! Segments and connections, and what refuses to be removed while exports use it.
+//! Segments and connections, what refuses to be removed while exports use it, and the OAuth
+//! flows that authenticate connections.
 
 use segsync_store::{Health, NewConnection, NewUser, Role, SegmentDraft, StoreError, UsableBy};
 
@@ -133,3 +134,36 @@ async fn segments_and_connections_in_use_are_not_removed(store: TestStore) {
     ));
 }
 on_both!(segments_and_connections_in_use_are_not_removed);
+
+async fn an_oauth_flow_is_taken_once_even_by_redirects_at_the_same_moment(store: TestStore) {
+    let by = admin(&store).await;
+    let connection = store
+        .create_connection(&NewConnection {
+            name: "CC".into(),
+            usable_by: UsableBy::Admins,
+            created_by: by,
+        })
+        .await
+        .unwrap();
+    let flow = segsync_store::OAuthFlow {
+        connection_id: connection.id,
+        user_id: by,
+        verifier_sealed: b"sealed verifier".to_vec(),
+        created_at: chrono::Utc::now(),
+    };
+    store.create_oauth_flow("state-hash", &flow).await.unwrap();
+    let (first, second) = tokio::join!(
+        store.take_oauth_flow("state-hash"),
+        store.take_oauth_flow("state-hash")
+    );
+    let taken: Vec<_> = [first.unwrap(), second.unwrap()]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(taken.len(), 1, "one redirect wins, the other finds nothing");
+    assert_eq!(taken[0].connection_id, connection.id);
+    assert_eq!(taken[0].user_id, by);
+    assert_eq!(taken[0].verifier_sealed, b"sealed verifier");
+    assert!(store.take_oauth_flow("state-hash").await.unwrap().is_none());
+}
+on_both!(an_oauth_flow_is_taken_once_even_by_redirects_at_the_same_moment);
