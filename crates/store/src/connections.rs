@@ -80,6 +80,8 @@ pub struct Connection {
     pub tokens_sealed: Option<Vec<u8>>,
     pub health: Health,
     pub health_reason: Option<String>,
+    /// When the health last changed; unknown for changes made before this was kept.
+    pub health_changed_at: Option<DateTime<Utc>>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -102,9 +104,9 @@ pub struct OAuthFlow {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, created_by, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, health_changed_at, created_by, created_at, updated_at";
 
-fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError> {
+pub(crate) fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError> {
     let id: String = row.try_get("id")?;
     let usable_by: String = row.try_get("usable_by")?;
     let health: String = row.try_get("health")?;
@@ -125,6 +127,9 @@ fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError> {
         tokens_sealed: row.try_get("tokens_sealed")?,
         health: Health::parse(&health).ok_or_else(|| corrupt("health", &health))?,
         health_reason: row.try_get("health_reason")?,
+        health_changed_at: row
+            .try_get::<Option<i64>, _>("health_changed_at")?
+            .map(from_millis),
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
@@ -212,7 +217,7 @@ impl Store {
         tokens_sealed: &[u8],
     ) -> Result<(), StoreError> {
         self.expect_one(
-            sqlx::query("UPDATE connections SET tokens_sealed = $1, health = 'healthy', health_reason = NULL, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE connections SET tokens_sealed = $1, health_changed_at = CASE WHEN health = 'healthy' THEN health_changed_at ELSE $2 END, health = 'healthy', health_reason = NULL, updated_at = $2 WHERE id = $3")
                 .bind(tokens_sealed.to_vec())
                 .bind(to_millis(Utc::now()))
                 .bind(id.to_string())
@@ -230,7 +235,7 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
         self.expect_one(
-            sqlx::query("UPDATE connections SET health = $1, health_reason = $2, updated_at = $3 WHERE id = $4")
+            sqlx::query("UPDATE connections SET health_changed_at = CASE WHEN health = $1 THEN health_changed_at ELSE $3 END, health = $1, health_reason = $2, updated_at = $3 WHERE id = $4")
                 .bind(health.as_str())
                 .bind(reason)
                 .bind(to_millis(Utc::now()))

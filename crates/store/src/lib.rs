@@ -6,6 +6,7 @@
 //! what both understand: `$n` parameters, text, 64-bit integers and bytes. Each database has its
 //! own migrations, kept in step by number.
 
+mod alert_feed;
 mod audit;
 mod connections;
 mod database;
@@ -20,6 +21,7 @@ mod settings;
 mod time;
 mod users;
 
+pub use alert_feed::FeedCursor;
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};

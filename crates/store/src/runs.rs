@@ -125,7 +125,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before";
+pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -136,7 +136,7 @@ fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, 
     .transpose()
 }
 
-fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
+pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
     let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let trigger: String = row.try_get("triggered_by")?;

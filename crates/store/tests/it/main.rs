@@ -1,5 +1,6 @@
 //! The store's tests. Each runs on SQLite and on PostgreSQL.
 
+mod alert_feed;
 mod audit;
 mod backends;
 mod exports;
