@@ -43,6 +43,7 @@ pub struct ServerConfig {
     pub login_lock_minutes: u32,
     pub constant_contact: ConstantContactConfig,
     pub runs: RunsConfig,
+    pub alerts: AlertsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,7 +58,7 @@ pub struct RunsConfig {
     /// How long a stopping server waits for its runs to end their batch in flight, in seconds.
     pub shutdown_grace_seconds: u64,
     /// The longest a run may take, in seconds; a run that reaches it stops after its batch in
-    /// flight and ends Failed, saying so and what it sent.
+    /// flight and ends TimedOut, saying so and what it sent.
     pub max_run_seconds: u64,
 }
 
@@ -68,6 +69,68 @@ impl Default for RunsConfig {
             scheduler: true,
             shutdown_grace_seconds: 60,
             max_run_seconds: 3600,
+        }
+    }
+}
+
+/// Webhooks told when runs fail or time out and when a connection comes to need
+/// re-authentication.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    pub webhooks: Vec<WebhookConfig>,
+    /// How often the process that sends alerts looks for new ones, in seconds; an alert leaves
+    /// within two of these of what it tells.
+    pub check_seconds: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            webhooks: Vec::new(),
+            check_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where each alert is posted, as JSON.
+    #[serde(with = "url_text")]
+    pub url: Url,
+    /// Signs each delivery (HMAC-SHA256 in `X-Segsync-Signature`), so that the receiver can
+    /// tell it came from this installation.
+    #[serde(default, serialize_with = "redacted")]
+    pub secret: Option<SecretString>,
+    /// The events it is sent; every event when empty.
+    #[serde(default)]
+    pub events: Vec<AlertEvent>,
+}
+
+impl WebhookConfig {
+    pub fn wants(&self, event: AlertEvent) -> bool {
+        self.events.is_empty() || self.events.contains(&event)
+    }
+}
+
+/// What an alert tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AlertEvent {
+    #[serde(rename = "run.failed")]
+    RunFailed,
+    #[serde(rename = "run.timed_out")]
+    RunTimedOut,
+    #[serde(rename = "connection.needs_reauthentication")]
+    ConnectionNeedsReauthentication,
+}
+
+impl AlertEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RunFailed => "run.failed",
+            Self::RunTimedOut => "run.timed_out",
+            Self::ConnectionNeedsReauthentication => "connection.needs_reauthentication",
         }
     }
 }
@@ -103,6 +166,7 @@ impl Default for ServerConfig {
             login_lock_minutes: 15,
             constant_contact: ConstantContactConfig::default(),
             runs: RunsConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -242,6 +306,23 @@ impl ServerConfig {
             return Err(ConfigError::Value {
                 key: "runs.workers",
                 problem: "at least 1 worker is needed to run exports".to_owned(),
+            });
+        }
+        if self.alerts.check_seconds == 0 {
+            return Err(ConfigError::Value {
+                key: "alerts.check_seconds",
+                problem: "give at least 1 second between looks for alerts".to_owned(),
+            });
+        }
+        if let Some(webhook) = self
+            .alerts
+            .webhooks
+            .iter()
+            .find(|webhook| !matches!(webhook.url.scheme(), "http" | "https"))
+        {
+            return Err(ConfigError::Value {
+                key: "alerts.webhooks.url",
+                problem: format!("{} is not an http or https URL", webhook.url),
             });
         }
         Ok(())

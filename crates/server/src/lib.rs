@@ -4,6 +4,7 @@
 //! Every handler states the least role it needs through the [`auth::Caller`] it takes, so the
 //! role rules live beside the routes, and a test checks each route against each role.
 
+mod alerts;
 mod audit;
 pub mod auth;
 pub mod config;
@@ -52,6 +53,7 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
     telemetry::recorder();
     let state = AppState::open(config).await?;
     runs::resume_interrupted_runs_at_start(&state).await?;
+    alerts::start_new_webhooks(&state).await?;
     let workers = runs::Workers::start(&state);
     info!(address = %listener.local_addr()?, node = %state.node_id, "segsync is serving.");
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -77,6 +77,7 @@ impl Workers {
         if state.config.runs.scheduler {
             tasks.spawn(keep_time(state.clone(), stopping.clone()));
         }
+        tasks.spawn(crate::alerts::keep_sending(state.clone(), stopping.clone()));
         Self { tasks, stopping }
     }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use secrecy::ExposeSecret;
 use segsync_server::ServerConfig;
-use segsync_server::config::ConfigError;
+use segsync_server::config::{AlertEvent, AlertsConfig, ConfigError, WebhookConfig};
 
 #[test]
 // `Jail`'s closure must return figment's own (large) error type.
@@ -51,6 +51,55 @@ fn layers_apply_in_order_and_secrets_come_from_files() {
         );
         Ok(())
     });
+}
+
+#[test]
+fn webhooks_load_from_the_file_with_their_events_and_secrets_redacted() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("segsync.toml");
+    std::fs::write(
+        &file,
+        "encryption_key = \"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=\"\n\
+         [[alerts.webhooks]]\nurl = \"https://hooks.example.com/a\"\nsecret = \"hush-hush\"\n\
+         [[alerts.webhooks]]\nurl = \"https://hooks.example.com/b\"\nevents = [\"run.timed_out\"]\n",
+    )
+    .unwrap();
+    let config = ServerConfig::extract(&ServerConfig::load(Some(&file)).unwrap()).unwrap();
+    config.check().unwrap();
+    let [every, timed_out] = &config.alerts.webhooks[..] else {
+        panic!("two webhooks: {:?}", config.alerts.webhooks);
+    };
+    assert!(every.wants(AlertEvent::RunFailed) && every.wants(AlertEvent::RunTimedOut));
+    assert_eq!(every.secret.as_ref().unwrap().expose_secret(), "hush-hush");
+    assert!(timed_out.wants(AlertEvent::RunTimedOut));
+    assert!(!timed_out.wants(AlertEvent::ConnectionNeedsReauthentication));
+    assert!(
+        !format!("{config:?}").contains("hush-hush"),
+        "Debug redacts the secret"
+    );
+
+    std::fs::write(
+        &file,
+        "[[alerts.webhooks]]\nurl = \"https://hooks.example.com/a\"\nevents = [\"run.exploded\"]\n",
+    )
+    .unwrap();
+    let error = ServerConfig::extract(&ServerConfig::load(Some(&file)).unwrap()).unwrap_err();
+    assert!(error.to_string().contains("run.exploded"), "{error}");
+
+    let ftp = ServerConfig {
+        encryption_key: Some("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".into()),
+        alerts: AlertsConfig {
+            webhooks: vec![WebhookConfig {
+                url: "ftp://hooks.example.com/".parse().unwrap(),
+                secret: None,
+                events: Vec::new(),
+            }],
+            ..AlertsConfig::default()
+        },
+        ..ServerConfig::default()
+    };
+    let error = ftp.check().unwrap_err();
+    assert!(error.to_string().contains("alerts.webhooks.url"), "{error}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The server over real HTTP.
 
+mod alerts;
 mod browser;
 mod config;
 mod connections;

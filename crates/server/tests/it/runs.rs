@@ -18,7 +18,7 @@ pub(crate) async fn an_export(app: &TestApp) -> (String, String) {
     crate::in_step::export_in_mode(app, "add_only", |_, _| {}).await
 }
 
-async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode, Value) {
+pub(crate) async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode, Value) {
     app.call(
         Some(role),
         Method::POST,

@@ -1,0 +1,274 @@
+//! Alerts: each configured webhook is told when a run fails or times out and when a connection
+//! comes to need re-authentication.
+//!
+//! Nothing is queued when the event happens: the store's records are the queue. Every
+//! `check_seconds` the process holding the sender lease reads, per webhook, what ended after
+//! that webhook's cursor (kept in `settings`) and posts it in order, moving the cursor past
+//! each alert once delivered. So an alert survives restarts and is sent by one node at a time,
+//! at least once (its `id` lets a receiver drop a repeat). A webhook that does not answer 2xx
+//! is tried again with a growing pause, holding back its later alerts to keep their order;
+//! after `MAX_ATTEMPTS` (about an hour) the alert is given up, and logged.
+
+mod payload;
+mod webhook;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use segsync_store::FeedCursor;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::config::WebhookConfig;
+use crate::state::AppState;
+pub(crate) use payload::Alert;
+
+/// Tries of one alert before it is given up: with the pauses below, about an hour.
+const MAX_ATTEMPTS: u32 = 18;
+/// The longest pause between tries.
+const MAX_PAUSE: Duration = Duration::from_secs(300);
+/// Alerts read from the store at once, per feed.
+const PAGE: u32 = 50;
+const LEASE_KEY: &str = "alerts.sender";
+
+/// Where a webhook is in both feeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursors {
+    runs: FeedCursor,
+    connections: FeedCursor,
+}
+
+/// Who sends alerts, and until when unless renewed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Lease {
+    node: String,
+    until_ms: i64,
+}
+
+/// A webhook that failed: how often in a row, and when to try again.
+struct Failing {
+    alert_id: String,
+    attempts: u32,
+    retry_at: Instant,
+}
+
+/// Sends alerts until `stopping`; does nothing when no webhook is configured.
+pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
+    let alerts = &state.config.alerts;
+    if alerts.webhooks.is_empty() {
+        return;
+    }
+    let every = Duration::from_secs(alerts.check_seconds);
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("segsync/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(http) => http,
+        Err(error) => {
+            error!(%error, "No HTTP client for webhooks: alerts are off.");
+            return;
+        }
+    };
+    info!(
+        webhooks = alerts.webhooks.len(),
+        "Alerts go to the configured webhooks."
+    );
+    let mut failing: HashMap<usize, Failing> = HashMap::new();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stopping.cancelled() => return,
+        }
+        match hold_lease(&state, every).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                warn!(%error, "The alert sender lease could not be read; trying again shortly.");
+                continue;
+            }
+        }
+        for (index, webhook) in alerts.webhooks.iter().enumerate() {
+            if failing
+                .get(&index)
+                .is_some_and(|failing| failing.retry_at > Instant::now())
+            {
+                continue;
+            }
+            if let Err(error) =
+                send_pending(&state, &http, index, webhook, every, &mut failing).await
+            {
+                warn!(webhook = index, %error, "Alerts could not be read from the store.");
+            }
+        }
+    }
+}
+
+/// Takes or renews the lease; true while this process holds it.
+async fn hold_lease(state: &AppState, every: Duration) -> Result<bool, segsync_store::StoreError> {
+    let now = Utc::now().timestamp_millis();
+    let current = state.store.setting(LEASE_KEY).await?;
+    let held_by_other = current
+        .as_ref()
+        .and_then(|value| serde_json::from_value::<Lease>(value.clone()).ok())
+        .is_some_and(|lease| lease.node != *state.node_id && lease.until_ms > now);
+    if held_by_other {
+        return Ok(false);
+    }
+    let renewed = Lease {
+        node: state.node_id.to_string(),
+        until_ms: now + 3 * i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 4),
+    };
+    let renewed = serde_json::to_value(renewed).expect("a lease serialises");
+    state
+        .store
+        .replace_setting(LEASE_KEY, current.as_ref(), &renewed)
+        .await
+}
+
+/// Posts what `webhook` has not had yet, in order, stopping at the first failure.
+async fn send_pending(
+    state: &AppState,
+    http: &reqwest::Client,
+    index: usize,
+    webhook: &WebhookConfig,
+    settle: Duration,
+    failing: &mut HashMap<usize, Failing>,
+) -> Result<(), segsync_store::StoreError> {
+    let key = cursor_key(webhook);
+    let Some(value) = state.store.setting(&key).await? else {
+        return start_webhook(state, webhook).await;
+    };
+    let mut cursors: Cursors = serde_json::from_value(value)
+        .map_err(|error| segsync_store::StoreError::Corrupt(format!("setting {key}: {error}")))?;
+    // What happened in the last moments waits for the next look: a record written a little
+    // late (another node's clock, a slow commit) is still read in order.
+    let until = Utc::now() - chrono::Duration::from_std(settle).unwrap_or_default();
+    let public_url = &state.config.public_url;
+    let runs = state
+        .store
+        .runs_ended_badly(&cursors.runs, until, PAGE)
+        .await?;
+    let mut pending: Vec<(Alert, Cursors)> = Vec::new();
+    let mut names = HashMap::new();
+    for run in &runs {
+        let name = match names.get(&run.export_id) {
+            Some(name) => Option::clone(name),
+            None => {
+                // A removed export has no name left to tell.
+                let name = state.store.export(run.export_id).await.ok().map(|e| e.name);
+                names.insert(run.export_id, name.clone());
+                name
+            }
+        };
+        cursors.runs = FeedCursor {
+            at_ms: run.finished_at.map_or(0, |at| at.timestamp_millis()),
+            id: run.id.to_string(),
+        };
+        pending.push((
+            payload::run_alert(run, name.as_deref(), public_url),
+            cursors.clone(),
+        ));
+    }
+    let connections = state
+        .store
+        .connections_needing_reauthentication(&cursors.connections, until, PAGE)
+        .await?;
+    for connection in &connections {
+        cursors.connections = FeedCursor {
+            at_ms: connection
+                .health_changed_at
+                .map_or(0, |at| at.timestamp_millis()),
+            id: connection.id.to_string(),
+        };
+        pending.push((
+            payload::connection_alert(connection, public_url),
+            cursors.clone(),
+        ));
+    }
+    for (alert, after) in pending {
+        if webhook.wants(alert.event) {
+            match webhook::deliver(http, webhook, &alert).await {
+                Ok(()) => {
+                    failing.remove(&index);
+                    metrics::counter!("segsync_alerts_delivered_total", "event" => alert.event.as_str())
+                        .increment(1);
+                }
+                Err(problem) => {
+                    let attempts = match failing.get(&index) {
+                        Some(failed) if failed.alert_id == alert.id => failed.attempts + 1,
+                        _ => 1,
+                    };
+                    if attempts < MAX_ATTEMPTS {
+                        let pause = Duration::from_secs(1 << attempts.min(16)).min(MAX_PAUSE);
+                        warn!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, %problem, "An alert was not delivered; it is tried again later.");
+                        failing.insert(
+                            index,
+                            Failing {
+                                alert_id: alert.id,
+                                attempts,
+                                retry_at: Instant::now() + pause,
+                            },
+                        );
+                        return Ok(());
+                    }
+                    error!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, %problem, "An alert was given up after repeated failures.");
+                    metrics::counter!("segsync_alerts_given_up_total", "event" => alert.event.as_str())
+                        .increment(1);
+                    failing.remove(&index);
+                }
+            }
+        }
+        state
+            .store
+            .set_setting(
+                &key,
+                &serde_json::to_value(&after).expect("cursors serialise"),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Gives each webhook seen for the first time its cursors, at this moment: a new webhook hears
+/// of what happens from now on, not of the past.
+pub(crate) async fn start_new_webhooks(state: &AppState) -> Result<(), segsync_store::StoreError> {
+    for webhook in &state.config.alerts.webhooks {
+        start_webhook(state, webhook).await?;
+    }
+    Ok(())
+}
+
+async fn start_webhook(
+    state: &AppState,
+    webhook: &WebhookConfig,
+) -> Result<(), segsync_store::StoreError> {
+    let start = FeedCursor::at(Utc::now());
+    let cursors = Cursors {
+        runs: start.clone(),
+        connections: start,
+    };
+    let cursors = serde_json::to_value(&cursors).expect("cursors serialise");
+    // Of several nodes starting at once, the first one's moment stands.
+    state
+        .store
+        .replace_setting(&cursor_key(webhook), None, &cursors)
+        .await?;
+    Ok(())
+}
+
+/// The setting that holds a webhook's cursors, named by a hash of its URL (which may hold a
+/// token, so it is not stored as such).
+fn cursor_key(webhook: &WebhookConfig) -> String {
+    let digest = Sha256::digest(webhook.url.as_str().as_bytes());
+    let hex: String = digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("alerts.webhook.{hex}")
+}

@@ -1,0 +1,103 @@
+//! What a webhook receives: one JSON document per alert, with an id that stays the same when a
+//! delivery is tried again, so that a receiver can drop repeats.
+
+use chrono::{DateTime, Utc};
+use segsync_store::{Connection, Run, RunStatus, Trigger};
+use serde::Serialize;
+use serde_json::json;
+use url::Url;
+
+use crate::config::AlertEvent;
+
+/// One alert, ready to post.
+#[derive(Debug, Clone)]
+pub(crate) struct Alert {
+    /// Stable across retries: the event and what it is about.
+    pub id: String,
+    pub event: AlertEvent,
+    pub body: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct RunPart<'a> {
+    id: String,
+    status: &'a str,
+    reason: Option<&'a str>,
+    trigger: Trigger,
+    queued_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    sent: Option<u64>,
+    url: String,
+}
+
+/// The alert for a run that ended failed or timed out; `export_name` is `None` once the export
+/// is removed.
+pub(crate) fn run_alert(run: &Run, export_name: Option<&str>, public_url: &Url) -> Alert {
+    let event = match run.status {
+        RunStatus::TimedOut => AlertEvent::RunTimedOut,
+        _ => AlertEvent::RunFailed,
+    };
+    let id = format!("{}/{}", event.as_str(), run.id);
+    let sent = run
+        .report
+        .as_ref()
+        .and_then(|report| report.get("sent"))
+        .and_then(serde_json::Value::as_u64);
+    let part = RunPart {
+        id: run.id.to_string(),
+        status: run.status.as_str(),
+        reason: run.reason.as_deref(),
+        trigger: run.trigger,
+        queued_at: run.queued_at,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        sent,
+        url: page(public_url, &format!("runs/{}", run.id)),
+    };
+    Alert {
+        body: json!({
+            "id": id,
+            "event": event.as_str(),
+            "occurred_at": run.finished_at,
+            "run": part,
+            "export": { "id": run.export_id.to_string(), "name": export_name },
+        }),
+        id,
+        event,
+    }
+}
+
+/// The alert for a connection that came to need re-authentication.
+pub(crate) fn connection_alert(connection: &Connection, public_url: &Url) -> Alert {
+    let event = AlertEvent::ConnectionNeedsReauthentication;
+    let changed_at = connection.health_changed_at;
+    let id = format!(
+        "{}/{}/{}",
+        event.as_str(),
+        connection.id,
+        changed_at.map_or(0, |at| at.timestamp_millis())
+    );
+    Alert {
+        body: json!({
+            "id": id,
+            "event": event.as_str(),
+            "occurred_at": changed_at,
+            "connection": {
+                "id": connection.id.to_string(),
+                "name": connection.name,
+                "reason": connection.health_reason,
+                "url": page(public_url, &format!("connections/{}", connection.id)),
+            },
+        }),
+        id,
+        event,
+    }
+}
+
+/// The console page at `path` under the server's public address.
+fn page(public_url: &Url, path: &str) -> String {
+    public_url
+        .join(path)
+        .map_or_else(|_| path.to_owned(), String::from)
+}
