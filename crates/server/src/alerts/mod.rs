@@ -34,6 +34,8 @@ const MAX_PAUSE: Duration = Duration::from_secs(300);
 /// Alerts read from the store at once, per feed.
 const PAGE: u32 = 50;
 const LEASE_KEY: &str = "alerts.sender";
+/// The longest a webhook may take to answer one post.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a webhook is in both feeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +66,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
     }
     let every = Duration::from_secs(alerts.check_seconds);
     let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(POST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("segsync/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -109,7 +111,9 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
     }
 }
 
-/// Takes or renews the lease; true while this process holds it.
+/// Takes or renews the lease; true while this process holds it. It lasts long enough for a post
+/// that takes all of `POST_TIMEOUT`, and is renewed before each, so no other node takes over
+/// while one is under way.
 async fn hold_lease(state: &AppState, every: Duration) -> Result<bool, segsync_store::StoreError> {
     let now = Utc::now().timestamp_millis();
     let current = state.store.setting(LEASE_KEY).await?;
@@ -122,7 +126,8 @@ async fn hold_lease(state: &AppState, every: Duration) -> Result<bool, segsync_s
     }
     let renewed = Lease {
         node: state.node_id.to_string(),
-        until_ms: now + 3 * i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 4),
+        until_ms: now
+            + i64::try_from((3 * every).max(2 * POST_TIMEOUT).as_millis()).unwrap_or(i64::MAX / 4),
     };
     let renewed = serde_json::to_value(renewed).expect("a lease serialises");
     state
@@ -193,6 +198,9 @@ async fn send_pending(
     }
     for (alert, after) in pending {
         if webhook.wants(alert.event) {
+            if !hold_lease(state, settle).await? {
+                return Ok(());
+            }
             match webhook::deliver(http, webhook, &alert).await {
                 Ok(()) => {
                     failing.remove(&index);

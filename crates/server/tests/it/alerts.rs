@@ -29,17 +29,25 @@ struct Delivery {
     body: String,
 }
 
-/// A webhook receiver on a real port: records each post and answers with the next status
-/// queued, 200 once none is.
+/// A webhook receiver on a real port: records each post and answers, after `pause`, with the
+/// next status queued, 200 once none is.
 #[derive(Clone, Default)]
 struct Receiver {
     received: Arc<Mutex<Vec<Delivery>>>,
     answers: Arc<Mutex<VecDeque<StatusCode>>>,
+    pause: Duration,
 }
 
 impl Receiver {
     async fn start(answers: &[StatusCode]) -> (Self, url::Url) {
-        let receiver = Self::default();
+        Self::start_answering_after(answers, Duration::ZERO).await
+    }
+
+    async fn start_answering_after(answers: &[StatusCode], pause: Duration) -> (Self, url::Url) {
+        let receiver = Self {
+            pause,
+            ..Self::default()
+        };
         receiver.answers.lock().unwrap().extend(answers);
         let app = axum::Router::new()
             .route("/hook", post(record))
@@ -79,6 +87,7 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Stri
         signature: header("x-segsync-signature"),
         body,
     });
+    tokio::time::sleep(receiver.pause).await;
     receiver
         .answers
         .lock()
@@ -191,4 +200,35 @@ async fn webhooks_hear_of_a_failed_run_and_a_connection_needing_reauthentication
             .all(|delivery| delivery.event == "connection.needs_reauthentication"),
         "a webhook hears only the events it asked for"
     );
+}
+
+#[tokio::test]
+async fn of_two_servers_on_one_store_only_one_sends_each_alert() {
+    // A slow receiver: the second server looks while the first still waits for its answer.
+    let (receiver, url) = Receiver::start_answering_after(&[], Duration::from_millis(2_500)).await;
+    let app = spawn_app_with(|config| {
+        config.alerts.check_seconds = 1;
+        config.alerts.webhooks = vec![WebhookConfig {
+            url,
+            secret: None,
+            events: vec![AlertEvent::RunFailed],
+        }];
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let second = segsync_server::spawn(app.config().clone(), listener)
+        .await
+        .unwrap();
+    let (export, _) = an_export(&app).await;
+    app.sandbox.state().revoke_tokens();
+    app.sandbox.state().expire_access_tokens();
+    let (_, queued) = run(&app, Role::Contributor, &export).await;
+    ended(&app, queued["id"].as_str().unwrap()).await;
+
+    receiver.until_received(1).await;
+    // Both servers look for alerts every second; give them several looks each.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "one sender at a time: {received:#?}");
+    second.stop().await;
 }
