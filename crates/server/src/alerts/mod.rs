@@ -9,6 +9,7 @@
 //! is tried again with a growing pause, holding back its later alerts to keep their order;
 //! after `MAX_ATTEMPTS` (about an hour) the alert is given up, and logged.
 
+mod lease;
 mod payload;
 mod webhook;
 
@@ -33,7 +34,6 @@ const MAX_ATTEMPTS: u32 = 18;
 const MAX_PAUSE: Duration = Duration::from_secs(300);
 /// Alerts read from the store at once, per feed.
 const PAGE: u32 = 50;
-const LEASE_KEY: &str = "alerts.sender";
 /// The longest a webhook may take to answer one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -42,13 +42,6 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 struct Cursors {
     runs: FeedCursor,
     connections: FeedCursor,
-}
-
-/// Who sends alerts, and until when unless renewed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Lease {
-    node: String,
-    until_ms: i64,
 }
 
 /// A webhook that failed: how often in a row, and when to try again.
@@ -87,7 +80,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             () = tokio::time::sleep(every) => {}
             () = stopping.cancelled() => return,
         }
-        match hold_lease(&state, every).await {
+        match lease::hold(&state, every).await {
             Ok(true) => {}
             Ok(false) => continue,
             Err(error) => {
@@ -109,31 +102,6 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             }
         }
     }
-}
-
-/// Takes or renews the lease; true while this process holds it. It lasts long enough for a post
-/// that takes all of `POST_TIMEOUT`, and is renewed before each, so no other node takes over
-/// while one is under way.
-async fn hold_lease(state: &AppState, every: Duration) -> Result<bool, segsync_store::StoreError> {
-    let now = Utc::now().timestamp_millis();
-    let current = state.store.setting(LEASE_KEY).await?;
-    let held_by_other = current
-        .as_ref()
-        .and_then(|value| serde_json::from_value::<Lease>(value.clone()).ok())
-        .is_some_and(|lease| lease.node != *state.node_id && lease.until_ms > now);
-    if held_by_other {
-        return Ok(false);
-    }
-    let renewed = Lease {
-        node: state.node_id.to_string(),
-        until_ms: now
-            + i64::try_from((3 * every).max(2 * POST_TIMEOUT).as_millis()).unwrap_or(i64::MAX / 4),
-    };
-    let renewed = serde_json::to_value(renewed).expect("a lease serialises");
-    state
-        .store
-        .replace_setting(LEASE_KEY, current.as_ref(), &renewed)
-        .await
 }
 
 /// Posts what `webhook` has not had yet, in order, stopping at the first failure.
@@ -198,7 +166,7 @@ async fn send_pending(
     }
     for (alert, after) in pending {
         if webhook.wants(alert.event) {
-            if !hold_lease(state, settle).await? {
+            if !lease::hold(state, settle).await? {
                 return Ok(());
             }
             match webhook::deliver(http, webhook, &alert).await {
