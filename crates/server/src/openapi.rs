@@ -32,6 +32,7 @@ use crate::error::ErrorBody;
         (name = "exports", description = "Segments to a Constant Contact list; saving never runs them"),
         (name = "runs", description = "Runs of exports: on demand, Run all, on schedule"),
         (name = "schedule", description = "The system refresh schedule"),
+        (name = "alerts", description = "Webhooks told of failed runs and connections to re-authenticate (admins)"),
         (name = "health", description = "Liveness, readiness and metrics"),
     ),
     modifiers(&Authentication)

@@ -58,12 +58,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
         return;
     }
     let every = Duration::from_secs(alerts.check_seconds);
-    let http = match reqwest::Client::builder()
-        .timeout(POST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("segsync/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let http = match http_client() {
         Ok(http) => http,
         Err(error) => {
             error!(%error, "No HTTP client for webhooks: alerts are off.");
@@ -209,6 +204,61 @@ async fn send_pending(
             .await?;
     }
     Ok(())
+}
+
+/// The client that posts to webhooks: a bounded wait, no redirects followed.
+fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(POST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("segsync/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// What a test post to one webhook gave.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TestPost {
+    /// The webhook's place in `[[alerts.webhooks]]`, from 0.
+    pub(crate) webhook: usize,
+    /// Its host; the rest of the URL may hold a token and is not shown.
+    pub(crate) host: String,
+    pub(crate) delivered: bool,
+    /// Why it was not.
+    pub(crate) problem: Option<String>,
+}
+
+/// Posts a `ping` to every webhook in turn and says what each answered.
+pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
+    let http = match http_client() {
+        Ok(http) => http,
+        Err(error) => {
+            return state
+                .config
+                .alerts
+                .webhooks
+                .iter()
+                .enumerate()
+                .map(|(index, webhook)| TestPost {
+                    webhook: index,
+                    host: webhook.url.host_str().unwrap_or("").to_owned(),
+                    delivered: false,
+                    problem: Some(format!("no HTTP client: {error}")),
+                })
+                .collect();
+        }
+    };
+    let mut posts = Vec::new();
+    for (index, webhook) in state.config.alerts.webhooks.iter().enumerate() {
+        let ping = payload::ping(&state.config.public_url);
+        let posted = webhook::post(&http, webhook, &ping.id, "ping", &ping.body).await;
+        posts.push(TestPost {
+            webhook: index,
+            host: webhook.url.host_str().unwrap_or("").to_owned(),
+            delivered: posted.is_ok(),
+            problem: posted.err(),
+        });
+    }
+    posts
 }
 
 /// Gives each webhook seen for the first time its cursors, at this moment: a new webhook hears

@@ -95,6 +95,25 @@ pub(crate) fn connection_alert(connection: &Connection, public_url: &Url) -> Ale
     }
 }
 
+/// A test post: its id and body. Receivers should answer 2xx and otherwise ignore it.
+pub(crate) struct Ping {
+    pub id: String,
+    pub body: serde_json::Value,
+}
+
+pub(crate) fn ping(public_url: &Url) -> Ping {
+    let id = format!("ping/{}", uuid::Uuid::new_v4());
+    Ping {
+        body: json!({
+            "id": id,
+            "event": "ping",
+            "occurred_at": Utc::now(),
+            "from": public_url.as_str(),
+        }),
+        id,
+    }
+}
+
 /// The console page at `path` under the server's public address.
 fn page(public_url: &Url, path: &str) -> String {
     public_url

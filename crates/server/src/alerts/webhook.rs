@@ -18,12 +18,23 @@ pub(crate) async fn deliver(
     webhook: &WebhookConfig,
     alert: &Alert,
 ) -> Result<(), String> {
-    let body = alert.body.to_string();
+    post(http, webhook, &alert.id, alert.event.as_str(), &alert.body).await
+}
+
+/// Posts `body` as the event `event` with the delivery id `id`.
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    webhook: &WebhookConfig,
+    id: &str,
+    event: &str,
+    body: &serde_json::Value,
+) -> Result<(), String> {
+    let body = body.to_string();
     let mut request = http
         .post(webhook.url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("X-Segsync-Event", alert.event.as_str())
-        .header("X-Segsync-Delivery", &alert.id);
+        .header("X-Segsync-Event", event)
+        .header("X-Segsync-Delivery", id);
     if let Some(secret) = &webhook.secret {
         let timestamp = chrono::Utc::now().timestamp();
         request = request.header(

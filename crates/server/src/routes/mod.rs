@@ -2,6 +2,7 @@
 //! [`Caller`](crate::auth::Caller) and checks its role first, and carries its OpenAPI
 //! description, which the router collects as it registers the handler.
 
+mod alerts;
 pub(crate) mod connections;
 pub(crate) mod exports;
 mod health;
@@ -63,6 +64,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::become_export_user))
         .routes(routes!(connections::lists))
         .routes(routes!(schedule::get, schedule::put))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::test))
         .routes(routes!(exports::list, exports::create))
         .routes(routes!(exports::get, exports::update, exports::remove))
         .routes(routes!(exports::duplicate))

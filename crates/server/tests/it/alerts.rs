@@ -232,3 +232,71 @@ async fn of_two_servers_on_one_store_only_one_sends_each_alert() {
     assert_eq!(received.len(), 1, "one sender at a time: {received:#?}");
     second.stop().await;
 }
+
+#[tokio::test]
+async fn an_admin_sees_the_webhooks_and_sends_each_a_test_post() {
+    let (receiver, url) = Receiver::start(&[]).await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/gone", listener.local_addr().unwrap())
+    };
+    let app = spawn_app_with(|config| {
+        config.alerts.webhooks = vec![
+            WebhookConfig {
+                url,
+                secret: Some(SecretString::from(SECRET)),
+                events: vec![AlertEvent::RunFailed],
+            },
+            WebhookConfig {
+                url: closed.parse().unwrap(),
+                secret: None,
+                events: Vec::new(),
+            },
+        ];
+    })
+    .await;
+
+    let (status, webhooks) = app
+        .call(
+            Some(Role::Admin),
+            reqwest::Method::GET,
+            "/api/v1/alerts",
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{webhooks}");
+    assert_eq!(webhooks[0]["host"], "127.0.0.1");
+    assert_eq!(webhooks[0]["events"], serde_json::json!(["run.failed"]));
+    assert_eq!(webhooks[0]["signed"], true);
+    assert_eq!(webhooks[1]["signed"], false);
+    assert!(
+        !webhooks.to_string().contains("/gone"),
+        "a webhook's path may hold a token and is not shown: {webhooks}"
+    );
+
+    let (status, posts) = app
+        .call(
+            Some(Role::Admin),
+            reqwest::Method::POST,
+            "/api/v1/alerts/test",
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{posts}");
+    assert_eq!(posts[0]["delivered"], true, "{posts}");
+    assert_eq!(posts[1]["delivered"], false, "{posts}");
+    assert!(
+        posts[1]["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("no answer"),
+        "{posts}"
+    );
+    assert!(!posts.to_string().contains("/gone"), "{posts}");
+    let ping = &receiver.received()[0];
+    assert_eq!(ping.event, "ping");
+    assert!(signed_by_the_secret(
+        ping.signature.as_deref().unwrap(),
+        &ping.body
+    ));
+}

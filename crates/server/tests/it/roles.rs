@@ -114,6 +114,8 @@ pub(crate) fn routes() -> Vec<Route> {
             ),
             admin,
         ),
+        route(Method::GET, "/api/v1/alerts", None, admin),
+        route(Method::POST, "/api/v1/alerts/test", None, admin),
         route(Method::GET, "/api/v1/segments", None, None),
         route(
             Method::POST,

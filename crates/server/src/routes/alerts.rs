@@ -1,0 +1,86 @@
+//! Alert webhooks: admins see which are configured and send each a test post.
+
+use axum::Json;
+use axum::extract::State;
+use segsync_store::Role;
+use serde::Serialize;
+
+use crate::alerts::{TestPost, test_every_webhook};
+use crate::audit::{Subject, record};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A configured webhook, without its URL's path or its secret, which may hold tokens.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct WebhookView {
+    /// Its place in `[[alerts.webhooks]]`, from 0.
+    webhook: usize,
+    host: String,
+    /// The events it is sent; every event when empty.
+    events: Vec<&'static str>,
+    /// Whether its posts are signed.
+    signed: bool,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    operation_id = "alerts_list",
+    tag = "alerts",
+    responses(
+        (status = OK, description = "Done", body = Vec<WebhookView>),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WebhookView>>, ApiError> {
+    caller.require(Role::Admin, "see the alert webhooks")?;
+    Ok(Json(
+        state
+            .config
+            .alerts
+            .webhooks
+            .iter()
+            .enumerate()
+            .map(|(index, webhook)| WebhookView {
+                webhook: index,
+                host: webhook.url.host_str().unwrap_or("").to_owned(),
+                events: webhook.events.iter().map(|event| event.as_str()).collect(),
+                signed: webhook.secret.is_some(),
+            })
+            .collect(),
+    ))
+}
+
+/// Posts a `ping` event to every webhook and says what each answered.
+#[utoipa::path(
+    post,
+    path = "/api/v1/alerts/test",
+    operation_id = "alerts_test",
+    tag = "alerts",
+    responses(
+        (status = OK, description = "Done", body = Vec<TestPost>),
+    )
+)]
+pub(crate) async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TestPost>>, ApiError> {
+    caller.require(Role::Admin, "test the alert webhooks")?;
+    let posts = test_every_webhook(&state).await;
+    record(
+        &state,
+        &caller,
+        "tested",
+        Subject {
+            kind: "alerts",
+            id: "webhooks".to_owned(),
+            name: "alert webhooks",
+        },
+        Some(serde_json::to_value(&posts).expect("results serialise")),
+    )
+    .await?;
+    Ok(Json(posts))
+}
