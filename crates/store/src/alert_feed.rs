@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
 
 use crate::connections::{COLUMNS as CONNECTION_COLUMNS, Connection, connection_from_row};
 use crate::database::Store;
@@ -38,20 +39,22 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Run>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs \
-             WHERE status IN ('{failed}', '{timed_out}') \
-             AND (finished_at > $1 OR (finished_at = $1 AND id > $2)) AND finished_at <= $3 \
-             ORDER BY finished_at, id LIMIT $4",
-            failed = RunStatus::Failed.as_str(),
-            timed_out = RunStatus::TimedOut.as_str(),
-        ))
-        .bind(after.at_ms)
-        .bind(&after.id)
-        .bind(to_millis(until))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let which = format!(
+            "status IN ('{}', '{}')",
+            RunStatus::Failed.as_str(),
+            RunStatus::TimedOut.as_str()
+        );
+        let rows = self
+            .read_feed(
+                RUN_COLUMNS,
+                "runs",
+                &which,
+                "finished_at",
+                after,
+                until,
+                limit,
+            )
+            .await?;
         rows.iter().map(run_from_row).collect()
     }
 
@@ -63,18 +66,43 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Connection>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections \
-             WHERE health = 'needs_reauthentication' \
-             AND (health_changed_at > $1 OR (health_changed_at = $1 AND id > $2)) AND health_changed_at <= $3 \
-             ORDER BY health_changed_at, id LIMIT $4"
+        let rows = self
+            .read_feed(
+                CONNECTION_COLUMNS,
+                "connections",
+                "health = 'needs_reauthentication'",
+                "health_changed_at",
+                after,
+                until,
+                limit,
+            )
+            .await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+
+    /// The rows of `table` that match `which` and whose `at` (Unix milliseconds) comes after
+    /// the cursor — ids breaking ties — and no later than `until`, in that order.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_feed(
+        &self,
+        columns: &str,
+        table: &str,
+        which: &str,
+        at: &str,
+        after: &FeedCursor,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(sqlx::query(&format!(
+            "SELECT {columns} FROM {table} WHERE {which} \
+             AND ({at} > $1 OR ({at} = $1 AND id > $2)) AND {at} <= $3 \
+             ORDER BY {at}, id LIMIT $4"
         ))
         .bind(after.at_ms)
         .bind(&after.id)
         .bind(to_millis(until))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(connection_from_row).collect()
+        .await?)
     }
 }

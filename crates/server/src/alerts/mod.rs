@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use crate::auth::to_hex;
 use crate::config::WebhookConfig;
 use crate::state::AppState;
 pub(crate) use payload::Alert;
@@ -278,9 +279,5 @@ async fn start_webhook(
 /// token, so it is not stored as such).
 fn cursor_key(webhook: &WebhookConfig) -> String {
     let digest = Sha256::digest(webhook.url.as_str().as_bytes());
-    let hex: String = digest[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("alerts.webhook.{hex}")
+    format!("alerts.webhook.{}", to_hex(&digest[..8]))
 }

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use super::payload::Alert;
+use crate::auth::to_hex;
 use crate::config::WebhookConfig;
 
 /// Posts `alert` to `webhook`; any 2xx answer is a delivery, anything else an error that says
@@ -61,8 +62,7 @@ pub(crate) fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex = to_hex(&mac.finalize().into_bytes());
     format!("t={timestamp},v1={hex}")
 }
 

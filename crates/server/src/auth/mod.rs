@@ -7,4 +7,5 @@ mod secrets;
 
 pub use caller::{CSRF_HEADER, Caller, SESSION_COOKIE, session_token};
 pub use password::{MIN_PASSWORD_CHARS, hash_password, verify_password};
+pub(crate) use secrets::to_hex;
 pub use secrets::{hash_token, new_token};

@@ -15,6 +15,10 @@ pub fn new_token(prefix: &str) -> String {
 
 /// What the store keeps of a token.
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Bytes as lowercase hexadecimal.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
