@@ -11,8 +11,8 @@ use chrono::Utc;
 use segsync_export::Ledger;
 use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
 use segsync_store::{
-    ExportDraft, LedgerOf, NewConnection, NewUser, Role, RunStatus, SegmentDraft, Store, Trigger,
-    UsableBy,
+    ExportDraft, LedgerOf, NewConnection, NewUser, Role, RunClaim, RunStatus, SegmentDraft, Store,
+    Trigger, UsableBy,
 };
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ pub(crate) struct StateFile {
 /// A run recorded in the state file: what the export sent before, and where this run's
 /// checkpoints go.
 pub(crate) struct StateRun {
-    pub(crate) id: Uuid,
+    pub(crate) claim: RunClaim,
     pub(crate) ledger: Ledger,
     pub(crate) checkpoints: StoreCheckpoints,
 }
@@ -74,28 +74,35 @@ impl StateFile {
             .queue_run(self.of.export_id, Trigger::Manual, None, None)
             .await
             .map_err(|error| anyhow::anyhow!("recording the run in the state file: {error:?}"))?;
-        self.store.claim_next_run(EXPORT_NAME).await?;
+        let run = self
+            .store
+            .claim_next_run(EXPORT_NAME)
+            .await?
+            .filter(|claimed| claimed.id == run.id)
+            .ok_or_else(|| {
+                anyhow::anyhow!("the run recorded in the state file could not be claimed")
+            })?;
         let ledger = load_ledger(&self.store, self.of, run.id).await?;
         Ok(StateRun {
-            id: run.id,
+            claim: run.held_claim(),
             ledger,
-            checkpoints: StoreCheckpoints {
-                store: self.store.clone(),
-                run_id: run.id,
-                ledger: self.of,
-                first_seq: 0,
+            checkpoints: StoreCheckpoints::new(
+                self.store.clone(),
+                run.held_claim(),
+                self.of,
+                0,
                 quota,
-            },
+            ),
         })
     }
 
     pub(crate) async fn finish_run(
         &self,
-        run_id: Uuid,
+        claim: &RunClaim,
         status: RunStatus,
         reason: Option<&str>,
     ) -> anyhow::Result<()> {
-        self.store.finish_run(run_id, status, reason, None).await?;
+        self.store.finish_run(claim, status, reason, None).await?;
         Ok(())
     }
 

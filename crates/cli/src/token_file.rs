@@ -14,6 +14,8 @@ struct StoredTokens {
     refresh_token: Option<String>,
     expires_at: DateTime<Utc>,
     scope: Option<String>,
+    #[serde(default)]
+    obtained_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,7 @@ impl TokenFile {
             refresh_token: stored.refresh_token.map(SecretString::from),
             expires_at: stored.expires_at,
             scope: stored.scope,
+            obtained_at: stored.obtained_at,
         }))
     }
 
@@ -49,6 +52,7 @@ impl TokenFile {
                 .map(|token| token.expose_secret().to_owned()),
             expires_at: tokens.expires_at,
             scope: tokens.scope.clone(),
+            obtained_at: tokens.obtained_at,
         };
         let json = serde_json::to_vec_pretty(&stored).map_err(std::io::Error::other)?;
         write_private(&self.path, &json)

@@ -30,4 +30,4 @@ pub use budget::{ApiKeyBudget, BudgetRegistry};
 pub use config::{ApiConfig, Endpoints};
 pub use error::{ApiError, Error};
 pub use oauth::OAuthClient;
-pub use tokens::{MemoryTokenStore, TokenManager, TokenSet, TokenStore};
+pub use tokens::{MemoryTokenStore, RefreshTurn, TokenManager, TokenSet, TokenStore};

@@ -194,11 +194,12 @@ fn token_set(response: &BasicTokenResponse, previous_refresh_token: Option<&Stri
         .refresh_token()
         .map(|token| token.secret().clone())
         .or_else(|| previous_refresh_token.cloned());
+    let now = Utc::now();
     TokenSet {
         access_token: SecretString::from(response.access_token().secret().clone()),
         refresh_token: refresh_token.map(SecretString::from),
-        expires_at: Utc::now()
-            + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(1)),
+        expires_at: now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(1)),
+        obtained_at: Some(now),
         scope: response.scopes().map(|scopes| {
             scopes
                 .iter()

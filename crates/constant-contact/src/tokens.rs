@@ -10,7 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{Error, Result};
 use crate::oauth::OAuthClient;
 
-/// Access tokens are refreshed this long before they expire, so none dies in flight.
+/// Access tokens are refreshed this long before they expire, so none dies in flight; a token
+/// that lives less than four times this is refreshed once three quarters of its life are gone.
 const REFRESH_AHEAD: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The tokens of one Constant Contact connection.
@@ -21,22 +22,59 @@ pub struct TokenSet {
     pub refresh_token: Option<SecretString>,
     pub expires_at: DateTime<Utc>,
     pub scope: Option<String>,
+    /// When the access token was issued, when known: short-lived tokens are refreshed in
+    /// proportion to their life.
+    pub obtained_at: Option<DateTime<Utc>>,
 }
 
 impl TokenSet {
     fn is_due_for_refresh(&self, now: DateTime<Utc>) -> bool {
-        now + REFRESH_AHEAD >= self.expires_at
+        let ahead = match self.obtained_at {
+            Some(obtained_at) => REFRESH_AHEAD.min((self.expires_at - obtained_at) / 4),
+            None => REFRESH_AHEAD,
+        };
+        now + ahead >= self.expires_at
     }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Whose turn it is to refresh, as [`TokenStore::begin_refresh`] answers.
+pub enum RefreshTurn {
+    /// This holder refreshes; the store keeps the turn for it until `save`, `refused` or
+    /// `abandon_refresh`.
+    Mine,
+    /// Another holder (another process on the same store) rotated the tokens since this one
+    /// last saw them: these are the newest, to be used instead of refreshing.
+    Rotated(TokenSet),
+}
+
 /// Where a connection's tokens are kept between processes (an encrypted row of the store, a
 /// file for the command line). With rotating refresh tokens every refresh kills the previous
-/// refresh token, so `save` must have made the new one durable before it returns.
+/// refresh token, so `save` must have made the new one durable before it returns. A store
+/// shared by several processes also coordinates them: one refreshes at a time, and the others
+/// take the pair it saved.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
+    /// Called before every refresh. A store of one process has nothing to coordinate.
+    async fn begin_refresh(&self) -> Result<RefreshTurn, BoxError> {
+        Ok(RefreshTurn::Mine)
+    }
+
+    /// The pair a refresh brought; the old refresh token is dead from now on.
     async fn save(&self, tokens: &TokenSet) -> Result<(), BoxError>;
+
+    /// Constant Contact refused the refresh token this holder has (`description` says why).
+    /// A shared store answers with a newer pair when another holder rotated it meanwhile;
+    /// otherwise it records that the connection needs a person and answers `None`.
+    async fn refused(&self, description: &str) -> Result<Option<TokenSet>, BoxError> {
+        let _ = description;
+        Ok(None)
+    }
+
+    /// The refresh failed for another reason (Constant Contact unreachable): the turn is given
+    /// back, nothing changed.
+    async fn abandon_refresh(&self) {}
 }
 
 /// Keeps tokens in memory only; for tests and one-shot commands.
@@ -93,8 +131,10 @@ impl TokenManager {
     /// A valid access token, refreshed first when it is about to expire.
     pub async fn access_token(&self) -> Result<SecretString> {
         let mut tokens = self.current.lock().await;
-        if tokens.is_due_for_refresh(Utc::now()) {
-            self.refresh_locked(&mut tokens).await?;
+        let now = Utc::now();
+        if tokens.is_due_for_refresh(now) {
+            self.refresh_locked(&mut tokens, |tokens| tokens.is_due_for_refresh(now))
+                .await?;
         }
         Ok(tokens.access_token.clone())
     }
@@ -103,25 +143,59 @@ impl TokenManager {
     /// that token while this one was in flight.
     pub async fn refresh_rejected(&self, rejected: &SecretString) -> Result<()> {
         let mut tokens = self.current.lock().await;
-        if tokens.access_token.expose_secret() != rejected.expose_secret() {
+        let still_rejected =
+            |tokens: &TokenSet| tokens.access_token.expose_secret() == rejected.expose_secret();
+        if !still_rejected(&tokens) {
             return Ok(());
         }
-        self.refresh_locked(&mut tokens).await
+        self.refresh_locked(&mut tokens, still_rejected).await
     }
 
-    /// Refreshes now, whatever the expiry says.
+    /// Refreshes now, whatever the expiry says (a pair another process rotated counts).
     pub async fn force_refresh(&self) -> Result<()> {
         let mut tokens = self.current.lock().await;
-        self.refresh_locked(&mut tokens).await
+        let held = tokens.access_token.expose_secret().to_owned();
+        self.refresh_locked(&mut tokens, |tokens| {
+            tokens.access_token.expose_secret() == held
+        })
+        .await
     }
 
-    async fn refresh_locked(&self, tokens: &mut TokenSet) -> Result<()> {
+    /// Replaces `tokens` by a newer pair: another holder's if the store has one that `needed`
+    /// no longer asks to refresh, else one from Constant Contact.
+    async fn refresh_locked(
+        &self,
+        tokens: &mut TokenSet,
+        needed: impl Fn(&TokenSet) -> bool,
+    ) -> Result<()> {
+        // A pair another holder rotated long ago may be due again: then it is this one's turn.
+        while let RefreshTurn::Rotated(newer) = self
+            .store
+            .begin_refresh()
+            .await
+            .map_err(Error::TokenStore)?
+        {
+            let enough = !needed(&newer);
+            *tokens = newer;
+            if enough {
+                tracing::debug!("Tokens another holder rotated are used.");
+                return Ok(());
+            }
+        }
         let Some(refresh_token) = tokens.refresh_token.clone() else {
-            return Err(Error::ReauthenticationRequired {
-                description: "the access token expired and there is no refresh token".to_owned(),
-            });
+            let description = "the access token expired and there is no refresh token";
+            return self.refused(tokens, description).await;
         };
-        let refreshed = self.oauth.refresh(&refresh_token).await?;
+        let refreshed = match self.oauth.refresh(&refresh_token).await {
+            Ok(refreshed) => refreshed,
+            Err(Error::ReauthenticationRequired { description }) => {
+                return self.refused(tokens, &description).await;
+            }
+            Err(error) => {
+                self.store.abandon_refresh().await;
+                return Err(error);
+            }
+        };
         // From here the old refresh token is dead. The new one must be durable before anything
         // uses the new access token; if it cannot be saved, the connection needs a person.
         self.store
@@ -131,5 +205,27 @@ impl TokenManager {
         tracing::info!(expires_at = %refreshed.expires_at, "Access token refreshed.");
         *tokens = refreshed;
         Ok(())
+    }
+
+    /// Constant Contact refused the refresh token: a newer pair from the store if another
+    /// holder rotated it meanwhile, else the connection needs re-authentication.
+    async fn refused(&self, tokens: &mut TokenSet, description: &str) -> Result<()> {
+        match self
+            .store
+            .refused(description)
+            .await
+            .map_err(Error::TokenStore)?
+        {
+            Some(newer) => {
+                tracing::info!(
+                    "A refresh token was refused after another process rotated it; its pair is used."
+                );
+                *tokens = newer;
+                Ok(())
+            }
+            None => Err(Error::ReauthenticationRequired {
+                description: description.to_owned(),
+            }),
+        }
     }
 }

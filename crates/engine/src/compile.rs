@@ -4,6 +4,9 @@
 //! false (`IS TRUE` around it), so `NOT` takes exactly the profiles its child does not, and the
 //! set operations between segments are plain boolean algebra over one scan of the profiles.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
@@ -31,6 +34,7 @@ pub fn membership_expr(
         schema,
         catalogue,
         clock,
+        compiled: RefCell::new(HashMap::new()),
     };
     compiler.rule(&segment.rule).map_err(|problem| {
         SegmentErrors(vec![SegmentError {
@@ -46,6 +50,9 @@ struct Compiler<'a> {
     schema: &'a Schema,
     catalogue: &'a dyn SegmentCatalogue,
     clock: &'a RunClock,
+    /// Each referred segment compiled once, however often it is referred to (validation bounds
+    /// the expanded size).
+    compiled: RefCell<HashMap<String, Expr>>,
 }
 
 impl Compiler<'_> {
@@ -87,11 +94,18 @@ impl Compiler<'_> {
     }
 
     fn segment(&self, name: &str) -> Result<Expr, String> {
+        if let Some(expr) = self.compiled.borrow().get(name) {
+            return Ok(expr.clone());
+        }
         let definition = self
             .catalogue
             .segment(name)
             .ok_or_else(|| format!("there is no segment named {name:?}"))?;
-        self.rule(&definition.rule)
+        let expr = self.rule(&definition.rule)?;
+        self.compiled
+            .borrow_mut()
+            .insert(name.to_owned(), expr.clone());
+        Ok(expr)
     }
 
     fn condition(&self, condition: &Condition) -> Result<Expr, String> {

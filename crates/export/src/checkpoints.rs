@@ -64,6 +64,12 @@ pub trait Checkpoints: Sync {
         activity: &ActivityReport,
     ) -> impl Future<Output = Result<(), String>> + Send;
 
+    /// Asked before a send that no other note precedes (a removal from the list): an error
+    /// stops the run before it. Imports need none: `import_planned` comes before each.
+    fn before_send(&self) -> impl Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+
     /// These emails are off the list (mirror mode removed them, or they were gone already):
     /// forgotten.
     fn removed(&self, keys: &[u64]) -> impl Future<Output = Result<(), String>> + Send;

@@ -388,6 +388,7 @@ async fn remove_leavers(
             .iter()
             .filter_map(|key| list.contact_id(*key))
             .collect();
+        checkpoints.before_send().await?;
         let ended = remove_from_list(client, plan.list_id, &ids, &plan.poll_policy)
             .await
             .map_err(|error| error.to_string())?;

@@ -60,6 +60,10 @@ pub struct RunsConfig {
     /// The longest a run may take, in seconds; a run that reaches it stops after its batch in
     /// flight and ends TimedOut, saying so and what it sent.
     pub max_run_seconds: u64,
+    /// A running run whose worker has written nothing (progress is written every second) for
+    /// this long is taken over by any node's reaper; its old worker, should it come back, finds
+    /// its claim lapsed and writes nothing more.
+    pub silent_run_seconds: u64,
 }
 
 impl Default for RunsConfig {
@@ -69,6 +73,7 @@ impl Default for RunsConfig {
             scheduler: true,
             shutdown_grace_seconds: 60,
             max_run_seconds: 3600,
+            silent_run_seconds: 60,
         }
     }
 }
@@ -300,6 +305,13 @@ impl ServerConfig {
             return Err(ConfigError::Value {
                 key: "runs.max_run_seconds",
                 problem: "a run needs some time: give at least 1 second".to_owned(),
+            });
+        }
+        if self.runs.silent_run_seconds < 2 {
+            return Err(ConfigError::Value {
+                key: "runs.silent_run_seconds",
+                problem: "a worker writes its progress every second: give at least 2 seconds"
+                    .to_owned(),
             });
         }
         if self.runs.workers == 0 {

@@ -1,14 +1,21 @@
 //! A connection's Constant Contact tokens: sealed into the store, opened for a run, and saved
-//! again, sealed, every time a refresh rotates them.
+//! again, sealed, every time a refresh rotates them; and the one token manager per connection
+//! that every caller in the process shares.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use constant_contact::{TokenSet, TokenStore};
+use constant_contact::{OAuthClient, RefreshTurn, TokenManager, TokenSet, TokenStore};
 use secrecy::{ExposeSecret, SecretString};
-use segsync_store::Store;
+use segsync_store::{Connection, RefreshTurn as StoreTurn, Store, StoredTokens};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::{OpenError, Sealer};
+use crate::state::AppState;
 
 /// The tokens as they are sealed: JSON, only ever inside the ciphertext.
 #[derive(Serialize, Deserialize)]
@@ -17,6 +24,8 @@ struct SealedTokens {
     refresh_token: Option<String>,
     expires_at: DateTime<Utc>,
     scope: Option<String>,
+    #[serde(default)]
+    obtained_at: Option<DateTime<Utc>>,
 }
 
 /// What a connection's sealed tokens are bound to.
@@ -33,6 +42,7 @@ pub(crate) fn seal_tokens(sealer: &Sealer, connection_id: Uuid, tokens: &TokenSe
             .map(|token| token.expose_secret().to_owned()),
         expires_at: tokens.expires_at,
         scope: tokens.scope.clone(),
+        obtained_at: tokens.obtained_at,
     };
     let json = serde_json::to_vec(&plain).expect("tokens serialise");
     sealer.seal(&json, &context(connection_id))
@@ -50,26 +60,201 @@ pub(crate) fn open_tokens(
         refresh_token: plain.refresh_token.map(SecretString::from),
         expires_at: plain.expires_at,
         scope: plain.scope,
+        obtained_at: plain.obtained_at,
     })
 }
 
-/// Saves rotated tokens of one connection, sealed, before the client uses them.
+/// How long a node may hold the turn to refresh a connection's tokens before another takes
+/// it: longer than a refresh request can take.
+const REFRESH_LEASE: Duration = Duration::from_secs(60);
+
+/// How often a node waiting for another's refresh looks whether it is done.
+const REFRESH_WAIT: Duration = Duration::from_millis(100);
+
+/// One connection's tokens in the store, for the one token manager this process keeps for it:
+/// refreshes are taken in turn with the other processes on the store, and a rotation is saved
+/// only over the version it was made from.
 pub(crate) struct ConnectionTokenStore {
-    pub(crate) store: Store,
-    pub(crate) sealer: std::sync::Arc<Sealer>,
-    pub(crate) connection_id: Uuid,
+    store: Store,
+    sealer: Arc<Sealer>,
+    connection_id: Uuid,
+    /// Names this manager in the refresh lease; unique even within a process.
+    holder: String,
+    /// The version of the tokens the manager holds.
+    held_version: AtomicI64,
 }
+
+impl ConnectionTokenStore {
+    pub(crate) fn new(
+        store: Store,
+        sealer: Arc<Sealer>,
+        connection_id: Uuid,
+        node_id: &str,
+        held_version: i64,
+    ) -> Self {
+        Self {
+            store,
+            sealer,
+            connection_id,
+            holder: format!("{node_id}/{}", Uuid::new_v4()),
+            held_version: AtomicI64::new(held_version),
+        }
+    }
+
+    pub(crate) fn held_version(&self) -> i64 {
+        self.held_version.load(Ordering::SeqCst)
+    }
+
+    /// The stored pair, which is newer than the held one, now held.
+    fn adopt(&self, stored: &StoredTokens) -> Result<TokenSet, BoxError> {
+        let sealed = stored
+            .sealed
+            .as_deref()
+            .ok_or("the connection's tokens were removed")?;
+        let tokens = open_tokens(&self.sealer, self.connection_id, sealed)
+            .map_err(|_| "the connection's tokens could not be opened with the configured keys")?;
+        self.held_version.store(stored.version, Ordering::SeqCst);
+        Ok(tokens)
+    }
+
+    async fn release_turn(&self) {
+        if let Err(error) = self
+            .store
+            .release_token_refresh_turn(self.connection_id, &self.holder)
+            .await
+        {
+            tracing::warn!(connection = %self.connection_id, %error, "The turn to refresh could not be given back; it lapses by itself.");
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[async_trait::async_trait]
 impl TokenStore for ConnectionTokenStore {
-    async fn save(
-        &self,
-        tokens: &TokenSet,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    async fn begin_refresh(&self) -> Result<RefreshTurn, BoxError> {
+        loop {
+            let turn = self
+                .store
+                .take_token_refresh_turn(self.connection_id, &self.holder, REFRESH_LEASE)
+                .await?;
+            let (taken, stored) = match turn {
+                StoreTurn::Taken(stored) => (true, stored),
+                StoreTurn::Busy(stored) => (false, stored),
+            };
+            if stored.version > self.held_version() {
+                if taken {
+                    self.release_turn().await;
+                }
+                return Ok(RefreshTurn::Rotated(self.adopt(&stored)?));
+            }
+            if taken {
+                return Ok(RefreshTurn::Mine);
+            }
+            // Another node refreshes: its pair will be saved in a moment, or its turn lapses.
+            tokio::time::sleep(REFRESH_WAIT).await;
+        }
+    }
+
+    async fn save(&self, tokens: &TokenSet) -> Result<(), BoxError> {
         let sealed = seal_tokens(&self.sealer, self.connection_id, tokens);
-        self.store
-            .set_connection_tokens(self.connection_id, &sealed)
-            .await?;
-        Ok(())
+        let from_version = self.held_version();
+        if self
+            .store
+            .rotate_connection_tokens(self.connection_id, from_version, &sealed)
+            .await?
+        {
+            self.held_version.store(from_version + 1, Ordering::SeqCst);
+            Ok(())
+        } else {
+            self.release_turn().await;
+            Err("the connection's tokens changed in the store during the refresh (authenticated again, or rotated by another node after this one's turn lapsed)".into())
+        }
+    }
+
+    async fn refused(&self, description: &str) -> Result<Option<TokenSet>, BoxError> {
+        let reason = format!("Constant Contact refused the refresh token: {description}");
+        loop {
+            let held = self.held_version();
+            let stored = self.store.stored_tokens(self.connection_id).await?;
+            if stored.version > held {
+                self.release_turn().await;
+                return Ok(Some(self.adopt(&stored)?));
+            }
+            // Only a refusal of the newest refresh token says the connection needs a person.
+            if self
+                .store
+                .mark_tokens_refused(self.connection_id, held, &reason)
+                .await?
+            {
+                tracing::warn!(connection = %self.connection_id, %reason, "The connection needs re-authentication.");
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn abandon_refresh(&self) {
+        self.release_turn().await;
+    }
+}
+
+/// The one token manager of each connection in this process, shared by its runs, list
+/// look-ups, export saves and dry runs, so that a rotating refresh token is spent once.
+#[derive(Default)]
+pub(crate) struct TokenOwners {
+    owners: Mutex<HashMap<Uuid, TokenOwner>>,
+}
+
+struct TokenOwner {
+    manager: Arc<TokenManager>,
+    store: Arc<ConnectionTokenStore>,
+}
+
+impl TokenOwners {
+    /// The manager of `connection`'s tokens, made from the row when this process has none or
+    /// holds an older version than the row (an admin authenticated again, another node
+    /// rotated them).
+    pub(crate) fn manager_for(
+        &self,
+        state: &AppState,
+        connection: &Connection,
+        sealed: &[u8],
+    ) -> Result<Arc<TokenManager>, OpenError> {
+        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(owner) = owners.get(&connection.id)
+            && owner.store.held_version() >= connection.tokens_version
+        {
+            return Ok(Arc::clone(&owner.manager));
+        }
+        let tokens = open_tokens(&state.sealer, connection.id, sealed)?;
+        let store = Arc::new(ConnectionTokenStore::new(
+            state.store.clone(),
+            Arc::clone(&state.sealer),
+            connection.id,
+            &state.node_id,
+            connection.tokens_version,
+        ));
+        let oauth = OAuthClient::new((*state.api).clone(), state.http.clone());
+        let manager = Arc::new(TokenManager::new(
+            oauth,
+            Arc::clone(&store) as Arc<dyn TokenStore>,
+            tokens,
+        ));
+        owners.insert(
+            connection.id,
+            TokenOwner {
+                manager: Arc::clone(&manager),
+                store,
+            },
+        );
+        Ok(manager)
+    }
+
+    /// Forgets a removed connection's manager.
+    pub(crate) fn forget(&self, connection_id: Uuid) {
+        self.owners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&connection_id);
     }
 }

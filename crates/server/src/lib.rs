@@ -18,6 +18,7 @@ mod routes;
 mod runs;
 pub mod scheduler;
 mod segments;
+mod single_server;
 mod state;
 mod telemetry;
 
@@ -52,6 +53,16 @@ pub async fn serve(
 pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
     telemetry::recorder();
     let state = AppState::open(config).await?;
+    let serving_lock = match state.store.sqlite_file() {
+        Some(file) => match single_server::lock(file) {
+            Ok(lock) => Some(lock),
+            Err(error) => {
+                state.store.close().await;
+                return Err(error);
+            }
+        },
+        None => None,
+    };
     runs::resume_interrupted_runs_at_start(&state).await?;
     alerts::start_new_webhooks(&state).await?;
     let workers = runs::Workers::start(&state);
@@ -74,6 +85,7 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
         stopping,
         http,
         workers,
+        _serving_lock: serving_lock,
     })
 }
 
@@ -83,6 +95,8 @@ pub struct Server {
     stopping: CancellationToken,
     http: JoinHandle<()>,
     workers: runs::Workers,
+    /// On SQLite, held while serving: a second server on the same file is refused.
+    _serving_lock: Option<std::fs::File>,
 }
 
 impl Server {

@@ -52,34 +52,72 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Started>, 
     let exports = state.store.exports().await?;
     let mut started = Vec::new();
     let system_due = is_due(state, "system", &system, now).await?;
+    // One export that cannot start never costs the others their moment: it is recorded as
+    // Skipped with the reason, and the tick goes on.
     for export in &exports {
-        let due = match &export.schedule_override {
-            None => system_due,
-            Some(_) => {
-                let schedule = schedule_of(export, &system);
-                is_due(state, &format!("export:{}", export.id), &schedule, now).await?
+        match start_if_due(state, export, &system, system_due, now).await {
+            Ok(Some(outcome)) => started.push(outcome),
+            Ok(None) => {}
+            Err(error) => {
+                let reason = format!(
+                    "the refresh schedule could not start a run: {}",
+                    error.message
+                );
+                warn!(export = %export.id, %reason, "A scheduled run could not start.");
+                match state
+                    .store
+                    .record_skipped_run(export.id, Trigger::Schedule, None, &reason)
+                    .await
+                {
+                    Ok(run) => started.push(Started::Skipped(run)),
+                    Err(error) => {
+                        warn!(export = %export.id, %error, "A scheduled run that could not start could not be recorded either.");
+                    }
+                }
             }
-        };
-        if due {
-            let outcome = start_run(state, export, Trigger::Schedule, None).await?;
-            info!(export = %export.id, outcome = ?outcome, "The refresh schedule started a run.");
-            let run = outcome.run();
-            record_for(
-                state,
-                run.acting_user,
-                if matches!(outcome, Started::Queued(_)) { "ran" } else { "skipped" },
-                Subject {
-                    kind: "export",
-                    id: export.id.to_string(),
-                    name: &export.name,
-                },
-                Some(serde_json::json!({ "run_id": run.id, "trigger": "schedule", "reason": run.reason })),
-            )
-            .await?;
-            started.push(outcome);
         }
     }
     Ok(started)
+}
+
+/// Starts a run of `export` when its schedule (the system's, or its own) is due.
+async fn start_if_due(
+    state: &AppState,
+    export: &Export,
+    system: &RefreshSchedule,
+    system_due: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Started>, ApiError> {
+    let due = match &export.schedule_override {
+        None => system_due,
+        Some(_) => {
+            let schedule = schedule_of(export, system);
+            is_due(state, &format!("export:{}", export.id), &schedule, now).await?
+        }
+    };
+    if !due {
+        return Ok(None);
+    }
+    let outcome = start_run(state, export, Trigger::Schedule, None).await?;
+    info!(export = %export.id, outcome = ?outcome, "The refresh schedule started a run.");
+    let run = outcome.run();
+    record_for(
+        state,
+        run.acting_user,
+        if matches!(outcome, Started::Queued(_)) {
+            "ran"
+        } else {
+            "skipped"
+        },
+        Subject {
+            kind: "export",
+            id: export.id.to_string(),
+            name: &export.name,
+        },
+        Some(serde_json::json!({ "run_id": run.id, "trigger": "schedule", "reason": run.reason })),
+    )
+    .await?;
+    Ok(Some(outcome))
 }
 
 /// Whether a moment of `schedule` fell after its cursor and by `now`; if so, this process takes
@@ -96,8 +134,13 @@ async fn is_due(
         state.store.replace_setting(&key, None, &now_value).await?;
         return Ok(false);
     };
-    let last: DateTime<Utc> = serde_json::from_value(cursor.clone())
-        .map_err(|error| ApiError::internal(format!("the setting {key}: {error}")))?;
+    let last: DateTime<Utc> = serde_json::from_value(cursor.clone()).map_err(|error| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt_setting",
+            format!("the store's setting {key} is damaged: {error}"),
+        )
+    })?;
     let due = schedule.next_after(last).is_some_and(|next| next <= now);
     Ok(due
         && state

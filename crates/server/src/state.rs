@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::config::ServerConfig;
+use crate::connection_tokens::TokenOwners;
 use crate::crypto::Sealer;
 
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub node_id: Arc<str>,
     /// Wakes an idle run worker when a run is queued.
     pub(crate) run_queued: Arc<Notify>,
+    /// The one token manager of each connection in this process.
+    pub(crate) token_owners: Arc<TokenOwners>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             http,
             node_id: Arc::from(format!("node-{}", Uuid::new_v4())),
             run_queued: Arc::new(Notify::new()),
+            token_owners: Arc::new(TokenOwners::default()),
         })
     }
 }

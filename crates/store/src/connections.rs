@@ -78,6 +78,10 @@ pub struct Connection {
     pub export_user_id: Option<Uuid>,
     /// The tokens, sealed by the server; the store never sees them in the clear.
     pub tokens_sealed: Option<Vec<u8>>,
+    /// Moves by one every time the tokens change (authenticated again, or rotated by a
+    /// refresh), and only by compare-and-set: a node holding an older version knows another one
+    /// rotated them.
+    pub tokens_version: i64,
     pub health: Health,
     pub health_reason: Option<String>,
     /// When the health last changed; unknown for changes made before this was kept.
@@ -104,7 +108,7 @@ pub struct OAuthFlow {
     pub created_at: DateTime<Utc>,
 }
 
-pub(crate) const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, health_changed_at, created_by, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, health_changed_at, created_by, created_at, updated_at, tokens_version";
 
 pub(crate) fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError> {
     let id: String = row.try_get("id")?;
@@ -125,6 +129,7 @@ pub(crate) fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError
             .map(parse_uuid)
             .transpose()?,
         tokens_sealed: row.try_get("tokens_sealed")?,
+        tokens_version: row.try_get("tokens_version")?,
         health: Health::parse(&health).ok_or_else(|| corrupt("health", &health))?,
         health_reason: row.try_get("health_reason")?,
         health_changed_at: row
@@ -210,14 +215,16 @@ impl Store {
         }
     }
 
-    /// Stores freshly sealed tokens; the connection is healthy again.
+    /// Stores the tokens of a fresh authentication, whatever was there before (a new version);
+    /// the connection is healthy again. Rotations by a refresh go through
+    /// [`Store::rotate_connection_tokens`].
     pub async fn set_connection_tokens(
         &self,
         id: Uuid,
         tokens_sealed: &[u8],
     ) -> Result<(), StoreError> {
         self.expect_one(
-            sqlx::query("UPDATE connections SET tokens_sealed = $1, health_changed_at = CASE WHEN health = 'healthy' THEN health_changed_at ELSE $2 END, health = 'healthy', health_reason = NULL, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE connections SET tokens_sealed = $1, tokens_version = tokens_version + 1, token_refresh_holder = NULL, token_refresh_until = NULL, health_changed_at = CASE WHEN health = 'healthy' THEN health_changed_at ELSE $2 END, health = 'healthy', health_reason = NULL, updated_at = $2 WHERE id = $3")
                 .bind(tokens_sealed.to_vec())
                 .bind(to_millis(Utc::now()))
                 .bind(id.to_string())

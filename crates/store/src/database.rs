@@ -106,6 +106,14 @@ impl Store {
         })
     }
 
+    /// The database file, on SQLite.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        match &self.native {
+            NativePool::Sqlite(path) => Some(path),
+            NativePool::Postgres(_) => None,
+        }
+    }
+
     /// The pool itself, for tests and maintenance that need raw SQL.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

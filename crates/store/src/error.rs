@@ -19,6 +19,13 @@ pub enum StoreError {
     #[error("the database URL {url:?} is not supported: use sqlite://PATH or postgres://…")]
     UnsupportedUrl { url: String },
 
+    /// The worker's claim on a run lapsed and another took the run over: it writes nothing
+    /// more to it.
+    #[error(
+        "the run {run_id} is no longer this worker's: its claim lapsed and the run was taken over"
+    )]
+    ClaimLost { run_id: uuid::Uuid },
+
     #[error("the store's data is corrupt: {0}")]
     Corrupt(String),
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::database::{NativePool, Store};
 use crate::error::StoreError;
+use crate::run_claims::{RunClaim, fence};
 
 /// One email of an export's ledger, as a run loads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,11 +226,13 @@ impl Store {
     /// Forgets emails that are off the list.
     pub async fn forget_members(
         &self,
+        claim: &RunClaim,
         export_id: Uuid,
         list_id: Uuid,
         keys: &[u64],
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
         Store::over_keys_in(
             &mut transaction,
@@ -246,11 +249,13 @@ impl Store {
     /// returns them.
     pub async fn mark_unsubscribed(
         &self,
+        claim: &RunClaim,
         export_id: Uuid,
         list_id: Uuid,
         keys: &[u64],
     ) -> Result<Vec<u64>, StoreError> {
         let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
         let mut marked = Vec::new();
         for chunk in keys.chunks(rows_per_statement(&transaction)) {

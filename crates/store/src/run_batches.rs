@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::database::Store;
 use crate::error::StoreError;
 use crate::ledger::SentMember;
+use crate::run_claims::{RunClaim, fence};
 use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
 
@@ -61,11 +62,14 @@ impl Store {
     /// Writes import `seq` down before it is sent, with its members.
     pub async fn plan_batch(
         &self,
-        run_id: Uuid,
+        claim: &RunClaim,
         seq: u32,
         members: &[SentMember],
     ) -> Result<(), StoreError> {
         let members_json = serde_json::to_string(members).expect("members serialise");
+        let run_id = claim.run_id;
+        let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         sqlx::query(
             "INSERT INTO run_batches (run_id, seq, state, planned_at, contacts, members) VALUES ($1, $2, 'planned', $3, $4, $5)",
         )
@@ -74,8 +78,9 @@ impl Store {
         .bind(to_millis(Utc::now()))
         .bind(members.len() as i64)
         .bind(members_json)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -83,13 +88,15 @@ impl Store {
     /// both or neither.
     pub async fn batch_sent(
         &self,
-        run_id: Uuid,
+        claim: &RunClaim,
         seq: u32,
         activity_id: Uuid,
         ledger: LedgerOf,
         members: &[SentMember],
     ) -> Result<(), StoreError> {
+        let run_id = claim.run_id;
         let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         sqlx::query(
             "UPDATE run_batches SET state = 'sent', activity_id = $3 WHERE run_id = $1 AND seq = $2",
         )
@@ -114,7 +121,7 @@ impl Store {
     /// sent again. The members kept for settling are dropped either way.
     pub async fn batch_ended(
         &self,
-        run_id: Uuid,
+        claim: &RunClaim,
         seq: u32,
         completed: bool,
         counters: &serde_json::Value,
@@ -125,9 +132,9 @@ impl Store {
         } else {
             BatchState::Failed
         };
+        let run_id = claim.run_id;
         let mut transaction = self.begin_write().await?;
-        // The write comes first: a SQLite transaction that reads and then writes can be refused
-        // at once when another connection wrote in between.
+        fence(&mut transaction, claim).await?;
         sqlx::query(
             "UPDATE run_batches SET state = $3, counters = $4 WHERE run_id = $1 AND seq = $2",
         )
@@ -164,12 +171,15 @@ impl Store {
 
     /// Settles an import whose fate was unknown: Constant Contact shows no activity for it, so
     /// it was never sent and is dropped.
-    pub async fn drop_unsent_batch(&self, run_id: Uuid, seq: u32) -> Result<(), StoreError> {
+    pub async fn drop_unsent_batch(&self, claim: &RunClaim, seq: u32) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         sqlx::query("DELETE FROM run_batches WHERE run_id = $1 AND seq = $2 AND state = 'planned'")
-            .bind(run_id.to_string())
+            .bind(claim.run_id.to_string())
             .bind(i64::from(seq))
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
+        transaction.commit().await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::database::Store;
 use crate::error::StoreError;
+use crate::run_claims::{RunClaim, fence};
 use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
 
@@ -107,6 +108,18 @@ pub struct Run {
     pub resumed: u32,
     /// A deferred run is not claimed before this time.
     pub not_before: Option<DateTime<Utc>>,
+    /// The number of the run's latest claim (0 before any).
+    pub claim: i64,
+}
+
+impl Run {
+    /// The claim a worker that claimed this run holds.
+    pub fn held_claim(&self) -> RunClaim {
+        RunClaim {
+            run_id: self.id,
+            claim: self.claim,
+        }
+    }
 }
 
 /// Why a run could not be queued.
@@ -125,7 +138,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before";
+pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before, claim";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -175,6 +188,7 @@ pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
         not_before: row
             .try_get::<Option<i64>, _>("not_before")?
             .map(from_millis),
+        claim: row.try_get("claim")?,
     })
 }
 
@@ -346,7 +360,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
             let Some(id) = candidate else { return Ok(None) };
-            let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1, heartbeat_at = $1, node_id = $2 WHERE id = $3 AND status = 'queued'")
+            let claimed = sqlx::query("UPDATE runs SET status = 'running', started_at = $1, heartbeat_at = $1, node_id = $2, claim = claim + 1 WHERE id = $3 AND status = 'queued'")
                 .bind(now)
                 .bind(node_id)
                 .bind(&id)
@@ -359,62 +373,73 @@ impl Store {
     }
 
     /// Writes a running run's progress, which also says that its worker is alive. Returns
-    /// whether someone asked the run to stop.
+    /// whether someone asked the run to stop; `ClaimLost` once the claim is no longer current.
     pub async fn set_run_progress(
         &self,
-        id: Uuid,
+        claim: &RunClaim,
         progress: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        sqlx::query("UPDATE runs SET progress = $1, heartbeat_at = $2 WHERE id = $3")
+        let held = sqlx::query("UPDATE runs SET progress = $1, heartbeat_at = $2 WHERE id = $3 AND claim = $4 AND status = 'running'")
             .bind(progress.to_string())
             .bind(to_millis(Utc::now()))
-            .bind(id.to_string())
+            .bind(claim.run_id.to_string())
+            .bind(claim.claim)
             .execute(&self.pool)
-            .await?;
+            .await?
+            .rows_affected()
+            == 1;
+        if !held {
+            return Err(StoreError::ClaimLost {
+                run_id: claim.run_id,
+            });
+        }
         let cancel: i64 = sqlx::query_scalar("SELECT cancel_requested FROM runs WHERE id = $1")
-            .bind(id.to_string())
+            .bind(claim.run_id.to_string())
             .fetch_one(&self.pool)
             .await?;
         Ok(cancel != 0)
     }
 
-    /// Ends a run with its status, reason and report. Only an active run can end.
+    /// Ends a claimed run with its status, reason and report, once: `ClaimLost` when the claim
+    /// is no longer current (the run was taken over, or closed by someone else).
     pub async fn finish_run(
         &self,
-        id: Uuid,
+        claim: &RunClaim,
         status: RunStatus,
         reason: Option<&str>,
         report: Option<&serde_json::Value>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4 WHERE id = $5 AND status IN ('queued', 'running')",
+            "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4 WHERE id = $5 AND claim = $6 AND status = 'running'",
         )
         .bind(status.as_str())
         .bind(reason)
         .bind(report.map(ToString::to_string))
         .bind(to_millis(Utc::now()))
-        .bind(id.to_string())
+        .bind(claim.run_id.to_string())
+        .bind(claim.claim)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        claim_held(done.rows_affected(), claim)
     }
 
     /// Puts a running run back in the queue, not to be claimed before `not_before`, with why.
     pub async fn defer_run(
         &self,
-        id: Uuid,
+        claim: &RunClaim,
         not_before: DateTime<Utc>,
         reason: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE runs SET status = 'queued', not_before = $2, reason = $3, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND status = 'running'",
+            "UPDATE runs SET status = 'queued', not_before = $2, reason = $3, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND claim = $4 AND status = 'running'",
         )
-        .bind(id.to_string())
+        .bind(claim.run_id.to_string())
         .bind(to_millis(not_before))
         .bind(reason)
+        .bind(claim.claim)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        claim_held(done.rows_affected(), claim)
     }
 
     /// Ends a run that no worker has claimed yet as Cancelled. Returns false once it is claimed.
@@ -439,16 +464,17 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Puts a running run back in the queue, to resume where it stopped: its process is
-    /// stopping. Returns false when the run was no longer running.
-    pub async fn requeue_run(&self, id: Uuid) -> Result<bool, StoreError> {
+    /// Puts a claimed run back in the queue, to resume where it stopped: its process is
+    /// stopping.
+    pub async fn requeue_run(&self, claim: &RunClaim) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE runs SET status = 'queued', resumed = resumed + 1, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND status = 'running'",
+            "UPDATE runs SET status = 'queued', resumed = resumed + 1, node_id = NULL, heartbeat_at = NULL WHERE id = $1 AND claim = $2 AND status = 'running'",
         )
-        .bind(id.to_string())
+        .bind(claim.run_id.to_string())
+        .bind(claim.claim)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        claim_held(done.rows_affected(), claim)
     }
 
     /// Takes up again every running run whose worker last said it was alive before
@@ -483,12 +509,14 @@ impl Store {
     /// Adds members a run left out, in one transaction.
     pub async fn add_run_skips(
         &self,
-        run_id: Uuid,
+        claim: &RunClaim,
         skips: &[(String, String)],
     ) -> Result<(), StoreError> {
         /// Rows per statement: three parameters each, well within both databases' limits.
         const ROWS: usize = 300;
+        let run_id = claim.run_id;
         let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         for chunk in skips.chunks(ROWS) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|row| format!("(${}, ${}, ${})", row * 3 + 1, row * 3 + 2, row * 3 + 3))
@@ -508,11 +536,14 @@ impl Store {
     }
 
     /// Forgets the members a run left out, before a resumed run lists them again.
-    pub async fn clear_run_skips(&self, run_id: Uuid) -> Result<(), StoreError> {
+    pub async fn clear_run_skips(&self, claim: &RunClaim) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
         sqlx::query("DELETE FROM run_skips WHERE run_id = $1")
-            .bind(run_id.to_string())
-            .execute(&self.pool)
+            .bind(claim.run_id.to_string())
+            .execute(&mut *transaction)
             .await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -525,5 +556,16 @@ impl Store {
         rows.iter()
             .map(|row| Ok((row.try_get("email")?, row.try_get("reason")?)))
             .collect()
+    }
+}
+
+/// `Ok` when a write under `claim` changed its run, `ClaimLost` when the claim had lapsed.
+fn claim_held(rows_affected: u64, claim: &RunClaim) -> Result<(), StoreError> {
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::ClaimLost {
+            run_id: claim.run_id,
+        })
     }
 }

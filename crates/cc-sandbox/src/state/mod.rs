@@ -200,6 +200,11 @@ impl SandboxState {
         self.lock().oauth.expire_access_tokens();
     }
 
+    /// The refresh-token grants asked for so far, accepted and refused.
+    pub fn refreshes(&self) -> oauth::RefreshCounts {
+        self.lock().oauth.refreshes()
+    }
+
     /// Every token is revoked: refreshing answers `invalid_grant`.
     pub fn revoke_tokens(&self) {
         self.lock().oauth.revoke_all();

@@ -112,6 +112,16 @@ pub(crate) struct OAuthState {
     access_tokens: HashMap<String, AccessGrant>,
     refresh_tokens: HashMap<String, RefreshGrant>,
     device_codes: HashMap<String, DeviceCode>,
+    refreshes: RefreshCounts,
+}
+
+/// Refresh-token grants asked for, by what they got.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RefreshCounts {
+    /// New tokens issued (one rotation each).
+    pub accepted: u64,
+    /// Answered `invalid_grant`: unknown, revoked, already used or another client's.
+    pub refused: u64,
 }
 
 impl OAuthState {
@@ -268,7 +278,26 @@ impl OAuthState {
         Ok(self.issue_tokens(&client_id, &scope, access_lifetime, now))
     }
 
+    pub(crate) fn refreshes(&self) -> RefreshCounts {
+        self.refreshes
+    }
+
     pub(crate) fn refresh(
+        &mut self,
+        client_id: &str,
+        refresh_token: &str,
+        access_lifetime: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedTokens, OAuthError> {
+        let refreshed = self.rotate(client_id, refresh_token, access_lifetime, now);
+        match &refreshed {
+            Ok(_) => self.refreshes.accepted += 1,
+            Err(_) => self.refreshes.refused += 1,
+        }
+        refreshed
+    }
+
+    fn rotate(
         &mut self,
         client_id: &str,
         refresh_token: &str,

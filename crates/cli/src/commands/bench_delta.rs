@@ -51,22 +51,26 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
         ("first run, everyone new", &unchanged),
         ("delta run", &changed),
     ] {
-        let run = store
+        store
             .queue_run(of.export_id, Trigger::Manual, None, None)
             .await?;
+        let run = store
+            .claim_next_run("bench")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the benchmark's run could not be claimed"))?;
         reset_peak_memory();
         let requests_before = client.requests_sent();
         let started = Instant::now();
         let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
         let ledger = load_ledger(&store, of, run.id).await?;
         let ledger_loaded = started.elapsed().as_secs_f64();
-        let checkpoints = StoreCheckpoints {
-            store: store.clone(),
-            run_id: run.id,
-            ledger: of,
-            first_seq: 0,
-            quota: SharedQuota::new("bench", 10_000),
-        };
+        let checkpoints = StoreCheckpoints::new(
+            store.clone(),
+            run.held_claim(),
+            of,
+            0,
+            SharedQuota::new("bench", 10_000),
+        );
         let report = run_export_in_step(
             &profiles,
             &plan,
@@ -81,7 +85,12 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
         let requests = client.requests_sent() - requests_before;
         print_run(&mut out, label, &report, wall, ledger_loaded, requests)?;
         store
-            .finish_run(run.id, segsync_store::RunStatus::Succeeded, None, None)
+            .finish_run(
+                &run.held_claim(),
+                segsync_store::RunStatus::Succeeded,
+                None,
+                None,
+            )
             .await?;
     }
     store.close().await;

@@ -170,7 +170,10 @@ async fn run_with_state(
         },
         Err(error) => (RunStatus::Failed, Some(error.to_string())),
     };
-    if let Err(error) = state.finish_run(run.id, status, reason.as_deref()).await {
+    if let Err(error) = state
+        .finish_run(&run.claim, status, reason.as_deref())
+        .await
+    {
         tracing::warn!(error = %format!("{error:#}"), "The run's end could not be recorded in the state file.");
     }
     report

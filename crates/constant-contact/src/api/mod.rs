@@ -56,7 +56,9 @@ pub struct ConstantContact {
 
 impl ConstantContact {
     /// A client for a connection whose tokens are `tokens`, persisted through `store`, sharing
-    /// the process-wide budget of the API key.
+    /// the process-wide budget of the API key. The client owns its token manager: for a
+    /// connection that several callers use at once, share one manager through
+    /// [`ConstantContact::with_tokens`] instead.
     pub fn connect(
         config: &ApiConfig,
         tokens: TokenSet,
@@ -64,19 +66,30 @@ impl ConstantContact {
     ) -> Result<Self> {
         let http = http_client(config)?;
         let oauth = OAuthClient::new(config.clone(), http.clone());
+        let tokens = Arc::new(TokenManager::new(oauth, store, tokens));
+        Ok(Self::with_tokens(config, http, tokens))
+    }
+
+    /// A client on `http` whose access tokens come from `tokens`, a manager other clients of the
+    /// same connection share, so that one refresh serves them all.
+    pub fn with_tokens(
+        config: &ApiConfig,
+        http: reqwest::Client,
+        tokens: Arc<TokenManager>,
+    ) -> Self {
         let budget = BudgetRegistry::global().budget_for(
             &config.client_id,
             config.requests_per_second,
             config.daily_quota,
         );
-        Ok(Self {
+        Self {
             http,
             endpoints: config.endpoints.clone(),
-            tokens: Arc::new(TokenManager::new(oauth, store, tokens)),
+            tokens,
             budget,
             retry_policy: RetryPolicy::default(),
             requests_sent: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Uses `budget` instead of the process-wide one (several registries in one process, tests).

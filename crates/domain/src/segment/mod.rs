@@ -18,7 +18,7 @@ use serde_json::Value as Literal;
 pub use clock::{Period, PeriodUnit, RunClock};
 pub use literal::{TypedValue, typed_literal};
 pub use parse::{SegmentFormat, parse_segments};
-pub use validate::{SegmentCatalogue, validate};
+pub use validate::{MAX_EXPANDED_CONDITIONS, SegmentCatalogue, validate};
 
 /// A named segment as a person wrote it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! Checking a segment against the profiles' schema and the other segments: attributes exist,
 //! operators suit their types, literals parse, references resolve and never loop.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
@@ -31,24 +32,74 @@ impl SegmentCatalogue for HashMap<String, SegmentDefinition> {
     }
 }
 
+/// The most conditions a segment may hold once the segments it refers to are expanded (a
+/// segment referred to twice counts twice): the bound on the expression a run evaluates.
+pub const MAX_EXPANDED_CONDITIONS: u64 = 10_000;
+
 /// Every problem of `segment`, or none.
 pub fn validate(
     segment: &SegmentDefinition,
     schema: &ProfileSchema,
     catalogue: &dyn SegmentCatalogue,
 ) -> Result<(), Vec<SegmentError>> {
+    let explored = RefCell::new(HashSet::new());
     let mut checker = Checker {
         segment: &segment.name,
         schema,
         catalogue,
         clock: RunClock::new(Utc::now(), chrono_tz::UTC),
         errors: Vec::new(),
+        explored: &explored,
     };
     checker.rule(&segment.rule, "rule", &mut vec![segment.name.clone()]);
+    if checker.errors.is_empty() {
+        let conditions = expanded_conditions(&segment.rule, catalogue, &mut HashMap::new());
+        if conditions > MAX_EXPANDED_CONDITIONS {
+            checker.error(
+                "rule",
+                format!(
+                    "with the segments it refers to expanded, this segment holds more than {MAX_EXPANDED_CONDITIONS} conditions; refer to fewer segments, or to each fewer times"
+                ),
+            );
+        }
+    }
     if checker.errors.is_empty() {
         Ok(())
     } else {
         Err(checker.errors)
+    }
+}
+
+/// How many conditions `rule` holds with every reference expanded, saturating; each referred
+/// segment is counted once and remembered in `counted`. Only for rules whose references
+/// resolve and never loop.
+fn expanded_conditions(
+    rule: &Rule,
+    catalogue: &dyn SegmentCatalogue,
+    counted: &mut HashMap<String, u64>,
+) -> u64 {
+    let of_segment = |name: &String, counted: &mut HashMap<String, u64>| -> u64 {
+        if let Some(conditions) = counted.get(name) {
+            return *conditions;
+        }
+        let conditions = catalogue.segment(name).map_or(0, |referred| {
+            expanded_conditions(&referred.rule, catalogue, counted)
+        });
+        counted.insert(name.clone(), conditions);
+        conditions
+    };
+    match rule {
+        Rule::All(children) | Rule::Any(children) => children.iter().fold(0, |total, child| {
+            total.saturating_add(expanded_conditions(child, catalogue, counted))
+        }),
+        Rule::Not(child) => expanded_conditions(child, catalogue, counted),
+        Rule::Condition(_) => 1,
+        Rule::Segment(name) => of_segment(name, counted),
+        Rule::Union(names) | Rule::Intersect(names) | Rule::Except(names) => {
+            names.iter().fold(0, |total, name| {
+                total.saturating_add(of_segment(name, counted))
+            })
+        }
     }
 }
 
@@ -58,6 +109,9 @@ struct Checker<'a> {
     catalogue: &'a dyn SegmentCatalogue,
     clock: RunClock,
     errors: Vec<SegmentError>,
+    /// Segments whose references were followed to their end already: a loop through one was
+    /// reported then, so each is followed once however often it is referred to.
+    explored: &'a RefCell<HashSet<String>>,
 }
 
 impl Checker<'_> {
@@ -115,6 +169,9 @@ impl Checker<'_> {
             self.error(path, format!("there is no segment named {name:?}"));
             return;
         };
+        if self.explored.borrow().contains(name) {
+            return;
+        }
         // Problems inside the referred segment are its own; only loops through it matter here.
         let mut inner = Checker {
             segment: self.segment,
@@ -122,10 +179,12 @@ impl Checker<'_> {
             catalogue: self.catalogue,
             clock: self.clock,
             errors: Vec::new(),
+            explored: self.explored,
         };
         trail.push(name.to_owned());
         inner.rule(&referred.rule, path, trail);
         trail.pop();
+        self.explored.borrow_mut().insert(name.to_owned());
         let loops = inner
             .errors
             .into_iter()
@@ -312,5 +371,32 @@ segments:
             )),
             "{found:?}"
         );
+    }
+
+    /// Ten segments, each the union of ten copies of the one before: 10¹⁰ conditions expanded.
+    fn doubling_segments(levels: usize) -> String {
+        let mut yaml =
+            String::from("segments:\n  - { name: s0, rule: { attribute: vip, op: is_true } }\n");
+        for level in 1..=levels {
+            let copies = vec![format!("s{}", level - 1); 10].join(", ");
+            yaml.push_str(&format!(
+                "  - {{ name: s{level}, rule: {{ union: [{copies}] }} }}\n"
+            ));
+        }
+        yaml
+    }
+
+    #[test]
+    fn references_are_followed_once_each_and_expansion_is_bounded() {
+        // Followed path by path, this would take 10¹⁰ steps and never end.
+        let found = problems(&doubling_segments(10));
+        // s0 to s4 expand to at most 10,000 conditions; s5 and above to more.
+        let too_big: Vec<&String> = found
+            .iter()
+            .filter(|problem| problem.contains("more than 10000 conditions"))
+            .collect();
+        assert_eq!(too_big.len(), 6, "{found:?}");
+        assert!(too_big[0].starts_with("segment \"s5\", rule:"), "{found:?}");
+        assert!(problems(&doubling_segments(4)).is_empty());
     }
 }

@@ -35,6 +35,13 @@ impl Fields {
             .collect()
     }
 
+    /// Every name and value, in order.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The CSRF token the form carried.
     pub(crate) fn csrf(&self) -> &str {
         self.get("csrf")

@@ -173,30 +173,72 @@ fn number(rows: &mut [Row]) {
     }
 }
 
-/// The rows a submitted builder form holds.
-pub(crate) fn rows_submitted(fields: &Fields) -> Vec<Row> {
-    let mut rows = Vec::new();
-    let mut index = 0;
-    while fields.has(&format!("n.{index}.kind")) {
-        let get = |name: &str| fields.get(&format!("n.{index}.{name}")).to_owned();
-        rows.push(Row {
-            depth: get("depth").parse().unwrap_or(1),
-            kind: get("kind"),
-            attribute: get("attribute"),
-            op: get("op"),
-            value: get("value"),
-            value2: get("value2"),
-            path: String::new(),
-            problem: None,
-        });
-        index += 1;
+/// The most rows the builder takes; a larger rule is edited as JSON.
+pub(crate) const MAX_ROWS: usize = 500;
+
+/// The deepest a row of the builder may be nested.
+pub(crate) const MAX_DEPTH: usize = 12;
+
+/// The rows a submitted builder form holds (`n.0.kind`, `n.0.depth`, … numbered from 0), read
+/// in one pass over the form. Past [`MAX_ROWS`] rows or [`MAX_DEPTH`] levels, why not.
+pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, String> {
+    let mut rows: Vec<Option<Row>> = Vec::new();
+    for (name, value) in fields.pairs() {
+        let Some((index, part)) = name
+            .strip_prefix("n.")
+            .and_then(|rest| rest.split_once('.'))
+        else {
+            continue;
+        };
+        let Ok(index) = index.parse::<usize>() else {
+            continue;
+        };
+        if index >= MAX_ROWS {
+            return Err(format!(
+                "the builder holds at most {MAX_ROWS} rules; edit a larger rule as JSON"
+            ));
+        }
+        if rows.len() <= index {
+            rows.resize(index + 1, None);
+        }
+        let row = rows[index].get_or_insert_with(|| Row::group(1, ""));
+        let value = value.to_owned();
+        match part {
+            "kind" => row.kind = value,
+            "depth" => row.depth = value.parse().unwrap_or(1),
+            "attribute" => row.attribute = value,
+            "op" => row.op = value,
+            "value" => row.value = value,
+            "value2" => row.value2 = value,
+            _ => {}
+        }
     }
+    // The rows run from 0 to the first one missing its kind, as the form numbers them.
+    let mut rows: Vec<Row> = rows
+        .into_iter()
+        .map_while(|row| row.filter(|row| !row.kind.is_empty()))
+        .collect();
     if rows.is_empty() {
         rows.push(Row::group(0, "all"));
     }
     rows[0].depth = 0;
+    for index in 1..rows.len() {
+        // A row nests at most one level below the row before it, and only below a group.
+        let before = &rows[index - 1];
+        let deepest = if before.is_group() {
+            before.depth + 1
+        } else {
+            before.depth
+        };
+        rows[index].depth = rows[index].depth.clamp(1, deepest);
+        if rows[index].depth > MAX_DEPTH {
+            return Err(format!(
+                "the builder nests groups at most {MAX_DEPTH} deep; edit a deeper rule as JSON"
+            ));
+        }
+    }
     number(&mut rows);
-    rows
+    Ok(rows)
 }
 
 /// Where a row's subtree ends: the index after its last descendant.

@@ -191,8 +191,20 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
     }
     let schema = schema(&state).await;
     let as_json = fields.get("editor") == "json";
-    let mut rows = (!as_json).then(|| rule_tree::rows_submitted(&fields));
     let mut problems = Problems::default();
+    let mut rows = match (!as_json).then(|| rule_tree::rows_submitted(&fields)) {
+        None => None,
+        Some(Ok(rows)) => Some(rows),
+        Some(Err(too_big)) => {
+            problems.at("rule", too_big);
+            let body = SegmentBody {
+                name: fields.get("name").trim().to_owned(),
+                description: fields.text("description"),
+                rule: serde_json::Value::Null,
+            };
+            return invalid(&segment_page(&state, &visitor, id, body, None, problems).await);
+        }
+    };
     let rule = match &rows {
         Some(rows) => rule_tree::rule_of(rows, &schema),
         None => match serde_json::from_str(fields.get("rule_json")) {

@@ -284,6 +284,7 @@ pub(crate) async fn remove(
     caller.require(Role::Admin, "remove connections")?;
     let connection = state.store.connection(id).await?;
     state.store.delete_connection(id).await?;
+    state.token_owners.forget(id);
     audit(&state, &caller, "removed", &connection, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -356,7 +357,7 @@ pub(crate) async fn lists(
                 })
                 .collect(),
         )),
-        Err(error) => Err(client_failure(&state, &connection, error).await),
+        Err(error) => Err(client_failure(&connection, &error)),
     }
 }
 

@@ -196,7 +196,7 @@ async fn checked(
                 ),
             ));
         }
-        Err(error) => return Err(client_failure(state, &connection, error).await),
+        Err(error) => return Err(client_failure(&connection, &error)),
     }
     Ok(ExportDraft {
         name: name.to_owned(),

@@ -392,7 +392,7 @@ pub(crate) async fn dry_run(
     {
         Ok(report) => Ok(Json(report)),
         Err(segsync_export::ExportError::ConstantContact(error)) => {
-            Err(crate::connect::client_failure(&state, &prepared.connection, error).await)
+            Err(crate::connect::client_failure(&prepared.connection, &error))
         }
         Err(error) => Err(ApiError::new(
             StatusCode::CONFLICT,

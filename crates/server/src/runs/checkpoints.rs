@@ -9,7 +9,8 @@ use chrono::{NaiveDate, Utc};
 use segsync_export::{
     ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
 };
-use segsync_store::{LedgerOf, SentMember, Store, StoreError};
+use segsync_store::{LedgerOf, RunClaim, SentMember, Store, StoreError};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Loads the ledger of an export's list as the run `run_id` sees it.
@@ -35,12 +36,15 @@ pub async fn load_ledger(store: &Store, of: LedgerOf, run_id: Uuid) -> Result<Le
 /// Writes a run's checkpoints to the store.
 pub struct StoreCheckpoints {
     pub store: Store,
-    pub run_id: Uuid,
+    /// Every write is made under the run's claim: a worker that lost it writes nothing more.
+    pub claim: RunClaim,
     pub ledger: LedgerOf,
     /// Imports an earlier attempt of the run already numbered: this attempt's come after.
     pub first_seq: u32,
     /// The API key whose daily budget the run draws on, shared through the store.
     pub quota: SharedQuota,
+    /// Cancelled once a write finds the claim lapsed: the run was taken over.
+    pub claim_lost: CancellationToken,
 }
 
 /// One API key's daily budget, shared through the store by every process, and what this run
@@ -73,8 +77,33 @@ impl SharedQuota {
 }
 
 impl StoreCheckpoints {
+    pub fn new(
+        store: Store,
+        claim: RunClaim,
+        ledger: LedgerOf,
+        first_seq: u32,
+        quota: SharedQuota,
+    ) -> Self {
+        Self {
+            store,
+            claim,
+            ledger,
+            first_seq,
+            quota,
+            claim_lost: CancellationToken::new(),
+        }
+    }
+
     fn seq(&self, seq: u32) -> u32 {
         self.first_seq + seq
+    }
+
+    /// What a failed write tells the export, noting a lapsed claim.
+    fn failed(&self, error: &StoreError) -> String {
+        if matches!(error, StoreError::ClaimLost { .. }) {
+            self.claim_lost.cancel();
+        }
+        error.to_string()
     }
 }
 
@@ -96,7 +125,7 @@ impl Checkpoints for StoreCheckpoints {
             .store
             .reserve_requests(&quota.api_key, quota.day, needed, quota.requests_per_day)
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| self.failed(&error))?;
         if reserved.is_ok() {
             quota.reserved.fetch_add(needed, Ordering::Relaxed);
         }
@@ -105,9 +134,9 @@ impl Checkpoints for StoreCheckpoints {
 
     async fn import_planned(&self, seq: u32, members: &[BatchMember]) -> Result<(), String> {
         self.store
-            .plan_batch(self.run_id, self.seq(seq), &sent_members(members))
+            .plan_batch(&self.claim, self.seq(seq), &sent_members(members))
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| self.failed(&error))
     }
 
     async fn import_sent(
@@ -118,51 +147,68 @@ impl Checkpoints for StoreCheckpoints {
     ) -> Result<(), String> {
         self.store
             .batch_sent(
-                self.run_id,
+                &self.claim,
                 self.seq(seq),
                 activity_id,
                 self.ledger,
                 &sent_members(members),
             )
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| self.failed(&error))
     }
 
     async fn import_refused(&self, seq: u32) -> Result<(), String> {
         self.store
-            .drop_unsent_batch(self.run_id, self.seq(seq))
+            .drop_unsent_batch(&self.claim, self.seq(seq))
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| self.failed(&error))
     }
 
     async fn import_ended(&self, seq: u32, activity: &ActivityReport) -> Result<(), String> {
         let counters = serde_json::to_value(activity).expect("a report serialises");
         self.store
             .batch_ended(
-                self.run_id,
+                &self.claim,
                 self.seq(seq),
                 activity.state == "completed",
                 &counters,
                 self.ledger,
             )
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| self.failed(&error))
+    }
+
+    async fn before_send(&self) -> Result<(), String> {
+        self.store
+            .confirm_claim(&self.claim)
+            .await
+            .map_err(|error| self.failed(&error))
     }
 
     async fn removed(&self, keys: &[u64]) -> Result<(), String> {
         self.store
-            .forget_members(self.ledger.export_id, self.ledger.list_id, keys)
+            .forget_members(
+                &self.claim,
+                self.ledger.export_id,
+                self.ledger.list_id,
+                keys,
+            )
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| self.failed(&error))
     }
 
     async fn unsubscribed(&self, members: &[UnsubscribedMember]) -> Result<Vec<Box<str>>, String> {
         let keys: Vec<u64> = members.iter().map(|member| member.key).collect();
         let marked = self
             .store
-            .mark_unsubscribed(self.ledger.export_id, self.ledger.list_id, &keys)
+            .mark_unsubscribed(
+                &self.claim,
+                self.ledger.export_id,
+                self.ledger.list_id,
+                &keys,
+            )
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| self.failed(&error))?;
         let marked: HashSet<u64> = marked.into_iter().collect();
         Ok(members
             .iter()

@@ -12,7 +12,7 @@ use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
 use segsync_export::{ExportError, ExportPlan, Ledger, RunOutcome, RunReport, run_export_in_step};
-use segsync_store::{Connection, LedgerOf, Run, RunStatus};
+use segsync_store::{Connection, LedgerOf, Run, RunStatus, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use uuid::Uuid;
@@ -47,6 +47,8 @@ enum After {
     Resume,
     /// Not enough quota today: it resumes once the quota resets.
     WaitUntil(DateTime<Utc>),
+    /// The worker's claim lapsed and another worker has the run: this one writes nothing more.
+    TakenOver,
 }
 
 impl Ending {
@@ -75,6 +77,15 @@ impl Ending {
         }
     }
 
+    fn taken_over() -> Self {
+        Self {
+            status: RunStatus::Running,
+            reason: None,
+            report: None,
+            after: After::TakenOver,
+        }
+    }
+
     fn skipped(reason: impl Into<String>) -> Self {
         Self {
             status: RunStatus::Skipped,
@@ -98,7 +109,8 @@ pub(crate) struct Prepared {
 /// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
 /// then ends its batch in flight and stops.
 pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationToken) {
-    info!(run = %run.id, export = %run.export_id, "A run starts.");
+    info!(run = %run.id, export = %run.export_id, claim = run.claim, "A run starts.");
+    let claim = run.held_claim();
     let ending = match prepare(state, run.export_id).await {
         Ok(prepared) => Box::pin(perform(state, &run, prepared, stopping)).await,
         Err(ending) => ending,
@@ -106,53 +118,56 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
     if let Some(report) = &ending.report {
         metrics::counter!("segsync_members_sent_total").increment(report.sent);
     }
-    match ending.after {
-        After::End => {}
-        After::Resume => {
-            match state.store.requeue_run(run.id).await {
-                Ok(_) => {
-                    info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
-                }
-                Err(error) => {
-                    error!(run = %run.id, %error, "A stopped run could not be queued again; the next start takes it up.");
-                }
-            }
+    let stored = match ending.after {
+        After::TakenOver => {
+            warn!(run = %run.id, claim = run.claim, "The run was taken over by another worker after this one's claim lapsed; this one stopped and writes nothing more.");
             return;
+        }
+        After::Resume => {
+            let stored = state.store.requeue_run(&claim).await;
+            if stored.is_ok() {
+                info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
+            }
+            stored
         }
         After::WaitUntil(until) => {
             let reason = ending.reason.as_deref().unwrap_or_default();
-            match state.store.defer_run(run.id, until, reason).await {
-                Ok(_) => {
-                    info!(run = %run.id, %until, reason, "The run waits for the quota to reset.")
-                }
-                Err(error) => {
-                    error!(run = %run.id, %error, "A run could not be deferred; the next start takes it up.");
-                }
+            let stored = state.store.defer_run(&claim, until, reason).await;
+            if stored.is_ok() {
+                info!(run = %run.id, %until, reason, "The run waits for the quota to reset.");
             }
-            return;
+            stored
         }
-    }
-    metrics::counter!("segsync_runs_finished_total", "status" => ending.status.as_str())
-        .increment(1);
-    let report = ending
-        .report
-        .as_ref()
-        .map(|report| serde_json::to_value(report).expect("a report serialises"));
-    match state
-        .store
-        .finish_run(
-            run.id,
-            ending.status,
-            ending.reason.as_deref(),
-            report.as_ref(),
-        )
-        .await
-    {
-        Ok(true) => {
-            info!(run = %run.id, status = ending.status.as_str(), reason = ending.reason.as_deref().unwrap_or(""), "A run ended.");
+        After::End => {
+            let report = ending
+                .report
+                .as_ref()
+                .map(|report| serde_json::to_value(report).expect("a report serialises"));
+            let stored = state
+                .store
+                .finish_run(
+                    &claim,
+                    ending.status,
+                    ending.reason.as_deref(),
+                    report.as_ref(),
+                )
+                .await;
+            if stored.is_ok() {
+                metrics::counter!("segsync_runs_finished_total", "status" => ending.status.as_str())
+                    .increment(1);
+                info!(run = %run.id, status = ending.status.as_str(), reason = ending.reason.as_deref().unwrap_or(""), "A run ended.");
+            }
+            stored
         }
-        Ok(false) => warn!(run = %run.id, "A run had already been closed by another process."),
-        Err(error) => error!(run = %run.id, %error, "A run's ending could not be stored."),
+    };
+    match stored {
+        Ok(()) => {}
+        Err(StoreError::ClaimLost { .. }) => {
+            warn!(run = %run.id, "The run was taken over by another worker before this one could end it; its ending is left to that one.");
+        }
+        Err(error) => {
+            error!(run = %run.id, %error, "A run's ending could not be stored; the reaper takes the run up again.");
+        }
     }
 }
 
@@ -289,6 +304,10 @@ async fn perform(
                     out_of_time = true;
                     cancel.cancel();
                 }
+                () = checkpoints.claim_lost.cancelled(), if !cancel.is_cancelled() => {
+                    warn!(run = %run.id, "The run's claim lapsed; it stops before its next send.");
+                    cancel.cancel();
+                }
             }
         };
         export_ended.cancel();
@@ -296,19 +315,25 @@ async fn perform(
     };
     let (result, ()) = tokio::join!(
         supervised,
-        report_progress(state, run.id, &progress, &cancel, &export_ended)
+        report_progress(state, &checkpoints, &progress, &cancel, &export_ended)
     );
-    write_skipped(state, run.id, &progress).await;
-    if let Err(error) = state
-        .store
-        .set_run_progress(run.id, &progress.snapshot())
-        .await
-    {
-        warn!(run = %run.id, %error, "A run's last progress could not be stored.");
-    }
+    // The requests were used whoever holds the run now.
     let used = prepared.client.requests_sent() - requests_before;
     if let Err(error) = checkpoints.quota.settle(&state.store, used).await {
         warn!(run = %run.id, %error, "The requests a run used could not be counted in the store.");
+    }
+    if checkpoints.claim_lost.is_cancelled() {
+        return Ending::taken_over();
+    }
+    write_skipped(state, &checkpoints, &progress).await;
+    match state
+        .store
+        .set_run_progress(&checkpoints.claim, &progress.snapshot())
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::ClaimLost { .. }) => return Ending::taken_over(),
+        Err(error) => warn!(run = %run.id, %error, "A run's last progress could not be stored."),
     }
     let quota = &checkpoints.quota;
     if prepared.client.budget().remaining_today() == 0
@@ -383,7 +408,7 @@ async fn perform(
             }
         }
         Err(ExportError::ConstantContact(error)) => {
-            let error = client_failure(state, &prepared.connection, error).await;
+            let error = client_failure(&prepared.connection, &error);
             Ending::failed(error.message)
         }
         Err(error) => Ending::failed(error.to_string()),
@@ -400,16 +425,17 @@ async fn take_up(
     quota: SharedQuota,
 ) -> Result<(Ledger, StoreCheckpoints), String> {
     let store_failed = |error: segsync_store::StoreError| format!("the store: {error}");
+    let claim = run.held_claim();
     if run.resumed > 0 {
         state
             .store
-            .clear_run_skips(run.id)
+            .clear_run_skips(&claim)
             .await
             .map_err(store_failed)?;
         let settled = settle_earlier_imports(
             &state.store,
             &prepared.client,
-            run.id,
+            &claim,
             prepared.ledger_of,
             &prepared.plan.poll_policy,
         )
@@ -429,35 +455,37 @@ async fn take_up(
         .map_or(0, |batch| batch.seq);
     Ok((
         ledger,
-        StoreCheckpoints {
-            store: state.store.clone(),
-            run_id: run.id,
-            ledger: prepared.ledger_of,
+        StoreCheckpoints::new(
+            state.store.clone(),
+            claim,
+            prepared.ledger_of,
             first_seq,
             quota,
-        },
+        ),
     ))
 }
 
 /// Stores the run's progress and the members it left out every `PROGRESS_INTERVAL` until the
-/// export ends, finishing the write in hand; stops the run when the store says it was cancelled.
+/// export ends, finishing the write in hand; stops the run when the store says it was cancelled,
+/// or that its claim lapsed.
 async fn report_progress(
     state: &AppState,
-    run: Uuid,
+    checkpoints: &StoreCheckpoints,
     progress: &LiveProgress,
     cancel: &CancellationToken,
     export_ended: &CancellationToken,
 ) {
+    let run = checkpoints.claim.run_id;
     let mut every_second = tokio::time::interval(PROGRESS_INTERVAL);
     loop {
         tokio::select! {
             _ = every_second.tick() => {}
             () = export_ended.cancelled() => return,
         }
-        write_skipped(state, run, progress).await;
+        write_skipped(state, checkpoints, progress).await;
         match state
             .store
-            .set_run_progress(run, &progress.snapshot())
+            .set_run_progress(&checkpoints.claim, &progress.snapshot())
             .await
         {
             Ok(true) if !cancel.is_cancelled() => {
@@ -465,18 +493,32 @@ async fn report_progress(
                 cancel.cancel();
             }
             Ok(_) => {}
+            Err(StoreError::ClaimLost { .. }) => {
+                checkpoints.claim_lost.cancel();
+                return;
+            }
             Err(error) => warn!(%run, %error, "A run's progress could not be stored."),
         }
     }
 }
 
-/// Writes the members the run left out since the last time to the store.
-async fn write_skipped(state: &AppState, run: Uuid, progress: &LiveProgress) {
+/// Writes the members the run left out since the last time to the store. Members whose write
+/// fails are kept for the next one, never dropped.
+async fn write_skipped(state: &AppState, checkpoints: &StoreCheckpoints, progress: &LiveProgress) {
     let skipped = progress.take_skipped();
     if skipped.is_empty() {
         return;
     }
-    if let Err(error) = state.store.add_run_skips(run, &skipped).await {
-        warn!(%run, %error, members = skipped.len(), "Members a run left out could not be stored.");
+    match state
+        .store
+        .add_run_skips(&checkpoints.claim, &skipped)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::ClaimLost { .. }) => checkpoints.claim_lost.cancel(),
+        Err(error) => {
+            warn!(run = %checkpoints.claim.run_id, %error, members = skipped.len(), "Members a run left out could not be stored yet; they are written with the next progress.");
+            progress.keep_skipped(skipped);
+        }
     }
 }

@@ -29,6 +29,16 @@ impl LiveProgress {
         )
     }
 
+    /// Puts back members whose write failed, ahead of those left out since, for the next write.
+    pub(super) fn keep_skipped(&self, mut unwritten: Vec<(String, String)>) {
+        let mut skipped = self
+            .skipped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        unwritten.append(&mut skipped);
+        *skipped = unwritten;
+    }
+
     /// What a status page shows.
     pub(super) fn snapshot(&self) -> serde_json::Value {
         let phase = self

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use constant_contact::ConstantContact;
 use constant_contact::api::PollPolicy;
 use constant_contact::wire::activities::Activity;
-use segsync_store::{BatchState, LedgerOf, Store};
+use segsync_store::{BatchState, LedgerOf, RunClaim, Store};
 use tracing::info;
 use uuid::Uuid;
 
@@ -31,11 +31,12 @@ pub(crate) struct Settled {
 pub(crate) async fn settle_earlier_imports(
     store: &Store,
     client: &ConstantContact,
-    run_id: Uuid,
+    claim: &RunClaim,
     of: LedgerOf,
     poll_policy: &PollPolicy,
 ) -> Result<Settled, String> {
     let failed = |error: segsync_store::StoreError| error.to_string();
+    let run_id = claim.run_id;
     let mut settled = Settled::default();
     let batches = store.run_batches(run_id).await.map_err(failed)?;
     for batch in batches {
@@ -62,7 +63,7 @@ pub(crate) async fn settle_earlier_imports(
                             .await
                             .map_err(failed)?;
                         store
-                            .batch_sent(run_id, batch.seq, activity_id, of, &members)
+                            .batch_sent(claim, batch.seq, activity_id, of, &members)
                             .await
                             .map_err(failed)?;
                         settled.found_sent += 1;
@@ -71,7 +72,7 @@ pub(crate) async fn settle_earlier_imports(
                     None => {
                         info!(run = %run_id, seq = batch.seq, "An import the run may or may not have sent never reached Constant Contact; its members will be sent.");
                         store
-                            .drop_unsent_batch(run_id, batch.seq)
+                            .drop_unsent_batch(claim, batch.seq)
                             .await
                             .map_err(failed)?;
                         settled.never_sent += 1;
@@ -92,7 +93,7 @@ pub(crate) async fn settle_earlier_imports(
         });
         store
             .batch_ended(
-                run_id,
+                claim,
                 batch.seq,
                 ended.state.as_str() == "completed",
                 &counters,

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use segsync_store::{Backend, StoreError};
+use segsync_store::{Backend, Run, RunStatus, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::execute::execute;
 use crate::scheduler::keep_time;
@@ -17,11 +17,15 @@ use crate::state::AppState;
 /// this process queues one; another process's runs are found this way).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-/// A running run whose progress has not been written for this long belongs to a dead process.
-const SILENT_AFTER: Duration = Duration::from_secs(60);
+/// How long a running run's worker may stay silent before its run is taken over.
+fn silent_after(state: &AppState) -> Duration {
+    Duration::from_secs(state.config.runs.silent_run_seconds)
+}
 
-/// How often the reaper looks for such runs.
-const REAP_EVERY: Duration = Duration::from_secs(15);
+/// How often the reaper looks for silent runs: four times per silence, at most every 15 s.
+fn reap_every(state: &AppState) -> Duration {
+    (silent_after(state) / 4).min(Duration::from_secs(15))
+}
 
 /// A run taken up this many times after its process died, and interrupted again, is closed:
 /// something about it stops every process that runs it.
@@ -37,7 +41,7 @@ const INTERRUPTED_TOO_OFTEN: &str =
 pub(crate) async fn resume_interrupted_runs_at_start(state: &AppState) -> Result<(), StoreError> {
     let silent_since = match state.store.backend() {
         Backend::Sqlite => Utc::now(),
-        Backend::Postgres => Utc::now() - SILENT_AFTER,
+        Backend::Postgres => Utc::now() - silent_after(state),
     };
     report_taken_up(
         state
@@ -104,8 +108,7 @@ async fn work(state: AppState, stopping: CancellationToken) {
             return;
         }
         match state.store.claim_next_run(&state.node_id).await {
-            // Boxed: a run's future is large, and the worker's loop should not carry it.
-            Ok(Some(run)) => Box::pin(execute(&state, run, &stopping)).await,
+            Ok(Some(run)) => carry_out(&state, run, &stopping).await,
             Ok(None) => {
                 tokio::select! {
                     () = state.run_queued.notified() => {}
@@ -124,14 +127,66 @@ async fn work(state: AppState, stopping: CancellationToken) {
     }
 }
 
+/// Carries out `run` in a task of its own: a panic in it ends that run Failed with the reason,
+/// and the worker goes on with the next.
+async fn carry_out(state: &AppState, run: Run, stopping: &CancellationToken) {
+    let claim = run.held_claim();
+    let mut task = AbortOnDrop(tokio::spawn({
+        let state = state.clone();
+        let stopping = stopping.clone();
+        async move { execute(&state, run, &stopping).await }
+    }));
+    let Err(error) = (&mut task.0).await else {
+        return;
+    };
+    let reason = if error.is_panic() {
+        format!(
+            "the run stopped on an internal error: {}",
+            panic_message(error.into_panic().as_ref())
+        )
+    } else {
+        "the run's task was stopped before it ended".to_owned()
+    };
+    error!(run = %claim.run_id, %reason, "A run's task ended abnormally; the worker goes on.");
+    match state
+        .store
+        .finish_run(&claim, RunStatus::Failed, Some(&reason), None)
+        .await
+    {
+        Ok(()) | Err(StoreError::ClaimLost { .. }) => {}
+        Err(error) => {
+            error!(run = %claim.run_id, %error, "A failed run's ending could not be stored; the reaper takes it up again.");
+        }
+    }
+}
+
+/// A run's task, aborted when the worker that waits for it is dropped (a stop past the grace
+/// period), as the run would have been had it run inside the worker.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The text a panic carried, when it carried one.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Takes up runs whose worker fell silent, whichever process it was in.
 async fn reap(state: AppState, stopping: CancellationToken) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(REAP_EVERY) => {}
+            () = tokio::time::sleep(reap_every(&state)) => {}
             () = stopping.cancelled() => return,
         }
-        let silent_since = Utc::now() - SILENT_AFTER;
+        let silent_since = Utc::now() - silent_after(&state);
         match state
             .store
             .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)

@@ -15,7 +15,7 @@ use segsync_store::Role;
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{another_node, spawn_app_on_postgres, spawn_app_with};
 use crate::runs::{an_export, ended, run};
 
 const SECRET: &str = "whsec-for-tests";
@@ -206,19 +206,20 @@ async fn webhooks_hear_of_a_failed_run_and_a_connection_needing_reauthentication
 async fn of_two_servers_on_one_store_only_one_sends_each_alert() {
     // A slow receiver: the second server looks while the first still waits for its answer.
     let (receiver, url) = Receiver::start_answering_after(&[], Duration::from_millis(2_500)).await;
-    let app = spawn_app_with(|config| {
-        config.alerts.check_seconds = 1;
-        config.alerts.webhooks = vec![WebhookConfig {
-            url,
-            secret: None,
-            events: vec![AlertEvent::RunFailed],
-        }];
-    })
+    // Several servers share a store on PostgreSQL: the embedded SQLite serves one.
+    let app = spawn_app_on_postgres(
+        |_| {},
+        |config| {
+            config.alerts.check_seconds = 1;
+            config.alerts.webhooks = vec![WebhookConfig {
+                url,
+                secret: None,
+                events: vec![AlertEvent::RunFailed],
+            }];
+        },
+    )
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second = segsync_server::spawn(app.config().clone(), listener)
-        .await
-        .unwrap();
+    let (second, _) = another_node(&app).await;
     let (export, _) = an_export(&app).await;
     app.sandbox.state().revoke_tokens();
     app.sandbox.state().expire_access_tokens();

@@ -2,45 +2,16 @@
 //! Constant Contact accepted it: the next start resumes the run, finds the import among
 //! Constant Contact's activities, and sends nothing twice.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
 use cc_sandbox::Fault;
-use secrecy::ExposeSecret;
 use segsync_store::{BatchState, Store, Trigger};
 
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::processes::serve;
 use crate::runs::{an_export, ended};
-
-/// The `segsync` binary `cargo test --workspace` builds beside the test binaries.
-fn segsync_binary() -> PathBuf {
-    let test_binary = std::env::current_exe().unwrap();
-    let binary = test_binary
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|profile| profile.join("segsync"))
-        .unwrap();
-    assert!(
-        binary.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
-        binary.display()
-    );
-    binary
-}
-
-/// A child process, killed when dropped if still alive.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Runs the export in a `segsync serve` process and kills it (SIGKILL) while its import is
 /// in flight with `fault`, once `sent` says so; then starts the in-process server again.
@@ -60,39 +31,7 @@ async fn kill_during_import(
         .await
         .unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-    let cc = &config.constant_contact;
-    let mut server = Process(
-        Command::new(segsync_binary())
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("SEGSYNC_DATABASE_URL", &config.database_url)
-            .env("SEGSYNC_ENCRYPTION_KEY", key)
-            .env("SEGSYNC_PROFILES", config.profiles.as_deref().unwrap())
-            .env("SEGSYNC_PUBLIC_URL", format!("http://127.0.0.1:{port}/"))
-            .env("SEGSYNC_CONSTANT_CONTACT__CLIENT_ID", &cc.client_id)
-            .env(
-                "SEGSYNC_CONSTANT_CONTACT__CLIENT_SECRET",
-                cc.client_secret.as_ref().unwrap().expose_secret(),
-            )
-            .env(
-                "SEGSYNC_CONSTANT_CONTACT__API_BASE_URL",
-                cc.api_base_url.as_str(),
-            )
-            .env(
-                "SEGSYNC_CONSTANT_CONTACT__AUTH_BASE_URL",
-                cc.auth_base_url.as_str(),
-            )
-            .env("SEGSYNC_RUNS__SCHEDULER", "false")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut server = serve(&config, &[]);
 
     // Wait until the import is planned in the store and in flight.
     let mut planned = false;

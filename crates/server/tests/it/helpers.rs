@@ -44,6 +44,50 @@ pub(crate) fn test_config(folder: &std::path::Path) -> ServerConfig {
     }
 }
 
+/// A fresh database on the PostgreSQL server named by `POSTGRES_TEST_URL` (`./scripts/test`
+/// starts one and sets it), for tests of several nodes on one store.
+pub(crate) async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = std::env::var("POSTGRES_TEST_URL").expect(
+        "POSTGRES_TEST_URL names the PostgreSQL server for tests of several nodes; ./scripts/test starts one and sets it",
+    );
+    let name = format!("segsync_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// `spawn_app` on a fresh PostgreSQL database, with the sandbox's configuration and the
+/// server's changed first.
+pub(crate) async fn spawn_app_on_postgres(
+    configure_sandbox: impl FnOnce(&mut cc_sandbox::SandboxConfig),
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
+    let database_url = fresh_postgres_database().await;
+    spawn_app_configured(configure_sandbox, move |config| {
+        config.database_url = database_url;
+        configure(config);
+    })
+    .await
+}
+
+/// Another server on the same store and sandbox, as another node would be.
+pub(crate) async fn another_node(app: &TestApp) -> (segsync_server::Server, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = segsync_server::spawn(app.config().clone(), listener)
+        .await
+        .unwrap();
+    (server, base)
+}
+
 pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -176,7 +220,18 @@ impl TestApp {
 
     /// A request as `role`, or without credentials.
     pub(crate) fn request(&self, role: Option<Role>, method: Method, path: &str) -> RequestBuilder {
-        let request = self.http.request(method, self.url(path));
+        self.request_to(&self.base, role, method, path)
+    }
+
+    /// A request as `role` to the server at `base` (another node on the same store).
+    pub(crate) fn request_to(
+        &self,
+        base: &str,
+        role: Option<Role>,
+        method: Method,
+        path: &str,
+    ) -> RequestBuilder {
+        let request = self.http.request(method, format!("{base}{path}"));
         match role {
             Some(role) => {
                 let token = &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1;

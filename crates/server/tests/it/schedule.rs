@@ -227,3 +227,69 @@ async fn run_all_runs_every_export_with_an_active_schedule() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_export_that_cannot_start_is_skipped_and_the_others_keep_their_moment() {
+    let app = spawn_app_with(|config| config.runs.scheduler = false).await;
+    let (export, _) = an_export(&app).await;
+    let (_, original) = app
+        .call(
+            Some(Role::Contributor),
+            Method::GET,
+            &format!("/api/v1/exports/{export}"),
+            None,
+        )
+        .await;
+    // Listed first (by name), with a schedule of its own whose cursor in the store is damaged.
+    let (status, broken) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/exports",
+            Some(json!({
+                "name": "A damaged schedule",
+                "connection_id": original["connection_id"],
+                "list_id": original["list_id"],
+                "mapping": original["mapping"],
+                "segment_ids": original["segment_ids"],
+                "schedule_override": { "frequency": "daily", "times": ["09:00:00"], "time_zone": "America/New_York" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{broken}");
+    let broken = broken["id"].as_str().unwrap().to_owned();
+    set_daily_nine_in_new_york(&app).await;
+    let tick = |now: &str| segsync_server::scheduler::tick(&app.state, at(now));
+    assert!(tick("2031-03-08T12:00:00Z").await.unwrap().is_empty());
+    assert!(
+        app.state
+            .store
+            .replace_setting(
+                &format!("schedule_cursor:export:{broken}"),
+                Some(&json!("2031-03-08T12:00:00Z")),
+                &json!("not a time"),
+            )
+            .await
+            .unwrap(),
+        "the cursor was damaged"
+    );
+
+    let started = tick("2031-03-08T14:00:20Z").await.unwrap();
+    assert_eq!(started.len(), 2, "{started:?}");
+    match &started[0] {
+        segsync_server::Started::Skipped(run) => {
+            assert_eq!(run.export_id.to_string(), broken);
+            assert_eq!(run.status, RunStatus::Skipped);
+            let reason = run.reason.as_deref().unwrap();
+            assert!(
+                reason.contains(&format!("schedule_cursor:export:{broken}")),
+                "the reason names what is wrong: {reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &started[1] {
+        segsync_server::Started::Queued(run) => assert_eq!(run.export_id.to_string(), export),
+        other => panic!("the export after the broken one kept its moment: {other:?}"),
+    }
+}

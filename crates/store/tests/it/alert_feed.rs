@@ -13,13 +13,11 @@ async fn a_run_ending(store: &TestStore, export: uuid::Uuid, status: RunStatus) 
         .queue_run(export, Trigger::Manual, None, None)
         .await
         .unwrap();
-    store.claim_next_run("node").await.unwrap().unwrap();
-    assert!(
-        store
-            .finish_run(run.id, status, Some("why"), None)
-            .await
-            .unwrap()
-    );
+    let claimed = store.claim_next_run("node").await.unwrap().unwrap();
+    store
+        .finish_run(&claimed.held_claim(), status, Some("why"), None)
+        .await
+        .unwrap();
     run.id
 }
 

@@ -1,6 +1,6 @@
 //! The ledger of what each export sent, and the checkpoints of a run's imports.
 
-use segsync_store::{BatchState, LedgerEntry, LedgerOf, SentMember, Trigger};
+use segsync_store::{BatchState, LedgerEntry, LedgerOf, SentMember, StoreError, Trigger};
 use uuid::Uuid;
 
 use crate::backends::{TestStore, on_both};
@@ -32,14 +32,20 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
         export_id: export,
         list_id: list,
     };
-    let run = store
+    store
         .queue_run(export, Trigger::Manual, Some(by), Some(by))
         .await
+        .unwrap();
+    let claim = store
+        .claim_next_run("node")
+        .await
         .unwrap()
-        .id;
+        .unwrap()
+        .held_claim();
+    let run = claim.run_id;
     // 2,500 members: several statements' worth of rows on either database.
     let members: Vec<SentMember> = (0..2_500).map(|n| member(n, n + 1, n % 2 == 0)).collect();
-    store.plan_batch(run, 1, &members).await.unwrap();
+    store.plan_batch(&claim, 1, &members).await.unwrap();
     assert_eq!(
         store.run_batches(run).await.unwrap()[0].state,
         BatchState::Planned
@@ -56,7 +62,7 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
 
     let activity = Uuid::new_v4();
     store
-        .batch_sent(run, 1, activity, of, &members)
+        .batch_sent(&claim, 1, activity, of, &members)
         .await
         .unwrap();
     let batch = &store.run_batches(run).await.unwrap()[0];
@@ -88,7 +94,7 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
     // The import failed: its members are to be sent again, and what it carried is dropped.
     store
         .batch_ended(
-            run,
+            &claim,
             1,
             false,
             &serde_json::json!({"error_count": 2_500}),
@@ -116,13 +122,13 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
             ..m.clone()
         })
         .collect();
-    store.plan_batch(run, 2, &again).await.unwrap();
+    store.plan_batch(&claim, 2, &again).await.unwrap();
     store
-        .batch_sent(run, 2, Uuid::new_v4(), of, &again)
+        .batch_sent(&claim, 2, Uuid::new_v4(), of, &again)
         .await
         .unwrap();
     store
-        .batch_ended(run, 2, true, &serde_json::json!({}), of)
+        .batch_ended(&claim, 2, true, &serde_json::json!({}), of)
         .await
         .unwrap();
     assert!(
@@ -136,25 +142,66 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
     // More keys than one statement takes, on either database.
     let keys: Vec<u64> = members.iter().take(1_500).map(|m| m.email_key).collect();
     let marked = store
-        .mark_unsubscribed(export, list, &[keys[0], keys[1], 12345])
+        .mark_unsubscribed(&claim, export, list, &[keys[0], keys[1], 12345])
         .await
         .unwrap();
     assert_eq!(marked.len(), 2, "only emails the export sent are marked");
     assert_eq!(
         store
-            .mark_unsubscribed(export, list, &keys[..1])
+            .mark_unsubscribed(&claim, export, list, &keys[..1])
             .await
             .unwrap(),
         Vec::<u64>::new(),
         "an email already known unsubscribed is not reported twice"
     );
-    store.forget_members(export, list, &keys).await.unwrap();
+    store
+        .forget_members(&claim, export, list, &keys)
+        .await
+        .unwrap();
     assert_eq!(store.ledger_size(export, list).await.unwrap(), 1_000);
 
     // An import planned and never sent is dropped when settled.
-    store.plan_batch(run, 3, &members[..1]).await.unwrap();
-    store.drop_unsent_batch(run, 3).await.unwrap();
+    store.plan_batch(&claim, 3, &members[..1]).await.unwrap();
+    store.drop_unsent_batch(&claim, 3).await.unwrap();
     assert_eq!(store.run_batches(run).await.unwrap().len(), 2);
+
+    // Once the run is taken over, its old claim writes nothing more.
+    store
+        .requeue_interrupted_runs("", chrono::Utc::now() + chrono::Duration::seconds(1), 3)
+        .await
+        .unwrap();
+    let taken_over = store.claim_next_run("another node").await.unwrap().unwrap();
+    assert_eq!(taken_over.id, run);
+    assert_ne!(taken_over.held_claim(), claim);
+    for refused in [
+        store.plan_batch(&claim, 4, &members[..1]).await,
+        store
+            .batch_sent(&claim, 2, Uuid::new_v4(), of, &members[..1])
+            .await,
+        store.forget_members(&claim, export, list, &keys).await,
+        store
+            .add_run_skips(&claim, &[("a".into(), "b".into())])
+            .await,
+        store.confirm_claim(&claim).await,
+    ] {
+        assert!(
+            matches!(refused, Err(StoreError::ClaimLost { run_id }) if run_id == run),
+            "{refused:?}"
+        );
+    }
+    assert!(matches!(
+        store.set_run_progress(&claim, &serde_json::json!({})).await,
+        Err(StoreError::ClaimLost { .. })
+    ));
+    assert_eq!(
+        store.run_batches(run).await.unwrap().len(),
+        2,
+        "nothing planned by the old claim"
+    );
+    store
+        .plan_batch(&taken_over.held_claim(), 4, &members[..1])
+        .await
+        .unwrap();
 }
 
 on_both!(imports_are_checkpointed_and_remembered);

@@ -7,5 +7,6 @@ mod exports;
 mod ledger;
 mod runs;
 mod segments;
+mod token_refresh;
 mod upgrade;
 mod users;

@@ -3,7 +3,7 @@
 
 use segsync_store::{
     ExportDraft, NewConnection, NewUser, QueueError, Role, RunFilter, RunStatus, SegmentDraft,
-    Trigger, UsableBy,
+    StoreError, Trigger, UsableBy,
 };
 
 use crate::backends::{TestStore, on_both};
@@ -90,7 +90,10 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     );
 
     store
-        .set_run_progress(claimed.id, &serde_json::json!({ "processed": 10 }))
+        .set_run_progress(
+            &claimed.held_claim(),
+            &serde_json::json!({ "processed": 10 }),
+        )
         .await
         .unwrap();
     assert!(store.request_cancel(claimed.id).await.unwrap());
@@ -99,7 +102,10 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     assert_eq!(read.node_id.as_deref(), Some("node-a"));
     assert!(
         store
-            .set_run_progress(claimed.id, &serde_json::json!({ "processed": 11 }))
+            .set_run_progress(
+                &claimed.held_claim(),
+                &serde_json::json!({ "processed": 11 })
+            )
             .await
             .unwrap(),
         "the worker learns of the cancellation when it writes progress"
@@ -107,22 +113,22 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     assert!(read.cancel_requested);
 
     let report = serde_json::json!({ "sent": 10 });
+    store
+        .finish_run(
+            &claimed.held_claim(),
+            RunStatus::Cancelled,
+            Some("cancelled by ada"),
+            Some(&report),
+        )
+        .await
+        .unwrap();
     assert!(
-        store
-            .finish_run(
-                claimed.id,
-                RunStatus::Cancelled,
-                Some("cancelled by ada"),
-                Some(&report)
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .finish_run(claimed.id, RunStatus::Succeeded, None, None)
-            .await
-            .unwrap(),
+        matches!(
+            store
+                .finish_run(&claimed.held_claim(), RunStatus::Succeeded, None, None)
+                .await,
+            Err(StoreError::ClaimLost { .. })
+        ),
         "an ended run stays ended"
     );
     assert_eq!(store.run(claimed.id).await.unwrap().report, Some(report));
@@ -194,28 +200,35 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     }
     assert_eq!(store.latest_runs().await.unwrap()[0].id, skipped.id);
 
-    let left_out: Vec<(String, String)> = (0..701)
-        .map(|n| (format!("bad-{n}"), "malformed".to_owned()))
-        .collect();
-    store.add_run_skips(next.id, &left_out).await.unwrap();
-    assert_eq!(
-        store.run_skips(next.id).await.unwrap().len(),
-        701,
-        "chunked inserts keep every row"
-    );
-    assert!(store.run_skips(skipped.id).await.unwrap().is_empty());
-
     let long = store
         .queue_run(export, Trigger::Schedule, None, None)
         .await
         .unwrap();
-    store.claim_next_run("node-a").await.unwrap().unwrap();
-    assert!(
-        store
-            .finish_run(long.id, RunStatus::TimedOut, Some("an hour passed"), None)
-            .await
-            .unwrap()
+    let long_claim = store
+        .claim_next_run("node-a")
+        .await
+        .unwrap()
+        .unwrap()
+        .held_claim();
+    let left_out: Vec<(String, String)> = (0..701)
+        .map(|n| (format!("bad-{n}"), "malformed".to_owned()))
+        .collect();
+    store.add_run_skips(&long_claim, &left_out).await.unwrap();
+    assert_eq!(
+        store.run_skips(long.id).await.unwrap().len(),
+        701,
+        "chunked inserts keep every row"
     );
+    assert!(store.run_skips(skipped.id).await.unwrap().is_empty());
+    store
+        .finish_run(
+            &long_claim,
+            RunStatus::TimedOut,
+            Some("an hour passed"),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.run(long.id).await.unwrap().status,
         RunStatus::TimedOut

@@ -5,7 +5,7 @@ use segsync_store::{Health, NewConnection, NewUser, Role, SegmentDraft, StoreErr
 
 use crate::backends::{TestStore, on_both};
 
-async fn admin(store: &TestStore) -> uuid::Uuid {
+pub(crate) async fn admin(store: &TestStore) -> uuid::Uuid {
     store
         .create_user(&NewUser {
             username: "ada".into(),

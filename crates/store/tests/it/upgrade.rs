@@ -95,12 +95,17 @@ async fn rebuilding_runs_on_sqlite_keeps_every_run_its_skips_and_its_batches() {
         .queue_run(export.parse().unwrap(), Trigger::Manual, None, None)
         .await
         .unwrap();
-    assert!(
-        store
-            .finish_run(next.id, RunStatus::TimedOut, Some("an hour passed"), None)
-            .await
-            .unwrap()
-    );
+    let claimed = store.claim_next_run("node").await.unwrap().unwrap();
+    assert_eq!(claimed.id, next.id);
+    store
+        .finish_run(
+            &claimed.held_claim(),
+            RunStatus::TimedOut,
+            Some("an hour passed"),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.run(next.id).await.unwrap().status,
         RunStatus::TimedOut

@@ -1,0 +1,86 @@
+//! `segsync serve` as a process of its own, on a test app's store and sandbox: for tests that
+//! kill a server, stop it in its tracks, or run it beside the in-process one.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use base64::Engine;
+use secrecy::ExposeSecret;
+use segsync_server::ServerConfig;
+
+/// The `segsync` binary `cargo test --workspace` builds beside the test binaries.
+fn segsync_binary() -> PathBuf {
+    let test_binary = std::env::current_exe().unwrap();
+    let binary = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("segsync"))
+        .unwrap();
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+        binary.display()
+    );
+    binary
+}
+
+/// A child process, killed when dropped if still alive.
+pub(crate) struct Process(pub(crate) Child);
+
+impl Process {
+    /// Sends the process `signal` (`STOP`, `CONT`, …).
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // A stopped process must be woken to die of anything but SIGKILL; SIGKILL it is.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `segsync serve` on `config`'s store, profiles and Constant Contact, on a free port,
+/// with the refresh scheduler off and `environment` added.
+pub(crate) fn serve(config: &ServerConfig, environment: &[(&str, &str)]) -> Process {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let cc = &config.constant_contact;
+    let mut command = Command::new(segsync_binary());
+    command
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("SEGSYNC_DATABASE_URL", &config.database_url)
+        .env("SEGSYNC_ENCRYPTION_KEY", key)
+        .env("SEGSYNC_PROFILES", config.profiles.as_deref().unwrap())
+        .env("SEGSYNC_PUBLIC_URL", format!("http://127.0.0.1:{port}/"))
+        .env("SEGSYNC_CONSTANT_CONTACT__CLIENT_ID", &cc.client_id)
+        .env(
+            "SEGSYNC_CONSTANT_CONTACT__CLIENT_SECRET",
+            cc.client_secret.as_ref().unwrap().expose_secret(),
+        )
+        .env(
+            "SEGSYNC_CONSTANT_CONTACT__API_BASE_URL",
+            cc.api_base_url.as_str(),
+        )
+        .env(
+            "SEGSYNC_CONSTANT_CONTACT__AUTH_BASE_URL",
+            cc.auth_base_url.as_str(),
+        )
+        .env("SEGSYNC_RUNS__SCHEDULER", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    Process(command.spawn().unwrap())
+}
