@@ -547,6 +547,22 @@ impl Store {
         Ok(())
     }
 
+    /// The members a run left out, read as they are needed, so that a million of them never
+    /// sit in memory at once.
+    pub fn run_skips_streamed(
+        &self,
+        run_id: Uuid,
+    ) -> impl futures_util::Stream<Item = Result<(String, String), StoreError>> + Send + '_ {
+        use futures_util::StreamExt;
+        sqlx::query("SELECT email, reason FROM run_skips WHERE run_id = $1")
+            .bind(run_id.to_string())
+            .fetch(&self.pool)
+            .map(|row| {
+                let row = row?;
+                Ok((row.try_get("email")?, row.try_get("reason")?))
+            })
+    }
+
     /// The members a run left out.
     pub async fn run_skips(&self, run_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query("SELECT email, reason FROM run_skips WHERE run_id = $1")

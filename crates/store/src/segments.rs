@@ -150,6 +150,70 @@ impl Store {
         self.segment(id).await
     }
 
+    /// Saves `drafts` in one transaction, all or none: a draft whose name exists updates that
+    /// segment, the others are created. Returns the segments saved, and whether each was new.
+    pub async fn import_segments(
+        &self,
+        drafts: &[SegmentDraft],
+        by: Uuid,
+    ) -> Result<Vec<(Segment, bool)>, StoreError> {
+        let now = to_millis(Utc::now());
+        let mut transaction = self.begin_write().await?;
+        let mut saved = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM segments WHERE name = $1")
+                    .bind(&draft.name)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+            let (id, created) = match existing {
+                Some(id) => {
+                    sqlx::query("UPDATE segments SET description = $1, rule = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
+                        .bind(draft.description.as_deref())
+                        .bind(&draft.rule)
+                        .bind(by.to_string())
+                        .bind(now)
+                        .bind(&id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    (id, false)
+                }
+                None => {
+                    let id = Uuid::new_v4().to_string();
+                    let inserted = sqlx::query(
+                        "INSERT INTO segments (id, name, description, rule, active, created_by, created_at, updated_by, updated_at) \
+                         VALUES ($1, $2, $3, $4, 1, $5, $6, $5, $6)",
+                    )
+                    .bind(&id)
+                    .bind(&draft.name)
+                    .bind(draft.description.as_deref())
+                    .bind(&draft.rule)
+                    .bind(by.to_string())
+                    .bind(now)
+                    .execute(&mut *transaction)
+                    .await;
+                    match inserted {
+                        Ok(_) => (id, true),
+                        Err(error) if StoreError::is_unique_violation(&error) => {
+                            return Err(StoreError::Conflict {
+                                kind: "segment",
+                                name: draft.name.clone(),
+                            });
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            };
+            let row = sqlx::query(&format!("SELECT {COLUMNS} FROM segments WHERE id = $1"))
+                .bind(&id)
+                .fetch_one(&mut *transaction)
+                .await?;
+            saved.push((segment_from_row(&row)?, created));
+        }
+        transaction.commit().await?;
+        Ok(saved)
+    }
+
     /// Names of the exports that send a segment.
     pub async fn exports_using_segment(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(

@@ -91,6 +91,7 @@ pub fn parse_segments(
     };
     let mut segments = Vec::new();
     let mut errors = Vec::new();
+    let mut names = std::collections::HashSet::new();
     for raw in raw_segments {
         let mut context = Context {
             segment: raw.name.clone(),
@@ -98,6 +99,11 @@ pub fn parse_segments(
         };
         if raw.name.trim().is_empty() {
             context.error("name", "a segment needs a name");
+        } else if !names.insert(raw.name.trim().to_owned()) {
+            context.error(
+                "name",
+                "the file defines a segment of this name more than once; each name is one segment",
+            );
         }
         let rule = context.rule(raw.rule, "rule");
         errors.append(&mut context.errors);
@@ -322,6 +328,19 @@ mod tests {
         assert!(!segments[0].rule.refers_to("x"));
         assert!(segments[1].rule.refers_to("d"));
         assert!(!segments[1].rule.refers_to("b"), "only direct use counts");
+    }
+
+    #[test]
+    fn a_file_names_each_segment_once() {
+        let yaml = "segments:\n  - name: a\n    rule: { attribute: tier, op: is_null }\n  - name: ' a '\n    rule: { attribute: country, op: is_null }\n";
+        let errors = parse_segments(yaml, SegmentFormat::Yaml, "t.yaml").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].path.as_str(), errors[0].segment.as_str()),
+            ("name", " a "),
+            "{errors:?}"
+        );
+        assert!(errors[0].problem.contains("more than once"));
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub(crate) async fn update(
     tag = "segments",
     responses(
         (status = NO_CONTENT, description = "Removed"),
-        (status = CONFLICT, description = "Exports use it: `segment_in_use` with `details.exports`", body = crate::error::ErrorBody),
+        (status = CONFLICT, description = "Exports send it (`segment_in_use` with `details.exports`) or other segments refer to it (`segment_in_use` with `details.segments`)", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn remove(
@@ -177,6 +177,19 @@ pub(crate) async fn remove(
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Contributor, "remove segments")?;
     let segment = state.store.segment(id).await?;
+    let referrers = referrers_of(&state, &segment.name).await?;
+    if !referrers.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "segment_in_use",
+            format!(
+                "the segment {:?} is referred to by the segments {}; change them first",
+                segment.name,
+                referrers.join(", ")
+            ),
+        )
+        .with_details(serde_json::json!({ "segments": referrers })));
+    }
     state.store.delete_segment(id).await?;
     audit(&state, &caller, "removed", &segment).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -416,34 +429,32 @@ pub(crate) async fn import_yaml(
         )
     })?;
     check_all(&state, &bodies).await?;
-    let existing = state.store.segments().await?;
+    let drafts: Vec<SegmentDraft> = bodies.iter().map(draft).collect();
+    // One transaction: every segment of the file is saved, or none.
+    let saved = state.store.import_segments(&drafts, caller.user.id).await?;
     let mut imported = Imported {
         created: Vec::new(),
         updated: Vec::new(),
     };
-    for body in &bodies {
-        let segment = match existing
-            .iter()
-            .find(|segment| segment.name == body.name.trim())
-        {
-            Some(current) => {
-                imported.updated.push(body.name.clone());
-                state
-                    .store
-                    .update_segment(current.id, &draft(body), caller.user.id)
-                    .await?
-            }
-            None => {
-                imported.created.push(body.name.clone());
-                state
-                    .store
-                    .create_segment(&draft(body), caller.user.id)
-                    .await?
-            }
-        };
-        audit(&state, &caller, "imported", &segment).await?;
+    for (segment, created) in &saved {
+        if *created {
+            imported.created.push(segment.name.clone());
+        } else {
+            imported.updated.push(segment.name.clone());
+        }
+        audit(&state, &caller, "imported", segment).await?;
     }
     Ok(Json(imported))
+}
+
+/// The names of the segments whose rules refer to `name`.
+async fn referrers_of(state: &AppState, name: &str) -> Result<Vec<String>, ApiError> {
+    Ok(catalogue(state)
+        .await?
+        .into_iter()
+        .filter(|segment| segment.name != name && segment.rule.refers_to(name))
+        .map(|segment| segment.name)
+        .collect())
 }
 
 async fn audit(

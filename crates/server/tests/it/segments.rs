@@ -259,3 +259,81 @@ async fn segments_round_trip_through_yaml_all_or_nothing() {
         "the segments that use it are named: {error}"
     );
 }
+
+#[tokio::test]
+async fn an_import_naming_a_segment_twice_saves_nothing_and_a_referred_segment_stays() {
+    let app = spawn_app().await;
+    let import = |yaml: &'static str| {
+        app.request(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments/yaml",
+        )
+        .body(yaml)
+        .send()
+    };
+    let twice = import(
+        "segments:\n- { name: gold, rule: { attribute: tier, op: equals, value: gold } }\n- { name: gold, rule: { attribute: tier, op: equals, value: platinum } }\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(twice.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = twice.json().await.unwrap();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than once"),
+        "{error}"
+    );
+    let (_, listed) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/segments", None)
+        .await;
+    assert_eq!(listed, json!([]), "nothing of the file was saved");
+
+    let saved = import(
+        "segments:\n- { name: gold, rule: { attribute: tier, op: equals, value: gold } }\n- { name: gold-in-us, rule: { all: [ { segment: gold }, { attribute: country, op: equals, value: US } ] } }\n- { name: not-gold, rule: { except: [gold-in-us, gold] } }\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let (_, listed) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/segments", None)
+        .await;
+    let gold = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|segment| segment["name"] == "gold")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, refused) = app
+        .call(
+            Some(Role::Contributor),
+            Method::DELETE,
+            &format!("/api/v1/segments/{gold}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "segment_in_use");
+    assert_eq!(
+        refused["details"]["segments"],
+        json!(["gold-in-us", "not-gold"])
+    );
+    let (status, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{gold}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the referred segment is still there"
+    );
+}

@@ -80,6 +80,7 @@ async fn a_worker_stalled_past_the_reaper_loses_its_run_and_sends_nothing_more()
     let taken_over = store.run(run.id).await.unwrap();
     assert_eq!(taken_over.claim, 2, "the run was claimed again");
     assert_eq!(app.sandbox.state().imports_accepted(), 3);
+    let batches_when_ended = store.run_batches(run.id).await.unwrap();
 
     // The stalled worker comes back: its answer is waiting, its claim is gone.
     stalled.signal("CONT");
@@ -108,6 +109,11 @@ async fn a_worker_stalled_past_the_reaper_loses_its_run_and_sends_nothing_more()
             &taken_over.progress
         ),
         "the run ended once, and the stalled worker wrote nothing more"
+    );
+    assert_eq!(
+        store.run_batches(run.id).await.unwrap(),
+        batches_when_ended,
+        "the stalled worker recorded nothing about its imports"
     );
     assert_eq!(app.list_members(&list).len(), MEMBERS);
     store.close().await;
