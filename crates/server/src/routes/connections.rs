@@ -39,8 +39,10 @@ pub(crate) struct ConnectionView {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// What contributors and viewers see: enough to pick it, nothing more.
+/// What contributors and viewers see: enough to pick it, nothing more. It has no other
+/// fields, so that a full view is never taken for one (`additionalProperties: false`).
 #[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ConnectionSummary {
     pub(crate) id: Uuid,
     pub(crate) name: String,

@@ -6,6 +6,7 @@ mod alerts;
 pub(crate) mod connections;
 pub(crate) mod exports;
 mod health;
+mod json_errors;
 mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod paging;
@@ -37,6 +38,10 @@ pub(crate) fn router(state: AppState) -> Router {
                 async move { Json(document) }
             }),
         )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            json_errors::MAX_REQUEST_BODY,
+        ))
+        .layer(axum::middleware::from_fn(json_errors::json_errors))
         .with_state(state)
 }
 

@@ -359,7 +359,7 @@ pub(crate) async fn preview(
     operation_id = "segments_export_yaml",
     tag = "segments",
     responses(
-        (status = OK, description = "Every segment as a segment file", content_type = "application/yaml", body = String),
+        (status = OK, description = "Every segment as a segment file", content_type = "application/yaml", body = SegmentFile),
     )
 )]
 pub(crate) async fn export_yaml(
@@ -373,15 +373,20 @@ pub(crate) async fn export_yaml(
         .iter()
         .map(SegmentBody::of)
         .collect();
-    let yaml =
-        serde_saphyr::to_string(&serde_json::json!({ "segments": segments })).map_err(|error| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                error.to_string(),
-            )
-        })?;
+    let yaml = serde_saphyr::to_string(&SegmentFile { segments }).map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        )
+    })?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml))
+}
+
+/// A segment file: the segments under `segments:`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SegmentFile {
+    segments: Vec<SegmentBody>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

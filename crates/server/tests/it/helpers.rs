@@ -218,6 +218,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The API token of `role`.
+    pub(crate) fn token(&self, role: Role) -> &str {
+        &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1
+    }
+
     /// A request as `role`, or without credentials.
     pub(crate) fn request(&self, role: Option<Role>, method: Method, path: &str) -> RequestBuilder {
         self.request_to(&self.base, role, method, path)

@@ -1,0 +1,86 @@
+//! Every rejection of an API request is the API's JSON. Handlers answer their own errors as
+//! [`ApiError`]; what axum rejects before a handler runs (malformed JSON, wrong types, bad path
+//! or query parameters, a body over the limit, a method or a route that does not exist) comes
+//! back as plain text or nothing, and is turned here into `{code, message}` with the same
+//! status.
+
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// The most bytes of a request body the API reads; larger bodies answer 413 `body_too_large`.
+pub(crate) const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// The longest rejection text kept as the message.
+const MAX_MESSAGE: usize = 4 * 1024;
+
+/// Rewrites an error answer of an API route that is not JSON into the API's error JSON.
+pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_MESSAGE)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let mut answer = ApiError::new(
+        status,
+        code_of(status),
+        message_of(status, text, &method, &path),
+    )
+    .into_response();
+    // What the rejection said about retrying or the methods allowed still holds.
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
+}
+
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        status if status.is_server_error() => "internal",
+        _ => "rejected",
+    }
+}
+
+fn message_of(status: StatusCode, text: String, method: &Method, path: &str) -> String {
+    if !text.is_empty() {
+        return text;
+    }
+    match status {
+        StatusCode::NOT_FOUND => format!("there is no {method} {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{path} does not take {method}"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is over the limit of {MAX_REQUEST_BODY} bytes")
+        }
+        other => other
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_lowercase(),
+    }
+}
