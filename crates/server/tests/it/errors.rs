@@ -8,11 +8,14 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
+/// A request (method, path, content type and body) and the status and code it must get.
+type Case<'a> = (Method, &'a str, Option<(&'a str, String)>, StatusCode, &'a str);
+
 #[tokio::test]
 async fn every_rejection_answers_the_api_error_json() {
     let app = spawn_app().await;
     let too_large = format!("{{\"name\": \"{}\"}}", "x".repeat(1_100_000));
-    let cases: Vec<(Method, &str, Option<(&str, String)>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             Method::POST,
             "/api/v1/segments",
