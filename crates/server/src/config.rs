@@ -41,6 +41,9 @@ pub struct ServerConfig {
     /// Failed sign-ins before a username is locked, and for how many minutes.
     pub login_max_failures: u32,
     pub login_lock_minutes: u32,
+    /// Failed sign-ins from one client address, whatever the usernames, before the address
+    /// is refused for `login_lock_minutes`.
+    pub login_max_failures_per_address: u32,
     pub constant_contact: ConstantContactConfig,
     pub runs: RunsConfig,
     pub alerts: AlertsConfig,
@@ -169,6 +172,7 @@ impl Default for ServerConfig {
             session_hours: 12,
             login_max_failures: 5,
             login_lock_minutes: 15,
+            login_max_failures_per_address: 30,
             constant_contact: ConstantContactConfig::default(),
             runs: RunsConfig::default(),
             alerts: AlertsConfig::default(),
@@ -341,8 +345,16 @@ impl ServerConfig {
     }
 
     /// Whether cookies must only travel over TLS.
+    /// Cookies are `Secure` unless the console is served over plain http on this machine
+    /// itself (a trial or a test): a browser then sends them over TLS only.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.scheme() == "https"
+        let loopback = match self.public_url.host() {
+            Some(url::Host::Ipv4(address)) => address.is_loopback(),
+            Some(url::Host::Ipv6(address)) => address.is_loopback(),
+            Some(url::Host::Domain(name)) => name == "localhost",
+            None => false,
+        };
+        !(self.public_url.scheme() == "http" && loopback)
     }
 }
 
@@ -387,5 +399,31 @@ mod url_text {
         let text = String::deserialize(deserializer)?;
         Url::parse(&text)
             .map_err(|error| serde::de::Error::custom(format!("{text:?} is not a URL: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_unless_served_over_plain_http_on_loopback() {
+        let secure = |url: &str| {
+            ServerConfig {
+                public_url: Url::parse(url).unwrap(),
+                ..ServerConfig::default()
+            }
+            .secure_cookies()
+        };
+        assert!(secure("https://segsync.example.com/"));
+        assert!(secure("https://127.0.0.1:8910/"));
+        assert!(
+            secure("http://segsync.example.com/"),
+            "plain http elsewhere"
+        );
+        assert!(secure("http://10.0.0.5:8910/"));
+        assert!(!secure("http://127.0.0.1:8910/"));
+        assert!(!secure("http://localhost:8910/"));
+        assert!(!secure("http://[::1]:8910/"));
     }
 }

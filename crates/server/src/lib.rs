@@ -17,6 +17,7 @@ mod openapi;
 mod routes;
 mod runs;
 pub mod scheduler;
+mod security_headers;
 mod segments;
 mod single_server;
 mod state;

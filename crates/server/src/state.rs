@@ -7,6 +7,7 @@ use segsync_store::Store;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::auth::{AddressThrottle, PasswordPool};
 use crate::config::ServerConfig;
 use crate::connection_tokens::TokenOwners;
 use crate::crypto::Sealer;
@@ -28,6 +29,10 @@ pub struct AppState {
     pub(crate) run_queued: Arc<Notify>,
     /// The one token manager of each connection in this process.
     pub(crate) token_owners: Arc<TokenOwners>,
+    /// Where passwords are hashed and checked, a few at a time.
+    pub(crate) passwords: Arc<PasswordPool>,
+    /// Failed sign-ins per client address.
+    pub(crate) sign_in_addresses: Arc<AddressThrottle>,
 }
 
 impl AppState {
@@ -40,6 +45,10 @@ impl AppState {
         let api = config.api_config();
         let http = constant_contact::api::http_client(&api)?;
         let store = Store::open(&config.database_url).await?;
+        let sign_in_addresses = Arc::new(AddressThrottle::new(
+            config.login_max_failures_per_address,
+            std::time::Duration::from_secs(u64::from(config.login_lock_minutes) * 60),
+        ));
         Ok(Self {
             store,
             config: Arc::new(config),
@@ -49,6 +58,8 @@ impl AppState {
             node_id: Arc::from(format!("node-{}", Uuid::new_v4())),
             run_queued: Arc::new(Notify::new()),
             token_owners: Arc::new(TokenOwners::default()),
+            passwords: Arc::new(PasswordPool::for_this_machine()),
+            sign_in_addresses,
         })
     }
 }

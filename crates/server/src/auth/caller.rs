@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use chrono::Utc;
 use segsync_store::{Role, User};
 
-use super::secrets::hash_token;
+use super::secrets::{hash_token, secrets_match};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for Caller {
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|value| value.to_str().ok());
-            if sent != Some(session.csrf_token.as_str()) {
+            if !sent.is_some_and(|sent| secrets_match(sent, &session.csrf_token)) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",

@@ -18,6 +18,19 @@ pub fn hash_token(token: &str) -> String {
     to_hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a secret sent by a client is the one expected, in time that depends on their
+/// lengths only: where a comparison stops must not tell how much of a guess was right.
+pub(crate) fn secrets_match(sent: &str, expected: &str) -> bool {
+    let (sent, expected) = (sent.as_bytes(), expected.as_bytes());
+    if sent.len() != expected.len() {
+        return false;
+    }
+    let difference = sent.iter().zip(expected).fold(0u8, |difference, (a, b)| {
+        std::hint::black_box(difference | (a ^ b))
+    });
+    difference == 0
+}
+
 /// Bytes as lowercase hexadecimal.
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()

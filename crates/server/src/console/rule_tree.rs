@@ -72,9 +72,10 @@ impl Row {
         self.kind != "condition"
     }
 
-    /// The indentation of the row, in rem.
-    pub(crate) fn indent(&self) -> usize {
-        self.depth * 2
+    /// The indentation of the row, as the stylesheet's `depth-N` class: the depth, up to the
+    /// deepest the builder takes (a deeper rule entered as JSON is shown no further in).
+    pub(crate) fn indent_level(&self) -> usize {
+        self.depth.min(MAX_DEPTH)
     }
 }
 

@@ -42,6 +42,9 @@ pub(crate) fn router(state: AppState) -> Router {
             json_errors::MAX_REQUEST_BODY,
         ))
         .layer(axum::middleware::from_fn(json_errors::json_errors))
+        .layer(axum::middleware::from_fn(
+            crate::security_headers::security_headers,
+        ))
         .with_state(state)
 }
 

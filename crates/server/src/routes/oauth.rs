@@ -103,9 +103,10 @@ pub(crate) struct Redirect {
 )]
 pub(crate) async fn callback(
     State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
     Query(redirect): Query<Redirect>,
 ) -> Response {
-    match finish(&state, redirect).await {
+    match finish(&state, caller, redirect).await {
         Ok(connection_id) => see_other(
             &state,
             &format!("connections/{connection_id}?authenticated=1"),
@@ -128,7 +129,14 @@ fn see_other(state: &AppState, path: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
-async fn finish(state: &AppState, redirect: Redirect) -> Result<Uuid, ApiError> {
+/// Completes the flow, only for the admin who started it: a redirect followed in anyone
+/// else's browser (a link an attacker sent, with an authorisation of their own account) is
+/// refused, and the flow is spent.
+async fn finish(
+    state: &AppState,
+    caller: Result<Caller, ApiError>,
+    redirect: Redirect,
+) -> Result<Uuid, ApiError> {
     let refused = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "oauth", message);
     let returned_state = redirect
         .state
@@ -143,6 +151,11 @@ async fn finish(state: &AppState, redirect: Redirect) -> Result<Uuid, ApiError> 
                 "this authorisation was not started here, or was already used; start again".into(),
             )
         })?;
+    if !caller.is_ok_and(|caller| caller.user.id == flow.user_id) {
+        return Err(refused(
+            "this authorisation must be finished in the session of the admin who started it; sign in as that admin and start again".into(),
+        ));
+    }
     if Utc::now() - flow.created_at > Duration::minutes(FLOW_LIFETIME_MINUTES) {
         return Err(refused(format!(
             "the authorisation took longer than {FLOW_LIFETIME_MINUTES} minutes; start again"

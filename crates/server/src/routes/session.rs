@@ -2,8 +2,11 @@
 //! TLS) and returns the CSRF token the browser sends back with every change. Failed attempts
 //! are counted per username; too many lock it for a while.
 
+use std::net::SocketAddr;
+use std::time::Instant;
+
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
@@ -11,9 +14,7 @@ use cookie::{Cookie, SameSite};
 use segsync_store::User;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{
-    Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token, verify_password,
-};
+use crate::auth::{Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -40,9 +41,21 @@ pub(crate) struct SignedIn {
 )]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Json(form): Json<SignIn>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
+    let address = client.ip();
+    if let Some(wait) = state.sign_in_addresses.locked_for(address, Instant::now()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "sign_in_locked",
+            format!(
+                "too many failed sign-ins from this address; try again in {} minutes",
+                wait.as_secs().div_ceil(60)
+            ),
+        ));
+    }
     let throttle = state.store.login_throttle(&form.username).await?;
     if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
         return Err(ApiError::new(
@@ -55,23 +68,30 @@ pub(crate) async fn sign_in(
         ));
     }
     let user = state.store.user_by_username(&form.username).await?;
-    let verified = match &user {
-        Some(user) => !user.disabled && verify_password(&user.password_hash, &form.password),
-        // Spend the same effort on unknown usernames, so timing does not tell which exist.
-        None => verify_password(&DUMMY_HASH, &form.password),
-    };
+    // Unknown usernames spend the same effort, so timing does not tell which exist.
+    let hash = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |user| user.password_hash.clone());
+    let matches = state.passwords.verify(hash, form.password).await;
+    let verified = matches && user.as_ref().is_some_and(|user| !user.disabled);
+    let known = user.is_some();
     let Some(user) = user.filter(|_| verified) else {
-        let lock_until = now + Duration::minutes(i64::from(state.config.login_lock_minutes));
-        state
-            .store
-            .record_login_failure(&form.username, state.config.login_max_failures, lock_until)
-            .await?;
+        state.sign_in_addresses.failed(address, Instant::now());
+        if known {
+            // Only usernames that exist are locked in the store: guesses write nothing.
+            let lock_until = now + Duration::minutes(i64::from(state.config.login_lock_minutes));
+            state
+                .store
+                .record_login_failure(&form.username, state.config.login_max_failures, lock_until)
+                .await?;
+        }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "the username or the password is wrong",
         ));
     };
+    state.sign_in_addresses.succeeded(address);
     state.store.clear_login_failures(&form.username).await?;
     let token = new_token("");
     let csrf_token = new_token("");

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
-use crate::auth::{Caller, hash_password};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -61,8 +61,11 @@ pub(crate) async fn create(
             "1 to 64 characters without spaces",
         ));
     }
-    let password_hash =
-        hash_password(&form.password).map_err(|problem| ApiError::invalid("password", problem))?;
+    let password_hash = state
+        .passwords
+        .hash(form.password.clone())
+        .await
+        .map_err(|problem| ApiError::invalid("password", problem))?;
     let user = state
         .store
         .create_user(&NewUser {

@@ -44,7 +44,14 @@ pub(crate) async fn authenticate(app: &TestApp, connection_id: &str) -> String {
         callback.starts_with(&app.url("/oauth/callback")),
         "{callback}"
     );
-    let landed = app.http.get(&callback).send().await.unwrap();
+    // The browser of the admin who started it: the callback completes only in their session.
+    let landed = app
+        .http
+        .get(&callback)
+        .bearer_auth(app.token(Role::Admin))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(landed.status(), StatusCode::SEE_OTHER);
     landed.headers()[header::LOCATION]
         .to_str()
@@ -169,14 +176,15 @@ async fn a_state_is_used_once() {
         .to_str()
         .unwrap()
         .to_owned();
-    let first = app.http.get(&callback).send().await.unwrap();
+    let as_admin = |url: &str| app.http.get(url).bearer_auth(app.token(Role::Admin)).send();
+    let first = as_admin(&callback).await.unwrap();
     assert!(
         first.headers()[header::LOCATION]
             .to_str()
             .unwrap()
             .ends_with("?authenticated=1")
     );
-    let replay = app.http.get(&callback).send().await.unwrap();
+    let replay = as_admin(&callback).await.unwrap();
     let location = replay.headers()[header::LOCATION]
         .to_str()
         .unwrap()
@@ -377,4 +385,76 @@ async fn a_refused_refresh_token_marks_the_connection_for_reauthentication() {
         actions,
         ["removed", "authenticated", "authenticated", "created"]
     );
+}
+
+#[tokio::test]
+async fn an_authorisation_completes_only_for_the_admin_who_started_it() {
+    let app = spawn_app().await;
+    let other_admin = app
+        .state
+        .store
+        .create_user(&segsync_store::NewUser {
+            username: "mallory".into(),
+            display_name: "Another admin".into(),
+            role: Role::Admin,
+            password_hash: "unused".into(),
+        })
+        .await
+        .unwrap();
+    let other_token = segsync_server::auth::new_token("sgs_");
+    app.state
+        .store
+        .create_api_token(
+            other_admin.id,
+            "tests",
+            &segsync_server::auth::hash_token(&other_token),
+        )
+        .await
+        .unwrap();
+    let id = TestApp::json(create_connection(&app, json!({ "name": "CC", "consent": true })).await)
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Two authorisations started by the admin; one redirect followed without a session,
+    // one in another admin's.
+    for finisher in [None, Some(other_token.as_str())] {
+        let started = app
+            .request(
+                Some(Role::Admin),
+                Method::POST,
+                &format!("/api/v1/connections/{id}/authorize"),
+            )
+            .send()
+            .await
+            .unwrap();
+        let url = TestApp::json(started).await["authorization_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let consent = app.http.get(&url).send().await.unwrap();
+        let callback = consent.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let mut landing = app.http.get(&callback);
+        if let Some(token) = finisher {
+            landing = landing.bearer_auth(token);
+        }
+        let landed = landing.send().await.unwrap();
+        let location = landed.headers()[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.contains("oauth_error=") && location.contains("admin+who+started+it"),
+            "{finisher:?}: {location}"
+        );
+    }
+    let (_, connection) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/connections/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(connection["health"], "not_authenticated", "{connection}");
 }

@@ -9,7 +9,13 @@ use serde_json::Value;
 use crate::helpers::spawn_app;
 
 /// A request (method, path, content type and body) and the status and code it must get.
-type Case<'a> = (Method, &'a str, Option<(&'a str, String)>, StatusCode, &'a str);
+type Case<'a> = (
+    Method,
+    &'a str,
+    Option<(&'a str, String)>,
+    StatusCode,
+    &'a str,
+);
 
 #[tokio::test]
 async fn every_rejection_answers_the_api_error_json() {

@@ -231,3 +231,119 @@ async fn health_and_readiness() {
     let closed = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(closed.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn guesses_at_unknown_usernames_write_nothing_and_an_address_is_refused_after_its_failures() {
+    let app =
+        crate::helpers::spawn_app_with(|config| config.login_max_failures_per_address = 4).await;
+    for n in 0..4 {
+        let guess = app
+            .http
+            .post(app.url("/api/v1/session"))
+            .json(&json!({ "username": format!("guess-{n}"), "password": "a wrong password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows, 0,
+        "no row is written for a username that does not exist"
+    );
+    let refused = app
+        .http
+        .post(app.url("/api/v1/session"))
+        .json(&json!({ "username": "viewer", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = TestApp::json(refused).await;
+    assert_eq!(body["code"], "sign_in_locked");
+    assert!(
+        body["message"].as_str().unwrap().contains("this address"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_form_takes_only_its_own_posts_and_pages_keep_to_themselves() {
+    let app = spawn_app().await;
+    let page = app.http.get(app.url("/sign-in")).send().await.unwrap();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+    ] {
+        assert_eq!(page.headers()[name], value, "{name}");
+    }
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'"),
+        "{policy}"
+    );
+    let cookie = page.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"form_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    // Posted from another site: no token, or a token without its cookie.
+    for (form_token, with_cookie) in [("", true), (token.as_str(), false), ("forged", true)] {
+        let mut post = app.http.post(app.url("/sign-in")).form(&[
+            ("username", "viewer"),
+            ("password", PASSWORD),
+            ("form_token", form_token),
+        ]);
+        if with_cookie {
+            post = post.header(header::COOKIE, &cookie);
+        }
+        let refused = post.send().await.unwrap();
+        assert_eq!(
+            refused.status(),
+            StatusCode::FORBIDDEN,
+            "{form_token:?} {with_cookie}"
+        );
+        assert!(
+            refused
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .all(|value| { !value.to_str().unwrap().starts_with("segsync_session=") })
+        );
+    }
+    let signed_in = app
+        .http
+        .post(app.url("/sign-in"))
+        .header(header::COOKIE, &cookie)
+        .form(&[
+            ("username", "viewer"),
+            ("password", PASSWORD),
+            ("form_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert!(
+        signed_in.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("segsync_session=")
+    );
+}

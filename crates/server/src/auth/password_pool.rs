@@ -1,0 +1,49 @@
+//! Password hashing off the request threads, a bounded number at a time. An argon2id hash
+//! takes tens of milliseconds of a core by design; run on the async workers, a burst of
+//! sign-ins would stall every other request, and without a bound it would queue unbounded
+//! work on the blocking threads.
+
+use tokio::sync::Semaphore;
+
+use super::password::{hash_password, verify_password};
+
+pub(crate) struct PasswordPool {
+    /// One permit per hash that may run at once.
+    permits: Semaphore,
+}
+
+impl PasswordPool {
+    /// A pool running at most `at_once` hashes together.
+    pub(crate) fn new(at_once: usize) -> Self {
+        Self {
+            permits: Semaphore::new(at_once.max(1)),
+        }
+    }
+
+    /// As many hashes at once as the machine has cores.
+    pub(crate) fn for_this_machine() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    }
+
+    /// Whether `password` matches `hash`, computed on a blocking thread.
+    pub(crate) async fn verify(&self, hash: String, password: String) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// A new hash of `password`, computed on a blocking thread.
+    pub(crate) async fn hash(&self, password: String) -> Result<String, String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| "the server is stopping".to_owned())?;
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|error| error.to_string())?
+    }
+}
