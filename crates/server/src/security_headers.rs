@@ -4,31 +4,38 @@
 //! that leave it.
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The policy of every answer. Forms post to this site only, but for the one that sends the
+/// browser on to Constant Contact's authorisation server (`authorization_origin`).
+pub(crate) fn content_security_policy(authorization_origin: &str) -> HeaderValue {
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self' {authorization_origin}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"))
+}
 
-pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(
+    policy: HeaderValue,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(policy);
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ] {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        CONTENT_SECURITY_POLICY,
-    );
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        headers,
-        header::REFERRER_POLICY,
-        "strict-origin-when-cross-origin",
-    );
+    }
     response
 }

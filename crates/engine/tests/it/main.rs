@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)]
 
+mod csv_properties;
 mod differential;
 mod fixtures;
 mod sources;

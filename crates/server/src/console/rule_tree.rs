@@ -458,6 +458,61 @@ mod tests {
         assert_eq!(left, ["name: a segment needs a name"]);
     }
 
+    fn form(pairs: Vec<(String, String)>) -> Fields {
+        serde_json::from_value(serde_json::json!(pairs)).unwrap()
+    }
+
+    #[test]
+    fn a_huge_nested_form_is_refused_quickly() {
+        // 20,000 rows, each nested one deeper than the one before.
+        let mut pairs = Vec::new();
+        for index in 0..20_000 {
+            pairs.push((format!("n.{index}.kind"), "all".to_owned()));
+            pairs.push((format!("n.{index}.depth"), index.to_string()));
+        }
+        let refused = rows_submitted(&form(pairs)).unwrap_err();
+        assert!(refused.contains("at most 500"), "{refused}");
+
+        let mut pairs = Vec::new();
+        for index in 0..(MAX_DEPTH + 2) {
+            pairs.push((format!("n.{index}.kind"), "all".to_owned()));
+            pairs.push((format!("n.{index}.depth"), index.to_string()));
+        }
+        let refused = rows_submitted(&form(pairs)).unwrap_err();
+        assert!(refused.contains("12 deep"), "{refused}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_form_reads_into_rows_a_rule_can_be_built_from(
+            pairs in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        "n\\.[0-9]{1,3}\\.(kind|depth|attribute|op|value|value2)",
+                        "[a-z.0-9]{0,12}",
+                    ],
+                    proptest::prop_oneof![
+                        "(all|any|none|condition)",
+                        "[0-9]{1,4}",
+                        "\\PC{0,8}",
+                    ],
+                ),
+                0..200,
+            )
+        ) {
+            if let Ok(rows) = rows_submitted(&form(pairs)) {
+                proptest::prop_assert!(!rows.is_empty() && rows.len() <= MAX_ROWS);
+                proptest::prop_assert_eq!(rows[0].depth, 0);
+                for pair in rows.windows(2) {
+                    proptest::prop_assert!(pair[1].depth >= 1 && pair[1].depth <= pair[0].depth + 1);
+                    proptest::prop_assert!(pair[1].depth <= MAX_DEPTH);
+                }
+                let rule = rule_of(&rows, &schema());
+                proptest::prop_assert!(rule.is_object());
+            }
+        }
+    }
+
     #[test]
     fn references_to_segments_are_not_rows() {
         assert!(rows_of(&json!({ "segment": "gold" })).is_err());

@@ -29,6 +29,10 @@ use crate::state::AppState;
 pub(crate) fn router(state: AppState) -> Router {
     let (router, document) = described_routes().split_for_parts();
     let document = complete(document);
+    let authorization = &state.config.constant_contact.auth_base_url;
+    let policy = crate::security_headers::content_security_policy(
+        &authorization.origin().ascii_serialization(),
+    );
     router
         .merge(crate::console::router())
         .route(
@@ -42,9 +46,9 @@ pub(crate) fn router(state: AppState) -> Router {
             json_errors::MAX_REQUEST_BODY,
         ))
         .layer(axum::middleware::from_fn(json_errors::json_errors))
-        .layer(axum::middleware::from_fn(
-            crate::security_headers::security_headers,
-        ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            crate::security_headers::security_headers(policy.clone(), request, next)
+        }))
         .with_state(state)
 }
 
