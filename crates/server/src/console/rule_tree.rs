@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(left, ["name: a segment needs a name"]);
     }
 
-    fn form(pairs: Vec<(String, String)>) -> Fields {
+    fn form(pairs: &[(String, String)]) -> Fields {
         serde_json::from_value(serde_json::json!(pairs)).unwrap()
     }
 
@@ -470,7 +470,7 @@ mod tests {
             pairs.push((format!("n.{index}.kind"), "all".to_owned()));
             pairs.push((format!("n.{index}.depth"), index.to_string()));
         }
-        let refused = rows_submitted(&form(pairs)).unwrap_err();
+        let refused = rows_submitted(&form(&pairs)).unwrap_err();
         assert!(refused.contains("at most 500"), "{refused}");
 
         let mut pairs = Vec::new();
@@ -478,7 +478,7 @@ mod tests {
             pairs.push((format!("n.{index}.kind"), "all".to_owned()));
             pairs.push((format!("n.{index}.depth"), index.to_string()));
         }
-        let refused = rows_submitted(&form(pairs)).unwrap_err();
+        let refused = rows_submitted(&form(&pairs)).unwrap_err();
         assert!(refused.contains("12 deep"), "{refused}");
     }
 
@@ -500,7 +500,7 @@ mod tests {
                 0..200,
             )
         ) {
-            if let Ok(rows) = rows_submitted(&form(pairs)) {
+            if let Ok(rows) = rows_submitted(&form(&pairs)) {
                 proptest::prop_assert!(!rows.is_empty() && rows.len() <= MAX_ROWS);
                 proptest::prop_assert_eq!(rows[0].depth, 0);
                 for pair in rows.windows(2) {
