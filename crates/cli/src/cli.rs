@@ -67,6 +67,39 @@ pub(crate) enum UsersCommand {
     Add(UserAddArgs),
     /// List the users.
     List(ServerConfigArgs),
+    /// Disable a user: their sessions and API tokens end at once.
+    Disable(UserArgs),
+    /// Enable a disabled user again.
+    Enable(UserArgs),
+    /// Give a user another role.
+    Role(UserRoleArgs),
+    /// Set a user's password (and end their sessions). Without --password-stdin a strong
+    /// password is generated and shown once.
+    Password(UserPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserArgs {
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+    pub(crate) username: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserRoleArgs {
+    #[command(flatten)]
+    pub(crate) user: UserArgs,
+    #[arg(long, value_parser = ["admin", "contributor", "viewer"])]
+    pub(crate) role: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserPasswordArgs {
+    #[command(flatten)]
+    pub(crate) user: UserArgs,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
 }
 
 #[derive(Debug, Args)]

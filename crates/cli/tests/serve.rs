@@ -116,3 +116,87 @@ async fn the_first_admin_is_added_on_the_command_line_and_signs_in() {
     let body: serde_json::Value = signed_in.json().await.unwrap();
     assert_eq!(body["user"]["role"], "admin");
 }
+
+/// Runs `segsync users …` on `database_url` with `stdin` as its input; its success and output.
+fn users(database_url: &str, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .arg("users")
+        .args(args)
+        .args(["--database-url", database_url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    write!(command.stdin.take().unwrap(), "{stdin}").unwrap();
+    let done = command.wait_with_output().unwrap();
+    (
+        done.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn users_are_disabled_enabled_given_roles_and_passwords_on_the_command_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", folder.path().join("segsync.db").display());
+    let password = "a long enough password\n";
+    for (name, role) in [("ada", "admin"), ("vic", "viewer")] {
+        let (added, said) = users(
+            &database_url,
+            &["add", name, "--role", role, "--password-stdin"],
+            password,
+        );
+        assert!(added, "{said}");
+    }
+    let listed = || users(&database_url, &["list"], "").1;
+
+    let (done, said) = users(&database_url, &["disable", "vic"], "");
+    assert!(done && said.contains("vic is disabled"), "{said}");
+    assert!(listed().contains("(disabled)"));
+    let (done, said) = users(&database_url, &["enable", "vic"], "");
+    assert!(done && said.contains("vic is enabled"), "{said}");
+    assert!(!listed().contains("(disabled)"));
+
+    let (done, said) = users(&database_url, &["role", "vic", "--role", "contributor"], "");
+    assert!(done && said.contains("vic is now contributor"), "{said}");
+    let (refused, said) = users(&database_url, &["role", "ada", "--role", "viewer"], "");
+    assert!(
+        !refused && said.contains("no enabled admin"),
+        "the last admin stays: {said}"
+    );
+
+    let (done, said) = users(
+        &database_url,
+        &["password", "vic", "--password-stdin"],
+        "another long password\n",
+    );
+    assert!(done && said.contains("password is set"), "{said}");
+    let (done, said) = users(&database_url, &["password", "vic"], "");
+    assert!(done && said.contains("Password (shown once): "), "{said}");
+    let (refused, said) = users(&database_url, &["disable", "nobody"], "");
+    assert!(
+        !refused && said.contains("there is no user \"nobody\""),
+        "{said}"
+    );
+
+    let store = segsync_store::Store::open(&database_url).await.unwrap();
+    let audited: Vec<String> = store
+        .audit_log(None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.object_name == "vic")
+        .map(|entry| entry.action)
+        .collect();
+    for action in ["disabled", "enabled", "role_changed", "password_changed"] {
+        assert!(
+            audited.iter().any(|done| done == action),
+            "{action}: {audited:?}"
+        );
+    }
+}

@@ -102,6 +102,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { .. } => {
                 Self::new(StatusCode::CONFLICT, "conflict", error.to_string())
             }
+            StoreError::LastAdmin => {
+                Self::new(StatusCode::CONFLICT, "last_admin", error.to_string())
+            }
             StoreError::InUse { kind, ref users } => {
                 let code = if kind == "segment" {
                     "segment_in_use"

@@ -16,6 +16,10 @@ pub enum StoreError {
         users: Vec<String>,
     },
 
+    /// The change would leave no enabled admin, and nobody could manage the server.
+    #[error("this would leave no enabled admin; make another user an admin first")]
+    LastAdmin,
+
     #[error("the database URL {url:?} is not supported: use sqlite://PATH or postgres://…")]
     UnsupportedUrl { url: String },
 

@@ -6,6 +6,7 @@
 //! what both understand: `$n` parameters, text, 64-bit integers and bytes. Each database has its
 //! own migrations, kept in step by number.
 
+mod accounts;
 mod alert_feed;
 mod audit;
 mod connections;

@@ -91,6 +91,8 @@ pub struct ApiTokenRecord {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After this the token no longer works; none lasts until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Failed sign-ins of one username: after too many, it is locked for a while.
@@ -259,19 +261,33 @@ impl Store {
         name: &str,
         token_hash: &str,
     ) -> Result<ApiTokenRecord, StoreError> {
+        self.create_expiring_api_token(user_id, name, token_hash, None)
+            .await
+    }
+
+    /// An API token that stops working at `expires_at`, if given.
+    pub async fn create_expiring_api_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<ApiTokenRecord, StoreError> {
         let record = ApiTokenRecord {
             id: Uuid::new_v4(),
             user_id,
             name: name.to_owned(),
             created_at: from_millis(to_millis(Utc::now())),
             last_used_at: None,
+            expires_at: expires_at.map(|at| from_millis(to_millis(at))),
         };
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(record.id.to_string())
             .bind(user_id.to_string())
             .bind(name)
             .bind(token_hash)
             .bind(to_millis(record.created_at))
+            .bind(record.expires_at.map(to_millis))
             .execute(&self.pool)
             .await?;
         Ok(record)
@@ -281,9 +297,11 @@ impl Store {
     pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
-             WHERE api_tokens.token_hash = $1 AND users.disabled = 0"
+             WHERE api_tokens.token_hash = $1 AND users.disabled = 0 \
+             AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > $2)"
         ))
         .bind(token_hash)
+        .bind(to_millis(Utc::now()))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -299,7 +317,7 @@ impl Store {
     }
 
     pub async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at")
             .bind(user_id.to_string())
             .fetch_all(&self.pool)
             .await?;
@@ -312,6 +330,9 @@ impl Store {
                     created_at: from_millis(row.try_get("created_at")?),
                     last_used_at: row
                         .try_get::<Option<i64>, _>("last_used_at")?
+                        .map(from_millis),
+                    expires_at: row
+                        .try_get::<Option<i64>, _>("expires_at")?
                         .map(from_millis),
                 })
             })

@@ -13,6 +13,7 @@ mod schedule;
 mod schedule_form;
 mod segments;
 mod sign_in;
+mod users;
 mod visitor;
 
 use axum::Router;
@@ -77,4 +78,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/segments/new", get(segments::new).post(segments::create))
         .route("/segments/{id}", get(segments::page).post(segments::update))
         .route("/segments/{id}/active", post(segments::set_active))
+        .route("/users", get(users::list))
+        .route("/users/{id}/{action}", post(users::change))
+        .route(
+            "/account/password",
+            get(users::password_page).post(users::change_password),
+        )
 }

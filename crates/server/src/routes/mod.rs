@@ -2,6 +2,7 @@
 //! [`Caller`](crate::auth::Caller) and checks its role first, and carries its OpenAPI
 //! description, which the router collects as it registers the handler.
 
+pub(crate) mod accounts;
 mod alerts;
 pub(crate) mod connections;
 pub(crate) mod exports;
@@ -65,6 +66,11 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::audit_log))
+        .routes(routes!(accounts::disable))
+        .routes(routes!(accounts::enable))
+        .routes(routes!(accounts::change_role))
+        .routes(routes!(accounts::sign_out_everywhere))
+        .routes(routes!(accounts::change_password))
         .routes(routes!(connections::list, connections::create))
         .routes(routes!(connections::consent_text))
         .routes(routes!(

@@ -16,9 +16,15 @@ use crate::state::AppState;
 /// What every API token starts with, so a leaked one is easy to recognise.
 const API_TOKEN_PREFIX: &str = "sgs_";
 
+/// The longest an expiring token may be given, in days.
+const MAX_TOKEN_DAYS: u32 = 3650;
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct NewToken {
     pub(crate) name: String,
+    /// Days the token works for (1 to 3650); without it, until revoked.
+    #[serde(default)]
+    pub(crate) expires_in_days: Option<u32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -50,10 +56,22 @@ pub(crate) async fn create(
             "give the token a name of 1 to 100 characters",
         ));
     }
+    let expires_at = match new.expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => {
+            Some(chrono::Utc::now() + chrono::Duration::days(i64::from(days)))
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "expires_in_days",
+                format!("a token lasts 1 to {MAX_TOKEN_DAYS} days, or leave it out for no expiry"),
+            ));
+        }
+    };
     let token = new_token(API_TOKEN_PREFIX);
     let created = state
         .store
-        .create_api_token(caller.user.id, name, &hash_token(&token))
+        .create_expiring_api_token(caller.user.id, name, &hash_token(&token), expires_at)
         .await?;
     record(
         &state,

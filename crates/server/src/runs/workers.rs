@@ -1,5 +1,5 @@
-//! The run workers of one process, the reaper that takes up runs whose process died, and the
-//! scheduler, started together and stopped together.
+//! The run workers of one process, the reaper that takes up runs whose process died, the
+//! scheduler, and the purge of expired sessions, started together and stopped together.
 
 use std::time::Duration;
 
@@ -82,6 +82,7 @@ impl Workers {
             tasks.spawn(keep_time(state.clone(), stopping.clone()));
         }
         tasks.spawn(crate::alerts::keep_sending(state.clone(), stopping.clone()));
+        tasks.spawn(purge_expired(state.clone(), stopping.clone()));
         Self { tasks, stopping }
     }
 
@@ -177,6 +178,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|text| (*text).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// How often expired sessions and API tokens are removed from the store.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Removes expired sessions and API tokens, now and every `PURGE_EVERY`.
+async fn purge_expired(state: AppState, stopping: CancellationToken) {
+    loop {
+        match state.store.purge_expired(Utc::now()).await {
+            Ok(0) => {}
+            Ok(purged) => info!(purged, "Expired sessions and API tokens were removed."),
+            Err(error) => warn!(%error, "Expired sessions and API tokens could not be removed."),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PURGE_EVERY) => {}
+            () = stopping.cancelled() => return,
+        }
+    }
 }
 
 /// Takes up runs whose worker fell silent, whichever process it was in.

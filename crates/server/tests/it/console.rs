@@ -370,13 +370,25 @@ async fn every_console_page_and_form_checks_the_role() {
         )
         .await;
     let run = run["id"].as_str().unwrap().to_owned();
+    let (_, someone) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({ "username": "someone", "role": "viewer", "password": "another long password" })),
+        )
+        .await;
+    let someone = someone["id"].as_str().unwrap().to_owned();
     let fill = |path: &str| {
-        path.replace("{export}", &export)
+        path.replace("{someone}", &someone)
+            .replace("{export}", &export)
             .replace("{connection}", &connection)
             .replace("{segment}", &segment)
             .replace("{run}", &run)
     };
-    let pages: [(&str, Option<Role>); 13] = [
+    let pages: [(&str, Option<Role>); 15] = [
+        ("/users", Some(Role::Admin)),
+        ("/account/password", None),
         ("/exports", None),
         ("/exports/new", Some(Role::Contributor)),
         ("/exports/{export}", None),
@@ -392,7 +404,11 @@ async fn every_console_page_and_form_checks_the_role() {
         ("/runs/{run}", None),
     ];
     // Forms that change something: a role below the least is refused by the API's handler.
-    let forms: [(&str, Role); 15] = [
+    let forms: [(&str, Role); 19] = [
+        ("/users/{someone}/disable", Role::Admin),
+        ("/users/{someone}/enable", Role::Admin),
+        ("/users/{someone}/role", Role::Admin),
+        ("/users/{someone}/sign-out", Role::Admin),
         ("/exports/new", Role::Contributor),
         ("/exports/{export}", Role::Contributor),
         ("/segments/{segment}", Role::Contributor),

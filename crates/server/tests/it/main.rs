@@ -1,5 +1,6 @@
 //! The server over real HTTP.
 
+mod accounts;
 mod alerts;
 mod browser;
 mod config;

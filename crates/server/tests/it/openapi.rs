@@ -39,7 +39,8 @@ async fn the_document_describes_every_route_and_matches_the_committed_copy() {
             .replace("{doomed}", "{id}")
             .replace("{export}", "{id}")
             .replace("{run}", "{id}")
-            .replace("{token}", "{id}");
+            .replace("{token}", "{id}")
+            .replace("{someone}", "{id}");
         let operation = &document["paths"][&path][&method];
         assert!(operation.is_object(), "{method} {path} is not described");
         assert!(

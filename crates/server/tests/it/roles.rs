@@ -71,6 +71,28 @@ pub(crate) fn routes() -> Vec<Route> {
             admin,
         ),
         route(Method::GET, "/api/v1/audit", None, admin),
+        route(Method::POST, "/api/v1/users/{someone}/disable", None, admin),
+        route(Method::POST, "/api/v1/users/{someone}/enable", None, admin),
+        route(
+            Method::PUT,
+            "/api/v1/users/{someone}/role",
+            Some(json!({ "role": "contributor" })),
+            admin,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/users/{someone}/sign-out",
+            None,
+            admin,
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(
+                json!({ "current_password": crate::helpers::PASSWORD, "new_password": crate::helpers::PASSWORD }),
+            ),
+            None,
+        ),
         route(Method::GET, "/api/v1/connections", None, None),
         route(Method::GET, "/api/v1/connections/consent-text", None, None),
         route(
@@ -277,6 +299,13 @@ async fn every_route_checks_the_role() {
         json!({ "name": "doomed" }),
     )
     .await;
+    let someone = created_id(
+        &app,
+        Role::Admin,
+        "/api/v1/users",
+        json!({ "username": "someone", "role": "viewer", "password": "another long password" }),
+    )
+    .await;
     let (export, _) = crate::runs::an_export(&app).await;
     let (_, export_view) = app
         .call(
@@ -310,6 +339,7 @@ async fn every_route_checks_the_role() {
             .replace("{shared}", &shared)
             .replace("{list}", &list)
             .replace("{run}", &run)
+            .replace("{someone}", &someone)
     };
     for route in routes() {
         let path = fill(route.path);

@@ -166,3 +166,73 @@ async fn failed_sign_ins_at_the_same_moment_all_count(store: TestStore) {
     assert_eq!(store.login_throttle("ada").await.unwrap().failures, 24);
 }
 on_both!(failed_sign_ins_at_the_same_moment_all_count);
+
+async fn accounts_live_and_end_and_the_last_admin_stays(store: TestStore) {
+    let new = |username: &str, role| NewUser {
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        password_hash: "hash".into(),
+    };
+    let admin = store.create_user(&new("ada", Role::Admin)).await.unwrap();
+    let viewer = store.create_user(&new("vic", Role::Viewer)).await.unwrap();
+    let now = chrono::Utc::now();
+    store
+        .create_session("live", viewer.id, "csrf", now + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .create_session("old", viewer.id, "csrf", now - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .create_expiring_api_token(viewer.id, "expired", "expired-hash", Some(now))
+        .await
+        .unwrap();
+    store
+        .create_api_token(viewer.id, "kept", "kept-hash")
+        .await
+        .unwrap();
+    assert_eq!(store.purge_expired(now).await.unwrap(), 2);
+    assert!(store.session("live", now).await.unwrap().is_some());
+    assert!(
+        store
+            .user_by_api_token("kept-hash")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    store.set_user_disabled(viewer.id, true).await.unwrap();
+    assert!(store.session("live", now).await.unwrap().is_none());
+    assert!(
+        store.api_tokens(viewer.id).await.unwrap().is_empty(),
+        "tokens revoked"
+    );
+    assert!(
+        !store
+            .set_user_disabled(viewer.id, false)
+            .await
+            .unwrap()
+            .disabled
+    );
+
+    for refused in [
+        store.set_user_role(admin.id, Role::Viewer).await.err(),
+        store.set_user_disabled(admin.id, true).await.err(),
+    ] {
+        assert!(
+            matches!(refused, Some(StoreError::LastAdmin)),
+            "{refused:?}"
+        );
+    }
+    let still = store.user(admin.id).await.unwrap();
+    assert_eq!(
+        (still.role, still.disabled),
+        (Role::Admin, false),
+        "nothing changed"
+    );
+    store.set_user_role(viewer.id, Role::Admin).await.unwrap();
+    store.set_user_role(admin.id, Role::Viewer).await.unwrap();
+}
+on_both!(accounts_live_and_end_and_the_last_admin_stays);

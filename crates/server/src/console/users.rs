@@ -1,0 +1,163 @@
+//! Users (admins): each user's role and state, with the buttons that change them; and every
+//! user's own password. Each button calls the API's handler as the visitor.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use segsync_store::{Role, User};
+use uuid::Uuid;
+
+use super::fields::Fields;
+use super::page::{Nav, Problems, act, failure, invalid, render};
+use super::visitor::Visitor;
+use crate::routes::accounts::{self, PasswordChange, RoleChange};
+use crate::routes::paging::PageQuery;
+use crate::routes::users;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersPage {
+    nav: Nav,
+    users: Vec<User>,
+    roles: [&'static str; 3],
+}
+
+pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
+    match users::list(
+        State(state),
+        visitor.caller.clone(),
+        Query(PageQuery::new(500, 0)),
+    )
+    .await
+    {
+        Ok(page) => render(&UsersPage {
+            nav: Nav::new(&visitor, "users"),
+            users: page.items,
+            roles: ["admin", "contributor", "viewer"],
+        }),
+        Err(error) => failure(error),
+    }
+}
+
+/// The buttons of a user's row: `disable`, `enable`, `role` (with the `role` field) and
+/// `sign_out`.
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    if let Err(error) = visitor.caller.require(Role::Admin, "manage users") {
+        return failure(error);
+    }
+    let caller = visitor.caller.clone();
+    match action.as_str() {
+        "disable" => {
+            act(
+                &visitor,
+                &fields,
+                accounts::disable(State(state), caller, Path(id)),
+                back,
+            )
+            .await
+        }
+        "enable" => {
+            act(
+                &visitor,
+                &fields,
+                accounts::enable(State(state), caller, Path(id)),
+                back,
+            )
+            .await
+        }
+        "sign-out" => {
+            let signing_out = accounts::sign_out_everywhere(State(state), caller, Path(id));
+            act(&visitor, &fields, signing_out, back).await
+        }
+        "role" => {
+            let Some(role) = Role::parse(fields.get("role")) else {
+                return failure(crate::error::ApiError::invalid(
+                    "role",
+                    "admin, contributor or viewer",
+                ));
+            };
+            let changing =
+                accounts::change_role(State(state), caller, Path(id), Json(RoleChange { role }));
+            act(&visitor, &fields, changing, back).await
+        }
+        _ => failure(crate::error::ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no action {action:?} for users"),
+        )),
+    }
+}
+
+/// Back to the users page, whatever the change gave.
+fn back<T>(_: T) -> String {
+    "/users".to_owned()
+}
+
+#[derive(Template)]
+#[template(path = "console/password.html")]
+struct PasswordPage {
+    nav: Nav,
+    problems: Problems,
+    notice: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Changed {
+    #[serde(default)]
+    changed: bool,
+}
+
+pub(crate) async fn password_page(visitor: Visitor, Query(changed): Query<Changed>) -> Response {
+    render(&PasswordPage {
+        nav: Nav::new(&visitor, "password"),
+        problems: Problems::default(),
+        notice: changed
+            .changed
+            .then_some("Your password is changed; your other sessions ended."),
+    })
+}
+
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let mut problems = Problems::default();
+    if fields.get("new_password") != fields.get("confirm_password") {
+        problems.at("confirm_password", "the two new passwords differ");
+    } else {
+        let change = PasswordChange {
+            current_password: fields.get("current_password").to_owned(),
+            new_password: fields.get("new_password").to_owned(),
+        };
+        match accounts::change_password(State(state), visitor.caller.clone(), headers, Json(change))
+            .await
+        {
+            Ok(_) => return Redirect::to("/account/password?changed=true").into_response(),
+            Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+                problems = Problems::from_error(&error);
+            }
+            Err(error) => return failure(error),
+        }
+    }
+    invalid(&PasswordPage {
+        nav: Nav::new(&visitor, "password"),
+        problems,
+        notice: None,
+    })
+}
