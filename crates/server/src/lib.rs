@@ -13,6 +13,7 @@ mod connection_tokens;
 mod console;
 pub mod crypto;
 mod error;
+mod member_counts;
 mod openapi;
 mod routes;
 mod runs;

@@ -133,28 +133,10 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
         .with_details(serde_json::json!({ "errors": details }))
 }
 
-/// How many profiles each stored segment holds now; a segment that does not parse or evaluate
-/// is left out. One count per segment, for pickers and lists.
+/// How many profiles each stored segment holds; a segment that does not parse or evaluate is
+/// left out. From the cache of counts, for pickers and lists.
 pub(crate) async fn member_counts(
     state: &AppState,
 ) -> Result<std::collections::HashMap<uuid::Uuid, u64>, ApiError> {
-    let mut counts = std::collections::HashMap::new();
-    if state.config.profiles.is_none() {
-        return Ok(counts);
-    }
-    let profiles = profiles(state).await?;
-    let catalogue = catalogue(state).await?;
-    let clock = clock_now();
-    for segment in state.store.segments().await? {
-        let Ok(definition) = definition(&SegmentBody::of(&segment)) else {
-            continue;
-        };
-        let Ok(membership) = profiles.segment_expr(&definition, &catalogue, &clock) else {
-            continue;
-        };
-        if let Ok(members) = profiles.count(membership).await {
-            counts.insert(segment.id, members);
-        }
-    }
-    Ok(counts)
+    state.member_counts.all(state).await
 }

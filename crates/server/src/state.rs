@@ -11,6 +11,7 @@ use crate::auth::{AddressThrottle, PasswordPool};
 use crate::config::ServerConfig;
 use crate::connection_tokens::TokenOwners;
 use crate::crypto::Sealer;
+use crate::member_counts::MemberCounts;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,6 +34,8 @@ pub struct AppState {
     pub(crate) passwords: Arc<PasswordPool>,
     /// Failed sign-ins per client address.
     pub(crate) sign_in_addresses: Arc<AddressThrottle>,
+    /// Each segment's member count, evaluated again only when what it depends on changed.
+    pub(crate) member_counts: Arc<MemberCounts>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             token_owners: Arc::new(TokenOwners::default()),
             passwords: Arc::new(PasswordPool::for_this_machine()),
             sign_in_addresses,
+            member_counts: Arc::new(MemberCounts::default()),
         })
     }
 }

@@ -1,0 +1,139 @@
+//! How many profiles each segment holds, as the segments and export pages show them, kept
+//! between page views. A count is evaluated again only when what it depends on changed: the
+//! segment's rule, the rules of the segments it refers to, the profile source (its files'
+//! sizes and modification times), or the day (rules like "within the last 90 days" move with
+//! it). A source whose files cannot be looked at (a glob, an object store) is counted again
+//! at most once a minute.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use chrono::Utc;
+use segsync_domain::segment::SegmentDefinition;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::segments::{SegmentBody, catalogue, clock_now, definition, profiles};
+use crate::state::AppState;
+
+/// The counts last evaluated, each with the state it was evaluated in.
+#[derive(Default)]
+pub(crate) struct MemberCounts {
+    /// Held while counts are evaluated, so that page views at once evaluate them once.
+    counted: tokio::sync::Mutex<HashMap<Uuid, (u64, u64)>>,
+}
+
+impl MemberCounts {
+    /// The member count of every stored segment that parses and evaluates.
+    pub(crate) async fn all(&self, state: &AppState) -> Result<HashMap<Uuid, u64>, ApiError> {
+        let Some(location) = state.config.profiles.as_deref() else {
+            return Ok(HashMap::new());
+        };
+        let source = source_state(location);
+        let catalogue = catalogue(state).await?;
+        let by_name: HashMap<&str, &SegmentDefinition> = catalogue
+            .iter()
+            .map(|segment| (segment.name.as_str(), segment))
+            .collect();
+        let mut counted = self.counted.lock().await;
+        let mut profiles_opened = None;
+        let mut counts = HashMap::new();
+        for segment in state.store.segments().await? {
+            let Ok(parsed) = definition(&SegmentBody::of(&segment)) else {
+                continue;
+            };
+            let key = state_key(&parsed, &by_name, source);
+            if let Some((counted_in, members)) = counted.get(&segment.id)
+                && *counted_in == key
+            {
+                counts.insert(segment.id, *members);
+                continue;
+            }
+            if profiles_opened.is_none() {
+                profiles_opened = Some(profiles(state).await?);
+            }
+            let opened = profiles_opened.as_ref().expect("opened above");
+            let Ok(membership) = opened.segment_expr(&parsed, &catalogue, &clock_now()) else {
+                continue;
+            };
+            if let Ok(members) = opened.count(membership).await {
+                metrics::counter!("segsync_segment_counts_evaluated_total").increment(1);
+                counted.insert(segment.id, (key, members));
+                counts.insert(segment.id, members);
+            }
+        }
+        counted.retain(|id, _| counts.contains_key(id));
+        Ok(counts)
+    }
+}
+
+/// What a segment's count depends on, as one hash: its rule and those of every segment it
+/// refers to (however deep), the profile source's state and the day.
+fn state_key(
+    segment: &SegmentDefinition,
+    by_name: &HashMap<&str, &SegmentDefinition>,
+    source: u64,
+) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    source.hash(&mut hasher);
+    Utc::now().date_naive().hash(&mut hasher);
+    let mut seen = HashSet::new();
+    let mut waiting = vec![segment];
+    while let Some(next) = waiting.pop() {
+        if !seen.insert(next.name.as_str()) {
+            continue;
+        }
+        next.name.hash(&mut hasher);
+        format!("{:?}", next.rule).hash(&mut hasher);
+        for (name, referred) in by_name {
+            if next.rule.refers_to(name) {
+                waiting.push(*referred);
+            }
+        }
+    }
+    hasher.finish()
+}
+
+/// The state of the profile source: the size and modification time of each of its files, or
+/// the current minute where its files cannot be looked at.
+fn source_state(location: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let path = Path::new(location);
+    if path.is_file() || path.is_dir() {
+        hash_files(path, &mut hasher);
+    } else {
+        location.hash(&mut hasher);
+        (Utc::now().timestamp() / 60).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn hash_files(path: &Path, hasher: &mut impl Hasher) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    path.hash(hasher);
+    if metadata.is_dir() {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .collect();
+        entries.sort();
+        for entry in entries {
+            hash_files(&entry, hasher);
+        }
+    } else {
+        metadata.len().hash(hasher);
+        metadata
+            .modified()
+            .ok()
+            .and_then(|modified| modified.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_nanos())
+            .hash(hasher);
+    }
+}
