@@ -47,3 +47,36 @@ impl PasswordPool {
             .map_err(|error| error.to_string())?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_run_off_the_request_threads_a_few_at_a_time_and_verify() {
+        let pool = std::sync::Arc::new(PasswordPool::new(1));
+        let hash = pool.hash("correct horse battery".to_owned()).await.unwrap();
+        assert!(pool.hash("short".to_owned()).await.is_err());
+        let checks: Vec<_> = [
+            "correct horse battery",
+            "wrong horse battery",
+            "correct horse battery",
+        ]
+        .into_iter()
+        .map(|password| {
+            let (pool, hash) = (std::sync::Arc::clone(&pool), hash.clone());
+            tokio::spawn(async move { pool.verify(hash, password.to_owned()).await })
+        })
+        .collect();
+        let mut verdicts = Vec::new();
+        for check in checks {
+            verdicts.push(check.await.unwrap());
+        }
+        assert_eq!(verdicts, [true, false, true]);
+        assert_eq!(
+            pool.permits.available_permits(),
+            1,
+            "every permit came back"
+        );
+    }
+}

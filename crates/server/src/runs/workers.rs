@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use segsync_store::{Backend, Run, RunStatus, StoreError};
+use segsync_store::{Backend, Run, RunClaim, RunStatus, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -132,11 +132,22 @@ async fn work(state: AppState, stopping: CancellationToken) {
 /// and the worker goes on with the next.
 async fn carry_out(state: &AppState, run: Run, stopping: &CancellationToken) {
     let claim = run.held_claim();
-    let mut task = AbortOnDrop(tokio::spawn({
+    let carrying_out = {
         let state = state.clone();
         let stopping = stopping.clone();
         async move { execute(&state, run, &stopping).await }
-    }));
+    };
+    isolated(state, claim, carrying_out).await;
+}
+
+/// Runs `carrying_out` (one run's work) in a task of its own; if it panics, or its task is
+/// stopped before it ends, the run is ended Failed with the reason, under its claim.
+async fn isolated(
+    state: &AppState,
+    claim: RunClaim,
+    carrying_out: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let mut task = AbortOnDrop(tokio::spawn(carrying_out));
     let Err(error) = (&mut task.0).await else {
         return;
     };
@@ -217,5 +228,105 @@ async fn reap(state: AppState, stopping: CancellationToken) {
             }
             Err(error) => warn!(%error, "Silent runs could not be looked for."),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use segsync_store::{
+        ExportDraft, NewConnection, NewUser, Role, SegmentDraft, Trigger, UsableBy,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::config::ServerConfig;
+
+    /// A server's state on a fresh SQLite file, with one export whose run is claimed.
+    async fn a_claimed_run(folder: &std::path::Path) -> (AppState, Run) {
+        use base64::Engine;
+        let config = ServerConfig {
+            database_url: format!("sqlite://{}", folder.join("segsync.db").display()),
+            encryption_key: Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode([7u8; 32])
+                    .into(),
+            ),
+            ..ServerConfig::default()
+        };
+        let state = AppState::open(config).await.unwrap();
+        let store = &state.store;
+        let by = store
+            .create_user(&NewUser {
+                username: "ada".into(),
+                display_name: "Ada".into(),
+                role: Role::Admin,
+                password_hash: "unused".into(),
+            })
+            .await
+            .unwrap()
+            .id;
+        let segment = store
+            .create_segment(
+                &SegmentDraft {
+                    name: "everyone".into(),
+                    description: None,
+                    rule: r#"{"attribute":"email","op":"is_not_null"}"#.into(),
+                },
+                by,
+            )
+            .await
+            .unwrap();
+        let connection = store
+            .create_connection(&NewConnection {
+                name: "CC".into(),
+                usable_by: UsableBy::Admins,
+                created_by: by,
+            })
+            .await
+            .unwrap();
+        let export = store
+            .create_export(
+                &ExportDraft {
+                    name: "export".into(),
+                    connection_id: connection.id,
+                    list_id: Uuid::new_v4(),
+                    mapping: "{}".into(),
+                    schedule_override: None,
+                    sync_mode: "add_only".into(),
+                    segment_ids: vec![segment.id],
+                },
+                by,
+            )
+            .await
+            .unwrap();
+        store
+            .queue_run(export.id, Trigger::Manual, None, None)
+            .await
+            .unwrap();
+        let run = store.claim_next_run("node").await.unwrap().unwrap();
+        (state, run)
+    }
+
+    #[tokio::test]
+    async fn a_run_that_panics_ends_failed_with_the_reason_and_the_worker_goes_on() {
+        let folder = tempfile::tempdir().unwrap();
+        let (state, run) = a_claimed_run(folder.path()).await;
+        isolated(&state, run.held_claim(), async {
+            panic!("an invariant broke");
+        })
+        .await;
+        let ended = state.store.run(run.id).await.unwrap();
+        assert_eq!(ended.status, RunStatus::Failed);
+        assert_eq!(
+            ended.reason.as_deref(),
+            Some("the run stopped on an internal error: an invariant broke")
+        );
+        // The worker went on: the next run of the export can be queued and claimed.
+        state
+            .store
+            .queue_run(run.export_id, Trigger::Manual, None, None)
+            .await
+            .unwrap();
+        assert!(state.store.claim_next_run("node").await.unwrap().is_some());
     }
 }

@@ -49,6 +49,11 @@ impl Drop for Process {
 /// Starts `segsync serve` on `config`'s store, profiles and Constant Contact, on a free port,
 /// with the refresh scheduler off and `environment` added.
 pub(crate) fn serve(config: &ServerConfig, environment: &[(&str, &str)]) -> Process {
+    serve_on(config, environment).0
+}
+
+/// `serve`, and the base URL the process answers at once it is up.
+pub(crate) fn serve_on(config: &ServerConfig, environment: &[(&str, &str)]) -> (Process, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -82,5 +87,21 @@ pub(crate) fn serve(config: &ServerConfig, environment: &[(&str, &str)]) -> Proc
     for (name, value) in environment {
         command.env(name, value);
     }
-    Process(command.spawn().unwrap())
+    (
+        Process(command.spawn().unwrap()),
+        format!("http://127.0.0.1:{port}"),
+    )
+}
+
+/// Waits until the server at `base` answers its health check.
+pub(crate) async fn until_up(base: &str) {
+    for _ in 0..300 {
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server at {base} did not come up");
 }

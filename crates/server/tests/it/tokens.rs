@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::exports::{form, set_up};
-use crate::helpers::{TestApp, another_node, spawn_app_configured, spawn_app_on_postgres};
+use crate::helpers::{TestApp, spawn_app_configured, spawn_app_on_postgres};
+use crate::processes::{serve_on, until_up};
 use crate::runs::ended;
 
 /// Two exports of the "Newsletter" list on one connection, runnable by the contributor.
@@ -140,9 +141,11 @@ async fn two_runs_and_list_look_ups_on_one_connection_spend_each_refresh_token_o
 }
 
 #[tokio::test]
-async fn two_servers_on_one_postgres_refresh_once_per_rotation() {
+async fn two_server_processes_on_one_postgres_refresh_once_per_rotation() {
     let app = spawn_app_on_postgres(|_| {}, |_| {}).await;
-    let (second, second_base) = another_node(&app).await;
+    // The other node is a `segsync serve` process of its own on the same database.
+    let (_second, second_base) = serve_on(app.config(), &[]);
+    until_up(&second_base).await;
     let (connection, _) = two_exports_on_one_connection(&app).await;
     let version_before = app
         .state
@@ -174,5 +177,4 @@ async fn two_servers_on_one_postgres_refresh_once_per_rotation() {
         assert_eq!(connection.health, Health::Healthy);
         assert_eq!(connection.tokens_version, version_before + round as i64);
     }
-    second.stop().await;
 }
