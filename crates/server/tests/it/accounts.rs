@@ -179,24 +179,7 @@ async fn a_password_change_ends_the_other_sessions_and_an_admin_signs_a_user_out
     let app = spawn_app().await;
     let here = session(&app, "viewer", PASSWORD).await.unwrap();
     let elsewhere = session(&app, "viewer", PASSWORD).await.unwrap();
-    let csrf = {
-        let response = app
-            .http
-            .post(app.url("/api/v1/session"))
-            .json(&json!({ "username": "viewer", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        let cookie = response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let body: Value = response.json().await.unwrap();
-        (cookie, body["csrf_token"].as_str().unwrap().to_owned())
-    };
+    let csrf = app.browser_session("viewer").await;
     let change = |current: &str| {
         app.http
             .put(app.url("/api/v1/me/password"))

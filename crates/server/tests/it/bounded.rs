@@ -8,32 +8,12 @@ use reqwest::{Method, StatusCode};
 use segsync_store::Role;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
-
-/// A console session of `username`: its cookie and CSRF token.
-async fn console_session(app: &TestApp, username: &str) -> (String, String) {
-    let response = app
-        .http
-        .post(app.url("/api/v1/session"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body: serde_json::Value = response.json().await.unwrap();
-    (cookie, body["csrf_token"].as_str().unwrap().to_owned())
-}
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn a_builder_form_of_20000_nested_rows_is_refused_with_its_reason() {
     let app = spawn_app().await;
-    let (cookie, csrf) = console_session(&app, "contributor").await;
+    let (cookie, csrf) = app.browser_session("contributor").await;
     let mut form = vec![
         ("csrf".to_owned(), csrf),
         ("name".to_owned(), "deep".to_owned()),
@@ -145,7 +125,7 @@ async fn member_counts_are_evaluated_again_only_when_the_profiles_or_segments_ch
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (cookie, _) = console_session(&app, "viewer").await;
+    let (cookie, _) = app.browser_session("viewer").await;
     assert_eq!(shown_count(&app, &cookie).await, "3");
 
     // The same bytes' length and modification time, other content: a page view that evaluated

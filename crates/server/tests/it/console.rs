@@ -327,26 +327,6 @@ async fn bad_input_is_shown_next_to_its_field() {
     );
 }
 
-/// A browser session for `username` through the API: its cookie and CSRF token.
-async fn session_of(app: &crate::helpers::TestApp, username: &str) -> (String, String) {
-    let response = app
-        .http
-        .post(app.url("/api/v1/session"))
-        .json(&json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body: serde_json::Value = response.json().await.unwrap();
-    (cookie, body["csrf_token"].as_str().unwrap().to_owned())
-}
-
 #[tokio::test]
 async fn every_console_page_and_form_checks_the_role() {
     let app = spawn_app().await;
@@ -427,7 +407,7 @@ async fn every_console_page_and_form_checks_the_role() {
     ];
     let mut sessions = Vec::new();
     for role in [Role::Viewer, Role::Contributor, Role::Admin] {
-        sessions.push((role, session_of(&app, role.as_str()).await));
+        sessions.push((role, app.browser_session(role.as_str()).await));
     }
     for (page, least) in pages {
         let path = fill(page);

@@ -218,6 +218,27 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Signs `username` in as a browser does; the session cookie and its CSRF token.
+    pub(crate) async fn browser_session(&self, username: &str) -> (String, String) {
+        let response = self
+            .http
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{username} signs in");
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let body: Value = response.json().await.unwrap();
+        (cookie, body["csrf_token"].as_str().unwrap().to_owned())
+    }
+
     /// The API token of `role`.
     pub(crate) fn token(&self, role: Role) -> &str {
         &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1
