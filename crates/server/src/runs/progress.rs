@@ -87,3 +87,24 @@ impl Progress for LiveProgress {
         self.imports_sent.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip(email: &str) -> (String, String) {
+        (email.to_owned(), "malformed".to_owned())
+    }
+
+    #[test]
+    fn members_whose_write_failed_go_out_with_the_next_write_first() {
+        let progress = LiveProgress::default();
+        progress.members_skipped(&[skip("a"), skip("b")]);
+        let unwritten = progress.take_skipped();
+        progress.members_skipped(&[skip("c")]);
+        // The write of a and b failed: they are kept, ahead of what came since.
+        progress.keep_skipped(unwritten);
+        assert_eq!(progress.take_skipped(), [skip("a"), skip("b"), skip("c")]);
+        assert!(progress.take_skipped().is_empty());
+    }
+}
