@@ -33,8 +33,8 @@ async fn a_worker_stalled_past_the_reaper_loses_its_run_and_sends_nothing_more()
     let mut app = spawn_app_on_postgres(
         |_| {},
         |config| {
-            // Taken over after 3 s of silence; the worker writes every second.
-            config.runs.silent_run_seconds = 3;
+            // This node takes a run over after 5 s of silence; workers write every second.
+            config.runs.silent_run_seconds = 5;
         },
     )
     .await;
@@ -57,7 +57,8 @@ async fn a_worker_stalled_past_the_reaper_loses_its_run_and_sends_nothing_more()
         .queue_run(export.parse().unwrap(), Trigger::Manual, None, None)
         .await
         .unwrap();
-    let stalled = serve(&config, &[("SEGSYNC_RUNS__SILENT_RUN_SECONDS", "3")]);
+    // The process keeps the default minute, so that it never takes its own run back.
+    let stalled = serve(&config, &[("SEGSYNC_RUNS__SILENT_RUN_SECONDS", "60")]);
     let mut first_import_in = false;
     for _ in 0..1_200 {
         first_import_in = app.sandbox.state().imports_accepted() == 1;
