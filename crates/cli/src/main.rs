@@ -16,7 +16,10 @@ use crate::cli::{Cli, Command, SegmentsCommand};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The server logs as its configuration says, once it is read.
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging(cli.verbose, segsync_server::LogFormat::Text);
+    }
     match cli.command {
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Segments {
@@ -33,14 +36,22 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the level. Quiet by default so progress bars and
-/// reports stay readable.
-fn init_logging(verbose: bool) {
+/// Logs go to stderr; `RUST_LOG` overrides the level. Commands are quiet by default so
+/// progress bars and reports stay readable; `--verbose` (and `serve`) log from `info`.
+pub(crate) fn init_logging(verbose: bool, format: segsync_server::LogFormat) {
     let default = if verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logging = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        segsync_server::LogFormat::Text => logging.init(),
+        // Each event with the fields of every span it happened in: request and run ids.
+        segsync_server::LogFormat::Json => logging
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .init(),
+    }
 }

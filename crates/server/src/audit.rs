@@ -44,5 +44,6 @@ pub(crate) async fn record_for(
             detail,
         })
         .await?;
+    tracing::info!(action, kind = subject.kind, id = %subject.id, name = subject.name, "Audited.");
     Ok(())
 }

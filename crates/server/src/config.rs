@@ -47,6 +47,25 @@ pub struct ServerConfig {
     pub constant_contact: ConstantContactConfig,
     pub runs: RunsConfig,
     pub alerts: AlertsConfig,
+    pub log: LogConfig,
+}
+
+/// How the server writes its log (to standard error; `RUST_LOG` sets the level).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object per event, with the fields of the spans it happened in (the request's
+    /// id and caller, the run's id, export and connection).
+    Json,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +195,7 @@ impl Default for ServerConfig {
             constant_contact: ConstantContactConfig::default(),
             runs: RunsConfig::default(),
             alerts: AlertsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod crypto;
 mod error;
 mod member_counts;
 mod openapi;
+mod request_span;
 mod routes;
 mod runs;
 pub mod scheduler;
@@ -32,7 +33,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-pub use config::ServerConfig;
+pub use config::{LogFormat, ServerConfig};
 pub use error::ApiError;
 pub use runs::{SharedQuota, Started, StoreCheckpoints, load_ledger};
 pub use state::AppState;

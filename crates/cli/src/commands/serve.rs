@@ -24,8 +24,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = server_config(&args.config, |figment| match args.listen {
         Some(listen) => figment.merge(Serialized::default("listen", listen.to_string())),
         None => figment,
-    })?;
-    segsync_server::serve(config, shutdown_signal()).await
+    });
+    // A server says what it does: from `info` unless RUST_LOG says otherwise.
+    crate::init_logging(
+        true,
+        config
+            .as_ref()
+            .map_or(segsync_server::LogFormat::Text, |config| config.log.format),
+    );
+    segsync_server::serve(config?, shutdown_signal()).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

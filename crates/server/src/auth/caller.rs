@@ -60,6 +60,7 @@ impl FromRequestParts<AppState> for Caller {
                 .user_by_api_token(&hash_token(token.trim()))
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
+            tracing::Span::current().record("caller", user.username.as_str());
             return Ok(Self {
                 user,
                 csrf_token: None,
@@ -88,6 +89,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
+        tracing::Span::current().record("caller", session.user.username.as_str());
         Ok(Self {
             user: session.user,
             csrf_token: Some(session.csrf_token),

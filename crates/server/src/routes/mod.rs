@@ -50,6 +50,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             crate::security_headers::security_headers(policy.clone(), request, next)
         }))
+        .layer(axum::middleware::from_fn(crate::request_span::request_span))
         .with_state(state)
 }
 

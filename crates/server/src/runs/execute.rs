@@ -186,6 +186,7 @@ pub(crate) async fn prepare(state: &AppState, export_id: Uuid) -> Result<Prepare
         .connection(connection_id)
         .await
         .map_err(store_failed)?;
+    tracing::Span::current().record("connection", tracing::field::display(connection.id));
     let client = client_for(state, &connection).map_err(|error| Ending::failed(error.message))?;
     let mut segments = Vec::new();
     for id in &export.segment_ids {

@@ -7,7 +7,7 @@ use chrono::Utc;
 use segsync_store::{Backend, Run, RunClaim, RunStatus, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{Instrument, error, info, warn};
 
 use super::execute::execute;
 use crate::scheduler::keep_time;
@@ -132,12 +132,20 @@ async fn work(state: AppState, stopping: CancellationToken) {
 /// and the worker goes on with the next.
 async fn carry_out(state: &AppState, run: Run, stopping: &CancellationToken) {
     let claim = run.held_claim();
+    // Every event of the run, whatever it runs through, carries its ids.
+    let span = tracing::info_span!(
+        "run",
+        run = %run.id,
+        export = %run.export_id,
+        connection = tracing::field::Empty,
+        claim = run.claim,
+    );
     let carrying_out = {
         let state = state.clone();
         let stopping = stopping.clone();
-        async move { execute(&state, run, &stopping).await }
+        async move { execute(&state, run, &stopping).await }.instrument(span.clone())
     };
-    isolated(state, claim, carrying_out).await;
+    isolated(state, claim, carrying_out).instrument(span).await;
 }
 
 /// Runs `carrying_out` (one run's work) in a task of its own; if it panics, or its task is

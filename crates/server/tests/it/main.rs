@@ -23,3 +23,4 @@ mod segments;
 mod sessions;
 mod takeover;
 mod tokens;
+mod traces;

@@ -54,6 +54,15 @@ pub(crate) fn serve(config: &ServerConfig, environment: &[(&str, &str)]) -> Proc
 
 /// `serve`, and the base URL the process answers at once it is up.
 pub(crate) fn serve_on(config: &ServerConfig, environment: &[(&str, &str)]) -> (Process, String) {
+    serve_logging_to(config, environment, Stdio::null())
+}
+
+/// `serve_on`, with the process's log (its standard error) written to `log`.
+pub(crate) fn serve_logging_to(
+    config: &ServerConfig,
+    environment: &[(&str, &str)],
+    log: impl Into<Stdio>,
+) -> (Process, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,7 +92,7 @@ pub(crate) fn serve_on(config: &ServerConfig, environment: &[(&str, &str)]) -> (
         )
         .env("SEGSYNC_RUNS__SCHEDULER", "false")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(log);
     for (name, value) in environment {
         command.env(name, value);
     }
