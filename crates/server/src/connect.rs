@@ -54,6 +54,7 @@ pub(crate) fn client_for(
         &state.api,
         state.http.clone(),
         tokens,
+        std::sync::Arc::clone(&state.budget),
     ))
 }
 

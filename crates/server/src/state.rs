@@ -23,6 +23,8 @@ pub struct AppState {
     pub api: Arc<ApiConfig>,
     /// One HTTP client for every call to Constant Contact.
     pub http: reqwest::Client,
+    /// The API key's one rate limit and daily count in this process, shared by every client.
+    pub(crate) budget: Arc<constant_contact::ApiKeyBudget>,
     /// Names this process in the runs it works on, so that other nodes can tell whose runs
     /// fell silent.
     pub node_id: Arc<str>,
@@ -52,7 +54,12 @@ impl AppState {
             config.login_max_failures_per_address,
             std::time::Duration::from_secs(u64::from(config.login_lock_minutes) * 60),
         ));
+        let budget = Arc::new(constant_contact::ApiKeyBudget::new(
+            api.requests_per_second,
+            api.daily_quota,
+        ));
         Ok(Self {
+            budget,
             store,
             config: Arc::new(config),
             sealer: Arc::new(sealer),

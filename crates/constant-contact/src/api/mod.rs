@@ -21,7 +21,7 @@ pub use activities::PollPolicy;
 pub use contacts::{ContactQuery, MAX_CONTACT_PAGE_SIZE, MAX_LIST_FILTER, Page};
 pub use memberships::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_LIST_IDS_PER_REMOVAL};
 
-use crate::budget::{ApiKeyBudget, BudgetRegistry};
+use crate::budget::ApiKeyBudget;
 use crate::classify::{
     Attempt, RawResponse, TransportFailure, TransportFailureKind, parse_retry_after,
 };
@@ -55,10 +55,10 @@ pub struct ConstantContact {
 }
 
 impl ConstantContact {
-    /// A client for a connection whose tokens are `tokens`, persisted through `store`, sharing
-    /// the process-wide budget of the API key. The client owns its token manager: for a
-    /// connection that several callers use at once, share one manager through
-    /// [`ConstantContact::with_tokens`] instead.
+    /// The one client of a command that talks to one connection: its own HTTP client, token
+    /// manager (tokens persisted through `store`) and budget for the API key. Where several
+    /// clients use one key or one connection at once, build them with
+    /// [`ConstantContact::with_tokens`] from what the application's state owns instead.
     pub fn connect(
         config: &ApiConfig,
         tokens: TokenSet,
@@ -67,21 +67,22 @@ impl ConstantContact {
         let http = http_client(config)?;
         let oauth = OAuthClient::new(config.clone(), http.clone());
         let tokens = Arc::new(TokenManager::new(oauth, store, tokens));
-        Ok(Self::with_tokens(config, http, tokens))
+        let budget = Arc::new(ApiKeyBudget::new(
+            config.requests_per_second,
+            config.daily_quota,
+        ));
+        Ok(Self::with_tokens(config, http, tokens, budget))
     }
 
     /// A client on `http` whose access tokens come from `tokens`, a manager other clients of the
-    /// same connection share, so that one refresh serves them all.
+    /// same connection share (one refresh serves them all), drawing on `budget`, the API key's
+    /// one budget in this process.
     pub fn with_tokens(
         config: &ApiConfig,
         http: reqwest::Client,
         tokens: Arc<TokenManager>,
+        budget: Arc<ApiKeyBudget>,
     ) -> Self {
-        let budget = BudgetRegistry::global().budget_for(
-            &config.client_id,
-            config.requests_per_second,
-            config.daily_quota,
-        );
         Self {
             http,
             endpoints: config.endpoints.clone(),
@@ -92,7 +93,7 @@ impl ConstantContact {
         }
     }
 
-    /// Uses `budget` instead of the process-wide one (several registries in one process, tests).
+    /// Uses `budget` instead of the one it was built with.
     pub fn with_budget(mut self, budget: Arc<ApiKeyBudget>) -> Self {
         self.budget = budget;
         self

@@ -1,7 +1,9 @@
-//! One budget per API key, handed to every client that uses the key.
+//! One budget per API key, handed to every client that uses the key: the state of an
+//! application owns one registry, made at start-up, so two clients for the same key can never
+//! each believe they own the whole budget.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use super::ApiKeyBudget;
 
@@ -11,13 +13,6 @@ pub struct BudgetRegistry {
 }
 
 impl BudgetRegistry {
-    /// The registry of this process. Clients built without an explicit registry use it, so two
-    /// clients for the same key can never each believe they own the whole budget.
-    pub fn global() -> &'static BudgetRegistry {
-        static GLOBAL: OnceLock<BudgetRegistry> = OnceLock::new();
-        GLOBAL.get_or_init(BudgetRegistry::default)
-    }
-
     /// The budget of `client_id`, made with these limits the first time the key is seen.
     pub fn budget_for(
         &self,
