@@ -14,6 +14,29 @@ async fn create_connection(app: &TestApp, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The admin starts an authorisation and the browser opens its URL (the sandbox approves at
+/// once): the callback URL it is sent back to.
+async fn approved_callback(app: &TestApp, connection_id: &str) -> String {
+    let started = app
+        .request(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/connections/{connection_id}/authorize"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let url = TestApp::json(started).await["authorization_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consent = app.http.get(&url).send().await.unwrap();
+    consent.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Plays the browser: opens the authorization URL (the sandbox approves at once) and follows
 /// the redirect to the server's callback. Returns where the server sends the browser next.
 pub(crate) async fn authenticate(app: &TestApp, connection_id: &str) -> String {
@@ -159,23 +182,7 @@ async fn a_state_is_used_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let started = app
-        .request(
-            Some(Role::Admin),
-            Method::POST,
-            &format!("/api/v1/connections/{id}/authorize"),
-        )
-        .send()
-        .await
-        .unwrap();
-    let url = TestApp::json(started).await["authorization_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let callback = app.http.get(&url).send().await.unwrap().headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let callback = approved_callback(&app, &id).await;
     let as_admin = |url: &str| app.http.get(url).bearer_auth(app.token(Role::Admin)).send();
     let first = as_admin(&callback).await.unwrap();
     assert!(
@@ -419,24 +426,7 @@ async fn an_authorisation_completes_only_for_the_admin_who_started_it() {
     // Two authorisations started by the admin; one redirect followed without a session,
     // one in another admin's.
     for finisher in [None, Some(other_token.as_str())] {
-        let started = app
-            .request(
-                Some(Role::Admin),
-                Method::POST,
-                &format!("/api/v1/connections/{id}/authorize"),
-            )
-            .send()
-            .await
-            .unwrap();
-        let url = TestApp::json(started).await["authorization_url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let consent = app.http.get(&url).send().await.unwrap();
-        let callback = consent.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let callback = approved_callback(&app, &id).await;
         let mut landing = app.http.get(&callback);
         if let Some(token) = finisher {
             landing = landing.bearer_auth(token);
