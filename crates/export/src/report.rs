@@ -43,13 +43,63 @@ impl ConstantContactCounters {
     }
 }
 
+/// Where one of Constant Contact's activities stood when the run last looked: compared as a
+/// value, written in reports as its snake-case name (`completed`, `timed_out`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityState {
+    Initialized,
+    Processing,
+    Completed,
+    Cancelled,
+    Failed,
+    TimedOut,
+    /// A state Constant Contact named that this version does not know.
+    Unknown,
+}
+
+impl ActivityState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initialized => "initialized",
+            Self::Processing => "processing",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ActivityState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<constant_contact::wire::activities::ActivityState> for ActivityState {
+    fn from(state: constant_contact::wire::activities::ActivityState) -> Self {
+        use constant_contact::wire::activities::ActivityState as Wire;
+        match state {
+            Wire::Initialized => Self::Initialized,
+            Wire::Processing => Self::Processing,
+            Wire::Completed => Self::Completed,
+            Wire::Cancelled => Self::Cancelled,
+            Wire::Failed => Self::Failed,
+            Wire::TimedOut => Self::TimedOut,
+            Wire::Unknown => Self::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActivityReport {
     pub activity_id: Uuid,
     /// Contacts this import carried.
     pub contacts: u64,
     /// `completed`, `failed`, `timed_out`, `cancelled`, or the last state seen.
-    pub state: String,
+    pub state: ActivityState,
     pub counters: ConstantContactCounters,
     pub errors: Vec<String>,
 }

@@ -26,7 +26,9 @@ use crate::list_members::{ListSnapshot, remove_from_list, unsubscribed_contacts}
 use crate::member_sorter::{MemberSorter, PlannedImport, UNSUBSCRIBED};
 use crate::plan::{ExportPlan, count_profiles, fewest_requests_to_send};
 use crate::progress::Progress;
-use crate::report::{ActivityReport, ConstantContactCounters, RunOutcome, RunReport, SAMPLES};
+use crate::report::{
+    ActivityReport, ActivityState, ConstantContactCounters, RunOutcome, RunReport, SAMPLES,
+};
 use crate::sync::{Ledger, SyncMode};
 
 /// Runs an export as if it had never run before: every member is sent, nothing is remembered.
@@ -235,7 +237,7 @@ pub async fn run_export_in_step(
     let cancelled = sent.cancelled || matches!(producer_end, ProducerEnd::Cancelled);
     let unfinished: Vec<&ActivityReport> = activity_reports
         .iter()
-        .filter(|activity| activity.state != "completed")
+        .filter(|activity| activity.state != ActivityState::Completed)
         .collect();
     let outcome = if let Some(failure) = &sent.failure {
         RunOutcome::Failed {
@@ -394,7 +396,7 @@ async fn remove_leavers(
             .map_err(|error| error.to_string())?;
         if let Some(activity) = ended
             .iter()
-            .find(|activity| activity.state.as_str() != "completed")
+            .find(|activity| ActivityState::from(activity.state) != ActivityState::Completed)
         {
             return Err(format!(
                 "the removal activity {} ended {}",
@@ -618,7 +620,7 @@ fn activity_report(activity: &Activity, contacts: u64) -> ActivityReport {
     ActivityReport {
         activity_id: activity.activity_id,
         contacts,
-        state: activity.state.as_str().to_owned(),
+        state: activity.state.into(),
         counters: ConstantContactCounters {
             person_count: activity.status.person_count,
             correctable_count: activity.status.correctable_count,

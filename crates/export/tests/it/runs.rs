@@ -256,7 +256,10 @@ async fn a_failed_activity_fails_the_run_and_says_which() {
         RunOutcome::Failed { reason } => assert!(reason.contains("ended failed"), "{reason}"),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(report.activities[0].state, "failed");
+    assert_eq!(
+        report.activities[0].state,
+        segsync_export::ActivityState::Failed
+    );
     assert!(report.totals_add_up());
 }
 

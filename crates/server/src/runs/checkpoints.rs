@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{NaiveDate, Utc};
 use segsync_export::{
-    ActivityReport, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
+    ActivityReport, ActivityState, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
 };
 use segsync_store::{LedgerOf, RunClaim, SentMember, Store, StoreError};
 use tokio_util::sync::CancellationToken;
@@ -170,7 +170,7 @@ impl Checkpoints for StoreCheckpoints {
             .batch_ended(
                 &self.claim,
                 self.seq(seq),
-                activity.state == "completed",
+                activity.state == ActivityState::Completed,
                 &counters,
                 self.ledger,
             )

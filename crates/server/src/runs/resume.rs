@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use constant_contact::ConstantContact;
 use constant_contact::api::PollPolicy;
 use constant_contact::wire::activities::Activity;
+use segsync_export::ActivityState;
 use segsync_store::{BatchState, LedgerOf, RunClaim, Store};
 use tracing::info;
 use uuid::Uuid;
@@ -95,7 +96,7 @@ pub(crate) async fn settle_earlier_imports(
             .batch_ended(
                 claim,
                 batch.seq,
-                ended.state.as_str() == "completed",
+                ActivityState::from(ended.state) == ActivityState::Completed,
                 &counters,
                 of,
             )
