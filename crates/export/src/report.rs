@@ -59,6 +59,22 @@ pub enum ActivityState {
 }
 
 impl ActivityState {
+    /// The state Constant Contact names `name` (`completed`, `timed_out`, …); a name this
+    /// version does not know is `Unknown`.
+    pub fn named(name: &str) -> Self {
+        [
+            Self::Initialized,
+            Self::Processing,
+            Self::Completed,
+            Self::Cancelled,
+            Self::Failed,
+            Self::TimedOut,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == name)
+        .unwrap_or(Self::Unknown)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Initialized => "initialized",
@@ -75,21 +91,6 @@ impl ActivityState {
 impl std::fmt::Display for ActivityState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl From<constant_contact::wire::activities::ActivityState> for ActivityState {
-    fn from(state: constant_contact::wire::activities::ActivityState) -> Self {
-        use constant_contact::wire::activities::ActivityState as Wire;
-        match state {
-            Wire::Initialized => Self::Initialized,
-            Wire::Processing => Self::Processing,
-            Wire::Completed => Self::Completed,
-            Wire::Cancelled => Self::Cancelled,
-            Wire::Failed => Self::Failed,
-            Wire::TimedOut => Self::TimedOut,
-            Wire::Unknown => Self::Unknown,
-        }
     }
 }
 

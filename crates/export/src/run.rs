@@ -394,10 +394,9 @@ async fn remove_leavers(
         let ended = remove_from_list(client, plan.list_id, &ids, &plan.poll_policy)
             .await
             .map_err(|error| error.to_string())?;
-        if let Some(activity) = ended
-            .iter()
-            .find(|activity| ActivityState::from(activity.state) != ActivityState::Completed)
-        {
+        if let Some(activity) = ended.iter().find(|activity| {
+            ActivityState::named(activity.state.as_str()) != ActivityState::Completed
+        }) {
             return Err(format!(
                 "the removal activity {} ended {}",
                 activity.activity_id,
@@ -620,7 +619,7 @@ fn activity_report(activity: &Activity, contacts: u64) -> ActivityReport {
     ActivityReport {
         activity_id: activity.activity_id,
         contacts,
-        state: activity.state.into(),
+        state: ActivityState::named(activity.state.as_str()),
         counters: ConstantContactCounters {
             person_count: activity.status.person_count,
             correctable_count: activity.status.correctable_count,

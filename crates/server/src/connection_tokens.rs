@@ -106,13 +106,10 @@ impl ConnectionTokenStore {
     }
 
     /// The stored pair, which is newer than the held one, now held.
-    fn adopt(&self, stored: &StoredTokens) -> Result<TokenSet, BoxError> {
-        let sealed = stored
-            .sealed
-            .as_deref()
-            .ok_or("the connection's tokens were removed")?;
+    fn adopt(&self, stored: &StoredTokens) -> Result<TokenSet, TokenStoreError> {
+        let sealed = stored.sealed.as_deref().ok_or(TokenStoreError::Removed)?;
         let tokens = open_tokens(&self.sealer, self.connection_id, sealed)
-            .map_err(|_| "the connection's tokens could not be opened with the configured keys")?;
+            .map_err(|OpenError| TokenStoreError::Unopenable)?;
         self.held_version.store(stored.version, Ordering::SeqCst);
         Ok(tokens)
     }
@@ -129,6 +126,19 @@ impl ConnectionTokenStore {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What went wrong with a connection's tokens in the store, besides the store itself.
+#[derive(Debug, thiserror::Error)]
+enum TokenStoreError {
+    #[error("the connection's tokens were removed")]
+    Removed,
+    #[error("the connection's tokens could not be opened with the configured keys")]
+    Unopenable,
+    #[error(
+        "the connection's tokens changed in the store during the refresh (authenticated again, or rotated by another node after this one's turn lapsed)"
+    )]
+    ChangedDuringRefresh,
+}
 
 #[async_trait::async_trait]
 impl TokenStore for ConnectionTokenStore {
@@ -168,7 +178,7 @@ impl TokenStore for ConnectionTokenStore {
             Ok(())
         } else {
             self.release_turn().await;
-            Err("the connection's tokens changed in the store during the refresh (authenticated again, or rotated by another node after this one's turn lapsed)".into())
+            Err(TokenStoreError::ChangedDuringRefresh.into())
         }
     }
 

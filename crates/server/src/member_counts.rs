@@ -37,6 +37,12 @@ impl MemberCounts {
             .iter()
             .map(|segment| (segment.name.as_str(), segment))
             .collect();
+        let mut keys = StateKeys {
+            by_name: &by_name,
+            source,
+            day: Utc::now().date_naive(),
+            known: HashMap::new(),
+        };
         let mut counted = self.counted.lock().await;
         let mut profiles_opened = None;
         let mut counts = HashMap::new();
@@ -44,7 +50,7 @@ impl MemberCounts {
             let Ok(parsed) = definition(&SegmentBody::of(&segment)) else {
                 continue;
             };
-            let key = state_key(&parsed, &by_name, source);
+            let key = keys.of(&parsed);
             if let Some((counted_in, members)) = counted.get(&segment.id)
                 && *counted_in == key
             {
@@ -69,31 +75,45 @@ impl MemberCounts {
     }
 }
 
-/// What a segment's count depends on, as one hash: its rule and those of every segment it
-/// refers to (however deep), the profile source's state and the day.
-fn state_key(
-    segment: &SegmentDefinition,
-    by_name: &HashMap<&str, &SegmentDefinition>,
+/// What each segment's count depends on, as one hash: its rule and, through their own keys,
+/// those of the segments it refers to (however deep), the profile source's state and the day.
+/// Each segment's key is made once.
+struct StateKeys<'a> {
+    by_name: &'a HashMap<&'a str, &'a SegmentDefinition>,
     source: u64,
-) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    source.hash(&mut hasher);
-    Utc::now().date_naive().hash(&mut hasher);
-    let mut seen = HashSet::new();
-    let mut waiting = vec![segment];
-    while let Some(next) = waiting.pop() {
-        if !seen.insert(next.name.as_str()) {
-            continue;
+    day: chrono::NaiveDate,
+    known: HashMap<String, u64>,
+}
+
+impl StateKeys<'_> {
+    fn of(&mut self, segment: &SegmentDefinition) -> u64 {
+        self.key(segment, &mut HashSet::new())
+    }
+
+    /// `on_the_way` holds the segments whose keys are being made, so that a loop (which
+    /// validation refuses, but a stored segment may predate) ends.
+    fn key(&mut self, segment: &SegmentDefinition, on_the_way: &mut HashSet<String>) -> u64 {
+        if let Some(key) = self.known.get(&segment.name) {
+            return *key;
         }
-        next.name.hash(&mut hasher);
-        format!("{:?}", next.rule).hash(&mut hasher);
-        for (name, referred) in by_name {
-            if next.rule.refers_to(name) {
-                waiting.push(*referred);
+        on_the_way.insert(segment.name.clone());
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (self.source, self.day, &segment.name).hash(&mut hasher);
+        format!("{:?}", segment.rule).hash(&mut hasher);
+        for name in segment.rule.references() {
+            let by_name = self.by_name;
+            match by_name.get(name) {
+                Some(referred) if !on_the_way.contains(name) => {
+                    self.key(referred, on_the_way).hash(&mut hasher);
+                }
+                _ => name.hash(&mut hasher),
             }
         }
+        on_the_way.remove(&segment.name);
+        let key = hasher.finish();
+        self.known.insert(segment.name.clone(), key);
+        key
     }
-    hasher.finish()
 }
 
 /// The state of the profile source: the size and modification time of each of its files, or

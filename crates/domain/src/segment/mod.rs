@@ -49,13 +49,20 @@ pub enum Rule {
 impl Rule {
     /// Whether this rule, at any depth, uses the segment called `name`.
     pub fn refers_to(&self, name: &str) -> bool {
+        self.references().contains(&name)
+    }
+
+    /// The names of the segments this rule uses directly, in order, repeats included.
+    pub fn references(&self) -> Vec<&str> {
         match self {
-            Self::All(rules) | Self::Any(rules) => rules.iter().any(|rule| rule.refers_to(name)),
-            Self::Not(rule) => rule.refers_to(name),
-            Self::Condition(_) => false,
-            Self::Segment(other) => other == name,
+            Self::All(rules) | Self::Any(rules) => {
+                rules.iter().flat_map(Rule::references).collect()
+            }
+            Self::Not(rule) => rule.references(),
+            Self::Condition(_) => Vec::new(),
+            Self::Segment(other) => vec![other.as_str()],
             Self::Union(others) | Self::Intersect(others) | Self::Except(others) => {
-                others.iter().any(|other| other == name)
+                others.iter().map(String::as_str).collect()
             }
         }
     }

@@ -9,7 +9,7 @@ mod secrets;
 
 pub(crate) use address_throttle::AddressThrottle;
 pub use caller::{CSRF_HEADER, Caller, SESSION_COOKIE, session_token};
-pub use password::{MIN_PASSWORD_CHARS, hash_password, verify_password};
+pub use password::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_password};
 pub(crate) use password_pool::PasswordPool;
 pub use secrets::{hash_token, new_token};
 pub(crate) use secrets::{secrets_match, to_hex};

@@ -7,18 +7,28 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("hashing the password: {0}")]
+    Hashing(argon2::password_hash::Error),
+    /// The blocking thread that hashed it ended before it answered.
+    #[error("hashing the password was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
+}
+
 /// A PHC string (`$argon2id$v=19$…`) with a fresh salt. Refuses passwords that are too short.
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "a password needs at least {MIN_PASSWORD_CHARS} characters"
-        ));
+        return Err(PasswordError::TooShort);
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| error.to_string())
+        .map_err(PasswordError::Hashing)
 }
 
 /// True when `password` matches the stored hash.

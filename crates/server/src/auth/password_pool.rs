@@ -5,7 +5,7 @@
 
 use tokio::sync::Semaphore;
 
-use super::password::{hash_password, verify_password};
+use super::password::{PasswordError, hash_password, verify_password};
 
 pub(crate) struct PasswordPool {
     /// One permit per hash that may run at once.
@@ -27,24 +27,23 @@ impl PasswordPool {
 
     /// Whether `password` matches `hash`, computed on a blocking thread.
     pub(crate) async fn verify(&self, hash: String, password: String) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
+        let _permit = self.permit().await;
         tokio::task::spawn_blocking(move || verify_password(&hash, &password))
             .await
             .unwrap_or(false)
     }
 
     /// A new hash of `password`, computed on a blocking thread.
-    pub(crate) async fn hash(&self, password: String) -> Result<String, String> {
-        let _permit = self
-            .permits
+    pub(crate) async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let _permit = self.permit().await;
+        tokio::task::spawn_blocking(move || hash_password(&password)).await?
+    }
+
+    async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.permits
             .acquire()
             .await
-            .map_err(|_| "the server is stopping".to_owned())?;
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|error| error.to_string())?
+            .expect("the pool's semaphore is never closed")
     }
 }
 

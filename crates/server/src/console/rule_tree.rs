@@ -180,9 +180,18 @@ pub(crate) const MAX_ROWS: usize = 500;
 /// The deepest a row of the builder may be nested.
 pub(crate) const MAX_DEPTH: usize = 12;
 
+/// Why the builder does not take a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BuilderLimit {
+    #[error("the builder holds at most {MAX_ROWS} rules; edit a larger rule as JSON")]
+    TooManyRows,
+    #[error("the builder nests groups at most {MAX_DEPTH} deep; edit a deeper rule as JSON")]
+    TooDeep,
+}
+
 /// The rows a submitted builder form holds (`n.0.kind`, `n.0.depth`, … numbered from 0), read
-/// in one pass over the form. Past [`MAX_ROWS`] rows or [`MAX_DEPTH`] levels, why not.
-pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, String> {
+/// in one pass over the form. Past [`MAX_ROWS`] rows or [`MAX_DEPTH`] levels, which limit.
+pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, BuilderLimit> {
     let mut rows: Vec<Option<Row>> = Vec::new();
     for (name, value) in fields.pairs() {
         let Some((index, part)) = name
@@ -195,9 +204,7 @@ pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, String> {
             continue;
         };
         if index >= MAX_ROWS {
-            return Err(format!(
-                "the builder holds at most {MAX_ROWS} rules; edit a larger rule as JSON"
-            ));
+            return Err(BuilderLimit::TooManyRows);
         }
         if rows.len() <= index {
             rows.resize(index + 1, None);
@@ -233,9 +240,7 @@ pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, String> {
         };
         rows[index].depth = rows[index].depth.clamp(1, deepest);
         if rows[index].depth > MAX_DEPTH {
-            return Err(format!(
-                "the builder nests groups at most {MAX_DEPTH} deep; edit a deeper rule as JSON"
-            ));
+            return Err(BuilderLimit::TooDeep);
         }
     }
     number(&mut rows);
@@ -470,7 +475,7 @@ mod tests {
             pairs.push((format!("n.{index}.kind"), "all".to_owned()));
             pairs.push((format!("n.{index}.depth"), index.to_string()));
         }
-        let refused = rows_submitted(&form(&pairs)).unwrap_err();
+        let refused = rows_submitted(&form(&pairs)).unwrap_err().to_string();
         assert!(refused.contains("at most 500"), "{refused}");
 
         let mut pairs = Vec::new();
@@ -478,7 +483,7 @@ mod tests {
             pairs.push((format!("n.{index}.kind"), "all".to_owned()));
             pairs.push((format!("n.{index}.depth"), index.to_string()));
         }
-        let refused = rows_submitted(&form(&pairs)).unwrap_err();
+        let refused = rows_submitted(&form(&pairs)).unwrap_err().to_string();
         assert!(refused.contains("12 deep"), "{refused}");
     }
 

@@ -196,7 +196,7 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
         None => None,
         Some(Ok(rows)) => Some(rows),
         Some(Err(too_big)) => {
-            problems.at("rule", too_big);
+            problems.at("rule", too_big.to_string());
             let body = SegmentBody {
                 name: fields.get("name").trim().to_owned(),
                 description: fields.text("description"),

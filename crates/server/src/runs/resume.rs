@@ -96,7 +96,7 @@ pub(crate) async fn settle_earlier_imports(
             .batch_ended(
                 claim,
                 batch.seq,
-                ActivityState::from(ended.state) == ActivityState::Completed,
+                ActivityState::named(ended.state.as_str()) == ActivityState::Completed,
                 &counters,
                 of,
             )

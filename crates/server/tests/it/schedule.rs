@@ -72,6 +72,22 @@ fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// A second export like `export` whose own schedule is off.
 async fn an_unscheduled_copy(app: &crate::helpers::TestApp, export: &str) -> String {
+    a_copy_with_its_own_schedule(
+        app,
+        export,
+        "never on schedule",
+        json!({ "frequency": "off", "times": [], "time_zone": "UTC" }),
+    )
+    .await
+}
+
+/// Another export like `export`, named `name`, with a schedule of its own.
+async fn a_copy_with_its_own_schedule(
+    app: &crate::helpers::TestApp,
+    export: &str,
+    name: &str,
+    schedule: Value,
+) -> String {
     let (_, original) = app
         .call(
             Some(Role::Contributor),
@@ -86,12 +102,12 @@ async fn an_unscheduled_copy(app: &crate::helpers::TestApp, export: &str) -> Str
             Method::POST,
             "/api/v1/exports",
             Some(json!({
-                "name": "never on schedule",
+                "name": name,
                 "connection_id": original["connection_id"],
                 "list_id": original["list_id"],
                 "mapping": original["mapping"],
                 "segment_ids": original["segment_ids"],
-                "schedule_override": { "frequency": "off", "times": [], "time_zone": "UTC" },
+                "schedule_override": schedule,
             })),
         )
         .await;
@@ -232,32 +248,14 @@ async fn run_all_runs_every_export_with_an_active_schedule() {
 async fn an_export_that_cannot_start_is_skipped_and_the_others_keep_their_moment() {
     let app = spawn_app_with(|config| config.runs.scheduler = false).await;
     let (export, _) = an_export(&app).await;
-    let (_, original) = app
-        .call(
-            Some(Role::Contributor),
-            Method::GET,
-            &format!("/api/v1/exports/{export}"),
-            None,
-        )
-        .await;
     // Listed first (by name), with a schedule of its own whose cursor in the store is damaged.
-    let (status, broken) = app
-        .call(
-            Some(Role::Contributor),
-            Method::POST,
-            "/api/v1/exports",
-            Some(json!({
-                "name": "A damaged schedule",
-                "connection_id": original["connection_id"],
-                "list_id": original["list_id"],
-                "mapping": original["mapping"],
-                "segment_ids": original["segment_ids"],
-                "schedule_override": { "frequency": "daily", "times": ["09:00:00"], "time_zone": "America/New_York" },
-            })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{broken}");
-    let broken = broken["id"].as_str().unwrap().to_owned();
+    let broken = a_copy_with_its_own_schedule(
+        &app,
+        &export,
+        "A damaged schedule",
+        json!({ "frequency": "daily", "times": ["09:00:00"], "time_zone": "America/New_York" }),
+    )
+    .await;
     set_daily_nine_in_new_york(&app).await;
     let tick = |now: &str| segsync_server::scheduler::tick(&app.state, at(now));
     assert!(tick("2031-03-08T12:00:00Z").await.unwrap().is_empty());
