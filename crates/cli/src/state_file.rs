@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use segsync_export::Ledger;
-use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
+use segsync_runs::{SharedQuota, StoreCheckpoints, load_ledger};
 use segsync_store::{
     ExportDraft, LedgerOf, NewConnection, NewUser, Role, RunClaim, RunStatus, SegmentDraft, Store,
     Trigger, UsableBy,

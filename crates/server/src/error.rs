@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use segsync_store::StoreError;
+use segsync_runs::RunsError;
+use segsync_runs::connections::ConnectionUnusable;
+use segsync_store::{Connection, StoreError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,4 +126,58 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+impl From<RunsError> for ApiError {
+    fn from(error: RunsError) -> Self {
+        match error {
+            RunsError::Store(error) => error.into(),
+            RunsError::CorruptSetting { .. } => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_setting",
+                error.to_string(),
+            ),
+            RunsError::ProfilesNotConfigured => Self::new(
+                StatusCode::CONFLICT,
+                "profiles_not_configured",
+                error.to_string(),
+            ),
+            RunsError::ProfilesUnreadable(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "profiles_unreadable",
+                error.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<ConnectionUnusable> for ApiError {
+    fn from(error: ConnectionUnusable) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "connection_unusable",
+            error.to_string(),
+        )
+    }
+}
+
+/// Turns a client failure into an API error. A refused refresh token has already marked the
+/// connection as needing re-authentication — only when it was the newest one — through the
+/// connection's token store.
+pub(crate) fn client_failure(connection: &Connection, error: &constant_contact::Error) -> ApiError {
+    if let constant_contact::Error::ReauthenticationRequired { description } = error {
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            "connection_needs_reauthentication",
+            format!(
+                "the connection {:?}: Constant Contact refused the refresh token: {description}",
+                connection.name
+            ),
+        );
+    }
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "constant_contact",
+        error.to_string(),
+    )
 }

@@ -7,18 +7,14 @@
 mod alerts;
 mod audit;
 pub mod auth;
+mod background;
 pub mod config;
-mod connect;
-mod connection_tokens;
 mod console;
-pub mod crypto;
 mod error;
 mod member_counts;
 mod openapi;
 mod request_span;
 mod routes;
-mod runs;
-pub mod scheduler;
 mod security_headers;
 mod segments;
 mod single_server;
@@ -35,7 +31,6 @@ use tracing::info;
 
 pub use config::{LogFormat, ServerConfig};
 pub use error::ApiError;
-pub use runs::{SharedQuota, Started, StoreCheckpoints, load_ledger};
 pub use state::AppState;
 
 /// The server, bound and serving until `shutdown` resolves; then it stops taking requests,
@@ -66,10 +61,10 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
         },
         None => None,
     };
-    runs::resume_interrupted_runs_at_start(&state).await?;
+    state.runs.resume_interrupted_runs_at_start().await?;
     alerts::start_new_webhooks(&state).await?;
-    let workers = runs::Workers::start(&state);
-    info!(address = %listener.local_addr()?, node = %state.node_id, "segsync is serving.");
+    let workers = background::Background::start(&state);
+    info!(address = %listener.local_addr()?, node = %state.runs.node_id(), "segsync is serving.");
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let stopping = CancellationToken::new();
     let http = tokio::spawn({
@@ -97,7 +92,7 @@ pub struct Server {
     pub state: AppState,
     stopping: CancellationToken,
     http: JoinHandle<()>,
-    workers: runs::Workers,
+    workers: background::Background,
     /// On SQLite, held while serving: a second server on the same file is refused.
     _serving_lock: Option<std::fs::File>,
 }

@@ -15,7 +15,7 @@ use segsync_domain::segment::SegmentDefinition;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::segments::{SegmentBody, catalogue, clock_now, definition, profiles};
+use crate::segments::{catalogue, clock_now, profiles};
 use crate::state::AppState;
 
 /// The counts last evaluated, each with the state it was evaluated in.
@@ -47,7 +47,7 @@ impl MemberCounts {
         let mut profiles_opened = None;
         let mut counts = HashMap::new();
         for segment in state.store.segments().await? {
-            let Ok(parsed) = definition(&SegmentBody::of(&segment)) else {
+            let Ok(parsed) = segsync_runs::stored_segments::definition(&segment) else {
                 continue;
             };
             let key = keys.of(&parsed);

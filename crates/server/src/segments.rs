@@ -4,8 +4,9 @@
 
 use chrono::Utc;
 use segsync_domain::SegmentDefinition;
-use segsync_domain::segment::{RunClock, SegmentError, SegmentFormat, parse_segments, validate};
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_domain::segment::{RunClock, SegmentError, validate};
+use segsync_engine::Profiles;
+use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
 
@@ -34,40 +35,23 @@ impl SegmentBody {
 
 /// Parses one written segment into its definition, or every problem with it.
 pub(crate) fn definition(body: &SegmentBody) -> Result<SegmentDefinition, Vec<SegmentError>> {
-    let text = serde_json::json!({ "segments": [body] }).to_string();
-    parse_segments(&text, SegmentFormat::Json, "request").map(|mut segments| segments.remove(0))
+    stored_segments::parse_written(
+        &body.name,
+        body.description.as_deref(),
+        &body.rule,
+        "request",
+    )
 }
 
 /// The stored segments as definitions, for resolving set operations. One that no longer parses
 /// is left out, so that referring to it is reported.
 pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, ApiError> {
-    Ok(state
-        .store
-        .segments()
-        .await?
-        .iter()
-        .filter_map(|segment| definition(&SegmentBody::of(segment)).ok())
-        .collect())
+    Ok(stored_segments::catalogue(&state.store).await?)
 }
 
 /// The configured profiles, opened.
 pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
-    let location = state.config.profiles.as_deref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "profiles_not_configured",
-            "no profile source is configured: set `profiles` in segsync.toml",
-        )
-    })?;
-    Profiles::open(ProfileSource::new(location))
-        .await
-        .map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "profiles_unreadable",
-                error.to_string(),
-            )
-        })
+    Ok(stored_segments::open_profiles(state.config.profiles.as_deref()).await?)
 }
 
 /// Checks a written segment completely.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{NoProgress, RunReport, run_export_in_step};
-use segsync_server::{SharedQuota, StoreCheckpoints, load_ledger};
+use segsync_runs::{SharedQuota, StoreCheckpoints, load_ledger};
 use segsync_store::{Store, Trigger};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;

@@ -13,7 +13,7 @@ use segsync_export::{
     DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode, dry_run,
     dry_run_in_step, run_export, run_export_in_step,
 };
-use segsync_server::SharedQuota;
+use segsync_runs::SharedQuota;
 use segsync_store::RunStatus;
 use tokio_util::sync::CancellationToken;
 

@@ -30,12 +30,12 @@ pub(super) async fn hold(
     let held_by_other = current
         .as_ref()
         .and_then(|value| serde_json::from_value::<Lease>(value.clone()).ok())
-        .is_some_and(|lease| lease.node != *state.node_id && lease.until_ms > now);
+        .is_some_and(|lease| lease.node != *state.runs.node_id() && lease.until_ms > now);
     if held_by_other {
         return Ok(false);
     }
     let renewed = Lease {
-        node: state.node_id.to_string(),
+        node: state.runs.node_id().to_owned(),
         until_ms: now
             + i64::try_from((3 * every).max(2 * POST_TIMEOUT).as_millis()).unwrap_or(i64::MAX / 4),
     };

@@ -24,9 +24,9 @@ use crate::routes::connections::may_use;
 use crate::routes::exports::{self, ExportForm, ExportView};
 use crate::routes::paging::PageQuery;
 use crate::routes::runs;
-use crate::scheduler::system_schedule;
 use crate::segments::{member_counts, profiles};
 use crate::state::AppState;
+use segsync_runs::schedule::system_schedule;
 
 /// Constant Contact's contact fields that data matching may fill, besides the email.
 const CONTACT_FIELDS: [(&str, &str); 16] = [
@@ -125,7 +125,7 @@ async fn list_page(
         .into_iter()
         .map(|run| (run.export_id, run))
         .collect();
-    let system = system_schedule(state).await?;
+    let system = system_schedule(&state.store).await?;
     let query = search.q.unwrap_or_default();
     let needle = query.trim().to_lowercase();
     let mut rows = Vec::new();

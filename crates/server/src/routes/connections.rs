@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::connect::{client_failure, client_for};
 use crate::error::ApiError;
+use crate::error::client_failure;
 use crate::state::AppState;
 
 /// The data-privacy and compliance terms an admin agrees to when adding a connection.
@@ -286,7 +286,7 @@ pub(crate) async fn remove(
     caller.require(Role::Admin, "remove connections")?;
     let connection = state.store.connection(id).await?;
     state.store.delete_connection(id).await?;
-    state.token_owners.forget(id);
+    state.runs.clients().forget(id);
     audit(&state, &caller, "removed", &connection, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -347,7 +347,7 @@ pub(crate) async fn lists(
     if !may_use(&caller, &connection) {
         return Err(ApiError::forbidden("use this connection"));
     }
-    let client = client_for(&state, &connection)?;
+    let client = state.runs.clients().for_connection(&connection)?;
     match client.all_lists().await {
         Ok(lists) => Ok(Json(
             lists

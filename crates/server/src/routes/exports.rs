@@ -19,7 +19,6 @@ use super::connections::may_use;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::connect::{client_failure, client_for};
 use crate::error::ApiError;
 use crate::segments::profiles;
 use crate::state::AppState;
@@ -183,7 +182,7 @@ async fn checked(
             .check()
             .map_err(|problem| ApiError::invalid("schedule_override", problem))?;
     }
-    let client = client_for(state, &connection)?;
+    let client = state.runs.clients().for_connection(&connection)?;
     match client.get_list(form.list_id).await {
         Ok(_) => {}
         Err(constant_contact::Error::Rejected { status: 404, .. }) => {
@@ -196,7 +195,7 @@ async fn checked(
                 ),
             ));
         }
-        Err(error) => return Err(client_failure(&connection, &error)),
+        Err(error) => return Err(crate::error::client_failure(&connection, &error)),
     }
     Ok(ExportDraft {
         name: name.to_owned(),

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use constant_contact::OAuthClient;
 use constant_contact::config::DEFAULT_SCOPES;
 use secrecy::{ExposeSecret, SecretString};
 use segsync_store::{OAuthFlow, Role};
@@ -17,9 +16,9 @@ use uuid::Uuid;
 
 use super::connections::audit;
 use crate::auth::{Caller, hash_token};
-use crate::connection_tokens::seal_tokens;
 use crate::error::ApiError;
 use crate::state::AppState;
+use segsync_runs::connections::seal_tokens;
 
 /// How long a started flow waits for its redirect.
 const FLOW_LIFETIME_MINUTES: i64 = 10;
@@ -50,7 +49,7 @@ pub(crate) async fn start(
 ) -> Result<Json<AuthorizationStarted>, ApiError> {
     caller.require(Role::Admin, "authenticate connections")?;
     let connection = state.store.connection(id).await?;
-    let oauth = OAuthClient::new((*state.api).clone(), state.http.clone());
+    let oauth = state.runs.clients().oauth();
     let request = oauth.authorization_url(DEFAULT_SCOPES).map_err(|error| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -59,7 +58,7 @@ pub(crate) async fn start(
         )
     })?;
     let state_hash = hash_token(request.state.expose_secret());
-    let verifier_sealed = state.sealer.seal(
+    let verifier_sealed = state.sealer().seal(
         request.pkce_verifier.expose_secret().as_bytes(),
         &verifier_context(&state_hash),
     );
@@ -174,7 +173,7 @@ async fn finish(
         .code
         .ok_or_else(|| refused("the redirect carries no code".into()))?;
     let verifier = state
-        .sealer
+        .sealer()
         .open(&flow.verifier_sealed, &verifier_context(&state_hash))
         .map_err(|error| {
             ApiError::new(
@@ -186,7 +185,7 @@ async fn finish(
     let verifier = SecretString::from(
         String::from_utf8(verifier).map_err(|_| refused("a corrupt verifier".into()))?,
     );
-    let oauth = OAuthClient::new((*state.api).clone(), state.http.clone());
+    let oauth = state.runs.clients().oauth();
     let tokens = oauth
         .exchange_code(&code, &verifier)
         .await
@@ -196,7 +195,7 @@ async fn finish(
         .store
         .set_connection_tokens(
             connection.id,
-            &seal_tokens(&state.sealer, connection.id, &tokens),
+            &seal_tokens(state.sealer(), connection.id, &tokens),
         )
         .await?;
     let user = state.store.user(flow.user_id).await?;

@@ -17,9 +17,9 @@ use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::runs::{Started, start_run};
-use crate::scheduler::{has_active_schedule, system_schedule};
 use crate::state::AppState;
+use segsync_runs::Started;
+use segsync_runs::schedule::{has_active_schedule, system_schedule};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct RunView {
@@ -152,7 +152,7 @@ pub(crate) async fn run_now(
         }
         Err(QueueError::Store(error)) => return Err(error.into()),
     };
-    state.run_queued.notify_one();
+    state.runs.run_queued();
     record(
         &state,
         &caller,
@@ -190,7 +190,7 @@ pub(crate) async fn run_all(
     caller: Caller,
 ) -> Result<(StatusCode, Json<RunAllView>), ApiError> {
     caller.require(Role::Contributor, "run exports")?;
-    let system = system_schedule(&state).await?;
+    let system = system_schedule(&state.store).await?;
     let mut answer = RunAllView {
         queued: Vec::new(),
         skipped: Vec::new(),
@@ -199,7 +199,11 @@ pub(crate) async fn run_all(
         if !has_active_schedule(&export, &system) || !may_manage(&state, &caller, &export).await? {
             continue;
         }
-        match start_run(&state, &export, Trigger::RunAll, Some(caller.user.id)).await? {
+        match state
+            .runs
+            .start(&export, Trigger::RunAll, Some(caller.user.id))
+            .await?
+        {
             Started::Queued(run) => answer.queued.push(view(run, Some(export.name))),
             Started::Skipped(run) => answer.skipped.push(view(run, Some(export.name))),
         }
@@ -383,17 +387,19 @@ pub(crate) async fn dry_run(
     if !may_manage(&state, &caller, &export).await? {
         return Err(ApiError::forbidden("dry-run this export"));
     }
-    let prepared = crate::runs::prepare(&state, id)
+    let prepared = state
+        .runs
+        .prepare(id)
         .await
         .map_err(|ending| ApiError::new(StatusCode::CONFLICT, "cannot_run", ending.reason()))?;
     // No run is going on: nothing in the ledger was sent by it.
-    let ledger = crate::runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
+    let ledger = segsync_runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
     let plan = prepared.plan.clone().with_full_resync(options.full_resync);
     match segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger).await
     {
         Ok(report) => Ok(Json(report)),
         Err(segsync_export::ExportError::ConstantContact(error)) => {
-            Err(crate::connect::client_failure(&prepared.connection, &error))
+            Err(crate::error::client_failure(&prepared.connection, &error))
         }
         Err(error) => Err(ApiError::new(
             StatusCode::CONFLICT,

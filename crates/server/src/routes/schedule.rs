@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::scheduler::{SETTING, system_schedule};
 use crate::state::AppState;
+use segsync_runs::schedule::{SETTING, system_schedule};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ScheduleView {
@@ -38,7 +38,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    Ok(Json(view(system_schedule(&state).await?)))
+    Ok(Json(view(system_schedule(&state.store).await?)))
 }
 
 #[utoipa::path(

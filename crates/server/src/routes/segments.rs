@@ -298,8 +298,8 @@ pub(crate) async fn preview(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Preview>, ApiError> {
     let segment = state.store.segment(id).await?;
-    let definition = crate::segments::definition(&SegmentBody::of(&segment))
-        .map_err(|errors| invalid(&errors))?;
+    let definition =
+        segsync_runs::stored_segments::definition(&segment).map_err(|errors| invalid(&errors))?;
     let catalogue = catalogue(&state).await?;
     let profiles = profiles(&state).await?;
     let unreadable = |error: segsync_engine::EngineError| {

@@ -133,7 +133,7 @@ async fn each_moment_of_the_schedule_starts_runs_once_and_skips_exports_still_ru
     let (export, _) = an_export(&app).await;
     let unscheduled = an_unscheduled_copy(&app, &export).await;
     set_daily_nine_in_new_york(&app).await;
-    let tick = |now: &str| segsync_server::scheduler::tick(&app.state, at(now));
+    let tick = |now: &str| segsync_runs::schedule::tick(&app.state.runs, at(now));
 
     assert!(
         tick("2031-03-08T12:00:00Z").await.unwrap().is_empty(),
@@ -147,7 +147,7 @@ async fn each_moment_of_the_schedule_starts_runs_once_and_skips_exports_still_ru
     let started = tick("2031-03-08T14:00:20Z").await.unwrap();
     assert_eq!(started.len(), 1, "{started:?}");
     let first = match &started[0] {
-        segsync_server::Started::Queued(run) => run.clone(),
+        segsync_runs::Started::Queued(run) => run.clone(),
         skipped => panic!("{skipped:?}"),
     };
     assert_eq!(first.export_id.to_string(), export);
@@ -162,7 +162,7 @@ async fn each_moment_of_the_schedule_starts_runs_once_and_skips_exports_still_ru
     // The next day 09:00 is 13:00 UTC; the first run is still busy, so this one is skipped.
     let next_day = tick("2031-03-09T13:00:10Z").await.unwrap();
     let skipped = match &next_day[..] {
-        [segsync_server::Started::Skipped(run)] => run.clone(),
+        [segsync_runs::Started::Skipped(run)] => run.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(skipped.status, RunStatus::Skipped);
@@ -257,7 +257,7 @@ async fn an_export_that_cannot_start_is_skipped_and_the_others_keep_their_moment
     )
     .await;
     set_daily_nine_in_new_york(&app).await;
-    let tick = |now: &str| segsync_server::scheduler::tick(&app.state, at(now));
+    let tick = |now: &str| segsync_runs::schedule::tick(&app.state.runs, at(now));
     assert!(tick("2031-03-08T12:00:00Z").await.unwrap().is_empty());
     assert!(
         app.state
@@ -275,7 +275,7 @@ async fn an_export_that_cannot_start_is_skipped_and_the_others_keep_their_moment
     let started = tick("2031-03-08T14:00:20Z").await.unwrap();
     assert_eq!(started.len(), 2, "{started:?}");
     match &started[0] {
-        segsync_server::Started::Skipped(run) => {
+        segsync_runs::Started::Skipped(run) => {
             assert_eq!(run.export_id.to_string(), broken);
             assert_eq!(run.status, RunStatus::Skipped);
             let reason = run.reason.as_deref().unwrap();
@@ -287,7 +287,7 @@ async fn an_export_that_cannot_start_is_skipped_and_the_others_keep_their_moment
         other => panic!("{other:?}"),
     }
     match &started[1] {
-        segsync_server::Started::Queued(run) => assert_eq!(run.export_id.to_string(), export),
+        segsync_runs::Started::Queued(run) => assert_eq!(run.export_id.to_string(), export),
         other => panic!("the export after the broken one kept its moment: {other:?}"),
     }
 }

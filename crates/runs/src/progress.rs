@@ -8,7 +8,7 @@ use segsync_export::Progress;
 use serde_json::json;
 
 #[derive(Default)]
-pub(super) struct LiveProgress {
+pub(crate) struct LiveProgress {
     phase: Mutex<String>,
     members_total: AtomicU64,
     members_processed: AtomicU64,
@@ -20,7 +20,7 @@ pub(super) struct LiveProgress {
 
 impl LiveProgress {
     /// The members left out since the last call, to write to the store.
-    pub(super) fn take_skipped(&self) -> Vec<(String, String)> {
+    pub(crate) fn take_skipped(&self) -> Vec<(String, String)> {
         std::mem::take(
             &mut *self
                 .skipped
@@ -30,7 +30,7 @@ impl LiveProgress {
     }
 
     /// Puts back members whose write failed, ahead of those left out since, for the next write.
-    pub(super) fn keep_skipped(&self, mut unwritten: Vec<(String, String)>) {
+    pub(crate) fn keep_skipped(&self, mut unwritten: Vec<(String, String)>) {
         let mut skipped = self
             .skipped
             .lock()
@@ -40,7 +40,7 @@ impl LiveProgress {
     }
 
     /// What a status page shows.
-    pub(super) fn snapshot(&self) -> serde_json::Value {
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
         let phase = self
             .phase
             .lock()

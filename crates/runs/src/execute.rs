@@ -17,20 +17,20 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use uuid::Uuid;
 
-use super::checkpoints::{SharedQuota, StoreCheckpoints, load_ledger};
-use super::progress::LiveProgress;
-use super::resume::settle_earlier_imports;
-use crate::connect::{client_failure, client_for};
-use crate::routes::exports::sync_mode_of;
-use crate::scheduler::system_schedule;
-use crate::segments::{SegmentBody, catalogue, definition, profiles};
-use crate::state::AppState;
+use crate::RunEngine;
+use crate::checkpoints::StoreCheckpoints;
+use crate::ledger::load_ledger;
+use crate::progress::LiveProgress;
+use crate::quota::SharedQuota;
+use crate::resume::settle_earlier_imports;
+use crate::schedule::system_schedule;
+use crate::stored_segments::{catalogue, definition, open_profiles};
 
 /// How often a running run's progress (and so its heartbeat) is written.
-pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How a run ends.
-pub(crate) struct Ending {
+pub struct Ending {
     status: RunStatus,
     reason: Option<String>,
     report: Option<RunReport>,
@@ -53,7 +53,7 @@ enum After {
 
 impl Ending {
     /// Why the run could not go ahead.
-    pub(crate) fn reason(&self) -> &str {
+    pub fn reason(&self) -> &str {
         self.reason.as_deref().unwrap_or("the run could not start")
     }
 }
@@ -97,22 +97,22 @@ impl Ending {
 }
 
 /// Everything a run needs, gathered before anything is sent.
-pub(crate) struct Prepared {
-    pub(crate) connection: Connection,
-    pub(crate) client: ConstantContact,
-    pub(crate) profiles: Profiles,
-    pub(crate) plan: ExportPlan,
+pub struct Prepared {
+    pub connection: Connection,
+    pub client: ConstantContact,
+    pub profiles: Profiles,
+    pub plan: ExportPlan,
     /// Where the export's ledger for its list is.
-    pub(crate) ledger_of: LedgerOf,
+    pub ledger_of: LedgerOf,
 }
 
 /// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
 /// then ends its batch in flight and stops.
-pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationToken) {
+pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &CancellationToken) {
     info!(run = %run.id, export = %run.export_id, claim = run.claim, "A run starts.");
     let claim = run.held_claim();
-    let ending = match prepare(state, run.export_id).await {
-        Ok(prepared) => Box::pin(perform(state, &run, prepared, stopping)).await,
+    let ending = match engine.prepare(run.export_id).await {
+        Ok(prepared) => Box::pin(perform(engine, &run, prepared, stopping)).await,
         Err(ending) => ending,
     };
     if let Some(report) = &ending.report {
@@ -124,7 +124,7 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
             return;
         }
         After::Resume => {
-            let stored = state.store.requeue_run(&claim).await;
+            let stored = engine.store.requeue_run(&claim).await;
             if stored.is_ok() {
                 info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
             }
@@ -132,7 +132,7 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
         }
         After::WaitUntil(until) => {
             let reason = ending.reason.as_deref().unwrap_or_default();
-            let stored = state.store.defer_run(&claim, until, reason).await;
+            let stored = engine.store.defer_run(&claim, until, reason).await;
             if stored.is_ok() {
                 info!(run = %run.id, %until, reason, "The run waits for the quota to reset.");
             }
@@ -143,7 +143,7 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
                 .report
                 .as_ref()
                 .map(|report| serde_json::to_value(report).expect("a report serialises"));
-            let stored = state
+            let stored = engine
                 .store
                 .finish_run(
                     &claim,
@@ -171,88 +171,92 @@ pub(super) async fn execute(state: &AppState, run: Run, stopping: &CancellationT
     }
 }
 
-/// The plan, client and profiles for a run of the export, or how the run ends before it starts.
-pub(crate) async fn prepare(state: &AppState, export_id: Uuid) -> Result<Prepared, Ending> {
-    let store_failed =
-        |error: segsync_store::StoreError| Ending::failed(format!("the store: {error}"));
-    let export = state.store.export(export_id).await.map_err(store_failed)?;
-    let Some(connection_id) = export.connection_id else {
-        return Err(Ending::skipped(
-            "the export has no connection: it was detached",
-        ));
-    };
-    let connection = state
-        .store
-        .connection(connection_id)
-        .await
-        .map_err(store_failed)?;
-    tracing::Span::current().record("connection", tracing::field::display(connection.id));
-    let client = client_for(state, &connection).map_err(|error| Ending::failed(error.message))?;
-    let mut segments = Vec::new();
-    for id in &export.segment_ids {
-        let segment = state.store.segment(*id).await.map_err(store_failed)?;
-        if !segment.active {
-            return Err(Ending::skipped(format!(
-                "the segment {:?} is inactive; activate it to export it",
-                segment.name
-            )));
+impl RunEngine {
+    /// The plan, client and profiles for a run of the export, or how the run ends before it starts.
+    pub async fn prepare(&self, export_id: Uuid) -> Result<Prepared, Ending> {
+        let state = self;
+        let store_failed =
+            |error: segsync_store::StoreError| Ending::failed(format!("the store: {error}"));
+        let export = state.store.export(export_id).await.map_err(store_failed)?;
+        let Some(connection_id) = export.connection_id else {
+            return Err(Ending::skipped(
+                "the export has no connection: it was detached",
+            ));
+        };
+        let connection = state
+            .store
+            .connection(connection_id)
+            .await
+            .map_err(store_failed)?;
+        tracing::Span::current().record("connection", tracing::field::display(connection.id));
+        let client = state
+            .clients
+            .for_connection(&connection)
+            .map_err(|error| Ending::failed(error.to_string()))?;
+        let mut segments = Vec::new();
+        for id in &export.segment_ids {
+            let segment = state.store.segment(*id).await.map_err(store_failed)?;
+            if !segment.active {
+                return Err(Ending::skipped(format!(
+                    "the segment {:?} is inactive; activate it to export it",
+                    segment.name
+                )));
+            }
+            let parsed = definition(&segment).map_err(|problems| {
+                Ending::failed(format!(
+                    "the segment {:?} is not valid: {}",
+                    segment.name,
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+            })?;
+            segments.push(parsed);
         }
-        let parsed = definition(&SegmentBody::of(&segment)).map_err(|problems| {
-            Ending::failed(format!(
-                "the segment {:?} is not valid: {}",
-                segment.name,
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ))
-        })?;
-        segments.push(parsed);
+        let mapping: BTreeMap<String, String> = serde_json::from_str(&export.mapping)
+            .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
+        let mapping = FieldMapping::from_names(&mapping)
+            .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
+        let time_zone = system_schedule(&state.store)
+            .await
+            .map_err(|error| Ending::failed(error.to_string()))?
+            .time_zone;
+        let catalogue = catalogue(&state.store).await.map_err(store_failed)?;
+        let plan = ExportPlan::new(
+            segments,
+            mapping,
+            export.list_id,
+            RunClock::new(Utc::now(), time_zone),
+        )
+        .with_catalogue(catalogue)
+        .with_member_limit(state.settings.member_limit)
+        .with_mode(export.sync_mode.parse().unwrap_or_default());
+        let profiles = open_profiles(state.settings.profiles.as_deref())
+            .await
+            .map_err(|error| Ending::failed(error.to_string()))?;
+        Ok(Prepared {
+            connection,
+            client,
+            profiles,
+            plan,
+            ledger_of: LedgerOf {
+                export_id: export.id,
+                list_id: export.list_id,
+            },
+        })
     }
-    let mapping: BTreeMap<String, String> = serde_json::from_str(&export.mapping)
-        .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
-    let mapping = FieldMapping::from_names(&mapping)
-        .map_err(|error| Ending::failed(format!("the export's data matching: {error}")))?;
-    let time_zone = system_schedule(state)
-        .await
-        .map_err(|error| Ending::failed(error.message))?
-        .time_zone;
-    let catalogue = catalogue(state)
-        .await
-        .map_err(|error| Ending::failed(error.message))?;
-    let plan = ExportPlan::new(
-        segments,
-        mapping,
-        export.list_id,
-        RunClock::new(Utc::now(), time_zone),
-    )
-    .with_catalogue(catalogue)
-    .with_member_limit(state.config.member_limit)
-    .with_mode(sync_mode_of(&export.sync_mode));
-    let profiles = profiles(state)
-        .await
-        .map_err(|error| Ending::failed(error.message))?;
-    Ok(Prepared {
-        connection,
-        client,
-        profiles,
-        plan,
-        ledger_of: LedgerOf {
-            export_id: export.id,
-            list_id: export.list_id,
-        },
-    })
 }
 
 async fn perform(
-    state: &AppState,
+    state: &RunEngine,
     run: &Run,
     prepared: Prepared,
     stopping: &CancellationToken,
 ) -> Ending {
-    let cc = &state.config.constant_contact;
-    let quota = SharedQuota::new(cc.client_id.clone(), u64::from(cc.requests_per_day));
+    let api = state.clients.api();
+    let quota = SharedQuota::new(api.client_id.clone(), u64::from(api.daily_quota));
     match state.store.quota_day(&quota.api_key, quota.day).await {
         Ok(today) => {
             if let Some(until) = today.paused_until.filter(|until| *until > Utc::now()) {
@@ -276,7 +280,7 @@ async fn perform(
     let cancel = CancellationToken::new();
     let mut stopped_by_shutdown = false;
     let mut out_of_time = false;
-    let time_budget = Duration::from_secs(state.config.runs.max_run_seconds);
+    let time_budget = Duration::from_secs(state.settings.runs.max_run_seconds);
     let deadline = tokio::time::sleep(time_budget);
     tokio::pin!(deadline);
     let exporting = run_export_in_step(
@@ -409,8 +413,7 @@ async fn perform(
             }
         }
         Err(ExportError::ConstantContact(error)) => {
-            let error = client_failure(&prepared.connection, &error);
-            Ending::failed(error.message)
+            Ending::failed(client_failure(&prepared.connection, &error))
         }
         Err(error) => Ending::failed(error.to_string()),
     }
@@ -420,7 +423,7 @@ async fn perform(
 /// what its earlier attempt left unsettled and forgets the members it listed as left out (the
 /// run lists them again).
 async fn take_up(
-    state: &AppState,
+    state: &RunEngine,
     run: &Run,
     prepared: &Prepared,
     quota: SharedQuota,
@@ -470,7 +473,7 @@ async fn take_up(
 /// export ends, finishing the write in hand; stops the run when the store says it was cancelled,
 /// or that its claim lapsed.
 async fn report_progress(
-    state: &AppState,
+    state: &RunEngine,
     checkpoints: &StoreCheckpoints,
     progress: &LiveProgress,
     cancel: &CancellationToken,
@@ -505,7 +508,7 @@ async fn report_progress(
 
 /// Writes the members the run left out since the last time to the store. Members whose write
 /// fails are kept for the next one, never dropped.
-async fn write_skipped(state: &AppState, checkpoints: &StoreCheckpoints, progress: &LiveProgress) {
+async fn write_skipped(state: &RunEngine, checkpoints: &StoreCheckpoints, progress: &LiveProgress) {
     let skipped = progress.take_skipped();
     if skipped.is_empty() {
         return;
@@ -522,4 +525,17 @@ async fn write_skipped(state: &AppState, checkpoints: &StoreCheckpoints, progres
             progress.keep_skipped(skipped);
         }
     }
+}
+
+/// What a client's failure says of the connection. A refused refresh token has already marked
+/// the connection as needing re-authentication — only when it was the newest one — through the
+/// connection's token store.
+pub(crate) fn client_failure(connection: &Connection, error: &constant_contact::Error) -> String {
+    if let constant_contact::Error::ReauthenticationRequired { description } = error {
+        return format!(
+            "the connection {:?}: Constant Contact refused the refresh token: {description}",
+            connection.name
+        );
+    }
+    error.to_string()
 }

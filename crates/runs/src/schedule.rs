@@ -11,28 +11,30 @@ use segsync_store::{Export, Trigger};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::audit::{Subject, record_for};
-use crate::error::ApiError;
-use crate::runs::{Started, start_run};
-use crate::state::AppState;
+use segsync_store::{NewAuditEntry, Store};
+
+use crate::start::Started;
+use crate::{RunEngine, RunsError};
 
 /// The setting that holds the system refresh schedule.
-pub(crate) const SETTING: &str = "refresh_schedule";
+pub const SETTING: &str = "refresh_schedule";
 
 /// How often the scheduler looks at the clock.
 const TICK: Duration = Duration::from_secs(15);
 
 /// The system refresh schedule; off until an admin sets it.
-pub(crate) async fn system_schedule(state: &AppState) -> Result<RefreshSchedule, ApiError> {
-    match state.store.setting(SETTING).await? {
+pub async fn system_schedule(store: &Store) -> Result<RefreshSchedule, RunsError> {
+    match store.setting(SETTING).await? {
         None => Ok(RefreshSchedule::off()),
-        Some(value) => serde_json::from_value(value)
-            .map_err(|error| ApiError::internal(format!("the stored refresh schedule: {error}"))),
+        Some(value) => serde_json::from_value(value).map_err(|source| RunsError::CorruptSetting {
+            key: SETTING.to_owned(),
+            source,
+        }),
     }
 }
 
 /// The schedule `export` follows: its own override, or the system's.
-pub(crate) fn schedule_of(export: &Export, system: &RefreshSchedule) -> RefreshSchedule {
+pub fn schedule_of(export: &Export, system: &RefreshSchedule) -> RefreshSchedule {
     export
         .schedule_override
         .as_deref()
@@ -41,30 +43,27 @@ pub(crate) fn schedule_of(export: &Export, system: &RefreshSchedule) -> RefreshS
 }
 
 /// Whether `export` runs on a schedule at all, as "Run all" asks.
-pub(crate) fn has_active_schedule(export: &Export, system: &RefreshSchedule) -> bool {
+pub fn has_active_schedule(export: &Export, system: &RefreshSchedule) -> bool {
     schedule_of(export, system).next_after(Utc::now()).is_some()
 }
 
 /// Starts the runs every schedule calls for between its last moment seen and `now`. A moment
 /// missed while no server was up starts its runs once, at the next tick.
-pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Started>, ApiError> {
-    let system = system_schedule(state).await?;
-    let exports = state.store.exports().await?;
+pub async fn tick(engine: &RunEngine, now: DateTime<Utc>) -> Result<Vec<Started>, RunsError> {
+    let system = system_schedule(&engine.store).await?;
+    let exports = engine.store.exports().await?;
     let mut started = Vec::new();
-    let system_due = is_due(state, "system", &system, now).await?;
+    let system_due = is_due(&engine.store, "system", &system, now).await?;
     // One export that cannot start never costs the others their moment: it is recorded as
     // Skipped with the reason, and the tick goes on.
     for export in &exports {
-        match start_if_due(state, export, &system, system_due, now).await {
+        match start_if_due(engine, export, &system, system_due, now).await {
             Ok(Some(outcome)) => started.push(outcome),
             Ok(None) => {}
             Err(error) => {
-                let reason = format!(
-                    "the refresh schedule could not start a run: {}",
-                    error.message
-                );
+                let reason = format!("the refresh schedule could not start a run: {error}");
                 warn!(export = %export.id, %reason, "A scheduled run could not start.");
-                match state
+                match engine
                     .store
                     .record_skipped_run(export.id, Trigger::Schedule, None, &reason)
                     .await
@@ -82,78 +81,85 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Started>, 
 
 /// Starts a run of `export` when its schedule (the system's, or its own) is due.
 async fn start_if_due(
-    state: &AppState,
+    engine: &RunEngine,
     export: &Export,
     system: &RefreshSchedule,
     system_due: bool,
     now: DateTime<Utc>,
-) -> Result<Option<Started>, ApiError> {
+) -> Result<Option<Started>, RunsError> {
     let due = match &export.schedule_override {
         None => system_due,
         Some(_) => {
             let schedule = schedule_of(export, system);
-            is_due(state, &format!("export:{}", export.id), &schedule, now).await?
+            is_due(
+                &engine.store,
+                &format!("export:{}", export.id),
+                &schedule,
+                now,
+            )
+            .await?
         }
     };
     if !due {
         return Ok(None);
     }
-    let outcome = start_run(state, export, Trigger::Schedule, None).await?;
+    let outcome = engine.start(export, Trigger::Schedule, None).await?;
     info!(export = %export.id, outcome = ?outcome, "The refresh schedule started a run.");
     let run = outcome.run();
-    record_for(
-        state,
-        run.acting_user,
-        if matches!(outcome, Started::Queued(_)) {
-            "ran"
-        } else {
-            "skipped"
-        },
-        Subject {
-            kind: "export",
-            id: export.id.to_string(),
-            name: &export.name,
-        },
-        Some(serde_json::json!({ "run_id": run.id, "trigger": "schedule", "reason": run.reason })),
-    )
-    .await?;
+    let action = if matches!(outcome, Started::Queued(_)) {
+        "ran"
+    } else {
+        "skipped"
+    };
+    // Audited as the connection's export user, on whose behalf the run acts.
+    engine
+        .store
+        .audit(NewAuditEntry {
+            actor_id: run.acting_user,
+            action,
+            object_kind: "export",
+            object_id: &export.id.to_string(),
+            object_name: &export.name,
+            detail: Some(
+                serde_json::json!({ "run_id": run.id, "trigger": "schedule", "reason": run.reason }),
+            ),
+        })
+        .await?;
+    info!(action, kind = "export", id = %export.id, name = %export.name, "Audited.");
     Ok(Some(outcome))
 }
 
 /// Whether a moment of `schedule` fell after its cursor and by `now`; if so, this process takes
 /// it by moving the cursor to `now`. A schedule seen for the first time starts from `now`.
 async fn is_due(
-    state: &AppState,
+    store: &Store,
     name: &str,
     schedule: &RefreshSchedule,
     now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, RunsError> {
     let key = format!("schedule_cursor:{name}");
     let now_value = serde_json::json!(now);
-    let Some(cursor) = state.store.setting(&key).await? else {
-        state.store.replace_setting(&key, None, &now_value).await?;
+    let Some(cursor) = store.setting(&key).await? else {
+        store.replace_setting(&key, None, &now_value).await?;
         return Ok(false);
     };
-    let last: DateTime<Utc> = serde_json::from_value(cursor.clone()).map_err(|error| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "corrupt_setting",
-            format!("the store's setting {key} is damaged: {error}"),
-        )
-    })?;
+    let last: DateTime<Utc> =
+        serde_json::from_value(cursor.clone()).map_err(|source| RunsError::CorruptSetting {
+            key: key.clone(),
+            source,
+        })?;
     let due = schedule.next_after(last).is_some_and(|next| next <= now);
     Ok(due
-        && state
-            .store
+        && store
             .replace_setting(&key, Some(&cursor), &now_value)
             .await?)
 }
 
 /// Ticks until `stopping` is cancelled.
-pub(crate) async fn keep_time(state: AppState, stopping: CancellationToken) {
+pub(crate) async fn keep_time(engine: RunEngine, stopping: CancellationToken) {
     loop {
-        if let Err(error) = tick(&state, Utc::now()).await {
-            warn!(error = %error.message, "The scheduler could not start its runs; it tries again.");
+        if let Err(error) = tick(&engine, Utc::now()).await {
+            warn!(%error, "The scheduler could not start its runs; it tries again.");
         }
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}

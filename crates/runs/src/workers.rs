@@ -1,30 +1,30 @@
-//! The run workers of one process, the reaper that takes up runs whose process died, the
-//! scheduler, and the purge of expired sessions, started together and stopped together.
+//! The run workers of one process, the reaper that takes up runs whose process died, and the
+//! scheduler, started together and stopped together.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use segsync_store::{Backend, Run, RunClaim, RunStatus, StoreError};
+use segsync_store::{Backend, Run, RunClaim, RunStatus, Store, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, warn};
 
 use super::execute::execute;
-use crate::scheduler::keep_time;
-use crate::state::AppState;
+use crate::RunEngine;
+use crate::schedule::keep_time;
 
 /// How long an idle worker waits before looking for queued runs again (it is woken sooner when
 /// this process queues one; another process's runs are found this way).
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
 /// How long a running run's worker may stay silent before its run is taken over.
-fn silent_after(state: &AppState) -> Duration {
-    Duration::from_secs(state.config.runs.silent_run_seconds)
+fn silent_after(engine: &RunEngine) -> Duration {
+    Duration::from_secs(engine.settings.runs.silent_run_seconds)
 }
 
 /// How often the reaper looks for silent runs: four times per silence, at most every 15 s.
-fn reap_every(state: &AppState) -> Duration {
-    (silent_after(state) / 4).min(Duration::from_secs(15))
+fn reap_every(engine: &RunEngine) -> Duration {
+    (silent_after(engine) / 4).min(Duration::from_secs(15))
 }
 
 /// A run taken up this many times after its process died, and interrupted again, is closed:
@@ -38,18 +38,19 @@ const INTERRUPTED_TOO_OFTEN: &str =
 /// to the queue and resume where they stopped. On the embedded SQLite database this process is
 /// the only one, so every Running run is taken up; on PostgreSQL other nodes may be working, so
 /// only runs whose worker fell silent are.
-pub(crate) async fn resume_interrupted_runs_at_start(state: &AppState) -> Result<(), StoreError> {
-    let silent_since = match state.store.backend() {
-        Backend::Sqlite => Utc::now(),
-        Backend::Postgres => Utc::now() - silent_after(state),
-    };
-    report_taken_up(
-        state
-            .store
-            .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)
-            .await?,
-    );
-    Ok(())
+impl RunEngine {
+    pub async fn resume_interrupted_runs_at_start(&self) -> Result<(), StoreError> {
+        let silent_since = match self.store.backend() {
+            Backend::Sqlite => Utc::now(),
+            Backend::Postgres => Utc::now() - silent_after(self),
+        };
+        report_taken_up(
+            self.store
+                .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)
+                .await?,
+        );
+        Ok(())
+    }
 }
 
 fn report_taken_up((requeued, closed): (u64, u64)) {
@@ -64,31 +65,29 @@ fn report_taken_up((requeued, closed): (u64, u64)) {
     }
 }
 
-/// The background work of one process.
-pub(crate) struct Workers {
+/// The run work of one process: its workers, its reaper and (when configured) its scheduler.
+pub struct Workers {
     tasks: JoinSet<()>,
     stopping: CancellationToken,
 }
 
 impl Workers {
-    pub(crate) fn start(state: &AppState) -> Self {
+    pub fn start(engine: &RunEngine) -> Self {
         let stopping = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        for _ in 0..state.config.runs.workers {
-            tasks.spawn(work(state.clone(), stopping.clone()));
+        for _ in 0..engine.settings.runs.workers {
+            tasks.spawn(work(engine.clone(), stopping.clone()));
         }
-        tasks.spawn(reap(state.clone(), stopping.clone()));
-        if state.config.runs.scheduler {
-            tasks.spawn(keep_time(state.clone(), stopping.clone()));
+        tasks.spawn(reap(engine.clone(), stopping.clone()));
+        if engine.settings.runs.scheduler {
+            tasks.spawn(keep_time(engine.clone(), stopping.clone()));
         }
-        tasks.spawn(crate::alerts::keep_sending(state.clone(), stopping.clone()));
-        tasks.spawn(purge_expired(state.clone(), stopping.clone()));
         Self { tasks, stopping }
     }
 
     /// Stops claiming runs, asks running ones to end their batch in flight, and waits for them
     /// up to `grace`; runs still going then are left for the next start to close.
-    pub(crate) async fn stop(mut self, grace: Duration) {
+    pub async fn stop(mut self, grace: Duration) {
         self.stopping.cancel();
         let all_ended = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(grace, all_ended).await.is_err() {
@@ -103,16 +102,16 @@ impl Workers {
 }
 
 /// One worker: claims the oldest queued run, carries it out, and looks again.
-async fn work(state: AppState, stopping: CancellationToken) {
+async fn work(engine: RunEngine, stopping: CancellationToken) {
     loop {
         if stopping.is_cancelled() {
             return;
         }
-        match state.store.claim_next_run(&state.node_id).await {
-            Ok(Some(run)) => carry_out(&state, run, &stopping).await,
+        match engine.store.claim_next_run(engine.node_id()).await {
+            Ok(Some(run)) => carry_out(&engine, run, &stopping).await,
             Ok(None) => {
                 tokio::select! {
-                    () = state.run_queued.notified() => {}
+                    () = engine.run_queued.notified() => {}
                     () = tokio::time::sleep(IDLE_POLL) => {}
                     () = stopping.cancelled() => return,
                 }
@@ -130,7 +129,7 @@ async fn work(state: AppState, stopping: CancellationToken) {
 
 /// Carries out `run` in a task of its own: a panic in it ends that run Failed with the reason,
 /// and the worker goes on with the next.
-async fn carry_out(state: &AppState, run: Run, stopping: &CancellationToken) {
+async fn carry_out(engine: &RunEngine, run: Run, stopping: &CancellationToken) {
     let claim = run.held_claim();
     // Every event of the run, whatever it runs through, carries its ids.
     let span = tracing::info_span!(
@@ -141,17 +140,19 @@ async fn carry_out(state: &AppState, run: Run, stopping: &CancellationToken) {
         claim = run.claim,
     );
     let carrying_out = {
-        let state = state.clone();
+        let engine = engine.clone();
         let stopping = stopping.clone();
-        async move { execute(&state, run, &stopping).await }.instrument(span.clone())
+        async move { execute(&engine, run, &stopping).await }.instrument(span.clone())
     };
-    isolated(state, claim, carrying_out).instrument(span).await;
+    isolated(&engine.store, claim, carrying_out)
+        .instrument(span)
+        .await;
 }
 
 /// Runs `carrying_out` (one run's work) in a task of its own; if it panics, or its task is
 /// stopped before it ends, the run is ended Failed with the reason, under its claim.
 async fn isolated(
-    state: &AppState,
+    store: &Store,
     claim: RunClaim,
     carrying_out: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
@@ -168,8 +169,7 @@ async fn isolated(
         "the run's task was stopped before it ended".to_owned()
     };
     error!(run = %claim.run_id, %reason, "A run's task ended abnormally; the worker goes on.");
-    match state
-        .store
+    match store
         .finish_run(&claim, RunStatus::Failed, Some(&reason), None)
         .await
     {
@@ -199,40 +199,22 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
-/// How often expired sessions and API tokens are removed from the store.
-const PURGE_EVERY: Duration = Duration::from_secs(600);
-
-/// Removes expired sessions and API tokens, now and every `PURGE_EVERY`.
-async fn purge_expired(state: AppState, stopping: CancellationToken) {
-    loop {
-        match state.store.purge_expired(Utc::now()).await {
-            Ok(0) => {}
-            Ok(purged) => info!(purged, "Expired sessions and API tokens were removed."),
-            Err(error) => warn!(%error, "Expired sessions and API tokens could not be removed."),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(PURGE_EVERY) => {}
-            () = stopping.cancelled() => return,
-        }
-    }
-}
-
 /// Takes up runs whose worker fell silent, whichever process it was in.
-async fn reap(state: AppState, stopping: CancellationToken) {
+async fn reap(engine: RunEngine, stopping: CancellationToken) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(reap_every(&state)) => {}
+            () = tokio::time::sleep(reap_every(&engine)) => {}
             () = stopping.cancelled() => return,
         }
-        let silent_since = Utc::now() - silent_after(&state);
-        match state
+        let silent_since = Utc::now() - silent_after(&engine);
+        match engine
             .store
             .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, silent_since, MAX_RESUMES)
             .await
         {
             Ok(taken_up) => {
                 report_taken_up(taken_up);
-                state.run_queued.notify_waiters();
+                engine.run_queued.notify_waiters();
             }
             Err(error) => warn!(%error, "Silent runs could not be looked for."),
         }
@@ -247,22 +229,12 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::config::ServerConfig;
 
-    /// A server's state on a fresh SQLite file, with one export whose run is claimed.
-    async fn a_claimed_run(folder: &std::path::Path) -> (AppState, Run) {
-        use base64::Engine;
-        let config = ServerConfig {
-            database_url: format!("sqlite://{}", folder.join("segsync.db").display()),
-            encryption_key: Some(
-                base64::engine::general_purpose::STANDARD
-                    .encode([7u8; 32])
-                    .into(),
-            ),
-            ..ServerConfig::default()
-        };
-        let state = AppState::open(config).await.unwrap();
-        let store = &state.store;
+    /// A fresh SQLite store with one export whose run is claimed.
+    async fn a_claimed_run(folder: &std::path::Path) -> (Store, Run) {
+        let store = Store::open(&format!("sqlite://{}", folder.join("segsync.db").display()))
+            .await
+            .unwrap();
         let by = store
             .create_user(&NewUser {
                 username: "ada".into(),
@@ -312,29 +284,28 @@ mod tests {
             .await
             .unwrap();
         let run = store.claim_next_run("node").await.unwrap().unwrap();
-        (state, run)
+        (store, run)
     }
 
     #[tokio::test]
     async fn a_run_that_panics_ends_failed_with_the_reason_and_the_worker_goes_on() {
         let folder = tempfile::tempdir().unwrap();
-        let (state, run) = a_claimed_run(folder.path()).await;
-        isolated(&state, run.held_claim(), async {
+        let (store, run) = a_claimed_run(folder.path()).await;
+        isolated(&store, run.held_claim(), async {
             panic!("an invariant broke");
         })
         .await;
-        let ended = state.store.run(run.id).await.unwrap();
+        let ended = store.run(run.id).await.unwrap();
         assert_eq!(ended.status, RunStatus::Failed);
         assert_eq!(
             ended.reason.as_deref(),
             Some("the run stopped on an internal error: an invariant broke")
         );
         // The worker went on: the next run of the export can be queued and claimed.
-        state
-            .store
+        store
             .queue_run(run.export_id, Trigger::Manual, None, None)
             .await
             .unwrap();
-        assert!(state.store.claim_next_run("node").await.unwrap().is_some());
+        assert!(store.claim_next_run("node").await.unwrap().is_some());
     }
 }

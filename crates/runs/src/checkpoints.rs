@@ -1,37 +1,14 @@
-//! A run's checkpoints and ledger in the store: what the export sent before is loaded when the
-//! run starts, and each import is written down before it is sent, when it is accepted, and when
-//! it ends.
+//! A run's checkpoints in the store: each import is written down before it is sent, when it is
+//! accepted, and when it ends, under the run's claim.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{NaiveDate, Utc};
-use segsync_export::{
-    ActivityReport, ActivityState, BatchMember, Checkpoints, Ledger, Remembered, UnsubscribedMember,
-};
+use segsync_export::{ActivityReport, ActivityState, BatchMember, Checkpoints, UnsubscribedMember};
 use segsync_store::{LedgerOf, RunClaim, SentMember, Store, StoreError};
+
+use crate::quota::SharedQuota;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-/// Loads the ledger of an export's list as the run `run_id` sees it.
-pub async fn load_ledger(store: &Store, of: LedgerOf, run_id: Uuid) -> Result<Ledger, StoreError> {
-    let size = store.ledger_size(of.export_id, of.list_id).await?;
-    let mut ledger = Ledger::with_capacity(size as usize);
-    store
-        .load_ledger(of.export_id, of.list_id, run_id, |entry| {
-            ledger.insert(
-                entry.email_key,
-                Remembered {
-                    fingerprint: entry.fingerprint,
-                    owned: entry.owned,
-                    unsubscribed: entry.unsubscribed,
-                    sent_by_this_run: entry.sent_by_this_run,
-                },
-            );
-        })
-        .await?;
-    Ok(ledger)
-}
 
 /// Writes a run's checkpoints to the store.
 pub struct StoreCheckpoints {
@@ -45,35 +22,6 @@ pub struct StoreCheckpoints {
     pub quota: SharedQuota,
     /// Cancelled once a write finds the claim lapsed: the run was taken over.
     pub claim_lost: CancellationToken,
-}
-
-/// One API key's daily budget, shared through the store by every process, and what this run
-/// reserved of it.
-pub struct SharedQuota {
-    pub api_key: String,
-    pub requests_per_day: u64,
-    /// The UTC day the reservation was made for.
-    pub day: NaiveDate,
-    reserved: AtomicU64,
-}
-
-impl SharedQuota {
-    pub fn new(api_key: impl Into<String>, requests_per_day: u64) -> Self {
-        Self {
-            api_key: api_key.into(),
-            requests_per_day,
-            day: Utc::now().date_naive(),
-            reserved: AtomicU64::new(0),
-        }
-    }
-
-    /// Releases the reservation and counts the requests the run used.
-    pub async fn settle(&self, store: &Store, used: u64) -> Result<(), StoreError> {
-        let reserved = self.reserved.swap(0, Ordering::Relaxed);
-        store
-            .settle_requests(&self.api_key, self.day, reserved, used)
-            .await
-    }
 }
 
 impl StoreCheckpoints {
@@ -127,7 +75,7 @@ impl Checkpoints for StoreCheckpoints {
             .await
             .map_err(|error| self.failed(&error))?;
         if reserved.is_ok() {
-            quota.reserved.fetch_add(needed, Ordering::Relaxed);
+            quota.note_reserved(needed);
         }
         Ok(reserved)
     }

@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use constant_contact::{OAuthClient, RefreshTurn, TokenManager, TokenSet, TokenStore};
+use constant_contact::{RefreshTurn, TokenManager, TokenSet, TokenStore};
 use secrecy::{ExposeSecret, SecretString};
 use segsync_store::{Connection, RefreshTurn as StoreTurn, Store, StoredTokens};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crypto::{OpenError, Sealer};
-use crate::state::AppState;
+use super::Clients;
+use super::sealer::{OpenError, Sealer};
 
 /// The tokens as they are sealed: JSON, only ever inside the ciphertext.
 #[derive(Serialize, Deserialize)]
@@ -33,7 +33,7 @@ fn context(connection_id: Uuid) -> String {
     format!("connection-tokens:{connection_id}")
 }
 
-pub(crate) fn seal_tokens(sealer: &Sealer, connection_id: Uuid, tokens: &TokenSet) -> Vec<u8> {
+pub fn seal_tokens(sealer: &Sealer, connection_id: Uuid, tokens: &TokenSet) -> Vec<u8> {
     let plain = SealedTokens {
         access_token: tokens.access_token.expose_secret().to_owned(),
         refresh_token: tokens
@@ -226,7 +226,7 @@ impl TokenOwners {
     /// rotated them).
     pub(crate) fn manager_for(
         &self,
-        state: &AppState,
+        clients: &Clients,
         connection: &Connection,
         sealed: &[u8],
     ) -> Result<Arc<TokenManager>, OpenError> {
@@ -236,15 +236,15 @@ impl TokenOwners {
         {
             return Ok(Arc::clone(&owner.manager));
         }
-        let tokens = open_tokens(&state.sealer, connection.id, sealed)?;
+        let tokens = open_tokens(&clients.sealer, connection.id, sealed)?;
         let store = Arc::new(ConnectionTokenStore::new(
-            state.store.clone(),
-            Arc::clone(&state.sealer),
+            clients.store.clone(),
+            Arc::clone(&clients.sealer),
             connection.id,
-            &state.node_id,
+            &clients.node_id,
             connection.tokens_version,
         ));
-        let oauth = OAuthClient::new((*state.api).clone(), state.http.clone());
+        let oauth = clients.oauth();
         let manager = Arc::new(TokenManager::new(
             oauth,
             Arc::clone(&store) as Arc<dyn TokenStore>,

@@ -1,0 +1,65 @@
+//! What every run needs, created once at start-up and shared by the workers, the scheduler and
+//! the server's routes.
+
+use std::sync::Arc;
+
+use segsync_store::Store;
+use tokio::sync::Notify;
+
+use crate::connections::Clients;
+use crate::settings::RunsConfig;
+
+/// What runs are made with besides the store and the clients.
+#[derive(Debug, Clone, Default)]
+pub struct RunSettings {
+    pub runs: RunsConfig,
+    /// Where the profiles are (`profiles` in the configuration); runs cannot start without.
+    pub profiles: Option<String>,
+    /// The most members one export may send; a larger export fails before it sends anything.
+    pub member_limit: u64,
+}
+
+/// The run engine of one process.
+#[derive(Clone)]
+pub struct RunEngine {
+    pub(crate) store: Store,
+    pub(crate) clients: Arc<Clients>,
+    pub(crate) settings: Arc<RunSettings>,
+    /// Wakes an idle run worker when a run is queued.
+    pub(crate) run_queued: Arc<Notify>,
+}
+
+impl RunEngine {
+    pub fn new(store: Store, clients: Clients, settings: RunSettings) -> Self {
+        Self {
+            store,
+            clients: Arc::new(clients),
+            settings: Arc::new(settings),
+            run_queued: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clients of saved connections.
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// Names this process in the runs it works on, so that other nodes can tell whose runs
+    /// fell silent.
+    pub fn node_id(&self) -> &str {
+        self.clients.node_id()
+    }
+
+    /// Tells an idle worker of this process that a run was queued.
+    pub fn run_queued(&self) {
+        self.run_queued.notify_one();
+    }
+}

@@ -1,0 +1,39 @@
+//! Runs of exports, wherever they are asked for: queued (on demand, for "Run all", on the
+//! refresh schedule), claimed by the workers of any process on the store, carried out against
+//! Constant Contact with every import checkpointed in the store, resumed after a process died,
+//! and always ended. The server calls it from its routes; the command line's state file uses its
+//! checkpoints and ledger.
+//!
+//! - [`RunEngine`]: what every run needs (the store, the clients of connections, the settings),
+//!   created once at start-up.
+//! - [`Workers`]: the run workers of one process, the reaper of silent runs and the scheduler.
+//! - [`schedule`]: the refresh schedules and the tick that starts their runs once per moment.
+//! - [`connections`]: a Constant Contact client for a saved connection, its sealed tokens and
+//!   the one token manager per connection.
+//! - [`StoreCheckpoints`], [`load_ledger`], [`SharedQuota`]: a run's checkpoints and ledger in the
+//!   store, and the API key's daily budget shared through it.
+
+mod checkpoints;
+pub mod connections;
+mod engine;
+mod error;
+mod execute;
+mod ledger;
+mod progress;
+mod quota;
+mod resume;
+pub mod schedule;
+mod settings;
+mod start;
+pub mod stored_segments;
+mod workers;
+
+pub use checkpoints::StoreCheckpoints;
+pub use engine::{RunEngine, RunSettings};
+pub use error::RunsError;
+pub use execute::Prepared;
+pub use ledger::load_ledger;
+pub use quota::SharedQuota;
+pub use settings::RunsConfig;
+pub use start::Started;
+pub use workers::Workers;
