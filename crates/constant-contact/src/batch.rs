@@ -35,6 +35,41 @@ impl ImportBatch {
     pub fn n_contacts(&self) -> usize {
         self.n_contacts
     }
+
+    /// Two imports to the same lists, of the first and the second half of this one's contacts
+    /// (the first half takes `n_contacts / 2`), each contact's JSON unchanged: an import Constant
+    /// Contact refuses is split until the contacts it refuses stand alone.
+    pub fn split_in_halves(&self) -> Result<(ImportBatch, ImportBatch)> {
+        #[derive(serde::Deserialize)]
+        struct Body<'a> {
+            #[serde(borrow)]
+            import_data: Vec<&'a serde_json::value::RawValue>,
+            list_ids: Vec<Uuid>,
+        }
+        let body: Body<'_> = serde_json::from_slice(&self.body)
+            .map_err(|error| Error::InvalidRequest(format!("reading an import back: {error}")))?;
+        if body.import_data.len() < 2 {
+            return Err(Error::InvalidRequest(
+                "an import of fewer than two contacts cannot be split".to_owned(),
+            ));
+        }
+        let (first, second) = body.import_data.split_at(body.import_data.len() / 2);
+        let half = |contacts: &[&serde_json::value::RawValue]| -> Result<ImportBatch> {
+            let mut batcher = ImportBatcher::new(&body.list_ids)?;
+            for contact in contacts {
+                if batcher
+                    .push_json("in a split import", contact.get().as_bytes())?
+                    .is_some()
+                {
+                    return Err(Error::InvalidRequest(
+                        "half an import did not fit in one import".to_owned(),
+                    ));
+                }
+            }
+            Ok(batcher.finish().expect("a half holds contacts"))
+        };
+        Ok((half(first)?, half(second)?))
+    }
 }
 
 /// Fills batches one contact at a time and hands each over as soon as it is full.
@@ -230,5 +265,34 @@ mod tests {
         let mut batcher = ImportBatcher::with_limits(&lists[..1], 10, 200).unwrap();
         let error = batcher.push(&contact(7, 500)).unwrap_err();
         assert!(error.to_string().contains("person7@example.com"), "{error}");
+    }
+
+    #[test]
+    fn an_import_splits_into_halves_with_the_same_contacts_and_lists() {
+        let lists = [Uuid::from_u128(1), Uuid::from_u128(2)];
+        let mut batcher = ImportBatcher::new(&lists).unwrap();
+        let contacts: Vec<String> = (0..5)
+            .map(|n| format!(r#"{{"email":"m{n}@example.com"}}"#))
+            .collect();
+        for contact in &contacts {
+            assert!(
+                batcher
+                    .push_json("m", contact.as_bytes())
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        let whole = batcher.finish().unwrap();
+        let (first, second) = whole.split_in_halves().unwrap();
+        assert_eq!((first.n_contacts(), second.n_contacts()), (2, 3));
+        let read = |batch: &ImportBatch| -> serde_json::Value {
+            serde_json::from_slice(batch.body()).unwrap()
+        };
+        let (whole, first, second) = (read(&whole), read(&first), read(&second));
+        assert_eq!(first["list_ids"], whole["list_ids"]);
+        assert_eq!(second["list_ids"], whole["list_ids"]);
+        let mut rejoined = first["import_data"].as_array().unwrap().clone();
+        rejoined.extend(second["import_data"].as_array().unwrap().iter().cloned());
+        assert_eq!(&rejoined, whole["import_data"].as_array().unwrap());
     }
 }

@@ -30,7 +30,7 @@ pub enum ExportError {
     },
 
     #[error("recording the run: {0}")]
-    Checkpoints(String),
+    Checkpoints(#[from] crate::checkpoints::CheckpointError),
 
     #[error("Constant Contact: {0}")]
     ConstantContact(#[from] constant_contact::Error),

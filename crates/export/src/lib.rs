@@ -8,6 +8,7 @@ mod contact_json;
 mod contacts;
 mod dry_run;
 mod error;
+mod failure;
 mod list_members;
 mod member_sorter;
 mod plan;
@@ -16,9 +17,12 @@ mod report;
 mod run;
 mod sync;
 
-pub use checkpoints::{BatchMember, Checkpoints, NoCheckpoints, UnsubscribedMember};
+pub use checkpoints::{
+    BatchMember, CheckpointError, Checkpoints, NoCheckpoints, Reservation, UnsubscribedMember,
+};
 pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
+pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send};
 pub use progress::{NoProgress, Progress};

@@ -7,19 +7,41 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::failure::ExportFailure;
 use crate::member_sorter::SyncCounts;
 use crate::sync::SyncMode;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RunOutcome {
     Succeeded,
-    /// Sending stopped on an error; `sent` says what went before it.
+    /// Sending stopped on an error; `sent` says what went before it. Written as its text.
     Failed {
-        reason: String,
+        #[serde(serialize_with = "as_text")]
+        reason: ExportFailure,
     },
     /// Stopped by a cancellation between batches.
     Cancelled,
+}
+
+/// Two outcomes are the same when they say the same.
+impl PartialEq for RunOutcome {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Succeeded, Self::Succeeded) | (Self::Cancelled, Self::Cancelled) => true,
+            (Self::Failed { reason: a }, Self::Failed { reason: b }) => {
+                a.to_string() == b.to_string()
+            }
+            _ => false,
+        }
+    }
+}
+
+fn as_text<S: serde::Serializer>(
+    value: &impl std::fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 /// Constant Contact's counters for one import activity.

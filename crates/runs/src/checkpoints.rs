@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 
-use segsync_export::{ActivityReport, ActivityState, BatchMember, Checkpoints, UnsubscribedMember};
+use segsync_export::{
+    ActivityReport, ActivityState, BatchMember, CheckpointError, Checkpoints, Reservation,
+    UnsubscribedMember,
+};
 use segsync_store::{LedgerOf, RunClaim, SentMember, Store, StoreError};
 
 use crate::quota::SharedQuota;
@@ -47,11 +50,12 @@ impl StoreCheckpoints {
     }
 
     /// What a failed write tells the export, noting a lapsed claim.
-    fn failed(&self, error: &StoreError) -> String {
+    fn failed(&self, error: StoreError) -> CheckpointError {
         if matches!(error, StoreError::ClaimLost { .. }) {
             self.claim_lost.cancel();
+            return CheckpointError::ClaimLost;
         }
-        error.to_string()
+        CheckpointError::store(error)
     }
 }
 
@@ -67,24 +71,31 @@ fn sent_members(members: &[BatchMember]) -> Vec<SentMember> {
 }
 
 impl Checkpoints for StoreCheckpoints {
-    async fn reserve_requests(&self, needed: u64) -> Result<Result<(), u64>, String> {
+    async fn reserve_requests(&self, needed: u64) -> Result<Reservation, CheckpointError> {
         let quota = &self.quota;
         let reserved = self
             .store
             .reserve_requests(&quota.api_key, quota.day, needed, quota.requests_per_day)
             .await
-            .map_err(|error| self.failed(&error))?;
-        if reserved.is_ok() {
-            quota.note_reserved(needed);
+            .map_err(|error| self.failed(error))?;
+        match reserved {
+            Ok(()) => {
+                quota.note_reserved(needed);
+                Ok(Reservation::Reserved)
+            }
+            Err(left) => Ok(Reservation::Short { left }),
         }
-        Ok(reserved)
     }
 
-    async fn import_planned(&self, seq: u32, members: &[BatchMember]) -> Result<(), String> {
+    async fn import_planned(
+        &self,
+        seq: u32,
+        members: &[BatchMember],
+    ) -> Result<(), CheckpointError> {
         self.store
             .plan_batch(&self.claim, self.seq(seq), &sent_members(members))
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
     async fn import_sent(
@@ -92,7 +103,7 @@ impl Checkpoints for StoreCheckpoints {
         seq: u32,
         activity_id: Uuid,
         members: &[BatchMember],
-    ) -> Result<(), String> {
+    ) -> Result<(), CheckpointError> {
         self.store
             .batch_sent(
                 &self.claim,
@@ -102,17 +113,21 @@ impl Checkpoints for StoreCheckpoints {
                 &sent_members(members),
             )
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
-    async fn import_refused(&self, seq: u32) -> Result<(), String> {
+    async fn import_refused(&self, seq: u32) -> Result<(), CheckpointError> {
         self.store
             .drop_unsent_batch(&self.claim, self.seq(seq))
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
-    async fn import_ended(&self, seq: u32, activity: &ActivityReport) -> Result<(), String> {
+    async fn import_ended(
+        &self,
+        seq: u32,
+        activity: &ActivityReport,
+    ) -> Result<(), CheckpointError> {
         let counters = serde_json::to_value(activity).expect("a report serialises");
         self.store
             .batch_ended(
@@ -123,17 +138,17 @@ impl Checkpoints for StoreCheckpoints {
                 self.ledger,
             )
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
-    async fn before_send(&self) -> Result<(), String> {
+    async fn before_send(&self) -> Result<(), CheckpointError> {
         self.store
             .confirm_claim(&self.claim)
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
-    async fn removed(&self, keys: &[u64]) -> Result<(), String> {
+    async fn removed(&self, keys: &[u64]) -> Result<(), CheckpointError> {
         self.store
             .forget_members(
                 &self.claim,
@@ -142,10 +157,13 @@ impl Checkpoints for StoreCheckpoints {
                 keys,
             )
             .await
-            .map_err(|error| self.failed(&error))
+            .map_err(|error| self.failed(error))
     }
 
-    async fn unsubscribed(&self, members: &[UnsubscribedMember]) -> Result<Vec<Box<str>>, String> {
+    async fn unsubscribed(
+        &self,
+        members: &[UnsubscribedMember],
+    ) -> Result<Vec<Box<str>>, CheckpointError> {
         let keys: Vec<u64> = members.iter().map(|member| member.key).collect();
         let marked = self
             .store
@@ -156,7 +174,7 @@ impl Checkpoints for StoreCheckpoints {
                 &keys,
             )
             .await
-            .map_err(|error| self.failed(&error))?;
+            .map_err(|error| self.failed(error))?;
         let marked: HashSet<u64> = marked.into_iter().collect();
         Ok(members
             .iter()

@@ -10,12 +10,27 @@ use constant_contact::ConstantContact;
 use constant_contact::api::PollPolicy;
 use constant_contact::wire::activities::Activity;
 use segsync_export::ActivityState;
-use segsync_store::{BatchState, LedgerOf, RunClaim, Store};
+use segsync_store::{BatchState, LedgerOf, RunClaim, Store, StoreError};
 use tracing::info;
 use uuid::Uuid;
 
 /// How far before an import was planned its activity may seem to start: clocks differ.
 const CLOCK_SKEW: Duration = Duration::seconds(120);
+
+/// Why the imports an earlier attempt left could not be settled.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reading Constant Contact's activities: {0}")]
+    ReadingActivities(#[source] constant_contact::Error),
+    #[error("waiting for the import {activity_id}: {source}")]
+    WaitingForImport {
+        activity_id: Uuid,
+        #[source]
+        source: constant_contact::Error,
+    },
+}
 
 /// What settling found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -35,11 +50,10 @@ pub(crate) async fn settle_earlier_imports(
     claim: &RunClaim,
     of: LedgerOf,
     poll_policy: &PollPolicy,
-) -> Result<Settled, String> {
-    let failed = |error: segsync_store::StoreError| error.to_string();
+) -> Result<Settled, ResumeError> {
     let run_id = claim.run_id;
     let mut settled = Settled::default();
-    let batches = store.run_batches(run_id).await.map_err(failed)?;
+    let batches = store.run_batches(run_id).await?;
     for batch in batches {
         let activity_id = match (batch.state, batch.activity_id) {
             (BatchState::Completed | BatchState::Failed, _) => continue,
@@ -50,32 +64,24 @@ pub(crate) async fn settle_earlier_imports(
             (_, _) => {
                 let known = store
                     .batch_activity_ids_since(batch.planned_at - CLOCK_SKEW)
-                    .await
-                    .map_err(failed)?;
+                    .await?;
                 let recent = client
                     .recent_activities()
                     .await
-                    .map_err(|error| format!("reading Constant Contact's activities: {error}"))?;
+                    .map_err(ResumeError::ReadingActivities)?;
                 match import_activity_of(&recent, &known, batch.planned_at, batch.contacts) {
                     Some(activity_id) => {
                         info!(run = %run_id, seq = batch.seq, %activity_id, "An import the run may or may not have sent had been accepted; it is not sent again.");
-                        let members = store
-                            .batch_members(run_id, batch.seq)
-                            .await
-                            .map_err(failed)?;
+                        let members = store.batch_members(run_id, batch.seq).await?;
                         store
                             .batch_sent(claim, batch.seq, activity_id, of, &members)
-                            .await
-                            .map_err(failed)?;
+                            .await?;
                         settled.found_sent += 1;
                         activity_id
                     }
                     None => {
                         info!(run = %run_id, seq = batch.seq, "An import the run may or may not have sent never reached Constant Contact; its members will be sent.");
-                        store
-                            .drop_unsent_batch(claim, batch.seq)
-                            .await
-                            .map_err(failed)?;
+                        store.drop_unsent_batch(claim, batch.seq).await?;
                         settled.never_sent += 1;
                         continue;
                     }
@@ -85,7 +91,10 @@ pub(crate) async fn settle_earlier_imports(
         let ended = client
             .wait_for_activity(activity_id, poll_policy)
             .await
-            .map_err(|error| format!("waiting for the import {activity_id}: {error}"))?;
+            .map_err(|source| ResumeError::WaitingForImport {
+                activity_id,
+                source,
+            })?;
         let counters = serde_json::json!({
             "activity_id": activity_id,
             "contacts": batch.contacts,
@@ -100,8 +109,7 @@ pub(crate) async fn settle_earlier_imports(
                 &counters,
                 of,
             )
-            .await
-            .map_err(failed)?;
+            .await?;
     }
     Ok(settled)
 }

@@ -10,8 +10,8 @@ use constant_contact::config::DEFAULT_DAILY_QUOTA;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{ProfileFormat, ProfileSource, Profiles};
 use segsync_export::{
-    DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode, dry_run,
-    dry_run_in_step, run_export, run_export_in_step,
+    CheckpointError, DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode,
+    dry_run, dry_run_in_step, run_export, run_export_in_step,
 };
 use segsync_runs::SharedQuota;
 use segsync_store::RunStatus;
@@ -143,10 +143,10 @@ async fn run_with_state(
     progress: &BarProgress,
     cancel: &CancellationToken,
 ) -> Result<RunReport, ExportError> {
-    let run = state
-        .start_run(quota)
-        .await
-        .map_err(|error| ExportError::Checkpoints(format!("{error:#}")))?;
+    let run = state.start_run(quota).await.map_err(|error| {
+        let error: Box<dyn std::error::Error + Send + Sync> = error.into();
+        ExportError::Checkpoints(CheckpointError::Store(error.into()))
+    })?;
     let requests_before = client.requests_sent();
     let report = run_export_in_step(
         profiles,
@@ -166,7 +166,7 @@ async fn run_with_state(
         Ok(report) => match &report.outcome {
             RunOutcome::Succeeded => (RunStatus::Succeeded, None),
             RunOutcome::Cancelled => (RunStatus::Cancelled, Some("interrupted".to_owned())),
-            RunOutcome::Failed { reason } => (RunStatus::Failed, Some(reason.clone())),
+            RunOutcome::Failed { reason } => (RunStatus::Failed, Some(reason.to_string())),
         },
         Err(error) => (RunStatus::Failed, Some(error.to_string())),
     };

@@ -253,7 +253,9 @@ async fn a_failed_activity_fails_the_run_and_says_which() {
     let plan = plan(&app, &["everyone"], segments(SEGMENTS));
     let report = run(&app, &profiles, &plan).await.unwrap();
     match &report.outcome {
-        RunOutcome::Failed { reason } => assert!(reason.contains("ended failed"), "{reason}"),
+        RunOutcome::Failed { reason } => {
+            assert!(reason.to_string().contains("ended failed"), "{reason}")
+        }
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(

@@ -387,11 +387,9 @@ pub(crate) async fn dry_run(
     if !may_manage(&state, &caller, &export).await? {
         return Err(ApiError::forbidden("dry-run this export"));
     }
-    let prepared = state
-        .runs
-        .prepare(id)
-        .await
-        .map_err(|ending| ApiError::new(StatusCode::CONFLICT, "cannot_run", ending.reason()))?;
+    let prepared = state.runs.prepare(id).await.map_err(|failure| {
+        ApiError::new(StatusCode::CONFLICT, "cannot_run", failure.to_string())
+    })?;
     // No run is going on: nothing in the ledger was sent by it.
     let ledger = segsync_runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
     let plan = prepared.plan.clone().with_full_resync(options.full_resync);

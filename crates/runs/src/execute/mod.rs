@@ -1,0 +1,154 @@
+//! Carrying out one claimed run, as its phases: prepare (the plan from the stored export),
+//! take up (the ledger, and what an earlier attempt left), supervise the export (its progress
+//! written every second, the shutdown, the time budget, a lapsed claim), decide the ending, and
+//! store it. Whatever happens, the run ends; it never stays Running.
+
+mod perform;
+mod prepare;
+mod progress_writer;
+
+use std::time::Duration;
+
+use segsync_export::RunReport;
+use segsync_store::{Connection, Run, RunStatus, StoreError};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+pub use prepare::Prepared;
+
+use crate::RunEngine;
+use crate::failure::{Disposition, RunFailure};
+
+/// How often a running run's progress (and so its heartbeat) is written.
+pub(crate) const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How a run ends.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    Succeeded(RunReport),
+    /// It did not succeed: the failure says whether it ends (and with which status) or waits.
+    NotSucceeded {
+        failure: RunFailure,
+        report: Option<RunReport>,
+    },
+    /// The server is stopping: it resumes at the next start (or on another node). The report
+    /// says what this attempt sent.
+    Resume(RunReport),
+    /// The worker's claim lapsed and another worker has the run: this one writes nothing more.
+    TakenOver,
+}
+
+impl Ending {
+    fn failed(failure: impl Into<RunFailure>) -> Self {
+        Self::NotSucceeded {
+            failure: failure.into(),
+            report: None,
+        }
+    }
+
+    fn report(&self) -> Option<&RunReport> {
+        match self {
+            Self::Succeeded(report)
+            | Self::Resume(report)
+            | Self::NotSucceeded {
+                report: Some(report),
+                ..
+            } => Some(report),
+            _ => None,
+        }
+    }
+}
+
+/// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
+/// then ends its batch in flight and stops.
+pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &CancellationToken) {
+    info!(run = %run.id, export = %run.export_id, claim = run.claim, "A run starts.");
+    let ending = match engine.prepare(run.export_id).await {
+        Ok(prepared) => Box::pin(perform::perform(engine, &run, prepared, stopping)).await,
+        Err(failure) => Ending::failed(failure),
+    };
+    if let Some(report) = ending.report() {
+        metrics::counter!("segsync_members_sent_total").increment(report.sent);
+    }
+    store_ending(engine, &run, ending).await;
+}
+
+/// Writes the ending to the store, under the run's claim.
+async fn store_ending(engine: &RunEngine, run: &Run, ending: Ending) {
+    let claim = run.held_claim();
+    let store = &engine.store;
+    let report_json =
+        |report: &RunReport| serde_json::to_value(report).expect("a report serialises");
+    let (stored, status) = match ending {
+        Ending::TakenOver => {
+            warn!(run = %run.id, claim = run.claim, "The run was taken over by another worker after this one's claim lapsed; this one stopped and writes nothing more.");
+            return;
+        }
+        Ending::Resume(_) => {
+            let stored = store.requeue_run(&claim).await;
+            if stored.is_ok() {
+                info!(run = %run.id, "The server is stopping: the run goes back to the queue and resumes where it stopped.");
+            }
+            (stored, None)
+        }
+        Ending::Succeeded(report) => {
+            let report = report_json(&report);
+            let stored = store
+                .finish_run(&claim, RunStatus::Succeeded, None, Some(&report))
+                .await;
+            (stored, Some((RunStatus::Succeeded, String::new())))
+        }
+        Ending::NotSucceeded { failure, report } => {
+            let reason = failure.to_string();
+            match failure.disposition() {
+                Disposition::WaitUntil(until) => {
+                    let stored = store.defer_run(&claim, until, &reason).await;
+                    if stored.is_ok() {
+                        info!(run = %run.id, %until, reason, "The run waits for the quota to reset.");
+                    }
+                    (stored, None)
+                }
+                Disposition::End(status) => {
+                    let report = report.as_ref().map(report_json);
+                    let stored = store
+                        .finish_run(&claim, status, Some(&reason), report.as_ref())
+                        .await;
+                    (stored, Some((status, reason)))
+                }
+            }
+        }
+    };
+    match stored {
+        Ok(()) => {
+            if let Some((status, reason)) = status {
+                metrics::counter!("segsync_runs_finished_total", "status" => status.as_str())
+                    .increment(1);
+                info!(run = %run.id, status = status.as_str(), reason, "A run ended.");
+            }
+        }
+        Err(StoreError::ClaimLost { .. }) => {
+            warn!(run = %run.id, "The run was taken over by another worker before this one could end it; its ending is left to that one.");
+        }
+        Err(error) => {
+            error!(run = %run.id, %error, "A run's ending could not be stored; the reaper takes the run up again.");
+        }
+    }
+}
+
+/// What a client's failure before anything was sent says of the run: a refused refresh token
+/// (which has already marked the connection as needing re-authentication, when it was the
+/// newest one) names the connection.
+pub(crate) fn client_failure(
+    connection: &Connection,
+    error: constant_contact::Error,
+) -> RunFailure {
+    match error {
+        constant_contact::Error::ReauthenticationRequired { description } => {
+            RunFailure::NeedsReauthentication {
+                connection: connection.name.clone(),
+                description,
+            }
+        }
+        other => RunFailure::NotStarted(other.into()),
+    }
+}

@@ -1,0 +1,279 @@
+//! Perform: a prepared run taken up where it stands, the export supervised to its end, and its
+//! ending decided from what the export returned and why it stopped.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use constant_contact::budget::next_utc_midnight;
+use segsync_export::{ExportError, Ledger, RunOutcome, RunReport, run_export_in_step};
+use segsync_store::{Run, StoreError};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::progress_writer::{report_progress, write_skipped};
+use super::{Ending, Prepared, client_failure};
+use crate::RunEngine;
+use crate::checkpoints::StoreCheckpoints;
+use crate::failure::RunFailure;
+use crate::ledger::load_ledger;
+use crate::progress::LiveProgress;
+use crate::quota::SharedQuota;
+use crate::resume::settle_earlier_imports;
+
+/// Why the export stopped before its end, when something stopped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// It ran to its end (or was cancelled on request, which the store tells).
+    None,
+    Shutdown,
+    OutOfTime,
+}
+
+pub(super) async fn perform(
+    engine: &RunEngine,
+    run: &Run,
+    prepared: Prepared,
+    stopping: &CancellationToken,
+) -> Ending {
+    let api = engine.clients.api();
+    let quota = SharedQuota::new(api.client_id.clone(), u64::from(api.daily_quota));
+    if let Err(failure) = quota_not_paused(engine, &quota).await {
+        return Ending::failed(failure);
+    }
+    let requests_before = prepared.client.requests_sent();
+    let (ledger, checkpoints) = match take_up(engine, run, &prepared, quota).await {
+        Ok(taken_up) => taken_up,
+        Err(TakeUpError::ClaimLost) => return Ending::TakenOver,
+        Err(TakeUpError::Failed(failure)) => return Ending::failed(failure),
+    };
+    let progress = LiveProgress::default();
+    let (result, stop) = supervise(
+        engine,
+        run,
+        &prepared,
+        ledger,
+        &checkpoints,
+        &progress,
+        stopping,
+    )
+    .await;
+    // The requests were used whoever holds the run now.
+    let used = prepared.client.requests_sent() - requests_before;
+    if let Err(error) = checkpoints.quota.settle(&engine.store, used).await {
+        warn!(run = %run.id, %error, "The requests a run used could not be counted in the store.");
+    }
+    if checkpoints.claim_lost.is_cancelled() {
+        return Ending::TakenOver;
+    }
+    write_skipped(engine, &checkpoints, &progress).await;
+    match engine
+        .store
+        .set_run_progress(&checkpoints.claim, &progress.snapshot())
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::ClaimLost { .. }) => return Ending::TakenOver,
+        Err(error) => warn!(run = %run.id, %error, "A run's last progress could not be stored."),
+    }
+    let ending = ending_of(engine, &prepared, &checkpoints.quota, result, stop);
+    if let Ending::NotSucceeded {
+        failure: RunFailure::QuotaExceeded { resets_at, .. },
+        ..
+    } = &ending
+    {
+        // Every run of the key waits for the reset, in every process; this one resumes then.
+        let quota = &checkpoints.quota;
+        if let Err(error) = engine
+            .store
+            .pause_api_key(&quota.api_key, quota.day, *resets_at)
+            .await
+        {
+            warn!(run = %run.id, %error, "The quota's pause could not be stored.");
+        }
+    }
+    ending
+}
+
+/// Fails when another run found the API key's quota spent and its reset is still ahead.
+async fn quota_not_paused(engine: &RunEngine, quota: &SharedQuota) -> Result<(), RunFailure> {
+    let today = engine.store.quota_day(&quota.api_key, quota.day).await?;
+    match today.paused_until.filter(|until| *until > Utc::now()) {
+        Some(until) => Err(RunFailure::QuotaPaused { until }),
+        None => Ok(()),
+    }
+}
+
+enum TakeUpError {
+    ClaimLost,
+    Failed(RunFailure),
+}
+
+impl<E: Into<RunFailure>> From<E> for TakeUpError {
+    fn from(error: E) -> Self {
+        match error.into() {
+            RunFailure::StoreUnavailable(StoreError::ClaimLost { .. }) => Self::ClaimLost,
+            failure => Self::Failed(failure),
+        }
+    }
+}
+
+/// What the export sent before, and where this run's checkpoints go. A resumed run first settles
+/// what its earlier attempt left unsettled and forgets the members it listed as left out (the
+/// run lists them again).
+async fn take_up(
+    engine: &RunEngine,
+    run: &Run,
+    prepared: &Prepared,
+    quota: SharedQuota,
+) -> Result<(Ledger, StoreCheckpoints), TakeUpError> {
+    let claim = run.held_claim();
+    if run.resumed > 0 {
+        engine.store.clear_run_skips(&claim).await?;
+        let settled = settle_earlier_imports(
+            &engine.store,
+            &prepared.client,
+            &claim,
+            prepared.ledger_of,
+            &prepared.plan.poll_policy,
+        )
+        .await
+        .map_err(|error| match error {
+            crate::resume::ResumeError::Store(StoreError::ClaimLost { .. }) => {
+                TakeUpError::ClaimLost
+            }
+            other => TakeUpError::Failed(RunFailure::Resuming(other)),
+        })?;
+        info!(run = %run.id, resumed = run.resumed, ?settled, "A run interrupted by its process's end is resumed.");
+    }
+    let ledger = load_ledger(&engine.store, prepared.ledger_of, run.id).await?;
+    let first_seq = engine
+        .store
+        .run_batches(run.id)
+        .await?
+        .last()
+        .map_or(0, |batch| batch.seq);
+    Ok((
+        ledger,
+        StoreCheckpoints::new(
+            engine.store.clone(),
+            claim,
+            prepared.ledger_of,
+            first_seq,
+            quota,
+        ),
+    ))
+}
+
+/// Runs the export beside the writer of its progress, and stops it after its batch in flight
+/// when the server stops, its time budget runs out, or its claim lapses.
+async fn supervise(
+    engine: &RunEngine,
+    run: &Run,
+    prepared: &Prepared,
+    ledger: Ledger,
+    checkpoints: &StoreCheckpoints,
+    progress: &LiveProgress,
+    stopping: &CancellationToken,
+) -> (Result<RunReport, ExportError>, Stop) {
+    let plan = prepared.plan.clone().with_full_resync(run.full_resync);
+    let cancel = CancellationToken::new();
+    let mut stop = Stop::None;
+    let time_budget = Duration::from_secs(engine.settings.runs.max_run_seconds);
+    let deadline = tokio::time::sleep(time_budget);
+    tokio::pin!(deadline);
+    let exporting = run_export_in_step(
+        &prepared.profiles,
+        &plan,
+        &prepared.client,
+        ledger,
+        checkpoints,
+        progress,
+        &cancel,
+    );
+    tokio::pin!(exporting);
+    // The progress is written beside the export, never instead of it: an export left unpolled
+    // while it holds the store's write lock would make every other writer wait for it.
+    let export_ended = CancellationToken::new();
+    let supervised = async {
+        let result = loop {
+            tokio::select! {
+                result = &mut exporting => break result,
+                () = stopping.cancelled(), if !cancel.is_cancelled() => {
+                    stop = Stop::Shutdown;
+                    cancel.cancel();
+                }
+                () = &mut deadline, if !cancel.is_cancelled() => {
+                    info!(run = %run.id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
+                    stop = Stop::OutOfTime;
+                    cancel.cancel();
+                }
+                () = checkpoints.claim_lost.cancelled(), if !cancel.is_cancelled() => {
+                    warn!(run = %run.id, "The run's claim lapsed; it stops before its next send.");
+                    cancel.cancel();
+                }
+            }
+        };
+        export_ended.cancel();
+        result
+    };
+    let (result, ()) = tokio::join!(
+        supervised,
+        report_progress(engine, checkpoints, progress, &cancel, &export_ended)
+    );
+    (result, stop)
+}
+
+/// How the run ends, from what the export returned and what stopped it.
+fn ending_of(
+    engine: &RunEngine,
+    prepared: &Prepared,
+    quota: &SharedQuota,
+    result: Result<RunReport, ExportError>,
+    stop: Stop,
+) -> Ending {
+    let report = match result {
+        Ok(report) => report,
+        Err(error @ ExportError::OverQuota { needed, .. }) => {
+            return Ending::failed(if needed <= quota.requests_per_day {
+                RunFailure::OverQuotaToday {
+                    until: next_utc_midnight(Utc::now()),
+                    source: error,
+                }
+            } else {
+                RunFailure::OverQuotaAnyDay {
+                    requests_per_day: quota.requests_per_day,
+                    source: error,
+                }
+            });
+        }
+        Err(ExportError::ConstantContact(error)) => {
+            return Ending::failed(client_failure(&prepared.connection, error));
+        }
+        Err(error) => return Ending::failed(RunFailure::NotStarted(error)),
+    };
+    let sent = report.sent;
+    let failure = match &report.outcome {
+        RunOutcome::Succeeded => return Ending::Succeeded(report),
+        RunOutcome::Cancelled => match stop {
+            Stop::Shutdown => return Ending::Resume(report),
+            Stop::OutOfTime => RunFailure::TimedOut {
+                seconds: engine.settings.runs.max_run_seconds,
+                sent,
+            },
+            Stop::None => RunFailure::Cancelled { sent },
+        },
+        RunOutcome::Failed { reason } => match reason.quota_resets_at() {
+            // Constant Contact answered quota_exceeded, or the day's count ran out.
+            Some(resets_at) => RunFailure::QuotaExceeded {
+                resets_at,
+                sent,
+                source: reason.clone(),
+            },
+            None => RunFailure::Export(reason.clone()),
+        },
+    };
+    Ending::NotSucceeded {
+        failure,
+        report: Some(report),
+    }
+}

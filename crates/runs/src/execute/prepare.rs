@@ -1,0 +1,76 @@
+//! Prepare: everything a run (or a dry run) needs, gathered from the stored export before
+//! anything is sent.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use constant_contact::ConstantContact;
+use segsync_domain::FieldMapping;
+use segsync_domain::segment::RunClock;
+use segsync_engine::Profiles;
+use segsync_export::ExportPlan;
+use segsync_store::{Connection, LedgerOf};
+use uuid::Uuid;
+
+use crate::RunEngine;
+use crate::failure::RunFailure;
+use crate::schedule::system_schedule;
+use crate::stored_segments::{catalogue, definition, open_profiles};
+
+/// Everything a run needs, gathered before anything is sent.
+pub struct Prepared {
+    pub connection: Connection,
+    pub client: ConstantContact,
+    pub profiles: Profiles,
+    pub plan: ExportPlan,
+    /// Where the export's ledger for its list is.
+    pub ledger_of: LedgerOf,
+}
+
+impl RunEngine {
+    /// The plan, client and profiles for a run of the export, or why the run cannot start.
+    pub async fn prepare(&self, export_id: Uuid) -> Result<Prepared, RunFailure> {
+        let export = self.store.export(export_id).await?;
+        let connection_id = export.connection_id.ok_or(RunFailure::Detached)?;
+        let connection = self.store.connection(connection_id).await?;
+        tracing::Span::current().record("connection", tracing::field::display(connection.id));
+        let client = self.clients.for_connection(&connection)?;
+        let mut segments = Vec::new();
+        for id in &export.segment_ids {
+            let segment = self.store.segment(*id).await?;
+            if !segment.active {
+                return Err(RunFailure::SegmentInactive { name: segment.name });
+            }
+            let parsed = definition(&segment).map_err(|problems| RunFailure::SegmentInvalid {
+                name: segment.name.clone(),
+                problems,
+            })?;
+            segments.push(parsed);
+        }
+        let mapping: BTreeMap<String, String> =
+            serde_json::from_str(&export.mapping).map_err(RunFailure::StoredMappingInvalid)?;
+        let mapping = FieldMapping::from_names(&mapping).map_err(RunFailure::MappingInvalid)?;
+        let time_zone = system_schedule(&self.store).await?.time_zone;
+        let catalogue = catalogue(&self.store).await?;
+        let plan = ExportPlan::new(
+            segments,
+            mapping,
+            export.list_id,
+            RunClock::new(Utc::now(), time_zone),
+        )
+        .with_catalogue(catalogue)
+        .with_member_limit(self.settings.member_limit)
+        .with_mode(export.sync_mode.parse().unwrap_or_default());
+        let profiles = open_profiles(self.settings.profiles.as_deref()).await?;
+        Ok(Prepared {
+            connection,
+            client,
+            profiles,
+            plan,
+            ledger_of: LedgerOf {
+                export_id: export.id,
+                list_id: export.list_id,
+            },
+        })
+    }
+}

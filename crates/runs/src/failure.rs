@@ -1,0 +1,208 @@
+//! Why a run did not succeed, as the run engine decides it. Each failure keeps its cause (the
+//! client's error, the store's, the export's) as its source; what becomes of the run — its status,
+//! or a wait for the quota's reset — and the reason the run shows are derived from it here, and
+//! nowhere else.
+
+use chrono::{DateTime, Utc};
+use segsync_domain::MappingError;
+use segsync_domain::segment::SegmentError;
+use segsync_export::{ExportError, ExportFailure};
+use segsync_store::{RunStatus, StoreError};
+
+use crate::RunsError;
+use crate::connections::ConnectionUnusable;
+use crate::resume::ResumeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    #[error("the export has no connection: it was detached")]
+    Detached,
+    #[error("the segment {name:?} is inactive; activate it to export it")]
+    SegmentInactive { name: String },
+    #[error("the segment {name:?} is not valid: {}", join(problems))]
+    SegmentInvalid {
+        name: String,
+        problems: Vec<SegmentError>,
+    },
+    #[error("the export's data matching: {0}")]
+    StoredMappingInvalid(#[source] serde_json::Error),
+    #[error("the export's data matching: {0}")]
+    MappingInvalid(#[source] MappingError),
+    #[error(transparent)]
+    ConnectionUnusable(#[from] ConnectionUnusable),
+    /// Constant Contact refused the connection's refresh token before the run sent anything.
+    #[error(
+        "the connection {connection:?}: Constant Contact refused the refresh token: {description}"
+    )]
+    NeedsReauthentication {
+        connection: String,
+        description: String,
+    },
+    /// The profiles or the refresh schedule could not be read.
+    #[error(transparent)]
+    Setup(#[from] RunsError),
+    #[error("the store: {0}")]
+    StoreUnavailable(#[source] StoreError),
+    #[error("resuming the run: {0}")]
+    Resuming(#[source] ResumeError),
+    /// Another run found the API key's quota spent: every run of the key waits for its reset.
+    #[error(
+        "waiting for Constant Contact's daily quota of this API key to reset at {until}; it answered quota_exceeded"
+    )]
+    QuotaPaused { until: DateTime<Utc> },
+    /// The quota ran out while the run was sending.
+    #[error(
+        "the daily request quota ran out after sending {sent} contacts; the run resumes when it resets at {resets_at}"
+    )]
+    QuotaExceeded {
+        resets_at: DateTime<Utc>,
+        sent: u64,
+        #[source]
+        source: ExportFailure,
+    },
+    /// Not enough of today's quota is left to start; tomorrow's is enough.
+    #[error("{source}; deferred until the reset at {until}")]
+    OverQuotaToday {
+        until: DateTime<Utc>,
+        #[source]
+        source: ExportError,
+    },
+    /// The run needs more requests than a whole day allows.
+    #[error("{source}; it needs more than a whole day's {requests_per_day} requests")]
+    OverQuotaAnyDay {
+        requests_per_day: u64,
+        #[source]
+        source: ExportError,
+    },
+    /// The export could not start (its list is gone, too many members, a segment the profiles
+    /// do not fit, …).
+    #[error(transparent)]
+    NotStarted(ExportError),
+    /// The export failed while sending; the report says what it sent.
+    #[error(transparent)]
+    Export(ExportFailure),
+    #[error("cancelled on request after sending {sent} contacts")]
+    Cancelled { sent: u64 },
+    #[error(
+        "the run reached its maximum duration of {seconds} s and stopped after sending {sent} contacts; the next run sends the rest"
+    )]
+    TimedOut { seconds: u64, sent: u64 },
+}
+
+/// What becomes of a run that did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// It ends with this status.
+    End(RunStatus),
+    /// It goes back to the queue until the quota resets.
+    WaitUntil(DateTime<Utc>),
+}
+
+impl RunFailure {
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::Detached | Self::SegmentInactive { .. } | Self::OverQuotaAnyDay { .. } => {
+                Disposition::End(RunStatus::Skipped)
+            }
+            Self::QuotaPaused { until } | Self::OverQuotaToday { until, .. } => {
+                Disposition::WaitUntil(*until)
+            }
+            Self::QuotaExceeded { resets_at, .. } => Disposition::WaitUntil(*resets_at),
+            Self::Cancelled { .. } => Disposition::End(RunStatus::Cancelled),
+            Self::TimedOut { .. } => Disposition::End(RunStatus::TimedOut),
+            Self::SegmentInvalid { .. }
+            | Self::StoredMappingInvalid(_)
+            | Self::MappingInvalid(_)
+            | Self::ConnectionUnusable(_)
+            | Self::NeedsReauthentication { .. }
+            | Self::Setup(_)
+            | Self::StoreUnavailable(_)
+            | Self::Resuming(_)
+            | Self::NotStarted(_)
+            | Self::Export(_) => Disposition::End(RunStatus::Failed),
+        }
+    }
+}
+
+impl From<StoreError> for RunFailure {
+    fn from(error: StoreError) -> Self {
+        Self::StoreUnavailable(error)
+    }
+}
+
+fn join(problems: &[SegmentError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_quota_that_ran_out_waits_for_its_reset_and_keeps_the_clients_error() {
+        let resets_at: DateTime<Utc> = "2031-03-09T00:00:00Z".parse().unwrap();
+        let export = ExportFailure::ConstantContact {
+            step: segsync_export::Step::SendingImport { contacts: 500 },
+            source: std::sync::Arc::new(constant_contact::Error::QuotaExceeded { resets_at }),
+        };
+        assert_eq!(export.quota_resets_at(), Some(resets_at));
+        let failure = RunFailure::QuotaExceeded {
+            resets_at,
+            sent: 1_000,
+            source: export,
+        };
+        assert_eq!(failure.disposition(), Disposition::WaitUntil(resets_at));
+        assert_eq!(
+            failure.to_string(),
+            "the daily request quota ran out after sending 1000 contacts; the run resumes when it resets at 2031-03-09 00:00:00 UTC"
+        );
+        // The chain of sources reaches Constant Contact's error (shared: reports are cloned).
+        let export = failure.source().unwrap();
+        assert!(
+            export
+                .to_string()
+                .starts_with("sending an import of 500 contacts")
+        );
+        let client = export.source().unwrap();
+        let client = client
+            .downcast_ref::<std::sync::Arc<constant_contact::Error>>()
+            .expect("Constant Contact's error");
+        assert!(matches!(
+            **client,
+            constant_contact::Error::QuotaExceeded { .. }
+        ));
+    }
+
+    #[test]
+    fn each_failure_ends_the_run_with_its_own_status() {
+        let status = |failure: RunFailure| failure.disposition();
+        assert_eq!(
+            status(RunFailure::Detached),
+            Disposition::End(RunStatus::Skipped)
+        );
+        assert_eq!(
+            status(RunFailure::Cancelled { sent: 3 }),
+            Disposition::End(RunStatus::Cancelled)
+        );
+        assert_eq!(
+            status(RunFailure::TimedOut {
+                seconds: 60,
+                sent: 3
+            }),
+            Disposition::End(RunStatus::TimedOut)
+        );
+        assert_eq!(
+            status(RunFailure::NeedsReauthentication {
+                connection: "CC".into(),
+                description: "revoked".into()
+            }),
+            Disposition::End(RunStatus::Failed)
+        );
+    }
+}
