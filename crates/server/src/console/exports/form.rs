@@ -1,0 +1,328 @@
+//! The export form (connection, name, List ID, data matching, segments with member counts,
+//! schedule override, sync mode), and saving it: a new export or changes to one.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use segsync_store::{Role, Run, RunFilter, UsableBy};
+use uuid::Uuid;
+
+use crate::console::fields::Fields;
+use crate::console::page::{Nav, Problems, failure, invalid, render};
+use crate::console::schedule_form::ScheduleFields;
+use crate::console::visitor::Visitor;
+use crate::error::ApiError;
+use crate::routes::connections::may_use;
+use crate::routes::exports;
+use crate::segments::{member_counts, profiles};
+use crate::state::AppState;
+
+use super::draft::{Draft, MatchRow};
+
+/// Constant Contact's contact fields that data matching may fill, besides the email.
+const CONTACT_FIELDS: [(&str, &str); 16] = [
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("job_title", "Job title"),
+    ("company_name", "Company name"),
+    ("phone", "Phone"),
+    ("home_phone", "Home phone"),
+    ("work_phone", "Work phone"),
+    ("mobile_phone", "Mobile phone"),
+    ("street", "Street"),
+    ("street2", "Street, line 2"),
+    ("city", "City"),
+    ("state", "State"),
+    ("zip", "ZIP code"),
+    ("country", "Country"),
+    ("birthday", "Birthday"),
+    ("anniversary", "Anniversary"),
+];
+
+struct SegmentChoice {
+    id: Uuid,
+    name: String,
+    members: Option<u64>,
+    chosen: bool,
+    active: bool,
+}
+
+struct ConnectionChoice {
+    id: Uuid,
+    name: String,
+}
+
+struct ListChoice {
+    id: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/export_form.html")]
+struct ExportFormPage {
+    nav: Nav,
+    /// None for a new export.
+    id: Option<Uuid>,
+    name: String,
+    connections: Vec<ConnectionChoice>,
+    connection_id: String,
+    lists: Vec<ListChoice>,
+    list_id: String,
+    attributes: Vec<String>,
+    email: String,
+    rows: Vec<MatchRow>,
+    contact_fields: Vec<(&'static str, &'static str)>,
+    segments: Vec<SegmentChoice>,
+    member_limit: u64,
+    chosen_members: u64,
+    schedule: ScheduleFields,
+    sync_mode: String,
+    problems: Problems,
+    /// Of an existing export: what the visitor may do, and its runs.
+    you_may_run: bool,
+    you_may_edit: bool,
+    you_may_detach: bool,
+    you_may_remove: bool,
+    runs: Vec<Run>,
+}
+
+impl ExportFormPage {
+    fn over_limit(&self) -> bool {
+        self.chosen_members > self.member_limit
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Option<Uuid>,
+    draft: Draft,
+    problems: Problems,
+) -> Result<ExportFormPage, ApiError> {
+    let usable: Vec<_> = state
+        .store
+        .connections()
+        .await?
+        .into_iter()
+        .filter(|connection| may_use(&visitor.caller, connection))
+        .filter(|connection| {
+            visitor.is_admin() || connection.usable_by == UsableBy::AdminsAndContributors
+        })
+        .collect();
+    let connection_id = if draft.connection_id.is_empty() && usable.len() == 1 {
+        usable[0].id.to_string()
+    } else {
+        draft.connection_id.clone()
+    };
+    let mut lists = Vec::new();
+    if let Some(connection) = usable
+        .iter()
+        .find(|connection| connection.id.to_string() == connection_id)
+        && let Ok(Json(found)) = crate::routes::connections::lists(
+            State(state.clone()),
+            visitor.caller.clone(),
+            Path(connection.id),
+        )
+        .await
+    {
+        lists = found
+            .into_iter()
+            .map(|list| ListChoice {
+                id: list.list_id.to_string(),
+                name: list.name,
+            })
+            .collect();
+    }
+    let attributes = match profiles(state).await {
+        Ok(profiles) => profiles
+            .schema()
+            .attributes()
+            .iter()
+            .map(|attribute| attribute.name.clone())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let counts = member_counts(state).await.unwrap_or_default();
+    let segments: Vec<SegmentChoice> = state
+        .store
+        .segments()
+        .await?
+        .into_iter()
+        .map(|segment| SegmentChoice {
+            id: segment.id,
+            members: counts.get(&segment.id).copied(),
+            chosen: draft.segment_ids.contains(&segment.id),
+            active: segment.active,
+            name: segment.name,
+        })
+        .collect();
+    let chosen_members = segments
+        .iter()
+        .filter(|segment| segment.chosen)
+        .filter_map(|segment| segment.members)
+        .sum();
+    let (mut you_may_run, mut you_may_edit, mut you_may_detach, mut you_may_remove) =
+        (false, visitor.may_edit(), false, false);
+    let mut runs = Vec::new();
+    if let Some(id) = id {
+        let Json(view) =
+            exports::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
+        you_may_run = view.you_may.run;
+        you_may_edit = view.you_may.edit;
+        you_may_detach = view.you_may.detach;
+        you_may_remove = view.you_may.remove;
+        runs = state
+            .store
+            .runs(
+                &RunFilter {
+                    export_id: Some(id),
+                    ..RunFilter::default()
+                },
+                20,
+                0,
+            )
+            .await?;
+    }
+    Ok(ExportFormPage {
+        nav: Nav::new(visitor, "exports"),
+        id,
+        name: draft.name,
+        connections: usable
+            .into_iter()
+            .map(|connection| ConnectionChoice {
+                id: connection.id,
+                name: connection.name,
+            })
+            .collect(),
+        connection_id,
+        lists,
+        list_id: draft.list_id,
+        attributes,
+        email: draft.email,
+        rows: draft.rows,
+        contact_fields: CONTACT_FIELDS.to_vec(),
+        segments,
+        member_limit: state.config.member_limit,
+        chosen_members,
+        schedule: draft.schedule,
+        sync_mode: draft.sync_mode,
+        problems,
+        you_may_run,
+        you_may_edit,
+        you_may_detach,
+        you_may_remove,
+        runs,
+    })
+}
+
+pub(crate) async fn new(State(state): State<AppState>, visitor: Visitor) -> Response {
+    if !visitor.may_edit() {
+        return failure(ApiError::forbidden("configure exports"));
+    }
+    match form_page(&state, &visitor, None, Draft::empty(), Problems::default()).await {
+        Ok(page) => render(&page),
+        Err(error) => failure(error),
+    }
+}
+
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let view = match exports::get(State(state.clone()), visitor.caller.clone(), Path(id)).await {
+        Ok(Json(view)) => view,
+        Err(error) => return failure(error),
+    };
+    match form_page(
+        &state,
+        &visitor,
+        Some(id),
+        Draft::of(&view),
+        Problems::default(),
+    )
+    .await
+    {
+        Ok(page) => render(&page),
+        Err(error) => failure(error),
+    }
+}
+
+/// Saves a new export (`id` none) or changes one. "Add attribute" without JavaScript comes
+/// here too and shows the form again with one more row. Saving never runs the export.
+async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Fields) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    if let Err(error) = visitor
+        .caller
+        .require(Role::Contributor, "configure exports")
+    {
+        return failure(error);
+    }
+    let mut draft = Draft::submitted(&fields);
+    let again = |draft: Draft, problems: Problems| {
+        let state = state.clone();
+        let visitor = &visitor;
+        async move {
+            let failed = !problems.is_empty();
+            match form_page(&state, visitor, id, draft, problems).await {
+                Ok(page) if failed => invalid(&page),
+                Ok(page) => render(&page),
+                Err(error) => failure(error),
+            }
+        }
+    };
+    if fields.has("add_row") || fields.has("refresh") {
+        if fields.has("add_row") {
+            draft.rows.push(MatchRow {
+                field: String::new(),
+                attribute: String::new(),
+            });
+        }
+        return again(draft, Problems::default()).await;
+    }
+    let form = match draft.form(&fields) {
+        Ok(form) => form,
+        Err(problems) => return again(draft, problems).await,
+    };
+    let saved = match id {
+        None => exports::create(State(state.clone()), visitor.caller.clone(), Json(form))
+            .await
+            .map(|(_, Json(view))| view),
+        Some(id) => exports::update(
+            State(state.clone()),
+            visitor.caller.clone(),
+            Path(id),
+            Json(form),
+        )
+        .await
+        .map(|Json(view)| view),
+    };
+    match saved {
+        Ok(view) => Redirect::to(&format!("/exports/{}?saved=1", view.id)).into_response(),
+        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            again(draft, Problems::from_error(&error)).await
+        }
+        Err(error) => failure(error),
+    }
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(fields): Form<Fields>,
+) -> Response {
+    save(state, visitor, None, fields).await
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    save(state, visitor, Some(id), fields).await
+}
