@@ -163,7 +163,7 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
             &SegmentDraft {
                 name: "the configured segments".into(),
                 description: Some("The segments the export's configuration names.".into()),
-                rule: r#"{"attribute":"email","op":"is_not_null"}"#.into(),
+                rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
             },
             by,
         )
@@ -181,9 +181,9 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
                 name: EXPORT_NAME.into(),
                 connection_id: connection.id,
                 list_id,
-                mapping: "{}".into(),
+                mapping: Default::default(),
                 schedule_override: None,
-                sync_mode: "add_only".into(),
+                sync_mode: segsync_domain::SyncMode::AddOnly,
                 segment_ids: vec![segment.id],
             },
             by,

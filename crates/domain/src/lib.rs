@@ -9,8 +9,10 @@ pub mod mapping;
 pub mod schedule;
 pub mod schema;
 pub mod segment;
+pub mod sync_mode;
 
 pub use email::{Email, EmailProblem};
 pub use mapping::{ContactField, FieldMapping, MappingError};
 pub use schema::{Attribute, AttributeType, ProfileSchema};
 pub use segment::{Rule, SegmentDefinition, SegmentError};
+pub use sync_mode::SyncMode;

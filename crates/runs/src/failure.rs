@@ -25,8 +25,6 @@ pub enum RunFailure {
         problems: Vec<SegmentError>,
     },
     #[error("the export's data matching: {0}")]
-    StoredMappingInvalid(#[source] serde_json::Error),
-    #[error("the export's data matching: {0}")]
     MappingInvalid(#[source] MappingError),
     #[error(transparent)]
     ConnectionUnusable(#[from] ConnectionUnusable),
@@ -111,7 +109,6 @@ impl RunFailure {
             Self::Cancelled { .. } => Disposition::End(RunStatus::Cancelled),
             Self::TimedOut { .. } => Disposition::End(RunStatus::TimedOut),
             Self::SegmentInvalid { .. }
-            | Self::StoredMappingInvalid(_)
             | Self::MappingInvalid(_)
             | Self::ConnectionUnusable(_)
             | Self::NeedsReauthentication { .. }

@@ -37,8 +37,7 @@ pub async fn system_schedule(store: &Store) -> Result<RefreshSchedule, RunsError
 pub fn schedule_of(export: &Export, system: &RefreshSchedule) -> RefreshSchedule {
     export
         .schedule_override
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
+        .clone()
         .unwrap_or_else(|| system.clone())
 }
 

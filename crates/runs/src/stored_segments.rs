@@ -26,11 +26,10 @@ pub fn parse_written(
 
 /// A stored segment's definition, or every problem with it.
 pub fn definition(segment: &Segment) -> Result<SegmentDefinition, Vec<SegmentError>> {
-    let rule = serde_json::from_str(&segment.rule).unwrap_or(serde_json::Value::Null);
     parse_written(
         &segment.name,
         segment.description.as_deref(),
-        &rule,
+        &segment.rule,
         "request",
     )
 }

@@ -250,7 +250,7 @@ mod tests {
                 &SegmentDraft {
                     name: "everyone".into(),
                     description: None,
-                    rule: r#"{"attribute":"email","op":"is_not_null"}"#.into(),
+                    rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
                 },
                 by,
             )
@@ -270,9 +270,9 @@ mod tests {
                     name: "export".into(),
                     connection_id: connection.id,
                     list_id: Uuid::new_v4(),
-                    mapping: "{}".into(),
+                    mapping: Default::default(),
                     schedule_override: None,
-                    sync_mode: "add_only".into(),
+                    sync_mode: segsync_domain::SyncMode::AddOnly,
                     segment_ids: vec![segment.id],
                 },
                 by,

@@ -28,7 +28,7 @@ impl SegmentBody {
         Self {
             name: segment.name.clone(),
             description: segment.description.clone(),
-            rule: serde_json::from_str(&segment.rule).unwrap_or(serde_json::Value::Null),
+            rule: segment.rule.clone(),
         }
     }
 }

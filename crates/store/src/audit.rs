@@ -2,7 +2,6 @@
 //! appended.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -23,7 +22,7 @@ pub struct NewAuditEntry<'a> {
     pub detail: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -1,7 +1,11 @@
 //! Exports: a connection, a Constant Contact list, a field mapping, the segments to send, in
 //! order, and an optional schedule of their own. Saving one never runs it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use segsync_domain::SyncMode;
+use segsync_domain::schedule::RefreshSchedule;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -18,12 +22,11 @@ pub struct Export {
     /// None once detached from its connection.
     pub connection_id: Option<Uuid>,
     pub list_id: Uuid,
-    /// The field mapping as JSON: Constant Contact field → profile attribute.
-    pub mapping: String,
-    /// The export's own schedule as JSON, over the system's.
-    pub schedule_override: Option<String>,
-    /// `add_only`, `mirror` or `update_only`.
-    pub sync_mode: String,
+    /// The data matching: Constant Contact field → profile attribute.
+    pub mapping: BTreeMap<String, String>,
+    /// The export's own schedule, over the system's.
+    pub schedule_override: Option<RefreshSchedule>,
+    pub sync_mode: SyncMode,
     pub segment_ids: Vec<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -36,10 +39,22 @@ pub struct ExportDraft {
     pub name: String,
     pub connection_id: Uuid,
     pub list_id: Uuid,
-    pub mapping: String,
-    pub schedule_override: Option<String>,
-    pub sync_mode: String,
+    pub mapping: BTreeMap<String, String>,
+    pub schedule_override: Option<RefreshSchedule>,
+    pub sync_mode: SyncMode,
     pub segment_ids: Vec<Uuid>,
+}
+
+impl ExportDraft {
+    fn mapping_json(&self) -> String {
+        serde_json::to_string(&self.mapping).expect("a mapping serialises")
+    }
+
+    fn schedule_json(&self) -> Option<String> {
+        self.schedule_override
+            .as_ref()
+            .map(|schedule| serde_json::to_string(schedule).expect("a schedule serialises"))
+    }
 }
 
 const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at";
@@ -52,8 +67,17 @@ fn not_found(id: Uuid) -> StoreError {
 }
 
 fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, StoreError> {
+    let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
+    let corrupt = |what: &str, problem: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!(
+            "export {id}: its stored {what} does not read: {problem}"
+        ))
+    };
+    let mapping: String = row.try_get("mapping")?;
+    let schedule_override: Option<String> = row.try_get("schedule_override")?;
+    let sync_mode: String = row.try_get("sync_mode")?;
     Ok(Export {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        id,
         name: row.try_get("name")?,
         connection_id: row
             .try_get::<Option<String>, _>("connection_id")?
@@ -61,9 +85,16 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
             .map(parse_uuid)
             .transpose()?,
         list_id: parse_uuid(&row.try_get::<String, _>("list_id")?)?,
-        mapping: row.try_get("mapping")?,
-        schedule_override: row.try_get("schedule_override")?,
-        sync_mode: row.try_get("sync_mode")?,
+        mapping: serde_json::from_str(&mapping)
+            .map_err(|error| corrupt("data matching", &error))?,
+        schedule_override: schedule_override
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|error| corrupt("schedule", &error))?,
+        sync_mode: sync_mode
+            .parse()
+            .map_err(|error: String| corrupt("sync mode", &error))?,
         segment_ids,
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -86,11 +117,11 @@ impl Store {
         .bind(&draft.name)
         .bind(draft.connection_id.to_string())
         .bind(draft.list_id.to_string())
-        .bind(&draft.mapping)
-        .bind(draft.schedule_override.as_deref())
+        .bind(draft.mapping_json())
+        .bind(draft.schedule_json())
         .bind(by.to_string())
         .bind(now)
-        .bind(&draft.sync_mode)
+        .bind(draft.sync_mode.as_str())
         .execute(&mut *transaction)
         .await;
         match inserted {
@@ -171,12 +202,12 @@ impl Store {
         .bind(&draft.name)
         .bind(draft.connection_id.to_string())
         .bind(draft.list_id.to_string())
-        .bind(&draft.mapping)
-        .bind(draft.schedule_override.as_deref())
+        .bind(draft.mapping_json())
+        .bind(draft.schedule_json())
         .bind(by.to_string())
         .bind(to_millis(Utc::now()))
         .bind(id.to_string())
-        .bind(&draft.sync_mode)
+        .bind(draft.sync_mode.as_str())
         .execute(&mut *transaction)
         .await;
         match updated {

@@ -16,8 +16,8 @@ pub struct Segment {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
-    /// The rule tree as JSON, in the shape segment files use.
-    pub rule: String,
+    /// The rule tree, in the JSON shape segment files use.
+    pub rule: serde_json::Value,
     pub active: bool,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -29,18 +29,24 @@ pub struct Segment {
 pub struct SegmentDraft {
     pub name: String,
     pub description: Option<String>,
-    pub rule: String,
+    pub rule: serde_json::Value,
 }
 
 const COLUMNS: &str =
     "id, name, description, rule, active, created_by, created_at, updated_by, updated_at";
 
 fn segment_from_row(row: &AnyRow) -> Result<Segment, StoreError> {
+    let id = parse_uuid(&row.try_get::<String, _>("id")?)?;
+    let rule: String = row.try_get("rule")?;
     Ok(Segment {
-        id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        id,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
-        rule: row.try_get("rule")?,
+        rule: serde_json::from_str(&rule).map_err(|error| {
+            StoreError::Corrupt(format!(
+                "segment {id}: its stored rule does not read: {error}"
+            ))
+        })?,
         active: row.try_get::<i64, _>("active")? != 0,
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -71,7 +77,7 @@ impl Store {
         .bind(id.to_string())
         .bind(&draft.name)
         .bind(draft.description.as_deref())
-        .bind(&draft.rule)
+        .bind(draft.rule.to_string())
         .bind(by.to_string())
         .bind(now)
         .execute(&self.pool)
@@ -112,7 +118,7 @@ impl Store {
         let updated = sqlx::query("UPDATE segments SET name = $1, description = $2, rule = $3, updated_by = $4, updated_at = $5 WHERE id = $6")
             .bind(&draft.name)
             .bind(draft.description.as_deref())
-            .bind(&draft.rule)
+            .bind(draft.rule.to_string())
             .bind(by.to_string())
             .bind(to_millis(Utc::now()))
             .bind(id.to_string())
@@ -170,7 +176,7 @@ impl Store {
                 Some(id) => {
                     sqlx::query("UPDATE segments SET description = $1, rule = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
                         .bind(draft.description.as_deref())
-                        .bind(&draft.rule)
+                        .bind(draft.rule.to_string())
                         .bind(by.to_string())
                         .bind(now)
                         .bind(&id)
@@ -187,7 +193,7 @@ impl Store {
                     .bind(&id)
                     .bind(&draft.name)
                     .bind(draft.description.as_deref())
-                    .bind(&draft.rule)
+                    .bind(draft.rule.to_string())
                     .bind(by.to_string())
                     .bind(now)
                     .execute(&mut *transaction)

@@ -57,13 +57,12 @@ impl std::fmt::Display for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -84,7 +83,7 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ApiTokenRecord {
     pub id: Uuid,
     pub user_id: Uuid,

@@ -1,8 +1,6 @@
 //! Prepare: everything a run (or a dry run) needs, gathered from the stored export before
 //! anything is sent.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::FieldMapping;
@@ -47,9 +45,8 @@ impl RunEngine {
             })?;
             segments.push(parsed);
         }
-        let mapping: BTreeMap<String, String> =
-            serde_json::from_str(&export.mapping).map_err(RunFailure::StoredMappingInvalid)?;
-        let mapping = FieldMapping::from_names(&mapping).map_err(RunFailure::MappingInvalid)?;
+        let mapping =
+            FieldMapping::from_names(&export.mapping).map_err(RunFailure::MappingInvalid)?;
         let time_zone = system_schedule(&self.store).await?.time_zone;
         let catalogue = catalogue(&self.store).await?;
         let plan = ExportPlan::new(
@@ -60,7 +57,7 @@ impl RunEngine {
         )
         .with_catalogue(catalogue)
         .with_member_limit(self.settings.member_limit)
-        .with_mode(export.sync_mode.parse().unwrap_or_default());
+        .with_mode(export.sync_mode);
         let profiles = open_profiles(self.settings.profiles.as_deref()).await?;
         Ok(Prepared {
             connection,

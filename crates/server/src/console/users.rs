@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use segsync_store::{Role, User};
+use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
@@ -15,13 +15,14 @@ use super::visitor::Visitor;
 use crate::routes::accounts::{self, PasswordChange, RoleChange};
 use crate::routes::paging::PageQuery;
 use crate::routes::users;
+use crate::routes::views::UserView;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersPage {
     nav: Nav,
-    users: Vec<User>,
+    users: Vec<UserView>,
     roles: [&'static str; 3],
 }
 

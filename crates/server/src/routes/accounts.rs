@@ -5,6 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use segsync_store::{Role, User};
+
+use super::views::UserView;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -30,7 +32,7 @@ pub(crate) struct PasswordChange {
     operation_id = "users_disable",
     tag = "users",
     responses(
-        (status = OK, description = "Disabled: their sessions and API tokens ended at once", body = User),
+        (status = OK, description = "Disabled: their sessions and API tokens ended at once", body = UserView),
         (status = CONFLICT, description = "`last_admin`: the last enabled admin stays", body = crate::error::ErrorBody),
     )
 )]
@@ -38,11 +40,11 @@ pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<User>, ApiError> {
+) -> Result<Json<UserView>, ApiError> {
     caller.require(Role::Admin, "disable users")?;
     let user = state.store.set_user_disabled(id, true).await?;
     audit(&state, &caller, "disabled", &user, None).await?;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }
 
 #[utoipa::path(
@@ -51,18 +53,18 @@ pub(crate) async fn disable(
     operation_id = "users_enable",
     tag = "users",
     responses(
-        (status = OK, description = "Enabled: they may sign in again", body = User),
+        (status = OK, description = "Enabled: they may sign in again", body = UserView),
     )
 )]
 pub(crate) async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<User>, ApiError> {
+) -> Result<Json<UserView>, ApiError> {
     caller.require(Role::Admin, "enable users")?;
     let user = state.store.set_user_disabled(id, false).await?;
     audit(&state, &caller, "enabled", &user, None).await?;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }
 
 #[utoipa::path(
@@ -71,7 +73,7 @@ pub(crate) async fn enable(
     operation_id = "users_change_role",
     tag = "users",
     responses(
-        (status = OK, description = "The role changed", body = User),
+        (status = OK, description = "The role changed", body = UserView),
         (status = CONFLICT, description = "`last_admin`: the last enabled admin stays an admin", body = crate::error::ErrorBody),
     )
 )]
@@ -80,7 +82,7 @@ pub(crate) async fn change_role(
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(change): Json<RoleChange>,
-) -> Result<Json<User>, ApiError> {
+) -> Result<Json<UserView>, ApiError> {
     caller.require(Role::Admin, "change roles")?;
     let before = state.store.user(id).await?;
     let user = state.store.set_user_role(id, change.role).await?;
@@ -92,7 +94,7 @@ pub(crate) async fn change_role(
         Some(serde_json::json!({ "from": before.role, "to": user.role })),
     )
     .await?;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }
 
 #[utoipa::path(

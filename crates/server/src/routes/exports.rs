@@ -54,9 +54,10 @@ pub(crate) struct ExportView {
     pub(crate) name: String,
     pub(crate) connection_id: Option<Uuid>,
     pub(crate) list_id: Uuid,
-    pub(crate) mapping: serde_json::Value,
+    /// Constant Contact field → profile attribute.
+    pub(crate) mapping: BTreeMap<String, String>,
     pub(crate) segment_ids: Vec<Uuid>,
-    pub(crate) schedule_override: Option<serde_json::Value>,
+    pub(crate) schedule_override: Option<RefreshSchedule>,
     pub(crate) sync_mode: SyncMode,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
@@ -82,11 +83,6 @@ pub(crate) async fn may_manage(
     })
 }
 
-/// An export's stored sync mode; the store only ever holds valid ones.
-pub(crate) fn sync_mode_of(stored: &str) -> SyncMode {
-    stored.parse().unwrap_or_default()
-}
-
 async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<ExportView, ApiError> {
     let manage = may_manage(state, caller, &export).await?;
     Ok(ExportView {
@@ -94,12 +90,10 @@ async fn view(state: &AppState, caller: &Caller, export: Export) -> Result<Expor
         name: export.name,
         connection_id: export.connection_id,
         list_id: export.list_id,
-        mapping: serde_json::from_str(&export.mapping).unwrap_or_default(),
+        mapping: export.mapping,
         segment_ids: export.segment_ids,
-        schedule_override: export
-            .schedule_override
-            .and_then(|text| serde_json::from_str(&text).ok()),
-        sync_mode: sync_mode_of(&export.sync_mode),
+        schedule_override: export.schedule_override,
+        sync_mode: export.sync_mode,
         created_at: export.created_at,
         updated_at: export.updated_at,
         you_may: Permissions {
@@ -201,12 +195,9 @@ async fn checked(
         name: name.to_owned(),
         connection_id: connection.id,
         list_id: form.list_id,
-        mapping: serde_json::to_string(&form.mapping).expect("a mapping serialises"),
-        schedule_override: form
-            .schedule_override
-            .as_ref()
-            .map(|schedule| serde_json::to_string(schedule).expect("a schedule serialises")),
-        sync_mode: form.sync_mode.as_str().to_owned(),
+        mapping: form.mapping.clone(),
+        schedule_override: form.schedule_override.clone(),
+        sync_mode: form.sync_mode,
         segment_ids: form.segment_ids.clone(),
     })
 }
@@ -366,7 +357,7 @@ pub(crate) async fn duplicate(
         list_id: original.list_id,
         mapping: original.mapping.clone(),
         schedule_override: original.schedule_override.clone(),
-        sync_mode: original.sync_mode.clone(),
+        sync_mode: original.sync_mode,
         segment_ids: original.segment_ids.clone(),
     };
     let copy = state.store.create_export(&draft, caller.user.id).await?;

@@ -17,6 +17,7 @@ pub(crate) mod segments;
 pub(crate) mod session;
 mod tokens;
 pub(crate) mod users;
+pub(crate) mod views;
 
 use axum::routing::get;
 use axum::{Json, Router};

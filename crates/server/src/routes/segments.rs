@@ -48,7 +48,7 @@ fn draft(body: &SegmentBody) -> SegmentDraft {
     SegmentDraft {
         name: body.name.trim().to_owned(),
         description: body.description.clone(),
-        rule: body.rule.to_string(),
+        rule: body.rule.clone(),
     }
 }
 

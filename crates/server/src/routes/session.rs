@@ -5,13 +5,13 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::views::UserView;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use cookie::{Cookie, SameSite};
-use segsync_store::User;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token};
@@ -26,7 +26,7 @@ pub(crate) struct SignIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SignedIn {
-    pub(crate) user: User,
+    pub(crate) user: UserView,
     pub(crate) csrf_token: String,
 }
 
@@ -114,7 +114,14 @@ pub(crate) async fn sign_in(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a valid header"),
     );
-    Ok((headers, Json(SignedIn { user, csrf_token })).into_response())
+    Ok((
+        headers,
+        Json(SignedIn {
+            user: user.into(),
+            csrf_token,
+        }),
+    )
+        .into_response())
 }
 
 /// Ends the caller's session. (An API token is revoked under `/me/tokens` instead.)
@@ -154,11 +161,11 @@ pub(crate) async fn sign_out(
     operation_id = "session_me",
     tag = "session",
     responses(
-        (status = OK, description = "Done", body = User),
+        (status = OK, description = "Done", body = UserView),
     )
 )]
-pub(crate) async fn me(caller: Caller) -> Json<User> {
-    Json(caller.user)
+pub(crate) async fn me(caller: Caller) -> Json<UserView> {
+    Json(caller.user.into())
 }
 
 /// An argon2id hash of a random password, checked against when the username is unknown.

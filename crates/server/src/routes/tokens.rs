@@ -1,10 +1,10 @@
 //! API tokens for automation: each user manages their own. A token is shown once, when made;
 //! the store keeps only its hash.
 
+use super::views::ApiTokenView;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use segsync_store::ApiTokenRecord;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ pub(crate) struct NewToken {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct CreatedToken {
     #[serde(flatten)]
-    pub(crate) record: ApiTokenRecord,
+    pub(crate) record: ApiTokenView,
     /// The token itself: shown now and never again.
     pub(crate) token: String,
 }
@@ -88,7 +88,7 @@ pub(crate) async fn create(
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
-            record: created,
+            record: created.into(),
             token,
         }),
     ))
@@ -100,14 +100,15 @@ pub(crate) async fn create(
     operation_id = "tokens_list",
     tag = "session",
     responses(
-        (status = OK, description = "Done", body = [ApiTokenRecord]),
+        (status = OK, description = "Done", body = [ApiTokenView]),
     )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ApiTokenRecord>>, ApiError> {
-    Ok(Json(state.store.api_tokens(caller.user.id).await?))
+) -> Result<Json<Vec<ApiTokenView>>, ApiError> {
+    let tokens = state.store.api_tokens(caller.user.id).await?;
+    Ok(Json(tokens.into_iter().map(ApiTokenView::from).collect()))
 }
 
 #[utoipa::path(

@@ -3,7 +3,9 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use segsync_store::{AuditEntry, NewUser, Role, User};
+use segsync_store::{NewUser, Role};
+
+use super::views::{AuditEntryView, UserView};
 use serde::Deserialize;
 
 use super::paging::{PageQuery, Paged};
@@ -27,16 +29,22 @@ pub(crate) struct UserForm {
     tag = "users",
     params(PageQuery),
     responses(
-        (status = OK, description = "Done", body = [User]),
+        (status = OK, description = "Done", body = [UserView]),
     )
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<User>, ApiError> {
+) -> Result<Paged<UserView>, ApiError> {
     caller.require(Role::Admin, "list users")?;
-    Ok(page.of(state.store.users().await?))
+    Ok(page.of(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect()))
 }
 
 #[utoipa::path(
@@ -45,14 +53,14 @@ pub(crate) async fn list(
     operation_id = "users_create",
     tag = "users",
     responses(
-        (status = CREATED, description = "Created", body = User),
+        (status = CREATED, description = "Created", body = UserView),
     )
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<UserForm>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
     caller.require(Role::Admin, "add users")?;
     let username = form.username.trim();
     if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
@@ -87,7 +95,7 @@ pub(crate) async fn create(
         Some(serde_json::json!({ "role": user.role })),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -105,15 +113,18 @@ pub(crate) struct Page {
     tag = "users",
     params(Page),
     responses(
-        (status = OK, description = "Done", body = [AuditEntry]),
+        (status = OK, description = "Done", body = [AuditEntryView]),
     )
 )]
 pub(crate) async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
     caller.require(Role::Admin, "read the audit log")?;
     let limit = page.limit.unwrap_or(100).clamp(1, 500);
-    Ok(Json(state.store.audit_log(page.before, limit).await?))
+    let entries = state.store.audit_log(page.before, limit).await?;
+    Ok(Json(
+        entries.into_iter().map(AuditEntryView::from).collect(),
+    ))
 }

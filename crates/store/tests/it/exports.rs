@@ -21,7 +21,7 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
     let segment = |name: &str| SegmentDraft {
         name: name.into(),
         description: None,
-        rule: "{}".into(),
+        rule: serde_json::json!({}),
     };
     let first = store.create_segment(&segment("first"), by).await.unwrap();
     let second = store.create_segment(&segment("second"), by).await.unwrap();
@@ -37,13 +37,13 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         name: "weekly".into(),
         connection_id: connection.id,
         list_id: uuid::Uuid::new_v4(),
-        mapping: r#"{"email":"email"}"#.into(),
+        mapping: [("email".to_owned(), "email".to_owned())].into(),
         schedule_override: None,
-        sync_mode: "mirror".into(),
+        sync_mode: segsync_domain::SyncMode::Mirror,
         segment_ids: vec![second.id, first.id],
     };
     let export = store.create_export(&draft, by).await.unwrap();
-    assert_eq!(export.sync_mode, "mirror");
+    assert_eq!(export.sync_mode, segsync_domain::SyncMode::Mirror);
     assert_eq!(
         export.segment_ids,
         [second.id, first.id],
@@ -107,3 +107,90 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         .expect("a removed export lets its segments go");
 }
 on_both!(exports_keep_their_segments_in_order_and_protect_what_they_use);
+
+/// A stored value that no longer reads (written by hand, or by a future version) is one clear
+/// error wherever the export is read — never a default in one place and a failure in another.
+async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(store: TestStore) {
+    let by = store
+        .create_user(&NewUser {
+            username: "cora".into(),
+            display_name: "Cora".into(),
+            role: Role::Contributor,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let segment = store
+        .create_segment(
+            &SegmentDraft {
+                name: "everyone".into(),
+                description: None,
+                rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+            },
+            by,
+        )
+        .await
+        .unwrap();
+    let connection = store
+        .create_connection(&NewConnection {
+            name: "CC".into(),
+            usable_by: UsableBy::AdminsAndContributors,
+            created_by: by,
+        })
+        .await
+        .unwrap();
+    let export = store
+        .create_export(
+            &ExportDraft {
+                name: "weekly".into(),
+                connection_id: connection.id,
+                list_id: uuid::Uuid::new_v4(),
+                mapping: [("email".to_owned(), "email".to_owned())].into(),
+                schedule_override: None,
+                sync_mode: segsync_domain::SyncMode::Mirror,
+                segment_ids: vec![segment.id],
+            },
+            by,
+        )
+        .await
+        .unwrap();
+    for (column, value, named) in [
+        ("sync_mode", "mirrror", "sync mode"),
+        ("mapping", "{not json", "data matching"),
+        ("schedule_override", r#"{"frequency":"hourly"}"#, "schedule"),
+    ] {
+        let restore: Option<String> =
+            sqlx::query_scalar(&format!("SELECT {column} FROM exports WHERE id = $1"))
+                .bind(export.id.to_string())
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        sqlx::query(&format!("UPDATE exports SET {column} = $1 WHERE id = $2"))
+            .bind(value)
+            .bind(export.id.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        for read in [
+            store.export(export.id).await,
+            store.exports().await.map(|mut all| all.remove(0)),
+        ] {
+            match read {
+                Err(StoreError::Corrupt(message)) => assert!(
+                    message.contains(&export.id.to_string()) && message.contains(named),
+                    "{message}"
+                ),
+                other => panic!("a corrupt {column} read as {other:?}"),
+            }
+        }
+        sqlx::query(&format!("UPDATE exports SET {column} = $1 WHERE id = $2"))
+            .bind(restore)
+            .bind(export.id.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(store.export(export.id).await.unwrap(), export);
+    }
+}
+on_both!(a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read);

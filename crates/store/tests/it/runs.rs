@@ -24,7 +24,7 @@ pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
             &SegmentDraft {
                 name: "all".into(),
                 description: None,
-                rule: "{}".into(),
+                rule: serde_json::json!({}),
             },
             by,
         )
@@ -44,9 +44,9 @@ pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
                 name: "nightly".into(),
                 connection_id: connection.id,
                 list_id: uuid::Uuid::new_v4(),
-                mapping: "{}".into(),
+                mapping: Default::default(),
                 schedule_override: None,
-                sync_mode: "add_only".into(),
+                sync_mode: segsync_domain::SyncMode::AddOnly,
                 segment_ids: vec![segment.id],
             },
             by,

@@ -52,7 +52,7 @@ async fn segments_and_connections_in_use_are_not_removed(store: TestStore) {
     let draft = SegmentDraft {
         name: "gold".into(),
         description: Some("Gold tier".into()),
-        rule: r#"{"attribute":"tier","op":"equals","value":"gold"}"#.into(),
+        rule: serde_json::json!({"attribute": "tier", "op": "equals", "value": "gold"}),
     };
     let segment = store.create_segment(&draft, by).await.unwrap();
     assert!(segment.active);

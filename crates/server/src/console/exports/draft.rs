@@ -53,23 +53,10 @@ impl Draft {
     pub(super) fn of(view: &ExportView) -> Self {
         let mapping: Vec<(String, String)> = view
             .mapping
-            .as_object()
-            .map(|mapping| {
-                mapping
-                    .iter()
-                    .map(|(field, attribute)| {
-                        (
-                            field.clone(),
-                            attribute.as_str().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let schedule = view
-            .schedule_override
-            .as_ref()
-            .and_then(|value| serde_json::from_value(value.clone()).ok());
+            .iter()
+            .map(|(field, attribute)| (field.clone(), attribute.clone()))
+            .collect();
+        let schedule = view.schedule_override.clone();
         Self {
             name: view.name.clone(),
             connection_id: view

@@ -112,8 +112,7 @@ async fn list_page(
         }
         let schedule: RefreshSchedule = view
             .schedule_override
-            .as_ref()
-            .and_then(|value| serde_json::from_value(value.clone()).ok())
+            .clone()
             .unwrap_or_else(|| system.clone());
         let schedule = match (
             &view.schedule_override,
