@@ -37,53 +37,65 @@ pub enum LengthPolicy {
     Truncate,
 }
 
-const SIMPLE_FIELDS: &[(ContactField, &str, usize)] = &[
-    (ContactField::FirstName, "first_name", 50),
-    (ContactField::LastName, "last_name", 50),
-    (ContactField::JobTitle, "job_title", 50),
-    (ContactField::CompanyName, "company_name", 50),
-    (ContactField::Phone, "phone", 50),
-    (ContactField::HomePhone, "home_phone", 50),
-    (ContactField::WorkPhone, "work_phone", 50),
-    (ContactField::MobilePhone, "mobile_phone", 50),
-    (ContactField::Street, "street", 255),
-    (ContactField::Street2, "street2", 255),
-    (ContactField::City, "city", 50),
-    (ContactField::State, "state", 50),
-    (ContactField::Zip, "zip", 50),
-    (ContactField::Country, "country", 50),
-];
-
-/// Custom field names are at most 50 characters; values at most 255.
-const CUSTOM_NAME_LIMIT: usize = 50;
-const CUSTOM_VALUE_LIMIT: usize = 255;
+use constant_contact::fields::{
+    CONTACT_FIELDS, CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELD_PREFIX, kind_and_limit,
+};
 
 impl ContactField {
+    /// Every standard field, in the order of Constant Contact's table of fields.
+    pub const STANDARD: [Self; 16] = [
+        Self::FirstName,
+        Self::LastName,
+        Self::JobTitle,
+        Self::CompanyName,
+        Self::Phone,
+        Self::HomePhone,
+        Self::WorkPhone,
+        Self::MobilePhone,
+        Self::Street,
+        Self::Street2,
+        Self::City,
+        Self::State,
+        Self::Zip,
+        Self::Country,
+        Self::Birthday,
+        Self::Anniversary,
+    ];
+
     /// The key in a JSON import (`first_name`, `cf:tier`). Birthday uses two keys and is
     /// named `birthday` here.
     pub fn import_key(&self) -> String {
         match self {
-            Self::Birthday => "birthday".to_owned(),
-            Self::Anniversary => "anniversary".to_owned(),
-            Self::Custom(name) => format!("cf:{name}"),
-            simple => SIMPLE_FIELDS
-                .iter()
-                .find(|(field, _, _)| field == simple)
-                .map(|(_, key, _)| (*key).to_owned())
-                .expect("every simple field is listed"),
+            Self::Custom(name) => format!("{CUSTOM_FIELD_PREFIX}{name}"),
+            standard => standard.standard_key().to_owned(),
         }
     }
 
-    /// The longest value the field takes, in characters.
-    pub fn max_length(&self) -> usize {
+    fn standard_key(&self) -> &'static str {
         match self {
-            Self::Birthday | Self::Anniversary => 10,
-            Self::Custom(_) => CUSTOM_VALUE_LIMIT,
-            simple => SIMPLE_FIELDS
-                .iter()
-                .find(|(field, _, _)| field == simple)
-                .map_or(50, |(_, _, max)| *max),
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::JobTitle => "job_title",
+            Self::CompanyName => "company_name",
+            Self::Phone => "phone",
+            Self::HomePhone => "home_phone",
+            Self::WorkPhone => "work_phone",
+            Self::MobilePhone => "mobile_phone",
+            Self::Street => "street",
+            Self::Street2 => "street2",
+            Self::City => "city",
+            Self::State => "state",
+            Self::Zip => "zip",
+            Self::Country => "country",
+            Self::Birthday => "birthday",
+            Self::Anniversary => "anniversary",
+            Self::Custom(_) => "cf:",
         }
+    }
+
+    /// The longest value the field takes, in characters, as Constant Contact's table says.
+    pub fn max_length(&self) -> usize {
+        kind_and_limit(&self.import_key()).map_or(50, |(_, max)| max)
     }
 
     pub fn length_policy(&self) -> LengthPolicy {
@@ -105,11 +117,13 @@ impl fmt::Display for ContactField {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldNameError {
     #[error(
-        "unknown contact field {0:?}; use one of first_name, last_name, job_title, company_name, phone, home_phone, work_phone, mobile_phone, street, street2, city, state, zip, country, birthday, anniversary or cf:<custom field name>"
+        "unknown contact field {name:?}; use one of {known} or cf:<custom field name>",
+        name = .0,
+        known = CONTACT_FIELDS.map(|field| field.key).join(", ")
     )]
     Unknown(String),
     #[error(
-        "custom field names are 1 to {CUSTOM_NAME_LIMIT} letters, digits and underscores, not {0:?}"
+        "custom field names are 1 to {CUSTOM_FIELD_NAME_MAX} letters, digits and underscores, not {0:?}"
     )]
     BadCustomName(String),
 }
@@ -118,8 +132,8 @@ impl FromStr for ContactField {
     type Err = FieldNameError;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        if let Some(custom) = name.strip_prefix("cf:") {
-            let valid = (1..=CUSTOM_NAME_LIMIT).contains(&custom.chars().count())
+        if let Some(custom) = name.strip_prefix(CUSTOM_FIELD_PREFIX) {
+            let valid = (1..=CUSTOM_FIELD_NAME_MAX).contains(&custom.chars().count())
                 && custom.chars().all(|c| c.is_alphanumeric() || c == '_');
             return if valid {
                 Ok(Self::Custom(custom.to_owned()))
@@ -127,15 +141,10 @@ impl FromStr for ContactField {
                 Err(FieldNameError::BadCustomName(custom.to_owned()))
             };
         }
-        match name {
-            "birthday" => Ok(Self::Birthday),
-            "anniversary" => Ok(Self::Anniversary),
-            _ => SIMPLE_FIELDS
-                .iter()
-                .find(|(_, key, _)| *key == name)
-                .map(|(field, _, _)| field.clone())
-                .ok_or_else(|| FieldNameError::Unknown(name.to_owned())),
-        }
+        Self::STANDARD
+            .into_iter()
+            .find(|field| field.standard_key() == name)
+            .ok_or_else(|| FieldNameError::Unknown(name.to_owned()))
     }
 }
 
@@ -214,6 +223,22 @@ pub fn cut_to(value: &str, max: usize) -> (&str, bool) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_standard_fields_are_constant_contacts_table_in_its_order() {
+        let keys: Vec<String> = ContactField::STANDARD
+            .iter()
+            .map(ContactField::import_key)
+            .collect();
+        let table: Vec<&str> = CONTACT_FIELDS.iter().map(|field| field.key).collect();
+        assert_eq!(keys, table);
+        for field in &ContactField::STANDARD {
+            assert_eq!(
+                field.import_key().parse::<ContactField>().as_ref(),
+                Ok(field)
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

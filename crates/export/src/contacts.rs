@@ -14,9 +14,9 @@ use nohash_hasher::IntSet;
 use segsync_domain::mapping::cut_to;
 use segsync_domain::{ContactField, Email, FieldMapping};
 
-use crate::contact_json::{ContactWriter, Slot, Source, Value, slots};
 use crate::report::SAMPLES;
 use crate::sync::email_key;
+use constant_contact::contact_json::{ContactWriter, Slot, Source, Value, slots};
 
 /// What happened to the rows seen so far.
 #[derive(Debug, Default)]
@@ -71,13 +71,15 @@ impl ContactBuilder {
             members_per_segment: vec![0; n_segments],
             ..Tallies::default()
         };
-        let fields: Vec<ContactField> = mapping
+        let keys: Vec<String> = mapping
             .fields
             .iter()
-            .map(|(field, _)| field.clone())
+            .map(|(field, _)| field.import_key())
             .collect();
+        let slots = slots(keys.iter().map(String::as_str))
+            .expect("every contact field of the domain is one of Constant Contact's");
         Self {
-            slots: slots(&fields),
+            slots,
             mapping,
             columns,
             seen: IntSet::default(),

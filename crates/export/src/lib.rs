@@ -4,7 +4,6 @@
 //! leavers removed in mirror mode — and a report that accounts for every profile.
 
 mod checkpoints;
-mod contact_json;
 mod contacts;
 mod dry_run;
 mod error;

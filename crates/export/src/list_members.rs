@@ -2,8 +2,8 @@
 //! list (to tell what mirror mode owns and what update-only may touch, and to find the contact
 //! ids of those to remove), who is unsubscribed, and the removals themselves.
 
+use constant_contact::Activity;
 use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE};
-use constant_contact::wire::activities::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
 use nohash_hasher::IntMap;
 use segsync_domain::Email;

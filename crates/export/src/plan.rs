@@ -100,7 +100,7 @@ impl ExportPlan {
     pub(crate) async fn check_list(
         &self,
         client: &constant_contact::ConstantContact,
-    ) -> Result<constant_contact::wire::lists::ContactList, crate::ExportError> {
+    ) -> Result<constant_contact::ContactList, crate::ExportError> {
         match client.get_list(self.list_id).await {
             Ok(list) => Ok(list),
             Err(constant_contact::Error::Rejected { status: 404, .. }) => {

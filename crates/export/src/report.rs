@@ -67,54 +67,7 @@ impl ConstantContactCounters {
 
 /// Where one of Constant Contact's activities stood when the run last looked: compared as a
 /// value, written in reports as its snake-case name (`completed`, `timed_out`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityState {
-    Initialized,
-    Processing,
-    Completed,
-    Cancelled,
-    Failed,
-    TimedOut,
-    /// A state Constant Contact named that this version does not know.
-    Unknown,
-}
-
-impl ActivityState {
-    /// The state Constant Contact names `name` (`completed`, `timed_out`, …); a name this
-    /// version does not know is `Unknown`.
-    pub fn named(name: &str) -> Self {
-        [
-            Self::Initialized,
-            Self::Processing,
-            Self::Completed,
-            Self::Cancelled,
-            Self::Failed,
-            Self::TimedOut,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == name)
-        .unwrap_or(Self::Unknown)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Initialized => "initialized",
-            Self::Processing => "processing",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-            Self::Failed => "failed",
-            Self::TimedOut => "timed_out",
-            Self::Unknown => "unknown",
-        }
-    }
-}
-
-impl std::fmt::Display for ActivityState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use constant_contact::ActivityState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActivityReport {

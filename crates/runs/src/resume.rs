@@ -6,9 +6,9 @@
 //! what earlier attempts sent is in the ledger, and is not sent twice.
 
 use chrono::{DateTime, Duration, Utc};
+use constant_contact::Activity;
 use constant_contact::ConstantContact;
 use constant_contact::api::PollPolicy;
-use constant_contact::wire::activities::Activity;
 use segsync_export::ActivityState;
 use segsync_store::{BatchState, LedgerOf, RunClaim, Store, StoreError};
 use tracing::info;
@@ -105,7 +105,7 @@ pub(crate) async fn settle_earlier_imports(
             .batch_ended(
                 claim,
                 batch.seq,
-                ActivityState::named(ended.state.as_str()) == ActivityState::Completed,
+                ended.state == ActivityState::Completed,
                 &counters,
                 of,
             )

@@ -41,6 +41,12 @@ impl ActivityState {
 
 /// The counters of an activity. Import activities fill the person counters, list-membership
 /// activities `list_count`; every counter is optional on the wire and zero when absent.
+impl std::fmt::Display for ActivityState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ActivityStatus {
     #[serde(default)]

@@ -84,12 +84,7 @@ pub(crate) async fn remove_leavers<C: Checkpoints>(
             .map_err(failed)?;
         if let Some((activity_id, state)) = ended
             .iter()
-            .map(|activity| {
-                (
-                    activity.activity_id,
-                    ActivityState::named(activity.state.as_str()),
-                )
-            })
+            .map(|activity| (activity.activity_id, activity.state))
             .find(|(_, state)| *state != ActivityState::Completed)
         {
             return Err(ExportFailure::RemovalIncomplete { activity_id, state });

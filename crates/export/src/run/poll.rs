@@ -1,13 +1,13 @@
 //! Poll: every accepted import waited for until Constant Contact ends it, and each ending
 //! written down.
 
-use constant_contact::wire::activities::Activity;
+use constant_contact::Activity;
 
 use super::Run;
 use super::send::Sent;
 use crate::checkpoints::Checkpoints;
 use crate::failure::{ExportFailure, Step};
-use crate::report::{ActivityReport, ActivityState, ConstantContactCounters, RunReport};
+use crate::report::{ActivityReport, ConstantContactCounters, RunReport};
 
 /// How the imports ended.
 pub(crate) struct Polled {
@@ -84,7 +84,7 @@ fn activity_report(activity: &Activity, contacts: u64) -> ActivityReport {
     ActivityReport {
         activity_id: activity.activity_id,
         contacts,
-        state: ActivityState::named(activity.state.as_str()),
+        state: activity.state,
         counters: ConstantContactCounters {
             person_count: activity.status.person_count,
             correctable_count: activity.status.correctable_count,

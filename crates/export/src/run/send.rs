@@ -3,7 +3,7 @@
 //! down before it is sent and again once accepted, split in halves when Constant Contact refuses
 //! it, until the records it refuses stand alone.
 
-use constant_contact::wire::activities::Activity;
+use constant_contact::Activity;
 use constant_contact::{ConstantContact, Error as ClientError};
 use futures_util::StreamExt;
 use segsync_engine::MemberQuery;

@@ -21,26 +21,6 @@ use crate::state::AppState;
 
 use super::draft::{Draft, MatchRow};
 
-/// Constant Contact's contact fields that data matching may fill, besides the email.
-const CONTACT_FIELDS: [(&str, &str); 16] = [
-    ("first_name", "First name"),
-    ("last_name", "Last name"),
-    ("job_title", "Job title"),
-    ("company_name", "Company name"),
-    ("phone", "Phone"),
-    ("home_phone", "Home phone"),
-    ("work_phone", "Work phone"),
-    ("mobile_phone", "Mobile phone"),
-    ("street", "Street"),
-    ("street2", "Street, line 2"),
-    ("city", "City"),
-    ("state", "State"),
-    ("zip", "ZIP code"),
-    ("country", "Country"),
-    ("birthday", "Birthday"),
-    ("anniversary", "Anniversary"),
-];
-
 struct SegmentChoice {
     id: Uuid,
     name: String,
@@ -202,7 +182,10 @@ async fn form_page(
         attributes,
         email: draft.email,
         rows: draft.rows,
-        contact_fields: CONTACT_FIELDS.to_vec(),
+        contact_fields: constant_contact::fields::CONTACT_FIELDS
+            .iter()
+            .map(|field| (field.key, field.label))
+            .collect(),
         segments,
         member_limit: state.config.member_limit,
         chosen_members,

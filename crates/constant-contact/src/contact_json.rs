@@ -1,14 +1,15 @@
-//! One member's import contact written straight to JSON, without building it first: the same
-//! bytes as Constant Contact's `ImportContact` serialised (keys sorted, compact, strings escaped
-//! by `serde_json`), because the ledger remembers a contact by a hash of exactly those bytes.
+//! One import contact written straight to JSON, without building it first: the same bytes as
+//! an [`ImportContact`](crate::wire::imports::ImportContact) serialised (keys sorted, compact,
+//! strings escaped by `serde_json`). Callers that remember a contact by a hash of its JSON (a
+//! ledger's fingerprint) hash exactly these bytes, so they must never move.
 
 use std::io::Write;
 
-use segsync_domain::ContactField;
+use crate::fields::{FieldKind, kind_and_limit};
 
 /// Where one key of the contact takes its value from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
+pub enum Source {
     Email,
     /// Text of the mapped field at this index, trimmed, cut to `max_length` characters.
     Text {
@@ -30,20 +31,23 @@ pub(crate) enum Source {
 
 /// One key of the contact: its name, already written as a JSON key, and its value's source.
 #[derive(Debug, Clone)]
-pub(crate) struct Slot {
-    pub(crate) key: String,
+pub struct Slot {
+    pub key: String,
     /// `"key":`, escaped once.
     json_key: Vec<u8>,
-    pub(crate) source: Source,
+    pub source: Source,
 }
 
-/// The keys of every contact of a mapping, in the order the JSON carries them. When two mapped
-/// fields share a key, the later one wins, as setting it twice on a contact would.
-pub(crate) fn slots(fields: &[ContactField]) -> Vec<Slot> {
+/// The keys of every contact whose fields (after the email) have these import keys (`first_name`,
+/// `birthday`, `cf:tier`), in the order the JSON carries them; a slot's source names the field
+/// by its index here. When two fields share a key, the later one wins, as setting it twice on
+/// a contact would. Fails on a key Constant Contact does not have.
+pub fn slots<'k>(keys: impl IntoIterator<Item = &'k str>) -> Result<Vec<Slot>, UnknownField> {
     let mut keyed: Vec<(String, Source)> = vec![("email".to_owned(), Source::Email)];
-    for (index, field) in fields.iter().enumerate() {
-        match field {
-            ContactField::Birthday => {
+    for (index, key) in keys.into_iter().enumerate() {
+        let (kind, max_length) = kind_and_limit(key).ok_or_else(|| UnknownField(key.to_owned()))?;
+        match kind {
+            FieldKind::Birthday => {
                 keyed.push((
                     "birthday_month".to_owned(),
                     Source::BirthdayMonth { field: index },
@@ -53,14 +57,12 @@ pub(crate) fn slots(fields: &[ContactField]) -> Vec<Slot> {
                     Source::BirthdayDay { field: index },
                 ));
             }
-            ContactField::Anniversary => {
-                keyed.push((field.import_key(), Source::Date { field: index }));
-            }
-            text => keyed.push((
-                text.import_key(),
+            FieldKind::Date => keyed.push((key.to_owned(), Source::Date { field: index })),
+            FieldKind::Text => keyed.push((
+                key.to_owned(),
                 Source::Text {
                     field: index,
-                    max_length: text.max_length(),
+                    max_length,
                 },
             )),
         }
@@ -81,31 +83,36 @@ pub(crate) fn slots(fields: &[ContactField]) -> Vec<Slot> {
             _ => slots.push(slot),
         }
     }
-    slots
+    Ok(slots)
 }
+
+/// An import key Constant Contact does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Constant Contact has no contact field {0:?}")]
+pub struct UnknownField(pub String);
 
 /// A value a slot takes for one member.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Text(&'a str),
     Number(u32),
     Date(chrono::NaiveDate),
 }
 
 /// Writes one contact's JSON into a buffer reused from member to member.
-pub(crate) struct ContactWriter<'b> {
+pub struct ContactWriter<'b> {
     json: &'b mut Vec<u8>,
     first: bool,
 }
 
 impl<'b> ContactWriter<'b> {
-    pub(crate) fn start(json: &'b mut Vec<u8>) -> Self {
+    pub fn start(json: &'b mut Vec<u8>) -> Self {
         json.clear();
         json.push(b'{');
         Self { json, first: true }
     }
 
-    pub(crate) fn entry(&mut self, slot: &Slot, value: Value<'_>) {
+    pub fn entry(&mut self, slot: &Slot, value: Value<'_>) {
         if !self.first {
             self.json.push(b',');
         }
@@ -124,7 +131,7 @@ impl<'b> ContactWriter<'b> {
         }
     }
 
-    pub(crate) fn finish(self) {
+    pub fn finish(self) {
         self.json.push(b'}');
     }
 }
@@ -132,21 +139,21 @@ impl<'b> ContactWriter<'b> {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use constant_contact::wire::imports::ImportContact;
 
     use super::*;
+    use crate::wire::imports::ImportContact;
 
     /// The bytes must not move: every ledger remembers contacts by their hash.
     #[test]
     fn writes_what_an_import_contact_serialises_to() {
-        let fields = [
-            ContactField::LastName,
-            ContactField::Custom("Tier \"A\"".into()),
-            ContactField::Birthday,
-            ContactField::FirstName,
-            ContactField::Anniversary,
+        let keys = [
+            "last_name",
+            "cf:Tier \"A\"",
+            "birthday",
+            "first_name",
+            "anniversary",
         ];
-        let slots = slots(&fields);
+        let slots = slots(keys).unwrap();
         let date = NaiveDate::from_ymd_opt(1815, 12, 10).unwrap();
         let mut json = Vec::new();
         let mut writer = ContactWriter::start(&mut json);
@@ -179,7 +186,7 @@ mod tests {
 
     #[test]
     fn a_key_mapped_twice_takes_the_later_field() {
-        let slots = slots(&[ContactField::FirstName, ContactField::FirstName]);
+        let slots = slots(["first_name", "first_name"]).unwrap();
         let sources: Vec<Source> = slots.iter().map(|slot| slot.source).collect();
         assert_eq!(
             sources,
@@ -187,7 +194,7 @@ mod tests {
                 Source::Email,
                 Source::Text {
                     field: 1,
-                    max_length: ContactField::FirstName.max_length()
+                    max_length: 50
                 }
             ]
         );
@@ -195,11 +202,19 @@ mod tests {
 
     #[test]
     fn a_contact_without_fields_is_its_email() {
-        let slots = slots(&[]);
+        let slots = slots([]).unwrap();
         let mut json = Vec::new();
         let mut writer = ContactWriter::start(&mut json);
         writer.entry(&slots[0], Value::Text("ada@example.com"));
         writer.finish();
         assert_eq!(json, br#"{"email":"ada@example.com"}"#);
+    }
+
+    #[test]
+    fn a_key_constant_contact_does_not_have_is_refused() {
+        assert_eq!(
+            slots(["first_name", "nickname"]).unwrap_err(),
+            UnknownField("nickname".into())
+        );
     }
 }
