@@ -5,10 +5,12 @@ use segsync_store::{
     ExportDraft, NewConnection, NewUser, Role, SegmentDraft, StoreError, UsableBy,
 };
 
+use segsync_store::{Connection, Store};
+
 use crate::backends::{TestStore, on_both};
 
-async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: TestStore) {
-    let by = store
+async fn a_contributor(store: &Store) -> uuid::Uuid {
+    store
         .create_user(&NewUser {
             username: "cora".into(),
             display_name: "Cora".into(),
@@ -17,7 +19,22 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         })
         .await
         .unwrap()
-        .id;
+        .id
+}
+
+async fn a_shared_connection(store: &Store, by: uuid::Uuid) -> Connection {
+    store
+        .create_connection(&NewConnection {
+            name: "CC".into(),
+            usable_by: UsableBy::AdminsAndContributors,
+            created_by: by,
+        })
+        .await
+        .unwrap()
+}
+
+async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: TestStore) {
+    let by = a_contributor(&store).await;
     let segment = |name: &str| SegmentDraft {
         name: name.into(),
         description: None,
@@ -25,14 +42,7 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
     };
     let first = store.create_segment(&segment("first"), by).await.unwrap();
     let second = store.create_segment(&segment("second"), by).await.unwrap();
-    let connection = store
-        .create_connection(&NewConnection {
-            name: "CC".into(),
-            usable_by: UsableBy::AdminsAndContributors,
-            created_by: by,
-        })
-        .await
-        .unwrap();
+    let connection = a_shared_connection(&store, by).await;
     let draft = ExportDraft {
         name: "weekly".into(),
         connection_id: connection.id,
@@ -111,16 +121,7 @@ on_both!(exports_keep_their_segments_in_order_and_protect_what_they_use);
 /// A stored value that no longer reads (written by hand, or by a future version) is one clear
 /// error wherever the export is read — never a default in one place and a failure in another.
 async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(store: TestStore) {
-    let by = store
-        .create_user(&NewUser {
-            username: "cora".into(),
-            display_name: "Cora".into(),
-            role: Role::Contributor,
-            password_hash: "x".into(),
-        })
-        .await
-        .unwrap()
-        .id;
+    let by = a_contributor(&store).await;
     let segment = store
         .create_segment(
             &SegmentDraft {
@@ -132,14 +133,7 @@ async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(s
         )
         .await
         .unwrap();
-    let connection = store
-        .create_connection(&NewConnection {
-            name: "CC".into(),
-            usable_by: UsableBy::AdminsAndContributors,
-            created_by: by,
-        })
-        .await
-        .unwrap();
+    let connection = a_shared_connection(&store, by).await;
     let export = store
         .create_export(
             &ExportDraft {
