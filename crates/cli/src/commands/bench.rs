@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use constant_contact::wire::lists::NewContactList;
+use constant_contact::NewContactList;
 use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
