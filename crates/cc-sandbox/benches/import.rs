@@ -24,7 +24,7 @@ async fn main() {
         activity_processing_time: Duration::ZERO,
         ..SandboxConfig::default()
     }
-    .with_client("bench", Some("bench-secret"))
+    .with_client("bench", Some("bench-secret"), &["http://127.0.0.1:1/cb"])
     .with_lists(&["Bench"]);
     let sandbox = cc_sandbox::spawn(config, "127.0.0.1:0".parse().unwrap())
         .await

@@ -10,7 +10,9 @@ pub struct ClientRegistration {
     pub client_id: String,
     /// `None` registers a public client, which must use PKCE.
     pub client_secret: Option<String>,
-    /// Redirect URIs the client may use; empty accepts any (the sandbox is for trying things).
+    /// Redirect URIs registered for the client, as in the developer portal: an authorisation
+    /// request with any other is refused (none registered refuses every one; the device flow
+    /// needs none).
     pub redirect_uris: Vec<String>,
 }
 
@@ -65,11 +67,16 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    pub fn with_client(mut self, client_id: &str, client_secret: Option<&str>) -> Self {
+    pub fn with_client(
+        mut self,
+        client_id: &str,
+        client_secret: Option<&str>,
+        redirect_uris: &[&str],
+    ) -> Self {
         self.clients.push(ClientRegistration {
             client_id: client_id.to_owned(),
             client_secret: client_secret.map(str::to_owned),
-            redirect_uris: Vec::new(),
+            redirect_uris: redirect_uris.iter().map(|uri| (*uri).to_owned()).collect(),
         });
         self
     }

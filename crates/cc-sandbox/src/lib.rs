@@ -9,12 +9,14 @@
 //! than shared with the client crate, so that each checks the other.
 
 mod activity_runner;
+mod args;
 pub mod config;
 mod routes;
 mod server;
 pub mod state;
 mod templates;
 
+pub use args::{DEFAULT_REDIRECT_URI, SandboxArgs};
 pub use config::{ClientRegistration, SandboxConfig};
 pub use server::RunningSandbox;
 pub use state::faults::{Fault, FaultAction};

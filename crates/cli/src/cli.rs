@@ -30,7 +30,7 @@ pub(crate) enum Command {
     /// Run one export described by a configuration file.
     Export(ExportArgs),
     /// Run the Constant Contact sandbox.
-    Sandbox(SandboxArgs),
+    Sandbox(cc_sandbox::SandboxArgs),
     /// Measure segment evaluation and a 1,000,000-member export.
     Bench(BenchArgs),
     /// Run the server: REST API over connections, segments, exports and runs.
@@ -171,22 +171,6 @@ pub(crate) struct ExportArgs {
     /// Send every member, changed or not (with `export.state_file`; without it every run does).
     #[arg(long)]
     pub(crate) full_resync: bool,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct SandboxArgs {
-    #[arg(long, default_value_t = 8911)]
-    pub(crate) port: u16,
-    #[arg(long, default_value = "sandbox-client")]
-    pub(crate) client_id: String,
-    #[arg(long, default_value = "sandbox-secret")]
-    pub(crate) client_secret: String,
-    /// Lists that exist from the start (repeatable).
-    #[arg(long = "list", default_values_t = ["Newsletter".to_owned(), "VIP customers".to_owned()])]
-    pub(crate) lists: Vec<String>,
-    /// Approve authorisation requests without the consent page.
-    #[arg(long)]
-    pub(crate) auto_approve: bool,
 }
 
 #[derive(Debug, Args)]

@@ -153,7 +153,9 @@ impl ContactStore {
         UpsertOutcome::Added
     }
 
-    /// Marks a contact unsubscribed by their own action, creating it when unknown.
+    /// Marks a contact unsubscribed by their own action, creating it when unknown. As Constant
+    /// Contact does, an unsubscribed contact is taken off every list: no list counts or returns
+    /// them any more.
     pub(crate) fn unsubscribe(&mut self, email: &str, now: DateTime<Utc>) -> bool {
         let key = email.trim().to_lowercase();
         if key.is_empty() {
@@ -165,6 +167,7 @@ impl ContactStore {
         };
         let contact = &mut self.contacts[position];
         contact.permission = Permission::Unsubscribed;
+        contact.lists.clear();
         contact.opt_out = Some(OptOut {
             source: "Contact",
             at: now,

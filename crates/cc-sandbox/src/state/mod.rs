@@ -216,7 +216,8 @@ impl SandboxState {
     }
 
     /// Unsubscribes contacts as if they had clicked "unsubscribe" (`opt_out_source` = Contact),
-    /// creating them when they do not exist yet. Returns how many were changed.
+    /// which takes them off every list, creating them when they do not exist yet. Returns how
+    /// many were changed.
     pub fn unsubscribe(&self, emails: &[String]) -> usize {
         let now = Utc::now();
         let mut inner = self.lock();

@@ -142,9 +142,7 @@ impl OAuthState {
         let client = self
             .client(client_id)
             .ok_or_else(|| format!("Unknown client_id {client_id:?}."))?;
-        if !client.redirect_uris.is_empty()
-            && !client.redirect_uris.iter().any(|uri| uri == redirect_uri)
-        {
+        if !client.redirect_uris.iter().any(|uri| uri == redirect_uri) {
             return Err(format!(
                 "The redirect_uri {redirect_uri:?} is not registered for this client."
             ));

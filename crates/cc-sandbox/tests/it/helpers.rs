@@ -18,7 +18,7 @@ pub fn config() -> SandboxConfig {
         activity_processing_time: Duration::from_millis(5),
         ..SandboxConfig::default()
     }
-    .with_client(CLIENT_ID, Some(CLIENT_SECRET))
+    .with_client(CLIENT_ID, Some(CLIENT_SECRET), &[REDIRECT_URI])
     .with_lists(&["Newsletter"])
 }
 

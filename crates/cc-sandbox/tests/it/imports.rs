@@ -178,6 +178,75 @@ async fn import_counters_follow_the_documented_meaning() {
     );
 }
 
+/// Constant Contact takes a contact who unsubscribes off every list: the lists' membership
+/// counts and the contacts of a list no longer hold them, and no import puts them back.
+#[tokio::test]
+async fn a_contact_who_unsubscribes_leaves_every_list() {
+    let raw = spawn(config().with_lists(&["Second"]), "contact_data").await;
+    let lists: Vec<String> = raw
+        .sandbox
+        .state()
+        .lists()
+        .iter()
+        .map(|list| list.list_id.to_string())
+        .collect();
+    let body = json!({
+        "import_data": [{ "email": "stay@example.com" }, { "email": "quit@example.com" }],
+        "list_ids": lists,
+    });
+    let (status, created) = raw.post_json(IMPORT, &body).await;
+    assert_eq!(status, 201);
+    raw.wait_for(created["activity_id"].as_str().unwrap()).await;
+    let members = |list: &str| {
+        let raw = &raw;
+        let list = list.to_owned();
+        async move {
+            let (status, page) = raw.get(&format!("/v3/contacts?lists={list}")).await;
+            assert_eq!(status, 200, "{page}");
+            let mut emails: Vec<String> = page["contacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|contact| {
+                    contact["email_address"]["address"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            emails.sort();
+            let (_, counted) = raw
+                .get(&format!(
+                    "/v3/contact_lists/{list}?include_membership_count=all"
+                ))
+                .await;
+            (emails, counted["membership_count"].clone())
+        }
+    };
+    for list in &lists {
+        assert_eq!(members(list).await.1, 2);
+    }
+
+    raw.sandbox
+        .state()
+        .unsubscribe(&["quit@example.com".to_owned()]);
+    for list in &lists {
+        assert_eq!(
+            members(list).await,
+            (vec!["stay@example.com".to_owned()], json!(1)),
+            "off list {list}"
+        );
+    }
+    let (_, created) = raw.post_json(IMPORT, &body).await;
+    let done = raw.wait_for(created["activity_id"].as_str().unwrap()).await;
+    assert_eq!(done["status"]["cannot_add_to_list_count"], 1);
+    assert_eq!(
+        members(&lists[0]).await.1,
+        1,
+        "an import does not put them back"
+    );
+}
+
 fn uuid_like() -> String {
     format!("{:08x}-0000-4000-8000-{:012x}", rand_u32(), rand_u32())
 }

@@ -137,7 +137,7 @@ async fn no_refresh_token_without_offline_access() {
 
 #[tokio::test]
 async fn public_clients_must_use_pkce() {
-    let config = cc_sandbox::SandboxConfig::default().with_client("public", None);
+    let config = cc_sandbox::SandboxConfig::default().with_client("public", None, &[REDIRECT_URI]);
     let config = cc_sandbox::SandboxConfig {
         auto_approve: true,
         ..config
@@ -221,4 +221,56 @@ async fn public_clients_must_use_pkce() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// As Constant Contact does, the authorisation server answers a redirect URI that is not
+/// registered for the API key with an error page of its own and never redirects to it; a client
+/// with none registered can authorise no one.
+#[tokio::test]
+async fn only_a_registered_redirect_uri_is_sent_the_browser_back() {
+    let config = cc_sandbox::SandboxConfig {
+        auto_approve: true,
+        ..cc_sandbox::SandboxConfig::default()
+    }
+    .with_client("registered", Some("s"), &[REDIRECT_URI])
+    .with_client("unregistered", Some("s"), &[]);
+    let sandbox = cc_sandbox::spawn(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let authorize = |client_id: &'static str, redirect_uri: &'static str| {
+        http()
+            .get(format!(
+                "{}/oauth2/default/v1/authorize",
+                sandbox.base_url()
+            ))
+            .query(&[
+                ("client_id", client_id),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("scope", "contact_data"),
+                ("state", "s"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+    };
+    let registered = authorize("registered", REDIRECT_URI).await.unwrap();
+    assert_eq!(registered.status(), 303);
+    for (client_id, redirect_uri) in [
+        ("registered", "http://127.0.0.1:2/elsewhere"),
+        ("registered", "http://127.0.0.1:1/done/"),
+        ("unregistered", REDIRECT_URI),
+    ] {
+        let refused = authorize(client_id, redirect_uri).await.unwrap();
+        assert_eq!(refused.status(), 400, "{client_id} {redirect_uri}");
+        assert!(
+            refused.headers().get("location").is_none(),
+            "never redirected"
+        );
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("not registered"), "{page}");
+    }
 }

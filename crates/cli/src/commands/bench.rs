@@ -154,7 +154,7 @@ pub(super) async fn sandbox_and_plan()
     let api = ApiConfig::new(SandboxProcess::CLIENT_ID)
         .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
         .with_client_secret(SecretString::from(SandboxProcess::CLIENT_SECRET))
-        .with_redirect_uri(Url::parse("http://127.0.0.1/bench/callback")?);
+        .with_redirect_uri(Url::parse(SandboxProcess::REDIRECT_URI)?);
     let tokens = authorize_with_sandbox(&api).await?;
     let client = ConstantContact::connect(&api, tokens, Arc::new(MemoryTokenStore::default()))?;
     let list = client
@@ -228,6 +228,7 @@ pub(super) struct SandboxProcess {
 impl SandboxProcess {
     const CLIENT_ID: &'static str = "bench";
     const CLIENT_SECRET: &'static str = "bench-secret";
+    const REDIRECT_URI: &'static str = "http://127.0.0.1/bench/callback";
 
     fn start() -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -240,6 +241,8 @@ impl SandboxProcess {
                 Self::CLIENT_ID,
                 "--client-secret",
                 Self::CLIENT_SECRET,
+                "--redirect-uri",
+                Self::REDIRECT_URI,
                 "--auto-approve",
             ])
             .stdout(Stdio::null())

@@ -29,6 +29,8 @@ use crate::sample::write_profiles;
 
 const CLIENT_ID: &str = "segsync-demo";
 const CLIENT_SECRET: &str = "segsync-demo-secret";
+/// Where the demo says Constant Contact sends the browser back; registered with the sandbox.
+const REDIRECT_URI: &str = "http://127.0.0.1/segsync/oauth/callback";
 
 /// The two segments of the demo, as a marketer would write them.
 pub(crate) const DEMO_SEGMENTS: &str = r#"segments:
@@ -76,7 +78,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         auto_approve: true,
         ..SandboxConfig::default()
     }
-    .with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    .with_client(CLIENT_ID, Some(CLIENT_SECRET), &[REDIRECT_URI]);
     let sandbox = cc_sandbox::spawn(config, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     writeln!(
         out,
@@ -87,7 +89,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let api = ApiConfig::new(CLIENT_ID)
         .with_endpoints(Endpoints::under(&Url::parse(&sandbox.base_url())?))
         .with_client_secret(SecretString::from(CLIENT_SECRET))
-        .with_redirect_uri(Url::parse("http://127.0.0.1/segsync/oauth/callback")?);
+        .with_redirect_uri(Url::parse(REDIRECT_URI)?);
     let tokens = authorize_with_sandbox(&api)
         .await
         .context("authenticating with the sandbox")?;

@@ -32,7 +32,7 @@ pub fn fast_sandbox(client_id: &str) -> SandboxConfig {
         device_poll_interval: Duration::from_secs(1),
         ..SandboxConfig::default()
     }
-    .with_client(client_id, Some(CLIENT_SECRET))
+    .with_client(client_id, Some(CLIENT_SECRET), &[REDIRECT_URI])
     .with_lists(&["Newsletter", "VIP customers"])
 }
 

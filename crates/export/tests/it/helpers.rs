@@ -32,7 +32,7 @@ pub async fn spawn_app() -> TestApp {
         activity_processing_time: Duration::from_millis(10),
         ..SandboxConfig::default()
     }
-    .with_client(&client_id, Some("secret"));
+    .with_client(&client_id, Some("secret"), &["http://127.0.0.1:1/cb"]);
     let sandbox = cc_sandbox::spawn(config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -118,17 +118,22 @@ pub(crate) async fn spawn_app_configured(
         activity_processing_time: std::time::Duration::from_millis(10),
         ..cc_sandbox::SandboxConfig::default()
     }
-    .with_client(CLIENT_ID, Some(CLIENT_SECRET));
+    .with_client(CLIENT_ID, Some(CLIENT_SECRET), &[]);
     let mut sandbox_config = sandbox_config;
     configure_sandbox(&mut sandbox_config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Every application the sandbox knows has this server's callback registered, as an admin
+    // registers it in Constant Contact's developer portal.
+    for client in &mut sandbox_config.clients {
+        client.redirect_uris.push(format!("{base}/oauth/callback"));
+    }
     let sandbox = cc_sandbox::spawn(
         sandbox_config,
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )
     .await
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = test_config(folder.path());
     let profiles = folder.path().join("profiles.csv");
     std::fs::write(&profiles, PROFILES_CSV).unwrap();

@@ -209,6 +209,80 @@ async fn mirror_mode_removes_members_who_left_but_only_those_it_added() {
     );
 }
 
+/// How many removals from lists the sandbox was asked for.
+fn removal_requests(app: &TestApp) -> usize {
+    app.sandbox
+        .state()
+        .requests()
+        .iter()
+        .filter(|request| request.endpoint == "remove_list_memberships")
+        .count()
+}
+
+#[tokio::test]
+async fn a_member_who_unsubscribes_leaves_the_list_and_mirror_mode_has_nothing_to_remove() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["report"]["sent"], 2, "{first}");
+    assert_eq!(
+        app.list_members(&list),
+        ["ada@example.com", "zoe@example.com"]
+    );
+
+    // Zoë unsubscribes: Constant Contact takes her off every list.
+    app.sandbox
+        .state()
+        .unsubscribe(&["zoe@example.com".to_owned()]);
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+
+    // Still in the segment, unchanged: nothing is sent and nothing removed.
+    let second = run_to_end(&app, &export, false).await;
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert_eq!(second["report"]["sent"], 0, "{second}");
+    assert_eq!(second["report"]["removed"], 0);
+
+    // She leaves the segment: she is off the list already, so no removal is asked for.
+    write_profiles(
+        &app,
+        &PROFILES_CSV.replace("O'Brien,FR,gold", "O'Brien,FR,bronze"),
+    );
+    let removals_before = removal_requests(&app);
+    let third = run_to_end(&app, &export, false).await;
+    assert_eq!(third["status"], "succeeded", "{third}");
+    assert_eq!(third["report"]["removed"], 0, "{third}");
+    assert_eq!(third["report"]["already_off_list"], 1);
+    assert_eq!(removal_requests(&app), removals_before);
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+}
+
+#[tokio::test]
+async fn update_only_mode_leaves_out_a_member_who_unsubscribed_and_so_left_the_list() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "update_only", |app, list| {
+        let state = app.sandbox.state();
+        for email in ["ada@example.com", "zoe@example.com"] {
+            assert!(state.add_to_list(list.parse().unwrap(), email));
+        }
+        state.unsubscribe(&["zoe@example.com".to_owned()]);
+    })
+    .await;
+    assert_eq!(app.list_members(&list), ["ada@example.com"]);
+    let run = run_to_end(&app, &export, false).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["report"]["sent"], 1, "Ada only: {run}");
+    assert_eq!(sync(&run)["not_on_list"], 1);
+    assert_eq!(
+        run["report"]["constant_contact"]["cannot_add_to_list_count"], 0,
+        "Zoë was not sent at all"
+    );
+    assert!(
+        skipped_csv(&app, &run)
+            .await
+            .contains("zoe@example.com,not_on_list")
+    );
+}
+
 #[tokio::test]
 async fn update_only_mode_updates_contacts_on_the_list_and_adds_nobody() {
     let app = spawn_app().await;

@@ -76,7 +76,7 @@ async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
     // The sandbox's day: the lists, the export's list check, the run's list check.
     let app = spawn_app_configured(
         |sandbox| {
-            *sandbox = sandbox.clone().with_client(KEY, Some(CLIENT_SECRET));
+            *sandbox = sandbox.clone().with_client(KEY, Some(CLIENT_SECRET), &[]);
             sandbox.daily_quota = 3;
         },
         |config| config.constant_contact.client_id = KEY.to_owned(),
