@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use crate::state::SandboxState;
@@ -47,8 +46,8 @@ pub(crate) fn start(state: Arc<SandboxState>, activity_id: Uuid, job: Job) {
         tokio::time::sleep(state.config().activity_queue_time).await;
         if let Some(activity) = state.lock().activities.get_mut(activity_id) {
             activity.state = ActivityState::Processing;
-            activity.started_at = Some(Utc::now());
-            activity.updated_at = Utc::now();
+            activity.started_at = Some(state.now());
+            activity.updated_at = state.now();
         }
         let processing_time = tokio::time::sleep(state.config().activity_processing_time);
         // Reading the contacts is the slow part; it runs beside the clock, off the lock.
@@ -60,7 +59,7 @@ pub(crate) fn start(state: Arc<SandboxState>, activity_id: Uuid, job: Job) {
 }
 
 fn finish(state: &SandboxState, activity_id: Uuid, job: &PreparedJob) {
-    let now = Utc::now();
+    let now = state.now();
     let mut inner = state.lock();
     let planned_failure = inner
         .activities

@@ -30,6 +30,10 @@ pub struct SandboxArgs {
     /// Lists that exist from the start (repeatable).
     #[arg(long = "list", default_values_t = ["Newsletter".to_owned(), "VIP customers".to_owned()])]
     pub lists: Vec<String>,
+    /// Custom fields the account has from the start, by label (repeatable); imports may set
+    /// only fields that exist.
+    #[arg(long = "custom-field", default_values_t = ["tier".to_owned()])]
+    pub custom_fields: Vec<String>,
     /// Approve authorisation requests without showing the consent page.
     #[arg(long)]
     pub auto_approve: bool,
@@ -62,6 +66,7 @@ impl SandboxArgs {
             daily_quota: self.daily_quota,
             access_token_lifetime: Duration::from_secs(self.token_lifetime_seconds),
             seed_lists: self.lists.clone(),
+            seed_custom_fields: self.custom_fields.clone(),
             ..SandboxConfig::default()
         }
         .with_client(&self.client_id, self.secret(), &redirect_uris)

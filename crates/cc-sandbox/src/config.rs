@@ -21,6 +21,8 @@ pub struct SandboxConfig {
     pub clients: Vec<ClientRegistration>,
     /// Names of lists that exist from the start.
     pub seed_lists: Vec<String>,
+    /// Labels of custom fields (of type `string`) that exist from the start.
+    pub seed_custom_fields: Vec<String>,
     /// Lifetime of access tokens; Constant Contact's are valid 24 hours.
     pub access_token_lifetime: Duration,
     /// Authorization codes are single use and valid this long (5 minutes).
@@ -50,6 +52,7 @@ impl Default for SandboxConfig {
         Self {
             clients: Vec::new(),
             seed_lists: Vec::new(),
+            seed_custom_fields: Vec::new(),
             access_token_lifetime: Duration::from_secs(86_400),
             authorization_code_lifetime: Duration::from_secs(300),
             device_code_lifetime: Duration::from_secs(600),
@@ -78,6 +81,14 @@ impl SandboxConfig {
             client_secret: client_secret.map(str::to_owned),
             redirect_uris: redirect_uris.iter().map(|uri| (*uri).to_owned()).collect(),
         });
+        self
+    }
+
+    /// Custom fields the account has from the start, by label; an import may set them as
+    /// `cf:<label with blanks as underscores>`.
+    pub fn with_custom_fields(mut self, labels: &[&str]) -> Self {
+        self.seed_custom_fields
+            .extend(labels.iter().map(|label| (*label).to_owned()));
         self
     }
 

@@ -2,7 +2,7 @@
 //!
 //! It serves the endpoints segment exports use — OAuth (authorization code with PKCE, refresh
 //! with rotation, device flow), contact lists, bulk JSON imports with asynchronous activities,
-//! contacts and list-membership removal — with Constant Contact's limits and error bodies, and
+//! contacts, custom fields and list-membership removal — with Constant Contact's limits and error bodies, and
 //! an admin API under `/__sandbox` that injects faults and reads its state back.
 //!
 //! It knows Constant Contact's JSON on its own, written from the published Swagger file rather
@@ -19,6 +19,7 @@ mod templates;
 pub use args::{DEFAULT_REDIRECT_URI, SandboxArgs};
 pub use config::{ClientRegistration, SandboxConfig};
 pub use server::RunningSandbox;
+pub use state::contacts::HandAdded;
 pub use state::faults::{Fault, FaultAction};
 pub use state::{LoggedRequest, SandboxState};
 

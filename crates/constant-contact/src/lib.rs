@@ -34,4 +34,5 @@ pub use error::{ApiError, Error};
 pub use oauth::OAuthClient;
 pub use tokens::{MemoryTokenStore, RefreshTurn, TokenManager, TokenSet, TokenStore};
 pub use wire::activities::{Activity, ActivityState, ActivityStatus};
+pub use wire::custom_fields::{CustomField, NewCustomField};
 pub use wire::lists::{ContactList, NewContactList};

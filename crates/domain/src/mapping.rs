@@ -103,6 +103,14 @@ impl ContactField {
     }
 
     /// Whether the field takes a date attribute.
+    /// One of the phone numbers (a contact holds at most three).
+    pub fn is_phone(&self) -> bool {
+        matches!(
+            self,
+            Self::Phone | Self::HomePhone | Self::WorkPhone | Self::MobilePhone
+        )
+    }
+
     pub fn wants_date(&self) -> bool {
         matches!(self, Self::Birthday | Self::Anniversary)
     }
@@ -158,7 +166,14 @@ pub enum MappingError {
         field: String,
         problem: FieldNameError,
     },
+    #[error(
+        "mapping: {count} phone fields are filled and a Constant Contact contact holds at most {MAX_PHONES_PER_CONTACT} phone numbers; leave one out"
+    )]
+    TooManyPhones { count: usize },
 }
+
+/// Phone numbers one Constant Contact contact holds: an import setting more is refused.
+pub const MAX_PHONES_PER_CONTACT: usize = 3;
 
 /// Which attribute fills the email, and which fill the other fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,15 +206,31 @@ impl FieldMapping {
             if field == "email" {
                 email = Some(attribute.clone());
             } else {
-                let parsed = field.parse().map_err(|problem| MappingError::Field {
-                    field: field.clone(),
-                    problem,
-                })?;
+                let parsed: ContactField =
+                    field.parse().map_err(|problem| MappingError::Field {
+                        field: field.clone(),
+                        problem,
+                    })?;
                 fields.push((parsed, attribute.clone()));
             }
         }
         let email = email.ok_or(MappingError::NoEmail)?;
+        let phones = fields.iter().filter(|(field, _)| field.is_phone()).count();
+        if phones > MAX_PHONES_PER_CONTACT {
+            return Err(MappingError::TooManyPhones { count: phones });
+        }
         Ok(Self { email, fields })
+    }
+
+    /// The custom fields the mapping fills, by name, in its order.
+    pub fn custom_fields(&self) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter_map(|(field, _)| match field {
+                ContactField::Custom(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Every attribute the mapping reads, email first.
@@ -262,6 +293,26 @@ mod tests {
             "cf:has space".parse::<ContactField>(),
             Err(FieldNameError::BadCustomName(_))
         ));
+    }
+
+    #[test]
+    fn a_mapping_fills_at_most_three_phone_numbers() {
+        let names = |fields: &[&str]| -> Vec<(String, String)> {
+            std::iter::once(("email".to_owned(), "email".to_owned()))
+                .chain(
+                    fields
+                        .iter()
+                        .map(|f| ((*f).to_owned(), format!("attr_{f}"))),
+                )
+                .collect()
+        };
+        let three = names(&["phone", "home_phone", "mobile_phone"]);
+        assert!(FieldMapping::from_names(three.iter().map(|(a, b)| (a, b))).is_ok());
+        let four = names(&["phone", "home_phone", "work_phone", "mobile_phone"]);
+        assert_eq!(
+            FieldMapping::from_names(four.iter().map(|(a, b)| (a, b))),
+            Err(MappingError::TooManyPhones { count: 4 })
+        );
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub async fn dry_run_in_step(
 ) -> Result<DryRunReport, ExportError> {
     let segments = plan.segment_exprs(profiles)?;
     let list = plan.check_list(client).await?;
+    plan.check_custom_fields(client).await?;
     let on_list = if plan.mode == SyncMode::UpdateOnly {
         Some(ListSnapshot::read(client, plan.list_id).await?)
     } else {

@@ -17,6 +17,12 @@ pub enum ExportError {
     #[error("Constant Contact has no list {list_id}; check the List ID")]
     ListNotFound { list_id: Uuid },
 
+    #[error(
+        "the data matching fills custom fields the Constant Contact account does not have: {}; nothing was sent. Create them in Constant Contact or change the data matching",
+        names.iter().map(|name| format!("cf:{name}")).collect::<Vec<_>>().join(", ")
+    )]
+    CustomFieldsMissing { names: Vec<String> },
+
     #[error("an export needs at least one segment")]
     NoSegments,
 

@@ -23,7 +23,7 @@ pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
-pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send};
+pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{ActivityReport, ActivityState, ConstantContactCounters, RunOutcome, RunReport};
 pub use run::{run_export, run_export_in_step};

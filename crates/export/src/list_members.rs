@@ -1,8 +1,7 @@
 //! What Constant Contact knows about the list's members that the run needs: who is on the
 //! list (to tell what mirror mode owns and what update-only may touch, and to find the contact
-//! ids of those to remove), who is unsubscribed, and the removals themselves.
+//! ids of those to remove), and who is unsubscribed.
 
-use constant_contact::Activity;
 use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE};
 use constant_contact::{ConstantContact, Error as ClientError};
 use nohash_hasher::IntMap;
@@ -80,24 +79,4 @@ async fn each_contact(
             None => return Ok(()),
         }
     }
-}
-
-/// Removes contacts from the list, 500 per request, waiting for each removal to end. Nobody is
-/// unsubscribed and no contact is deleted. Returns each removal's activity as it ended.
-pub(crate) async fn remove_from_list(
-    client: &ConstantContact,
-    list_id: Uuid,
-    contact_ids: &[Uuid],
-    poll_policy: &constant_contact::api::PollPolicy,
-) -> Result<Vec<Activity>, ClientError> {
-    let mut ended = Vec::new();
-    for chunk in contact_ids.chunks(constant_contact::api::MAX_CONTACT_IDS_PER_REMOVAL) {
-        let activity = client.remove_list_memberships(chunk, &[list_id]).await?;
-        ended.push(
-            client
-                .wait_for_activity(activity.activity_id, poll_policy)
-                .await?,
-        );
-    }
-    Ok(ended)
 }

@@ -111,6 +111,39 @@ impl ExportPlan {
             Err(error) => Err(error.into()),
         }
     }
+
+    /// Checks that every custom field the mapping fills exists in the account: a clear error
+    /// before anything is sent when one was deleted or renamed.
+    pub(crate) async fn check_custom_fields(
+        &self,
+        client: &constant_contact::ConstantContact,
+    ) -> Result<(), crate::ExportError> {
+        let missing = missing_custom_fields(client, &self.mapping).await?;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::ExportError::CustomFieldsMissing { names: missing })
+        }
+    }
+}
+
+/// Asks Constant Contact for the account's custom fields (one request, none when the mapping
+/// fills no custom field) and names those the mapping fills that the account does not have:
+/// Constant Contact would refuse every contact of an import that sets them.
+pub async fn missing_custom_fields(
+    client: &constant_contact::ConstantContact,
+    mapping: &FieldMapping,
+) -> Result<Vec<String>, constant_contact::Error> {
+    let wanted = mapping.custom_fields();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let existing = client.custom_fields().await?;
+    Ok(wanted
+        .into_iter()
+        .filter(|name| !existing.iter().any(|field| field.name == *name))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The fewest requests that sending `members` contacts takes: one import per

@@ -2,7 +2,9 @@
 //! completed are in the ledger already; one accepted but not yet ended is waited for; one
 //! planned may or may not have reached Constant Contact — the process may have died between
 //! sending it and writing down that it was accepted — so Constant Contact's recent activities
-//! are searched for it before anything is sent again. The run then goes on as a delta run:
+//! are searched for it before anything is sent again. Constant Contact keeps activities ten
+//! days: one it no longer knows counts as not completed, and its members are sent again. The
+//! run then goes on as a delta run:
 //! what earlier attempts sent is in the ledger, and is not sent twice.
 
 use chrono::{DateTime, Duration, Utc};
@@ -41,6 +43,9 @@ pub(crate) struct Settled {
     pub(crate) never_sent: u32,
     /// Accepted imports whose end was waited for.
     pub(crate) waited_for: u32,
+    /// Accepted imports Constant Contact no longer knows (older than ten days): their members
+    /// are sent again.
+    pub(crate) expired: u32,
 }
 
 /// Settles every import of `run_id` that an earlier attempt left planned or sent.
@@ -66,7 +71,7 @@ pub(crate) async fn settle_earlier_imports(
                     .batch_activity_ids_since(batch.planned_at - CLOCK_SKEW)
                     .await?;
                 let recent = client
-                    .recent_activities()
+                    .activities_since(batch.planned_at - CLOCK_SKEW)
                     .await
                     .map_err(ResumeError::ReadingActivities)?;
                 match import_activity_of(&recent, &known, batch.planned_at, batch.contacts) {
@@ -88,27 +93,40 @@ pub(crate) async fn settle_earlier_imports(
                 }
             }
         };
-        let ended = client
-            .wait_for_activity(activity_id, poll_policy)
-            .await
-            .map_err(|source| ResumeError::WaitingForImport {
-                activity_id,
-                source,
-            })?;
-        let counters = serde_json::json!({
-            "activity_id": activity_id,
-            "contacts": batch.contacts,
-            "state": ended.state.as_str(),
-            "counters": ended.status,
-        });
-        store
-            .batch_ended(
-                claim,
-                batch.seq,
+        let (completed, counters) = match client.wait_for_activity(activity_id, poll_policy).await {
+            Ok(ended) => (
                 ended.state == ActivityState::Completed,
-                &counters,
-                of,
-            )
+                serde_json::json!({
+                    "activity_id": activity_id,
+                    "contacts": batch.contacts,
+                    "state": ended.state.as_str(),
+                    "counters": ended.status,
+                }),
+            ),
+            // Constant Contact keeps an activity ten days: one older is gone, and how it ended
+            // with it. Its members are sent again; an import only updates contacts and adds
+            // them to the list, so sending one twice changes nothing.
+            Err(constant_contact::Error::Rejected { status: 404, .. }) => {
+                info!(run = %run_id, seq = batch.seq, %activity_id, "An import the run sent is no longer known to Constant Contact (activities are kept ten days); its members will be sent again.");
+                settled.expired += 1;
+                (
+                    false,
+                    serde_json::json!({
+                        "activity_id": activity_id,
+                        "contacts": batch.contacts,
+                        "state": "expired",
+                    }),
+                )
+            }
+            Err(source) => {
+                return Err(ResumeError::WaitingForImport {
+                    activity_id,
+                    source,
+                });
+            }
+        };
+        store
+            .batch_ended(claim, batch.seq, completed, &counters, of)
             .await?;
     }
     Ok(settled)

@@ -1,31 +1,45 @@
-//! `GET /v3/activities` and `GET /v3/activities/{activity_id}`.
+//! `GET /v3/activities` (paged, newest first, the last ten days) and
+//! `GET /v3/activities/{activity_id}` (404 once it is older than ten days).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::query::ApiQuery;
 use super::{errors, paging};
 use crate::state::SandboxState;
 use crate::state::activities::ActivityState;
 
-#[derive(Debug, Deserialize)]
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 500;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct ActivitiesQuery {
     #[serde(default)]
     limit: Option<String>,
     #[serde(default)]
     state: Option<String>,
+    #[serde(default, skip_serializing)]
+    cursor: Option<String>,
 }
 
 pub(crate) async fn get_activities(
     State(state): State<Arc<SandboxState>>,
-    Query(query): Query<ActivitiesQuery>,
+    ApiQuery(query): ApiQuery<ActivitiesQuery>,
 ) -> Response {
-    let limit = match paging::limit(query.limit.as_deref(), 50, 500) {
+    let (before, query) = match &query.cursor {
+        Some(cursor) => match paging::decode::<ActivitiesQuery>(cursor) {
+            Some((place, query)) => (Some(place), query),
+            None => return errors::validation(&["The cursor is invalid.".to_owned()]),
+        },
+        None => (None, query),
+    };
+    let limit = match paging::limit(query.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE) {
         Ok(limit) => limit,
         Err(message) => return errors::validation(&[message]),
     };
@@ -40,22 +54,37 @@ pub(crate) async fn get_activities(
             }
         },
     };
-    let inner = state.lock();
-    let activities: Vec<Value> = inner
+    let now = state.now();
+    let mut inner = state.lock();
+    inner.activities.forget_expired(now);
+    let mut matching = inner
         .activities
-        .newest_first()
-        .filter(|activity| wanted.is_none_or(|wanted| activity.state == wanted))
+        .newest_first(before)
+        .filter(|(_, activity)| wanted.is_none_or(|wanted| activity.state == wanted));
+    let page: Vec<(usize, Value)> = matching
+        .by_ref()
         .take(limit)
-        .map(|activity| activity.to_json())
+        .map(|(place, activity)| (place, activity.to_json()))
         .collect();
-    Json(json!({ "activities": activities, "_links": {} })).into_response()
+    let more = matching.next().is_some();
+    let links = match page.last() {
+        Some((last_place, _)) if more => {
+            let cursor = paging::encode(*last_place, &query);
+            json!({ "next": { "href": format!("/v3/activities?cursor={cursor}") } })
+        }
+        _ => json!({}),
+    };
+    let activities: Vec<Value> = page.into_iter().map(|(_, json)| json).collect();
+    Json(json!({ "activities": activities, "_links": links })).into_response()
 }
 
 pub(crate) async fn get_activity(
     State(state): State<Arc<SandboxState>>,
     Path(activity_id): Path<String>,
 ) -> Response {
-    let inner = state.lock();
+    let now = state.now();
+    let mut inner = state.lock();
+    inner.activities.forget_expired(now);
     match Uuid::parse_str(&activity_id)
         .ok()
         .and_then(|id| inner.activities.get(id))

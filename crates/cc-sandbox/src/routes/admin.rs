@@ -124,3 +124,33 @@ pub(crate) async fn contact(
 pub(crate) async fn requests(State(state): State<Arc<SandboxState>>) -> Response {
     Json(json!({ "requests": state.requests() })).into_response()
 }
+
+#[derive(Deserialize)]
+pub(crate) struct CustomFieldLabel {
+    label: String,
+}
+
+/// Creates a custom field as the account's owner would by hand.
+pub(crate) async fn create_custom_field(
+    State(state): State<Arc<SandboxState>>,
+    Json(body): Json<CustomFieldLabel>,
+) -> Response {
+    match state.create_custom_field(&body.label) {
+        Ok(name) => (StatusCode::CREATED, Json(json!({ "name": name }))).into_response(),
+        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ClockAdvance {
+    seconds: u64,
+}
+
+/// Moves the sandbox's clock forward.
+pub(crate) async fn advance_clock(
+    State(state): State<Arc<SandboxState>>,
+    Json(body): Json<ClockAdvance>,
+) -> Response {
+    state.advance_clock(std::time::Duration::from_secs(body.seconds));
+    Json(json!({ "now": crate::state::timestamp(state.now()) })).into_response()
+}

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::query::ApiQuery;
 use super::{errors, paging};
-use crate::state::contacts::{ContactRecord, Permission};
+use crate::state::contacts::ContactRecord;
 use crate::state::{Inner, SandboxState, timestamp};
 
 const INCLUDABLE: &[&str] = &[
@@ -58,7 +59,7 @@ struct Filter {
 
 pub(crate) async fn get_contacts(
     State(state): State<Arc<SandboxState>>,
-    Query(query): Query<ContactsQuery>,
+    ApiQuery(query): ApiQuery<ContactsQuery>,
 ) -> Response {
     let (start, query) = match &query.cursor {
         Some(cursor) => match paging::decode::<ContactsQuery>(cursor) {
@@ -160,10 +161,7 @@ fn read_filter(query: &ContactsQuery, inner: &Inner) -> Result<Filter, Response>
 fn matches(contact: &ContactRecord, filter: &Filter) -> bool {
     let in_lists =
         filter.lists.is_empty() || contact.lists.iter().any(|list| filter.lists.contains(list));
-    let status = match contact.permission {
-        Permission::Unsubscribed => "unsubscribed",
-        _ => "active",
-    };
+    let status = contact.permission.status();
     let status_ok = filter.statuses.is_empty()
         || filter
             .statuses

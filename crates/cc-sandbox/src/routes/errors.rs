@@ -12,6 +12,7 @@ pub(crate) mod keys {
     pub(crate) const VALIDATION: &str = "contacts.api.validation.error";
     pub(crate) const NOT_FOUND: &str = "contacts.api.not_found";
     pub(crate) const CONFLICT: &str = "contacts.api.conflict";
+    pub(crate) const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str = "contacts.api.unsupported_media_type";
     pub(crate) const FORBIDDEN: &str = "forbidden";
     pub(crate) const UNAUTHORIZED: &str = "unauthorized";

@@ -35,6 +35,8 @@ pub(crate) fn endpoint_name(method: &Method, path: &str) -> &'static str {
         ("GET", "/v3/activities") => "get_activities",
         ("GET", "/v3/activities/{activity_id}") => "get_activity",
         ("GET", "/v3/contacts") => "get_contacts",
+        ("GET", "/v3/contact_custom_fields") => "get_custom_fields",
+        ("POST", "/v3/contact_custom_fields") => "create_custom_field",
         ("POST", "/oauth2/default/v1/token") => "token",
         ("POST", "/oauth2/default/v1/device/authorize") => "device_authorize",
         _ => "other",
@@ -107,7 +109,7 @@ impl RequestStamp {
             .get::<MatchedPath>()
             .map(|m| m.as_str().to_owned());
         Self {
-            received_at: Utc::now(),
+            received_at: state.now(),
             elapsed_ms: state.elapsed_ms(),
             method: request.method().to_string(),
             endpoint: endpoint_name(request.method(), matched.as_deref().unwrap_or(&path)),
@@ -141,7 +143,7 @@ fn admit(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     let config = state.config();
-    let now = Utc::now();
+    let now = state.now();
     let mut inner = state.lock();
     let Some(grant) = token
         .and_then(|token| inner.oauth.access_grant(token, now))

@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 
 use super::errors;
 use super::{refuse_when_queue_full, require_json};
@@ -35,13 +34,13 @@ pub(crate) async fn contacts_json_import(
     {
         return refusal;
     }
-    let request = match envelope.resolve(body, &inner.lists) {
+    let request = match envelope.resolve(body, &inner.lists, &inner.custom_fields) {
         Ok(request) => request,
         Err(problems) => return errors::validation(&problems),
     };
     let activity = inner
         .activities
-        .create(ActivityKind::ContactsJsonImport, 0, Utc::now());
+        .create(ActivityKind::ContactsJsonImport, 0, state.now());
     let (activity_id, json) = (activity.activity_id, activity.to_json());
     drop(inner);
     activity_runner::start(state.clone(), activity_id, Job::Import(request));

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::errors::{self, keys};
+use super::query::ApiQuery;
 use super::{json_body, paging};
 use crate::state::lists::{CreateListError, ListRecord};
 use crate::state::{SandboxState, timestamp};
@@ -38,7 +38,7 @@ pub(crate) struct ListQuery {
 
 pub(crate) async fn get_lists(
     State(state): State<Arc<SandboxState>>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
     let (start, query) = match &query.cursor {
         Some(cursor) => match paging::decode::<ListQuery>(cursor) {
@@ -51,9 +51,10 @@ pub(crate) async fn get_lists(
         Ok(limit) => limit,
         Err(message) => return errors::validation(&[message]),
     };
-    if let Err(message) = membership_count_option(query.include_membership_count.as_deref()) {
-        return errors::validation(&[message]);
-    }
+    let counting = match MembershipCount::read(query.include_membership_count.as_deref()) {
+        Ok(counting) => counting,
+        Err(message) => return errors::validation(&[message]),
+    };
     let inner = state.lock();
     let matching: Vec<&ListRecord> = inner
         .lists
@@ -65,10 +66,11 @@ pub(crate) async fn get_lists(
         .skip(start)
         .take(limit)
         .map(|list| {
-            let count = query
-                .include_membership_count
-                .is_some()
-                .then(|| inner.contacts.count_in_list(list.index));
+            let count = counting.map(|counting| {
+                inner
+                    .contacts
+                    .count_in_list(list.index, counting == MembershipCount::Active)
+            });
             list_json(list, count)
         })
         .collect();
@@ -87,11 +89,12 @@ pub(crate) async fn get_lists(
 pub(crate) async fn get_list(
     State(state): State<Arc<SandboxState>>,
     Path(list_id): Path<String>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    if let Err(message) = membership_count_option(query.include_membership_count.as_deref()) {
-        return errors::validation(&[message]);
-    }
+    let counting = match MembershipCount::read(query.include_membership_count.as_deref()) {
+        Ok(counting) => counting,
+        Err(message) => return errors::validation(&[message]),
+    };
     let inner = state.lock();
     // A malformed id is answered like an unknown one: 404 with the array shape.
     let Some(list) = Uuid::parse_str(&list_id)
@@ -100,10 +103,11 @@ pub(crate) async fn get_list(
     else {
         return errors::not_found("The requested resource was not found.");
     };
-    let count = query
-        .include_membership_count
-        .is_some()
-        .then(|| inner.contacts.count_in_list(list.index));
+    let count = counting.map(|counting| {
+        inner
+            .contacts
+            .count_in_list(list.index, counting == MembershipCount::Active)
+    });
     Json(list_json(list, count)).into_response()
 }
 
@@ -143,7 +147,7 @@ pub(crate) async fn create_list(
         input.description,
         input.favorite.unwrap_or(false),
         max_lists,
-        Utc::now(),
+        state.now(),
     ) {
         Ok(list) => (StatusCode::CREATED, Json(list_json(list, None))).into_response(),
         Err(CreateListError::NameTaken) => errors::error_one(
@@ -158,12 +162,24 @@ pub(crate) async fn create_list(
     }
 }
 
-fn membership_count_option(value: Option<&str>) -> Result<(), String> {
-    match value {
-        None | Some("all") | Some("active") => Ok(()),
-        Some(other) => Err(format!(
-            "include_membership_count does not have a valid value: {other:?}."
-        )),
+/// `include_membership_count`: every member, or only the active ones (not those still to
+/// confirm their sign-up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MembershipCount {
+    All,
+    Active,
+}
+
+impl MembershipCount {
+    fn read(value: Option<&str>) -> Result<Option<Self>, String> {
+        match value {
+            None => Ok(None),
+            Some("all") => Ok(Some(Self::All)),
+            Some("active") => Ok(Some(Self::Active)),
+            Some(other) => Err(format!(
+                "include_membership_count does not have a valid value: {other:?}."
+            )),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `POST /v3/activities/remove_list_memberships`: removes memberships, never contacts, and
-//! never unsubscribes anyone.
+//! never unsubscribes anyone. The source is contact ids, lists or every active contact; the
+//! latter two may exclude contacts by id, as Constant Contact's guide says.
 
 use std::sync::Arc;
 
@@ -8,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use super::{json_body, refuse_when_queue_full};
 use crate::activity_runner::{self, Job};
 use crate::state::SandboxState;
 use crate::state::activities::ActivityKind;
+use crate::state::contacts::Permission;
 
 const MAX_CONTACT_IDS: usize = 500;
 const MAX_LISTS: usize = 50;
@@ -25,6 +26,12 @@ const MAX_LISTS: usize = 50;
 struct RemoveBody {
     source: Option<Source>,
     list_ids: Option<Vec<String>>,
+    exclude: Option<Exclude>,
+}
+
+#[derive(Deserialize)]
+struct Exclude {
+    contact_ids: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +68,21 @@ pub(crate) async fn remove_list_memberships(
     if kinds.iter().filter(|given| **given).count() != 1 {
         return errors::validation(&["source must name exactly one of contact_ids, list_ids, all_active_contacts, tag_ids or engagement_level.".to_owned()]);
     }
+    let excluded = match &body.exclude {
+        None => Vec::new(),
+        Some(_) if source.list_ids.is_none() && source.all_active_contacts.is_none() => {
+            return errors::validation(&[
+                "exclude may be given only with source list_ids or all_active_contacts.".to_owned(),
+            ]);
+        }
+        Some(exclude) => match parse_contact_ids(
+            "exclude.contact_ids",
+            exclude.contact_ids.as_deref().unwrap_or_default(),
+        ) {
+            Ok(ids) => ids,
+            Err(response) => return response,
+        },
+    };
     let config = state.config();
     let mut inner = state.lock();
     if let Some(refusal) =
@@ -89,18 +111,10 @@ pub(crate) async fn remove_list_memberships(
                 "source.contact_ids must contain 1 to {MAX_CONTACT_IDS} ids."
             )]);
         }
-        let mut parsed = Vec::with_capacity(ids.len());
-        for id in ids {
-            match Uuid::parse_str(id) {
-                Ok(id) => parsed.push(id),
-                Err(_) => {
-                    return errors::validation(&[format!(
-                        "source.contact_ids contains {id:?}, which is not a valid UUID."
-                    )]);
-                }
-            }
+        match parse_contact_ids("source.contact_ids", ids) {
+            Ok(ids) => ids,
+            Err(response) => return response,
         }
-        parsed
     } else if let Some(ids) = &source.list_ids {
         if ids.is_empty() || ids.len() > MAX_LISTS {
             return errors::validation(&[format!(
@@ -116,16 +130,26 @@ pub(crate) async fn remove_list_memberships(
             .iter()
             .filter(|contact| contact.lists.iter().any(|list| source_lists.contains(list)))
             .map(|contact| contact.contact_id)
+            .filter(|id| !excluded.contains(id))
+            .collect()
+    } else if source.all_active_contacts == Some(true) {
+        inner
+            .contacts
+            .iter()
+            .filter(|contact| contact.permission == Permission::Implicit)
+            .map(|contact| contact.contact_id)
+            .filter(|id| !excluded.contains(id))
             .collect()
     } else {
         return errors::validation(&[
-            "The sandbox supports contact_ids and list_ids as the source.".to_owned(),
+            "The sandbox supports contact_ids, list_ids and all_active_contacts: true as the source."
+                .to_owned(),
         ]);
     };
     let activity = inner.activities.create(
         ActivityKind::RemoveListMemberships,
         contact_ids.len() as u64,
-        Utc::now(),
+        state.now(),
     );
     let (activity_id, json) = (activity.activity_id, activity.to_json());
     drop(inner);
@@ -135,4 +159,16 @@ pub(crate) async fn remove_list_memberships(
         Job::RemoveMemberships { contact_ids, lists },
     );
     (StatusCode::CREATED, Json(json)).into_response()
+}
+
+fn parse_contact_ids(field: &str, ids: &[String]) -> Result<Vec<Uuid>, Response> {
+    ids.iter()
+        .map(|id| {
+            Uuid::parse_str(id).map_err(|_| {
+                errors::validation(&[format!(
+                    "{field} contains {id:?}, which is not a valid UUID."
+                )])
+            })
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@
 mod activities;
 mod admin;
 mod contacts;
+mod custom_fields;
 mod errors;
 pub(crate) mod guard;
 mod imports;
@@ -15,6 +16,7 @@ mod lists;
 mod memberships;
 mod oauth;
 mod paging;
+mod query;
 
 use std::sync::Arc;
 
@@ -52,6 +54,10 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
             get(activities::get_activity),
         )
         .route("/v3/contacts", get(contacts::get_contacts))
+        .route(
+            "/v3/contact_custom_fields",
+            get(custom_fields::get_custom_fields).post(custom_fields::create_custom_field),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,
@@ -90,11 +96,28 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
             "/__sandbox/lists/{list_id}/members",
             get(admin::list_members),
         )
-        .route("/__sandbox/requests", get(admin::requests));
+        .route("/__sandbox/requests", get(admin::requests))
+        .route("/__sandbox/custom_fields", post(admin::create_custom_field))
+        .route("/__sandbox/clock/advance", post(admin::advance_clock));
     api.merge(oauth)
         .merge(admin)
+        .fallback(no_such_resource)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// A path Constant Contact does not have: 404 in its JSON shape.
+async fn no_such_resource() -> Response {
+    errors::not_found("The requested resource was not found.")
+}
+
+async fn method_not_allowed() -> Response {
+    errors::error_one(
+        StatusCode::METHOD_NOT_ALLOWED,
+        errors::keys::METHOD_NOT_ALLOWED,
+        "The method is not allowed for the requested resource.",
+    )
 }
 
 /// Logs requests to the authorisation server, which have no bearer token.

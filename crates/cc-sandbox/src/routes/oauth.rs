@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -134,7 +133,7 @@ fn approve(state: &SandboxState, params: &AuthorizeParams) -> Response {
         &params.scope,
         challenge,
         state.config().authorization_code_lifetime,
-        Utc::now(),
+        state.now(),
     );
     redirect_with(
         &params.redirect_uri,
@@ -186,7 +185,7 @@ pub(crate) async fn token(
         .and_then(|(_, secret)| secret.clone())
         .or_else(|| params.get("client_secret").cloned());
     let config = state.config();
-    let now = Utc::now();
+    let now = state.now();
     let mut inner = state.lock();
     let client_id = match inner
         .oauth
@@ -313,7 +312,7 @@ pub(crate) async fn device_authorize(
         &client_id,
         &params.scope,
         config.device_code_lifetime,
-        Utc::now(),
+        state.now(),
     );
     let host = headers
         .get(header::HOST)

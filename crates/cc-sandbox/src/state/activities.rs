@@ -9,6 +9,9 @@ use uuid::Uuid;
 
 use super::timestamp;
 
+/// How long Constant Contact keeps an activity's status; after that it is gone (404).
+pub const ACTIVITY_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(10);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityState {
@@ -121,16 +124,17 @@ pub(crate) struct ActivityStore {
     activities: HashMap<Uuid, ActivityRecord>,
     /// Activity ids, oldest first.
     order: Vec<Uuid>,
+    /// How many activities expired from the front of `order`: places stay the same after.
+    expired: usize,
+    /// Contact imports accepted, expired ones included.
+    imports_accepted: usize,
     failures_to_inject: VecDeque<ActivityState>,
 }
 
 impl ActivityStore {
-    /// How many contact imports were accepted.
+    /// How many contact imports were accepted, those gone after ten days included.
     pub(crate) fn imports(&self) -> usize {
-        self.activities
-            .values()
-            .filter(|activity| matches!(activity.kind, ActivityKind::ContactsJsonImport))
-            .count()
+        self.imports_accepted
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -147,6 +151,9 @@ impl ActivityStore {
         now: DateTime<Utc>,
     ) -> &ActivityRecord {
         let activity_id = Uuid::new_v4();
+        if kind == ActivityKind::ContactsJsonImport {
+            self.imports_accepted += 1;
+        }
         let record = ActivityRecord {
             activity_id,
             kind,
@@ -174,12 +181,41 @@ impl ActivityStore {
         self.activities.get_mut(&activity_id)
     }
 
-    /// Newest first.
-    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &ActivityRecord> {
-        self.order
+    /// Forgets the activities created more than ten days before `now`.
+    pub(crate) fn forget_expired(&mut self, now: DateTime<Utc>) {
+        let oldest_kept = now - ACTIVITY_RETENTION;
+        let expired = self
+            .order
             .iter()
+            .take_while(|id| {
+                self.activities
+                    .get(id)
+                    .is_none_or(|activity| activity.created_at < oldest_kept)
+            })
+            .count();
+        for id in self.order.drain(..expired) {
+            self.activities.remove(&id);
+        }
+        self.expired += expired;
+    }
+
+    /// Newest first, each with its place in creation order (a stable cursor: later activities
+    /// do not move it), starting below `before` when given.
+    pub(crate) fn newest_first(
+        &self,
+        before: Option<usize>,
+    ) -> impl Iterator<Item = (usize, &ActivityRecord)> {
+        let end = before
+            .map_or(self.order.len(), |place| place.saturating_sub(self.expired))
+            .min(self.order.len());
+        self.order[..end]
+            .iter()
+            .enumerate()
             .rev()
-            .filter_map(|id| self.activities.get(id))
+            .filter_map(|(index, id)| {
+                let place = self.expired + index;
+                self.activities.get(id).map(|activity| (place, activity))
+            })
     }
 
     pub(crate) fn fail_next(&mut self, count: u32, state: ActivityState) {

@@ -8,10 +8,51 @@ use uuid::Uuid;
 
 /// Lists one contact may belong to.
 pub const MAX_LISTS_PER_CONTACT: usize = 50;
+/// Phone numbers one contact may have.
+pub const MAX_PHONES_PER_CONTACT: usize = 3;
+/// Street addresses one contact may have.
+pub const MAX_ADDRESSES_PER_CONTACT: usize = 3;
+
+const PHONE_KEYS: &[&str] = &[
+    "phone",
+    "home_phone",
+    "work_phone",
+    "mobile_phone",
+    "other_phone",
+];
+const ADDRESS_PARTS: &[&str] = &["street", "street2", "city", "state", "zip", "country"];
+
+/// The address an import key belongs to: `""` for the plain `street`, `city`, … keys, `home`,
+/// `work` or `other` for the prefixed ones.
+fn address_of(key: &str) -> Option<&str> {
+    if ADDRESS_PARTS.contains(&key) {
+        return Some("");
+    }
+    let (kind, part) = key.split_once('_')?;
+    (matches!(kind, "home" | "work" | "other") && ADDRESS_PARTS.contains(&part)).then_some(kind)
+}
+
+/// Whether import keys stay within three phone numbers and three street addresses.
+pub(crate) fn within_phone_and_address_limits<'a>(keys: impl Iterator<Item = &'a str>) -> bool {
+    let mut phones = Vec::new();
+    let mut addresses = Vec::new();
+    for key in keys {
+        if PHONE_KEYS.contains(&key) && !phones.contains(&key) {
+            phones.push(key);
+        } else if let Some(address) = address_of(key)
+            && !addresses.contains(&address)
+        {
+            addresses.push(address);
+        }
+    }
+    phones.len() <= MAX_PHONES_PER_CONTACT && addresses.len() <= MAX_ADDRESSES_PER_CONTACT
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Permission {
     Implicit,
+    /// Signed up and not yet confirmed: a list member, but not an active contact.
+    PendingConfirmation,
     Unsubscribed,
 }
 
@@ -19,9 +60,26 @@ impl Permission {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Permission::Implicit => "implicit",
+            Permission::PendingConfirmation => "pending_confirmation",
             Permission::Unsubscribed => "unsubscribed",
         }
     }
+
+    /// The contact's status as `GET /contacts?status=` filters it.
+    pub(crate) fn status(self) -> &'static str {
+        match self {
+            Permission::Implicit => "active",
+            Permission::PendingConfirmation => "pending_confirmation",
+            Permission::Unsubscribed => "unsubscribed",
+        }
+    }
+}
+
+/// How a contact put on a list by hand signed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandAdded {
+    Subscribed,
+    PendingConfirmation,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +134,9 @@ pub(crate) enum UpsertOutcome {
     CannotAddToList,
     /// Already on 50 lists: the new memberships did not fit.
     TooManyLists,
+    /// With the sent fields the contact would have more than three phone numbers or street
+    /// addresses: nothing changed.
+    TooManyPhonesOrAddresses,
 }
 
 #[derive(Debug, Default)]
@@ -111,11 +172,21 @@ impl ContactStore {
             .map(|position| &mut self.contacts[*position])
     }
 
-    pub(crate) fn count_in_list(&self, list_index: u32) -> usize {
+    /// Members of a list; `active_only` counts only the active ones (`include_membership_count`
+    /// `active` rather than `all`).
+    pub(crate) fn count_in_list(&self, list_index: u32, active_only: bool) -> usize {
         self.contacts
             .iter()
             .filter(|contact| contact.lists.contains(&list_index))
+            .filter(|contact| !active_only || contact.permission == Permission::Implicit)
             .count()
+    }
+
+    /// A contact added by hand who has not confirmed yet.
+    pub(crate) fn mark_pending_confirmation(&mut self, email: &str) {
+        if let Some(position) = self.by_email.get(&email.to_lowercase()) {
+            self.contacts[*position].permission = Permission::PendingConfirmation;
+        }
     }
 
     /// Creates or partly updates the contact of `email` with the import's rules: only the sent
@@ -136,6 +207,14 @@ impl ContactStore {
         let contact = &mut self.contacts[position];
         if contact.permission == Permission::Unsubscribed {
             return UpsertOutcome::CannotAddToList;
+        }
+        let merged_keys = contact
+            .fields
+            .iter()
+            .map(|(key, _)| key.as_ref())
+            .chain(fields.iter().map(|(key, _)| key.as_str()));
+        if !within_phone_and_address_limits(merged_keys) {
+            return UpsertOutcome::TooManyPhonesOrAddresses;
         }
         for (field, value) in fields {
             contact.set_field(field, value);

@@ -9,7 +9,9 @@
 //! - an email over 50 characters (the import schema's limit), malformed, or missing, and a bad
 //!   birthday or anniversary, count as `correctable_count`;
 //! - a field over its length limit, a key Constant Contact does not document, a non-text value,
-//!   or more than 25 custom fields count as `error_count`;
+//!   more than 25 custom fields, more than three phone numbers or street addresses (counting
+//!   those the contact already has), and a `cf:` key that names no custom field of the account
+//!   (checked when the import is accepted) count as `error_count`;
 //! - an empty string changes nothing; within one request the last row of an email wins;
 //! - an unsubscribed contact is neither changed nor added (`cannot_add_to_list_count`).
 
@@ -20,7 +22,8 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::activities::Counters;
-use super::contacts::{ContactStore, UpsertOutcome};
+use super::contacts::{ContactStore, UpsertOutcome, within_phone_and_address_limits};
+use super::custom_fields::CustomFieldStore;
 use super::lists::ListStore;
 
 pub const MAX_CONTACTS_PER_IMPORT: usize = 40_000;
@@ -86,6 +89,8 @@ pub(crate) struct ImportRequest {
     pub(crate) body: bytes::Bytes,
     pub(crate) contact_ranges: Vec<std::ops::Range<usize>>,
     pub(crate) list_indexes: Vec<u32>,
+    /// The names of the account's custom fields when the import was accepted.
+    pub(crate) custom_field_names: std::collections::HashSet<String>,
 }
 
 /// The envelope of an import, read without touching the sandbox's state.
@@ -153,6 +158,7 @@ impl ImportEnvelope {
         self,
         body: bytes::Bytes,
         lists: &ListStore,
+        custom_fields: &CustomFieldStore,
     ) -> Result<ImportRequest, Vec<String>> {
         let mut problems = Vec::new();
         let list_value = self.list_ids.unwrap_or(Value::Null);
@@ -164,6 +170,10 @@ impl ImportEnvelope {
             body,
             contact_ranges: self.contact_ranges,
             list_indexes,
+            custom_field_names: custom_fields
+                .iter()
+                .map(|field| field.name.clone())
+                .collect(),
         })
     }
 }
@@ -175,7 +185,7 @@ impl ImportRequest {
             .iter()
             .map(
                 |range| match std::str::from_utf8(&self.body[range.clone()]) {
-                    Ok(json) => parse_row(json),
+                    Ok(json) => parse_row(json, &self.custom_field_names),
                     Err(_) => ImportRow::Error,
                 },
             )
@@ -216,7 +226,7 @@ fn validate_list_ids(value: &Value, lists: &ListStore, problems: &mut Vec<String
     indexes
 }
 
-fn parse_row(json: &str) -> ImportRow {
+fn parse_row(json: &str, custom_field_names: &std::collections::HashSet<String>) -> ImportRow {
     let Ok(object) = serde_json::from_str::<serde_json::Map<String, Value>>(json) else {
         return ImportRow::Error;
     };
@@ -241,7 +251,7 @@ fn parse_row(json: &str) -> ImportRow {
             "birthday_day" => birthday.1 = Some(text),
             custom if custom.starts_with("cf:") => {
                 custom_fields += 1;
-                if custom.len() <= 3 || length > CUSTOM_FIELD_VALUE_LIMIT {
+                if !custom_field_names.contains(&custom[3..]) || length > CUSTOM_FIELD_VALUE_LIMIT {
                     return ImportRow::Error;
                 }
                 fields.push((key, text));
@@ -252,7 +262,9 @@ fn parse_row(json: &str) -> ImportRow {
             },
         }
     }
-    if custom_fields > MAX_CUSTOM_FIELDS_PER_CONTACT {
+    if custom_fields > MAX_CUSTOM_FIELDS_PER_CONTACT
+        || !within_phone_and_address_limits(fields.iter().map(|(key, _)| key.as_str()))
+    {
         return ImportRow::Error;
     }
     match birthday {
@@ -297,7 +309,9 @@ pub(crate) fn apply_import(
                 match contacts.upsert_from_import(email, fields, list_indexes, now) {
                     UpsertOutcome::Added => {}
                     UpsertOutcome::CannotAddToList => counters.cannot_add_to_list_count += 1,
-                    UpsertOutcome::TooManyLists => counters.error_count += 1,
+                    UpsertOutcome::TooManyLists | UpsertOutcome::TooManyPhonesOrAddresses => {
+                        counters.error_count += 1
+                    }
                 }
             }
             ImportRow::Correctable => counters.correctable_count += 1,
@@ -411,7 +425,8 @@ mod tests {
 
     #[test]
     fn rows_are_sorted_by_what_is_wrong_with_them() {
-        let parse = parse_row;
+        let account_fields: std::collections::HashSet<String> = ["tier".to_owned()].into();
+        let parse = |json: &str| parse_row(json, &account_fields);
         assert!(matches!(
             parse(r#"{"email":"a@example.com","first_name":"Ada"}"#),
             ImportRow::Valid { .. }
@@ -438,5 +453,35 @@ mod tests {
             ImportRow::Error
         ));
         assert!(matches!(parse(r#"["a@example.com"]"#), ImportRow::Error));
+        assert!(matches!(
+            parse(r#"{"email":"a@example.com","cf:tier":"gold"}"#),
+            ImportRow::Valid { .. }
+        ));
+        assert!(matches!(
+            parse(r#"{"email":"a@example.com","cf:Tier":"gold"}"#),
+            ImportRow::Error
+        ));
+        assert!(matches!(
+            parse(r#"{"email":"a@example.com","cf:":"gold"}"#),
+            ImportRow::Error
+        ));
+        assert!(matches!(
+            parse(
+                r#"{"email":"a@example.com","phone":"1","home_phone":"2","work_phone":"3","mobile_phone":"4"}"#
+            ),
+            ImportRow::Error
+        ));
+        assert!(matches!(
+            parse(
+                r#"{"email":"a@example.com","street":"1","home_city":"2","work_zip":"3","other_street":"4"}"#
+            ),
+            ImportRow::Error
+        ));
+        assert!(matches!(
+            parse(
+                r#"{"email":"a@example.com","phone":"1","home_phone":"2","work_phone":"3","street":"1","home_city":"2","work_zip":"3"}"#
+            ),
+            ImportRow::Valid { .. }
+        ));
     }
 }

@@ -3,12 +3,14 @@
 
 pub mod activities;
 pub mod contacts;
+pub mod custom_fields;
 pub mod faults;
 pub mod imports;
 pub mod limits;
 pub mod lists;
 pub mod oauth;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -35,6 +37,9 @@ pub struct LoggedRequest {
 pub struct SandboxState {
     pub(crate) config: SandboxConfig,
     started: tokio::time::Instant,
+    /// How far the sandbox's clock runs ahead of the real one, in milliseconds; see
+    /// [`SandboxState::advance_clock`].
+    clock_offset_ms: AtomicI64,
     inner: Mutex<Inner>,
 }
 
@@ -42,6 +47,7 @@ pub struct SandboxState {
 pub(crate) struct Inner {
     pub(crate) oauth: oauth::OAuthState,
     pub(crate) lists: lists::ListStore,
+    pub(crate) custom_fields: custom_fields::CustomFieldStore,
     pub(crate) contacts: contacts::ContactStore,
     pub(crate) activities: activities::ActivityStore,
     pub(crate) limits: limits::Limits,
@@ -80,11 +86,66 @@ impl SandboxState {
                 .create(name, None, false, config.max_lists, now)
                 .expect("seed list names are unique");
         }
+        for label in &config.seed_custom_fields {
+            inner
+                .custom_fields
+                .create(label, "string", now)
+                .unwrap_or_else(|error| panic!("seed custom field {label:?}: {error:?}"));
+        }
         Self {
             config,
             started: tokio::time::Instant::now(),
+            clock_offset_ms: AtomicI64::new(0),
             inner: Mutex::new(inner),
         }
+    }
+
+    /// The sandbox's time: the real time, moved forward by [`SandboxState::advance_clock`].
+    /// Activities, contacts, tokens and the daily quota's day all run on it.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::milliseconds(self.clock_offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves the sandbox's clock forward, so that tests can see what days of waiting do (an
+    /// activity older than ten days is gone).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let millis = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.clock_offset_ms.fetch_add(millis, Ordering::Relaxed);
+    }
+
+    /// Creates a custom field as the account's owner would in Constant Contact's interface;
+    /// returns its name (the label with blanks replaced by underscores), or why it was refused.
+    pub fn create_custom_field(&self, label: &str) -> Result<String, String> {
+        let now = self.now();
+        self.lock()
+            .custom_fields
+            .create(label, "string", now)
+            .map(|field| field.name.clone())
+            .map_err(|error| match error {
+                custom_fields::CreateFieldError::Invalid(message) => message,
+                custom_fields::CreateFieldError::NameTaken(name) => {
+                    format!("A custom field named {name} exists.")
+                }
+                custom_fields::CreateFieldError::TooManyFields => format!(
+                    "The account has {} custom fields, as many as it may.",
+                    custom_fields::MAX_CUSTOM_FIELDS_PER_ACCOUNT
+                ),
+            })
+    }
+
+    /// Deletes a custom field by name, as the account's owner may at any time; returns whether
+    /// it existed.
+    pub fn delete_custom_field(&self, name: &str) -> bool {
+        self.lock().custom_fields.delete(name)
+    }
+
+    /// The names of the account's custom fields.
+    pub fn custom_field_names(&self) -> Vec<String> {
+        self.lock()
+            .custom_fields
+            .iter()
+            .map(|field| field.name.clone())
+            .collect()
     }
 
     pub fn config(&self) -> &SandboxConfig {
@@ -112,7 +173,7 @@ impl SandboxState {
             .map(|list| ListSummary {
                 list_id: list.list_id,
                 name: list.name.clone(),
-                membership_count: inner.contacts.count_in_list(list.index),
+                membership_count: inner.contacts.count_in_list(list.index, false),
             })
             .collect()
     }
@@ -174,15 +235,25 @@ impl SandboxState {
     /// Puts a contact on a list as the account's owner would by hand (creating the contact when
     /// unknown). Returns false for an unknown list or an unsubscribed contact.
     pub fn add_to_list(&self, list_id: Uuid, email: &str) -> bool {
-        let now = Utc::now();
+        self.add_to_list_as(list_id, email, contacts::HandAdded::Subscribed)
+    }
+
+    /// Puts a contact on a list by hand with the permission it signed up with: one still
+    /// pending confirmation is a member but not an active contact.
+    pub fn add_to_list_as(&self, list_id: Uuid, email: &str, as_: contacts::HandAdded) -> bool {
+        let now = self.now();
         let mut inner = self.lock();
         let Some(index) = inner.lists.get(list_id).map(|list| list.index) else {
             return false;
         };
-        matches!(
+        let added = matches!(
             inner.contacts.upsert_from_import(email, &[], &[index], now),
             contacts::UpsertOutcome::Added
-        )
+        );
+        if added && as_ == contacts::HandAdded::PendingConfirmation {
+            inner.contacts.mark_pending_confirmation(email);
+        }
+        added
     }
 
     /// How many contact imports the sandbox accepted, whether or not their caller heard back.
@@ -219,7 +290,7 @@ impl SandboxState {
     /// which takes them off every list, creating them when they do not exist yet. Returns how
     /// many were changed.
     pub fn unsubscribe(&self, emails: &[String]) -> usize {
-        let now = Utc::now();
+        let now = self.now();
         let mut inner = self.lock();
         emails
             .iter()

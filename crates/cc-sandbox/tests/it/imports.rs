@@ -143,7 +143,7 @@ async fn queued_activities_beyond_the_limit_answer_429() {
 
 #[tokio::test]
 async fn import_counters_follow_the_documented_meaning() {
-    let raw = spawn(config(), "contact_data").await;
+    let raw = spawn(config().with_custom_fields(&["tier"]), "contact_data").await;
     raw.sandbox
         .state()
         .unsubscribe(&["Quit@Example.com".to_owned()]);
@@ -155,7 +155,10 @@ async fn import_counters_follow_the_documented_meaning() {
             { "email": "not-an-email" },
             { "first_name": "No email" },
             { "email": "long@example.com", "first_name": "x".repeat(51) },
-            { "email": "odd@example.com", "favourite_colour": "blue" }
+            { "email": "odd@example.com", "favourite_colour": "blue" },
+            { "email": "unknown-field@example.com", "cf:colour": "blue" },
+            { "email": "four-phones@example.com", "phone": "1", "home_phone": "2", "work_phone": "3",
+              "mobile_phone": "4" }
         ],
         "list_ids": [raw.list_id()]
     });
@@ -165,12 +168,15 @@ async fn import_counters_follow_the_documented_meaning() {
     assert_eq!(done["state"], "completed");
     assert_eq!(
         done["status"],
-        json!({ "items_total_count": 6, "items_completed_count": 6, "person_count": 6, "error_count": 2,
+        json!({ "items_total_count": 8, "items_completed_count": 8, "person_count": 8, "error_count": 4,
                 "correctable_count": 2, "cannot_add_to_list_count": 1 })
     );
     let ok = raw.sandbox.state().contact("OK@example.com").unwrap();
     assert_eq!(ok.fields["first_name"], "Zoë");
     assert_eq!(ok.fields["cf:tier"], "gold");
+    for refused in ["unknown-field@example.com", "four-phones@example.com"] {
+        assert!(raw.sandbox.state().contact(refused).is_none(), "{refused}");
+    }
     let quit = raw.sandbox.state().contact("quit@example.com").unwrap();
     assert!(
         !quit.fields.contains_key("first_name"),

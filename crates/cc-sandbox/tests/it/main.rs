@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub)]
 
+mod account;
 mod helpers;
 mod imports;
 mod oauth;

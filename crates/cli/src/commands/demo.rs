@@ -11,9 +11,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use cc_sandbox::SandboxConfig;
 use chrono::Utc;
-use constant_contact::NewContactList;
 use constant_contact::api::ContactQuery;
 use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
+use constant_contact::{NewContactList, NewCustomField};
 use secrecy::SecretString;
 use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
 use segsync_domain::{ContactField, FieldMapping};
@@ -107,7 +107,25 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
             description: Some("Created by segsync demo".into()),
         })
         .await?;
-    writeln!(out, "4. Created the list {list_name:?} ({})", list.list_id)?;
+    // Constant Contact imports set only the custom fields the account has.
+    let tier = match client
+        .custom_fields()
+        .await?
+        .into_iter()
+        .find(|field| field.name == "tier")
+    {
+        Some(field) => field,
+        None => {
+            client
+                .create_custom_field(&NewCustomField::text("tier"))
+                .await?
+        }
+    };
+    writeln!(
+        out,
+        "4. Created the list {list_name:?} ({}); the account has the custom field {:?}",
+        list.list_id, tier.label
+    )?;
 
     let segments_path = folder.join("segments.yaml");
     std::fs::write(&segments_path, DEMO_SEGMENTS)?;

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::ConstantContact;
+use reqwest::Method;
+
+use super::{ApiRequest, ConstantContact};
 use crate::error::{Error, Result};
 use crate::wire::activities::{Activity, ActivityPage};
 
@@ -50,6 +52,50 @@ impl ConstantContact {
         Ok(page.activities)
     }
 
+    /// The account's activities created at or after `since`, newest first, following
+    /// `_links.next` until a page reaches back before `since` (Constant Contact keeps ten days).
+    pub async fn activities_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Activity>> {
+        let created = |activity: &Activity| {
+            activity
+                .created_at
+                .as_deref()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&chrono::Utc))
+        };
+        let mut found = Vec::new();
+        let mut page: ActivityPage = self
+            .get_json("activities", &[("limit", ACTIVITY_PAGE_SIZE.to_string())])
+            .await?;
+        loop {
+            let reaches_back = page
+                .activities
+                .iter()
+                .any(|activity| created(activity).is_some_and(|at| at < since));
+            found.extend(
+                page.activities
+                    .drain(..)
+                    .filter(|activity| created(activity).is_none_or(|at| at >= since)),
+            );
+            let next = match page.links.next.take() {
+                Some(next) if !reaches_back => next,
+                _ => break,
+            };
+            let url = self.endpoints.resolve_link(&next.href).map_err(|error| {
+                Error::UnexpectedResponse {
+                    endpoint: "GET activities".to_owned(),
+                    detail: error.to_string(),
+                }
+            })?;
+            page = self
+                .send_json(&ApiRequest::new(Method::GET, url.to_string()))
+                .await?;
+        }
+        Ok(found)
+    }
+
     /// Polls one activity until it is `completed`, `failed`, `cancelled` or `timed_out`.
     pub async fn wait_for_activity(
         &self,
@@ -63,6 +109,11 @@ impl ConstantContact {
     /// Polls several activities until all have ended, returned in the order of `activity_ids`.
     /// With more than one to watch, each round reads the list of recent activities once, so
     /// watching twenty-five imports costs one request per round, not twenty-five.
+    ///
+    /// The first read comes when all of them are likely done, by how long activities of their
+    /// kind and size took so far (see [`super::ActivityTimes`]); with nothing learned yet it
+    /// comes at once — the ones that ended teach how long the rest will take — and the next
+    /// when the rest are likely done. When a guess falls short, the policy's waits take over.
     pub async fn wait_for_activities(
         &self,
         activity_ids: &[Uuid],
@@ -71,6 +122,11 @@ impl ConstantContact {
         let started = tokio::time::Instant::now();
         let mut wait = policy.first_wait;
         let mut finished: HashMap<Uuid, Activity> = HashMap::new();
+        let mut guessed_until = None;
+        if let Some(likely_done) = self.activity_times.likely_done(activity_ids) {
+            tokio::time::sleep_until(likely_done).await;
+            guessed_until = Some(likely_done);
+        }
         loop {
             let pending: Vec<Uuid> = activity_ids
                 .iter()
@@ -99,6 +155,7 @@ impl ConstantContact {
             }
             for (id, activity) in last_seen {
                 if activity.state.is_terminal() {
+                    self.activity_times.ended(&activity);
                     finished.insert(id, activity);
                 } else if started.elapsed() + wait > policy.give_up_after {
                     return Err(Error::PollTimedOut {
@@ -109,8 +166,28 @@ impl ConstantContact {
                 }
             }
             if finished.len() < activity_ids.len() {
-                tokio::time::sleep(wait).await;
-                wait = wait.mul_f64(policy.growth).min(policy.max_wait);
+                let still_pending: Vec<Uuid> = activity_ids
+                    .iter()
+                    .copied()
+                    .filter(|id| !finished.contains_key(id))
+                    .collect();
+                // What the ended ones taught may say when the rest will be done; a guess made
+                // already is not made again.
+                let guess = self
+                    .activity_times
+                    .likely_done(&still_pending)
+                    .filter(|at| *at > tokio::time::Instant::now())
+                    .filter(|at| guessed_until.is_none_or(|before| *at > before));
+                match guess {
+                    Some(likely_done) => {
+                        guessed_until = Some(likely_done);
+                        tokio::time::sleep_until(likely_done).await;
+                    }
+                    None => {
+                        tokio::time::sleep(wait).await;
+                        wait = wait.mul_f64(policy.growth).min(policy.max_wait);
+                    }
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 
+use super::activity_times::ActivityKind;
 use super::{ApiRequest, ConstantContact};
 use crate::batch::ImportBatch;
 use crate::error::Result;
@@ -20,6 +21,12 @@ impl ConstantContact {
             self.endpoints.api("activities/contacts_json_import"),
         )
         .with_json_body(batch.body().clone());
-        self.send_json(&request).await
+        let activity: Activity = self.send_json(&request).await?;
+        self.activity_times.accepted(
+            activity.activity_id,
+            ActivityKind::Import,
+            batch.n_contacts() as u64,
+        );
+        Ok(activity)
     }
 }

@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::activity_times::ActivityKind;
 use super::{ApiRequest, ConstantContact};
 use crate::error::{Error, Result};
 use crate::wire::activities::Activity;
@@ -54,7 +55,13 @@ impl ConstantContact {
             self.endpoints.api("activities/remove_list_memberships"),
         )
         .with_json_body(body.into());
-        self.send_json(&request).await
+        let activity: Activity = self.send_json(&request).await?;
+        self.activity_times.accepted(
+            activity.activity_id,
+            ActivityKind::Removal,
+            contact_ids.len() as u64,
+        );
+        Ok(activity)
     }
 
     /// Removes any number of contacts, 500 per activity.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 pub use daily_quota::{DailyQuota, next_utc_midnight};
-pub use rate_limiter::RateLimiter;
+pub use rate_limiter::{RateLimiter, RequestSlot};
 pub use registry::BudgetRegistry;
 
 use crate::error::{Error, Result};
@@ -32,13 +32,14 @@ impl ApiKeyBudget {
     }
 
     /// Waits for a slot under the rate limit and counts one request against today's quota.
-    /// Refuses at once, without waiting, when the quota is used up.
-    pub async fn acquire(&self) -> Result<()> {
+    /// Refuses at once, without waiting, when the quota is used up. Hold the slot until the
+    /// request is answered.
+    pub async fn acquire(&self) -> Result<RequestSlot<'_>> {
         self.quota().ensure_available(Utc::now())?;
-        self.rate_limiter.until_ready().await;
+        let slot = self.rate_limiter.until_ready().await;
         self.quota()
             .try_spend(Utc::now())
-            .map(|_remaining| ())
+            .map(|_remaining| slot)
             .map_err(|resets_at| Error::QuotaExceeded { resets_at })
     }
 

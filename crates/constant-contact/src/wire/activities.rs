@@ -110,6 +110,8 @@ pub struct Activity {
 pub(crate) struct ActivityPage {
     #[serde(default)]
     pub activities: Vec<Activity>,
+    #[serde(default, rename = "_links")]
+    pub links: super::PagingLinks,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod contacts;
+pub mod custom_fields;
 pub mod errors;
 pub mod imports;
 pub mod lists;

@@ -199,9 +199,9 @@ async fn clients_of_one_key_share_one_budget() {
     let registry = constant_contact::BudgetRegistry::default();
     let a = registry.budget_for("shared-key", 4, 3);
     let b = registry.budget_for("shared-key", 4, 3);
-    a.acquire().await.unwrap();
-    b.acquire().await.unwrap();
-    a.acquire().await.unwrap();
+    drop(a.acquire().await.unwrap());
+    drop(b.acquire().await.unwrap());
+    drop(a.acquire().await.unwrap());
     assert!(matches!(
         b.acquire().await.unwrap_err(),
         Error::QuotaExceeded { .. }

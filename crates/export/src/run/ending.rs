@@ -19,7 +19,7 @@ pub(crate) struct Ended<'a> {
     pub(crate) streamed: Streamed,
     pub(crate) polled: Polled,
     pub(crate) unsubscribed: Result<Vec<Box<str>>, UnsubscribedCheckFailure>,
-    pub(crate) removals: Result<Removals, ExportFailure>,
+    pub(crate) removals: Removals,
     pub(crate) requests_used: u64,
     pub(crate) phases: Vec<(String, f64)>,
 }
@@ -57,7 +57,7 @@ fn outcome(ended: &mut Ended<'_>) -> RunOutcome {
             state: activity.state,
         });
     }
-    if let Err(failure) = &ended.removals {
+    if let Some(failure) = &ended.removals.failure {
         return failed(failure.clone());
     }
     RunOutcome::Succeeded
@@ -105,7 +105,6 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         + counts.held_back()
         + sent.rejected
         + sent.contacts;
-    let removals = removals.unwrap_or_default();
     let constant_contact = polled.counters();
     RunReport {
         outcome,

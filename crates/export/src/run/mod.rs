@@ -108,7 +108,7 @@ pub async fn run_export_in_step(
         phases.end("removing");
         removed
     } else {
-        Ok(list_upkeep::Removals::default())
+        list_upkeep::Removals::default()
     };
 
     let report = ending::report(ending::Ended {
@@ -151,8 +151,8 @@ pub(crate) struct Planned {
     pub(crate) on_list: Option<ListSnapshot>,
 }
 
-/// Plan: the segments compiled over the profiles, the list checked (a clear error when it does
-/// not exist), and, in update-only mode, the list's members read.
+/// Plan: the segments compiled over the profiles, the list and the mapping's custom fields
+/// checked (a clear error when one does not exist), and, in update-only mode, the list's members read.
 async fn plan_run<C>(run: &Run<'_, C>) -> Result<Planned, ExportError> {
     let Run {
         profiles,
@@ -162,6 +162,7 @@ async fn plan_run<C>(run: &Run<'_, C>) -> Result<Planned, ExportError> {
     } = *run;
     let segments = plan.segment_exprs(profiles)?;
     plan.check_list(client).await?;
+    plan.check_custom_fields(client).await?;
     let on_list = if plan.mode == SyncMode::UpdateOnly {
         Some(ListSnapshot::read(client, plan.list_id).await?)
     } else {

@@ -152,6 +152,8 @@ struct ConnectionPage {
     export_user: Option<String>,
     you_are_export_user: bool,
     authenticated: bool,
+    /// The redirect URI Constant Contact must have registered for the API key.
+    redirect_uri: String,
     problems: Problems,
 }
 
@@ -192,6 +194,7 @@ async fn connection_page(
         connection: *connection,
         export_user,
         authenticated,
+        redirect_uri: state.config.oauth_callback_url().to_string(),
         problems,
     })
 }

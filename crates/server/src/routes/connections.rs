@@ -363,6 +363,56 @@ pub(crate) async fn lists(
     }
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CustomFieldView {
+    /// What the data matching names: `cf:<name>`.
+    pub(crate) key: String,
+    /// The label with blanks replaced by underscores, unique in the account.
+    pub(crate) name: String,
+    /// What people are shown.
+    pub(crate) label: String,
+}
+
+/// The custom fields of the connection's Constant Contact account, which the data matching
+/// may fill (an import may set only fields that exist).
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}/custom-fields",
+    operation_id = "connections_custom_fields",
+    tag = "connections",
+    responses(
+        (status = OK, description = "Done", body = [CustomFieldView]),
+    )
+)]
+pub(crate) async fn custom_fields(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<CustomFieldView>>, ApiError> {
+    let connection = state.store.connection(id).await?;
+    if !may_use(&caller, &connection) {
+        return Err(ApiError::forbidden("use this connection"));
+    }
+    let client = state.runs.clients().for_connection(&connection)?;
+    match client.custom_fields().await {
+        Ok(fields) => Ok(Json(
+            fields
+                .into_iter()
+                .map(|field| CustomFieldView {
+                    key: format!(
+                        "{}{}",
+                        constant_contact::fields::CUSTOM_FIELD_PREFIX,
+                        field.name
+                    ),
+                    name: field.name,
+                    label: field.label,
+                })
+                .collect(),
+        )),
+        Err(error) => Err(client_failure(&connection, &error)),
+    }
+}
+
 pub(crate) async fn audit(
     state: &AppState,
     caller: &Caller,

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use segsync_domain::ContactField;
 use segsync_domain::schedule::RefreshSchedule;
+use segsync_domain::{ContactField, FieldMapping};
 use segsync_export::SyncMode;
 use segsync_store::{Export, ExportDraft, Role, UsableBy};
 use serde::{Deserialize, Serialize};
@@ -190,6 +190,30 @@ async fn checked(
             ));
         }
         Err(error) => return Err(crate::error::client_failure(&connection, &error)),
+    }
+    let mapping = FieldMapping::from_names(&form.mapping).map_err(|problem| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            problem.to_string(),
+        )
+    })?;
+    let missing = segsync_export::missing_custom_fields(&client, &mapping)
+        .await
+        .map_err(|error| crate::error::client_failure(&connection, &error))?;
+    if let Some(first) = missing.first() {
+        let keys: Vec<String> = missing.iter().map(|name| format!("cf:{name}")).collect();
+        let field = format!("mapping.cf:{first}");
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "custom_fields_missing",
+            format!(
+                "{field}: the Constant Contact account has no custom field {}; create {} in Constant Contact first or choose another field",
+                keys.join(", "),
+                if keys.len() == 1 { "it" } else { "them" }
+            ),
+        )
+        .with_details(serde_json::json!({ "field": field, "missing": keys })));
     }
     Ok(ExportDraft {
         name: name.to_owned(),

@@ -83,6 +83,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::start))
         .routes(routes!(connections::become_export_user))
         .routes(routes!(connections::lists))
+        .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::test))

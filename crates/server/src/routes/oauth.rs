@@ -27,6 +27,9 @@ const FLOW_LIFETIME_MINUTES: i64 = 10;
 pub(crate) struct AuthorizationStarted {
     /// Send the browser here.
     pub(crate) authorization_url: String,
+    /// Where Constant Contact sends the browser back: it must be registered as a redirect URI
+    /// of the API key, or Constant Contact refuses the request.
+    pub(crate) redirect_uri: String,
 }
 
 fn verifier_context(state_hash: &str) -> String {
@@ -76,6 +79,7 @@ pub(crate) async fn start(
         .await?;
     Ok(Json(AuthorizationStarted {
         authorization_url: request.url.to_string(),
+        redirect_uri: state.config.oauth_callback_url().to_string(),
     }))
 }
 

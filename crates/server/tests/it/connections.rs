@@ -448,3 +448,57 @@ async fn an_authorisation_completes_only_for_the_admin_who_started_it() {
         .await;
     assert_eq!(connection["health"], "not_authenticated", "{connection}");
 }
+
+/// Constant Contact sends the browser back only to a redirect URI registered for the API key.
+/// A server whose public URL differs from the one registered is refused at the consent step:
+/// no code comes back, the connection stays unauthenticated, and segsync says which URI must be
+/// registered.
+#[tokio::test]
+async fn a_redirect_uri_not_registered_for_the_api_key_is_refused_and_nothing_is_authenticated() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.public_url = url::Url::parse("http://127.0.0.1:1/segsync/").unwrap();
+    })
+    .await;
+    let created = create_connection(
+        &app,
+        json!({ "name": "CC", "consent": true, "usable_by": "admins" }),
+    )
+    .await;
+    let connection = TestApp::json(created).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = app
+        .request(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/connections/{connection}/authorize"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let started = TestApp::json(started).await;
+    assert_eq!(
+        started["redirect_uri"],
+        "http://127.0.0.1:1/segsync/oauth/callback"
+    );
+    let consent = app
+        .http
+        .get(started["authorization_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), StatusCode::BAD_REQUEST);
+    assert!(consent.headers().get(header::LOCATION).is_none());
+    let page = consent.text().await.unwrap();
+    assert!(page.contains("redirect_uri"), "{page}");
+    let (_, shown) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/connections/{connection}"),
+            None,
+        )
+        .await;
+    assert_eq!(shown["health"], "not_authenticated", "{shown}");
+}

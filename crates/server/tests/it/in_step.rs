@@ -209,6 +209,64 @@ async fn mirror_mode_removes_members_who_left_but_only_those_it_added() {
     );
 }
 
+/// Requests the sandbox received to `endpoint` so far.
+fn requests_to(app: &TestApp, endpoint: &str) -> usize {
+    app.sandbox
+        .state()
+        .requests()
+        .iter()
+        .filter(|request| request.endpoint == endpoint)
+        .count()
+}
+
+/// A thousand and more leavers: their removals (500 contacts each) go back to back and are
+/// followed together, and one that Constant Contact fails is sent again by the next run.
+#[tokio::test]
+async fn mirror_removals_go_back_to_back_and_one_that_fails_is_retried_next_run() {
+    let app = spawn_app().await;
+    let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
+    let many: String = (0..1_200)
+        .map(|n| format!("{},member{n}@example.com,M,Ember,US,gold,1\n", 100 + n))
+        .collect();
+    write_profiles(&app, &format!("{PROFILES_CSV}{many}"));
+    let first = run_to_end(&app, &export, false).await;
+    assert_eq!(first["report"]["sent"], 1_202, "{first}");
+    assert_eq!(app.list_members(&list).len(), 1_202);
+
+    // Every member leaves the segment; Constant Contact fails the first removal.
+    write_profiles(&app, &PROFILES_CSV.replace(",gold,", ",bronze,"));
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
+    let (removals, reads, single_reads) = (
+        removal_requests(&app),
+        requests_to(&app, "get_activities"),
+        requests_to(&app, "get_activity"),
+    );
+    let second = run_to_end(&app, &export, false).await;
+    assert_eq!(
+        removal_requests(&app) - removals,
+        3,
+        "1,202 leavers, 500 per removal: {second}"
+    );
+    assert_eq!(
+        requests_to(&app, "get_activity"),
+        single_reads,
+        "no removal was followed on its own"
+    );
+    assert!(
+        requests_to(&app, "get_activities") - reads <= 3,
+        "the removals were followed together"
+    );
+    assert_eq!(second["report"]["removed"], 702, "{second}");
+    assert_eq!(app.list_members(&list).len(), 500, "the failed removal's");
+
+    let third = run_to_end(&app, &export, false).await;
+    assert_eq!(third["status"], "succeeded", "{third}");
+    assert_eq!(third["report"]["removed"], 500, "{third}");
+    assert!(app.list_members(&list).is_empty());
+}
+
 /// How many removals from lists the sandbox was asked for.
 fn removal_requests(app: &TestApp) -> usize {
     app.sandbox

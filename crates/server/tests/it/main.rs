@@ -8,6 +8,7 @@ mod config;
 mod connections;
 mod console;
 mod crash;
+mod custom_fields;
 mod errors;
 mod exports;
 mod helpers;

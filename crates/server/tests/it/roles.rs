@@ -127,6 +127,12 @@ pub(crate) fn routes() -> Vec<Route> {
             None,
             contributor,
         ),
+        route(
+            Method::GET,
+            "/api/v1/connections/{shared}/custom-fields",
+            None,
+            contributor,
+        ),
         route(Method::GET, "/api/v1/schedule", None, None),
         route(
             Method::PUT,

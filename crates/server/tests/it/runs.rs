@@ -302,6 +302,52 @@ async fn a_run_the_server_stops_resumes_when_it_starts_again() {
     assert_eq!(app.list_members(&list).len(), 2);
 }
 
+/// Constant Contact keeps an activity ten days. A run stopped while its import was processing
+/// (no grace: the stop leaves it to the next start), and resumed after that, finds the activity
+/// gone: it sends the members again rather than failing or taking them as sent.
+#[tokio::test]
+async fn a_run_resumed_after_its_import_expired_sends_the_members_again() {
+    let mut app = crate::helpers::spawn_app_configured(
+        |sandbox| sandbox.activity_processing_time = Duration::from_secs(2),
+        |config| config.runs.shutdown_grace_seconds = 0,
+    )
+    .await;
+    let (export, list) = an_export(&app).await;
+    let (_, started) = run(&app, Role::Contributor, &export).await;
+    let id: uuid::Uuid = started["id"].as_str().unwrap().parse().unwrap();
+    for _ in 0..300 {
+        let batches = app.state.store.run_batches(id).await.unwrap();
+        if batches
+            .iter()
+            .any(|batch| batch.state == segsync_store::BatchState::Sent)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.stop().await;
+    app.sandbox
+        .state()
+        .advance_clock(Duration::from_secs(11 * 86_400));
+
+    app.start_again().await;
+    let resumed = ended(&app, &id.to_string()).await;
+    assert_eq!(resumed["status"], "succeeded", "{resumed}");
+    assert_eq!(resumed["resumed"], 1);
+    assert_eq!(resumed["report"]["sent"], 2, "{resumed}");
+    let batches = app.state.store.run_batches(id).await.unwrap();
+    let states: Vec<_> = batches.iter().map(|batch| batch.state).collect();
+    assert_eq!(
+        states,
+        [
+            segsync_store::BatchState::Failed,
+            segsync_store::BatchState::Completed
+        ]
+    );
+    assert_eq!(app.sandbox.state().imports_accepted(), 2);
+    assert_eq!(app.list_members(&list).len(), 2);
+}
+
 #[tokio::test]
 async fn metrics_count_runs_members_and_constant_contact_requests() {
     let app = spawn_app().await;

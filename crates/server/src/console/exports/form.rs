@@ -53,7 +53,8 @@ struct ExportFormPage {
     attributes: Vec<String>,
     email: String,
     rows: Vec<MatchRow>,
-    contact_fields: Vec<(&'static str, &'static str)>,
+    /// Import key and label: the standard fields, then the account's custom fields.
+    contact_fields: Vec<(String, String)>,
     segments: Vec<SegmentChoice>,
     member_limit: u64,
     chosen_members: u64,
@@ -114,6 +115,33 @@ async fn form_page(
                 name: list.name,
             })
             .collect();
+    }
+    let mut contact_fields: Vec<(String, String)> = constant_contact::fields::CONTACT_FIELDS
+        .iter()
+        .map(|field| (field.key.to_owned(), field.label.to_owned()))
+        .collect();
+    if let Some(connection) = usable
+        .iter()
+        .find(|connection| connection.id.to_string() == connection_id)
+        && let Ok(Json(custom)) = crate::routes::connections::custom_fields(
+            State(state.clone()),
+            visitor.caller.clone(),
+            Path(connection.id),
+        )
+        .await
+    {
+        contact_fields.extend(
+            custom
+                .into_iter()
+                .map(|field| (field.key, format!("{} (custom field)", field.label))),
+        );
+    }
+    // A field the draft names that the account no longer has stays visible, so that saving
+    // explains what is wrong rather than dropping it.
+    for row in &draft.rows {
+        if !row.field.is_empty() && !contact_fields.iter().any(|(key, _)| *key == row.field) {
+            contact_fields.push((row.field.clone(), row.field.clone()));
+        }
     }
     let attributes = match profiles(state).await {
         Ok(profiles) => profiles
@@ -182,10 +210,7 @@ async fn form_page(
         attributes,
         email: draft.email,
         rows: draft.rows,
-        contact_fields: constant_contact::fields::CONTACT_FIELDS
-            .iter()
-            .map(|field| (field.key, field.label))
-            .collect(),
+        contact_fields,
         segments,
         member_limit: state.config.member_limit,
         chosen_members,
