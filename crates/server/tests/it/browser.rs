@@ -1,6 +1,7 @@
 //! A real browser for the console's tests: Chromium, headless, driven through chromedriver
 //! (Debian's `chromium` and `chromium-driver`; `scripts/test` installs them when missing).
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -9,6 +10,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 /// A browser session and the chromedriver process behind it; both end when it is dropped.
+/// Chromedriver leads a process group of its own, Chromium's processes with it, so that the
+/// whole group is killed: killing chromedriver alone would leave Chromium running.
 pub(crate) struct Browser {
     pub(crate) client: Client,
     driver: Child,
@@ -17,6 +20,10 @@ pub(crate) struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -36,6 +43,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
