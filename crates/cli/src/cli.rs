@@ -184,7 +184,7 @@ pub(crate) struct BenchArgs {
     /// Where to write the generated files (a temporary folder by default).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
-    /// Run only one part: `segments`, `export` or `delta`.
+    /// Run only one part: `segments`, `export`, `delta` or `removals`.
     #[arg(long)]
     pub(crate) only: Option<String>,
 }

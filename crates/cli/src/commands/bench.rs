@@ -52,6 +52,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "delta") {
         super::bench_delta::delta_bench(&folder, args.members).await?;
     }
+    if only.is_none_or(|part| part == "removals") {
+        super::bench_removals::removals_bench(&folder).await?;
+    }
     if only.is_none_or(|part| part == "segments") {
         segment_bench(&folder, args.profiles).await?;
     }
@@ -142,6 +145,11 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
     )?;
     writeln!(out, "    peak resident memory of the export {peak} MB")?;
     writeln!(out, "    phases: {}", report.phases_in_words())?;
+    writeln!(
+        out,
+        "    answered 429 throttled by the sandbox: {}",
+        sandbox.throttled().await?
+    )?;
     drop(sandbox);
     Ok(())
 }
@@ -260,6 +268,21 @@ impl SandboxProcess {
 
     fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many requests the sandbox has answered with 429 `throttled` so far.
+    pub(super) async fn throttled(&self) -> anyhow::Result<usize> {
+        let log: serde_json::Value =
+            reqwest::get(format!("{}/__sandbox/requests", self.base_url()))
+                .await?
+                .json()
+                .await?;
+        Ok(log["requests"].as_array().map_or(0, |requests| {
+            requests
+                .iter()
+                .filter(|request| request["status"] == 429)
+                .count()
+        }))
     }
 }
 

@@ -93,6 +93,11 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
             )
             .await?;
     }
+    writeln!(
+        out,
+        "    answered 429 throttled by the sandbox, both runs: {}",
+        sandbox.throttled().await?
+    )?;
     store.close().await;
     let _ = std::fs::remove_file(&database);
     drop(sandbox);

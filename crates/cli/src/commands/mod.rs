@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 mod bench_delta;
+mod bench_removals;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod sandbox;

@@ -7,6 +7,7 @@ mod tokens;
 
 use std::sync::Arc;
 
+use constant_contact::api::ActivityTimes;
 use constant_contact::{ApiConfig, ApiKeyBudget, ConstantContact, OAuthClient};
 use segsync_store::{Connection, Health, Store};
 use uuid::Uuid;
@@ -42,6 +43,9 @@ pub struct Clients {
     node_id: Arc<str>,
     /// The one token manager of each connection in this process.
     owners: TokenOwners,
+    /// How long Constant Contact took to carry out activities, learned by every run, so that
+    /// each run's first poll comes when its imports are likely done.
+    activity_times: Arc<ActivityTimes>,
 }
 
 impl Clients {
@@ -63,6 +67,7 @@ impl Clients {
             sealer,
             node_id: node_id.into(),
             owners: TokenOwners::default(),
+            activity_times: Arc::default(),
         })
     }
 
@@ -126,7 +131,8 @@ impl Clients {
             self.http.clone(),
             tokens,
             Arc::clone(&self.budget),
-        ))
+        )
+        .with_activity_times(Arc::clone(&self.activity_times)))
     }
 
     /// Forgets a removed connection's token manager.
