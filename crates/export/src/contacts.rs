@@ -60,7 +60,9 @@ pub(crate) struct ContactBuilder {
 }
 
 impl ContactBuilder {
-    pub(crate) fn new(mapping: FieldMapping, n_segments: usize) -> Self {
+    /// A builder for about `expected_members` members: the set of emails seen is sized for
+    /// them once, rather than grown (and rehashed) as they come.
+    pub(crate) fn new(mapping: FieldMapping, n_segments: usize, expected_members: u64) -> Self {
         let mut columns: Vec<String> = Vec::new();
         for attribute in mapping.attributes() {
             if !columns.iter().any(|column| column == attribute) {
@@ -82,7 +84,10 @@ impl ContactBuilder {
             slots,
             mapping,
             columns,
-            seen: IntSet::default(),
+            seen: IntSet::with_capacity_and_hasher(
+                usize::try_from(expected_members).unwrap_or(0),
+                Default::default(),
+            ),
             tallies,
             skipped: Vec::new(),
             email: String::new(),

@@ -77,7 +77,15 @@ pub async fn dry_run_in_step(
         None
     };
     let (profiles_read, profiles_in_segments) = count_profiles(profiles, &segments).await?;
-    let mut sorted = sort_members(profiles, plan, segments, ledger, on_list).await?;
+    let mut sorted = sort_members(
+        profiles,
+        plan,
+        segments,
+        ledger,
+        on_list,
+        profiles_in_segments,
+    )
+    .await?;
     let would_remove = if plan.mode == SyncMode::Mirror {
         sorted.sorter.ledger.leavers().len() as u64
     } else {
@@ -174,8 +182,9 @@ async fn sort_members(
     segments: Vec<(String, Expr)>,
     ledger: Ledger,
     on_list: Option<ListSnapshot>,
+    expected_members: u64,
 ) -> Result<Sorted, ExportError> {
-    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len());
+    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len(), expected_members);
     let mut sorter = MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
     let query = MemberQuery {
         columns: builder.columns().to_vec(),
@@ -222,9 +231,18 @@ pub(crate) async fn sort_without_sending(
     segments: &[(String, Expr)],
     ledger: Ledger,
     on_list: Option<&ListSnapshot>,
+    expected_members: u64,
 ) -> Result<(SyncCounts, Ledger), ExportError> {
     // Update-only already knows who is on the list; the counting pass needs the same answer.
     let on_list = on_list.cloned();
-    let sorted = sort_members(profiles, plan, segments.to_vec(), ledger, on_list).await?;
+    let sorted = sort_members(
+        profiles,
+        plan,
+        segments.to_vec(),
+        ledger,
+        on_list,
+        expected_members,
+    )
+    .await?;
     Ok((sorted.sorter.counts, sorted.sorter.ledger))
 }

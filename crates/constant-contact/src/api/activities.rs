@@ -34,6 +34,9 @@ impl Default for PollPolicy {
     }
 }
 
+/// The shortest wait before reading again activities that are late on their guessed end.
+const LATE_WAIT_AT_LEAST: Duration = Duration::from_millis(100);
+
 /// The largest page of `GET /activities`.
 const ACTIVITY_PAGE_SIZE: u32 = 500;
 
@@ -113,7 +116,8 @@ impl ConstantContact {
     /// The first read comes when all of them are likely done, by how long activities of their
     /// kind and size took so far (see [`super::ActivityTimes`]); with nothing learned yet it
     /// comes at once — the ones that ended teach how long the rest will take — and the next
-    /// when the rest are likely done. When a guess falls short, the policy's waits take over.
+    /// when the rest are likely done (a lone activity just accepted is first given the policy's
+    /// first wait). When a guess falls short, the policy's waits take over.
     pub async fn wait_for_activities(
         &self,
         activity_ids: &[Uuid],
@@ -123,9 +127,16 @@ impl ConstantContact {
         let mut wait = policy.first_wait;
         let mut finished: HashMap<Uuid, Activity> = HashMap::new();
         let mut guessed_until = None;
+        let mut late_wait: Option<Duration> = None;
         if let Some(likely_done) = self.activity_times.likely_done(activity_ids) {
             tokio::time::sleep_until(likely_done).await;
             guessed_until = Some(likely_done);
+        } else if let [only] = activity_ids
+            && let Some(accepted_at) = self.activity_times.accepted_at(*only)
+        {
+            // One activity just accepted, nothing learned: reading it at once would teach
+            // nothing, so the policy's first wait comes first.
+            tokio::time::sleep_until(accepted_at + policy.first_wait).await;
         }
         loop {
             let pending: Vec<Uuid> = activity_ids
@@ -171,17 +182,29 @@ impl ConstantContact {
                     .copied()
                     .filter(|id| !finished.contains_key(id))
                     .collect();
-                // What the ended ones taught may say when the rest will be done; a guess made
-                // already is not made again.
-                let guess = self
-                    .activity_times
-                    .likely_done(&still_pending)
-                    .filter(|at| *at > tokio::time::Instant::now())
-                    .filter(|at| guessed_until.is_none_or(|before| *at > before));
-                match guess {
-                    Some(likely_done) => {
+                // What the ended ones taught may say when the rest will be done. A guess made
+                // already is not made again; when the rest are late on it, they are read again
+                // soon — a tenth of the guess's lead, growing — rather than after the policy's
+                // full wait.
+                let now = tokio::time::Instant::now();
+                match self.activity_times.likely_done(&still_pending) {
+                    Some(likely_done)
+                        if likely_done > now
+                            && guessed_until.is_none_or(|before| likely_done > before) =>
+                    {
                         guessed_until = Some(likely_done);
                         tokio::time::sleep_until(likely_done).await;
+                    }
+                    Some(likely_done) => {
+                        let accepted = still_pending
+                            .iter()
+                            .filter_map(|id| self.activity_times.accepted_at(*id))
+                            .max()
+                            .unwrap_or(now);
+                        let lead = likely_done.saturating_duration_since(accepted);
+                        let this_wait = late_wait.unwrap_or((lead / 10).max(LATE_WAIT_AT_LEAST));
+                        tokio::time::sleep(this_wait).await;
+                        late_wait = Some(this_wait.mul_f64(policy.growth).min(policy.max_wait));
                     }
                     None => {
                         tokio::time::sleep(wait).await;

@@ -3,7 +3,7 @@
 //! - requests leave evenly spaced (a GCRA limiter with no burst, `governor`), never faster than
 //!   the nominal rate;
 //! - no request leaves until the one `requests_per_second` places before it is surely counted by
-//!   Constant Contact, and a second has passed since. Constant Contact counts a request when it
+//!   Constant Contact — it has been answered —, and a second has passed since. Constant Contact counts a request when it
 //!   arrives, which is after it left and before its answer came back: a request that left late
 //!   (its slot was granted, then it waited for a token or a connection) or that reached a busy
 //!   server late would otherwise fall into the same second as the fourth one after it — the one
@@ -27,10 +27,11 @@ use super::clock::TokioClock;
 const SPACING_MARGIN: f64 = 1.02;
 /// What is added to the second of the window rule, for the clocks of two machines.
 const WINDOW_MARGIN: Duration = Duration::from_millis(10);
-/// A request still unanswered this long after it left is taken as arrived: its headers went out
-/// at once, and waiting for the answer to a large import (its body uploaded and read first)
-/// would hold every other request back for nothing.
-const ARRIVAL_BOUND: Duration = Duration::from_millis(150);
+/// A request still unanswered this long after it left is taken as counted, so that one that
+/// hangs does not hold every other request back until it times out. Once answered, the answer's
+/// time is what counts, however late: a busy server may count a request only when it gets to
+/// it.
+const UNANSWERED_BOUND: Duration = Duration::from_secs(1);
 
 pub struct RateLimiter {
     limiter: governor::RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>,
@@ -53,9 +54,7 @@ struct Departure {
 impl Departure {
     /// By when Constant Contact has surely counted it.
     fn counted_by(&self) -> Instant {
-        let bound = self.left_at + ARRIVAL_BOUND;
-        self.answered_at
-            .map_or(bound, |answered| answered.min(bound))
+        self.answered_at.unwrap_or(self.left_at + UNANSWERED_BOUND)
     }
 }
 
@@ -226,7 +225,7 @@ mod tests {
         );
     }
 
-    /// An answer that never comes holds nothing back for longer than the arrival bound.
+    /// An answer that never comes holds nothing back for longer than the bound.
     #[tokio::test(start_paused = true)]
     async fn an_unanswered_request_counts_as_arrived_after_the_bound() {
         let limiter = RateLimiter::new(4);
@@ -238,8 +237,8 @@ mod tests {
         drop(limiter.until_ready().await);
         let fifth_left = start.elapsed();
         assert!(
-            fifth_left >= ARRIVAL_BOUND + Duration::from_secs(1)
-                && fifth_left < ARRIVAL_BOUND + Duration::from_millis(1050),
+            fifth_left >= UNANSWERED_BOUND + Duration::from_secs(1)
+                && fifth_left < UNANSWERED_BOUND + Duration::from_millis(1050),
             "{fifth_left:?}"
         );
         drop(hanging);

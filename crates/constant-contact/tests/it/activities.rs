@@ -119,3 +119,41 @@ async fn an_unknown_activity_is_not_found() {
         "{error:?}"
     );
 }
+
+/// Once one import has ended, the next is polled when it is likely done: with the sandbox
+/// taking 400 ms, one read finds it ended (two, should the machine be slower the second time),
+/// where a fixed first wait (here 10 ms, growing) reads it again and again.
+#[tokio::test]
+async fn the_first_poll_comes_when_the_import_is_likely_done() {
+    let client_id = unique_client_id();
+    let sandbox = cc_sandbox::SandboxConfig {
+        activity_queue_time: Duration::from_millis(100),
+        activity_processing_time: Duration::from_millis(300),
+        ..fast_sandbox(&client_id)
+    };
+    let app = spawn_app_with(sandbox, &client_id, 1_000).await;
+    let reads = |app: &TestApp| app.requests_to("get_activity").len();
+
+    let first = import_one(&app, "first@example.com").await;
+    app.client
+        .wait_for_activity(first, &fast_polling())
+        .await
+        .unwrap();
+    let learning = reads(&app);
+    assert!(learning > 3, "nothing known yet: polled {learning} times");
+
+    let second = import_one(&app, "second@example.com").await;
+    let started = tokio::time::Instant::now();
+    let done = app
+        .client
+        .wait_for_activity(second, &fast_polling())
+        .await
+        .unwrap();
+    assert_eq!(done.state, ActivityState::Completed);
+    assert!(
+        reads(&app) - learning <= 2,
+        "read {} times, where learning took {learning}",
+        reads(&app) - learning
+    );
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}

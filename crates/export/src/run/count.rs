@@ -50,6 +50,7 @@ pub(crate) async fn count<C: Checkpoints>(
             &planned.segments,
             ledger,
             planned.on_list.as_ref(),
+            profiles_in_segments,
         )
         .await?;
         ledger = counted;

@@ -11,6 +11,7 @@ mod ending;
 mod list_upkeep;
 mod poll;
 mod send;
+mod sorting;
 
 use std::time::Instant;
 
@@ -85,7 +86,8 @@ pub async fn run_export_in_step(
     phases.end("counting");
 
     progress.phase("sending");
-    let mut streamed = send::send(&run, planned, counted.ledger).await?;
+    let mut streamed =
+        send::send(&run, planned, counted.ledger, counted.profiles.in_segments).await?;
     phases.end("sending");
 
     progress.phase("polling");

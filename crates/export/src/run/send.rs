@@ -1,5 +1,6 @@
-//! Send: members streamed from the profiles, built into contacts, sorted against the ledger and
-//! batched into imports by a producer, while a sender sends each import as it comes — written
+//! Send: members streamed from the profiles and built into contacts by a producer, sorted
+//! against the ledger and batched into imports on the sorter's thread (`sorting.rs`), while a
+//! sender sends each import as it comes — written
 //! down before it is sent and again once accepted, split in halves when Constant Contact refuses
 //! it, until the records it refuses stand alone.
 
@@ -11,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use super::sorting::{self, BuiltBatch, SorterEnd, ToSorter};
 use super::{Planned, Run};
 use crate::checkpoints::{BatchMember, Checkpoints};
 use crate::contacts::{ContactBuilder, Tallies};
@@ -107,6 +109,7 @@ pub(crate) async fn send<C: Checkpoints>(
     run: &Run<'_, C>,
     planned: Planned,
     ledger: Ledger,
+    members_in_segments: u64,
 ) -> Result<Streamed, ExportError> {
     let Run {
         profiles,
@@ -116,8 +119,12 @@ pub(crate) async fn send<C: Checkpoints>(
         progress,
         cancel,
     } = *run;
-    let mut builder = ContactBuilder::new(plan.mapping.clone(), planned.segments.len());
-    let mut sorter = MemberSorter::new(
+    let mut builder = ContactBuilder::new(
+        plan.mapping.clone(),
+        planned.segments.len(),
+        members_in_segments,
+    );
+    let sorter = MemberSorter::new(
         ledger,
         plan.mode,
         plan.full_resync,
@@ -131,50 +138,63 @@ pub(crate) async fn send<C: Checkpoints>(
     let mut members = profiles.members(&query).await?;
     let (imports_out, imports_in) = mpsc::channel::<PlannedImport>(1);
     let sender = send_imports(client, plan, checkpoints, imports_in, progress, cancel);
-    // The producer owns the sending half: when it ends, the channel closes and the sender
-    // finishes what it holds.
+    // Two batches in flight keep the sorter's thread busy while the next one is built.
+    let (batches_out, batches_in) = mpsc::channel::<ToSorter>(2);
+    let (skipped_out, mut skipped_in) = mpsc::unbounded_channel();
+    // The sorter's thread owns the sending half of the imports: when it ends, the channel
+    // closes and the sender finishes what it holds.
+    let sorting = sorting::start(sorter, batches_in, imports_out, skipped_out);
     let builder_ref = &mut builder;
-    let sorter_ref = &mut sorter;
     let members_ref = &mut members;
+    let skipped_ref = &mut skipped_in;
     let producer = async move {
-        let mut ready = Vec::new();
         while let Some(batch) = members_ref.next().await {
             if cancel.is_cancelled() {
-                return Ok(ProducerEnd::Cancelled);
+                return ProducerEnd::Cancelled;
             }
             let batch = match batch {
                 Ok(batch) => batch,
                 Err(error) => {
                     let error = profiles.read_error(error).await;
-                    return Ok(ProducerEnd::Failed(ExportFailure::Profiles(
-                        std::sync::Arc::new(error),
+                    return ProducerEnd::Failed(ExportFailure::Profiles(std::sync::Arc::new(
+                        error,
                     )));
                 }
             };
-            builder_ref.process(&batch, |contact| {
-                ready.extend(sorter_ref.push(&contact)?);
-                Ok(())
-            })?;
+            let mut built = BuiltBatch::default();
+            builder_ref
+                .process(&batch, |contact| {
+                    built.push(&contact);
+                    Ok(())
+                })
+                .expect("collecting built contacts cannot fail");
             progress.members_processed(builder_ref.tallies.processed);
             progress.members_skipped(&builder_ref.take_skipped());
-            progress.members_skipped(&sorter_ref.take_skipped());
-            for import in ready.drain(..) {
-                if imports_out.send(import).await.is_err() {
-                    return Ok(ProducerEnd::SenderStopped);
-                }
+            while let Ok(left_out) = skipped_ref.try_recv() {
+                progress.members_skipped(&left_out);
+            }
+            if !built.is_empty() && batches_out.send(ToSorter::Batch(built)).await.is_err() {
+                // The sorter's thread ended early: it says why.
+                return ProducerEnd::Finished;
             }
         }
-        if let Some(last) = sorter_ref.finish()
-            && imports_out.send(last).await.is_err()
-        {
-            return Ok(ProducerEnd::SenderStopped);
-        }
-        Ok::<_, ClientError>(ProducerEnd::Finished)
+        let _ = batches_out.send(ToSorter::End).await;
+        ProducerEnd::Finished
     };
     let (producer_end, sent) = tokio::join!(producer, sender);
-    let producer_end = producer_end.unwrap_or_else(|error| {
-        ProducerEnd::Failed(ExportFailure::client(Step::BuildingImports, error))
+    let (sorter, sorted) = sorting.await.unwrap_or_else(|failure| {
+        std::panic::resume_unwind(failure.into_panic());
     });
+    while let Ok(left_out) = skipped_in.try_recv() {
+        progress.members_skipped(&left_out);
+    }
+    let producer_end = match (producer_end, sorted) {
+        (ProducerEnd::Finished, SorterEnd::Failed(error)) => {
+            ProducerEnd::Failed(ExportFailure::client(Step::BuildingImports, error))
+        }
+        (ProducerEnd::Finished, SorterEnd::SenderStopped) => ProducerEnd::SenderStopped,
+        (end, _) => end,
+    };
     Ok(Streamed {
         tallies: builder.tallies,
         sorter,
