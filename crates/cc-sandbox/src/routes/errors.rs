@@ -68,3 +68,41 @@ pub(crate) fn oauth_error(error: &str, description: &str) -> Response {
     )
         .into_response()
 }
+
+/// Any error answer that is not JSON yet — an extractor's rejection, such as a body over the
+/// size limit — gets Constant Contact's error array, with its status kept.
+pub(crate) async fn in_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    let dropping = response
+        .extensions()
+        .get::<crate::server::DropConnection>()
+        .is_some();
+    if !(status.is_client_error() || status.is_server_error()) || is_json || dropping {
+        return response;
+    }
+    let key = match status {
+        StatusCode::NOT_FOUND => keys::NOT_FOUND,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => keys::UNSUPPORTED_MEDIA_TYPE,
+        StatusCode::METHOD_NOT_ALLOWED => keys::METHOD_NOT_ALLOWED,
+        _ if status.is_server_error() => "server_error",
+        _ => keys::VALIDATION,
+    };
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = if text.trim().is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("The request failed.")
+            .to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    error_one(status, key, &message)
+}

@@ -61,7 +61,8 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             guard::api_guard,
-        ));
+        ))
+        .layer(middleware::map_response(errors::in_json));
     let oauth = Router::new()
         .route(
             "/oauth2/default/v1/authorize",

@@ -295,6 +295,10 @@ async fn every_error_is_constant_contacts_json_a_repeated_query_parameter_includ
             "{path}: {body}"
         );
     }
+    let too_large = vec![b' '; 65 * 1024 * 1024];
+    let (status, body) = raw.post_bytes(IMPORT, "application/json", too_large).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body[0]["error_message"].is_string(), "{body}");
     let (status, body) = raw.get("/v3/no_such_thing").await;
     assert_eq!(status, 404, "{body}");
     assert!(body[0]["error_message"].is_string(), "{body}");
