@@ -9,7 +9,7 @@ use std::time::Instant;
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{NoProgress, RunReport, run_export_in_step};
 use segsync_runs::{SharedQuota, StoreCheckpoints, load_ledger};
-use segsync_store::{Store, Trigger};
+use segsync_store::{LedgerOf, Run, Store, Trigger};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -51,26 +51,14 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
         ("first run, everyone new", &unchanged),
         ("delta run", &changed),
     ] {
-        store
-            .queue_run(of.export_id, Trigger::Manual, None, None)
-            .await?;
-        let run = store
-            .claim_next_run("bench")
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the benchmark's run could not be claimed"))?;
+        let run = claimed_run(&store, of).await?;
         reset_peak_memory();
         let requests_before = client.requests_sent();
         let started = Instant::now();
         let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
         let ledger = load_ledger(&store, of, run.id).await?;
         let ledger_loaded = started.elapsed().as_secs_f64();
-        let checkpoints = StoreCheckpoints::new(
-            store.clone(),
-            run.held_claim(),
-            of,
-            0,
-            SharedQuota::new("bench", 10_000),
-        );
+        let checkpoints = checkpoints_of(&store, &run, of);
         let report = run_export_in_step(
             &profiles,
             &plan,
@@ -84,14 +72,7 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
         let wall = started.elapsed().as_secs_f64();
         let requests = client.requests_sent() - requests_before;
         print_run(&mut out, label, &report, wall, ledger_loaded, requests)?;
-        store
-            .finish_run(
-                &run.held_claim(),
-                segsync_store::RunStatus::Succeeded,
-                None,
-                None,
-            )
-            .await?;
+        finish(&store, &run).await?;
     }
     writeln!(
         out,
@@ -101,6 +82,41 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
     store.close().await;
     let _ = std::fs::remove_file(&database);
     drop(sandbox);
+    Ok(())
+}
+
+/// Queues and claims a run of the benchmark's export, as a worker would.
+pub(super) async fn claimed_run(store: &Store, of: LedgerOf) -> anyhow::Result<Run> {
+    store
+        .queue_run(of.export_id, Trigger::Manual, None, None)
+        .await?;
+    store
+        .claim_next_run("bench")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the benchmark's run could not be claimed"))
+}
+
+/// The run's checkpoints in the store, as the server writes them.
+pub(super) fn checkpoints_of(store: &Store, run: &Run, of: LedgerOf) -> StoreCheckpoints {
+    StoreCheckpoints::new(
+        store.clone(),
+        run.held_claim(),
+        of,
+        0,
+        SharedQuota::new("bench", 10_000),
+    )
+}
+
+/// Ends the run as succeeded, so that the next one may be claimed.
+pub(super) async fn finish(store: &Store, run: &Run) -> anyhow::Result<()> {
+    store
+        .finish_run(
+            &run.held_claim(),
+            segsync_store::RunStatus::Succeeded,
+            None,
+            None,
+        )
+        .await?;
     Ok(())
 }
 

@@ -10,12 +10,13 @@ use std::time::Instant;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{ExportPlan, NoProgress, SyncMode, run_export_in_step};
-use segsync_runs::{SharedQuota, StoreCheckpoints, load_ledger};
-use segsync_store::{Store, Trigger};
+use segsync_runs::load_ledger;
+use segsync_store::Store;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::bench::{members_file, peak_memory_mb, reset_peak_memory, sandbox_and_plan};
+use super::bench_delta::{checkpoints_of, claimed_run, finish};
 use crate::state_file::command_line_export;
 
 /// Members on the list before the export is narrowed.
@@ -55,24 +56,12 @@ pub(crate) async fn removals_bench(folder: &std::path::Path) -> anyhow::Result<(
         ("first run, everyone added", &everyone),
         ("narrowed run, the others removed", &narrowed),
     ] {
-        store
-            .queue_run(of.export_id, Trigger::Manual, None, None)
-            .await?;
-        let run = store
-            .claim_next_run("bench")
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the benchmark's run could not be claimed"))?;
+        let run = claimed_run(&store, of).await?;
         reset_peak_memory();
         let requests_before = client.requests_sent();
         let started = Instant::now();
         let ledger = load_ledger(&store, of, run.id).await?;
-        let checkpoints = StoreCheckpoints::new(
-            store.clone(),
-            run.held_claim(),
-            of,
-            0,
-            SharedQuota::new("bench", 10_000),
-        );
+        let checkpoints = checkpoints_of(&store, &run, of);
         let report = run_export_in_step(
             &profiles,
             plan,
@@ -102,14 +91,7 @@ pub(crate) async fn removals_bench(folder: &std::path::Path) -> anyhow::Result<(
             report.totals_add_up()
         )?;
         writeln!(out, "      phases: {}", report.phases_in_words())?;
-        store
-            .finish_run(
-                &run.held_claim(),
-                segsync_store::RunStatus::Succeeded,
-                None,
-                None,
-            )
-            .await?;
+        finish(&store, &run).await?;
     }
     writeln!(
         out,
