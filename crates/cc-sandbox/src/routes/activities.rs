@@ -32,12 +32,9 @@ pub(crate) async fn get_activities(
     State(state): State<Arc<SandboxState>>,
     ApiQuery(query): ApiQuery<ActivitiesQuery>,
 ) -> Response {
-    let (before, query) = match &query.cursor {
-        Some(cursor) => match paging::decode::<ActivitiesQuery>(cursor) {
-            Some((place, query)) => (Some(place), query),
-            None => return errors::validation(&["The cursor is invalid.".to_owned()]),
-        },
-        None => (None, query),
+    let (before, query) = match paging::resume(query.cursor.clone().as_deref(), query) {
+        Ok(resumed) => resumed,
+        Err(refusal) => return refusal,
     };
     let limit = match paging::limit(query.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE) {
         Ok(limit) => limit,

@@ -137,7 +137,7 @@ pub(crate) async fn create_custom_field(
 ) -> Response {
     match state.create_custom_field(&body.label) {
         Ok(name) => (StatusCode::CREATED, Json(json!({ "name": name }))).into_response(),
-        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     }
 }
 

@@ -61,12 +61,9 @@ pub(crate) async fn get_contacts(
     State(state): State<Arc<SandboxState>>,
     ApiQuery(query): ApiQuery<ContactsQuery>,
 ) -> Response {
-    let (start, query) = match &query.cursor {
-        Some(cursor) => match paging::decode::<ContactsQuery>(cursor) {
-            Some(decoded) => decoded,
-            None => return errors::validation(&["The cursor is invalid.".to_owned()]),
-        },
-        None => (0, query),
+    let (start, query) = match paging::resume(query.cursor.clone().as_deref(), query) {
+        Ok((start, query)) => (start.unwrap_or(0), query),
+        Err(refusal) => return refusal,
     };
     let inner = state.lock();
     let filter = match read_filter(&query, &inner) {

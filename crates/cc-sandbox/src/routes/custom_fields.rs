@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 use super::errors::{self, keys};
 use super::query::ApiQuery;
 use super::{json_body, paging};
-use crate::state::custom_fields::{
-    CreateFieldError, CustomFieldRecord, MAX_CUSTOM_FIELDS_PER_ACCOUNT,
-};
+use crate::state::custom_fields::{CreateFieldError, CustomFieldRecord};
 use crate::state::{SandboxState, timestamp};
 
 const DEFAULT_PAGE: usize = 50;
@@ -33,12 +31,9 @@ pub(crate) async fn get_custom_fields(
     State(state): State<Arc<SandboxState>>,
     ApiQuery(query): ApiQuery<CustomFieldsQuery>,
 ) -> Response {
-    let (start, query) = match &query.cursor {
-        Some(cursor) => match paging::decode::<CustomFieldsQuery>(cursor) {
-            Some(decoded) => decoded,
-            None => return errors::validation(&["The cursor is invalid.".to_owned()]),
-        },
-        None => (0, query),
+    let (start, query) = match paging::resume(query.cursor.clone().as_deref(), query) {
+        Ok((start, query)) => (start.unwrap_or(0), query),
+        Err(refusal) => return refusal,
     };
     let limit = match paging::limit(query.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE) {
         Ok(limit) => limit,
@@ -85,15 +80,10 @@ pub(crate) async fn create_custom_field(
     let mut inner = state.lock();
     match inner.custom_fields.create(&label, &field_type, now) {
         Ok(field) => (StatusCode::CREATED, Json(field_json(field))).into_response(),
-        Err(CreateFieldError::Invalid(message)) => errors::validation(&[message]),
-        Err(CreateFieldError::NameTaken(name)) => errors::error_one(
-            StatusCode::CONFLICT,
-            keys::CONFLICT,
-            &format!("A custom field named {name:?} already exists."),
-        ),
-        Err(CreateFieldError::TooManyFields) => errors::validation(&[format!(
-            "A user can configure up to {MAX_CUSTOM_FIELDS_PER_ACCOUNT} custom_fields in their account."
-        )]),
+        Err(error @ CreateFieldError::NameTaken(_)) => {
+            errors::error_one(StatusCode::CONFLICT, keys::CONFLICT, &error.to_string())
+        }
+        Err(error) => errors::validation(&[error.to_string()]),
     }
 }
 

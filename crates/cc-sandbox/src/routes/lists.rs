@@ -40,12 +40,9 @@ pub(crate) async fn get_lists(
     State(state): State<Arc<SandboxState>>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Response {
-    let (start, query) = match &query.cursor {
-        Some(cursor) => match paging::decode::<ListQuery>(cursor) {
-            Some(decoded) => decoded,
-            None => return errors::validation(&["The cursor is invalid.".to_owned()]),
-        },
-        None => (0, query),
+    let (start, query) = match paging::resume(query.cursor.clone().as_deref(), query) {
+        Ok((start, query)) => (start.unwrap_or(0), query),
+        Err(refusal) => return refusal,
     };
     let limit = match paging::limit(query.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE) {
         Ok(limit) => limit,

@@ -35,3 +35,17 @@ pub(crate) fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usi
         },
     }
 }
+
+/// Where a page starts: from the `cursor`, when there is one, with the query it carries;
+/// otherwise at the start, with `query`. An unreadable cursor is a 400.
+pub(crate) fn resume<Q: DeserializeOwned>(
+    cursor: Option<&str>,
+    query: Q,
+) -> Result<(Option<usize>, Q), axum::response::Response> {
+    match cursor {
+        Some(cursor) => decode::<Q>(cursor)
+            .map(|(position, query)| (Some(position), query))
+            .ok_or_else(|| super::errors::validation(&["The cursor is invalid.".to_owned()])),
+        None => Ok((None, query)),
+    }
+}

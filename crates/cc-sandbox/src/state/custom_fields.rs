@@ -22,13 +22,31 @@ pub(crate) struct CustomFieldRecord {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
+/// Why a custom field was not created.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum CreateFieldError {
+pub enum CreateFieldError {
+    /// The label or the type is not one Constant Contact takes (400); the message says why.
     Invalid(String),
     /// A field of this name exists (409).
     NameTaken(String),
+    /// The account has 100 fields already (400).
     TooManyFields,
 }
+
+impl std::fmt::Display for CreateFieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(message) => f.write_str(message),
+            Self::NameTaken(name) => write!(f, "A custom field named {name:?} already exists."),
+            Self::TooManyFields => write!(
+                f,
+                "A user can configure up to {MAX_CUSTOM_FIELDS_PER_ACCOUNT} custom_fields in their account."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CreateFieldError {}
 
 #[derive(Debug, Default)]
 pub(crate) struct CustomFieldStore {

@@ -114,23 +114,16 @@ impl SandboxState {
     }
 
     /// Creates a custom field as the account's owner would in Constant Contact's interface;
-    /// returns its name (the label with blanks replaced by underscores), or why it was refused.
-    pub fn create_custom_field(&self, label: &str) -> Result<String, String> {
+    /// returns its name (the label with blanks replaced by underscores).
+    pub fn create_custom_field(
+        &self,
+        label: &str,
+    ) -> Result<String, custom_fields::CreateFieldError> {
         let now = self.now();
         self.lock()
             .custom_fields
             .create(label, "string", now)
             .map(|field| field.name.clone())
-            .map_err(|error| match error {
-                custom_fields::CreateFieldError::Invalid(message) => message,
-                custom_fields::CreateFieldError::NameTaken(name) => {
-                    format!("A custom field named {name} exists.")
-                }
-                custom_fields::CreateFieldError::TooManyFields => format!(
-                    "The account has {} custom fields, as many as it may.",
-                    custom_fields::MAX_CUSTOM_FIELDS_PER_ACCOUNT
-                ),
-            })
     }
 
     /// Deletes a custom field by name, as the account's owner may at any time; returns whether
