@@ -35,6 +35,11 @@ pub(crate) enum Command {
     Bench(BenchArgs),
     /// Run the server: REST API over connections, segments, exports and runs.
     Serve(ServeArgs),
+    /// Check a profile source: its schema, row count and (for Delta) version.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
     /// Manage the server's users.
     Users {
         #[command(subcommand)]
@@ -137,11 +142,52 @@ pub(crate) struct DemoArgs {
     pub(crate) seed: u64,
 }
 
+/// A profile source on the command line: a location and its options.
+#[derive(Debug, Args)]
+pub(crate) struct ProfilesArgs {
+    /// A Parquet, CSV or JSON file, a folder of them, a glob, a Delta table, or a URL:
+    /// `s3://bucket/path`, `gs://…`, `az://…`, `postgres://user@host/db`.
+    #[arg(long = "profiles", value_name = "LOCATION")]
+    pub(crate) location: String,
+    /// An option of the source (repeatable): `format=delta`, `version=3`, `table=crm.profiles`,
+    /// `endpoint=http://…`, `secret_access_key_file=PATH`, `password_env=VARIABLE`…
+    #[arg(long = "profiles-option", value_name = "KEY=VALUE")]
+    pub(crate) options: Vec<String>,
+}
+
+impl ProfilesArgs {
+    pub(crate) fn source(&self) -> anyhow::Result<segsync_engine::ProfileSource> {
+        let mut source = segsync_engine::ProfileSource::new(&self.location);
+        for pair in &self.options {
+            source.options.set_pair(pair)?;
+        }
+        Ok(source)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SourcesCommand {
+    /// Open a profile source and print its schema, row count and (for Delta) version, or say
+    /// which part failed: options, credentials, path, format or connection.
+    Check(SourcesCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SourcesCheckArgs {
+    /// The source; without it, the `profiles` of the server's configuration.
+    #[arg(long = "profiles", value_name = "LOCATION")]
+    pub(crate) location: Option<String>,
+    /// An option of the source (repeatable), as for `segments check`.
+    #[arg(long = "profiles-option", value_name = "KEY=VALUE")]
+    pub(crate) options: Vec<String>,
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SegmentArgs {
-    /// A Parquet, CSV or JSON file, a folder of them, or a glob.
-    #[arg(long)]
-    pub(crate) profiles: String,
+    #[command(flatten)]
+    pub(crate) profiles: ProfilesArgs,
     /// Segment definitions: YAML or JSON files (repeatable).
     #[arg(long = "segments", required = true)]
     pub(crate) segment_files: Vec<PathBuf>,

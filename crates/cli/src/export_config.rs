@@ -30,6 +30,7 @@ use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
 use constant_contact::{ApiConfig, Endpoints};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
+use segsync_engine::ProfileSource;
 use segsync_export::SyncMode;
 use serde::Deserialize;
 use url::Url;
@@ -38,17 +39,10 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportConfig {
-    pub(crate) profiles: ProfilesSection,
+    /// A path or URL, or a table of `location`, `format` and the source's options.
+    pub(crate) profiles: ProfileSource,
     pub(crate) constant_contact: ConstantContactSection,
     pub(crate) export: ExportSection,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProfilesSection {
-    pub(crate) location: String,
-    #[serde(default)]
-    pub(crate) format: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,14 +121,7 @@ impl ExportConfig {
             .iter()
             .map(|p| resolve(p))
             .collect();
-        if !config.profiles.location.contains("://")
-            && !Path::new(&config.profiles.location).is_absolute()
-        {
-            config.profiles.location = base
-                .join(&config.profiles.location)
-                .to_string_lossy()
-                .into_owned();
-        }
+        config.profiles = config.profiles.relative_to(base);
         Ok(config)
     }
 

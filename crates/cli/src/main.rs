@@ -11,7 +11,7 @@ mod token_file;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, SegmentsCommand};
+use crate::cli::{Cli, Command, SegmentsCommand, SourcesCommand};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -32,6 +32,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Bench(args) => commands::bench::run(args).await,
         Command::Serve(args) => commands::serve::run(args).await,
+        Command::Sources {
+            command: SourcesCommand::Check(args),
+        } => commands::sources::check(args).await,
         Command::Users { command } => commands::users::run(command).await,
     }
 }

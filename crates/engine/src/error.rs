@@ -4,9 +4,14 @@ use segsync_domain::segment::SegmentErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// The source does not exist or holds no file of its format.
-    #[error("profile source {location}: {problem}")]
-    Source { location: String, problem: String },
+    /// The source could not be opened; `part` says what failed: its options, the credentials,
+    /// the path, the format or the connection. The location never shows a password.
+    #[error("profile source {location}: {part}: {problem}")]
+    Source {
+        location: String,
+        part: SourcePart,
+        problem: String,
+    },
 
     /// A file could not be read; the message names the file and, where the reader knows them,
     /// the line and column.
@@ -22,4 +27,31 @@ pub enum EngineError {
 
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+}
+
+/// The part of a profile source that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcePart {
+    /// An option is unknown, malformed, or its file or environment variable is missing.
+    Options,
+    /// The store or database refused the credentials.
+    Credentials,
+    /// Nothing is at the location: no such file, folder, bucket, table or database.
+    Path,
+    /// Something is there, but not profiles in the format asked for.
+    Format,
+    /// The store or database could not be reached.
+    Connection,
+}
+
+impl std::fmt::Display for SourcePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Options => "options",
+            Self::Credentials => "credentials",
+            Self::Path => "path",
+            Self::Format => "format",
+            Self::Connection => "connection",
+        })
+    }
 }

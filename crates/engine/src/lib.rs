@@ -9,10 +9,12 @@ mod schema;
 mod source;
 
 pub use compile::membership_expr;
-pub use error::EngineError;
+pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};
 pub use schema::profile_schema;
-pub use source::{ProfileFormat, ProfileSource};
+pub use source::{
+    OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot, is_secret,
+};
 
 /// DataFusion and Arrow, as this crate uses them, for callers that read its batches.
 pub use datafusion;

@@ -14,8 +14,9 @@ use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
 use crate::compile::membership_expr;
 use crate::error::EngineError;
+use crate::error::SourcePart;
 use crate::schema::profile_schema;
-use crate::source::ProfileSource;
+use crate::source::{ProfileSource, SourceSnapshot};
 
 /// The columns a member stream carries: the mapped attributes, then one boolean per segment.
 #[derive(Debug, Clone)]
@@ -38,6 +39,7 @@ pub struct Profiles {
     ctx: SessionContext,
     frame: DataFrame,
     schema: SchemaRef,
+    snapshot: SourceSnapshot,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -54,18 +56,24 @@ impl Profiles {
         // Batches of 8,192 rows keep memory flat while streaming members.
         let config = SessionConfig::new().with_batch_size(8_192);
         let ctx = SessionContext::new_with_config(config);
-        let frame = source.read(&ctx).await?;
+        let (frame, snapshot) = source.read(&ctx).await?;
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
             source,
             ctx,
             frame,
             schema,
+            snapshot,
         })
     }
 
     pub fn source(&self) -> &ProfileSource {
         &self.source
+    }
+
+    /// The format read and, for a Delta table, the version: what a run exported from.
+    pub fn snapshot(&self) -> SourceSnapshot {
+        self.snapshot
     }
 
     pub fn arrow_schema(&self) -> &SchemaRef {
@@ -143,9 +151,9 @@ impl Profiles {
             .iter()
             .map(|(_, expr)| expr.clone())
             .reduce(Expr::or)
-            .ok_or_else(|| EngineError::Source {
-                location: self.source.location.clone(),
-                problem: "no segment to export".into(),
+            .ok_or_else(|| {
+                self.source
+                    .problem(SourcePart::Options, "no segment to export".into())
             })?;
         let mut selection: Vec<Expr> = query.columns.iter().map(ident).collect();
         selection.extend(
@@ -174,7 +182,7 @@ impl Profiles {
                     ..self.source.clone()
                 };
                 let failed = match single.read(&self.ctx).await {
-                    Ok(frame) => read_every_value(frame).await.err().map(|e| e.to_string()),
+                    Ok((frame, _)) => read_every_value(frame).await.err().map(|e| e.to_string()),
                     Err(error) => Some(error.to_string()),
                 };
                 if let Some(detail) = failed {
@@ -183,7 +191,7 @@ impl Profiles {
             }
         }
         EngineError::Read {
-            file: self.source.location.clone(),
+            file: self.source.display_location(),
             detail: error.to_string(),
         }
     }

@@ -17,13 +17,15 @@ use crate::error::ExportError;
 use crate::list_members::ListSnapshot;
 use crate::member_sorter::{MemberSorter, SyncCounts};
 use crate::plan::{ExportPlan, count_profiles};
-use crate::report::SAMPLES;
+use crate::report::{SAMPLES, SourceRead};
 use crate::sync::{Ledger, SyncMode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DryRunReport {
     pub mode: SyncMode,
     pub full_resync: bool,
+    /// The source the profiles were read from (for a Delta table, its version).
+    pub source: SourceRead,
     pub profiles_read: u64,
     pub profiles_in_segments: u64,
     pub members_per_segment: Vec<(String, u64)>,
@@ -146,6 +148,7 @@ pub async fn dry_run_in_step(
     Ok(DryRunReport {
         mode: plan.mode,
         full_resync: plan.full_resync,
+        source: SourceRead::of(profiles),
         profiles_read,
         profiles_in_segments,
         members_per_segment: plan

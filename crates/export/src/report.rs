@@ -83,6 +83,37 @@ pub struct ActivityReport {
 /// Samples kept per reason or duplicate list, so a report stays readable.
 pub(crate) const SAMPLES: usize = 20;
 
+/// The profile source a run read: where, as what, and for a Delta table which version — so a
+/// run says exactly which data it exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRead {
+    /// The location, a password in it replaced.
+    pub location: String,
+    pub format: String,
+    pub delta_version: Option<u64>,
+}
+
+impl SourceRead {
+    pub fn of(profiles: &segsync_engine::Profiles) -> Self {
+        let snapshot = profiles.snapshot();
+        Self {
+            location: profiles.source().display_location(),
+            format: snapshot.format.name().to_owned(),
+            delta_version: snapshot.delta_version,
+        }
+    }
+}
+
+impl fmt::Display for SourceRead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}", self.location, self.format)?;
+        if let Some(version) = self.delta_version {
+            write!(f, ", version {version}")?;
+        }
+        f.write_str(")")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
     pub outcome: RunOutcome,
@@ -92,6 +123,8 @@ pub struct RunReport {
     pub list_id: Uuid,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+    /// The source the profiles were read from.
+    pub source: SourceRead,
     /// Every profile of the source.
     pub profiles_read: u64,
     pub profiles_outside_segments: u64,
@@ -195,6 +228,7 @@ impl fmt::Display for RunReport {
             "Export to list {} ({}{resync}) {outcome} in {seconds:.1} s",
             self.list_id, self.mode
         )?;
+        writeln!(f, "  profiles from {}", self.source)?;
         writeln!(
             f,
             "  profiles read                {:>10}",

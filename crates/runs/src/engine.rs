@@ -14,7 +14,7 @@ use crate::settings::RunsConfig;
 pub struct RunSettings {
     pub runs: RunsConfig,
     /// Where the profiles are (`profiles` in the configuration); runs cannot start without.
-    pub profiles: Option<String>,
+    pub profiles: Option<segsync_engine::ProfileSource>,
     /// The most members one export may send; a larger export fails before it sends anything.
     pub member_limit: u64,
 }

@@ -45,8 +45,8 @@ pub async fn catalogue(store: &Store) -> Result<Vec<SegmentDefinition>, StoreErr
         .collect())
 }
 
-/// The profiles at `location` (the configuration's `profiles`), opened.
-pub async fn open_profiles(location: Option<&str>) -> Result<Profiles, RunsError> {
-    let location = location.ok_or(RunsError::ProfilesNotConfigured)?;
-    Ok(Profiles::open(ProfileSource::new(location)).await?)
+/// The configuration's profile source, opened.
+pub async fn open_profiles(source: Option<&ProfileSource>) -> Result<Profiles, RunsError> {
+    let source = source.ok_or(RunsError::ProfilesNotConfigured)?;
+    Ok(Profiles::open(source.clone()).await?)
 }

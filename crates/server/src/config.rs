@@ -25,9 +25,10 @@ pub struct ServerConfig {
     pub public_url: Url,
     /// `sqlite://PATH` (the default, an embedded file) or `postgres://…`.
     pub database_url: String,
-    /// The unified customer profiles: a Parquet, CSV or JSON file, a folder of them, or a
-    /// glob. Segments are checked against its schema and evaluated over it.
-    pub profiles: Option<String>,
+    /// The unified customer profiles: a path or URL (`profiles = "s3://lake/profiles/"`), or a
+    /// table of its location, format and options (see `ProfileSource`). Segments are checked
+    /// against its schema and evaluated over it.
+    pub profiles: Option<segsync_engine::ProfileSource>,
     /// The most members one export may send.
     pub member_limit: u64,
     /// 32 bytes in base64 (`openssl rand -base64 32`): the key that seals Constant Contact

@@ -28,10 +28,10 @@ pub(crate) struct MemberCounts {
 impl MemberCounts {
     /// The member count of every stored segment that parses and evaluates.
     pub(crate) async fn all(&self, state: &AppState) -> Result<HashMap<Uuid, u64>, ApiError> {
-        let Some(location) = state.config.profiles.as_deref() else {
+        let Some(source) = state.config.profiles.as_ref() else {
             return Ok(HashMap::new());
         };
-        let source = source_state(location);
+        let source = source_state(&source.location);
         let catalogue = catalogue(state).await?;
         let by_name: HashMap<&str, &SegmentDefinition> = catalogue
             .iter()

@@ -8,7 +8,7 @@ use chrono::Utc;
 use constant_contact::ConstantContact;
 use constant_contact::config::DEFAULT_DAILY_QUOTA;
 use segsync_domain::segment::RunClock;
-use segsync_engine::{ProfileFormat, ProfileSource, Profiles};
+use segsync_engine::Profiles;
 use segsync_export::{
     CheckpointError, DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode,
     dry_run, dry_run_in_step, run_export, run_export_in_step,
@@ -74,15 +74,7 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         Some(path) => Some(StateFile::open(path, config.export.list_id).await?),
         None => None,
     };
-    let mut source = ProfileSource::new(&config.profiles.location);
-    source.format = match config.profiles.format.as_deref() {
-        None => None,
-        Some("parquet") => Some(ProfileFormat::Parquet),
-        Some("csv") => Some(ProfileFormat::Csv),
-        Some("json") => Some(ProfileFormat::Json),
-        Some(other) => bail!("profiles.format is parquet, csv or json, not {other:?}"),
-    };
-    let profiles = Profiles::open(source).await?;
+    let profiles = Profiles::open(config.profiles.clone()).await?;
     if args.dry_run {
         let report = match &state {
             Some(state) => {

@@ -8,4 +8,5 @@ pub(crate) mod export;
 pub(crate) mod sandbox;
 pub(crate) mod segments;
 pub(crate) mod serve;
+pub(crate) mod sources;
 pub(crate) mod users;

@@ -9,7 +9,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use segsync_domain::segment::{
     RunClock, SegmentDefinition, SegmentFormat, parse_segments, validate,
 };
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::Profiles;
 
 use crate::cli::{PreviewArgs, SegmentArgs};
 
@@ -36,7 +36,9 @@ pub(crate) fn load_segments(files: &[PathBuf]) -> anyhow::Result<Vec<SegmentDefi
 
 pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
     let segments = load_segments(&args.segment_files)?;
-    let profiles = Profiles::open(ProfileSource::new(&args.profiles)).await?;
+    let source = args.profiles.source()?;
+    let shown = source.display_location();
+    let profiles = Profiles::open(source).await?;
     let schema = profiles.schema();
     let mut problems = Vec::new();
     for segment in &segments {
@@ -50,7 +52,7 @@ pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
             out,
             "{} segments are valid against {}.",
             segments.len(),
-            args.profiles
+            shown
         )?;
         return Ok(());
     }
@@ -67,10 +69,12 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.time_zone))?;
     let clock = RunClock::new(Utc::now(), time_zone);
     let segments = load_segments(&args.segments.segment_files)?;
-    let profiles = Profiles::open(ProfileSource::new(&args.segments.profiles)).await?;
+    let source = args.segments.profiles.source()?;
+    let shown = source.display_location();
+    let profiles = Profiles::open(source).await?;
     let total = profiles.count_all().await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{total} profiles in {}", args.segments.profiles)?;
+    writeln!(out, "{total} profiles in {shown}")?;
     for segment in &segments {
         let membership = profiles.segment_expr(segment, &segments, &clock)?;
         let count = profiles.count(membership.clone()).await?;

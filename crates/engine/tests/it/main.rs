@@ -4,6 +4,9 @@
 #![allow(unreachable_pub)]
 
 mod csv_properties;
+mod delta_tables;
 mod differential;
 mod fixtures;
+mod object_storage;
+mod s3_server;
 mod sources;

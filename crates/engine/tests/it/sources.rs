@@ -75,7 +75,7 @@ async fn a_missing_source_is_named() {
         .await
         .unwrap_err();
     assert!(
-        unknown.to_string().contains("parquet, csv or json"),
+        unknown.to_string().contains("parquet, csv, json"),
         "{unknown}"
     );
 }

@@ -9,13 +9,14 @@ use super::poll::Polled;
 use super::send::{ProducerEnd, Streamed};
 use crate::failure::ExportFailure;
 use crate::plan::ExportPlan;
-use crate::report::{ActivityState, RunOutcome, RunReport, SAMPLES};
+use crate::report::{ActivityState, RunOutcome, RunReport, SAMPLES, SourceRead};
 
 /// Everything the phases left.
 pub(crate) struct Ended<'a> {
     pub(crate) plan: &'a ExportPlan,
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) profiles: &'a ProfileCounts,
+    pub(crate) source: SourceRead,
     pub(crate) streamed: Streamed,
     pub(crate) polled: Polled,
     pub(crate) unsubscribed: Result<Vec<Box<str>>, UnsubscribedCheckFailure>,
@@ -69,6 +70,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         plan,
         started_at,
         profiles,
+        source,
         streamed,
         polled,
         unsubscribed,
@@ -113,6 +115,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         list_id: plan.list_id,
         started_at,
         finished_at: Utc::now(),
+        source,
         profiles_read: profiles.read,
         profiles_outside_segments: profiles.read - profiles.in_segments,
         profiles_in_segments: profiles.in_segments,

@@ -26,7 +26,7 @@ use crate::error::ExportError;
 use crate::list_members::ListSnapshot;
 use crate::plan::ExportPlan;
 use crate::progress::Progress;
-use crate::report::RunReport;
+use crate::report::{RunReport, SourceRead};
 
 use crate::sync::{Ledger, SyncMode};
 
@@ -117,6 +117,7 @@ pub async fn run_export_in_step(
         plan,
         started_at,
         profiles: &counted.profiles,
+        source: SourceRead::of(profiles),
         streamed,
         polled,
         unsubscribed,

@@ -58,7 +58,7 @@ impl RunEngine {
         .with_catalogue(catalogue)
         .with_member_limit(self.settings.member_limit)
         .with_mode(export.sync_mode);
-        let profiles = open_profiles(self.settings.profiles.as_deref()).await?;
+        let profiles = open_profiles(self.settings.profiles.as_ref()).await?;
         Ok(Prepared {
             connection,
             client,

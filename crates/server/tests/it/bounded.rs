@@ -130,7 +130,7 @@ async fn member_counts_are_evaluated_again_only_when_the_profiles_or_segments_ch
 
     // The same bytes' length and modification time, other content: a page view that evaluated
     // the segment again would see one gold member fewer.
-    let path = std::path::PathBuf::from(app.config().profiles.as_deref().unwrap());
+    let path = std::path::PathBuf::from(app.config().profiles.as_ref().unwrap().location.as_str());
     let before = std::fs::read_to_string(&path).unwrap();
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
     let changed = before.replacen(",gold,", ",gilt,", 1);

@@ -137,7 +137,9 @@ pub(crate) async fn spawn_app_configured(
     let mut config = test_config(folder.path());
     let profiles = folder.path().join("profiles.csv");
     std::fs::write(&profiles, PROFILES_CSV).unwrap();
-    config.profiles = Some(profiles.to_string_lossy().into_owned());
+    config.profiles = Some(segsync_engine::ProfileSource::new(
+        profiles.to_string_lossy(),
+    ));
     config.public_url = url::Url::parse(&format!("{base}/")).unwrap();
     let endpoints =
         constant_contact::Endpoints::under(&url::Url::parse(&sandbox.base_url()).unwrap());

@@ -87,7 +87,11 @@ async fn skipped_csv(app: &TestApp, run: &Value) -> String {
 
 /// Rewrites the profiles the server reads.
 fn write_profiles(app: &TestApp, csv: &str) {
-    std::fs::write(app.config().profiles.as_deref().unwrap(), csv).unwrap();
+    std::fs::write(
+        app.config().profiles.as_ref().unwrap().location.as_str(),
+        csv,
+    )
+    .unwrap();
 }
 
 fn sync(run: &Value) -> &Value {

@@ -75,7 +75,10 @@ pub(crate) fn serve_logging_to(
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("SEGSYNC_DATABASE_URL", &config.database_url)
         .env("SEGSYNC_ENCRYPTION_KEY", key)
-        .env("SEGSYNC_PROFILES", config.profiles.as_deref().unwrap())
+        .env(
+            "SEGSYNC_PROFILES",
+            config.profiles.as_ref().unwrap().location.as_str(),
+        )
         .env("SEGSYNC_PUBLIC_URL", format!("http://127.0.0.1:{port}/"))
         .env("SEGSYNC_CONSTANT_CONTACT__CLIENT_ID", &cc.client_id)
         .env(

@@ -39,7 +39,7 @@ async fn a_worker_stalled_past_the_reaper_loses_its_run_and_sends_nothing_more()
     )
     .await;
     std::fs::write(
-        app.config().profiles.as_deref().unwrap(),
+        app.config().profiles.as_ref().unwrap().location.as_str(),
         many_gold_profiles(),
     )
     .unwrap();

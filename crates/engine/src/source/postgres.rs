@@ -1,0 +1,129 @@
+//! PostgreSQL tables and views, through `datafusion-table-providers-postgres`: DataFusion plans
+//! the segment, and the filters it can write as PostgreSQL SQL run in the database.
+//!
+//! The location is `postgres://user@host:port/database`; `table` (`schema.table` or `table`)
+//! names the table or view. The password comes from the URL, the `password` option (better:
+//! `password_file` or `password_env`) or `PGPASSWORD`; `sslmode` is `disable`, `prefer`
+//! (the default), `require`, `verify-ca` or `verify-full`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::common::TableReference;
+use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion_table_providers_postgres::PostgresTableFactory;
+use datafusion_table_providers_postgres::pool::PostgresConnectionPool;
+use secrecy::SecretString;
+use url::Url;
+
+use super::object_stores::Failure;
+use super::options::SourceOptions;
+use crate::error::SourcePart;
+
+/// The options a PostgreSQL source reads; any other is refused.
+pub(crate) const POSTGRES_KEYS: &[&str] =
+    &["format", "table", "sslmode", "sslrootcert", "password"];
+
+/// Connections a source keeps open: a segment count or a member stream uses one at a time.
+const POOL_SIZE: &str = "4";
+
+pub(crate) async fn read_postgres(
+    ctx: &SessionContext,
+    url: &Url,
+    options: &SourceOptions,
+) -> Result<DataFrame, Failure> {
+    let option = |key: &str| {
+        options
+            .get(key)
+            .map_err(|error| (SourcePart::Options, error.to_string()))
+    };
+    if let Some(unknown) = options.keys().find(|key| !POSTGRES_KEYS.contains(key)) {
+        return Err((
+            SourcePart::Options,
+            format!(
+                "{unknown:?} is not an option of a PostgreSQL source ({})",
+                POSTGRES_KEYS.join(", ")
+            ),
+        ));
+    }
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let from_url_or_option = |key: &str| -> Result<Option<String>, Failure> {
+        Ok(option(key)?.or_else(|| query.get(key).cloned()))
+    };
+    let table = from_url_or_option("table")?.ok_or_else(|| {
+        (
+            SourcePart::Options,
+            "a PostgreSQL source needs `table`: the table or view that holds the profiles"
+                .to_owned(),
+        )
+    })?;
+    let database = url.path().trim_start_matches('/');
+    if database.is_empty() {
+        return Err((
+            SourcePart::Path,
+            "the URL names no database: postgres://user@host:port/database".to_owned(),
+        ));
+    }
+    let mut params: HashMap<String, SecretString> = HashMap::new();
+    let mut set = |key: &str, value: String| {
+        params.insert(key.to_owned(), SecretString::from(value));
+    };
+    set("host", url.host_str().unwrap_or("localhost").to_owned());
+    set("port", url.port().unwrap_or(5432).to_string());
+    set("db", percent_decoded(database));
+    if !url.username().is_empty() {
+        set("user", percent_decoded(url.username()));
+    }
+    let password = match url.password() {
+        Some(password) => Some(percent_decoded(password)),
+        None => option("password")?.or_else(|| std::env::var("PGPASSWORD").ok()),
+    };
+    if let Some(password) = password {
+        set("pass", password);
+    }
+    set(
+        "sslmode",
+        from_url_or_option("sslmode")?.unwrap_or_else(|| "prefer".to_owned()),
+    );
+    if let Some(root_certificate) = from_url_or_option("sslrootcert")? {
+        set("sslrootcert", root_certificate);
+    }
+    set("connection_pool_size", POOL_SIZE.to_owned());
+
+    let pool = PostgresConnectionPool::new(params)
+        .await
+        .map_err(|error| connection_failure(&error.to_string()))?;
+    let factory = PostgresTableFactory::new(Arc::new(pool));
+    let provider = factory
+        .table_provider(TableReference::from(table.as_str()))
+        .await
+        .map_err(|error| {
+            let text = error.to_string();
+            let part = if text.contains("does not exist") || text.contains("not found") {
+                SourcePart::Path
+            } else {
+                connection_failure(&text).0
+            };
+            (part, format!("table {table}: {text}"))
+        })?;
+    ctx.read_table(provider)
+        .map_err(|error| (SourcePart::Format, error.to_string()))
+}
+
+fn percent_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Which part a failure to connect points at, from PostgreSQL's message.
+fn connection_failure(text: &str) -> Failure {
+    let part = if text.contains("password") || text.contains("authentication") {
+        SourcePart::Credentials
+    } else if text.contains("does not exist") {
+        SourcePart::Path
+    } else {
+        SourcePart::Connection
+    };
+    (part, text.to_owned())
+}
