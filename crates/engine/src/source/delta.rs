@@ -28,7 +28,8 @@ pub(crate) async fn read_delta(
     version: Option<u64>,
 ) -> Result<DeltaRead, Failure> {
     register_cloud_log_stores();
-    let mut builder = DeltaTableBuilder::from_url(table_url.clone()).map_err(delta_failure)?;
+    let mut builder =
+        DeltaTableBuilder::from_url(table_url.clone()).map_err(|error| delta_failure(&error))?;
     if let Some(location) = store {
         builder = builder.with_storage_backend(Arc::clone(&location.store), table_url);
     }
@@ -45,7 +46,7 @@ pub(crate) async fn read_delta(
             {
                 no_such_version(version)
             }
-            _ => delta_failure(error),
+            _ => delta_failure(&error),
         })?;
     let version = table.version().ok_or_else(|| {
         (
@@ -55,7 +56,7 @@ pub(crate) async fn read_delta(
     })?;
     table
         .update_datafusion_session(&ctx.state())
-        .map_err(delta_failure)?;
+        .map_err(|error| delta_failure(&error))?;
     let provider = table
         .table_provider()
         .await
@@ -73,8 +74,8 @@ fn no_such_version(version: u64) -> Failure {
     )
 }
 
-fn delta_failure(error: DeltaTableError) -> Failure {
-    match &error {
+fn delta_failure(error: &DeltaTableError) -> Failure {
+    match error {
         DeltaTableError::ObjectStore { source } => store_failure(source),
         DeltaTableError::NotATable(_) => (
             SourcePart::Format,

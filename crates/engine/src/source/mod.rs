@@ -323,11 +323,12 @@ impl ProfileSource {
 
     /// A local source reads no storage options: every option must be its format's.
     fn check_options(&self, format: ProfileFormat) -> Result<(), EngineError> {
-        if matches!(self.place()?, Place::Local) {
-            if let Some(unknown) = self
+        if matches!(self.place()?, Place::Local)
+            && let Some(unknown) = self
                 .options
                 .keys()
                 .find(|key| !format.own_keys().contains(key))
+        {
             {
                 return Err(self.problem(
                     SourcePart::Options,

@@ -47,7 +47,11 @@ pub(crate) fn store_for(
             for (key, value) in settings {
                 builder = builder.with_config(parse_key::<AmazonS3ConfigKey>(&key, "S3")?, value);
             }
-            Arc::new(builder.build().map_err(configuration_failure)?)
+            Arc::new(
+                builder
+                    .build()
+                    .map_err(|error| configuration_failure(&error))?,
+            )
         }
         ObjectStoreScheme::GoogleCloudStorage => {
             let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
@@ -57,7 +61,11 @@ pub(crate) fn store_for(
                     value,
                 );
             }
-            Arc::new(builder.build().map_err(configuration_failure)?)
+            Arc::new(
+                builder
+                    .build()
+                    .map_err(|error| configuration_failure(&error))?,
+            )
         }
         ObjectStoreScheme::MicrosoftAzure => {
             let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
@@ -67,7 +75,11 @@ pub(crate) fn store_for(
                     value,
                 );
             }
-            Arc::new(builder.build().map_err(configuration_failure)?)
+            Arc::new(
+                builder
+                    .build()
+                    .map_err(|error| configuration_failure(&error))?,
+            )
         }
         _ => {
             return Err((
@@ -97,7 +109,7 @@ fn parse_key<K: FromStr>(key: &str, store: &str) -> Result<K, Failure> {
     })
 }
 
-fn configuration_failure(error: object_store::Error) -> Failure {
+fn configuration_failure(error: &object_store::Error) -> Failure {
     (SourcePart::Options, error.to_string())
 }
 
