@@ -157,12 +157,20 @@ pub(crate) struct ProfilesArgs {
 
 impl ProfilesArgs {
     pub(crate) fn source(&self) -> anyhow::Result<segsync_engine::ProfileSource> {
-        let mut source = segsync_engine::ProfileSource::new(&self.location);
-        for pair in &self.options {
-            source.options.set_pair(pair)?;
-        }
-        Ok(source)
+        profile_source(&self.location, &self.options)
     }
+}
+
+/// A source from `--profiles` and its `--profiles-option key=value` pairs.
+pub(crate) fn profile_source(
+    location: &str,
+    options: &[String],
+) -> anyhow::Result<segsync_engine::ProfileSource> {
+    let mut source = segsync_engine::ProfileSource::new(location);
+    for pair in options {
+        source.options.set_pair(pair)?;
+    }
+    Ok(source)
 }
 
 #[derive(Debug, Subcommand)]

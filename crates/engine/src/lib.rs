@@ -12,9 +12,7 @@ pub use compile::membership_expr;
 pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};
 pub use schema::profile_schema;
-pub use source::{
-    OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot, is_secret,
-};
+pub use source::{OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot};
 
 /// DataFusion and Arrow, as this crate uses them, for callers that read its batches.
 pub use datafusion;

@@ -6,20 +6,14 @@
 use std::io::Write;
 
 use anyhow::bail;
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::Profiles;
 
 use super::serve::server_config;
-use crate::cli::SourcesCheckArgs;
+use crate::cli::{SourcesCheckArgs, profile_source};
 
 pub(crate) async fn check(args: SourcesCheckArgs) -> anyhow::Result<()> {
     let source = match &args.location {
-        Some(location) => {
-            let mut source = ProfileSource::new(location);
-            for pair in &args.options {
-                source.options.set_pair(pair)?;
-            }
-            source
-        }
+        Some(location) => profile_source(location, &args.options)?,
         None => {
             if !args.options.is_empty() {
                 bail!("--profiles-option needs --profiles");

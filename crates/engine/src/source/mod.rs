@@ -18,7 +18,7 @@ use std::path::Path;
 use datafusion::prelude::{DataFrame, SessionContext};
 use url::Url;
 
-pub use options::{OptionError, SourceOptions, is_secret};
+pub use options::{OptionError, SourceOptions};
 
 use crate::error::{EngineError, SourcePart};
 use object_stores::{Failure, StoreLocation};
@@ -165,24 +165,8 @@ impl ProfileSource {
         })
     }
 
-    /// The format, from the configuration, the `format` option or the location's name.
-    pub fn resolved_format(&self) -> Result<ProfileFormat, EngineError> {
-        if let Some(format) = self.configured_format()? {
-            return Ok(format);
-        }
-        match self.place()? {
-            Place::Postgres(_) => Ok(ProfileFormat::Postgres),
-            Place::Local => files::local_format(&self.local_path()).map_err(|f| self.failed(f)),
-            Place::Store(_) => ProfileFormat::from_extension(&self.location).ok_or_else(|| {
-                self.problem(
-                    SourcePart::Format,
-                    "the format cannot be told from the name; say parquet, csv, json or delta"
-                        .to_owned(),
-                )
-            }),
-        }
-    }
-
+    /// The format the configuration or the `format` option names; otherwise `read` tells it
+    /// from the name or from what is there.
     fn configured_format(&self) -> Result<Option<ProfileFormat>, EngineError> {
         if self.format.is_some() {
             return Ok(self.format);
@@ -240,7 +224,7 @@ impl ProfileSource {
                     Some(format) => format,
                     None => files::local_format(&path).map_err(|f| self.failed(f))?,
                 };
-                self.check_options(format)?;
+                self.check_local_options(format)?;
                 if format == ProfileFormat::Delta {
                     let absolute = std::path::absolute(&path)
                         .map_err(|error| self.problem(SourcePart::Path, error.to_string()))?;
@@ -279,7 +263,6 @@ impl ProfileSource {
                             )
                         })?,
                 };
-                self.check_options(format)?;
                 ctx.register_object_store(&location.root, location.store.clone());
                 if format == ProfileFormat::Delta {
                     let read = self.read_delta_in_store(ctx, &url, &location).await?;
@@ -322,24 +305,21 @@ impl ProfileSource {
     }
 
     /// A local source reads no storage options: every option must be its format's.
-    fn check_options(&self, format: ProfileFormat) -> Result<(), EngineError> {
-        if matches!(self.place()?, Place::Local)
-            && let Some(unknown) = self
-                .options
-                .keys()
-                .find(|key| !format.own_keys().contains(key))
+    fn check_local_options(&self, format: ProfileFormat) -> Result<(), EngineError> {
+        match self
+            .options
+            .keys()
+            .find(|key| !format.own_keys().contains(key))
         {
-            {
-                return Err(self.problem(
-                    SourcePart::Options,
-                    format!(
-                        "{unknown:?} is not an option of a local {format} source ({})",
-                        format.own_keys().join(", ")
-                    ),
-                ));
-            }
+            Some(unknown) => Err(self.problem(
+                SourcePart::Options,
+                format!(
+                    "{unknown:?} is not an option of a local {format} source ({})",
+                    format.own_keys().join(", ")
+                ),
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub(crate) fn problem(&self, part: SourcePart, problem: String) -> EngineError {

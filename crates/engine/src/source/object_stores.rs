@@ -43,10 +43,13 @@ pub(crate) fn store_for(
         .map_err(|error| (SourcePart::Options, error.to_string()))?;
     let store: Arc<dyn ObjectStore> = match scheme {
         ObjectStoreScheme::AmazonS3 => {
-            let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
-            for (key, value) in settings {
-                builder = builder.with_config(parse_key::<AmazonS3ConfigKey>(&key, "S3")?, value);
-            }
+            let builder = AmazonS3Builder::from_env().with_url(url.as_str());
+            let builder = configured(
+                builder,
+                settings,
+                "S3",
+                |builder, key: AmazonS3ConfigKey, value| builder.with_config(key, value),
+            )?;
             Arc::new(
                 builder
                     .build()
@@ -54,13 +57,13 @@ pub(crate) fn store_for(
             )
         }
         ObjectStoreScheme::GoogleCloudStorage => {
-            let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
-            for (key, value) in settings {
-                builder = builder.with_config(
-                    parse_key::<GoogleConfigKey>(&key, "Google Cloud Storage")?,
-                    value,
-                );
-            }
+            let builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+            let builder = configured(
+                builder,
+                settings,
+                "Google Cloud Storage",
+                |builder, key: GoogleConfigKey, value| builder.with_config(key, value),
+            )?;
             Arc::new(
                 builder
                     .build()
@@ -68,13 +71,13 @@ pub(crate) fn store_for(
             )
         }
         ObjectStoreScheme::MicrosoftAzure => {
-            let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
-            for (key, value) in settings {
-                builder = builder.with_config(
-                    parse_key::<AzureConfigKey>(&key, "Azure Blob Storage")?,
-                    value,
-                );
-            }
+            let builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            let builder = configured(
+                builder,
+                settings,
+                "Azure Blob Storage",
+                |builder, key: AzureConfigKey, value| builder.with_config(key, value),
+            )?;
             Arc::new(
                 builder
                     .build()
@@ -100,13 +103,22 @@ pub(crate) fn store_for(
     Ok(StoreLocation { store, root, path })
 }
 
-fn parse_key<K: FromStr>(key: &str, store: &str) -> Result<K, Failure> {
-    K::from_str(key).map_err(|_| {
-        (
-            SourcePart::Options,
-            format!("{key:?} is not an option of {store} nor of the source's format"),
-        )
-    })
+/// A store's builder with every setting applied; a key the store does not know is refused.
+fn configured<B, K: FromStr>(
+    builder: B,
+    settings: Vec<(String, String)>,
+    store: &str,
+    with_config: impl Fn(B, K, String) -> B,
+) -> Result<B, Failure> {
+    settings
+        .into_iter()
+        .try_fold(builder, |builder, (key, value)| match K::from_str(&key) {
+            Ok(parsed) => Ok(with_config(builder, parsed, value)),
+            Err(_) => Err((
+                SourcePart::Options,
+                format!("{key:?} is not an option of {store} nor of the source's format"),
+            )),
+        })
 }
 
 fn configuration_failure(error: &object_store::Error) -> Failure {

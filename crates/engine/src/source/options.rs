@@ -130,7 +130,7 @@ impl SourceOptions {
 }
 
 /// Whether a key's value must never be shown: passwords, secret keys, tokens, signatures.
-pub fn is_secret(key: &str) -> bool {
+fn is_secret(key: &str) -> bool {
     [
         "secret",
         "password",
