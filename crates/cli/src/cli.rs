@@ -238,7 +238,15 @@ pub(crate) struct BenchArgs {
     /// Where to write the generated files (a temporary folder by default).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
-    /// Run only one part: `segments`, `export`, `delta` or `removals`.
+    /// Run only one part: `segments`, `export`, `delta`, `removals` or `sources`.
     #[arg(long)]
     pub(crate) only: Option<String>,
+    /// moto's S3-compatible server (`pip install "moto[server]"`), for the object-storage part
+    /// of `sources`; without it that part is left out.
+    #[arg(long, env = "MOTO_SERVER")]
+    pub(crate) moto_server: Option<PathBuf>,
+    /// A PostgreSQL database the `sources` part may load the profiles into (schema
+    /// `segsync_bench`); without it that part is left out.
+    #[arg(long, env = "SEGSYNC_BENCH_POSTGRES_URL")]
+    pub(crate) postgres_url: Option<String>,
 }

@@ -108,6 +108,20 @@ impl Profiles {
         }
     }
 
+    /// The physical plan of a segment's count, as DataFusion shows it: which filters a source
+    /// runs itself (Parquet pruning, SQL sent to PostgreSQL) and which run here.
+    pub async fn explain(&self, membership: Expr) -> Result<String, EngineError> {
+        let plan = self
+            .frame
+            .clone()
+            .filter(membership)?
+            .create_physical_plan()
+            .await?;
+        Ok(datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(true)
+            .to_string())
+    }
+
     /// The first `limit` members, every attribute included.
     pub async fn preview(
         &self,

@@ -33,6 +33,7 @@ use crate::error::ErrorBody;
         (name = "runs", description = "Runs of exports: on demand, Run all, on schedule"),
         (name = "schedule", description = "The system refresh schedule"),
         (name = "alerts", description = "Webhooks told of failed runs and connections to re-authenticate (admins)"),
+        (name = "system", description = "What the server reads its profiles from (admins)"),
         (name = "health", description = "Liveness, readiness and metrics"),
     ),
     modifiers(&Authentication)

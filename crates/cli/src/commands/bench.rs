@@ -14,7 +14,7 @@ use constant_contact::NewContactList;
 use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
-use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_domain::segment::{RunClock, SegmentDefinition, SegmentFormat, parse_segments};
 use segsync_engine::{ProfileSource, Profiles};
 use segsync_export::{ExportPlan, NoProgress, run_export};
 use tokio_util::sync::CancellationToken;
@@ -58,16 +58,39 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "segments") {
         segment_bench(&folder, args.profiles).await?;
     }
+    if only.is_none_or(|part| part == "sources") {
+        super::bench_sources::sources_bench(&folder, &args).await?;
+    }
     Ok(())
 }
 
-async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result<()> {
+/// The profiles file of the segment benchmarks, generated once.
+pub(super) fn profiles_file(
+    folder: &std::path::Path,
+    count: usize,
+) -> anyhow::Result<std::path::PathBuf> {
     let path = folder.join(format!("profiles-{count}.parquet"));
     if !path.exists() {
         let bar = counter(count as u64, "generating profiles");
         write_profiles(&path, count, 11, |written| bar.set_position(written as u64))?;
         bar.finish_and_clear();
     }
+    Ok(path)
+}
+
+/// The demo's segments and the benchmark's own.
+pub(super) fn bench_segments() -> anyhow::Result<Vec<SegmentDefinition>> {
+    let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    segments.extend(
+        parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+    );
+    Ok(segments)
+}
+
+async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result<()> {
+    let path = profiles_file(folder, count)?;
     let mut out = std::io::stdout();
     let size = std::fs::metadata(&path)?.len();
     writeln!(
@@ -76,12 +99,7 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
         size as f64 / 1e6
     )?;
     let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
-    let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo")
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    segments.extend(
-        parse_segments(BENCH_SEGMENTS, SegmentFormat::Yaml, "bench")
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-    );
+    let segments = bench_segments()?;
     let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
     for segment in &segments {
         let membership = profiles.segment_expr(segment, &segments, &clock)?;
@@ -104,12 +122,23 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
 
 async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Result<()> {
     let path = members_file(folder, members)?;
+    measure_export(
+        &format!("(b) export of {members} members into the sandbox at 4 requests/s"),
+        ProfileSource::new(path.to_string_lossy()),
+    )
+    .await
+}
+
+/// Exports every profile of `source` into a new list of a sandbox process with Constant
+/// Contact's limits, and prints the wall time, the requests against the API floor, the peak
+/// memory and the phases.
+pub(super) async fn measure_export(heading: &str, source: ProfileSource) -> anyhow::Result<()> {
     let (sandbox, client, plan) = sandbox_and_plan().await?;
 
     reset_peak_memory();
     let requests_before = client.requests_sent();
     let started = Instant::now();
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
+    let profiles = Profiles::open(source).await?;
     let report = run_export(
         &profiles,
         &plan,
@@ -123,10 +152,7 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
     let requests = client.requests_sent() - requests_before + 1; // the list creation
     let floor = (requests as f64) / 4.0;
     let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "(b) export of {members} members into the sandbox at 4 requests/s"
-    )?;
+    writeln!(out, "{heading}")?;
     writeln!(
         out,
         "    outcome {:?}; {} sent, {} invalid, {} duplicates; totals add up: {}",

@@ -3,6 +3,7 @@
 pub(crate) mod bench;
 mod bench_delta;
 mod bench_removals;
+mod bench_sources;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod sandbox;

@@ -11,6 +11,7 @@ mod files;
 mod object_stores;
 mod options;
 mod postgres;
+mod postgres_pushdown;
 
 use std::fmt;
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! PostgreSQL tables and views, through `datafusion-table-providers-postgres`: DataFusion plans
-//! the segment, and the filters it can write as PostgreSQL SQL run in the database.
+//! the segment, and the filters PostgreSQL runs exactly as DataFusion does (`postgres_pushdown`)
+//! run in the database.
 //!
 //! The location is `postgres://user@host:port/database`; `table` (`schema.table` or `table`)
 //! names the table or view. The password comes from the URL, the `password` option (better:
@@ -18,6 +19,7 @@ use url::Url;
 
 use super::object_stores::Failure;
 use super::options::SourceOptions;
+use super::postgres_pushdown::ExactPushdown;
 use crate::error::SourcePart;
 
 /// The options a PostgreSQL source reads; any other is refused.
@@ -92,13 +94,13 @@ pub(crate) async fn read_postgres(
 
     let pool = PostgresConnectionPool::new(params)
         .await
-        .map_err(|error| connection_failure(&error.to_string()))?;
+        .map_err(|error| connection_failure(&with_causes(&error)))?;
     let factory = PostgresTableFactory::new(Arc::new(pool));
     let provider = factory
         .table_provider(TableReference::from(table.as_str()))
         .await
         .map_err(|error| {
-            let text = error.to_string();
+            let text = with_causes(error.as_ref());
             let part = if text.contains("does not exist") || text.contains("not found") {
                 SourcePart::Path
             } else {
@@ -106,8 +108,23 @@ pub(crate) async fn read_postgres(
             };
             (part, format!("table {table}: {text}"))
         })?;
-    ctx.read_table(provider)
+    ctx.read_table(Arc::new(ExactPushdown::new(provider)))
         .map_err(|error| (SourcePart::Format, error.to_string()))
+}
+
+/// An error's message followed by its causes': the pool says only "connection failed" and
+/// keeps PostgreSQL's own words ("database … does not exist") in its source.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn percent_decoded(text: &str) -> String {

@@ -274,15 +274,8 @@ async fn member_ids(
         .collect()
 }
 
-#[tokio::test]
-async fn compiled_segments_agree_with_the_independent_evaluator() {
-    let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("profiles.parquet");
-    let rows = fixtures::rows(3_000, 42);
-    fixtures::write_parquet(&path, &rows);
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
-        .await
-        .unwrap();
+/// Checks 150 generated rule trees on `profiles` (which hold `rows`) against the evaluator.
+pub async fn check_generated_segments(profiles: &Profiles, rows: &[Row], source: &str) {
     let mut rng = StdRng::seed_from_u64(2026);
     let mut non_trivial = 0;
     for case in 0..150 {
@@ -297,8 +290,12 @@ async fn compiled_segments_agree_with_the_independent_evaluator() {
             .filter(|row| evaluate(&segment.rule, row, &catalogue))
             .map(|row| row.id)
             .collect();
-        let actual = member_ids(&profiles, &segment, &catalogue).await;
-        assert_eq!(actual, expected, "case {case}: {:#?}", segment.rule);
+        let actual = member_ids(profiles, &segment, &catalogue).await;
+        assert_eq!(
+            actual, expected,
+            "{source}, case {case}: {:#?}",
+            segment.rule
+        );
         if !expected.is_empty() && expected.len() < rows.len() {
             non_trivial += 1;
         }
@@ -309,15 +306,8 @@ async fn compiled_segments_agree_with_the_independent_evaluator() {
     );
 }
 
-#[tokio::test]
-async fn set_operations_between_segments_agree_too() {
-    let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("profiles.parquet");
-    let rows = fixtures::rows(2_000, 7);
-    fixtures::write_parquet(&path, &rows);
-    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
-        .await
-        .unwrap();
+/// Checks unions, intersections and differences of generated segments on `profiles`.
+pub async fn check_set_operations(profiles: &Profiles, rows: &[Row], source: &str) {
     let mut rng = StdRng::seed_from_u64(99);
     for case in 0..30 {
         let mut catalogue: Vec<SegmentDefinition> = (0..3)
@@ -349,11 +339,35 @@ async fn set_operations_between_segments_agree_too() {
             .map(|row| row.id)
             .collect();
         assert_eq!(
-            member_ids(&profiles, &segment, &catalogue).await,
+            member_ids(profiles, &segment, &catalogue).await,
             expected,
-            "case {case}"
+            "{source}, case {case}"
         );
     }
+}
+
+#[tokio::test]
+async fn compiled_segments_agree_with_the_independent_evaluator() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("profiles.parquet");
+    let rows = fixtures::rows(3_000, 42);
+    fixtures::write_parquet(&path, &rows);
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
+        .await
+        .unwrap();
+    check_generated_segments(&profiles, &rows, "local Parquet").await;
+}
+
+#[tokio::test]
+async fn set_operations_between_segments_agree_too() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("profiles.parquet");
+    let rows = fixtures::rows(2_000, 7);
+    fixtures::write_parquet(&path, &rows);
+    let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy()))
+        .await
+        .unwrap();
+    check_set_operations(&profiles, &rows, "local Parquet").await;
 }
 
 #[tokio::test]

@@ -8,5 +8,7 @@ mod delta_tables;
 mod differential;
 mod fixtures;
 mod object_storage;
+mod postgres_tables;
 mod s3_server;
+mod same_members;
 mod sources;

@@ -13,6 +13,7 @@ mod schedule;
 mod schedule_form;
 mod segments;
 mod sign_in;
+mod system;
 mod users;
 mod visitor;
 
@@ -78,6 +79,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/segments/new", get(segments::new).post(segments::create))
         .route("/segments/{id}", get(segments::page).post(segments::update))
         .route("/segments/{id}/active", post(segments::set_active))
+        .route("/system", get(system::page))
         .route("/users", get(users::list))
         .route("/users/{id}/{action}", post(users::change))
         .route(

@@ -15,6 +15,7 @@ pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod segments;
 pub(crate) mod session;
+pub(crate) mod system;
 mod tokens;
 pub(crate) mod users;
 pub(crate) mod views;
@@ -87,6 +88,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedule::get, schedule::put))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::test))
+        .routes(routes!(system::profiles))
         .routes(routes!(exports::list, exports::create))
         .routes(routes!(exports::get, exports::update, exports::remove))
         .routes(routes!(exports::duplicate))

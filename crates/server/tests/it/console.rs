@@ -366,8 +366,9 @@ async fn every_console_page_and_form_checks_the_role() {
             .replace("{segment}", &segment)
             .replace("{run}", &run)
     };
-    let pages: [(&str, Option<Role>); 15] = [
+    let pages: [(&str, Option<Role>); 16] = [
         ("/users", Some(Role::Admin)),
+        ("/system", Some(Role::Admin)),
         ("/account/password", None),
         ("/exports", None),
         ("/exports/new", Some(Role::Contributor)),

@@ -22,6 +22,7 @@ mod schedule;
 mod schemathesis;
 mod segments;
 mod sessions;
+mod system;
 mod takeover;
 mod tokens;
 mod traces;

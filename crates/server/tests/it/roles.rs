@@ -144,6 +144,7 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(Method::GET, "/api/v1/alerts", None, admin),
         route(Method::POST, "/api/v1/alerts/test", None, admin),
+        route(Method::GET, "/api/v1/system/profiles", None, admin),
         route(Method::GET, "/api/v1/segments", None, None),
         route(
             Method::POST,

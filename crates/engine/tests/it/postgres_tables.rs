@@ -1,0 +1,244 @@
+//! Profiles in PostgreSQL tables and views, on the server `./scripts/test` starts and names in
+//! `POSTGRES_TEST_URL`: each test gets a database of its own, filters run in PostgreSQL, and a
+//! failure says which part of the source is wrong without showing the password.
+
+use segsync_engine::datafusion::prelude::{col, lit};
+use segsync_engine::{EngineError, ProfileSource, Profiles, SourcePart};
+use sqlx::{Connection, PgConnection, QueryBuilder};
+use url::Url;
+
+use crate::fixtures::{self, Row};
+
+/// A PostgreSQL database made for one test, with the generated rows in `crm.profiles` and
+/// the adults among them in the view `crm.adults`. It is set up as unkindly as servers are: the
+/// `C` locale (whose `lower` folds only ASCII) and a session time zone fourteen hours from UTC.
+pub struct PostgresProfiles {
+    /// The database's URL without its password, as a source names it.
+    pub url: Url,
+    pub password: String,
+}
+
+impl PostgresProfiles {
+    pub async fn create(rows: &[Row]) -> Self {
+        let server = std::env::var("POSTGRES_TEST_URL").expect(
+            "POSTGRES_TEST_URL names the PostgreSQL server for the source tests; ./scripts/test starts one and sets it",
+        );
+        let name = format!("segsync_test_{:016x}", rand::random::<u64>());
+        let mut admin = PgConnection::connect(&server).await.unwrap();
+        for statement in [
+            format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+            ),
+            format!("ALTER DATABASE {name} SET timezone TO 'Pacific/Kiritimati'"),
+        ] {
+            sqlx::query(&statement).execute(&mut admin).await.unwrap();
+        }
+        admin.close().await.unwrap();
+
+        let mut url = Url::parse(&server).unwrap();
+        url.set_path(&name);
+        let mut connection = PgConnection::connect(url.as_str()).await.unwrap();
+        for statement in [
+            "CREATE SCHEMA crm",
+            "CREATE TABLE crm.profiles (id bigint PRIMARY KEY, name text, country text, \
+             age bigint, score double precision, joined date, seen_at timestamptz, active boolean)",
+            "CREATE VIEW crm.adults AS SELECT * FROM crm.profiles WHERE age >= 18",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+        for chunk in rows.chunks(1_000) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO crm.profiles (id, name, country, age, score, joined, seen_at, active) ",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id)
+                    .push_bind(row.name.clone())
+                    .push_bind(row.country.clone())
+                    .push_bind(row.age)
+                    .push_bind(row.score)
+                    .push_bind(row.joined.map(|date| date.to_string()))
+                    .push_unseparated("::date")
+                    .push_bind(row.seen_at.map(|instant| instant.to_rfc3339()))
+                    .push_unseparated("::timestamptz")
+                    .push_bind(row.active);
+            });
+            insert.build().execute(&mut connection).await.unwrap();
+        }
+        connection.close().await.unwrap();
+
+        let password = url.password().unwrap_or_default().to_owned();
+        url.set_password(None).unwrap();
+        Self { url, password }
+    }
+
+    /// The source of a table or view of this database, its password given as an option.
+    pub fn source(&self, table: &str) -> ProfileSource {
+        ProfileSource::new(self.url.as_str())
+            .with_option("table", table)
+            .with_option("sslmode", "disable")
+            .with_option("password", &self.password)
+    }
+}
+
+fn part(error: &EngineError) -> SourcePart {
+    match error {
+        EngineError::Source { part, .. } => *part,
+        other => panic!("not a source error: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn tables_and_views_read_with_their_filters_run_in_postgres() {
+    let rows = fixtures::rows(2_500, 17);
+    let database = PostgresProfiles::create(&rows).await;
+
+    let profiles = Profiles::open(database.source("crm.profiles"))
+        .await
+        .unwrap();
+    assert_eq!(
+        profiles.snapshot().format,
+        segsync_engine::ProfileFormat::Postgres
+    );
+    assert_eq!(profiles.count_all().await.unwrap(), 2_500);
+    let schema = profiles.schema();
+    for column in [
+        "id", "name", "country", "age", "score", "joined", "seen_at", "active",
+    ] {
+        assert!(schema.get(column).is_some(), "{column} in {schema:?}");
+    }
+    let in_the_us = col("country").eq(lit("US"));
+    let expected = rows
+        .iter()
+        .filter(|row| row.country.as_deref() == Some("US"))
+        .count() as u64;
+    assert_eq!(profiles.count(in_the_us.clone()).await.unwrap(), expected);
+    let plan = profiles.explain(in_the_us).await.unwrap();
+    assert!(
+        plan.contains("SqlExec") && plan.contains("WHERE") && plan.contains("US"),
+        "the filter runs in PostgreSQL: {plan}"
+    );
+
+    let folded = segsync_engine::datafusion::functions::expr_fn::lower(col("name"))
+        .eq(lit("ó súilleabháin"));
+    let plan = profiles.explain(folded.clone()).await.unwrap();
+    let sql = plan
+        .lines()
+        .find(|line| line.contains("SqlExec"))
+        .expect("a scan of PostgreSQL");
+    assert!(
+        !sql.contains("lower") && !sql.contains("WHERE"),
+        "case folding runs here, not in PostgreSQL's locale: {plan}"
+    );
+    let expected_folded = rows
+        .iter()
+        .filter(|row| row.name.as_deref() == Some("Ó Súilleabháin"))
+        .count() as u64;
+    assert!(expected_folded > 0);
+    assert_eq!(profiles.count(folded).await.unwrap(), expected_folded);
+
+    let adults = Profiles::open(database.source("crm.adults")).await.unwrap();
+    let expected_adults = rows
+        .iter()
+        .filter(|row| row.age.is_some_and(|age| age >= 18))
+        .count() as u64;
+    assert_eq!(adults.count_all().await.unwrap(), expected_adults);
+}
+
+#[tokio::test]
+async fn a_failing_postgres_source_says_which_part_failed_and_shows_no_password() {
+    let database = PostgresProfiles::create(&fixtures::rows(10, 1)).await;
+
+    let missing_table = Profiles::open(database.source("crm.no_such_table"))
+        .await
+        .unwrap_err();
+    assert_eq!(part(&missing_table), SourcePart::Path, "{missing_table}");
+    assert!(
+        missing_table.to_string().contains("no_such_table"),
+        "{missing_table}"
+    );
+
+    let no_table = Profiles::open(
+        ProfileSource::new(database.url.as_str())
+            .with_option("sslmode", "disable")
+            .with_option("password", &database.password),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(part(&no_table), SourcePart::Options, "{no_table}");
+    assert!(no_table.to_string().contains("table"), "{no_table}");
+
+    let unknown_option = Profiles::open(database.source("crm.profiles").with_option("tabel", "x"))
+        .await
+        .unwrap_err();
+    assert_eq!(part(&unknown_option), SourcePart::Options);
+    assert!(
+        unknown_option.to_string().contains("tabel"),
+        "{unknown_option}"
+    );
+
+    let wrong_password = Profiles::open(
+        database
+            .source("crm.profiles")
+            .with_option("password", "segsync-wrong-password"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        part(&wrong_password),
+        SourcePart::Credentials,
+        "{wrong_password}"
+    );
+
+    let mut no_such_database = database.url.clone();
+    no_such_database.set_path("segsync_test_no_such_database");
+    let missing_database = Profiles::open(
+        ProfileSource::new(no_such_database.as_str())
+            .with_option("table", "crm.profiles")
+            .with_option("sslmode", "disable")
+            .with_option("password", &database.password),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        part(&missing_database),
+        SourcePart::Path,
+        "{missing_database}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut unreachable_url = database.url.clone();
+    unreachable_url
+        .set_port(Some(closed.local_addr().unwrap().port()))
+        .unwrap();
+    drop(closed);
+    let unreachable = Profiles::open(
+        ProfileSource::new(unreachable_url.as_str())
+            .with_option("table", "crm.profiles")
+            .with_option("sslmode", "disable")
+            .with_option("password", &database.password),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(part(&unreachable), SourcePart::Connection, "{unreachable}");
+
+    for error in [
+        &missing_table,
+        &no_table,
+        &unknown_option,
+        &wrong_password,
+        &missing_database,
+        &unreachable,
+    ] {
+        // The test server's own password is a common word; the wrong one is not.
+        let text = error.to_string();
+        assert!(!text.contains("segsync-wrong-password"), "{text}");
+        assert!(
+            !text.contains(&format!(":{}@", database.password)),
+            "{text}"
+        );
+    }
+}
