@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
@@ -19,12 +18,11 @@ use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as StorePath;
-use segsync_domain::segment::RunClock;
 use segsync_engine::{ProfileSource, Profiles};
 use sqlx::{Connection, PgConnection};
 use tokio::io::AsyncWriteExt;
 
-use super::bench::{bench_segments, measure_export, members_file, profiles_file};
+use super::bench::{count_each_segment, measure_export, members_file, profiles_file};
 use crate::cli::BenchArgs;
 
 const BUCKET: &str = "segsync-bench";
@@ -97,25 +95,7 @@ async fn count_segments(label: &str, source: ProfileSource) -> anyhow::Result<()
     let profiles = Profiles::open(source).await?;
     let opened = started.elapsed().as_secs_f64();
     writeln!(out, "  {label}: opened in {opened:.3} s")?;
-    let segments = bench_segments()?;
-    let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
-    for segment in &segments {
-        let membership = profiles.segment_expr(segment, &segments, &clock)?;
-        let mut timings = Vec::new();
-        let mut members = 0;
-        for _ in 0..3 {
-            let started = Instant::now();
-            members = profiles.count(membership.clone()).await?;
-            timings.push(started.elapsed().as_secs_f64());
-        }
-        timings.sort_by(f64::total_cmp);
-        writeln!(
-            out,
-            "    {:<30} {members:>10} members   count in {:.3} s (median; {:.3}–{:.3} s)",
-            segment.name, timings[1], timings[0], timings[2]
-        )?;
-    }
-    Ok(())
+    count_each_segment(&profiles).await
 }
 
 /// A Delta table whose one data file is the profiles file itself (hard-linked, or copied when

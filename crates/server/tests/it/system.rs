@@ -5,7 +5,21 @@ use reqwest::Method;
 use segsync_engine::ProfileSource;
 use segsync_store::Role;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+/// The System page as the admin's browser gets it.
+async fn system_page(app: &TestApp) -> String {
+    let (cookie, _) = app.browser_session("admin").await;
+    app.http
+        .get(app.url("/system"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
 async fn admins_see_the_profile_source_its_schema_and_its_state() {
@@ -46,17 +60,7 @@ async fn admins_see_the_profile_source_its_schema_and_its_state() {
         "{columns:?}"
     );
 
-    let (cookie, _) = app.browser_session("admin").await;
-    let page = app
-        .http
-        .get(app.url("/system"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = system_page(&app).await;
     for expected in [
         "profiles.csv",
         "Ready",
@@ -108,17 +112,7 @@ async fn a_failing_source_says_which_part_failed_and_hides_its_secret() {
     assert_eq!(secret_option["value"], "(secret)");
     assert!(!source.to_string().contains(secret), "{source}");
 
-    let (cookie, _) = app.browser_session("admin").await;
-    let page = app
-        .http
-        .get(app.url("/system"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = system_page(&app).await;
     assert!(
         page.contains("Failed") && page.contains("connection:"),
         "{page}"
@@ -138,16 +132,6 @@ async fn without_a_profile_source_the_page_says_what_to_do() {
         )
         .await;
     assert_eq!(source["state"], "not_configured", "{source}");
-    let (cookie, _) = app.browser_session("admin").await;
-    let page = app
-        .http
-        .get(app.url("/system"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = system_page(&app).await;
     assert!(page.contains("segsync sources check"), "{page}");
 }
