@@ -7,6 +7,20 @@ use segsync_store::Role;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
+/// What the API says of the profile source, asked by an admin.
+async fn profile_source(app: &TestApp) -> serde_json::Value {
+    let (status, source) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            "/api/v1/system/profiles",
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{source}");
+    source
+}
+
 /// The System page as the admin's browser gets it.
 async fn system_page(app: &TestApp) -> String {
     let (cookie, _) = app.browser_session("admin").await;
@@ -24,15 +38,7 @@ async fn system_page(app: &TestApp) -> String {
 #[tokio::test]
 async fn admins_see_the_profile_source_its_schema_and_its_state() {
     let app = spawn_app().await;
-    let (status, source) = app
-        .call(
-            Some(Role::Admin),
-            Method::GET,
-            "/api/v1/system/profiles",
-            None,
-        )
-        .await;
-    assert!(status.is_success(), "{source}");
+    let source = profile_source(&app).await;
     assert_eq!(source["state"], "ready", "{source}");
     assert_eq!(source["format"], "csv");
     assert_eq!(source["rows"], 5);
@@ -91,15 +97,7 @@ async fn a_failing_source_says_which_part_failed_and_hides_its_secret() {
         );
     })
     .await;
-    let (status, source) = app
-        .call(
-            Some(Role::Admin),
-            Method::GET,
-            "/api/v1/system/profiles",
-            None,
-        )
-        .await;
-    assert!(status.is_success(), "{source}");
+    let source = profile_source(&app).await;
     assert_eq!(source["state"], "failed", "{source}");
     assert_eq!(source["problem"]["part"], "connection", "{source}");
     assert!(source["schema"].as_array().unwrap().is_empty());
@@ -123,14 +121,7 @@ async fn a_failing_source_says_which_part_failed_and_hides_its_secret() {
 #[tokio::test]
 async fn without_a_profile_source_the_page_says_what_to_do() {
     let app = spawn_app_with(|config| config.profiles = None).await;
-    let (_, source) = app
-        .call(
-            Some(Role::Admin),
-            Method::GET,
-            "/api/v1/system/profiles",
-            None,
-        )
-        .await;
+    let source = profile_source(&app).await;
     assert_eq!(source["state"], "not_configured", "{source}");
     let page = system_page(&app).await;
     assert!(page.contains("segsync sources check"), "{page}");
