@@ -77,7 +77,12 @@ impl PostgresProfiles {
 
     /// The source of a table or view of this database, its password given as an option.
     pub fn source(&self, table: &str) -> ProfileSource {
-        ProfileSource::new(self.url.as_str())
+        self.source_at(&self.url, table)
+    }
+
+    /// A source of `table` at another URL (another database or port), with this password.
+    pub fn source_at(&self, url: &Url, table: &str) -> ProfileSource {
+        ProfileSource::new(url.as_str())
             .with_option("table", table)
             .with_option("sslmode", "disable")
             .with_option("password", &self.password)
@@ -195,14 +200,9 @@ async fn a_failing_postgres_source_says_which_part_failed_and_shows_no_password(
 
     let mut no_such_database = database.url.clone();
     no_such_database.set_path("segsync_test_no_such_database");
-    let missing_database = Profiles::open(
-        ProfileSource::new(no_such_database.as_str())
-            .with_option("table", "crm.profiles")
-            .with_option("sslmode", "disable")
-            .with_option("password", &database.password),
-    )
-    .await
-    .unwrap_err();
+    let missing_database = Profiles::open(database.source_at(&no_such_database, "crm.profiles"))
+        .await
+        .unwrap_err();
     assert_eq!(
         part(&missing_database),
         SourcePart::Path,
@@ -215,14 +215,9 @@ async fn a_failing_postgres_source_says_which_part_failed_and_shows_no_password(
         .set_port(Some(closed.local_addr().unwrap().port()))
         .unwrap();
     drop(closed);
-    let unreachable = Profiles::open(
-        ProfileSource::new(unreachable_url.as_str())
-            .with_option("table", "crm.profiles")
-            .with_option("sslmode", "disable")
-            .with_option("password", &database.password),
-    )
-    .await
-    .unwrap_err();
+    let unreachable = Profiles::open(database.source_at(&unreachable_url, "crm.profiles"))
+        .await
+        .unwrap_err();
     assert_eq!(part(&unreachable), SourcePart::Connection, "{unreachable}");
 
     for error in [

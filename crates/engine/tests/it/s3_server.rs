@@ -84,25 +84,21 @@ impl S3Server {
 
     /// Uploads a local file, or every file under a local folder, to `prefix` in `bucket`.
     pub async fn upload(&self, bucket: &str, local: &std::path::Path, prefix: &str) {
-        upload_to(self.store(bucket).as_ref(), local, prefix).await;
-    }
-}
-
-/// Uploads a local file, or every file under a local folder, to `prefix` in `store`.
-pub async fn upload_to(store: &dyn ObjectStore, local: &std::path::Path, prefix: &str) {
-    let mut files = Vec::new();
-    collect_files(local, local, &mut files);
-    for (relative, path) in files {
-        let key = if relative.is_empty() {
-            prefix.to_owned()
-        } else {
-            format!("{}/{relative}", prefix.trim_end_matches('/'))
-        };
-        let bytes = std::fs::read(&path).unwrap();
-        store
-            .put(&StorePath::from(key), PutPayload::from(bytes))
-            .await
-            .unwrap();
+        let store = self.store(bucket);
+        let mut files = Vec::new();
+        collect_files(local, local, &mut files);
+        for (relative, path) in files {
+            let key = if relative.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{}/{relative}", prefix.trim_end_matches('/'))
+            };
+            let bytes = std::fs::read(&path).unwrap();
+            store
+                .put(&StorePath::from(key), PutPayload::from(bytes))
+                .await
+                .unwrap();
+        }
     }
 }
 

@@ -69,8 +69,16 @@ pub(crate) async fn profiles(
 ) -> Result<Json<ProfileSourceView>, ApiError> {
     caller.require(Role::Admin, "see the profile source")?;
     Ok(Json(match &state.config.profiles {
-        None => ProfileSourceView {
-            state: "not_configured",
+        None => ProfileSourceView::nothing_yet("not_configured"),
+        Some(source) => describe(source).await,
+    }))
+}
+
+impl ProfileSourceView {
+    /// A view in `state` that knows nothing of a source yet.
+    fn nothing_yet(state: &'static str) -> Self {
+        Self {
+            state,
             location: None,
             options: Vec::new(),
             format: None,
@@ -78,15 +86,13 @@ pub(crate) async fn profiles(
             rows: None,
             schema: Vec::new(),
             problem: None,
-        },
-        Some(source) => describe(source).await,
-    }))
+        }
+    }
 }
 
 /// Opens the source as a run would and says what it holds, or why it did not open.
-pub(crate) async fn describe(source: &ProfileSource) -> ProfileSourceView {
+async fn describe(source: &ProfileSource) -> ProfileSourceView {
     let mut view = ProfileSourceView {
-        state: "failed",
         location: Some(source.display_location()),
         options: source
             .options
@@ -94,11 +100,7 @@ pub(crate) async fn describe(source: &ProfileSource) -> ProfileSourceView {
             .into_iter()
             .map(|(key, value)| SourceOptionView { key, value })
             .collect(),
-        format: None,
-        delta_version: None,
-        rows: None,
-        schema: Vec::new(),
-        problem: None,
+        ..ProfileSourceView::nothing_yet("failed")
     };
     let profiles = match Profiles::open(source.clone()).await {
         Ok(profiles) => profiles,
