@@ -20,7 +20,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Generate sample profiles, start the sandbox, and export two segments into a new list.
+    /// Generate sample profiles and orders, start the sandbox, and export three segments (one
+    /// over the orders) into a new list.
     Demo(DemoArgs),
     /// Check or preview segment definitions against profiles.
     Segments {
@@ -199,6 +200,56 @@ pub(crate) struct SegmentArgs {
     /// Segment definitions: YAML or JSON files (repeatable).
     #[arg(long = "segments", required = true)]
     pub(crate) segment_files: Vec<PathBuf>,
+    /// A related table segments may count and measure (repeatable):
+    /// `orders=orders.parquet,key=customer_id,profile_key=profile_id,dated_by=ordered_at`;
+    /// other `key=value` pairs are options of its source (`format=csv`, `endpoint=…`).
+    #[arg(
+        long = "related",
+        value_name = "NAME=LOCATION,key=COLUMN,profile_key=COLUMN[,dated_by=COLUMN]"
+    )]
+    pub(crate) related: Vec<String>,
+}
+
+impl SegmentArgs {
+    pub(crate) fn related_tables(&self) -> anyhow::Result<Vec<segsync_engine::RelatedTable>> {
+        self.related
+            .iter()
+            .map(|text| related_table(text))
+            .collect()
+    }
+}
+
+/// A related table from `--related NAME=LOCATION,key=…,profile_key=…[,dated_by=…][,option=…]`.
+pub(crate) fn related_table(text: &str) -> anyhow::Result<segsync_engine::RelatedTable> {
+    let usage = "give --related as NAME=LOCATION,key=COLUMN,profile_key=COLUMN[,dated_by=COLUMN]";
+    let (name, rest) = text
+        .split_once('=')
+        .ok_or_else(|| anyhow::anyhow!("--related {text:?}: {usage}"))?;
+    let mut parts = rest.split(',');
+    let location = parts.next().unwrap_or_default();
+    let (mut key, mut profile_key, mut dated_by, mut options) = (None, None, None, Vec::new());
+    for pair in parts {
+        match pair.split_once('=') {
+            Some(("key", column)) => key = Some(column.to_owned()),
+            Some(("profile_key", column)) => profile_key = Some(column.to_owned()),
+            Some(("dated_by", column)) => dated_by = Some(column.to_owned()),
+            Some(_) => options.push(pair.to_owned()),
+            None => anyhow::bail!("--related {name}: {pair:?} is not KEY=VALUE; {usage}"),
+        }
+    }
+    let (Some(key), Some(profile_key)) = (key, profile_key) else {
+        anyhow::bail!("--related {name}: key and profile_key are required; {usage}");
+    };
+    if name.trim().is_empty() || location.is_empty() {
+        anyhow::bail!("--related {text:?}: {usage}");
+    }
+    Ok(segsync_engine::RelatedTable {
+        name: name.trim().to_owned(),
+        source: profile_source(location, &options)?,
+        key,
+        profile_key,
+        dated_by,
+    })
 }
 
 #[derive(Debug, Args)]
@@ -238,9 +289,14 @@ pub(crate) struct BenchArgs {
     /// Where to write the generated files (a temporary folder by default).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
-    /// Run only one part: `segments`, `export`, `delta`, `removals` or `sources`.
+    /// Run only one part: `segments`, `export`, `delta`, `removals`, `sources`, `behaviour`
+    /// or `parity`.
     #[arg(long)]
     pub(crate) only: Option<String>,
+    /// DuckDB's command-line tool (`pip install duckdb-cli`), which `behaviour` and `parity`
+    /// run side by side with segsync; without it their DuckDB side is left out.
+    #[arg(long, env = "DUCKDB")]
+    pub(crate) duckdb: Option<PathBuf>,
     /// moto's S3-compatible server (`pip install "moto[server]"`), for the object-storage part
     /// of `sources`; without it that part is left out.
     #[arg(long, env = "MOTO_SERVER")]

@@ -4,6 +4,12 @@
 //! [profiles]
 //! location = "profiles/*.parquet"
 //!
+//! [related.orders]              # optional: rows segments may count and measure
+//! source = "orders/*.parquet"
+//! key = "customer_id"
+//! profile_key = "profile_id"
+//! dated_by = "ordered_at"
+//!
 //! [constant_contact]
 //! client_id = "your API key"
 //! client_secret_file = "/run/secrets/cc_client_secret"   # or SEGSYNC_CLIENT_SECRET
@@ -30,7 +36,7 @@ use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
 use constant_contact::{ApiConfig, Endpoints};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
-use segsync_engine::ProfileSource;
+use segsync_engine::{ProfileSource, RelatedTable};
 use segsync_export::SyncMode;
 use serde::Deserialize;
 use url::Url;
@@ -41,6 +47,9 @@ use uuid::Uuid;
 pub(crate) struct ExportConfig {
     /// A path or URL, or a table of `location`, `format` and the source's options.
     pub(crate) profiles: ProfileSource,
+    /// Tables of rows related to profiles, each under its name.
+    #[serde(default)]
+    pub(crate) related: BTreeMap<String, RelatedTable>,
     pub(crate) constant_contact: ConstantContactSection,
     pub(crate) export: ExportSection,
 }
@@ -122,7 +131,15 @@ impl ExportConfig {
             .map(|p| resolve(p))
             .collect();
         config.profiles = config.profiles.relative_to(base);
+        for table in config.related.values_mut() {
+            table.source = table.source.clone().relative_to(base);
+        }
         Ok(config)
+    }
+
+    /// The related tables, each with its name.
+    pub(crate) fn related_tables(&self) -> Vec<RelatedTable> {
+        segsync_engine::related_tables(self.related.clone())
     }
 
     pub(crate) fn api_config(&self) -> anyhow::Result<ApiConfig> {

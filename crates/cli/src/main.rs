@@ -6,6 +6,7 @@ mod connect;
 mod export_config;
 mod progress;
 mod sample;
+mod sample_orders;
 mod state_file;
 mod token_file;
 

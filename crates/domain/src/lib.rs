@@ -13,6 +13,6 @@ pub mod sync_mode;
 
 pub use email::{Email, EmailProblem};
 pub use mapping::{ContactField, FieldMapping, MappingError};
-pub use schema::{Attribute, AttributeType, ProfileSchema};
+pub use schema::{Attribute, AttributeType, ProfileSchema, RelatedSchema};
 pub use segment::{Rule, SegmentDefinition, SegmentError};
 pub use sync_mode::SyncMode;

@@ -47,15 +47,36 @@ pub struct Attribute {
     pub kind: AttributeType,
 }
 
-/// The attributes of the profiles a segment is evaluated over.
+/// The attributes of the profiles a segment is evaluated over, and the related tables whose
+/// rows a segment may count and measure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileSchema {
     attributes: Vec<Attribute>,
+    related: Vec<RelatedSchema>,
+}
+
+/// A table of rows that belong to profiles (orders, events, email opens), as segments see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedSchema {
+    /// The name segments use for it, from the configuration.
+    pub name: String,
+    /// Its columns, which the rules inside `has` and `measure` test.
+    pub columns: ProfileSchema,
+    /// The column that dates each row, which windows (`within_last`, `between`, …) test.
+    pub dated_by: Option<String>,
 }
 
 impl ProfileSchema {
     pub fn new(attributes: Vec<Attribute>) -> Self {
-        Self { attributes }
+        Self {
+            attributes,
+            related: Vec::new(),
+        }
+    }
+
+    /// The same attributes, with these related tables.
+    pub fn with_related(self, related: Vec<RelatedSchema>) -> Self {
+        Self { related, ..self }
     }
 
     pub fn attributes(&self) -> &[Attribute] {
@@ -70,17 +91,34 @@ impl ProfileSchema {
 
     /// The attribute whose name is closest to `name`, to suggest when `name` is unknown.
     pub fn nearest(&self, name: &str) -> Option<&str> {
-        let lowered = name.to_lowercase();
-        self.attributes
-            .iter()
-            .map(|attribute| {
-                let score = strsim::jaro_winkler(&lowered, &attribute.name.to_lowercase());
-                (score, attribute.name.as_str())
-            })
-            .filter(|(score, _)| *score >= 0.7)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, name)| name)
+        nearest_name(name, self.attributes.iter().map(|a| a.name.as_str()))
     }
+
+    pub fn related_tables(&self) -> &[RelatedSchema] {
+        &self.related
+    }
+
+    pub fn related(&self, name: &str) -> Option<&RelatedSchema> {
+        self.related.iter().find(|table| table.name == name)
+    }
+
+    /// The related table whose name is closest to `name`.
+    pub fn nearest_related(&self, name: &str) -> Option<&str> {
+        nearest_name(name, self.related.iter().map(|table| table.name.as_str()))
+    }
+}
+
+/// The name among `names` closest to `name`, if any is close enough to be a likely typo.
+fn nearest_name<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lowered = name.to_lowercase();
+    names
+        .map(|candidate| {
+            let score = strsim::jaro_winkler(&lowered, &candidate.to_lowercase());
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name)
 }
 
 #[cfg(test)]

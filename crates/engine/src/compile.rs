@@ -3,56 +3,144 @@
 //! Every node compiles to a boolean that is never null: a condition on a missing value is
 //! false (`IS TRUE` around it), so `NOT` takes exactly the profiles its child does not, and the
 //! set operations between segments are plain boolean algebra over one scan of the profiles.
+//!
+//! A condition on related rows (`has`, `measure`) becomes a [`Measure`]: an aggregate of the
+//! related table grouped by its key, with a `FILTER` of the rows that count, which the
+//! profiles are joined to (see `Profiles`); the condition compares that column, or the
+//! aggregate's empty value for a profile without such rows.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
-use datafusion::common::ScalarValue;
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::functions::expr_fn::{btrim, contains, ends_with, lower, starts_with};
-use datafusion::logical_expr::{Expr, ident, lit, not};
-use segsync_domain::AttributeType;
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, ident, lit, not};
 use segsync_domain::segment::{
-    Condition, Period, Rule, RunClock, SegmentCatalogue, SegmentDefinition, SegmentError,
-    SegmentErrors, Test, TypedValue, typed_literal, validate,
+    Aggregate, Condition, Period, RelatedCondition, Rule, RunClock, SegmentCatalogue,
+    SegmentDefinition, SegmentError, SegmentErrors, Test, TypedValue, typed_literal, validate,
 };
+use segsync_domain::{AttributeType, RelatedSchema};
 
 use crate::schema::{attribute_type, profile_schema};
 
-/// The expression that is true exactly for the members of `segment`, evaluated at `clock`.
-/// The segment is validated first; its problems come back all at once.
+/// A segment compiled: the expression that is true exactly for its members, over the
+/// profiles' columns and the columns of the measures it compares.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub(crate) expr: Expr,
+    pub(crate) measures: Vec<Measure>,
+}
+
+impl Membership {
+    /// Whether the segment tests related rows, and so needs them read beside the profiles.
+    pub fn uses_related_tables(&self) -> bool {
+        !self.measures.is_empty()
+    }
+
+    /// The members of any of `memberships`, or `None` when there are none.
+    pub fn any_of(memberships: impl IntoIterator<Item = Membership>) -> Option<Membership> {
+        memberships.into_iter().reduce(|mut any, other| {
+            any.expr = any.expr.or(other.expr);
+            for measure in other.measures {
+                if !any.measures.iter().any(|seen| seen.name == measure.name) {
+                    any.measures.push(measure);
+                }
+            }
+            any
+        })
+    }
+}
+
+/// An expression over the profiles' own columns, as a membership.
+impl From<Expr> for Membership {
+    fn from(expr: Expr) -> Self {
+        Self {
+            expr,
+            measures: Vec::new(),
+        }
+    }
+}
+
+/// An aggregate of a related table's rows per profile key: a column joined to the profiles.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Measure {
+    /// The column it becomes: `__measure_` and a hash of the table and the aggregate, so that
+    /// the same measure in several segments is computed once.
+    pub(crate) name: String,
+    pub(crate) table: String,
+    /// The aggregate with its `FILTER` of the rows that count, aliased to `name`.
+    pub(crate) aggregate: Expr,
+    /// The rows that count (also inside the aggregate), so that only those need be read.
+    pub(crate) rows: Option<Expr>,
+}
+
+/// A related table as the compiler sees it: its name, columns and date column.
+#[derive(Debug, Clone, Copy)]
+pub struct RelatedColumns<'a> {
+    pub name: &'a str,
+    pub schema: &'a Schema,
+    pub dated_by: Option<&'a str>,
+}
+
+/// `segment` compiled over profiles of `schema` and the `related` tables, evaluated at
+/// `clock`. The segment is validated first; its problems come back all at once.
 pub fn membership_expr(
     segment: &SegmentDefinition,
     schema: &Schema,
+    related: &[RelatedColumns<'_>],
     catalogue: &dyn SegmentCatalogue,
     clock: &RunClock,
-) -> Result<Expr, SegmentErrors> {
-    validate(segment, &profile_schema(schema), catalogue).map_err(SegmentErrors)?;
+) -> Result<Membership, SegmentErrors> {
+    let segment_schema = profile_schema(schema).with_related(
+        related
+            .iter()
+            .map(|table| RelatedSchema {
+                name: table.name.to_owned(),
+                columns: profile_schema(table.schema),
+                dated_by: table.dated_by.map(str::to_owned),
+            })
+            .collect(),
+    );
+    validate(segment, &segment_schema, catalogue).map_err(SegmentErrors)?;
+    let measures = RefCell::new(Vec::new());
     let compiler = Compiler {
         segment: &segment.name,
         schema,
+        related,
         catalogue,
         clock,
         compiled: RefCell::new(HashMap::new()),
+        measures: &measures,
     };
-    compiler.rule(&segment.rule).map_err(|problem| {
+    let expr = compiler.rule(&segment.rule).map_err(|problem| {
         SegmentErrors(vec![SegmentError {
             segment: segment.name.clone(),
             path: "rule".into(),
             problem,
         }])
+    })?;
+    Ok(Membership {
+        expr,
+        measures: measures.into_inner(),
     })
 }
 
 struct Compiler<'a> {
     segment: &'a str,
+    /// The columns conditions test: the profiles', or a related table's inside `where`.
     schema: &'a Schema,
+    related: &'a [RelatedColumns<'a>],
     catalogue: &'a dyn SegmentCatalogue,
     clock: &'a RunClock,
     /// Each referred segment compiled once, however often it is referred to (validation bounds
     /// the expanded size).
     compiled: RefCell<HashMap<String, Expr>>,
+    /// The measures the segment compares, each once.
+    measures: &'a RefCell<Vec<Measure>>,
 }
 
 impl Compiler<'_> {
@@ -66,6 +154,7 @@ impl Compiler<'_> {
             }
             Rule::Not(child) => not(self.rule(child)?),
             Rule::Condition(condition) => self.condition(condition)?.is_true(),
+            Rule::Related(related) => self.related(related)?.is_true(),
             Rule::Segment(name) => self.segment(name)?,
             Rule::Union(names) => {
                 self.fold(names.iter().map(|name| self.segment(name)), Expr::or)?
@@ -113,13 +202,103 @@ impl Compiler<'_> {
             .schema
             .field_with_name(&condition.attribute)
             .map_err(|_| format!("unknown attribute {:?}", condition.attribute))?;
-        let data_type = field.data_type();
+        self.test(
+            &ident(&condition.attribute),
+            field.data_type(),
+            &condition.test,
+            condition.case_insensitive,
+        )
+    }
+
+    /// A measure of the related rows compared as the condition asks; a profile without
+    /// matching rows compares the aggregate's empty value.
+    fn related(&self, related: &RelatedCondition) -> Result<Expr, String> {
+        let table = self
+            .related
+            .iter()
+            .find(|table| table.name == related.table)
+            .ok_or_else(|| format!("unknown related table {:?}", related.table))?;
+        let rows_compiler = Compiler {
+            segment: self.segment,
+            schema: table.schema,
+            related: &[],
+            catalogue: self.catalogue,
+            clock: self.clock,
+            compiled: RefCell::new(HashMap::new()),
+            measures: self.measures,
+        };
+        let mut filters = Vec::new();
+        if let Some(rows) = &related.rows {
+            filters.push(rows_compiler.rule(rows)?);
+        }
+        if let Some(window) = &related.window {
+            let dated_by = table
+                .dated_by
+                .ok_or_else(|| format!("{:?} has no date column", table.name))?;
+            let window = Condition {
+                attribute: dated_by.to_owned(),
+                test: window.clone(),
+                case_insensitive: false,
+            };
+            filters.push(rows_compiler.condition(&window)?.is_true());
+        }
+        let rows = filters.into_iter().reduce(Expr::and);
+        let argument = related.column.as_deref().map_or_else(|| lit(1i64), ident);
+        let aggregate = match related.aggregate {
+            Aggregate::Count => count(argument),
+            Aggregate::Sum => sum(argument),
+            Aggregate::Min => min(argument),
+            Aggregate::Max => max(argument),
+            Aggregate::Avg => avg(argument),
+        };
+        let aggregate = match &rows {
+            Some(rows) => aggregate
+                .filter(rows.clone())
+                .build()
+                .map_err(|error| error.to_string())?,
+            None => aggregate,
+        };
+        let columns = DFSchema::try_from(table.schema.clone()).map_err(|e| e.to_string())?;
+        let measured_type = aggregate.get_type(&columns).map_err(|e| e.to_string())?;
+        let name = measure_name(&related.table, &aggregate);
+        {
+            let mut measures = self.measures.borrow_mut();
+            if !measures.iter().any(|measure| measure.name == name) {
+                measures.push(Measure {
+                    name: name.clone(),
+                    table: related.table.clone(),
+                    aggregate: aggregate.alias(&name),
+                    rows,
+                });
+            }
+        }
+        let compared = self.test(&ident(&name), &measured_type, &related.test, false)?;
+        Ok(match related.aggregate.empty_value() {
+            // A profile without counted rows compares the empty value: the test of a literal,
+            // which the optimizer folds to true or false. (Not `coalesce`: a repeated
+            // `coalesce` trips DataFusion's common-subexpression pass over its nullability.)
+            Some(empty) => {
+                let of_empty = self.test(&lit(empty), &measured_type, &related.test, false)?;
+                compared.or(ident(&name).is_null().and(of_empty))
+            }
+            None => compared,
+        })
+    }
+
+    /// `subject`, a value of `data_type`, tested as `test` asks.
+    fn test(
+        &self,
+        subject: &Expr,
+        data_type: &DataType,
+        test: &Test,
+        case_insensitive: bool,
+    ) -> Result<Expr, String> {
         let kind = attribute_type(data_type);
-        let fold_case = condition.case_insensitive && kind == AttributeType::Text;
+        let fold_case = case_insensitive && kind == AttributeType::Text;
         let column = if fold_case {
-            lower(ident(&condition.attribute))
+            lower(subject.clone())
         } else {
-            ident(&condition.attribute)
+            subject.clone()
         };
         let value = |literal: &serde_json::Value| -> Result<Expr, String> {
             let typed = typed_literal(literal, kind, self.clock)?;
@@ -133,11 +312,12 @@ impl Compiler<'_> {
             })
         };
         let column_is_empty = || {
-            ident(&condition.attribute)
+            subject
+                .clone()
                 .is_null()
-                .or(btrim(vec![ident(&condition.attribute)]).eq(lit("")))
+                .or(btrim(vec![subject.clone()]).eq(lit("")))
         };
-        Ok(match &condition.test {
+        Ok(match test {
             Test::Equals(literal) => column.eq(value(literal)?),
             Test::NotEquals(literal) => column.not_eq(value(literal)?),
             Test::In(literals) => {
@@ -187,6 +367,14 @@ impl Compiler<'_> {
             )
         }
     }
+}
+
+/// The column name of a measure: the same table and aggregate give the same name.
+fn measure_name(table: &str, aggregate: &Expr) -> String {
+    let mut hasher = DefaultHasher::new();
+    table.hash(&mut hasher);
+    aggregate.hash(&mut hasher);
+    format!("__measure_{:016x}", hasher.finish())
 }
 
 /// A typed literal as a scalar of the column's own type, so comparisons need no cast of the

@@ -18,6 +18,15 @@ pub enum EngineError {
     #[error("reading profiles from {file}: {detail}")]
     Read { file: String, detail: String },
 
+    /// A related table that does not fit its configuration or the profiles: a column that is
+    /// not there, keys of different kinds, a date column that is no date.
+    #[error("related table {table:?}: {problem}")]
+    Related { table: String, problem: String },
+
+    /// A related table's source that could not be read (now): the source's own error.
+    #[error("related table {table:?}: {problem}")]
+    RelatedUnreadable { table: String, problem: String },
+
     #[error("{0}")]
     Segment(#[from] SegmentErrors),
 

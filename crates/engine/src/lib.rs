@@ -5,12 +5,14 @@
 mod compile;
 mod error;
 mod profiles;
+mod related;
 mod schema;
 mod source;
 
-pub use compile::membership_expr;
+pub use compile::{Membership, RelatedColumns, membership_expr};
 pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};
+pub use related::{RelatedTable, related_tables};
 pub use schema::profile_schema;
 pub use source::{OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot};
 

@@ -2,19 +2,25 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::JoinType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{Expr, ident};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident, lit};
+use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures_util::StreamExt;
 use segsync_domain::ProfileSchema;
 use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
-use crate::compile::membership_expr;
+use crate::compile::{Measure, Membership, RelatedColumns, membership_expr};
 use crate::error::EngineError;
 use crate::error::SourcePart;
+use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
 use crate::source::{ProfileSource, SourceSnapshot};
 
@@ -22,9 +28,9 @@ use crate::source::{ProfileSource, SourceSnapshot};
 #[derive(Debug, Clone)]
 pub struct MemberQuery {
     pub columns: Vec<String>,
-    /// Each segment's name and membership expression. A profile is streamed when it is a member
-    /// of at least one.
-    pub segments: Vec<(String, Expr)>,
+    /// Each segment's name and membership. A profile is streamed when it is a member of at
+    /// least one.
+    pub segments: Vec<(String, Membership)>,
 }
 
 impl MemberQuery {
@@ -40,6 +46,7 @@ pub struct Profiles {
     frame: DataFrame,
     schema: SchemaRef,
     snapshot: SourceSnapshot,
+    related: Vec<OpenedRelated>,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -55,7 +62,13 @@ impl Profiles {
     pub async fn open(source: ProfileSource) -> Result<Self, EngineError> {
         // Batches of 8,192 rows keep memory flat while streaming members.
         let config = SessionConfig::new().with_batch_size(8_192);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_state(
+            SessionStateBuilder::new()
+                .with_config(config)
+                .with_default_features()
+                .with_optimizer_rules(optimizer_rules())
+                .build(),
+        );
         let (frame, snapshot) = source.read(&ctx).await?;
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
@@ -64,7 +77,31 @@ impl Profiles {
             frame,
             schema,
             snapshot,
+            related: Vec::new(),
         })
+    }
+
+    /// Opens each related table and checks it against its configuration and these profiles.
+    pub async fn relate(mut self, tables: &[RelatedTable]) -> Result<Self, EngineError> {
+        for table in tables {
+            let (frame, snapshot) = table.source.read(&self.ctx).await.map_err(|error| {
+                EngineError::RelatedUnreadable {
+                    table: table.name.clone(),
+                    problem: error.to_string(),
+                }
+            })?;
+            let opened = OpenedRelated::check(table.clone(), frame, snapshot, &self.schema)?;
+            self.related.push(opened);
+        }
+        Ok(self)
+    }
+
+    /// Each related table's name and what was read of it (format, Delta version).
+    pub fn related_snapshots(&self) -> Vec<(String, SourceSnapshot)> {
+        self.related
+            .iter()
+            .map(|related| (related.table.name.clone(), related.snapshot))
+            .collect()
     }
 
     pub fn source(&self) -> &ProfileSource {
@@ -80,18 +117,39 @@ impl Profiles {
         &self.schema
     }
 
+    /// The profiles' attributes and the related tables, as segments see them.
     pub fn schema(&self) -> ProfileSchema {
-        profile_schema(&self.schema)
+        profile_schema(&self.schema).with_related(
+            self.related
+                .iter()
+                .map(OpenedRelated::segment_schema)
+                .collect(),
+        )
     }
 
-    /// The membership expression of a segment, checked against these profiles.
+    /// A segment compiled over these profiles and their related tables.
     pub fn segment_expr(
         &self,
         segment: &SegmentDefinition,
         catalogue: &dyn SegmentCatalogue,
         clock: &RunClock,
-    ) -> Result<Expr, EngineError> {
-        Ok(membership_expr(segment, &self.schema, catalogue, clock)?)
+    ) -> Result<Membership, EngineError> {
+        let related: Vec<RelatedColumns<'_>> = self
+            .related
+            .iter()
+            .map(|related| RelatedColumns {
+                name: &related.table.name,
+                schema: &related.schema,
+                dated_by: related.table.dated_by.as_deref(),
+            })
+            .collect();
+        Ok(membership_expr(
+            segment,
+            &self.schema,
+            &related,
+            catalogue,
+            clock,
+        )?)
     }
 
     pub async fn count_all(&self) -> Result<u64, EngineError> {
@@ -101,22 +159,56 @@ impl Profiles {
         }
     }
 
-    pub async fn count(&self, membership: Expr) -> Result<u64, EngineError> {
-        match self.frame.clone().filter(membership)?.count().await {
+    pub async fn count(&self, membership: Membership) -> Result<u64, EngineError> {
+        let members = self.members_of(&membership)?;
+        match members.count().await {
             Ok(count) => Ok(count as u64),
             Err(error) => Err(self.read_error(error).await),
         }
     }
 
+    /// The members of each segment, counted in one pass over the profiles (and over each
+    /// related table they measure): only the profiles in some segment are read past the
+    /// filter the source runs, and each segment's count is an aggregate of those.
+    pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
+        let Some(any) = Membership::any_of(memberships.iter().cloned()) else {
+            return Ok(Vec::new());
+        };
+        let counts = memberships
+            .iter()
+            .enumerate()
+            .map(|(i, membership)| {
+                Ok(count(lit(1i64))
+                    .filter(membership.expr.clone())
+                    .build()?
+                    .alias(format!("members_{i}")))
+            })
+            .collect::<Result<Vec<Expr>, DataFusionError>>()?;
+        let counted = self.members_of(&any)?.aggregate(Vec::new(), counts)?;
+        let batches = match counted.collect().await {
+            Ok(batches) => batches,
+            Err(error) => return Err(self.read_error(error).await),
+        };
+        let batch = batches.first().ok_or_else(|| {
+            EngineError::Query(DataFusionError::Internal("a count without a row".into()))
+        })?;
+        (0..memberships.len())
+            .map(|i| {
+                let column = batch
+                    .column(i)
+                    .as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| {
+                        EngineError::Query(DataFusionError::Internal("a count not of Int64".into()))
+                    })?;
+                Ok(column.value(0) as u64)
+            })
+            .collect()
+    }
+
     /// The physical plan of a segment's count, as DataFusion shows it: which filters a source
     /// runs itself (Parquet pruning, SQL sent to PostgreSQL) and which run here.
-    pub async fn explain(&self, membership: Expr) -> Result<String, EngineError> {
-        let plan = self
-            .frame
-            .clone()
-            .filter(membership)?
-            .create_physical_plan()
-            .await?;
+    pub async fn explain(&self, membership: Membership) -> Result<String, EngineError> {
+        let plan = self.members_of(&membership)?.create_physical_plan().await?;
         Ok(datafusion::physical_plan::displayable(plan.as_ref())
             .indent(true)
             .to_string())
@@ -125,13 +217,18 @@ impl Profiles {
     /// The first `limit` members, every attribute included.
     pub async fn preview(
         &self,
-        membership: Expr,
+        membership: Membership,
         limit: usize,
     ) -> Result<Vec<RecordBatch>, EngineError> {
+        let attributes: Vec<Expr> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ident(f.name()))
+            .collect();
         match self
-            .frame
-            .clone()
-            .filter(membership)?
+            .members_of(&membership)?
+            .select(attributes)?
             .limit(0, Some(limit))?
             .collect()
             .await
@@ -160,28 +257,92 @@ impl Profiles {
                 });
             }
         }
-        let any_segment = query
-            .segments
-            .iter()
-            .map(|(_, expr)| expr.clone())
-            .reduce(Expr::or)
-            .ok_or_else(|| {
-                self.source
-                    .problem(SourcePart::Options, "no segment to export".into())
-            })?;
+        let any_segment = Membership::any_of(
+            query
+                .segments
+                .iter()
+                .map(|(_, membership)| membership.clone()),
+        )
+        .ok_or_else(|| {
+            self.source
+                .problem(SourcePart::Options, "no segment to export".into())
+        })?;
         let mut selection: Vec<Expr> = query.columns.iter().map(ident).collect();
         selection.extend(
             query
                 .segments
                 .iter()
                 .enumerate()
-                .map(|(i, (_, expr))| expr.clone().alias(MemberQuery::membership_column(i))),
+                .map(|(i, (_, membership))| {
+                    membership
+                        .expr
+                        .clone()
+                        .alias(MemberQuery::membership_column(i))
+                }),
         );
-        let frame = self.frame.clone().filter(any_segment)?.select(selection)?;
+        let frame = self.members_of(&any_segment)?.select(selection)?;
         match frame.execute_stream().await {
             Ok(stream) => Ok(stream),
             Err(error) => Err(self.read_error(error).await),
         }
+    }
+
+    /// The members of one segment: the profiles with its measures, filtered.
+    fn members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
+        Ok(self
+            .with_measures(&membership.measures)?
+            .filter(membership.expr.clone())?)
+    }
+
+    /// The profiles with a column per measure: each related table that is measured is read
+    /// once (only the rows some measure counts, when each has a filter), grouped by its key
+    /// into every measure of it, and joined to the profiles by key. Profiles without related
+    /// rows get nulls, which the membership expressions read as the aggregate's empty value.
+    fn with_measures(&self, measures: &[Measure]) -> Result<DataFrame, EngineError> {
+        let mut frame = self.frame.clone();
+        let mut joined_keys = Vec::new();
+        for related in &self.related {
+            let mut of_table: Vec<&Measure> = Vec::new();
+            for measure in measures.iter().filter(|m| m.table == related.table.name) {
+                if !of_table.iter().any(|seen| seen.name == measure.name) {
+                    of_table.push(measure);
+                }
+            }
+            if of_table.is_empty() {
+                continue;
+            }
+            let mut rows = related.frame.clone();
+            let filters: Option<Vec<Expr>> = of_table.iter().map(|m| m.rows.clone()).collect();
+            if let Some(any_counted) = filters.and_then(|f| f.into_iter().reduce(Expr::or)) {
+                rows = rows.filter(any_counted)?;
+            }
+            let key_column = format!("__key_{}", joined_keys.len());
+            let key = ident(&related.table.key);
+            let key = if key.get_type(rows.schema())? == related.key_type {
+                key
+            } else {
+                cast(key, related.key_type.clone())
+            };
+            let grouped = rows.aggregate(
+                vec![key.alias(&key_column)],
+                of_table.iter().map(|m| m.aggregate.clone()).collect(),
+            )?;
+            // The measures are the join's build side (a row per key that has counted rows);
+            // the profiles stream past them, each kept, with or without a match.
+            frame = grouped.join(
+                frame,
+                JoinType::Right,
+                &[key_column.as_str()],
+                &[related.table.profile_key.as_str()],
+                None,
+            )?;
+            joined_keys.push(key_column);
+        }
+        if joined_keys.is_empty() {
+            return Ok(frame);
+        }
+        let keys: Vec<&str> = joined_keys.iter().map(String::as_str).collect();
+        Ok(frame.drop_columns(&keys)?)
     }
 
     /// Names the file behind a failure: with several files, each is read on its own until the
@@ -209,6 +370,19 @@ impl Profiles {
             detail: error.to_string(),
         }
     }
+}
+
+/// DataFusion's logical optimizer rules but common-subexpression elimination: with the same
+/// condition in the `FILTER` of several measures, it projects the condition out beneath the
+/// aggregate with a nullability the physical plan disagrees with, and the plan fails
+/// ("Physical input schema should be the same as the one converted from logical input
+/// schema"; DataFusion 55).
+fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
+    Optimizer::new()
+        .rules
+        .into_iter()
+        .filter(|rule| rule.name() != "common_sub_expression_eliminate")
+        .collect()
 }
 
 /// Streams a frame to its end, parsing every column, and keeps nothing.

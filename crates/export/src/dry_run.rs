@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use constant_contact::ConstantContact;
 use constant_contact::api::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_CONTACT_PAGE_SIZE};
-use datafusion::logical_expr::Expr;
 use futures_util::StreamExt;
+use segsync_engine::Membership;
 use segsync_engine::{MemberQuery, Profiles};
 use serde::Serialize;
 
@@ -182,7 +182,7 @@ struct Sorted {
 async fn sort_members(
     profiles: &Profiles,
     plan: &ExportPlan,
-    segments: Vec<(String, Expr)>,
+    segments: Vec<(String, Membership)>,
     ledger: Ledger,
     on_list: Option<ListSnapshot>,
     expected_members: u64,
@@ -231,7 +231,7 @@ async fn sort_members(
 pub(crate) async fn sort_without_sending(
     profiles: &Profiles,
     plan: &ExportPlan,
-    segments: &[(String, Expr)],
+    segments: &[(String, Membership)],
     ledger: Ledger,
     on_list: Option<&ListSnapshot>,
     expected_members: u64,

@@ -80,7 +80,7 @@ impl ExportPlan {
     pub(crate) fn segment_exprs(
         &self,
         profiles: &segsync_engine::Profiles,
-    ) -> Result<Vec<(String, datafusion::logical_expr::Expr)>, crate::ExportError> {
+    ) -> Result<Vec<(String, segsync_engine::Membership)>, crate::ExportError> {
         if self.segments.is_empty() {
             return Err(crate::ExportError::NoSegments);
         }
@@ -160,13 +160,12 @@ pub fn fewest_requests_to_send(members: u64) -> u64 {
 /// How many profiles there are, and how many are in any of `segments`.
 pub(crate) async fn count_profiles(
     profiles: &segsync_engine::Profiles,
-    segments: &[(String, datafusion::logical_expr::Expr)],
+    segments: &[(String, segsync_engine::Membership)],
 ) -> Result<(u64, u64), crate::ExportError> {
     let read = profiles.count_all().await?;
-    let any_segment = segments
-        .iter()
-        .map(|(_, expr)| expr.clone())
-        .reduce(datafusion::logical_expr::Expr::or)
-        .ok_or(crate::ExportError::NoSegments)?;
+    let any_segment = segsync_engine::Membership::any_of(
+        segments.iter().map(|(_, membership)| membership.clone()),
+    )
+    .ok_or(crate::ExportError::NoSegments)?;
     Ok((read, profiles.count(any_segment).await?))
 }

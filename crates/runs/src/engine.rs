@@ -15,6 +15,9 @@ pub struct RunSettings {
     pub runs: RunsConfig,
     /// Where the profiles are (`profiles` in the configuration); runs cannot start without.
     pub profiles: Option<segsync_engine::ProfileSource>,
+    /// The tables of rows related to profiles (`[related]`), which segments may count and
+    /// measure.
+    pub related: Vec<segsync_engine::RelatedTable>,
     /// The most members one export may send; a larger export fails before it sends anything.
     pub member_limit: u64,
 }

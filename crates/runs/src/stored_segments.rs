@@ -3,7 +3,7 @@
 
 use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{SegmentError, SegmentFormat, parse_segments};
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::{ProfileSource, Profiles, RelatedTable};
 use segsync_store::{Segment, Store, StoreError};
 
 use crate::RunsError;
@@ -45,8 +45,14 @@ pub async fn catalogue(store: &Store) -> Result<Vec<SegmentDefinition>, StoreErr
         .collect())
 }
 
-/// The configuration's profile source, opened.
-pub async fn open_profiles(source: Option<&ProfileSource>) -> Result<Profiles, RunsError> {
+/// The configuration's profile source and related tables, opened and checked together.
+pub async fn open_profiles(
+    source: Option<&ProfileSource>,
+    related: &[RelatedTable],
+) -> Result<Profiles, RunsError> {
     let source = source.ok_or(RunsError::ProfilesNotConfigured)?;
-    Ok(Profiles::open(source.clone()).await?)
+    Ok(Profiles::open(source.clone())
+        .await?
+        .relate(related)
+        .await?)
 }

@@ -3,6 +3,7 @@
 //! the command line. A secret can also come from a file named by the same variable with `_FILE`
 //! appended (`SEGSYNC_ENCRYPTION_KEY_FILE`), as container secrets are mounted.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -29,6 +30,10 @@ pub struct ServerConfig {
     /// table of its location, format and options (see `ProfileSource`). Segments are checked
     /// against its schema and evaluated over it.
     pub profiles: Option<segsync_engine::ProfileSource>,
+    /// Tables of rows related to profiles, each under its name (`[related.orders]`): a
+    /// `source` like `profiles`, the `key` column that holds the profile's key, the
+    /// `profile_key` it matches and, optionally, the `dated_by` column windows test.
+    pub related: BTreeMap<String, segsync_engine::RelatedTable>,
     /// The most members one export may send.
     pub member_limit: u64,
     /// 32 bytes in base64 (`openssl rand -base64 32`): the key that seals Constant Contact
@@ -156,6 +161,7 @@ impl Default for ServerConfig {
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),
             profiles: None,
+            related: BTreeMap::new(),
             member_limit: 1_000_000,
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
@@ -212,6 +218,11 @@ pub enum ConfigError {
 }
 
 impl ServerConfig {
+    /// The related tables, each with its name.
+    pub fn related_tables(&self) -> Vec<segsync_engine::RelatedTable> {
+        segsync_engine::related_tables(self.related.clone())
+    }
+
     /// Reads the layers under the command line's: `file` if given (else `segsync.toml` when it
     /// exists), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Figment, ConfigError> {

@@ -50,6 +50,7 @@ pub async fn serve(
 /// A server on an already bound listener, for tests and embedding: returns once it serves.
 pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
     telemetry::recorder();
+    check_related_tables(&config).await?;
     let state = AppState::open(config).await?;
     let serving_lock = match state.store.sqlite_file() {
         Some(file) => match single_server::lock(file) {
@@ -85,6 +86,34 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
         workers,
         _serving_lock: serving_lock,
     })
+}
+
+/// Related tables that do not fit their configuration or the profiles stop the start, naming
+/// the table and the column: every run using them would fail. Sources that cannot be read now
+/// are only logged, since they may be back by the time a run needs them.
+async fn check_related_tables(config: &ServerConfig) -> anyhow::Result<()> {
+    let related = config.related_tables();
+    if related.is_empty() {
+        return Ok(());
+    }
+    let Some(source) = &config.profiles else {
+        anyhow::bail!("related tables are configured, but no profiles: set profiles");
+    };
+    let profiles = match segsync_engine::Profiles::open(source.clone()).await {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            tracing::warn!(%error, "The profiles cannot be read now; the related tables are checked when they are.");
+            return Ok(());
+        }
+    };
+    match profiles.relate(&related).await {
+        Ok(_) => Ok(()),
+        Err(error @ segsync_engine::EngineError::Related { .. }) => Err(error.into()),
+        Err(error) => {
+            tracing::warn!(%error, "A related table cannot be read now.");
+            Ok(())
+        }
+    }
 }
 
 /// A running server.

@@ -51,7 +51,11 @@ pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>
 
 /// The configured profiles, opened.
 pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
-    Ok(stored_segments::open_profiles(state.config.profiles.as_ref()).await?)
+    Ok(stored_segments::open_profiles(
+        state.config.profiles.as_ref(),
+        &state.config.related_tables(),
+    )
+    .await?)
 }
 
 /// Checks a written segment completely.

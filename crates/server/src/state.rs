@@ -47,6 +47,7 @@ impl AppState {
             RunSettings {
                 runs: config.runs.clone(),
                 profiles: config.profiles.clone(),
+                related: config.related_tables(),
                 member_limit: config.member_limit,
             },
         );

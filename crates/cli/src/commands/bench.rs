@@ -61,6 +61,12 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "sources") {
         super::bench_sources::sources_bench(&folder, &args).await?;
     }
+    if only.is_none_or(|part| part == "behaviour") {
+        super::bench_duckdb::behaviour_bench(&folder, &args).await?;
+    }
+    if only.is_none_or(|part| part == "parity") {
+        super::bench_duckdb::parity_bench(&folder, &args).await?;
+    }
     Ok(())
 }
 

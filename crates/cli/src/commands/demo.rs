@@ -1,7 +1,7 @@
 //! `segsync demo`: the main job on the embedded defaults. Generates sample profiles, starts the
 //! Constant Contact sandbox in this process with Constant Contact's real limits, connects to it
-//! with OAuth, creates a list, defines two segments, exports them, and shows the report and
-//! what the list now holds.
+//! with OAuth, creates a list, defines three segments (one over the profiles' orders), exports
+//! them, and shows the report and what the list now holds.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -17,7 +17,7 @@ use constant_contact::{NewContactList, NewCustomField};
 use secrecy::SecretString;
 use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
 use segsync_domain::{ContactField, FieldMapping};
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::{ProfileSource, Profiles, RelatedTable};
 use segsync_export::{ExportPlan, RunOutcome, run_export};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -26,13 +26,14 @@ use crate::cli::DemoArgs;
 use crate::connect::authorize_with_sandbox;
 use crate::progress::{BarProgress, counter};
 use crate::sample::write_profiles;
+use crate::sample_orders::write_orders;
 
 const CLIENT_ID: &str = "segsync-demo";
 const CLIENT_SECRET: &str = "segsync-demo-secret";
 /// Where the demo says Constant Contact sends the browser back; registered with the sandbox.
 const REDIRECT_URI: &str = "http://127.0.0.1/segsync/oauth/callback";
 
-/// The two segments of the demo, as a marketer would write them.
+/// The two segments of the demo over profile attributes, as a marketer would write them.
 pub(crate) const DEMO_SEGMENTS: &str = r#"segments:
   - name: gold-us-recent
     description: Gold and platinum customers in the US who bought in the last 90 days
@@ -48,6 +49,19 @@ pub(crate) const DEMO_SEGMENTS: &str = r#"segments:
         - { attribute: newsletter_opt_in, op: is_true }
         - { attribute: country, op: in, values: [FR, DE, IE] }
         - { attribute: lifetime_value, op: greater_or_equal, value: 1000 }
+"#;
+
+/// The demo's segment over what customers did: a count of their orders.
+const DEMO_BEHAVIOUR_SEGMENT: &str = r#"  - name: repeat-outdoor-buyers
+    description: Paid for outdoor gear at least twice in the last 180 days
+    rule:
+      has: orders
+      at_least: 2
+      where:
+        all:
+          - { attribute: category, op: equals, value: outdoor }
+          - { attribute: status, op: equals, value: paid }
+      window: { op: within_last, amount: 180, unit: days }
 "#;
 
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -73,6 +87,17 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         bar.set_position(written as u64)
     })?;
     bar.finish_and_clear();
+    let orders_path = folder.join("orders.parquet");
+    let bar = counter((args.profiles * 5) as u64, "generating orders");
+    let orders = write_orders(&orders_path, args.profiles, 5, args.seed, |written| {
+        bar.set_position(written as u64)
+    })?;
+    bar.finish_and_clear();
+    writeln!(
+        out,
+        "   and {orders} orders of theirs into {} (the related table \"orders\")",
+        orders_path.display()
+    )?;
 
     let config = SandboxConfig {
         auto_approve: true,
@@ -128,9 +153,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
 
     let segments_path = folder.join("segments.yaml");
-    std::fs::write(&segments_path, DEMO_SEGMENTS)?;
-    let segments =
-        parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "segments.yaml").map_err(|errors| {
+    let written_segments = format!("{DEMO_SEGMENTS}{DEMO_BEHAVIOUR_SEGMENT}");
+    std::fs::write(&segments_path, &written_segments)?;
+    let segments = parse_segments(&written_segments, SegmentFormat::Yaml, "segments.yaml")
+        .map_err(|errors| {
             anyhow::anyhow!(
                 "{}",
                 errors
@@ -140,8 +166,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     .join("\n")
             )
         })?;
-    writeln!(out, "5. Two segments ({}):\n", segments_path.display())?;
-    for line in DEMO_SEGMENTS.lines() {
+    writeln!(out, "5. Three segments ({}):\n", segments_path.display())?;
+    for line in written_segments.lines() {
         writeln!(out, "     {line}")?;
     }
 
@@ -158,10 +184,20 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         list.list_id,
         RunClock::new(Utc::now(), chrono_tz::UTC),
     );
-    let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy())).await?;
+    let orders_table = RelatedTable {
+        name: "orders".into(),
+        source: ProfileSource::new(orders_path.to_string_lossy()),
+        key: "customer_id".into(),
+        profile_key: "profile_id".into(),
+        dated_by: Some("ordered_at".into()),
+    };
+    let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy()))
+        .await?
+        .relate(&[orders_table])
+        .await?;
     writeln!(
         out,
-        "6. Exporting both segments into the list (email, first and last name, country, company, birthday, cf:tier)"
+        "6. Exporting the three segments into the list (email, first and last name, country, company, birthday, cf:tier)"
     )?;
     let progress = BarProgress::new();
     let report = run_export(

@@ -74,7 +74,10 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         Some(path) => Some(StateFile::open(path, config.export.list_id).await?),
         None => None,
     };
-    let profiles = Profiles::open(config.profiles.clone()).await?;
+    let profiles = Profiles::open(config.profiles.clone())
+        .await?
+        .relate(&config.related_tables())
+        .await?;
     if args.dry_run {
         let report = match &state {
             Some(state) => {

@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 mod bench_delta;
+mod bench_duckdb;
 mod bench_removals;
 mod bench_sources;
 pub(crate) mod demo;

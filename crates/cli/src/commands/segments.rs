@@ -38,7 +38,10 @@ pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
     let segments = load_segments(&args.segment_files)?;
     let source = args.profiles.source()?;
     let shown = source.display_location();
-    let profiles = Profiles::open(source).await?;
+    let profiles = Profiles::open(source)
+        .await?
+        .relate(&args.related_tables()?)
+        .await?;
     let schema = profiles.schema();
     let mut problems = Vec::new();
     for segment in &segments {
@@ -71,13 +74,20 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
     let segments = load_segments(&args.segments.segment_files)?;
     let source = args.segments.profiles.source()?;
     let shown = source.display_location();
-    let profiles = Profiles::open(source).await?;
+    let profiles = Profiles::open(source)
+        .await?
+        .relate(&args.segments.related_tables()?)
+        .await?;
     let total = profiles.count_all().await?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{total} profiles in {shown}")?;
-    for segment in &segments {
-        let membership = profiles.segment_expr(segment, &segments, &clock)?;
-        let count = profiles.count(membership.clone()).await?;
+    let memberships = segments
+        .iter()
+        .map(|segment| profiles.segment_expr(segment, &segments, &clock))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every segment counted in one pass over the data.
+    let counts = profiles.count_each(&memberships).await?;
+    for ((segment, membership), count) in segments.iter().zip(memberships).zip(counts) {
         writeln!(out, "\n{} — {count} members", segment.name)?;
         if let Some(description) = &segment.description {
             writeln!(out, "  {description}")?;

@@ -1,10 +1,11 @@
 //! Segments: named rule trees over profile attributes.
 //!
 //! A rule is a closed tree: `all` / `any` / `not` groups nested to any depth, conditions on
-//! attributes, references to other segments, and the set operations of Customer Insights
-//! (`union`, `intersect`, `except`) between segments. Every node answers "is this profile a
-//! member?" with yes or no: a condition on a missing value is "no" (except `is_null` and
-//! `is_empty`), so `not` always takes exactly the profiles its child does not.
+//! attributes, conditions on what customers did (`has` and `measure`, over the rows of a
+//! related table such as orders), references to other segments, and the set operations of
+//! Customer Insights (`union`, `intersect`, `except`) between segments. Every node answers "is
+//! this profile a member?" with yes or no: a condition on a missing value is "no" (except
+//! `is_null` and `is_empty`), so `not` always takes exactly the profiles its child does not.
 
 mod clock;
 mod literal;
@@ -18,7 +19,7 @@ use serde_json::Value as Literal;
 pub use clock::{Period, PeriodUnit, RunClock};
 pub use literal::{TypedValue, typed_literal};
 pub use parse::{SegmentFormat, parse_segments};
-pub use validate::{MAX_EXPANDED_CONDITIONS, SegmentCatalogue, validate};
+pub use validate::{MAX_EXPANDED_CONDITIONS, SegmentCatalogue, measure_type, validate};
 
 /// A named segment as a person wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,8 @@ pub enum Rule {
     Any(Vec<Rule>),
     Not(Box<Rule>),
     Condition(Condition),
+    /// A test of the profile's rows in a related table: how many match, or a measure of them.
+    Related(RelatedCondition),
     /// The members of another segment.
     Segment(String),
     /// Members of any of these segments.
@@ -59,7 +62,8 @@ impl Rule {
                 rules.iter().flat_map(Rule::references).collect()
             }
             Self::Not(rule) => rule.references(),
-            Self::Condition(_) => Vec::new(),
+            // The rules inside a related condition test the related table's columns only.
+            Self::Condition(_) | Self::Related(_) => Vec::new(),
             Self::Segment(other) => vec![other.as_str()],
             Self::Union(others) | Self::Intersect(others) | Self::Except(others) => {
                 others.iter().map(String::as_str).collect()
@@ -74,6 +78,72 @@ pub struct Condition {
     pub test: Test,
     /// Text comparisons ignore case.
     pub case_insensitive: bool,
+}
+
+/// A condition on the rows of a related table that belong to the profile: a measure of the
+/// rows that match, compared with a value. `has orders, at least 3, in the last 90 days` is the
+/// count of those orders compared with 3; `sum of amount over paid orders > 500` a sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedCondition {
+    /// The related table, by its configured name.
+    pub table: String,
+    /// Which rows count: a rule over the related table's columns (no segments, no nesting of
+    /// related conditions). Every row counts without one.
+    pub rows: Option<Box<Rule>>,
+    /// When the rows must date from: a test of the table's date column (`within_last`,
+    /// `more_than_ago`, `between`, `before`, `after`), in the run's time zone.
+    pub window: Option<Test>,
+    pub aggregate: Aggregate,
+    /// The column measured; `count` counts rows without one.
+    pub column: Option<String>,
+    /// What the measure must be. A profile without matching rows has the aggregate's
+    /// [`Aggregate::empty_value`].
+    pub test: Test,
+    /// Written as `has` (a count with at_least / at_most / exactly) rather than `measure`.
+    pub written_as_has: bool,
+}
+
+/// How the matching related rows are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Aggregate {
+    /// The number of rows (of non-null values, with a column).
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+}
+
+impl Aggregate {
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "count" => Self::Count,
+            "sum" => Self::Sum,
+            "min" => Self::Min,
+            "max" => Self::Max,
+            "avg" | "average" => Self::Avg,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Sum => "sum",
+            Self::Min => "min",
+            Self::Max => "max",
+            Self::Avg => "avg",
+        }
+    }
+
+    /// The measure of no rows: 0 for `count` and `sum`; no value for the others, so that a
+    /// comparison of it is false (and its `not` true).
+    pub fn empty_value(self) -> Option<i64> {
+        match self {
+            Self::Count | Self::Sum => Some(0),
+            Self::Min | Self::Max | Self::Avg => None,
+        }
+    }
 }
 
 /// What a condition asks of an attribute. Literals stay as written until they are checked

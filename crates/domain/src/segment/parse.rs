@@ -11,12 +11,36 @@
 //!     - { attribute: last_purchase_at, op: within_last, amount: 90, unit: days }
 //! ```
 //!
+//! What customers did is tested over a related table (configured by name, such as `orders`):
+//!
+//! ```yaml
+//! rule:
+//!   all:
+//!     # at least 3 orders in the last 90 days (at_least, at_most or exactly; at_least 1 alone)
+//!     - has: orders
+//!       at_least: 3
+//!       window: { op: within_last, amount: 90, unit: days }
+//!     # more than 500 spent on paid orders this year
+//!     - measure: sum
+//!       of: amount
+//!       over: orders
+//!       where: { attribute: status, op: equals, value: paid }
+//!       window: { op: within_last, amount: 365, unit: days }
+//!       op: greater_than
+//!       value: 500
+//!     # no order in 180 days
+//!     - not: { has: orders, window: { op: within_last, amount: 180, unit: days } }
+//! ```
+//!
 //! A file holds one segment, or several under `segments:`.
 
 use serde::Deserialize;
 use serde_json::Value as Literal;
 
-use super::{Condition, Period, PeriodUnit, Rule, SegmentDefinition, SegmentError, Test};
+use super::{
+    Aggregate, Condition, Period, PeriodUnit, RelatedCondition, Rule, SegmentDefinition,
+    SegmentError, Test,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SegmentFormat {
@@ -70,6 +94,34 @@ struct RawRule {
     amount: Option<Literal>,
     unit: Option<String>,
     case_insensitive: Option<bool>,
+    has: Option<String>,
+    measure: Option<String>,
+    of: Option<String>,
+    over: Option<String>,
+    #[serde(rename = "where")]
+    rows: Option<Box<RawRule>>,
+    window: Option<Box<RawRule>>,
+    at_least: Option<Literal>,
+    at_most: Option<Literal>,
+    exactly: Option<Literal>,
+}
+
+impl RawRule {
+    /// The keys present that only `has` and `measure` take.
+    fn related_keys(&self) -> Vec<&'static str> {
+        [
+            ("of", self.of.is_some()),
+            ("over", self.over.is_some()),
+            ("where", self.rows.is_some()),
+            ("window", self.window.is_some()),
+            ("at_least", self.at_least.is_some()),
+            ("at_most", self.at_most.is_some()),
+            ("exactly", self.exactly.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect()
+    }
 }
 
 /// Parses every segment of a file. `source` names the file in errors.
@@ -154,9 +206,30 @@ impl Context {
             raw.intersect.is_some(),
             raw.except.is_some(),
             raw.attribute.is_some(),
+            raw.has.is_some(),
+            raw.measure.is_some(),
         ];
         if kinds.iter().filter(|present| **present).count() != 1 {
-            self.error(path, "a rule is exactly one of all, any, not, segment, union, intersect, except, or a condition with attribute and op");
+            self.error(path, "a rule is exactly one of all, any, not, segment, union, intersect, except, has, measure, or a condition with attribute and op");
+            return None;
+        }
+        if raw.has.is_some() || raw.measure.is_some() {
+            return self.related(raw, path).map(Rule::Related);
+        }
+        let misplaced = raw.related_keys();
+        if !misplaced.is_empty() {
+            self.error(
+                path,
+                format!(
+                    "{} {} to has and measure, not to this rule",
+                    misplaced.join(", "),
+                    if misplaced.len() == 1 {
+                        "belongs"
+                    } else {
+                        "belong"
+                    }
+                ),
+            );
             return None;
         }
         if let Some(children) = raw.all {
@@ -213,11 +286,22 @@ impl Context {
     }
 
     fn condition(&mut self, raw: RawRule, path: &str) -> Option<Condition> {
-        let attribute = raw.attribute.expect("checked by the caller");
-        let Some(op) = raw.op else {
+        let attribute = raw.attribute.clone().expect("checked by the caller");
+        let Some(op) = raw.op.clone() else {
             self.error(path, format!("the condition on {attribute:?} has no op"));
             return None;
         };
+        let case_insensitive = raw.case_insensitive.unwrap_or(false);
+        let test = self.test(&op, raw, path)?;
+        Some(Condition {
+            attribute,
+            test,
+            case_insensitive,
+        })
+    }
+
+    /// The test an `op` names, with the values it takes from `raw`.
+    fn test(&mut self, op: &str, raw: RawRule, path: &str) -> Option<Test> {
         let need = |value: Option<Literal>, key: &str, this: &mut Self| -> Option<Literal> {
             if value.is_none() {
                 this.error(path, format!("{op} needs {key}"));
@@ -233,7 +317,7 @@ impl Context {
                 }
             }
         };
-        let test = match op.as_str() {
+        Some(match op {
             "equals" => Test::Equals(need(raw.value, "value", self)?),
             "not_equals" => Test::NotEquals(need(raw.value, "value", self)?),
             "in" | "not_in" => {
@@ -260,7 +344,7 @@ impl Context {
             "before" => Test::Before(need(raw.value, "value", self)?),
             "after" => Test::After(need(raw.value, "value", self)?),
             "within_last" | "more_than_ago" => {
-                let period = self.period(raw.amount.as_ref(), raw.unit.as_deref(), path, &op)?;
+                let period = self.period(raw.amount.as_ref(), raw.unit.as_deref(), path, op)?;
                 if op == "within_last" {
                     Test::WithinLast(period)
                 } else {
@@ -275,12 +359,179 @@ impl Context {
                 self.error(path, format!("unknown operator {unknown:?}"));
                 return None;
             }
-        };
-        Some(Condition {
-            attribute,
-            test,
-            case_insensitive: raw.case_insensitive.unwrap_or(false),
         })
+    }
+
+    /// `has` (a count bounded by at_least, at_most or exactly) or `measure` (an aggregate
+    /// compared by op), with the rows they take (`where`) and when (`window`).
+    fn related(&mut self, mut raw: RawRule, path: &str) -> Option<RelatedCondition> {
+        let rows = match raw.rows.take() {
+            Some(rows) => Some(Box::new(self.rule(*rows, &format!("{path}.where"))?)),
+            None => None,
+        };
+        let window = match raw.window.take() {
+            Some(window) => Some(self.window(*window, &format!("{path}.window"))?),
+            None => None,
+        };
+        if let Some(table) = raw.has.take() {
+            return self.has(table, raw, rows, window, path);
+        }
+        let aggregate_name = raw.measure.take().expect("checked by the caller");
+        let Some(aggregate) = Aggregate::from_name(&aggregate_name) else {
+            self.error(
+                path,
+                format!("measure is count, sum, min, max or avg, not {aggregate_name:?}"),
+            );
+            return None;
+        };
+        for (key, present) in [
+            ("at_least", raw.at_least.is_some()),
+            ("at_most", raw.at_most.is_some()),
+            ("exactly", raw.exactly.is_some()),
+        ] {
+            if present {
+                self.error(
+                    path,
+                    format!("{key} belongs to has; a measure is compared with op and value"),
+                );
+                return None;
+            }
+        }
+        let Some(table) = raw.over.take() else {
+            self.error(
+                path,
+                format!("measure {aggregate_name} needs over, the related table it measures"),
+            );
+            return None;
+        };
+        let column = raw.of.take();
+        if column.is_none() && aggregate != Aggregate::Count {
+            self.error(
+                path,
+                format!("measure {aggregate_name} needs of, the column it measures"),
+            );
+            return None;
+        }
+        let Some(op) = raw.op.clone() else {
+            self.error(
+                path,
+                format!("measure {aggregate_name} needs op and a value to compare with"),
+            );
+            return None;
+        };
+        let test = self.test(&op, raw, path)?;
+        Some(RelatedCondition {
+            table,
+            rows,
+            window,
+            aggregate,
+            column,
+            test,
+            written_as_has: false,
+        })
+    }
+
+    fn has(
+        &mut self,
+        table: String,
+        raw: RawRule,
+        rows: Option<Box<Rule>>,
+        window: Option<Test>,
+        path: &str,
+    ) -> Option<RelatedCondition> {
+        let stray = [
+            ("over", raw.over.is_some()),
+            ("of", raw.of.is_some()),
+            ("op", raw.op.is_some()),
+            ("value", raw.value.is_some()),
+        ];
+        if let Some((key, _)) = stray.iter().find(|(_, present)| *present) {
+            self.error(
+                path,
+                format!(
+                    "has counts rows with at_least, at_most or exactly; {key} belongs to measure"
+                ),
+            );
+            return None;
+        }
+        let bounds = [
+            ("at_least", raw.at_least),
+            ("at_most", raw.at_most),
+            ("exactly", raw.exactly),
+        ];
+        let given: Vec<(&str, Literal)> = bounds
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|value| (key, value)))
+            .collect();
+        let (bound, value) = match given.as_slice() {
+            [] => ("at_least", Literal::from(1)),
+            [(bound, value)] => (*bound, value.clone()),
+            _ => {
+                self.error(path, "has takes one of at_least, at_most and exactly");
+                return None;
+            }
+        };
+        let lowest = if bound == "at_least" { 1 } else { 0 };
+        match value.as_u64() {
+            Some(count) if count >= lowest => {}
+            _ => {
+                self.error(
+                    path,
+                    format!("{bound} is a whole number of at least {lowest}, not {value}"),
+                );
+                return None;
+            }
+        }
+        let test = match bound {
+            "at_least" => Test::GreaterOrEqual(value),
+            "at_most" => Test::LessOrEqual(value),
+            _ => Test::Equals(value),
+        };
+        Some(RelatedCondition {
+            table,
+            rows,
+            window,
+            aggregate: Aggregate::Count,
+            column: None,
+            test,
+            written_as_has: true,
+        })
+    }
+
+    /// A window: a date test without an attribute (the table's date column is implied).
+    fn window(&mut self, raw: RawRule, path: &str) -> Option<Test> {
+        let Some(op) = raw.op.clone() else {
+            self.error(
+                path,
+                "a window is an op (within_last, more_than_ago, between, before, after) with its values",
+            );
+            return None;
+        };
+        if raw.attribute.is_some() {
+            self.error(
+                path,
+                "a window tests the related table's date column (dated_by); it names no attribute",
+            );
+            return None;
+        }
+        let test = self.test(&op, raw, path)?;
+        if !matches!(
+            test,
+            Test::WithinLast(_)
+                | Test::MoreThanAgo(_)
+                | Test::Between(_, _)
+                | Test::Before(_)
+                | Test::After(_)
+        ) {
+            self.error(
+                path,
+                format!(
+                    "a window is within_last, more_than_ago, between, before or after, not {op}"
+                ),
+            );
+            return None;
+        }
+        Some(test)
     }
 
     fn period(
@@ -410,5 +661,99 @@ rule:
         );
         let errors = parse_segments("name: [", SegmentFormat::Yaml, "bad.yaml").unwrap_err();
         assert_eq!(errors[0].path, "bad.yaml");
+    }
+
+    #[test]
+    fn reads_has_and_measure() {
+        let yaml = r#"
+name: behaviour
+rule:
+  all:
+    - { has: orders, at_least: 3, window: { op: within_last, amount: 90, unit: days } }
+    - { not: { has: orders } }
+    - measure: sum
+      of: amount
+      over: orders
+      where: { attribute: status, op: equals, value: paid }
+      op: greater_than
+      value: 500
+    - { has: orders, exactly: 0 }
+"#;
+        let segments = parse_segments(yaml, SegmentFormat::Yaml, "b.yaml").unwrap();
+        let Rule::All(children) = &segments[0].rule else {
+            panic!("all expected")
+        };
+        let Rule::Related(recent) = &children[0] else {
+            panic!("has expected: {children:?}")
+        };
+        assert_eq!(recent.table, "orders");
+        assert_eq!(recent.aggregate, Aggregate::Count);
+        assert_eq!(recent.test, Test::GreaterOrEqual(3.into()));
+        assert!(matches!(
+            recent.window,
+            Some(Test::WithinLast(Period { amount: 90, .. }))
+        ));
+        assert!(recent.written_as_has && recent.rows.is_none());
+        let Rule::Not(none) = &children[1] else {
+            panic!("not expected")
+        };
+        assert!(
+            matches!(&**none, Rule::Related(any) if any.test == Test::GreaterOrEqual(1.into())),
+            "has alone means at least one: {none:?}"
+        );
+        let Rule::Related(spent) = &children[2] else {
+            panic!("measure expected")
+        };
+        assert_eq!(
+            (spent.aggregate, spent.column.as_deref(), &spent.test),
+            (
+                Aggregate::Sum,
+                Some("amount"),
+                &Test::GreaterThan(500.into())
+            )
+        );
+        assert!(matches!(spent.rows.as_deref(), Some(Rule::Condition(_))));
+        assert!(!spent.written_as_has);
+        assert!(matches!(&children[3], Rule::Related(none) if none.test == Test::Equals(0.into())));
+    }
+
+    #[test]
+    fn related_conditions_say_what_they_lack() {
+        let yaml = r#"
+name: broken
+rule:
+  any:
+    - { has: orders, op: greater_than, value: 3 }
+    - { has: orders, at_least: 0 }
+    - { has: orders, at_least: 1, at_most: 5 }
+    - { measure: sum, over: orders, op: greater_than, value: 3 }
+    - { measure: median, of: amount, over: orders, op: greater_than, value: 3 }
+    - { measure: count, of: amount, op: greater_than, value: 3 }
+    - { measure: count, over: orders }
+    - { attribute: tier, op: is_null, window: { op: within_last, amount: 3, unit: days } }
+    - { has: orders, window: { op: equals, value: 3 } }
+    - { has: orders, where: { attribute: status, op: resembles } }
+"#;
+        let errors = parse_segments(yaml, SegmentFormat::Yaml, "broken.yaml").unwrap_err();
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let expected = [
+            "rule.any[0]: has counts rows with at_least, at_most or exactly; op belongs to measure",
+            "rule.any[1]: at_least is a whole number of at least 1, not 0",
+            "rule.any[2]: has takes one of at_least, at_most and exactly",
+            "rule.any[3]: measure sum needs of, the column it measures",
+            "rule.any[4]: measure is count, sum, min, max or avg, not \"median\"",
+            "rule.any[5]: measure count needs over, the related table it measures",
+            "rule.any[6]: measure count needs op and a value to compare with",
+            "rule.any[7]: window belongs to has and measure, not to this rule",
+            "rule.any[8].window: a window is within_last, more_than_ago, between, before or after, not equals",
+            "rule.any[9].where: unknown operator \"resembles\"",
+        ];
+        assert_eq!(shown.len(), expected.len(), "{shown:#?}");
+        for (shown, expected) in shown.iter().zip(expected) {
+            assert!(
+                shown.ends_with(expected),
+                "{shown:?} should end with {expected:?}"
+            );
+        }
     }
 }

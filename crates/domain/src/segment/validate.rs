@@ -6,7 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
-use super::{Condition, Rule, RunClock, SegmentDefinition, SegmentError, Test, typed_literal};
+use super::{
+    Aggregate, Condition, RelatedCondition, Rule, RunClock, SegmentDefinition, SegmentError, Test,
+    typed_literal,
+};
 use crate::schema::{AttributeType, ProfileSchema};
 
 /// Where segments referred to by name are looked up.
@@ -50,6 +53,7 @@ pub fn validate(
         clock: RunClock::new(Utc::now(), chrono_tz::UTC),
         errors: Vec::new(),
         explored: &explored,
+        inside: None,
     };
     checker.rule(&segment.rule, "rule", &mut vec![segment.name.clone()]);
     if checker.errors.is_empty() {
@@ -94,6 +98,9 @@ fn expanded_conditions(
         }),
         Rule::Not(child) => expanded_conditions(child, catalogue, counted),
         Rule::Condition(_) => 1,
+        Rule::Related(related) => related.rows.as_ref().map_or(1, |rows| {
+            1u64.saturating_add(expanded_conditions(rows, catalogue, counted))
+        }),
         Rule::Segment(name) => of_segment(name, counted),
         Rule::Union(names) | Rule::Intersect(names) | Rule::Except(names) => {
             names.iter().fold(0, |total, name| {
@@ -112,6 +119,9 @@ struct Checker<'a> {
     /// Segments whose references were followed to their end already: a loop through one was
     /// reported then, so each is followed once however often it is referred to.
     explored: &'a RefCell<HashSet<String>>,
+    /// The related table whose rows this checker's rule tests (the `where` of `has` or
+    /// `measure`), where only conditions and groups of them belong.
+    inside: Option<&'a str>,
 }
 
 impl Checker<'_> {
@@ -125,6 +135,22 @@ impl Checker<'_> {
 
     /// `trail` holds the segments being expanded, to catch a segment that includes itself.
     fn rule(&mut self, rule: &Rule, path: &str, trail: &mut Vec<String>) {
+        if let Some(table) = self.inside {
+            let misplaced = match rule {
+                Rule::Segment(_) | Rule::Union(_) | Rule::Intersect(_) | Rule::Except(_) => {
+                    Some("segments are referred to outside it")
+                }
+                Rule::Related(_) => Some("has and measure do not nest"),
+                _ => None,
+            };
+            if let Some(reason) = misplaced {
+                self.error(
+                    path,
+                    format!("the rule in where tests the columns of {table:?}; {reason}"),
+                );
+                return;
+            }
+        }
         match rule {
             Rule::All(children) | Rule::Any(children) => {
                 let kind = if matches!(rule, Rule::All(_)) {
@@ -138,6 +164,7 @@ impl Checker<'_> {
             }
             Rule::Not(child) => self.rule(child, &format!("{path}.not"), trail),
             Rule::Condition(condition) => self.condition(condition, path),
+            Rule::Related(related) => self.related(related, path, trail),
             Rule::Segment(name) => self.reference(name, &format!("{path}.segment"), trail),
             Rule::Union(names) | Rule::Intersect(names) | Rule::Except(names) => {
                 let kind = match rule {
@@ -180,6 +207,7 @@ impl Checker<'_> {
             clock: self.clock,
             errors: Vec::new(),
             explored: self.explored,
+            inside: None,
         };
         trail.push(name.to_owned());
         inner.rule(&referred.rule, path, trail);
@@ -190,6 +218,122 @@ impl Checker<'_> {
             .into_iter()
             .filter(|error| error.problem.starts_with("segments refer to each other"));
         self.errors.extend(loops);
+    }
+
+    fn related(&mut self, related: &RelatedCondition, path: &str, trail: &mut Vec<String>) {
+        let Some(table) = self.schema.related(&related.table) else {
+            let hint = match self.schema.nearest_related(&related.table) {
+                Some(nearest) => format!(" (did you mean {nearest:?}?)"),
+                None => String::new(),
+            };
+            let configured: Vec<&str> = self
+                .schema
+                .related_tables()
+                .iter()
+                .map(|table| table.name.as_str())
+                .collect();
+            let known = if configured.is_empty() {
+                "no related table is configured".to_owned()
+            } else {
+                format!("the related tables are {}", configured.join(", "))
+            };
+            self.error(
+                path,
+                format!("unknown related table {:?}{hint}; {known}", related.table),
+            );
+            return;
+        };
+        if let Some(rows) = &related.rows {
+            let mut inner = Checker {
+                segment: self.segment,
+                schema: &table.columns,
+                catalogue: self.catalogue,
+                clock: self.clock,
+                errors: Vec::new(),
+                explored: self.explored,
+                inside: Some(&table.name),
+            };
+            inner.rule(rows, &format!("{path}.where"), trail);
+            self.errors.append(&mut inner.errors);
+        }
+        if let Some(window) = &related.window {
+            let window_path = format!("{path}.window");
+            match &table.dated_by {
+                None => self.error(
+                    &window_path,
+                    format!(
+                        "{:?} has no date column for a window: set dated_by in its configuration",
+                        table.name
+                    ),
+                ),
+                Some(dated_by) => {
+                    let mut inner = Checker {
+                        segment: self.segment,
+                        schema: &table.columns,
+                        catalogue: self.catalogue,
+                        clock: self.clock,
+                        errors: Vec::new(),
+                        explored: self.explored,
+                        inside: Some(&table.name),
+                    };
+                    let condition = Condition {
+                        attribute: dated_by.clone(),
+                        test: window.clone(),
+                        case_insensitive: false,
+                    };
+                    inner.condition(&condition, &window_path);
+                    self.errors.append(&mut inner.errors);
+                }
+            }
+        }
+        let measured = match &related.column {
+            None => None,
+            Some(column) => match table.columns.get(column) {
+                Some(attribute) => Some(attribute.kind),
+                None => {
+                    let hint = match table.columns.nearest(column) {
+                        Some(nearest) => format!(" (did you mean {nearest:?}?)"),
+                        None => String::new(),
+                    };
+                    self.error(
+                        path,
+                        format!("{:?} has no column {column:?}{hint}", table.name),
+                    );
+                    return;
+                }
+            },
+        };
+        let Some(kind) = measure_type(related.aggregate, measured) else {
+            self.error(
+                path,
+                format!(
+                    "{} does not apply to {:?}, which is {}",
+                    related.aggregate.name(),
+                    related.column.as_deref().unwrap_or_default(),
+                    measured.map_or("nothing".to_owned(), |kind| kind.to_string())
+                ),
+            );
+            return;
+        };
+        let what = match &related.column {
+            Some(column) => format!("the {} of {column:?}", related.aggregate.name()),
+            None => format!("the count of {:?}", table.name),
+        };
+        if !operator_applies(&related.test, kind) {
+            self.error(
+                path,
+                format!(
+                    "{} does not apply to {what}, which is {kind}",
+                    related.test.operator()
+                ),
+            );
+            return;
+        }
+        for literal in literals(&related.test) {
+            if let Err(problem) = typed_literal(literal, kind, &self.clock) {
+                self.error(path, format!("bad literal for {what}: {problem}"));
+            }
+        }
     }
 
     fn condition(&mut self, condition: &Condition, path: &str) {
@@ -252,6 +396,24 @@ fn literals(test: &Test) -> Vec<&serde_json::Value> {
     }
 }
 
+/// The type of a measure, or `None` when the aggregate does not apply to the column's type:
+/// a count is an integer; a sum keeps a number's type; an average is a number; the least and
+/// greatest value keep the column's type (numbers, dates, instants, text).
+pub fn measure_type(aggregate: Aggregate, column: Option<AttributeType>) -> Option<AttributeType> {
+    use AttributeType as T;
+    match (aggregate, column) {
+        (Aggregate::Count, _) => Some(T::Integer),
+        (Aggregate::Sum, Some(kind)) if kind.is_numeric() => Some(kind),
+        (Aggregate::Avg, Some(kind)) if kind.is_numeric() => Some(T::Number),
+        (Aggregate::Min | Aggregate::Max, Some(kind))
+            if kind.is_numeric() || kind.is_temporal() || kind == T::Text =>
+        {
+            Some(kind)
+        }
+        _ => None,
+    }
+}
+
 /// Which operators each type of attribute takes.
 pub(crate) fn operator_applies(test: &Test, kind: AttributeType) -> bool {
     use AttributeType as T;
@@ -280,7 +442,7 @@ pub(crate) fn operator_applies(test: &Test, kind: AttributeType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Attribute;
+    use crate::schema::{Attribute, RelatedSchema};
     use crate::segment::{SegmentFormat, parse_segments};
 
     fn schema() -> ProfileSchema {
@@ -288,12 +450,27 @@ mod tests {
             name: name.into(),
             kind,
         };
+        let orders = RelatedSchema {
+            name: "orders".into(),
+            columns: ProfileSchema::new(vec![
+                attribute("status", AttributeType::Text),
+                attribute("amount", AttributeType::Number),
+                attribute("ordered_at", AttributeType::Timestamp),
+            ]),
+            dated_by: Some("ordered_at".into()),
+        };
+        let tickets = RelatedSchema {
+            name: "tickets".into(),
+            columns: ProfileSchema::new(vec![attribute("topic", AttributeType::Text)]),
+            dated_by: None,
+        };
         ProfileSchema::new(vec![
             attribute("country", AttributeType::Text),
             attribute("lifetime_value", AttributeType::Number),
             attribute("last_purchase_at", AttributeType::Timestamp),
             attribute("vip", AttributeType::Boolean),
         ])
+        .with_related(vec![orders, tickets])
     }
 
     fn problems(yaml: &str) -> Vec<String> {
@@ -398,5 +575,96 @@ segments:
         assert_eq!(too_big.len(), 6, "{found:?}");
         assert!(too_big[0].starts_with("segment \"s5\", rule:"), "{found:?}");
         assert!(problems(&doubling_segments(4)).is_empty());
+    }
+
+    #[test]
+    fn related_conditions_are_checked_against_their_table() {
+        let valid = r#"
+name: behaviour
+rule:
+  all:
+    - { has: orders, at_least: 3, window: { op: within_last, amount: 90, unit: days } }
+    - measure: sum
+      of: amount
+      over: orders
+      where: { any: [ { attribute: status, op: equals, value: paid }, { not: { attribute: status, op: is_null } } ] }
+      window: { op: between, min: "2026-01-01", max: "2026-06-30" }
+      op: greater_than
+      value: 500
+    - not: { has: tickets, where: { attribute: topic, op: contains, value: refund } }
+    - { measure: max, of: ordered_at, over: orders, op: after, value: "2026-01-01" }
+"#;
+        assert!(problems(valid).is_empty(), "{:?}", problems(valid));
+        let broken = r#"
+name: s
+rule:
+  all:
+    - { has: order }
+    - { has: orders, where: { attribute: stats, op: equals, value: paid } }
+    - { has: tickets, window: { op: within_last, amount: 7, unit: days } }
+    - { measure: sum, of: status, over: orders, op: greater_than, value: 1 }
+    - { measure: count, over: orders, op: contains, value: "3" }
+    - { has: orders, where: { segment: other } }
+    - { measure: avg, of: amount, over: orders, op: greater_than, value: lots }
+    - { has: orders, where: { has: tickets } }
+"#;
+        let found = problems(broken);
+        assert_eq!(found.len(), 8, "{found:#?}");
+        assert!(
+            found[0].contains(
+                "rule.all[0]: unknown related table \"order\" (did you mean \"orders\"?); the related tables are orders, tickets"
+            ),
+            "{found:#?}"
+        );
+        assert!(
+            found[1].contains(
+                "rule.all[1].where: unknown attribute \"stats\" (did you mean \"status\"?)"
+            ),
+            "{found:#?}"
+        );
+        assert!(
+            found[2].contains("rule.all[2].window: \"tickets\" has no date column"),
+            "{found:#?}"
+        );
+        assert!(
+            found[3].contains("rule.all[3]: sum does not apply to \"status\", which is text"),
+            "{found:#?}"
+        );
+        assert!(
+            found[4]
+                .contains("contains does not apply to the count of \"orders\", which is integer"),
+            "{found:#?}"
+        );
+        assert!(
+            found[5].contains("rule.all[5].where: the rule in where tests the columns of \"orders\"; segments are referred to outside it"),
+            "{found:#?}"
+        );
+        assert!(
+            found[6].contains("bad literal for the avg of \"amount\"")
+                && found[6].contains("\"lots\" is not a number"),
+            "{found:#?}"
+        );
+        assert!(
+            found[7].contains("has and measure do not nest"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn without_related_tables_the_error_says_none_is_configured() {
+        let segments = parse_segments(
+            "name: s\nrule: { has: orders }",
+            SegmentFormat::Yaml,
+            "t.yaml",
+        )
+        .unwrap();
+        let plain = ProfileSchema::new(vec![]);
+        let errors = validate(&segments[0], &plain, &segments).unwrap_err();
+        assert!(
+            errors[0]
+                .problem
+                .ends_with("no related table is configured"),
+            "{errors:?}"
+        );
     }
 }

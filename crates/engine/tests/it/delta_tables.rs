@@ -73,7 +73,10 @@ async fn the_latest_version_by_default_an_older_one_when_asked() {
         "the column added in version 2"
     );
     assert_eq!(
-        latest.count(col("tier").eq(lit("gold"))).await.unwrap(),
+        latest
+            .count(col("tier").eq(lit("gold")).into())
+            .await
+            .unwrap(),
         200
     );
 

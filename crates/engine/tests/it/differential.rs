@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{self, COUNTRIES, NAMES, Row};
 
-fn clock() -> RunClock {
+pub fn clock() -> RunClock {
     RunClock::new(fixtures::now(), chrono_tz::America::New_York)
 }
 
 // ---- the independent evaluator ----
 
-fn evaluate(rule: &Rule, row: &Row, catalogue: &[SegmentDefinition]) -> bool {
+pub fn evaluate(rule: &Rule, row: &Row, catalogue: &[SegmentDefinition]) -> bool {
     let member = |name: &String| {
         let segment = catalogue
             .iter()
@@ -39,10 +39,12 @@ fn evaluate(rule: &Rule, row: &Row, catalogue: &[SegmentDefinition]) -> bool {
         Rule::Union(names) => names.iter().any(member),
         Rule::Intersect(names) => names.iter().all(member),
         Rule::Except(names) => member(&names[0]) && !names[1..].iter().any(member),
+        Rule::Related(_) => panic!("related conditions are evaluated by the behaviour suite"),
     }
 }
 
-enum Cell {
+/// A value as the evaluator compares it.
+pub enum Cell {
     Text(Option<String>),
     Number(Option<f64>),
     Date(Option<NaiveDate>),
@@ -63,10 +65,19 @@ fn cell(row: &Row, attribute: &str) -> Cell {
     }
 }
 
-fn condition_holds(condition: &Condition, row: &Row) -> bool {
+pub fn condition_holds(condition: &Condition, row: &Row) -> bool {
+    test_holds(
+        &condition.test,
+        condition.case_insensitive,
+        cell(row, &condition.attribute),
+    )
+}
+
+/// Whether `value` passes `test`, computed here without DataFusion.
+pub fn test_holds(test: &Test, case_insensitive: bool, value: Cell) -> bool {
     let clock = clock();
     let fold = |text: &str| {
-        if condition.case_insensitive {
+        if case_insensitive {
             text.to_lowercase()
         } else {
             text.to_owned()
@@ -77,7 +88,7 @@ fn condition_holds(condition: &Condition, row: &Row) -> bool {
     let date_of =
         |value: &Value| NaiveDate::parse_from_str(value.as_str().unwrap(), "%Y-%m-%d").unwrap();
     let instant_of = |value: &Value| clock.start_of(date_of(value));
-    match (&condition.test, cell(row, &condition.attribute)) {
+    match (test, value) {
         (Test::IsNull, c) => is_null(&c),
         (Test::IsNotNull, c) => !is_null(&c),
         (Test::IsEmpty, Cell::Text(t)) => t.is_none_or(|t| t.trim_matches(' ').is_empty()),
@@ -119,11 +130,12 @@ fn condition_holds(condition: &Condition, row: &Row) -> bool {
         (Test::MoreThanAgo(p), Cell::Instant(Some(t))) => t < clock.instant_before(*p),
         (Test::IsTrue, Cell::Flag(Some(f))) => f,
         (Test::IsFalse, Cell::Flag(Some(f))) => !f,
-        (test, _) => panic!("the generator made {test:?} on {}", condition.attribute),
+        (Test::Between(a, b), Cell::Instant(Some(t))) => instant_of(a) <= t && t <= instant_of(b),
+        (test, _) => panic!("the generator made {test:?} on a value of another type"),
     }
 }
 
-fn is_null(cell: &Cell) -> bool {
+pub fn is_null(cell: &Cell) -> bool {
     matches!(
         cell,
         Cell::Text(None)
@@ -136,7 +148,7 @@ fn is_null(cell: &Cell) -> bool {
 
 // ---- the generator ----
 
-fn random_condition(rng: &mut StdRng) -> Condition {
+pub fn random_condition(rng: &mut StdRng) -> Condition {
     let period = |rng: &mut StdRng| Period {
         amount: rng.gen_range(1..12),
         unit: [PeriodUnit::Days, PeriodUnit::Weeks, PeriodUnit::Months][rng.gen_range(0..3)],
@@ -243,7 +255,7 @@ fn random_rule(rng: &mut StdRng, depth: u32) -> Rule {
     }
 }
 
-async fn member_ids(
+pub async fn member_ids(
     profiles: &Profiles,
     segment: &SegmentDefinition,
     catalogue: &[SegmentDefinition],
@@ -255,8 +267,13 @@ async fn member_ids(
         columns: vec!["id".into()],
         segments: vec![(segment.name.clone(), membership)],
     };
+    streamed_ids(profiles, &query).await
+}
+
+/// The ids a member stream carries (its first column).
+pub async fn streamed_ids(profiles: &Profiles, query: &MemberQuery) -> BTreeSet<i64> {
     let batches: Vec<_> = profiles
-        .members(&query)
+        .members(query)
         .await
         .unwrap()
         .try_collect()

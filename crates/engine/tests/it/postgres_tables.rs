@@ -120,8 +120,11 @@ async fn tables_and_views_read_with_their_filters_run_in_postgres() {
         .iter()
         .filter(|row| row.country.as_deref() == Some("US"))
         .count() as u64;
-    assert_eq!(profiles.count(in_the_us.clone()).await.unwrap(), expected);
-    let plan = profiles.explain(in_the_us).await.unwrap();
+    assert_eq!(
+        profiles.count(in_the_us.clone().into()).await.unwrap(),
+        expected
+    );
+    let plan = profiles.explain(in_the_us.into()).await.unwrap();
     assert!(
         plan.contains("SqlExec") && plan.contains("WHERE") && plan.contains("US"),
         "the filter runs in PostgreSQL: {plan}"
@@ -129,7 +132,7 @@ async fn tables_and_views_read_with_their_filters_run_in_postgres() {
 
     let folded = segsync_engine::datafusion::functions::expr_fn::lower(col("name"))
         .eq(lit("ó súilleabháin"));
-    let plan = profiles.explain(folded.clone()).await.unwrap();
+    let plan = profiles.explain(folded.clone().into()).await.unwrap();
     let sql = plan
         .lines()
         .find(|line| line.contains("SqlExec"))
@@ -143,7 +146,10 @@ async fn tables_and_views_read_with_their_filters_run_in_postgres() {
         .filter(|row| row.name.as_deref() == Some("Ó Súilleabháin"))
         .count() as u64;
     assert!(expected_folded > 0);
-    assert_eq!(profiles.count(folded).await.unwrap(), expected_folded);
+    assert_eq!(
+        profiles.count(folded.into()).await.unwrap(),
+        expected_folded
+    );
 
     let adults = Profiles::open(database.source("crm.adults")).await.unwrap();
     let expected_adults = rows

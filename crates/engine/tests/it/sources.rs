@@ -100,7 +100,10 @@ async fn a_bad_row_names_the_file_and_the_line() {
         .await
         .unwrap();
     // Counting every row parses no column, so the failure shows once `age` is read.
-    let error = profiles.count(col("age").gt(lit(18))).await.unwrap_err();
+    let error = profiles
+        .count(col("age").gt(lit(18)).into())
+        .await
+        .unwrap_err();
     let message = error.to_string();
     assert!(
         message.contains(&bad_path),

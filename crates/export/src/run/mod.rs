@@ -150,7 +150,7 @@ impl<C> Copy for Run<'_, C> {}
 /// What planning found: each segment's membership, and the list as it is when the run updates
 /// only members already on it.
 pub(crate) struct Planned {
-    pub(crate) segments: Vec<(String, datafusion::logical_expr::Expr)>,
+    pub(crate) segments: Vec<(String, segsync_engine::Membership)>,
     pub(crate) on_list: Option<ListSnapshot>,
 }
 

@@ -150,8 +150,37 @@ fn the_example_file_lists_every_key_and_loads() {
         assert!(
             text.contains(&format!("{key} ="))
                 || text.contains(&format!("# {key} ="))
-                || text.contains(&format!("[{key}]")),
+                || text.contains(&format!("[{key}]"))
+                || text.contains(&format!("[{key}.")),
             "segsync.example.toml does not mention {key}"
         );
     }
+}
+
+#[test]
+fn related_tables_load_by_name_from_the_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("segsync.toml");
+    std::fs::write(
+        &file,
+        "profiles = \"profiles.parquet\"\n[related.orders]\nsource = \"orders/*.parquet\"\nkey = \"customer_id\"\nprofile_key = \"profile_id\"\ndated_by = \"ordered_at\"\n[related.opens]\nsource = { location = \"s3://lake/opens/\", format = \"json\", region = \"eu-west-1\" }\nkey = \"email_id\"\nprofile_key = \"email_id\"\n",
+    )
+    .unwrap();
+    let config = ServerConfig::extract(&ServerConfig::load(Some(&file)).unwrap()).unwrap();
+    let tables = config.related_tables();
+    let names: Vec<&str> = tables.iter().map(|table| table.name.as_str()).collect();
+    assert_eq!(names, ["opens", "orders"]);
+    assert_eq!(tables[1].dated_by.as_deref(), Some("ordered_at"));
+    assert_eq!(
+        tables[0].source.options.get("region").unwrap().as_deref(),
+        Some("eu-west-1")
+    );
+    let unknown = folder.path().join("unknown.toml");
+    std::fs::write(
+        &unknown,
+        "[related.orders]\nsource = \"o.parquet\"\nkey = \"c\"\nprofile_key = \"p\"\ndate = \"d\"\n",
+    )
+    .unwrap();
+    let error = ServerConfig::extract(&ServerConfig::load(Some(&unknown)).unwrap()).unwrap_err();
+    assert!(error.to_string().contains("date"), "{error}");
 }

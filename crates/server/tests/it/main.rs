@@ -2,6 +2,7 @@
 
 mod accounts;
 mod alerts;
+mod behaviour;
 mod bounded;
 mod browser;
 mod config;

@@ -1,0 +1,313 @@
+//! `segsync bench --only behaviour|parity`: whole processes side by side with DuckDB's
+//! command-line tool on the same files, runs alternating.
+//!
+//! (f) three behaviour segments over 10,000,000 profiles and 50,000,000 orders, first counted
+//! inside this process (median of three, with the peak memory), then as a whole
+//! `segsync segments preview` process against `duckdb -c` running the equivalent SQL;
+//! (g) three ordinary segments over the same profiles, the same way.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Utc;
+use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_engine::{ProfileSource, Profiles};
+
+use super::bench::{peak_memory_mb, profiles_file, reset_peak_memory};
+use crate::cli::{BenchArgs, related_table};
+use crate::progress::counter;
+use crate::sample_orders::write_orders;
+
+/// Rounds of each whole process, alternating.
+const ROUNDS: usize = 5;
+
+const BEHAVIOUR_SEGMENTS: &str = r#"segments:
+  - name: three-orders-in-90-days
+    rule: { has: orders, at_least: 3, window: { op: within_last, amount: 90, unit: days } }
+  - name: paid-over-500-in-365-days
+    rule:
+      measure: sum
+      of: amount
+      over: orders
+      where: { attribute: status, op: equals, value: paid }
+      window: { op: within_last, amount: 365, unit: days }
+      op: greater_than
+      value: 500
+  - name: no-order-in-180-days
+    rule: { not: { has: orders, window: { op: within_last, amount: 180, unit: days } } }
+"#;
+
+/// The same three counts in DuckDB's SQL; `{P}` and `{O}` are the profiles' and orders' files.
+const BEHAVIOUR_SQL: &str = "\
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 90 DAY AND ordered_at <= now() GROUP BY customer_id HAVING count(*) >= 3);
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= now() - INTERVAL 365 DAY AND ordered_at <= now() GROUP BY customer_id HAVING sum(amount) > 500);
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id NOT IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 180 DAY AND ordered_at <= now());
+";
+
+const ORDINARY_SEGMENTS: &str = r#"segments:
+  - name: gold-us
+    rule:
+      all:
+        - { attribute: tier, op: in, values: [gold, platinum] }
+        - { attribute: country, op: equals, value: us, case_insensitive: true }
+  - name: subscribed-big-spenders
+    rule:
+      all:
+        - { attribute: newsletter_opt_in, op: is_true }
+        - { attribute: lifetime_value, op: greater_or_equal, value: 1000 }
+  - name: europe-recent
+    rule:
+      all:
+        - { attribute: country, op: in, values: [FR, DE, IE] }
+        - { attribute: last_purchase_at, op: within_last, amount: 90, unit: days }
+"#;
+
+const ORDINARY_SQL: &str = "\
+SELECT count(*) FROM read_parquet('{P}') WHERE tier IN ('gold', 'platinum') AND lower(country) = 'us';
+SELECT count(*) FROM read_parquet('{P}') WHERE newsletter_opt_in AND lifetime_value >= 1000;
+SELECT count(*) FROM read_parquet('{P}') WHERE country IN ('FR', 'DE', 'IE') AND last_purchase_at >= now() - INTERVAL 90 DAY AND last_purchase_at <= now();
+";
+
+/// The orders file of the behaviour benchmark, generated once: five per profile on average.
+fn orders_file(folder: &Path, profiles: usize) -> anyhow::Result<PathBuf> {
+    let path = folder.join(format!("orders-{}.parquet", profiles * 5));
+    if !path.exists() {
+        let bar = counter((profiles * 5) as u64, "generating orders");
+        write_orders(&path, profiles, 5, 17, |written| {
+            bar.set_position(written as u64)
+        })?;
+        bar.finish_and_clear();
+    }
+    Ok(path)
+}
+
+fn related_flag(orders: &Path) -> String {
+    format!(
+        "orders={},key=customer_id,profile_key=profile_id,dated_by=ordered_at",
+        orders.display()
+    )
+}
+
+pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::Result<()> {
+    let profiles_path = profiles_file(folder, args.profiles)?;
+    let orders_path = orders_file(folder, args.profiles)?;
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "(f) behaviour segments over {} profiles ({:.0} MB) and {} orders ({:.0} MB of Parquet)",
+        args.profiles,
+        megabytes(&profiles_path)?,
+        args.profiles * 5,
+        megabytes(&orders_path)?
+    )?;
+    let segments = parse_segments(BEHAVIOUR_SEGMENTS, SegmentFormat::Yaml, "bench")
+        .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
+    reset_peak_memory();
+    let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy()))
+        .await?
+        .relate(&[related_table(&related_flag(&orders_path))?])
+        .await?;
+    let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+    for segment in &segments {
+        let membership = profiles.segment_expr(segment, &segments, &clock)?;
+        let mut timings = Vec::new();
+        let mut members = 0;
+        for _ in 0..3 {
+            let started = Instant::now();
+            members = profiles.count(membership.clone()).await?;
+            timings.push(started.elapsed().as_secs_f64());
+        }
+        timings.sort_by(f64::total_cmp);
+        writeln!(
+            out,
+            "    {:<30} {members:>10} members   count in {:.3} s (median of 3; {:.3}–{:.3} s)",
+            segment.name, timings[1], timings[0], timings[2]
+        )?;
+    }
+    writeln!(
+        out,
+        "    peak resident memory of this process while counting: {} MB",
+        peak_memory_mb()
+    )?;
+    drop(profiles);
+    let segments_file = folder.join("behaviour-segments.yaml");
+    std::fs::write(&segments_file, BEHAVIOUR_SEGMENTS)?;
+    let sql = BEHAVIOUR_SQL
+        .replace("{P}", &profiles_path.to_string_lossy())
+        .replace("{O}", &orders_path.to_string_lossy());
+    let related = related_flag(&orders_path);
+    side_by_side(
+        args,
+        &profiles_path,
+        &segments_file,
+        &["--related", &related],
+        &sql,
+    )
+}
+
+pub(super) async fn parity_bench(folder: &Path, args: &BenchArgs) -> anyhow::Result<()> {
+    let profiles_path = profiles_file(folder, args.profiles)?;
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "(g) three ordinary segments over {} profiles ({:.0} MB of Parquet), whole processes",
+        args.profiles,
+        megabytes(&profiles_path)?
+    )?;
+    let segments_file = folder.join("ordinary-segments.yaml");
+    std::fs::write(&segments_file, ORDINARY_SEGMENTS)?;
+    let sql = ORDINARY_SQL.replace("{P}", &profiles_path.to_string_lossy());
+    side_by_side(args, &profiles_path, &segments_file, &[], &sql)
+}
+
+fn megabytes(path: &Path) -> anyhow::Result<f64> {
+    Ok(std::fs::metadata(path)?.len() as f64 / 1e6)
+}
+
+/// A `segsync segments preview` process and, with `--duckdb`, a `duckdb -c` process counting
+/// the same segments, alternating; prints each one's medians and its counts.
+fn side_by_side(
+    args: &BenchArgs,
+    profiles: &Path,
+    segments: &Path,
+    extra: &[&str],
+    sql: &str,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
+    let segsync = std::env::current_exe()?;
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    let mut preview: Vec<&std::ffi::OsStr> = ["segments", "preview", "--rows", "0", "--profiles"]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    preview.extend([
+        profiles.as_os_str(),
+        "--segments".as_ref(),
+        segments.as_os_str(),
+    ]);
+    preview.extend(extra.iter().map(std::ffi::OsStr::new));
+    let query: Vec<&std::ffi::OsStr> = ["-noheader", "-csv", "-c", sql]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    for _ in 0..ROUNDS {
+        ours.push(measured(&segsync, &preview)?);
+        if let Some(duckdb) = &args.duckdb {
+            theirs.push(measured(duckdb, &query)?);
+        }
+    }
+    let counts: Vec<&str> = ours[0]
+        .output
+        .lines()
+        .filter(|line| line.contains(" members"))
+        .collect();
+    writeln!(out, "    segsync: {}", counts.join("; "))?;
+    report(
+        &mut out,
+        "segsync segments preview (whole process)",
+        &mut ours,
+    )?;
+    if theirs.is_empty() {
+        writeln!(out, "    (no --duckdb given: DuckDB's side left out)")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "    DuckDB: {}",
+        theirs[0]
+            .output
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("; ")
+    )?;
+    report(&mut out, "duckdb -c, same files and counts", &mut theirs)?;
+    let median = |runs: &mut Vec<Measured>, pick: fn(&Measured) -> f64| {
+        let mut values: Vec<f64> = runs.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    writeln!(
+        out,
+        "    ratio of medians, segsync ÷ DuckDB: wall {:.2}×, CPU {:.2}×",
+        median(&mut ours, |m| m.wall) / median(&mut theirs, |m| m.wall),
+        median(&mut ours, |m| m.cpu) / median(&mut theirs, |m| m.cpu)
+    )?;
+    Ok(())
+}
+
+fn report(out: &mut impl Write, label: &str, runs: &mut [Measured]) -> anyhow::Result<()> {
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let mut walls: Vec<f64> = runs.iter().map(|m| m.wall).collect();
+    let mut cpus: Vec<f64> = runs.iter().map(|m| m.cpu).collect();
+    let mut peaks: Vec<f64> = runs.iter().map(|m| m.peak_mb).collect();
+    writeln!(
+        out,
+        "    {label:<45} wall {:.3} s, CPU {:.3} s, peak memory {:.0} MB (medians of {})",
+        median(&mut walls),
+        median(&mut cpus),
+        median(&mut peaks),
+        runs.len()
+    )?;
+    Ok(())
+}
+
+/// What one whole process took.
+struct Measured {
+    wall: f64,
+    /// User and system time.
+    cpu: f64,
+    peak_mb: f64,
+    output: String,
+}
+
+/// GNU time, which reports a whole process's CPU time and peak memory (Debian's `time`).
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Runs `program` with `arguments` to its end under GNU time: its wall time, its CPU time and
+/// its peak resident memory, as the kernel accounted them.
+fn measured(program: &Path, arguments: &[&std::ffi::OsStr]) -> anyhow::Result<Measured> {
+    if !Path::new(GNU_TIME).exists() {
+        anyhow::bail!("{GNU_TIME} is missing: install GNU time (Debian's package `time`)");
+    }
+    let accounting = tempfile::NamedTempFile::new()?;
+    let started = Instant::now();
+    let output = Command::new(GNU_TIME)
+        .arg("-f")
+        .arg("%U %S %M")
+        .arg("-o")
+        .arg(accounting.path())
+        .arg(program)
+        .args(arguments)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("starting {}", program.display()))?;
+    let wall = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        anyhow::bail!("{} failed (its errors are above)", program.display());
+    }
+    let accounted = std::fs::read_to_string(accounting.path())?;
+    let fields: Vec<f64> = accounted
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|field| field.parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading GNU time's {accounted:?}"))?;
+    let [user, system, peak_kb] = fields[..] else {
+        anyhow::bail!("GNU time wrote {accounted:?}");
+    };
+    Ok(Measured {
+        wall,
+        cpu: user + system,
+        peak_mb: peak_kb / 1024.0,
+        output: String::from_utf8_lossy(&output.stdout).into_owned(),
+    })
+}

@@ -1,0 +1,129 @@
+//! Segments over a related table through the API: validated against the table's columns,
+//! previewed with their members; and a related table that does not fit stops the start.
+
+use reqwest::{Method, StatusCode};
+use segsync_engine::{ProfileSource, RelatedTable};
+use segsync_store::Role;
+use serde_json::json;
+
+use crate::helpers::{PROFILES_CSV, spawn_app_with, test_config};
+
+/// Orders of the test profiles: Ada (1) paid 80 + 40, Grace (2) paid 20 and had 500 refunded,
+/// Zoë (3) paid 101; Bruno (5) never ordered, and customer 9 is nobody.
+const ORDERS_CSV: &str = "\
+customer_id,amount,status
+1,80,paid
+1,40,paid
+2,500,refunded
+2,20,paid
+3,101,paid
+9,999,paid
+";
+
+fn orders(folder: &std::path::Path, key: &str) -> RelatedTable {
+    let path = folder.join("orders.csv");
+    std::fs::write(&path, ORDERS_CSV).unwrap();
+    RelatedTable {
+        name: "orders".into(),
+        source: ProfileSource::new(path.to_string_lossy()),
+        key: key.into(),
+        profile_key: "profile_id".into(),
+        dated_by: None,
+    }
+}
+
+#[tokio::test]
+async fn behaviour_segments_are_validated_and_previewed() {
+    let folder = tempfile::tempdir().unwrap();
+    let table = orders(folder.path(), "customer_id");
+    let app = spawn_app_with(move |config| {
+        config.related.insert("orders".into(), table);
+    })
+    .await;
+    let (status, error) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments/validate",
+            Some(json!({ "name": "typo", "rule": { "all": [
+                { "has": "order" },
+                { "measure": "sum", "of": "amout", "over": "orders", "op": "greater_than", "value": 1 },
+                { "has": "orders", "window": { "op": "within_last", "amount": 3, "unit": "days" } }
+            ] } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let problems: Vec<(&str, &str)> = error["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["path"].as_str().unwrap(), p["problem"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "rule.all[0]",
+                "unknown related table \"order\" (did you mean \"orders\"?); the related tables are orders"
+            ),
+            (
+                "rule.all[1]",
+                "\"orders\" has no column \"amout\" (did you mean \"amount\"?)"
+            ),
+            (
+                "rule.all[2].window",
+                "\"orders\" has no date column for a window: set dated_by in its configuration"
+            ),
+        ]
+    );
+    let (status, created) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments",
+            Some(json!({ "name": "paid-over-100", "rule": { "measure": "sum", "of": "amount",
+                "over": "orders", "where": { "attribute": "status", "op": "equals", "value": "paid" },
+                "op": "greater_than", "value": 100 } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, preview) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{id}/preview"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["members"], 2, "{preview}");
+    let emails: Vec<&str> = preview["sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["ada@example.com", "zoe@example.com"]);
+}
+
+#[tokio::test]
+async fn a_related_table_that_does_not_fit_stops_the_start() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = test_config(folder.path());
+    let profiles = folder.path().join("profiles.csv");
+    std::fs::write(&profiles, PROFILES_CSV).unwrap();
+    config.profiles = Some(ProfileSource::new(profiles.to_string_lossy()));
+    config
+        .related
+        .insert("orders".into(), orders(folder.path(), "customer"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let error = segsync_server::spawn(config, listener)
+        .await
+        .err()
+        .expect("the start is refused");
+    assert_eq!(
+        error.to_string(),
+        "related table \"orders\": its key \"customer\" is not one of its columns (did you mean \"customer_id\"?)"
+    );
+}
