@@ -293,8 +293,10 @@ pub(crate) struct BenchArgs {
     /// or `parity`.
     #[arg(long)]
     pub(crate) only: Option<String>,
-    /// DuckDB's command-line tool (`pip install duckdb-cli`), which `behaviour` and `parity`
-    /// run side by side with segsync; without it their DuckDB side is left out.
+    /// DuckDB's command-line tool, which `behaviour` and `parity` run side by side with
+    /// segsync; without it their DuckDB side is left out. Give the binary itself (`pip install
+    /// duckdb-cli` puts it in `site-packages/duckdb_cli/duckdb`; its `duckdb` script starts
+    /// Python first).
     #[arg(long, env = "DUCKDB")]
     pub(crate) duckdb: Option<PathBuf>,
     /// moto's S3-compatible server (`pip install "moto[server]"`), for the object-storage part

@@ -60,8 +60,9 @@ impl std::fmt::Debug for Profiles {
 impl Profiles {
     /// Opens a source and discovers its schema.
     pub async fn open(source: ProfileSource) -> Result<Self, EngineError> {
-        // Batches of 8,192 rows keep memory flat while streaming members.
-        let config = SessionConfig::new().with_batch_size(8_192);
+        // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
+        // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
+        let config = SessionConfig::from_env()?.with_batch_size(8_192);
         let ctx = SessionContext::new_with_state(
             SessionStateBuilder::new()
                 .with_config(config)
@@ -167,10 +168,34 @@ impl Profiles {
         }
     }
 
-    /// The members of each segment, counted in one pass over the profiles (and over each
-    /// related table they measure): only the profiles in some segment are read past the
-    /// filter the source runs, and each segment's count is an aggregate of those.
+    /// The members of each segment. Segments over the profiles' own columns are counted one
+    /// by one, each scan reading only what its filter needs (Parquet statistics prune row
+    /// groups per segment, which one scan for all could not); segments that measure related
+    /// tables are counted together in one pass, so that each related table is read once.
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
+        let mut counts = vec![0; memberships.len()];
+        let mut measuring = Vec::new();
+        for (i, membership) in memberships.iter().enumerate() {
+            if membership.uses_related_tables() {
+                measuring.push(i);
+            } else {
+                counts[i] = self.count(membership.clone()).await?;
+            }
+        }
+        let together: Vec<Membership> = measuring.iter().map(|&i| memberships[i].clone()).collect();
+        for (i, count) in measuring
+            .into_iter()
+            .zip(self.count_in_one_pass(&together).await?)
+        {
+            counts[i] = count;
+        }
+        Ok(counts)
+    }
+
+    /// The members of each segment, counted in one pass: only the profiles in some segment
+    /// are read past the filter the source runs, and each segment's count is an aggregate of
+    /// those.
+    async fn count_in_one_pass(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
         let Some(any) = Membership::any_of(memberships.iter().cloned()) else {
             return Ok(Vec::new());
         };

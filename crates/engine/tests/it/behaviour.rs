@@ -682,12 +682,16 @@ async fn counts_and_member_streams_agree_for_several_segments_at_once() {
             })
             .collect();
         let mut union = BTreeSet::new();
+        let mut expected_counts = Vec::new();
+        let mut memberships = Vec::new();
         for segment in &catalogue {
             let expected = data.expected(segment);
             let membership = data
                 .profiles
                 .segment_expr(segment, &catalogue, &clock())
                 .unwrap();
+            memberships.push(membership.clone());
+            expected_counts.push(expected.len() as u64);
             assert_eq!(
                 data.profiles.count(membership).await.unwrap(),
                 expected.len() as u64,
@@ -697,6 +701,13 @@ async fn counts_and_member_streams_agree_for_several_segments_at_once() {
             );
             union.extend(expected);
         }
+        // Counted all at once, as a preview counts its segments: those measuring related rows
+        // in one pass, the others each on its own.
+        assert_eq!(
+            data.profiles.count_each(&memberships).await.unwrap(),
+            expected_counts,
+            "case {case}"
+        );
         // One stream for all three, as an export reads them: measures of several segments
         // computed in one pass over each related table.
         let query = segsync_engine::MemberQuery {
