@@ -110,8 +110,16 @@ async fn segment_bench(folder: &std::path::Path, count: usize) -> anyhow::Result
 
 /// Counts each benchmark segment three times and prints the members and the median.
 pub(super) async fn count_each_segment(profiles: &Profiles) -> anyhow::Result<()> {
+    count_three_times(profiles, &bench_segments()?).await
+}
+
+/// Counts each of `segments` three times and prints the members and the median.
+pub(super) async fn count_three_times(
+    profiles: &Profiles,
+    segments: &[SegmentDefinition],
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout();
-    let segments = bench_segments()?;
+    let segments = segments.to_vec();
     let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
     for segment in &segments {
         let membership = profiles.segment_expr(segment, &segments, &clock)?;

@@ -12,11 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::Utc;
-use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::{ProfileSource, Profiles};
 
-use super::bench::{peak_memory_mb, profiles_file, reset_peak_memory};
+use super::bench::{count_three_times, peak_memory_mb, profiles_file, reset_peak_memory};
 use crate::cli::{BenchArgs, related_table};
 use crate::progress::counter;
 use crate::sample_orders::write_orders;
@@ -110,23 +109,7 @@ pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::
         .await?
         .relate(&[related_table(&related_flag(&orders_path))?])
         .await?;
-    let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
-    for segment in &segments {
-        let membership = profiles.segment_expr(segment, &segments, &clock)?;
-        let mut timings = Vec::new();
-        let mut members = 0;
-        for _ in 0..3 {
-            let started = Instant::now();
-            members = profiles.count(membership.clone()).await?;
-            timings.push(started.elapsed().as_secs_f64());
-        }
-        timings.sort_by(f64::total_cmp);
-        writeln!(
-            out,
-            "    {:<30} {members:>10} members   count in {:.3} s (median of 3; {:.3}–{:.3} s)",
-            segment.name, timings[1], timings[0], timings[2]
-        )?;
-    }
+    count_three_times(&profiles, &segments).await?;
     writeln!(
         out,
         "    peak resident memory of this process while counting: {} MB",

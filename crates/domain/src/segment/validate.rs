@@ -10,7 +10,7 @@ use super::{
     Aggregate, Condition, RelatedCondition, Rule, RunClock, SegmentDefinition, SegmentError, Test,
     typed_literal,
 };
-use crate::schema::{AttributeType, ProfileSchema};
+use crate::schema::{AttributeType, ProfileSchema, RelatedSchema};
 
 /// Where segments referred to by name are looked up.
 pub trait SegmentCatalogue {
@@ -124,7 +124,7 @@ struct Checker<'a> {
     inside: Option<&'a str>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn error(&mut self, path: &str, problem: String) {
         self.errors.push(SegmentError {
             segment: self.segment.to_owned(),
@@ -220,6 +220,22 @@ impl Checker<'_> {
         self.errors.extend(loops);
     }
 
+    /// A checker of the rules over `table`'s columns, whose problems the caller takes over.
+    fn inside_table<'t>(&self, table: &'t RelatedSchema) -> Checker<'t>
+    where
+        'a: 't,
+    {
+        Checker {
+            segment: self.segment,
+            schema: &table.columns,
+            catalogue: self.catalogue,
+            clock: self.clock,
+            errors: Vec::new(),
+            explored: self.explored,
+            inside: Some(&table.name),
+        }
+    }
+
     fn related(&mut self, related: &RelatedCondition, path: &str, trail: &mut Vec<String>) {
         let Some(table) = self.schema.related(&related.table) else {
             let hint = match self.schema.nearest_related(&related.table) {
@@ -244,15 +260,7 @@ impl Checker<'_> {
             return;
         };
         if let Some(rows) = &related.rows {
-            let mut inner = Checker {
-                segment: self.segment,
-                schema: &table.columns,
-                catalogue: self.catalogue,
-                clock: self.clock,
-                errors: Vec::new(),
-                explored: self.explored,
-                inside: Some(&table.name),
-            };
+            let mut inner = self.inside_table(table);
             inner.rule(rows, &format!("{path}.where"), trail);
             self.errors.append(&mut inner.errors);
         }
@@ -267,15 +275,7 @@ impl Checker<'_> {
                     ),
                 ),
                 Some(dated_by) => {
-                    let mut inner = Checker {
-                        segment: self.segment,
-                        schema: &table.columns,
-                        catalogue: self.catalogue,
-                        clock: self.clock,
-                        errors: Vec::new(),
-                        explored: self.explored,
-                        inside: Some(&table.name),
-                    };
+                    let mut inner = self.inside_table(table);
                     let condition = Condition {
                         attribute: dated_by.clone(),
                         test: window.clone(),

@@ -23,7 +23,9 @@ use segsync_engine::datafusion::parquet::arrow::ArrowWriter;
 use segsync_engine::{EngineError, ProfileSource, Profiles, RelatedTable};
 use serde_json::json;
 
-use crate::differential::{Cell, clock, condition_holds, member_ids, random_condition, test_holds};
+use crate::differential::{
+    Cell, clock, condition_holds, member_ids, random_condition, random_tree, test_holds,
+};
 use crate::fixtures::{self, Row};
 
 const STATUSES: &[&str] = &["paid", "PAID", "refunded", "pending", ""];
@@ -623,23 +625,13 @@ fn random_related(rng: &mut StdRng) -> RelatedCondition {
 }
 
 fn random_rule(rng: &mut StdRng, depth: u32) -> Rule {
-    if depth == 0 || rng.gen_ratio(2, 5) {
-        return if rng.gen_ratio(2, 3) {
+    random_tree(rng, depth, &mut |rng| {
+        if rng.gen_ratio(2, 3) {
             Rule::Related(random_related(rng))
         } else {
             Rule::Condition(random_condition(rng))
-        };
-    }
-    let children = |rng: &mut StdRng| {
-        (0..rng.gen_range(1..4))
-            .map(|_| random_rule(rng, depth - 1))
-            .collect()
-    };
-    match rng.gen_range(0..3) {
-        0 => Rule::All(children(rng)),
-        1 => Rule::Any(children(rng)),
-        _ => Rule::Not(Box::new(random_rule(rng, depth - 1))),
-    }
+        }
+    })
 }
 
 // ---- the tests ----

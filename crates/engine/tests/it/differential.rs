@@ -240,18 +240,29 @@ pub fn random_condition(rng: &mut StdRng) -> Condition {
 }
 
 fn random_rule(rng: &mut StdRng, depth: u32) -> Rule {
+    random_tree(rng, depth, &mut |rng| {
+        Rule::Condition(random_condition(rng))
+    })
+}
+
+/// A rule tree of `all`, `any` and `not` up to `depth` levels, with leaves from `leaf`.
+pub fn random_tree(
+    rng: &mut StdRng,
+    depth: u32,
+    leaf: &mut dyn FnMut(&mut StdRng) -> Rule,
+) -> Rule {
     if depth == 0 || rng.gen_ratio(2, 5) {
-        return Rule::Condition(random_condition(rng));
+        return leaf(rng);
     }
-    let children = |rng: &mut StdRng| {
+    let children = |rng: &mut StdRng, leaf: &mut dyn FnMut(&mut StdRng) -> Rule| {
         (0..rng.gen_range(1..4))
-            .map(|_| random_rule(rng, depth - 1))
+            .map(|_| random_tree(rng, depth - 1, leaf))
             .collect()
     };
     match rng.gen_range(0..3) {
-        0 => Rule::All(children(rng)),
-        1 => Rule::Any(children(rng)),
-        _ => Rule::Not(Box::new(random_rule(rng, depth - 1))),
+        0 => Rule::All(children(rng, leaf)),
+        1 => Rule::Any(children(rng, leaf)),
+        _ => Rule::Not(Box::new(random_tree(rng, depth - 1, leaf))),
     }
 }
 
