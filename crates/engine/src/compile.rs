@@ -275,8 +275,8 @@ impl Compiler<'_> {
         let compared = self.test(&ident(&name), &measured_type, &related.test, false)?;
         Ok(match related.aggregate.empty_value() {
             // A profile without counted rows compares the empty value: the test of a literal,
-            // which the optimizer folds to true or false. (Not `coalesce`: a repeated
-            // `coalesce` trips DataFusion's common-subexpression pass over its nullability.)
+            // which the optimizer folds to true or false, so that a test the empty value fails
+            // (`at_least: 3`) leaves a plain comparison of the measure.
             Some(empty) => {
                 let of_empty = self.test(&lit(empty), &measured_type, &related.test, false)?;
                 compared.or(ident(&name).is_null().and(of_empty))
