@@ -208,9 +208,18 @@ pub(crate) struct SegmentArgs {
         value_name = "NAME=LOCATION,key=COLUMN,profile_key=COLUMN[,dated_by=COLUMN]"
     )]
     pub(crate) related: Vec<String>,
+    /// The most memory evaluating the segments may hold (`512MiB`, `2GB`); past it, grouping
+    /// spills to disk, and what cannot spill fails with the operators that held the most.
+    #[arg(long = "memory-limit", value_name = "SIZE", default_value_t = segsync_engine::EngineSettings::default().memory_limit)]
+    pub(crate) memory_limit: segsync_engine::ByteSize,
 }
 
 impl SegmentArgs {
+    /// The engine's settings for these commands.
+    pub(crate) fn engine(&self) -> segsync_engine::EngineSettings {
+        segsync_engine::EngineSettings::default().with_memory_limit(self.memory_limit)
+    }
+
     pub(crate) fn related_tables(&self) -> anyhow::Result<Vec<segsync_engine::RelatedTable>> {
         self.related
             .iter()

@@ -10,6 +10,10 @@
 //! profile_key = "profile_id"
 //! dated_by = "ordered_at"
 //!
+//! [engine]                      # optional
+//! memory_limit = "1 GiB"        # what evaluating the segments may hold; grouping spills past it
+//! spill_directory = "/var/tmp"  # the system's temporary folder by default
+//!
 //! [constant_contact]
 //! client_id = "your API key"
 //! client_secret_file = "/run/secrets/cc_client_secret"   # or SEGSYNC_CLIENT_SECRET
@@ -36,7 +40,7 @@ use constant_contact::config::{DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL};
 use constant_contact::{ApiConfig, Endpoints};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
-use segsync_engine::{ProfileSource, RelatedTable};
+use segsync_engine::{EngineSettings, ProfileSource, RelatedTable};
 use segsync_export::SyncMode;
 use serde::Deserialize;
 use url::Url;
@@ -50,6 +54,9 @@ pub(crate) struct ExportConfig {
     /// Tables of rows related to profiles, each under its name.
     #[serde(default)]
     pub(crate) related: BTreeMap<String, RelatedTable>,
+    /// How much memory evaluating the segments may hold, and where it spills.
+    #[serde(default)]
+    pub(crate) engine: EngineSettings,
     pub(crate) constant_contact: ConstantContactSection,
     pub(crate) export: ExportSection,
 }

@@ -21,7 +21,8 @@ use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, ident, lit, not};
 use segsync_domain::segment::{
     Aggregate, Condition, Period, RelatedCondition, Rule, RunClock, SegmentCatalogue,
-    SegmentDefinition, SegmentError, SegmentErrors, Test, TypedValue, typed_literal, validate,
+    SegmentDefinition, SegmentError, SegmentErrors, Test, TypedValue, describe_measure,
+    typed_literal, validate,
 };
 use segsync_domain::{AttributeType, RelatedSchema};
 
@@ -71,6 +72,11 @@ pub(crate) struct Measure {
     /// The column it becomes: `__measure_` and a hash of the table and the aggregate, so that
     /// the same measure in several segments is computed once.
     pub(crate) name: String,
+    /// What it measures, in words, as a preview shows it beside each member.
+    pub(crate) label: String,
+    /// What it is for a profile without rows that count (0 for count and sum), where the
+    /// join leaves a null.
+    pub(crate) empty_value: Option<i64>,
     pub(crate) table: String,
     /// The aggregate with its `FILTER` of the rows that count, aliased to `name`.
     pub(crate) aggregate: Expr,
@@ -266,6 +272,8 @@ impl Compiler<'_> {
             if !measures.iter().any(|measure| measure.name == name) {
                 measures.push(Measure {
                     name: name.clone(),
+                    label: describe_measure(related),
+                    empty_value: related.aggregate.empty_value(),
                     table: related.table.clone(),
                     aggregate: aggregate.alias(&name),
                     rows,

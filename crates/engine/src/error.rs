@@ -1,5 +1,6 @@
 //! What can go wrong reading profiles and evaluating segments.
 
+use bytesize::ByteSize;
 use segsync_domain::segment::SegmentErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,14 @@ pub enum EngineError {
     /// A mapped attribute the profiles do not have.
     #[error("the profiles have no attribute {attribute:?}{hint}")]
     UnknownAttribute { attribute: String, hint: String },
+
+    /// Evaluating the segments needed more memory than the engine's limit, beyond what it
+    /// could spill to disk; `detail` names the operators that held the most.
+    #[error(
+        "evaluating the segments needs more memory than the engine's limit of {limit} \
+         (memory_limit in [engine]) allows: {detail}"
+    )]
+    MemoryBudget { limit: ByteSize, detail: String },
 
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),

@@ -7,6 +7,7 @@ mod error;
 mod profiles;
 mod related;
 mod schema;
+mod settings;
 mod source;
 
 pub use compile::{Membership, RelatedColumns, membership_expr};
@@ -14,7 +15,10 @@ pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};
 pub use related::{RelatedTable, related_tables};
 pub use schema::profile_schema;
+pub use settings::EngineSettings;
 pub use source::{OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot};
 
+/// Sizes in bytes, as the engine's settings take them.
+pub use bytesize::ByteSize;
 /// DataFusion and Arrow, as this crate uses them, for callers that read its batches.
 pub use datafusion;

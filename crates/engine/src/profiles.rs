@@ -9,6 +9,7 @@ use datafusion::common::JoinType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident, lit};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
@@ -22,6 +23,7 @@ use crate::error::EngineError;
 use crate::error::SourcePart;
 use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
+use crate::settings::EngineSettings;
 use crate::source::{ProfileSource, SourceSnapshot};
 
 /// The columns a member stream carries: the mapped attributes, then one boolean per segment.
@@ -42,6 +44,7 @@ impl MemberQuery {
 
 pub struct Profiles {
     source: ProfileSource,
+    settings: EngineSettings,
     ctx: SessionContext,
     frame: DataFrame,
     schema: SchemaRef,
@@ -58,14 +61,24 @@ impl std::fmt::Debug for Profiles {
 }
 
 impl Profiles {
-    /// Opens a source and discovers its schema.
+    /// Opens a source and discovers its schema, with the engine's default settings.
     pub async fn open(source: ProfileSource) -> Result<Self, EngineError> {
+        Self::open_with(source, &EngineSettings::default()).await
+    }
+
+    /// Opens a source and discovers its schema; what is evaluated over it keeps within the
+    /// settings' memory limit.
+    pub async fn open_with(
+        source: ProfileSource,
+        settings: &EngineSettings,
+    ) -> Result<Self, EngineError> {
         // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
         // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
         let config = SessionConfig::from_env()?.with_batch_size(8_192);
         let ctx = SessionContext::new_with_state(
             SessionStateBuilder::new()
                 .with_config(config)
+                .with_runtime_env(settings.runtime()?)
                 .with_default_features()
                 .with_optimizer_rules(optimizer_rules())
                 .build(),
@@ -74,6 +87,7 @@ impl Profiles {
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
             source,
+            settings: settings.clone(),
             ctx,
             frame,
             schema,
@@ -239,21 +253,32 @@ impl Profiles {
             .to_string())
     }
 
-    /// The first `limit` members, every attribute included.
+    /// The first `limit` members, every attribute included, then each measure of a related
+    /// table the segment tests, named in words (`number of orders, dated within the last 90
+    /// days`): what made each member match.
     pub async fn preview(
         &self,
         membership: Membership,
         limit: usize,
     ) -> Result<Vec<RecordBatch>, EngineError> {
-        let attributes: Vec<Expr> = self
+        let mut columns: Vec<Expr> = self
             .schema
             .fields()
             .iter()
             .map(|f| ident(f.name()))
             .collect();
+        for measure in &membership.measures {
+            if self.schema.field_with_name(&measure.label).is_err() {
+                let value = match measure.empty_value {
+                    Some(empty) => coalesce(vec![ident(&measure.name), lit(empty)]),
+                    None => ident(&measure.name),
+                };
+                columns.push(value.alias(&measure.label));
+            }
+        }
         match self
             .members_of(&membership)?
-            .select(attributes)?
+            .select(columns)?
             .limit(0, Some(limit))?
             .collect()
             .await
@@ -374,6 +399,12 @@ impl Profiles {
     /// one that fails is found, so the message can say which file, and the reader's own message
     /// says which line and column.
     pub async fn read_error(&self, error: DataFusionError) -> EngineError {
+        if let DataFusionError::ResourcesExhausted(detail) = error.find_root() {
+            return EngineError::MemoryBudget {
+                limit: self.settings.memory_limit,
+                detail: detail.clone(),
+            };
+        }
         let files = self.source.files();
         if files.len() > 1 {
             for file in files {

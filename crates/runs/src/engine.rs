@@ -20,6 +20,8 @@ pub struct RunSettings {
     pub related: Vec<segsync_engine::RelatedTable>,
     /// The most members one export may send; a larger export fails before it sends anything.
     pub member_limit: u64,
+    /// The memory each run's segment evaluation may hold, and where it spills.
+    pub engine: segsync_engine::EngineSettings,
 }
 
 /// The run engine of one process.

@@ -3,7 +3,7 @@
 
 use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{SegmentError, SegmentFormat, parse_segments};
-use segsync_engine::{ProfileSource, Profiles, RelatedTable};
+use segsync_engine::{EngineSettings, ProfileSource, Profiles, RelatedTable};
 use segsync_store::{Segment, Store, StoreError};
 
 use crate::RunsError;
@@ -49,9 +49,10 @@ pub async fn catalogue(store: &Store) -> Result<Vec<SegmentDefinition>, StoreErr
 pub async fn open_profiles(
     source: Option<&ProfileSource>,
     related: &[RelatedTable],
+    engine: &EngineSettings,
 ) -> Result<Profiles, RunsError> {
     let source = source.ok_or(RunsError::ProfilesNotConfigured)?;
-    Ok(Profiles::open(source.clone())
+    Ok(Profiles::open_with(source.clone(), engine)
         .await?
         .relate(related)
         .await?)

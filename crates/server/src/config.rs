@@ -36,6 +36,9 @@ pub struct ServerConfig {
     pub related: BTreeMap<String, segsync_engine::RelatedTable>,
     /// The most members one export may send.
     pub member_limit: u64,
+    /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
+    /// (`spill_directory`), per run, count or preview.
+    pub engine: segsync_engine::EngineSettings,
     /// 32 bytes in base64 (`openssl rand -base64 32`): the key that seals Constant Contact
     /// tokens in the store.
     #[serde(serialize_with = "redacted")]
@@ -163,6 +166,7 @@ impl Default for ServerConfig {
             profiles: None,
             related: BTreeMap::new(),
             member_limit: 1_000_000,
+            engine: segsync_engine::EngineSettings::default(),
             encryption_key: None,
             previous_encryption_keys: Vec::new(),
             session_hours: 12,

@@ -99,7 +99,7 @@ async fn check_related_tables(config: &ServerConfig) -> anyhow::Result<()> {
     let Some(source) = &config.profiles else {
         anyhow::bail!("related tables are configured, but no profiles: set profiles");
     };
-    let profiles = match segsync_engine::Profiles::open(source.clone()).await {
+    let profiles = match segsync_engine::Profiles::open_with(source.clone(), &config.engine).await {
         Ok(profiles) => profiles,
         Err(error) => {
             tracing::warn!(%error, "The profiles cannot be read now; the related tables are checked when they are.");

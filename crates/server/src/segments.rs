@@ -54,6 +54,7 @@ pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
     Ok(stored_segments::open_profiles(
         state.config.profiles.as_ref(),
         &state.config.related_tables(),
+        &state.config.engine,
     )
     .await?)
 }

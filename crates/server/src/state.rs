@@ -49,6 +49,7 @@ impl AppState {
                 profiles: config.profiles.clone(),
                 related: config.related_tables(),
                 member_limit: config.member_limit,
+                engine: config.engine.clone(),
             },
         );
         let sign_in_addresses = Arc::new(AddressThrottle::new(

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::{ByteSize, EngineSettings, ProfileSource, Profiles};
 
 use super::bench::{count_three_times, peak_memory_mb, profiles_file, reset_peak_memory};
 use crate::cli::{BenchArgs, related_table};
@@ -22,6 +22,9 @@ use crate::sample_orders::write_orders;
 
 /// Rounds of each whole process, alternating.
 const ROUNDS: usize = 5;
+
+/// The memory limit of the behaviour counts' second, bounded pass, in MiB.
+const BOUNDED_MIB: u64 = 256;
 
 const BEHAVIOUR_SEGMENTS: &str = r#"segments:
   - name: three-orders-in-90-days
@@ -113,6 +116,29 @@ pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::
     writeln!(
         out,
         "    peak resident memory of this process while counting: {} MB",
+        peak_memory_mb()
+    )?;
+    drop(profiles);
+    // The same counts within a memory limit far below what the grouping takes unbounded: it
+    // spills to disk.
+    let limit = ByteSize::mib(BOUNDED_MIB);
+    writeln!(
+        out,
+        "    the same counts with [engine] memory_limit = {limit}:"
+    )?;
+    reset_peak_memory();
+    let bounded = EngineSettings::default().with_memory_limit(limit);
+    let profiles = Profiles::open_with(
+        ProfileSource::new(profiles_path.to_string_lossy()),
+        &bounded,
+    )
+    .await?
+    .relate(&[related_table(&related_flag(&orders_path))?])
+    .await?;
+    count_three_times(&profiles, &segments).await?;
+    writeln!(
+        out,
+        "    peak resident memory of this process while counting within the limit: {} MB",
         peak_memory_mb()
     )?;
     drop(profiles);

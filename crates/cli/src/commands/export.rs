@@ -74,7 +74,7 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         Some(path) => Some(StateFile::open(path, config.export.list_id).await?),
         None => None,
     };
-    let profiles = Profiles::open(config.profiles.clone())
+    let profiles = Profiles::open_with(config.profiles.clone(), &config.engine)
         .await?
         .relate(&config.related_tables())
         .await?;

@@ -38,7 +38,7 @@ pub(crate) async fn check(args: SegmentArgs) -> anyhow::Result<()> {
     let segments = load_segments(&args.segment_files)?;
     let source = args.profiles.source()?;
     let shown = source.display_location();
-    let profiles = Profiles::open(source)
+    let profiles = Profiles::open_with(source, &args.engine())
         .await?
         .relate(&args.related_tables()?)
         .await?;
@@ -74,7 +74,7 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
     let segments = load_segments(&args.segments.segment_files)?;
     let source = args.segments.profiles.source()?;
     let shown = source.display_location();
-    let profiles = Profiles::open(source)
+    let profiles = Profiles::open_with(source, &args.segments.engine())
         .await?
         .relate(&args.segments.related_tables()?)
         .await?;

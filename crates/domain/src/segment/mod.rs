@@ -8,6 +8,7 @@
 //! `is_null` and `is_empty`), so `not` always takes exactly the profiles its child does not.
 
 mod clock;
+mod describe;
 mod literal;
 mod parse;
 mod validate;
@@ -17,6 +18,7 @@ use std::fmt;
 use serde_json::Value as Literal;
 
 pub use clock::{Period, PeriodUnit, RunClock};
+pub use describe::describe_measure;
 pub use literal::{TypedValue, typed_literal};
 pub use parse::{SegmentFormat, parse_segments};
 pub use validate::{MAX_EXPANDED_CONDITIONS, SegmentCatalogue, measure_type, validate};

@@ -8,6 +8,7 @@ mod csv_properties;
 mod delta_tables;
 mod differential;
 mod fixtures;
+mod memory_budget;
 mod object_storage;
 mod postgres_tables;
 mod s3_server;

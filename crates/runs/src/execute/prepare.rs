@@ -58,8 +58,12 @@ impl RunEngine {
         .with_catalogue(catalogue)
         .with_member_limit(self.settings.member_limit)
         .with_mode(export.sync_mode);
-        let profiles =
-            open_profiles(self.settings.profiles.as_ref(), &self.settings.related).await?;
+        let profiles = open_profiles(
+            self.settings.profiles.as_ref(),
+            &self.settings.related,
+            &self.settings.engine,
+        )
+        .await?;
         Ok(Prepared {
             connection,
             client,

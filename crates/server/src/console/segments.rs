@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::fields::Fields;
 use super::page::{Nav, Problems, act, failure, invalid, render};
-use super::rule_tree::{self, OPERATORS, Row};
+use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, OPERATORS, Row, WINDOWS};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::paging::PageQuery;
@@ -75,11 +75,60 @@ struct SegmentPage {
     rows: Option<Vec<Row>>,
     rule_json: String,
     attributes: Vec<String>,
+    /// The related tables segments may test, each with its columns.
+    related: Vec<RelatedTableChoice>,
     operators: Vec<(&'static str, &'static str)>,
+    count_bounds: Vec<(&'static str, &'static str)>,
+    aggregates: Vec<(&'static str, &'static str)>,
+    windows: Vec<(&'static str, &'static str)>,
     problems: Problems,
     preview: Option<Preview>,
     columns: Vec<String>,
     may_edit: bool,
+}
+
+/// A related table as the builder offers it.
+struct RelatedTableChoice {
+    name: String,
+    columns: Vec<String>,
+    /// Whether its rows are dated, so that a window can test them.
+    dated: bool,
+}
+
+impl SegmentPage {
+    /// The attributes a condition row may test: the profiles', or inside a "has" or
+    /// "measure" row the related table's columns.
+    fn attributes_for(&self, row: &Row) -> &[String] {
+        match &row.scope {
+            None => &self.attributes,
+            Some(table) => self.columns_of(table),
+        }
+    }
+
+    /// The columns of a related table (none for a table that is not configured).
+    fn columns_of(&self, table: &str) -> &[String] {
+        self.related
+            .iter()
+            .find(|related| related.name == table)
+            .map_or(&[], |related| related.columns.as_slice())
+    }
+
+    /// Whether the builder's row at `index` has rows nested below it.
+    fn has_rules_below(&self, index: &usize) -> bool {
+        let index = *index;
+        let rows = self.rows.as_deref().unwrap_or_default();
+        match (rows.get(index), rows.get(index + 1)) {
+            (Some(row), Some(next)) => next.depth > row.depth,
+            _ => false,
+        }
+    }
+
+    /// Whether a related table's rows are dated.
+    fn is_dated(&self, table: &str) -> bool {
+        self.related
+            .iter()
+            .any(|related| related.name == table && related.dated)
+    }
 }
 
 async fn schema(state: &AppState) -> ProfileSchema {
@@ -131,7 +180,24 @@ async fn segment_page(
             .iter()
             .map(|attribute| attribute.name.clone())
             .collect(),
+        related: schema
+            .related_tables()
+            .iter()
+            .map(|table| RelatedTableChoice {
+                name: table.name.clone(),
+                columns: table
+                    .columns
+                    .attributes()
+                    .iter()
+                    .map(|column| column.name.clone())
+                    .collect(),
+                dated: table.dated_by.is_some(),
+            })
+            .collect(),
         operators: OPERATORS.to_vec(),
+        count_bounds: COUNT_BOUNDS.to_vec(),
+        aggregates: AGGREGATES.to_vec(),
+        windows: WINDOWS.to_vec(),
         problems,
         preview,
         columns,
@@ -225,7 +291,11 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
         && !action.is_empty()
         && action != "save"
     {
-        rule_tree::apply(rows, action);
+        let first_table = schema
+            .related_tables()
+            .first()
+            .map_or("", |table| table.name.as_str());
+        rule_tree::apply(rows, action, first_table);
         let body = SegmentBody {
             rule: rule_tree::rule_of(rows, &schema),
             ..body

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use segsync_engine::{EngineError, ProfileSource, Profiles};
+use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
 use segsync_store::Role;
 use serde::Serialize;
 
@@ -70,7 +70,7 @@ pub(crate) async fn profiles(
     caller.require(Role::Admin, "see the profile source")?;
     Ok(Json(match &state.config.profiles {
         None => ProfileSourceView::nothing_yet("not_configured"),
-        Some(source) => describe(source).await,
+        Some(source) => describe(source, &state.config.engine).await,
     }))
 }
 
@@ -91,7 +91,7 @@ impl ProfileSourceView {
 }
 
 /// Opens the source as a run would and says what it holds, or why it did not open.
-async fn describe(source: &ProfileSource) -> ProfileSourceView {
+async fn describe(source: &ProfileSource, engine: &EngineSettings) -> ProfileSourceView {
     let mut view = ProfileSourceView {
         location: Some(source.display_location()),
         options: source
@@ -102,7 +102,7 @@ async fn describe(source: &ProfileSource) -> ProfileSourceView {
             .collect(),
         ..ProfileSourceView::nothing_yet("failed")
     };
-    let profiles = match Profiles::open(source.clone()).await {
+    let profiles = match Profiles::open_with(source.clone(), engine).await {
         Ok(profiles) => profiles,
         Err(error) => {
             view.problem = Some(problem(&error));

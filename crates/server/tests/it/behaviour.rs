@@ -1,12 +1,14 @@
-//! Segments over a related table through the API: validated against the table's columns,
-//! previewed with their members; and a related table that does not fit stops the start.
+//! Segments over a related table through the API and the console's builder: validated
+//! against the table's columns, previewed with their members and the measures that made them
+//! match; and a related table that does not fit stops the start.
 
 use reqwest::{Method, StatusCode};
 use segsync_engine::{ProfileSource, RelatedTable};
 use segsync_store::Role;
 use serde_json::json;
 
-use crate::helpers::{PROFILES_CSV, spawn_app_with, test_config};
+use crate::browser::Browser;
+use crate::helpers::{PASSWORD, PROFILES_CSV, spawn_app_with, test_config};
 
 /// Orders of the test profiles: Ada (1) paid 80 + 40, Grace (2) paid 20 and had 500 refunded,
 /// Zoë (3) paid 101; Bruno (5) never ordered, and customer 9 is nobody.
@@ -105,6 +107,81 @@ async fn behaviour_segments_are_validated_and_previewed() {
         .map(|m| m["email"].as_str().unwrap())
         .collect();
     assert_eq!(emails, ["ada@example.com", "zoe@example.com"]);
+    // Beside each member, the measure that made it match, named in words.
+    let spent: Vec<&str> = preview["sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m[r#"sum of amount over orders where status equals "paid""#]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(spent, ["120", "101"]);
+}
+
+#[tokio::test]
+async fn a_contributor_builds_a_measure_of_related_rows_in_the_console() {
+    let folder = tempfile::tempdir().unwrap();
+    let table = orders(folder.path(), "customer_id");
+    let app = spawn_app_with(move |config| {
+        config.related.insert("orders".into(), table);
+    })
+    .await;
+    let browser = Browser::open(&app.base).await;
+    browser.sign_in("contributor", PASSWORD).await;
+    browser.visit("/segments/new").await;
+    browser.fill("#name", "paid-over-100").await;
+    browser.follow("button[value='remove.1']").await;
+    browser.follow("#add-measure-0").await;
+    browser.choose("#n-1-aggregate", "sum").await;
+    browser.choose("#n-1-of", "amount").await;
+    browser.choose("#n-1-op", "greater_than").await;
+    browser.fill("#n-1-value", "100").await;
+    // Its rows' rules offer the orders' columns, not the profiles'.
+    browser.follow("#add-condition-1").await;
+    assert!(!browser.has("#n-2-attribute option[value='tier']").await);
+    browser.choose("#n-2-attribute", "status").await;
+    browser.choose("#n-2-op", "equals").await;
+    browser.fill("#n-2-value", "paid").await;
+    // A "has" row beside it, whose bound is no number: shown at its row.
+    browser.follow("#add-has-0").await;
+    browser.fill("#n-3-value", "0").await;
+    browser.follow("#save").await;
+    assert!(
+        browser.text("#n-3-error").await.contains("at_least"),
+        "{}",
+        browser.text("#n-3-error").await
+    );
+    browser.fill("#n-3-value", "1").await;
+    browser.follow("#save").await;
+
+    assert_eq!(browser.text("#preview-count").await, "2 members.");
+    let header = browser.text("#preview thead").await;
+    assert!(
+        header.contains(r#"sum of amount over orders where status equals "paid""#)
+            && header.contains("number of orders"),
+        "{header}"
+    );
+    browser.screenshot("segment-behaviour").await;
+    let id = browser.path().await.rsplit('/').next().unwrap().to_owned();
+    let (_, saved) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        saved["rule"],
+        json!({ "all": [
+            { "measure": "sum", "of": "amount", "over": "orders", "op": "greater_than", "value": 100,
+              "where": { "attribute": "status", "op": "equals", "value": "paid" } },
+            { "has": "orders", "at_least": 1 }
+        ] })
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,206 @@
+//! Segments over related tables within the engine's memory limit: the grouped related rows
+//! spill to disk and the members stay the same; a limit too small for what cannot spill fails
+//! with a clear error naming the limit, not a read error and not the machine's memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use segsync_domain::segment::{SegmentDefinition, SegmentFormat, parse_segments};
+use segsync_engine::datafusion::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray,
+};
+use segsync_engine::datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use segsync_engine::datafusion::arrow::record_batch::RecordBatch;
+use segsync_engine::datafusion::parquet::arrow::ArrowWriter;
+use segsync_engine::{
+    ByteSize, EngineError, EngineSettings, MemberQuery, ProfileSource, Profiles, RelatedTable,
+};
+
+use crate::differential::{clock, streamed_ids};
+use crate::fixtures;
+
+const PROFILES: usize = 60_000;
+const ORDERS: usize = 600_000;
+
+/// Orders spread over every profile, dated over the last 200 days, as (customer, amount, days
+/// ago).
+fn orders() -> Vec<(i64, f64, i64)> {
+    let mut rng = StdRng::seed_from_u64(5);
+    (0..ORDERS)
+        .map(|_| {
+            (
+                rng.gen_range(0..PROFILES as i64),
+                f64::from(rng.gen_range(1..20_000)) / 100.0,
+                rng.gen_range(0..200),
+            )
+        })
+        .collect()
+}
+
+fn write_orders(path: &std::path::Path, orders: &[(i64, f64, i64)]) {
+    let now = clock().now;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("customer_id", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, false),
+        Field::new(
+            "ordered_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]));
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema.clone(), None).unwrap();
+    for chunk in orders.chunks(50_000) {
+        let columns: Vec<ArrayRef> =
+            vec![
+                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|o| o.0))),
+                Arc::new(Float64Array::from_iter_values(chunk.iter().map(|o| o.1))),
+                Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(chunk.iter().map(|o| {
+                        (now - Duration::days(o.2) - Duration::hours(1)).timestamp_micros()
+                    }))
+                    .with_timezone("UTC"),
+                ),
+            ];
+        writer
+            .write(&RecordBatch::try_new(schema.clone(), columns).unwrap())
+            .unwrap();
+    }
+    writer.close().unwrap();
+}
+
+/// Profiles and their orders in a temporary folder, opened as many times as a test needs.
+struct Data {
+    folder: tempfile::TempDir,
+    orders: Vec<(i64, f64, i64)>,
+}
+
+impl Data {
+    fn generate() -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        fixtures::write_parquet(
+            &folder.path().join("profiles.parquet"),
+            &fixtures::rows(PROFILES, 9),
+        );
+        let orders = orders();
+        write_orders(&folder.path().join("orders.parquet"), &orders);
+        Self { folder, orders }
+    }
+
+    async fn open(&self, settings: &EngineSettings) -> Profiles {
+        let path = |name: &str| self.folder.path().join(name).to_string_lossy().into_owned();
+        Profiles::open_with(ProfileSource::new(path("profiles.parquet")), settings)
+            .await
+            .unwrap()
+            .relate(&[RelatedTable {
+                name: "orders".into(),
+                source: ProfileSource::new(path("orders.parquet")),
+                key: "customer_id".into(),
+                profile_key: "id".into(),
+                dated_by: Some("ordered_at".into()),
+            }])
+            .await
+            .unwrap()
+    }
+
+    /// The profiles with at least three orders in the last 90 days, and those that spent more
+    /// than 1,000 in all, counted here.
+    fn expected(&self) -> (u64, u64) {
+        let mut per_profile: HashMap<i64, (u64, f64)> = HashMap::new();
+        for (customer, amount, days_ago) in &self.orders {
+            let entry = per_profile.entry(*customer).or_default();
+            if *days_ago < 90 {
+                entry.0 += 1;
+            }
+            entry.1 += amount;
+        }
+        (
+            per_profile
+                .values()
+                .filter(|(recent, _)| *recent >= 3)
+                .count() as u64,
+            per_profile
+                .values()
+                .filter(|(_, spent)| *spent > 1_000.0)
+                .count() as u64,
+        )
+    }
+}
+
+const SEGMENTS: &str = r#"segments:
+  - name: three-in-90-days
+    rule: { has: orders, at_least: 3, window: { op: within_last, amount: 90, unit: days } }
+  - name: spent-over-1000
+    rule: { measure: sum, of: amount, over: orders, op: greater_than, value: 1000 }
+"#;
+
+fn segments() -> Vec<SegmentDefinition> {
+    parse_segments(SEGMENTS, SegmentFormat::Yaml, "t.yaml").unwrap()
+}
+
+async fn counts(profiles: &Profiles) -> Result<Vec<u64>, EngineError> {
+    let segments = segments();
+    let memberships = segments
+        .iter()
+        .map(|segment| profiles.segment_expr(segment, &segments, &clock()))
+        .collect::<Result<Vec<_>, _>>()?;
+    profiles.count_each(&memberships).await
+}
+
+#[tokio::test]
+async fn grouping_spills_past_the_limit_and_the_members_stay_the_same() {
+    let data = Data::generate();
+    let (three_in_90_days, spent_over_1000) = data.expected();
+    let spill = tempfile::tempdir().unwrap();
+    // 4 MiB holds the joined measures (about 1 MB here) but not the grouped orders: without a
+    // disk to spill to, this limit fails the count.
+    let tight = EngineSettings {
+        memory_limit: ByteSize::mib(4),
+        spill_directory: Some(spill.path().to_owned()),
+    };
+    let within_limit = data.open(&tight).await;
+    assert_eq!(
+        counts(&within_limit).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
+
+    // A member stream of both segments under the same limit gives the members the default
+    // settings give.
+    let segments = segments();
+    let query = |profiles: &Profiles| MemberQuery {
+        columns: vec!["id".into()],
+        segments: segments
+            .iter()
+            .map(|segment| {
+                (
+                    segment.name.clone(),
+                    profiles.segment_expr(segment, &segments, &clock()).unwrap(),
+                )
+            })
+            .collect(),
+    };
+    let roomy = data.open(&EngineSettings::default()).await;
+    let streamed = streamed_ids(&within_limit, &query(&within_limit)).await;
+    assert_eq!(streamed, streamed_ids(&roomy, &query(&roomy)).await);
+    assert!(streamed.len() as u64 >= three_in_90_days.max(spent_over_1000));
+}
+
+#[tokio::test]
+async fn a_limit_too_small_for_the_measures_fails_naming_the_limit() {
+    let data = Data::generate();
+    let starved = EngineSettings::default().with_memory_limit(ByteSize::kib(64));
+    let profiles = data.open(&starved).await;
+    let error = counts(&profiles).await.unwrap_err();
+    assert!(
+        matches!(error, EngineError::MemoryBudget { limit, .. } if limit == ByteSize::kib(64)),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("memory_limit in [engine]") && message.contains("64.0 KiB"),
+        "{message}"
+    );
+}
