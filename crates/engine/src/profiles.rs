@@ -15,6 +15,7 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident
 use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures_util::StreamExt;
+use futures_util::future::try_join_all;
 use segsync_domain::ProfileSchema;
 use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
@@ -182,25 +183,24 @@ impl Profiles {
         }
     }
 
-    /// The members of each segment. Segments over the profiles' own columns are counted one
-    /// by one, each scan reading only what its filter needs (Parquet statistics prune row
-    /// groups per segment, which one scan for all could not); segments that measure related
-    /// tables are counted together in one pass, so that each related table is read once.
+    /// The members of each segment. Segments over the profiles' own columns are counted each
+    /// in a scan of its own, each reading only what its filter needs (Parquet statistics
+    /// prune row groups per segment, which one scan for all could not); segments that measure
+    /// related tables are counted together in one pass, so that each related table is read
+    /// once. The scans run at the same time: while one waits on the disk or merges its
+    /// partitions, the others keep the cores busy.
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
-        let mut counts = vec![0; memberships.len()];
-        let mut measuring = Vec::new();
-        for (i, membership) in memberships.iter().enumerate() {
-            if membership.uses_related_tables() {
-                measuring.push(i);
-            } else {
-                counts[i] = self.count(membership.clone()).await?;
-            }
-        }
+        let (measuring, ordinary): (Vec<usize>, Vec<usize>) =
+            (0..memberships.len()).partition(|&i| memberships[i].uses_related_tables());
         let together: Vec<Membership> = measuring.iter().map(|&i| memberships[i].clone()).collect();
-        for (i, count) in measuring
-            .into_iter()
-            .zip(self.count_in_one_pass(&together).await?)
-        {
+        let one_by_one = try_join_all(ordinary.iter().map(|&i| self.count(memberships[i].clone())));
+        let (one_by_one, together) =
+            futures_util::try_join!(one_by_one, self.count_in_one_pass(&together))?;
+        let mut counts = vec![0; memberships.len()];
+        for (i, count) in ordinary.into_iter().zip(one_by_one) {
+            counts[i] = count;
+        }
+        for (i, count) in measuring.into_iter().zip(together) {
             counts[i] = count;
         }
         Ok(counts)
@@ -218,7 +218,7 @@ impl Profiles {
             .enumerate()
             .map(|(i, membership)| {
                 Ok(count(lit(1i64))
-                    .filter(membership.expr.clone())
+                    .filter(membership.filter_expr())
                     .build()?
                     .alias(format!("members_{i}")))
             })
@@ -341,7 +341,7 @@ impl Profiles {
     fn members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
         Ok(self
             .with_measures(&membership.measures)?
-            .filter(membership.expr.clone())?)
+            .filter(membership.filter_expr())?)
     }
 
     /// The profiles with a column per measure: each related table that is measured is read
