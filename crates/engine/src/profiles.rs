@@ -112,12 +112,11 @@ impl Profiles {
         Ok(self)
     }
 
-    /// Each related table's name and what was read of it (format, Delta version).
-    pub fn related_snapshots(&self) -> Vec<(String, SourceSnapshot)> {
+    /// Each related table and what was read of it (format, Delta version).
+    pub fn related_reads(&self) -> impl Iterator<Item = (&RelatedTable, SourceSnapshot)> {
         self.related
             .iter()
-            .map(|related| (related.table.name.clone(), related.snapshot))
-            .collect()
+            .map(|related| (&related.table, related.snapshot))
     }
 
     pub fn source(&self) -> &ProfileSource {

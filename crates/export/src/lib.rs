@@ -26,7 +26,8 @@ pub use member_sorter::SyncCounts;
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{
-    ActivityReport, ActivityState, ConstantContactCounters, RunOutcome, RunReport, SourceRead,
+    ActivityReport, ActivityState, ConstantContactCounters, RelatedRead, RunOutcome, RunReport,
+    SourceRead,
 };
 pub use run::{run_export, run_export_in_step};
 pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};

@@ -84,10 +84,23 @@ pub struct ActivityReport {
 pub(crate) const SAMPLES: usize = 20;
 
 /// The profile source a run read: where, as what, and for a Delta table which version — so a
-/// run says exactly which data it exported.
+/// run says exactly which data it exported. The related tables its segments measured are read
+/// beside it, each said the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceRead {
     /// The location, a password in it replaced.
+    pub location: String,
+    pub format: String,
+    pub delta_version: Option<u64>,
+    /// The related tables configured beside the profiles, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedRead>,
+}
+
+/// A related table a run read: its name in the configuration and where and what was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedRead {
+    pub name: String,
     pub location: String,
     pub format: String,
     pub delta_version: Option<u64>,
@@ -100,18 +113,42 @@ impl SourceRead {
             location: profiles.source().display_location(),
             format: snapshot.format.name().to_owned(),
             delta_version: snapshot.delta_version,
+            related: profiles
+                .related_reads()
+                .map(|(table, snapshot)| RelatedRead {
+                    name: table.name.clone(),
+                    location: table.source.display_location(),
+                    format: snapshot.format.name().to_owned(),
+                    delta_version: snapshot.delta_version,
+                })
+                .collect(),
         }
     }
 }
 
 impl fmt::Display for SourceRead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}", self.location, self.format)?;
-        if let Some(version) = self.delta_version {
-            write!(f, ", version {version}")?;
+        write_read(f, &self.location, &self.format, self.delta_version)?;
+        for related in &self.related {
+            write!(f, "; {}: ", related.name)?;
+            write_read(f, &related.location, &related.format, related.delta_version)?;
         }
-        f.write_str(")")
+        Ok(())
     }
+}
+
+/// `location (format, version N)`.
+fn write_read(
+    f: &mut fmt::Formatter<'_>,
+    location: &str,
+    format: &str,
+    delta_version: Option<u64>,
+) -> fmt::Result {
+    write!(f, "{location} ({format}")?;
+    if let Some(version) = delta_version {
+        write!(f, ", version {version}")?;
+    }
+    f.write_str(")")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -336,5 +373,51 @@ impl fmt::Display for RunReport {
         }
         writeln!(f, "  requests used: {}", self.requests_used)?;
         write!(f, "  phases: {}", self.phases_in_words())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_read_names_its_related_tables_and_their_versions() {
+        let read = SourceRead {
+            location: "lake/profiles".into(),
+            format: "delta".into(),
+            delta_version: Some(7),
+            related: vec![
+                RelatedRead {
+                    name: "orders".into(),
+                    location: "lake/orders".into(),
+                    format: "delta".into(),
+                    delta_version: Some(3),
+                },
+                RelatedRead {
+                    name: "opens".into(),
+                    location: "opens.parquet".into(),
+                    format: "parquet".into(),
+                    delta_version: None,
+                },
+            ],
+        };
+        assert_eq!(
+            read.to_string(),
+            "lake/profiles (delta, version 7); orders: lake/orders (delta, version 3); \
+             opens: opens.parquet (parquet)"
+        );
+        let json = serde_json::to_value(&read).unwrap();
+        assert_eq!(json["related"][0]["name"], "orders");
+        assert_eq!(json["related"][0]["delta_version"], 3);
+        let alone = SourceRead {
+            related: Vec::new(),
+            ..read
+        };
+        assert!(
+            serde_json::to_value(&alone)
+                .unwrap()
+                .get("related")
+                .is_none()
+        );
     }
 }

@@ -11,7 +11,9 @@ use segsync_engine::datafusion::arrow::array::{ArrayRef, StringArray};
 use segsync_engine::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use segsync_engine::datafusion::arrow::record_batch::RecordBatch;
 use segsync_engine::datafusion::prelude::{col, lit};
-use segsync_engine::{EngineError, ProfileFormat, ProfileSource, Profiles, SourcePart};
+use segsync_engine::{
+    EngineError, ProfileFormat, ProfileSource, Profiles, RelatedTable, SourcePart,
+};
 use url::Url;
 
 use crate::fixtures::{self, Row};
@@ -159,4 +161,54 @@ async fn a_delta_table_in_s3_is_found_and_read_at_its_version() {
     .await
     .unwrap();
     assert_eq!(first.count_all().await.unwrap(), 250);
+}
+
+#[tokio::test]
+async fn a_related_delta_table_is_read_at_its_version_and_says_which() {
+    let folder = tempfile::tempdir().unwrap();
+    let rows = fixtures::rows(300, 13);
+    let profiles_path = folder.path().join("profiles.parquet");
+    fixtures::write_parquet(&profiles_path, &rows);
+    // The visits of the first 100 profiles (version 0), then of 150 more (version 1).
+    let visits = folder.path().join("visits");
+    write_delta(&visits, &rows[..100]).await;
+    write_delta(&visits, &rows[100..250]).await;
+    let segments = segsync_domain::segment::parse_segments(
+        "segments:\n  - name: visitors\n    rule: { has: visits }\n",
+        segsync_domain::segment::SegmentFormat::Yaml,
+        "t.yaml",
+    )
+    .unwrap();
+
+    for (version, visitors) in [(None, 250), (Some("0"), 100)] {
+        let mut source = ProfileSource::new(visits.to_string_lossy());
+        if let Some(version) = version {
+            source = source.with_option("version", version);
+        }
+        let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy()))
+            .await
+            .unwrap()
+            .relate(&[RelatedTable {
+                name: "visits".into(),
+                source,
+                key: "id".into(),
+                profile_key: "id".into(),
+                dated_by: None,
+            }])
+            .await
+            .unwrap();
+        let reads: Vec<_> = profiles
+            .related_reads()
+            .map(|(table, snapshot)| (table.name.clone(), snapshot))
+            .collect();
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].0, "visits");
+        assert_eq!(reads[0].1.format, ProfileFormat::Delta);
+        let expected_version = if version.is_some() { 0 } else { 1 };
+        assert_eq!(reads[0].1.delta_version, Some(expected_version));
+        let membership = profiles
+            .segment_expr(&segments[0], &segments, &crate::differential::clock())
+            .unwrap();
+        assert_eq!(profiles.count(membership).await.unwrap(), visitors);
+    }
 }
