@@ -212,12 +212,18 @@ pub(crate) struct SegmentArgs {
     /// spills to disk, and what cannot spill fails with the operators that held the most.
     #[arg(long = "memory-limit", value_name = "SIZE", default_value_t = segsync_engine::EngineSettings::default().memory_limit)]
     pub(crate) memory_limit: segsync_engine::ByteSize,
+    /// Join the profiles to the measures of related tables by sorting, which spills to disk,
+    /// rather than by hash tables, which do not: slower, but holds a far smaller limit.
+    #[arg(long = "sort-merge-joins")]
+    pub(crate) sort_merge_joins: bool,
 }
 
 impl SegmentArgs {
     /// The engine's settings for these commands.
     pub(crate) fn engine(&self) -> segsync_engine::EngineSettings {
-        segsync_engine::EngineSettings::default().with_memory_limit(self.memory_limit)
+        segsync_engine::EngineSettings::default()
+            .with_memory_limit(self.memory_limit)
+            .with_sort_merge_joins(self.sort_merge_joins)
     }
 
     pub(crate) fn related_tables(&self) -> anyhow::Result<Vec<segsync_engine::RelatedTable>> {

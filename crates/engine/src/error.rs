@@ -39,7 +39,8 @@ pub enum EngineError {
     /// could spill to disk; `detail` names the operators that held the most.
     #[error(
         "evaluating the segments needs more memory than the engine's limit of {limit} \
-         (memory_limit in [engine]) allows: {detail}"
+         (memory_limit in [engine]) allows; raise it, or set sort_merge_joins = true in \
+         [engine] when the joins hold the most: {detail}"
     )]
     MemoryBudget { limit: ByteSize, detail: String },
 

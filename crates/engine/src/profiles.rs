@@ -75,7 +75,7 @@ impl Profiles {
     ) -> Result<Self, EngineError> {
         // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
         // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
-        let config = SessionConfig::from_env()?.with_batch_size(8_192);
+        let config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
         let ctx = SessionContext::new_with_state(
             SessionStateBuilder::new()
                 .with_config(config)

@@ -9,6 +9,7 @@ use bytesize::ByteSize;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::SessionConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -26,6 +27,10 @@ pub struct EngineSettings {
     pub memory_limit: ByteSize,
     /// Where spilled data is written; the system's temporary folder when absent.
     pub spill_directory: Option<PathBuf>,
+    /// Join the profiles to their measures by sorting both sides (which spills) rather than
+    /// by a hash table of the measures (which cannot): slower, but a limit far below the
+    /// measured profiles' size then holds. Off by default.
+    pub sort_merge_joins: bool,
 }
 
 impl Default for EngineSettings {
@@ -33,6 +38,7 @@ impl Default for EngineSettings {
         Self {
             memory_limit: ByteSize::gib(1),
             spill_directory: None,
+            sort_merge_joins: false,
         }
     }
 }
@@ -44,6 +50,28 @@ impl EngineSettings {
             memory_limit,
             ..self
         }
+    }
+
+    /// The settings with joins by sorting, which spill, or by hash tables, which do not.
+    pub fn with_sort_merge_joins(self, sort_merge_joins: bool) -> Self {
+        Self {
+            sort_merge_joins,
+            ..self
+        }
+    }
+
+    /// DataFusion's session settings changed by these: how joins are made, and what each sort
+    /// keeps aside for merging what it spilled — at most an eighth of the limit, so that a
+    /// small limit leaves room for the operators beside the sorts.
+    pub(crate) fn apply(&self, mut config: SessionConfig) -> SessionConfig {
+        let options = config.options_mut();
+        if self.sort_merge_joins {
+            options.optimizer.prefer_hash_join = false;
+        }
+        let eighth = usize::try_from(self.memory_limit.as_u64() / 8).unwrap_or(usize::MAX);
+        let execution = &mut options.execution;
+        execution.sort_spill_reservation_bytes = execution.sort_spill_reservation_bytes.min(eighth);
+        config
     }
 
     /// DataFusion's runtime for these settings: a pool that shares the limit fairly among the
