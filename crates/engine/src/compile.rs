@@ -56,9 +56,7 @@ impl Membership {
             any
         })
     }
-}
 
-impl Membership {
     /// The membership as a filter keeps its rows: a filter already drops the rows where it is
     /// null, so the `IS TRUE` that makes each condition two-valued is dropped wherever only
     /// `AND` and `OR` lead to it (under `NOT` it stays). What is left is the plain comparison,

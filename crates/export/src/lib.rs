@@ -27,7 +27,7 @@ pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send, missin
 pub use progress::{NoProgress, Progress};
 pub use report::{
     ActivityReport, ActivityState, ConstantContactCounters, RelatedRead, RunOutcome, RunReport,
-    SourceRead,
+    SourceRead, TableRead,
 };
 pub use run::{run_export, run_export_in_step};
 pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};

@@ -83,72 +83,82 @@ pub struct ActivityReport {
 /// Samples kept per reason or duplicate list, so a report stays readable.
 pub(crate) const SAMPLES: usize = 20;
 
-/// The profile source a run read: where, as what, and for a Delta table which version — so a
-/// run says exactly which data it exported. The related tables its segments measured are read
-/// beside it, each said the same way.
+/// The profile source a run read, and beside it each related table its segments could
+/// measure: where, as what, and for a Delta table which version — so a run says exactly which
+/// data it exported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceRead {
-    /// The location, a password in it replaced.
-    pub location: String,
-    pub format: String,
-    pub delta_version: Option<u64>,
+    #[serde(flatten)]
+    pub profiles: TableRead,
     /// The related tables configured beside the profiles, by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<RelatedRead>,
 }
 
-/// A related table a run read: its name in the configuration and where and what was read.
+/// A related table a run read, under its name in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RelatedRead {
     pub name: String,
+    #[serde(flatten)]
+    pub read: TableRead,
+}
+
+/// One table read: where, as what, and for a Delta table which version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableRead {
+    /// The location, a password in it replaced.
     pub location: String,
     pub format: String,
     pub delta_version: Option<u64>,
 }
 
-impl SourceRead {
-    pub fn of(profiles: &segsync_engine::Profiles) -> Self {
-        let snapshot = profiles.snapshot();
+impl TableRead {
+    fn of(
+        source: &segsync_engine::ProfileSource,
+        snapshot: segsync_engine::SourceSnapshot,
+    ) -> Self {
         Self {
-            location: profiles.source().display_location(),
+            location: source.display_location(),
             format: snapshot.format.name().to_owned(),
             delta_version: snapshot.delta_version,
+        }
+    }
+}
+
+impl SourceRead {
+    pub fn of(profiles: &segsync_engine::Profiles) -> Self {
+        Self {
+            profiles: TableRead::of(profiles.source(), profiles.snapshot()),
             related: profiles
                 .related_reads()
                 .map(|(table, snapshot)| RelatedRead {
                     name: table.name.clone(),
-                    location: table.source.display_location(),
-                    format: snapshot.format.name().to_owned(),
-                    delta_version: snapshot.delta_version,
+                    read: TableRead::of(&table.source, snapshot),
                 })
                 .collect(),
         }
     }
 }
 
-impl fmt::Display for SourceRead {
+/// `location (format, version N)`.
+impl fmt::Display for TableRead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_read(f, &self.location, &self.format, self.delta_version)?;
-        for related in &self.related {
-            write!(f, "; {}: ", related.name)?;
-            write_read(f, &related.location, &related.format, related.delta_version)?;
+        write!(f, "{} ({}", self.location, self.format)?;
+        if let Some(version) = self.delta_version {
+            write!(f, ", version {version}")?;
         }
-        Ok(())
+        f.write_str(")")
     }
 }
 
-/// `location (format, version N)`.
-fn write_read(
-    f: &mut fmt::Formatter<'_>,
-    location: &str,
-    format: &str,
-    delta_version: Option<u64>,
-) -> fmt::Result {
-    write!(f, "{location} ({format}")?;
-    if let Some(version) = delta_version {
-        write!(f, ", version {version}")?;
+impl fmt::Display for SourceRead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.profiles)?;
+        for related in &self.related {
+            write!(f, "; {}: {}", related.name, related.read)?;
+        }
+        Ok(())
     }
-    f.write_str(")")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -383,21 +393,27 @@ mod tests {
     #[test]
     fn a_source_read_names_its_related_tables_and_their_versions() {
         let read = SourceRead {
-            location: "lake/profiles".into(),
-            format: "delta".into(),
-            delta_version: Some(7),
+            profiles: TableRead {
+                location: "lake/profiles".into(),
+                format: "delta".into(),
+                delta_version: Some(7),
+            },
             related: vec![
                 RelatedRead {
                     name: "orders".into(),
-                    location: "lake/orders".into(),
-                    format: "delta".into(),
-                    delta_version: Some(3),
+                    read: TableRead {
+                        location: "lake/orders".into(),
+                        format: "delta".into(),
+                        delta_version: Some(3),
+                    },
                 },
                 RelatedRead {
                     name: "opens".into(),
-                    location: "opens.parquet".into(),
-                    format: "parquet".into(),
-                    delta_version: None,
+                    read: TableRead {
+                        location: "opens.parquet".into(),
+                        format: "parquet".into(),
+                        delta_version: None,
+                    },
                 },
             ],
         };

@@ -136,8 +136,9 @@ pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::
     )?;
     // The same process within a memory limit far below what the grouping takes unbounded:
     // the grouping and the sorts of a sort-merge join spill to disk (a hash join's table of
-    // the measures, ten million profiles' worth, would not fit and cannot spill). Measured as its own processes, so that what an earlier count left
-    // to the allocator does not count.
+    // the measures, ten million profiles' worth, would not fit and cannot spill). Measured as
+    // processes of their own, so that what an earlier count left to the allocator does not
+    // count.
     let mut bounded = Vec::new();
     for _ in 0..ROUNDS {
         bounded.push(measured(

@@ -113,7 +113,8 @@ impl SegmentPage {
             .map_or(&[], |related| related.columns.as_slice())
     }
 
-    /// Whether the builder's row at `index` has rows nested below it.
+    /// Whether the builder's row at `index` has rows nested below it (the template passes
+    /// its loop index by reference).
     fn has_rules_below(&self, index: &usize) -> bool {
         let index = *index;
         let rows = self.rows.as_deref().unwrap_or_default();
