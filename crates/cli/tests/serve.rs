@@ -186,7 +186,7 @@ async fn users_are_disabled_enabled_given_roles_and_passwords_on_the_command_lin
 
     let store = segsync_store::Store::open(&database_url).await.unwrap();
     let audited: Vec<String> = store
-        .audit_log(None, 50)
+        .audit_log(&segsync_store::AuditFilter::default(), None, 50)
         .await
         .unwrap()
         .into_iter()

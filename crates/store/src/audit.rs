@@ -22,6 +22,21 @@ pub struct NewAuditEntry<'a> {
     pub detail: Option<serde_json::Value>,
 }
 
+/// Which entries to read: each part left empty matches every entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries of this user's doing.
+    pub actor_id: Option<Uuid>,
+    /// Entries of this action: `created`, `changed`, `ran`, …
+    pub action: Option<String>,
+    /// Entries about this kind of thing: `export`, `user`, …
+    pub object_kind: Option<String>,
+    /// Entries at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this moment.
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: i64,
@@ -51,18 +66,28 @@ impl Store {
         Ok(())
     }
 
-    /// The newest entries first, `limit` of them from before the entry `before` (for paging).
+    /// The entries `filter` matches, newest first: `limit` of them from before the entry
+    /// `before` (for paging).
     pub async fn audit_log(
         &self,
+        filter: &AuditFilter,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        // An empty text matches every entry, so that one statement serves every filter.
         let rows = sqlx::query(
             "SELECT id, at, actor_id, action, object_kind, object_id, object_name, detail FROM audit_log \
-             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+             WHERE id < $1 AND ($3 = '' OR actor_id = $3) AND ($4 = '' OR action = $4) \
+             AND ($5 = '' OR object_kind = $5) AND at >= $6 AND at < $7 \
+             ORDER BY id DESC LIMIT $2",
         )
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
+        .bind(filter.actor_id.map(|id| id.to_string()).unwrap_or_default())
+        .bind(filter.action.clone().unwrap_or_default())
+        .bind(filter.object_kind.clone().unwrap_or_default())
+        .bind(filter.since.map_or(i64::MIN, to_millis))
+        .bind(filter.until.map_or(i64::MAX, to_millis))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -89,5 +114,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Every action and every kind of thing the log holds, each sorted: what a filter can ask
+    /// for.
+    pub async fn audit_vocabulary(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let actions = sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(&self.pool)
+            .await?;
+        let kinds =
+            sqlx::query_scalar("SELECT DISTINCT object_kind FROM audit_log ORDER BY object_kind")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok((actions, kinds))
     }
 }

@@ -25,7 +25,7 @@ mod token_refresh;
 mod users;
 
 pub use alert_feed::FeedCursor;
-pub use audit::{AuditEntry, NewAuditEntry};
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};
 pub use error::StoreError;

@@ -114,4 +114,27 @@ impl Store {
             },
         })
     }
+
+    /// Every API key's budget for `day` that the store has a record of, by key.
+    pub async fn quota_days(&self, day: NaiveDate) -> Result<Vec<(String, QuotaDay)>, StoreError> {
+        let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT api_key, used, reserved, paused_until FROM api_quota WHERE day = $1 ORDER BY api_key",
+        )
+        .bind(day.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(api_key, used, reserved, paused_until)| {
+                (
+                    api_key,
+                    QuotaDay {
+                        used: used as u64,
+                        reserved: reserved as u64,
+                        paused_until: paused_until.map(from_millis),
+                    },
+                )
+            })
+            .collect())
+    }
 }

@@ -9,6 +9,7 @@
 //! is tried again with a growing pause, holding back its later alerts to keep their order;
 //! after `MAX_ATTEMPTS` (about an hour) the alert is given up, and logged.
 
+pub(crate) mod last_delivery;
 mod lease;
 mod payload;
 mod webhook;
@@ -165,7 +166,9 @@ async fn send_pending(
             if !lease::hold(state, settle).await? {
                 return Ok(());
             }
-            match webhook::deliver(http, webhook, &alert).await {
+            let posted = webhook::deliver(http, webhook, &alert).await;
+            last_delivery::note(state, webhook, alert.event.as_str(), &posted).await;
+            match posted {
                 Ok(()) => {
                     failing.remove(&index);
                     metrics::counter!("segsync_alerts_delivered_total", "event" => alert.event.as_str())
@@ -238,6 +241,7 @@ pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
             Ok(http) => webhook::post(http, webhook, &ping.id, "ping", &ping.body).await,
             Err(error) => Err(format!("no HTTP client: {error}")),
         };
+        last_delivery::note(state, webhook, "ping", &posted).await;
         posts.push(TestPost {
             webhook: index,
             host: webhook.url.host_str().unwrap_or("").to_owned(),
@@ -277,7 +281,7 @@ async fn start_webhook(
 
 /// The setting that holds a webhook's cursors, named by a hash of its URL (which may hold a
 /// token, so it is not stored as such).
-fn cursor_key(webhook: &WebhookConfig) -> String {
+pub(crate) fn cursor_key(webhook: &WebhookConfig) -> String {
     let digest = Sha256::digest(webhook.url.as_str().as_bytes());
     format!("alerts.webhook.{}", to_hex(&digest[..8]))
 }

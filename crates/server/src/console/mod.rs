@@ -3,6 +3,7 @@
 //! through the API and nothing else. Forms work without JavaScript; `console.js` only makes the
 //! run page live and adds data-matching rows in place.
 
+mod audit;
 mod connections;
 mod exports;
 mod fields;
@@ -14,6 +15,7 @@ mod schedule_form;
 mod segments;
 mod sign_in;
 mod system;
+mod tokens;
 mod users;
 mod visitor;
 
@@ -79,9 +81,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/segments/new", get(segments::new).post(segments::create))
         .route("/segments/{id}", get(segments::page).post(segments::update))
         .route("/segments/{id}/active", post(segments::set_active))
+        .route("/audit", get(audit::page))
         .route("/system", get(system::page))
-        .route("/users", get(users::list))
+        .route("/system/webhooks/test", post(system::test_webhooks))
+        .route("/users", get(users::list).post(users::add))
         .route("/users/{id}/{action}", post(users::change))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route(
             "/account/password",
             get(users::password_page).post(users::change_password),

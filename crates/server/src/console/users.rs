@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use segsync_store::Role;
@@ -14,7 +14,7 @@ use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::routes::accounts::{self, PasswordChange, RoleChange};
 use crate::routes::paging::PageQuery;
-use crate::routes::users;
+use crate::routes::users::{self, UserForm};
 use crate::routes::views::UserView;
 use crate::state::AppState;
 
@@ -24,22 +24,107 @@ struct UsersPage {
     nav: Nav,
     users: Vec<UserView>,
     roles: [&'static str; 3],
+    /// The add form as submitted, when it has problems.
+    adding: NewUserFields,
+    problems: Problems,
+    /// A user just added with a generated password: their name and the password, shown once.
+    added: Option<(String, String)>,
+}
+
+#[derive(Default)]
+struct NewUserFields {
+    username: String,
+    display_name: String,
+    role: String,
+}
+
+impl UsersPage {
+    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, crate::error::ApiError> {
+        let page = users::list(
+            State(state),
+            visitor.caller.clone(),
+            Query(PageQuery::new(500, 0)),
+        )
+        .await?;
+        Ok(Self {
+            nav: Nav::new(visitor, "users"),
+            users: page.items,
+            roles: ["admin", "contributor", "viewer"],
+            adding: NewUserFields {
+                role: "viewer".to_owned(),
+                ..NewUserFields::default()
+            },
+            problems: Problems::default(),
+            added: None,
+        })
+    }
 }
 
 pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
-    match users::list(
-        State(state),
-        visitor.caller.clone(),
-        Query(PageQuery::new(500, 0)),
-    )
-    .await
-    {
-        Ok(page) => render(&UsersPage {
-            nav: Nav::new(&visitor, "users"),
-            users: page.items,
-            roles: ["admin", "contributor", "viewer"],
-        }),
+    match UsersPage::load(state, &visitor).await {
+        Ok(page) => render(&page),
         Err(error) => failure(error),
+    }
+}
+
+/// Adds a user. A generated password is shown on the page this once (never in a URL).
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let adding = NewUserFields {
+        username: fields.get("username").trim().to_owned(),
+        display_name: fields.get("display_name").trim().to_owned(),
+        role: fields.get("role").to_owned(),
+    };
+    let mut problems = Problems::default();
+    let created = match Role::parse(&adding.role) {
+        None => {
+            problems.at("role", "admin, contributor or viewer");
+            None
+        }
+        Some(role) => {
+            let form = UserForm {
+                username: adding.username.clone(),
+                display_name: fields.text("display_name"),
+                role,
+                password: fields.text("password"),
+            };
+            match users::create(State(state.clone()), visitor.caller.clone(), Json(form)).await {
+                Ok((_, Json(created))) => Some(created),
+                Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
+                    problems = Problems::from_error(&error);
+                    None
+                }
+                Err(error) if error.status == StatusCode::CONFLICT => {
+                    problems.at("username", error.message);
+                    None
+                }
+                Err(error) => return failure(error),
+            }
+        }
+    };
+    let mut page = match UsersPage::load(state, &visitor).await {
+        Ok(page) => page,
+        Err(error) => return failure(error),
+    };
+    match created {
+        Some(created) => match created.password {
+            Some(password) => {
+                page.added = Some((created.user.username, password));
+                render(&page)
+            }
+            None => Redirect::to("/users").into_response(),
+        },
+        None => {
+            page.adding = adding;
+            page.problems = problems;
+            invalid(&page)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use axum::extract::State;
 use segsync_store::Role;
 use serde::Serialize;
 
+use crate::alerts::last_delivery::{self, LastDelivery};
 use crate::alerts::{TestPost, test_every_webhook};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
@@ -15,12 +16,14 @@ use crate::state::AppState;
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct WebhookView {
     /// Its place in `[[alerts.webhooks]]`, from 0.
-    webhook: usize,
-    host: String,
+    pub(crate) webhook: usize,
+    pub(crate) host: String,
     /// The events it is sent; every event when empty.
-    events: Vec<&'static str>,
+    pub(crate) events: Vec<&'static str>,
     /// Whether its posts are signed.
-    signed: bool,
+    pub(crate) signed: bool,
+    /// Its last post (an alert or a test) and what it answered.
+    pub(crate) last_delivery: Option<LastDelivery>,
 }
 
 #[utoipa::path(
@@ -37,21 +40,17 @@ pub(crate) async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<WebhookView>>, ApiError> {
     caller.require(Role::Admin, "see the alert webhooks")?;
-    Ok(Json(
-        state
-            .config
-            .alerts
-            .webhooks
-            .iter()
-            .enumerate()
-            .map(|(index, webhook)| WebhookView {
-                webhook: index,
-                host: webhook.url.host_str().unwrap_or("").to_owned(),
-                events: webhook.events.iter().map(|event| event.as_str()).collect(),
-                signed: webhook.secret.is_some(),
-            })
-            .collect(),
-    ))
+    let mut views = Vec::new();
+    for (index, webhook) in state.config.alerts.webhooks.iter().enumerate() {
+        views.push(WebhookView {
+            webhook: index,
+            host: webhook.url.host_str().unwrap_or("").to_owned(),
+            events: webhook.events.iter().map(|event| event.as_str()).collect(),
+            signed: webhook.secret.is_some(),
+            last_delivery: last_delivery::read(&state, webhook).await?,
+        });
+    }
+    Ok(Json(views))
 }
 
 /// Posts a `ping` event to every webhook and says what each answered.

@@ -3,7 +3,7 @@
 //! description, which the router collects as it registers the handler.
 
 pub(crate) mod accounts;
-mod alerts;
+pub(crate) mod alerts;
 pub(crate) mod connections;
 pub(crate) mod exports;
 mod health;
@@ -14,9 +14,10 @@ pub(crate) mod paging;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod segments;
+pub(crate) mod server_info;
 pub(crate) mod session;
 pub(crate) mod system;
-mod tokens;
+pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod views;
 
@@ -89,6 +90,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::test))
         .routes(routes!(system::profiles))
+        .routes(routes!(server_info::about))
+        .routes(routes!(server_info::quota))
         .routes(routes!(exports::list, exports::create))
         .routes(routes!(exports::get, exports::update, exports::remove))
         .routes(routes!(exports::duplicate))

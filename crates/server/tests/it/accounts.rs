@@ -298,3 +298,125 @@ async fn an_api_token_may_carry_an_expiry() {
         "{tokens}"
     );
 }
+
+#[tokio::test]
+async fn a_user_added_without_a_password_gets_one_generated_and_shown_once() {
+    let app = spawn_app().await;
+    let (status, added) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            "/api/v1/users",
+            Some(serde_json::json!({ "username": "erin", "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let password = added["password"].as_str().unwrap().to_owned();
+    assert!(password.len() >= 40, "{password}");
+    assert!(
+        session(&app, "erin", &password).await.is_ok(),
+        "erin signs in with it"
+    );
+    let (_, listed) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/users", None)
+        .await;
+    assert!(
+        !listed.to_string().contains(&password),
+        "the password is never shown again"
+    );
+    let (status, given) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            "/api/v1/users",
+            Some(serde_json::json!({ "username": "finn", "role": "viewer", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        given.get("password").is_none(),
+        "a password given is not echoed: {given}"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_by_user_action_kind_and_day() {
+    let app = spawn_app().await;
+    let viewer = id_of(&app, "viewer").await;
+    let contributor = id_of(&app, "contributor").await;
+    for action in ["disable", "enable"] {
+        app.call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/users/{viewer}/{action}"),
+            None,
+        )
+        .await;
+    }
+    let (status, _) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/me/tokens",
+            Some(serde_json::json!({ "name": "script" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let admin = id_of(&app, "admin").await;
+    let entries = |query: String| {
+        let app = &app;
+        async move {
+            let (status, entries) = app
+                .call(
+                    Some(Role::Admin),
+                    Method::GET,
+                    &format!("/api/v1/audit?{query}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{query}: {entries}");
+            entries
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| {
+                    format!(
+                        "{} {}",
+                        entry["action"].as_str().unwrap(),
+                        entry["object_kind"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        entries(format!("actor_id={admin}&kind=user")).await,
+        ["enabled user", "disabled user"]
+    );
+    assert_eq!(
+        entries(format!("actor_id={contributor}")).await,
+        ["created api_token"]
+    );
+    assert_eq!(
+        entries("action=disabled".to_owned()).await,
+        ["disabled user"]
+    );
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    assert_eq!(
+        entries(format!("since={today}&until={today}&action=enabled")).await,
+        ["enabled user"],
+        "until takes in the whole day"
+    );
+    assert!(entries(format!("since={tomorrow}")).await.is_empty());
+    let (status, refused) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/audit?since={tomorrow}&until={today}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("until"), "{refused}");
+}

@@ -200,6 +200,26 @@ async fn webhooks_hear_of_a_failed_run_and_a_connection_needing_reauthentication
             .all(|delivery| delivery.event == "connection.needs_reauthentication"),
         "a webhook hears only the events it asked for"
     );
+
+    // Each webhook's last delivery is noted, for the System page.
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        let (_, webhooks) = app
+            .call(
+                Some(Role::Admin),
+                reqwest::Method::GET,
+                "/api/v1/alerts",
+                None,
+            )
+            .await;
+        last = webhooks[1]["last_delivery"].clone();
+        if !last.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["event"], "connection.needs_reauthentication", "{last}");
+    assert_eq!(last["delivered"], true, "{last}");
 }
 
 #[tokio::test]

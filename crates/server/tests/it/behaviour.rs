@@ -164,7 +164,7 @@ async fn a_contributor_builds_a_measure_of_related_rows_in_the_console() {
             && header.contains("number of orders"),
         "{header}"
     );
-    browser.screenshot("segment-behaviour").await;
+    browser.check_page("segment-behaviour").await;
     let id = browser.path().await.rsplit('/').next().unwrap().to_owned();
     let (_, saved) = app
         .call(

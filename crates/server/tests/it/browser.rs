@@ -200,6 +200,55 @@ impl Browser {
         self.follow("#sign-in").await;
     }
 
+    /// Fails with every serious or critical accessibility violation of the page as it is now.
+    pub(crate) async fn check_accessibility(&self) {
+        let violations = self.accessibility_violations().await;
+        let path = self.path().await;
+        assert!(
+            violations.is_empty(),
+            "{path} has accessibility violations:\n{}",
+            violations.join("\n")
+        );
+    }
+
+    /// Runs axe-core's automated accessibility check (WCAG 2.1 A and AA, and best practice) on
+    /// the page as it is now: each serious or critical violation, with the elements it found.
+    /// `AXE_CORE` names axe-core's `axe.min.js`; `./scripts/test` installs it from the npm
+    /// registry and sets it.
+    pub(crate) async fn accessibility_violations(&self) -> Vec<String> {
+        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let axe = AXE.get_or_init(|| {
+            let path = std::env::var("AXE_CORE").expect(
+                "AXE_CORE names axe-core's axe.min.js; ./scripts/test installs it and sets it",
+            );
+            std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+        });
+        self.client
+            .execute(&format!("{axe}\nreturn null;"), vec![])
+            .await
+            .expect("axe-core loads into the page");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })
+                  .then(results => done(results.violations
+                    .filter(v => v.impact === "serious" || v.impact === "critical")
+                    .map(v => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.map(n => n.target.join(" ") + " — " + n.failureSummary.replace(/\n/g, " ")).join("\n    ")}`)))
+                  .catch(error => done([`axe-core failed: ${error}`]));"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// Checks the page's accessibility, then saves its screenshot as `NAME`.
+    pub(crate) async fn check_page(&self, name: &str) {
+        self.check_accessibility().await;
+        self.screenshot(name).await;
+    }
+
     /// Saves a screenshot of the page as `target/screenshots/NAME.png`.
     pub(crate) async fn screenshot(&self, name: &str) {
         let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");

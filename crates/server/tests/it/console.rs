@@ -7,7 +7,7 @@ use segsync_store::Role;
 use serde_json::json;
 
 use crate::browser::Browser;
-use crate::helpers::{PASSWORD, spawn_app, spawn_app_configured};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_configured};
 use crate::runs::an_export;
 
 /// The id at the end of the browser's path, such as `/exports/{id}?saved=1`.
@@ -44,14 +44,14 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         .choose("#usable_by", "admins_and_contributors")
         .await;
     browser.click("#consent").await;
-    browser.screenshot("connection-new").await;
+    browser.check_page("connection-new").await;
     browser.follow("#save").await;
     let connection = id_in(&browser.path().await);
     assert_eq!(browser.text("#health").await, "Not authenticated yet");
 
     // Authenticate with Constant Contact: its consent page, then back.
     browser.follow("#authenticate").await;
-    browser.screenshot("constant-contact-consent").await;
+    browser.check_page("constant-contact-consent").await;
     browser.follow("#allow").await;
     assert_eq!(
         browser.wait_for_path("/connections/").await,
@@ -60,7 +60,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     assert_eq!(browser.text("#health").await, "Connected");
     browser.follow("#become-export-user").await;
     assert_eq!(browser.text("#export-user").await, "The admin");
-    browser.screenshot("connection").await;
+    browser.check_page("connection").await;
 
     // Segments › New segment, in the builder.
     browser.visit("/segments/new").await;
@@ -70,7 +70,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     browser.fill("#n-1-value", "gold").await;
     browser.follow("#save").await;
     assert_eq!(browser.text("#preview-count").await, "3 members.");
-    browser.screenshot("segment").await;
+    browser.check_page("segment").await;
 
     // Data › Exports › Add export: the one connection is chosen, its lists offered.
     let (_, lists) = app
@@ -99,7 +99,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     segment_box.click().await.unwrap();
     // Mirror: members who leave the segments are taken off the list.
     browser.click("#sync_mode-mirror").await;
-    browser.screenshot("export-new").await;
+    browser.check_page("export-new").await;
     browser.follow("#save").await;
     let export = id_in(&browser.path().await);
     let (_, saved) = app
@@ -120,7 +120,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         "2 contacts in 1 import(s): 2 new, 0 changed"
     );
     assert!(browser.text("#skipped").await.contains("not-an-email"));
-    browser.screenshot("dry-run").await;
+    browser.check_page("dry-run").await;
     assert!(app.list_members(&list).is_empty());
     browser.visit(&format!("/exports/{export}")).await;
 
@@ -140,7 +140,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
     );
     assert_eq!(browser.text("dd[data-figure='Invalid emails']").await, "1");
     assert_eq!(browser.text("dd[data-figure='Profiles read']").await, "5");
-    browser.screenshot("run").await;
+    browser.check_page("run").await;
     assert_eq!(
         app.list_members(&list),
         ["ada@example.com", "zoe@example.com"]
@@ -164,7 +164,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
 
     browser.visit("/exports").await;
     assert!(browser.text("#exports").await.contains("succeeded"));
-    browser.screenshot("exports").await;
+    browser.check_page("exports").await;
     browser.visit("/exports?q=nothing-like-it").await;
     assert!(browser.has("#no-exports").await, "search by name");
     browser.visit("/exports?q=marketing").await;
@@ -233,7 +233,7 @@ async fn contributors_and_viewers_see_only_what_their_role_allows() {
     assert!(browser.has("#runs").await, "viewers read the history");
     browser.visit("/segments").await;
     assert!(!browser.has("#new-segment").await);
-    browser.screenshot("viewer-segments").await;
+    browser.check_page("viewer-segments").await;
     // A viewer's form post is refused by the API's own checks.
     let session_cookie = browser
         .client
@@ -291,7 +291,7 @@ async fn bad_input_is_shown_next_to_its_field() {
         browser.text("#list_id-error").await.contains("has no list"),
         "the List ID is checked against Constant Contact"
     );
-    browser.screenshot("export-list-error").await;
+    browser.check_page("export-list-error").await;
 
     browser.visit("/segments/new").await;
     browser.fill("#name", "typo").await;
@@ -307,7 +307,7 @@ async fn bad_input_is_shown_next_to_its_field() {
         "the problem is at its rule"
     );
     assert!(!browser.has("#n-2-error").await, "the good rule has none");
-    browser.screenshot("segment-error").await;
+    browser.check_page("segment-error").await;
 
     let (status, _) = app
         .call(Some(Role::Admin), Method::GET, "/api/v1/segments", None)
@@ -327,69 +327,103 @@ async fn bad_input_is_shown_next_to_its_field() {
     );
 }
 
+/// An export with its connection, segment and one run, and a second user: something for every
+/// console page to show.
+pub(crate) struct ConsoleFixture {
+    export: String,
+    connection: String,
+    segment: String,
+    run: String,
+    someone: String,
+}
+
+/// Every console page, with the least role that may see it (none: everyone signed in).
+pub(crate) const PAGES: [(&str, Option<Role>); 19] = [
+    ("/exports", None),
+    ("/exports/new", Some(Role::Contributor)),
+    ("/exports/{export}", None),
+    ("/segments", None),
+    ("/segments/new", Some(Role::Contributor)),
+    ("/segments/{segment}", None),
+    ("/connections", Some(Role::Admin)),
+    ("/connections/new", Some(Role::Admin)),
+    ("/connections/{connection}", Some(Role::Admin)),
+    ("/connections/{connection}/remove", Some(Role::Admin)),
+    ("/schedule", None),
+    ("/status", None),
+    ("/runs/{run}", None),
+    ("/users", Some(Role::Admin)),
+    ("/audit", Some(Role::Admin)),
+    ("/system", Some(Role::Admin)),
+    ("/account/tokens", None),
+    ("/account/password", None),
+    ("/sign-in", None),
+];
+
+impl ConsoleFixture {
+    pub(crate) async fn new(app: &TestApp) -> Self {
+        let (export, _) = an_export(app).await;
+        let (_, view) = app
+            .call(
+                Some(Role::Admin),
+                Method::GET,
+                &format!("/api/v1/exports/{export}"),
+                None,
+            )
+            .await;
+        let connection = view["connection_id"].as_str().unwrap().to_owned();
+        let segment = view["segment_ids"][0].as_str().unwrap().to_owned();
+        let (_, run) = app
+            .call(
+                Some(Role::Admin),
+                Method::POST,
+                &format!("/api/v1/exports/{export}/run"),
+                None,
+            )
+            .await;
+        let run = run["id"].as_str().unwrap().to_owned();
+        let (_, someone) = app
+            .call(
+                Some(Role::Admin),
+                Method::POST,
+                "/api/v1/users",
+                Some(json!({ "username": "someone", "role": "viewer", "password": "another long password" })),
+            )
+            .await;
+        let someone = someone["id"].as_str().unwrap().to_owned();
+        Self {
+            export,
+            connection,
+            segment,
+            run,
+            someone,
+        }
+    }
+
+    /// The path with its placeholders filled in.
+    pub(crate) fn fill(&self, path: &str) -> String {
+        path.replace("{someone}", &self.someone)
+            .replace("{export}", &self.export)
+            .replace("{connection}", &self.connection)
+            .replace("{segment}", &self.segment)
+            .replace("{run}", &self.run)
+    }
+}
+
 #[tokio::test]
 async fn every_console_page_and_form_checks_the_role() {
     let app = spawn_app().await;
-    let (export, _) = an_export(&app).await;
-    let (_, view) = app
-        .call(
-            Some(Role::Admin),
-            Method::GET,
-            &format!("/api/v1/exports/{export}"),
-            None,
-        )
-        .await;
-    let connection = view["connection_id"].as_str().unwrap().to_owned();
-    let segment = view["segment_ids"][0].as_str().unwrap().to_owned();
-    let (_, run) = app
-        .call(
-            Some(Role::Admin),
-            Method::POST,
-            &format!("/api/v1/exports/{export}/run"),
-            None,
-        )
-        .await;
-    let run = run["id"].as_str().unwrap().to_owned();
-    let (_, someone) = app
-        .call(
-            Some(Role::Admin),
-            Method::POST,
-            "/api/v1/users",
-            Some(json!({ "username": "someone", "role": "viewer", "password": "another long password" })),
-        )
-        .await;
-    let someone = someone["id"].as_str().unwrap().to_owned();
-    let fill = |path: &str| {
-        path.replace("{someone}", &someone)
-            .replace("{export}", &export)
-            .replace("{connection}", &connection)
-            .replace("{segment}", &segment)
-            .replace("{run}", &run)
-    };
-    let pages: [(&str, Option<Role>); 16] = [
-        ("/users", Some(Role::Admin)),
-        ("/system", Some(Role::Admin)),
-        ("/account/password", None),
-        ("/exports", None),
-        ("/exports/new", Some(Role::Contributor)),
-        ("/exports/{export}", None),
-        ("/segments", None),
-        ("/segments/new", Some(Role::Contributor)),
-        ("/segments/{segment}", None),
-        ("/connections", Some(Role::Admin)),
-        ("/connections/new", Some(Role::Admin)),
-        ("/connections/{connection}", Some(Role::Admin)),
-        ("/connections/{connection}/remove", Some(Role::Admin)),
-        ("/schedule", None),
-        ("/status", None),
-        ("/runs/{run}", None),
-    ];
+    let fixture = ConsoleFixture::new(&app).await;
+    let fill = |path: &str| fixture.fill(path);
+    let pages = PAGES.iter().filter(|(page, _)| *page != "/sign-in");
     // Forms that change something: a role below the least is refused by the API's handler.
-    let forms: [(&str, Role); 19] = [
+    let forms: [(&str, Role); 21] = [
+        ("/users", Role::Admin),
         ("/users/{someone}/disable", Role::Admin),
         ("/users/{someone}/enable", Role::Admin),
         ("/users/{someone}/role", Role::Admin),
         ("/users/{someone}/sign-out", Role::Admin),
+        ("/system/webhooks/test", Role::Admin),
         ("/exports/new", Role::Contributor),
         ("/exports/{export}", Role::Contributor),
         ("/segments/{segment}", Role::Contributor),
@@ -412,6 +446,7 @@ async fn every_console_page_and_form_checks_the_role() {
     }
     for (page, least) in pages {
         let path = fill(page);
+        let least = *least;
         let anonymous = app.http.get(app.url(&path)).send().await.unwrap();
         assert_eq!(
             anonymous.status(),

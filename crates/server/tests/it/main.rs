@@ -1,6 +1,7 @@
 //! The server over real HTTP.
 
 mod accounts;
+mod administration;
 mod alerts;
 mod behaviour;
 mod bounded;

@@ -145,6 +145,8 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::GET, "/api/v1/alerts", None, admin),
         route(Method::POST, "/api/v1/alerts/test", None, admin),
         route(Method::GET, "/api/v1/system/profiles", None, admin),
+        route(Method::GET, "/api/v1/system/quota", None, admin),
+        route(Method::GET, "/api/v1/system/about", None, admin),
         route(Method::GET, "/api/v1/segments", None, None),
         route(
             Method::POST,

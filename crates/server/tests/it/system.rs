@@ -126,3 +126,53 @@ async fn without_a_profile_source_the_page_says_what_to_do() {
     let page = system_page(&app).await;
     assert!(page.contains("segsync sources check"), "{page}");
 }
+
+#[tokio::test]
+async fn admins_see_todays_requests_per_api_key_and_the_build() {
+    let app = spawn_app().await;
+    let day = chrono::Utc::now().date_naive();
+    let store = &app.state.store;
+    store
+        .settle_requests(crate::helpers::CLIENT_ID, day, 0, 40)
+        .await
+        .unwrap();
+    store
+        .reserve_requests(crate::helpers::CLIENT_ID, day, 25, 1_000_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .settle_requests("a-key-of-another-server", day, 0, 5)
+        .await
+        .unwrap();
+    let (status, quota) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/system/quota", None)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{quota}");
+    let per_day = u64::from(app.config().constant_contact.requests_per_day);
+    assert_eq!(quota[0]["api_key"], crate::helpers::CLIENT_ID);
+    assert_eq!(quota[0]["configured"], true);
+    assert_eq!(quota[0]["used"], 40);
+    assert_eq!(quota[0]["reserved"], 25);
+    assert_eq!(quota[0]["left"], per_day - 65);
+    assert_eq!(quota[1]["api_key"], "a-key-of-another-server");
+    assert_eq!(quota[1]["configured"], false);
+    assert_eq!(
+        quota[1]["left"],
+        serde_json::Value::Null,
+        "another server's budget is its own to know"
+    );
+
+    let (status, about) = app
+        .call(Some(Role::Admin), Method::GET, "/api/v1/system/about", None)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{about}");
+    assert_eq!(about["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(about["database"], "sqlite");
+    for path in ["/api/v1/system/quota", "/api/v1/system/about"] {
+        let (status, _) = app
+            .call(Some(Role::Contributor), Method::GET, path, None)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{path}");
+    }
+}

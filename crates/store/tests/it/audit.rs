@@ -1,6 +1,6 @@
 //! The audit log and the store's durability across reopening.
 
-use segsync_store::{NewAuditEntry, Role, Store};
+use segsync_store::{AuditFilter, NewAuditEntry, Role, Store};
 
 use crate::backends::{TestStore, on_both};
 
@@ -27,7 +27,10 @@ async fn the_audit_log_pages_newest_first(store: TestStore) {
             .await
             .unwrap();
     }
-    let first = store.audit_log(None, 2).await.unwrap();
+    let first = store
+        .audit_log(&AuditFilter::default(), None, 2)
+        .await
+        .unwrap();
     assert_eq!(
         first
             .iter()
@@ -37,7 +40,10 @@ async fn the_audit_log_pages_newest_first(store: TestStore) {
     );
     assert_eq!(first[0].actor_id, Some(actor.id));
     assert_eq!(first[0].detail, Some(serde_json::json!({ "n": 4 })));
-    let next = store.audit_log(Some(first[1].id), 10).await.unwrap();
+    let next = store
+        .audit_log(&AuditFilter::default(), Some(first[1].id), 10)
+        .await
+        .unwrap();
     assert_eq!(
         next.iter()
             .map(|e| e.object_name.as_str())
@@ -46,6 +52,91 @@ async fn the_audit_log_pages_newest_first(store: TestStore) {
     );
 }
 on_both!(the_audit_log_pages_newest_first);
+
+async fn the_audit_log_is_filtered_by_actor_action_kind_and_time(store: TestStore) {
+    let mut actors = Vec::new();
+    for name in ["ada", "bob"] {
+        let user = store
+            .create_user(&segsync_store::NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                role: Role::Admin,
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap();
+        actors.push(user.id);
+    }
+    let entries = [
+        (actors[0], "created", "segment"),
+        (actors[1], "created", "export"),
+        (actors[0], "removed", "export"),
+        (actors[1], "ran", "export"),
+    ];
+    for (i, (actor, action, kind)) in entries.into_iter().enumerate() {
+        store
+            .audit(NewAuditEntry {
+                actor_id: Some(actor),
+                action,
+                object_kind: kind,
+                object_id: &i.to_string(),
+                object_name: &format!("entry {i}"),
+                detail: None,
+            })
+            .await
+            .unwrap();
+    }
+    let names = |entries: Vec<segsync_store::AuditEntry>| {
+        entries
+            .into_iter()
+            .map(|entry| entry.object_name)
+            .collect::<Vec<_>>()
+    };
+    let by_ada = AuditFilter {
+        actor_id: Some(actors[0]),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        names(store.audit_log(&by_ada, None, 10).await.unwrap()),
+        ["entry 2", "entry 0"]
+    );
+    let created_exports = AuditFilter {
+        action: Some("created".into()),
+        object_kind: Some("export".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        names(store.audit_log(&created_exports, None, 10).await.unwrap()),
+        ["entry 1"]
+    );
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let later = AuditFilter {
+        since: Some(tomorrow),
+        ..AuditFilter::default()
+    };
+    assert!(store.audit_log(&later, None, 10).await.unwrap().is_empty());
+    let before_tomorrow = AuditFilter {
+        until: Some(tomorrow),
+        actor_id: Some(actors[1]),
+        ..AuditFilter::default()
+    };
+    let page = store.audit_log(&before_tomorrow, None, 1).await.unwrap();
+    assert_eq!(names(page.clone()), ["entry 3"]);
+    assert_eq!(
+        names(
+            store
+                .audit_log(&before_tomorrow, Some(page[0].id), 10)
+                .await
+                .unwrap()
+        ),
+        ["entry 1"],
+        "the next page keeps the filter"
+    );
+    let (actions, kinds) = store.audit_vocabulary().await.unwrap();
+    assert_eq!(actions, ["created", "ran", "removed"]);
+    assert_eq!(kinds, ["export", "segment"]);
+}
+on_both!(the_audit_log_is_filtered_by_actor_action_kind_and_time);
 
 #[tokio::test]
 async fn a_sqlite_store_keeps_everything_when_reopened() {

@@ -242,6 +242,19 @@ async fn an_api_keys_day_is_reserved_settled_and_paused(store: TestStore) {
         store.quota_day("key", day).await.unwrap().paused_until,
         Some(reset)
     );
+    let keys: Vec<(String, u64, u64)> = store
+        .quota_days(day)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, today)| (key, today.used, today.reserved))
+        .collect();
+    assert_eq!(
+        keys,
+        [("key".to_owned(), 3, 0), ("other key".to_owned(), 0, 5)],
+        "every key's day, by key"
+    );
+    assert!(store.quota_days(tomorrow).await.unwrap().is_empty());
 }
 
 on_both!(an_api_keys_day_is_reserved_settled_and_paused);

@@ -1,0 +1,56 @@
+//! Each webhook's last post — an alert or a test — and what it answered, kept in the store so
+//! that every node shows the same, whichever node sent it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::cursor_key;
+use crate::config::WebhookConfig;
+use crate::state::AppState;
+
+/// What the last post to a webhook gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct LastDelivery {
+    pub(crate) at: DateTime<Utc>,
+    /// `run.failed`, `run.timed_out`, `connection.needs_reauthentication` or `ping` (a test).
+    pub(crate) event: String,
+    pub(crate) delivered: bool,
+    /// Why it was not: the answer's status or the network's error, never the URL.
+    pub(crate) problem: Option<String>,
+}
+
+fn key(webhook: &WebhookConfig) -> String {
+    format!("{}.last_delivery", cursor_key(webhook))
+}
+
+/// Notes a post to `webhook`. A failure to note it is logged, not passed on: the post itself
+/// already happened.
+pub(crate) async fn note(
+    state: &AppState,
+    webhook: &WebhookConfig,
+    event: &str,
+    posted: &Result<(), String>,
+) {
+    let delivery = LastDelivery {
+        at: Utc::now(),
+        event: event.to_owned(),
+        delivered: posted.is_ok(),
+        problem: posted.as_ref().err().cloned(),
+    };
+    let value = serde_json::to_value(&delivery).expect("a delivery serialises");
+    if let Err(error) = state.store.set_setting(&key(webhook), &value).await {
+        tracing::warn!(%error, "A webhook's last delivery could not be noted.");
+    }
+}
+
+/// The last post to `webhook`, if any was noted.
+pub(crate) async fn read(
+    state: &AppState,
+    webhook: &WebhookConfig,
+) -> Result<Option<LastDelivery>, segsync_store::StoreError> {
+    let Some(value) = state.store.setting(&key(webhook)).await? else {
+        return Ok(None);
+    };
+    // A record this build cannot read is shown as none rather than failing the page.
+    Ok(serde_json::from_value(value).ok())
+}
