@@ -217,6 +217,8 @@ pub struct RunReport {
     pub requests_used: u64,
     /// Seconds per phase, in order.
     pub phases: Vec<(String, f64)>,
+    /// Members of the list, as Constant Contact counted them when the run began.
+    pub list_members_at_start: Option<u64>,
 }
 
 impl RunReport {

@@ -2,7 +2,7 @@
 //! one run per export is queued or running at a time — a unique index says so, whatever the
 //! number of nodes — and a run left running by a process that died is closed on start-up.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -14,7 +14,19 @@ use crate::run_claims::{RunClaim, fence};
 use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -335,6 +347,35 @@ impl Store {
                 RunStatus::parse(&status).map(|status| Ok((status, runs.unsigned_abs())))
             })
             .collect()
+    }
+
+    /// Runs per UTC day and status, from `since` on: a run counts on the day it ended, or was
+    /// queued while it has not ended. Days without runs are left out.
+    pub async fn runs_per_day(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(NaiveDate, RunStatus, u64)>, StoreError> {
+        const DAY_MS: i64 = 86_400_000;
+        let rows = sqlx::query(
+            "SELECT COALESCE(finished_at, queued_at) / 86400000 AS day, status, COUNT(*) AS runs \
+             FROM runs WHERE COALESCE(finished_at, queued_at) >= $1 \
+             GROUP BY COALESCE(finished_at, queued_at) / 86400000, status ORDER BY day, status",
+        )
+        .bind(to_millis(since))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut days = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let day: i64 = row.try_get("day")?;
+            let status: String = row.try_get("status")?;
+            let runs: i64 = row.try_get("runs")?;
+            let Some(status) = RunStatus::parse(&status) else {
+                return Err(StoreError::Corrupt(format!("runs.status: {status:?}")));
+            };
+            let day = from_millis(day * DAY_MS).date_naive();
+            days.push((day, status, runs.unsigned_abs()));
+        }
+        Ok(days)
     }
 
     /// The newest run of every export that has run.

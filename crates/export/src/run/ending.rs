@@ -23,6 +23,7 @@ pub(crate) struct Ended<'a> {
     pub(crate) removals: Removals,
     pub(crate) requests_used: u64,
     pub(crate) phases: Vec<(String, f64)>,
+    pub(crate) list_members_at_start: Option<u64>,
 }
 
 /// The first failure in the order the phases ran, else cancellation, else an import that did
@@ -77,6 +78,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         removals,
         requests_used,
         phases,
+        list_members_at_start,
     } = ended;
     let Streamed {
         tallies,
@@ -143,5 +145,6 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         activities: polled.activities,
         requests_used,
         phases,
+        list_members_at_start,
     }
 }

@@ -78,6 +78,7 @@ pub async fn run_export_in_step(
 
     progress.phase("planning");
     let planned = plan_run(&run).await?;
+    let list_members_at_start = planned.list_members;
     phases.end("planning");
 
     progress.phase("counting");
@@ -124,6 +125,7 @@ pub async fn run_export_in_step(
         removals,
         requests_used: client.requests_sent() - requests_before,
         phases: phases.done,
+        list_members_at_start,
     });
     info!(list_id = %plan.list_id, sent = report.sent, removed = report.removed, requests = report.requests_used, "Export run finished.");
     Ok(report)
@@ -152,6 +154,8 @@ impl<C> Copy for Run<'_, C> {}
 pub(crate) struct Planned {
     pub(crate) segments: Vec<(String, segsync_engine::Membership)>,
     pub(crate) on_list: Option<ListSnapshot>,
+    /// The list's member count as Constant Contact gave it.
+    pub(crate) list_members: Option<u64>,
 }
 
 /// Plan: the segments compiled over the profiles, the list and the mapping's custom fields
@@ -164,14 +168,18 @@ async fn plan_run<C>(run: &Run<'_, C>) -> Result<Planned, ExportError> {
         ..
     } = *run;
     let segments = plan.segment_exprs(profiles)?;
-    plan.check_list(client).await?;
+    let list = plan.check_list(client).await?;
     plan.check_custom_fields(client).await?;
     let on_list = if plan.mode == SyncMode::UpdateOnly {
         Some(ListSnapshot::read(client, plan.list_id).await?)
     } else {
         None
     };
-    Ok(Planned { segments, on_list })
+    Ok(Planned {
+        segments,
+        on_list,
+        list_members: list.membership_count,
+    })
 }
 
 /// Wall time per phase.

@@ -4,6 +4,7 @@
 //! run page live and adds data-matching rows in place.
 
 mod audit;
+mod charts;
 mod connections;
 mod exports;
 mod fields;

@@ -10,12 +10,14 @@ use segsync_store::RunStatus;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::charts::{self, Chart};
 use super::fields::Fields;
 use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::exports::may_manage;
 use crate::routes::paging::PageQuery;
+use crate::routes::run_days::{self, DaysQuery};
 use crate::routes::runs::{self, RunView, RunsQuery};
 use crate::state::AppState;
 
@@ -38,6 +40,8 @@ struct RunLive {
     sent: u64,
     figures: Vec<Figure>,
     report_json: Option<String>,
+    /// Once it has ended: its phases as a timeline.
+    phases: Option<Chart>,
     /// While it can be cancelled by this visitor: the run's id and the session's CSRF token.
     cancel: Option<(Uuid, String)>,
     skipped_url: String,
@@ -143,6 +147,7 @@ impl RunLive {
             total: number(&progress, "members_total"),
             sent: number(&progress, "contacts_sent"),
             figures,
+            phases: run.report.as_ref().and_then(charts::phases::chart),
             report_json: run
                 .report
                 .as_ref()
@@ -245,6 +250,8 @@ struct StatusPage {
     statuses: Vec<&'static str>,
     notice: Option<String>,
     next_offset: Option<u64>,
+    /// Runs per day by outcome, over the last days.
+    per_day: Chart,
 }
 
 #[derive(Deserialize)]
@@ -255,6 +262,8 @@ pub(crate) struct StatusQuery {
 }
 
 const PAGE: u32 = 50;
+/// Days the Status page's chart covers, today included.
+const CHART_DAYS: u32 = 14;
 
 pub(crate) async fn status(
     State(state): State<AppState>,
@@ -264,7 +273,7 @@ pub(crate) async fn status(
     let status = query.status.unwrap_or_default();
     let page = PageQuery::new(PAGE, query.offset.unwrap_or(0));
     let found = runs::list(
-        State(state),
+        State(state.clone()),
         visitor.caller.clone(),
         Query(RunsQuery {
             status: RunStatus::parse(&status),
@@ -276,6 +285,13 @@ pub(crate) async fn status(
         Ok(paged) => paged.into_parts(),
         Err(error) => return failure(error),
     };
+    let days = DaysQuery {
+        days: Some(CHART_DAYS),
+    };
+    let per_day = match run_days::per_day(State(state), visitor.caller.clone(), Query(days)).await {
+        Ok(Json(days)) => charts::days::chart(&days),
+        Err(error) => return failure(error),
+    };
     render(&StatusPage {
         nav: Nav::new(&visitor, "status"),
         runs,
@@ -283,5 +299,6 @@ pub(crate) async fn status(
         statuses: RunStatus::ALL.map(RunStatus::as_str).to_vec(),
         notice: query.notice,
         next_offset,
+        per_day,
     })
 }

@@ -11,6 +11,7 @@ mod json_errors;
 mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod paging;
+pub(crate) mod run_days;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod segments;
@@ -101,6 +102,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::dry_run))
         .routes(routes!(runs::history))
         .routes(routes!(runs::list))
+        .routes(routes!(run_days::per_day))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))
         .routes(routes!(runs::skipped_csv))

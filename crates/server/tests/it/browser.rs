@@ -40,6 +40,15 @@ fn free_port() -> u16 {
 impl Browser {
     /// A fresh headless Chromium that visits `base` (the server under test).
     pub(crate) async fn open(base: &str) -> Self {
+        Self::open_with(base, &[]).await
+    }
+
+    /// The same, preferring the dark colour scheme.
+    pub(crate) async fn open_dark(base: &str) -> Self {
+        Self::open_with(base, &["--blink-settings=preferredColorScheme=0"]).await
+    }
+
+    async fn open_with(base: &str, extra_args: &[&str]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -48,13 +57,18 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver runs: install Debian's chromium-driver (scripts/test does)");
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1100",
+        ];
+        args.extend_from_slice(extra_args);
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100"],
-            }),
+            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
         );
         let mut last_error = None;
         for _ in 0..100 {
@@ -247,6 +261,17 @@ impl Browser {
     pub(crate) async fn check_page(&self, name: &str) {
         self.check_accessibility().await;
         self.screenshot(name).await;
+    }
+
+    /// Scrolls the page until `css` is at the top of the window.
+    pub(crate) async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView(); return null;",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .unwrap();
     }
 
     /// Saves a screenshot of the page as `target/screenshots/NAME.png`.

@@ -199,6 +199,22 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
         assert!(counts.contains(&(status, 1)), "{counts:?}");
     }
     assert_eq!(store.latest_runs().await.unwrap()[0].id, skipped.id);
+    let today = chrono::Utc::now().date_naive();
+    let per_day = store
+        .runs_per_day(chrono::Utc::now() - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    for status in [RunStatus::Failed, RunStatus::Cancelled, RunStatus::Skipped] {
+        assert!(per_day.contains(&(today, status, 1)), "{per_day:?}");
+    }
+    assert!(
+        store
+            .runs_per_day(chrono::Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing from tomorrow on"
+    );
 
     let long = store
         .queue_run(export, Trigger::Schedule, None, None)

@@ -9,6 +9,8 @@ use axum::{Form, Json};
 use segsync_store::{Role, Run, RunFilter, UsableBy};
 use uuid::Uuid;
 
+use crate::console::charts::history::RUNS_SHOWN;
+use crate::console::charts::{self, Chart};
 use crate::console::fields::Fields;
 use crate::console::page::{Nav, Problems, failure, invalid, render};
 use crate::console::schedule_form::ScheduleFields;
@@ -67,6 +69,8 @@ struct ExportFormPage {
     you_may_detach: bool,
     you_may_remove: bool,
     runs: Vec<Run>,
+    /// The runs as pictures, once one has ended.
+    charts: Vec<Chart>,
 }
 
 impl ExportFormPage {
@@ -188,7 +192,7 @@ async fn form_page(
                     export_id: Some(id),
                     ..RunFilter::default()
                 },
-                20,
+                RUNS_SHOWN as u32,
                 0,
             )
             .await?;
@@ -221,6 +225,7 @@ async fn form_page(
         you_may_edit,
         you_may_detach,
         you_may_remove,
+        charts: charts::history::charts(&runs),
         runs,
     })
 }

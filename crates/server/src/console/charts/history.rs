@@ -1,0 +1,185 @@
+//! An export's run history as pictures: what each run did with the members, how long each
+//! took, and the list's size when each began.
+
+use segsync_store::{Run, RunStatus};
+use serde_json::Value;
+
+use super::{Chart, Line, Series, StackedBars, duration, thousands};
+
+/// The most runs a chart shows: the latest ones.
+pub(crate) const RUNS_SHOWN: usize = 30;
+
+/// The charts of an export's runs (newest first, as the store lists them); none before a run
+/// has ended.
+pub(crate) fn charts(runs: &[Run]) -> Vec<Chart> {
+    let mut ended: Vec<&Run> = runs
+        .iter()
+        .filter(|run| run.finished_at.is_some())
+        .take(RUNS_SHOWN)
+        .collect();
+    ended.reverse();
+    if ended.is_empty() {
+        return Vec::new();
+    }
+    let mut charts = vec![members(&ended), durations(&ended)];
+    if let Some(sizes) = list_sizes(&ended) {
+        charts.push(sizes);
+    }
+    charts
+}
+
+fn label(run: &Run) -> String {
+    run.queued_at.format("%b %-d %H:%M").to_string()
+}
+
+fn links(runs: &[&Run]) -> Vec<Option<String>> {
+    runs.iter()
+        .map(|run| Some(format!("/runs/{}", run.id)))
+        .collect()
+}
+
+/// A count in the report, 0 when absent.
+fn count(report: Option<&Value>, path: &[&str]) -> u64 {
+    let mut value = match report {
+        Some(report) => report,
+        None => return 0,
+    };
+    for key in path {
+        value = &value[*key];
+    }
+    value.as_u64().unwrap_or(0)
+}
+
+/// Profiles skipped for a reason of their own: invalid email, a duplicate, unsubscribed, or
+/// not on the list in update-only mode.
+fn skipped(report: Option<&Value>) -> u64 {
+    let invalid: u64 = report
+        .and_then(|report| report["invalid"].as_object())
+        .map(|reasons| reasons.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    invalid
+        + count(report, &["duplicates_collapsed"])
+        + count(report, &["sync", "unsubscribed"])
+        + count(report, &["sync", "not_on_list"])
+}
+
+fn members(runs: &[&Run]) -> Chart {
+    let reports: Vec<Option<&Value>> = runs.iter().map(|run| run.report.as_ref()).collect();
+    let series = |name: &str, class, each: &dyn Fn(Option<&Value>) -> u64| Series {
+        name: name.to_owned(),
+        class,
+        values: reports.iter().map(|report| each(*report)).collect(),
+    };
+    let sent: u64 = reports.iter().map(|report| count(*report, &["sent"])).sum();
+    let removed: u64 = reports
+        .iter()
+        .map(|report| count(*report, &["removed"]))
+        .sum();
+    let latest = runs
+        .last()
+        .map_or(0, |run| count(run.report.as_ref(), &["sent"]));
+    StackedBars {
+        id: "chart-members".to_owned(),
+        title: "Members per run".to_owned(),
+        summary: format!(
+            "The last {} runs sent {} contacts in all and removed {}; the latest sent {}.",
+            runs.len(),
+            thousands(sent),
+            thousands(removed),
+            thousands(latest)
+        ),
+        categories: runs.iter().map(|run| label(run)).collect(),
+        links: links(runs),
+        series: vec![
+            series("new to the list", "added", &|report| {
+                count(report, &["sync", "adds"])
+            }),
+            series("updated", "updated", &|report| {
+                count(report, &["sync", "updates"])
+            }),
+            series("unchanged, not sent", "unchanged", &|report| {
+                count(report, &["sync", "unchanged"]) + count(report, &["sync", "sent_earlier"])
+            }),
+            series("removed", "removed", &|report| count(report, &["removed"])),
+            series("skipped", "skipped", &skipped),
+        ],
+        format: thousands,
+    }
+    .draw()
+}
+
+fn durations(runs: &[&Run]) -> Chart {
+    let took = |run: &Run| -> u64 {
+        match (run.started_at, run.finished_at) {
+            (Some(started), Some(finished)) => {
+                u64::try_from((finished - started).num_milliseconds()).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    };
+    let statuses: Vec<RunStatus> = RunStatus::ALL
+        .into_iter()
+        .filter(|status| runs.iter().any(|run| run.status == *status))
+        .collect();
+    let series = statuses
+        .iter()
+        .map(|status| Series {
+            name: status.as_str().replace('_', " "),
+            class: status.as_str(),
+            values: runs
+                .iter()
+                .map(|run| if run.status == *status { took(run) } else { 0 })
+                .collect(),
+        })
+        .collect();
+    let longest = runs.iter().map(|run| took(run)).max().unwrap_or(0);
+    let latest = runs.last().map_or(0, |run| took(run));
+    StackedBars {
+        id: "chart-durations".to_owned(),
+        title: "Duration of each run".to_owned(),
+        summary: format!(
+            "Of the last {} runs the longest took {}; the latest took {} and {}.",
+            runs.len(),
+            duration(longest),
+            duration(latest),
+            runs.last().map_or("", |run| run.status.as_str())
+        ),
+        categories: runs.iter().map(|run| label(run)).collect(),
+        links: links(runs),
+        series,
+        format: duration,
+    }
+    .draw()
+}
+
+/// The list's size when each run began, once any run has counted it.
+fn list_sizes(runs: &[&Run]) -> Option<Chart> {
+    let values: Vec<Option<u64>> = runs
+        .iter()
+        .map(|run| {
+            run.report
+                .as_ref()
+                .and_then(|report| report["list_members_at_start"].as_u64())
+        })
+        .collect();
+    let known: Vec<u64> = values.iter().flatten().copied().collect();
+    let (first, last) = (known.first()?, known.last()?);
+    Some(
+        Line {
+            id: "chart-list-size".to_owned(),
+            title: "The list's size".to_owned(),
+            summary: format!(
+                "Members on the list as each run began: {} at the first of these runs, {} at the latest.",
+                thousands(*first),
+                thousands(*last)
+            ),
+            name: "members on the list".to_owned(),
+            class: "list-size",
+            categories: runs.iter().map(|run| label(run)).collect(),
+            links: links(runs),
+            values,
+            format: thousands,
+        }
+        .draw(),
+    )
+}
