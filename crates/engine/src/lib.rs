@@ -2,6 +2,7 @@
 //! segment becomes a DataFusion expression, and how members come out — as a stream of Arrow
 //! record batches, never as a collection of Rust structs.
 
+mod common_values;
 mod compile;
 mod error;
 mod profiles;
@@ -10,6 +11,7 @@ mod schema;
 mod settings;
 mod source;
 
+pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};
 pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};

@@ -128,6 +128,11 @@ impl Profiles {
         self.snapshot
     }
 
+    /// Every profile, as the source reads them.
+    pub(crate) fn frame(&self) -> DataFrame {
+        self.frame.clone()
+    }
+
     pub fn arrow_schema(&self) -> &SchemaRef {
         &self.schema
     }

@@ -105,6 +105,26 @@ pub(crate) async fn check_all(
     }
 }
 
+/// Checks a written segment completely and counts its members now, without saving it.
+pub(crate) async fn count_written(state: &AppState, body: &SegmentBody) -> Result<u64, ApiError> {
+    let definition = check(state, body).await?;
+    let mut catalogue = catalogue(state).await?;
+    catalogue.retain(|stored| stored.name != definition.name);
+    catalogue.push(definition.clone());
+    let profiles = profiles(state).await?;
+    let unreadable = |error: segsync_engine::EngineError| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "profiles_unreadable",
+            error.to_string(),
+        )
+    };
+    let membership = profiles
+        .segment_expr(&definition, &catalogue, &clock_now())
+        .map_err(unreadable)?;
+    profiles.count(membership).await.map_err(unreadable)
+}
+
 /// The run clock for previews: now, in UTC.
 pub(crate) fn clock_now() -> RunClock {
     RunClock::new(Utc::now(), chrono_tz::UTC)

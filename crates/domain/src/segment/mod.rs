@@ -21,7 +21,9 @@ pub use clock::{Period, PeriodUnit, RunClock};
 pub use describe::describe_measure;
 pub use literal::{TypedValue, typed_literal};
 pub use parse::{SegmentFormat, parse_segments};
-pub use validate::{MAX_EXPANDED_CONDITIONS, SegmentCatalogue, measure_type, validate};
+pub use validate::{
+    MAX_EXPANDED_CONDITIONS, SegmentCatalogue, measure_type, operator_suits, validate,
+};
 
 /// A named segment as a person wrote it.
 #[derive(Debug, Clone, PartialEq)]

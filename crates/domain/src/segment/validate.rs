@@ -416,26 +416,24 @@ pub fn measure_type(aggregate: Aggregate, column: Option<AttributeType>) -> Opti
 
 /// Which operators each type of attribute takes.
 pub(crate) fn operator_applies(test: &Test, kind: AttributeType) -> bool {
+    operator_suits(test.operator(), kind)
+}
+
+/// Whether the operator named `op` (as a definition writes it: `equals`, `within_last`, …)
+/// takes an attribute of type `kind`; an unknown operator takes none.
+pub fn operator_suits(op: &str, kind: AttributeType) -> bool {
     use AttributeType as T;
-    match test {
-        Test::IsNull | Test::IsNotNull => true,
-        Test::Equals(_) | Test::NotEquals(_) | Test::In(_) | Test::NotIn(_) => {
+    match op {
+        "is_null" | "is_not_null" => true,
+        "equals" | "not_equals" | "in" | "not_in" => {
             matches!(kind, T::Text | T::Integer | T::Number | T::Date)
         }
-        Test::Contains(_)
-        | Test::StartsWith(_)
-        | Test::EndsWith(_)
-        | Test::IsEmpty
-        | Test::IsNotEmpty => kind == T::Text,
-        Test::LessThan(_)
-        | Test::LessOrEqual(_)
-        | Test::GreaterThan(_)
-        | Test::GreaterOrEqual(_) => kind.is_numeric(),
-        Test::Between(_, _) => kind.is_numeric() || kind.is_temporal(),
-        Test::Before(_) | Test::After(_) | Test::WithinLast(_) | Test::MoreThanAgo(_) => {
-            kind.is_temporal()
-        }
-        Test::IsTrue | Test::IsFalse => kind == T::Boolean,
+        "contains" | "starts_with" | "ends_with" | "is_empty" | "is_not_empty" => kind == T::Text,
+        "less_than" | "less_or_equal" | "greater_than" | "greater_or_equal" => kind.is_numeric(),
+        "between" => kind.is_numeric() || kind.is_temporal(),
+        "before" | "after" | "within_last" | "more_than_ago" => kind.is_temporal(),
+        "is_true" | "is_false" => kind == T::Boolean,
+        _ => false,
     }
 }
 

@@ -115,3 +115,35 @@ async fn a_bad_row_names_the_file_and_the_line() {
     );
     assert!(message.contains("line"), "the line is given: {message}");
 }
+
+#[tokio::test]
+async fn common_values_come_most_first_without_missing_or_blank_ones() {
+    let folder = tempfile::tempdir().unwrap();
+    let csv = write(
+        folder.path(),
+        "profiles.csv",
+        "email,country,age\na@x.io,US,30\nb@x.io,FR,30\nc@x.io,US,41\nd@x.io,,41\ne@x.io, ,41\nf@x.io,DE,\ng@x.io,US,52\n",
+    );
+    let profiles = Profiles::open(ProfileSource::new(&csv)).await.unwrap();
+    let countries: Vec<(String, u64)> = profiles
+        .common_values("country", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|common| (common.value, common.profiles))
+        .collect();
+    assert_eq!(
+        countries,
+        [("US".into(), 3), ("DE".into(), 1), ("FR".into(), 1)],
+        "ties by value; missing and blank left out"
+    );
+    let ages = profiles.common_values("age", 2).await.unwrap();
+    assert_eq!(
+        ages.iter()
+            .map(|common| (common.value.as_str(), common.profiles))
+            .collect::<Vec<_>>(),
+        [("41", 3), ("30", 2)],
+        "numbers too, as their text, up to the limit"
+    );
+    assert!(profiles.common_values("nothing", 5).await.is_err());
+}

@@ -18,6 +18,7 @@ mod sign_in;
 mod system;
 mod tokens;
 mod users;
+mod value_inputs;
 mod visitor;
 
 use axum::Router;

@@ -14,8 +14,8 @@ use super::fields::Fields;
 pub(crate) const OPERATORS: [(&str, &str); 22] = [
     ("equals", "equals"),
     ("not_equals", "does not equal"),
-    ("in", "is one of (comma-separated)"),
-    ("not_in", "is none of (comma-separated)"),
+    ("in", "is one of"),
+    ("not_in", "is none of"),
     ("contains", "contains"),
     ("starts_with", "starts with"),
     ("ends_with", "ends with"),
@@ -25,11 +25,11 @@ pub(crate) const OPERATORS: [(&str, &str); 22] = [
     ("less_or_equal", "is at most"),
     ("greater_than", "is greater than"),
     ("greater_or_equal", "is at least"),
-    ("between", "is between (value and second value)"),
+    ("between", "is between"),
     ("before", "is before"),
     ("after", "is after"),
-    ("within_last", "is within the last (amount and unit)"),
-    ("more_than_ago", "is more than … ago (amount and unit)"),
+    ("within_last", "is within the last"),
+    ("more_than_ago", "is more than … ago"),
     ("is_true", "is true"),
     ("is_false", "is false"),
     ("is_null", "has no value"),
@@ -55,9 +55,9 @@ pub(crate) const AGGREGATES: [(&str, &str); 5] = [
 /// When related rows count, tested on the table's date column.
 pub(crate) const WINDOWS: [(&str, &str); 6] = [
     ("", "at any time"),
-    ("within_last", "within the last (amount and unit)"),
-    ("more_than_ago", "more than … ago (amount and unit)"),
-    ("between", "between (first and second date)"),
+    ("within_last", "within the last"),
+    ("more_than_ago", "more than … ago"),
+    ("between", "between"),
     ("before", "before"),
     ("after", "after"),
 ];
@@ -73,6 +73,9 @@ pub(crate) struct Row {
     pub(crate) op: String,
     pub(crate) value: String,
     pub(crate) value2: String,
+    /// Values chosen from the attribute's common ones, for `in` and `not_in` (with any others
+    /// typed into `value`).
+    pub(crate) chosen: Vec<String>,
     /// The related table of a "has" or "measure" row.
     pub(crate) table: String,
     /// A "measure" row's aggregate (`count`, `sum`, …) and the column it measures.
@@ -99,6 +102,7 @@ impl Row {
             op: String::new(),
             value: String::new(),
             value2: String::new(),
+            chosen: Vec::new(),
             table: String::new(),
             aggregate: String::new(),
             of: String::new(),
@@ -389,6 +393,7 @@ pub(crate) fn rows_submitted(fields: &Fields) -> Result<Vec<Row>, BuilderLimit> 
             "op" => row.op = value,
             "value" => row.value = value,
             "value2" => row.value2 = value,
+            "chosen" => row.chosen.push(value),
             "table" => row.table = value,
             "aggregate" => row.aggregate = value,
             "of" => row.of = value,
@@ -488,7 +493,7 @@ fn build(
     if !row.is_group() {
         let kind = columns.get(&row.attribute).map(|attribute| attribute.kind);
         let mut condition = json!({ "attribute": row.attribute, "op": row.op });
-        put_values(&mut condition, &row.op, &row.value, &row.value2, kind);
+        put_values(&mut condition, &row.op, row, kind);
         return (condition, index + 1);
     }
     let empty = ProfileSchema::default();
@@ -536,7 +541,7 @@ fn related_rule(row: &Row, mut children: Vec<Value>, columns: &ProfileSchema) ->
             let column = columns.get(&row.of).map(|attribute| attribute.kind);
             measure_type(aggregate, column)
         });
-        put_values(&mut rule, &row.op, &row.value, &row.value2, measured);
+        put_values(&mut rule, &row.op, row, measured);
     }
     match children.len() {
         0 => {}
@@ -545,11 +550,15 @@ fn related_rule(row: &Row, mut children: Vec<Value>, columns: &ProfileSchema) ->
     }
     if !row.window_op.is_empty() {
         let mut window = json!({ "op": row.window_op });
+        let values = Row {
+            value: row.window_value.clone(),
+            value2: row.window_value2.clone(),
+            ..Row::group(row.depth, "")
+        };
         put_values(
             &mut window,
             &row.window_op,
-            &row.window_value,
-            &row.window_value2,
+            &values,
             Some(AttributeType::Date),
         );
         rule["window"] = window;
@@ -563,9 +572,10 @@ fn number_or_text(text: &str) -> Value {
         .map_or_else(|_| Value::String(text.to_owned()), Value::Number)
 }
 
-/// The values a test of `op` takes, typed as `kind` (numbers as numbers, booleans as
-/// booleans), put into `rule`.
-fn put_values(rule: &mut Value, op: &str, value: &str, value2: &str, kind: Option<AttributeType>) {
+/// The values a test of `op` takes from `row` (its value, second value and chosen values),
+/// typed as `kind` (numbers as numbers, booleans as booleans), put into `rule`.
+fn put_values(rule: &mut Value, op: &str, row: &Row, kind: Option<AttributeType>) {
+    let (value, value2) = (row.value.as_str(), row.value2.as_str());
     let literal = |text: &str| -> Value {
         let text = text.trim();
         match kind {
@@ -579,11 +589,14 @@ fn put_values(rule: &mut Value, op: &str, value: &str, value2: &str, kind: Optio
     match op {
         "is_empty" | "is_not_empty" | "is_true" | "is_false" | "is_null" | "is_not_null" => {}
         "in" | "not_in" => {
-            rule["values"] = value
-                .split(',')
-                .filter(|value| !value.trim().is_empty())
-                .map(literal)
-                .collect();
+            let typed = value.split(',').filter(|value| !value.trim().is_empty());
+            let mut values: Vec<&str> = row.chosen.iter().map(String::as_str).collect();
+            for other in typed {
+                if !values.iter().any(|value| value.trim() == other.trim()) {
+                    values.push(other);
+                }
+            }
+            rule["values"] = values.into_iter().map(literal).collect();
         }
         "between" => {
             rule["min"] = literal(value);

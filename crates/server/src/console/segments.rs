@@ -5,13 +5,16 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use segsync_domain::ProfileSchema;
+use segsync_domain::segment::{Aggregate, measure_type};
+use segsync_domain::{AttributeType, ProfileSchema};
+use segsync_engine::CommonValue;
 use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
 use super::page::{Nav, Problems, act, failure, invalid, render};
-use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, OPERATORS, Row, WINDOWS};
+use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
+use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
 use super::visitor::Visitor;
 use crate::error::ApiError;
 use crate::routes::paging::PageQuery;
@@ -77,7 +80,6 @@ struct SegmentPage {
     attributes: Vec<String>,
     /// The related tables segments may test, each with its columns.
     related: Vec<RelatedTableChoice>,
-    operators: Vec<(&'static str, &'static str)>,
     count_bounds: Vec<(&'static str, &'static str)>,
     aggregates: Vec<(&'static str, &'static str)>,
     windows: Vec<(&'static str, &'static str)>,
@@ -85,6 +87,12 @@ struct SegmentPage {
     preview: Option<Preview>,
     columns: Vec<String>,
     may_edit: bool,
+    /// What the profiles say: each attribute's type, and the related tables' columns.
+    schema: ProfileSchema,
+    /// The most common values of each attribute an "is one of" row tests.
+    common: Vec<(String, Vec<CommonValue>)>,
+    /// The members of the rule as it stands, when the form was checked and it is valid.
+    live_count: Option<u64>,
 }
 
 /// A related table as the builder offers it.
@@ -124,6 +132,74 @@ impl SegmentPage {
         }
     }
 
+    /// The type of what a condition row tests: a profile attribute, or inside a related row
+    /// a column of its table.
+    fn kind_of(&self, row: &Row) -> Option<AttributeType> {
+        match &row.scope {
+            None => self.schema.get(&row.attribute),
+            Some(table) => self.schema.related(table)?.columns.get(&row.attribute),
+        }
+        .map(|attribute| attribute.kind)
+    }
+
+    /// The type of what a "measure" row compares: a count, or the measured column's type.
+    fn measured_kind(&self, row: &Row) -> Option<AttributeType> {
+        let aggregate = Aggregate::from_name(&row.aggregate)?;
+        let column = self
+            .schema
+            .related(&row.table)
+            .and_then(|table| table.columns.get(&row.of))
+            .map(|column| column.kind);
+        measure_type(aggregate, column)
+    }
+
+    /// The operators a row offers: those that suit what it tests.
+    fn operators_of(&self, row: &Row) -> Vec<(&'static str, &'static str)> {
+        let kind = if row.kind == "measure" {
+            self.measured_kind(row)
+        } else {
+            self.kind_of(row)
+        };
+        operators_for(kind, &row.op)
+    }
+
+    /// How a condition or "measure" row asks for its values.
+    fn input_of(&self, row: &Row) -> ValueInput {
+        let kind = if row.kind == "measure" {
+            self.measured_kind(row)
+        } else {
+            self.kind_of(row)
+        };
+        let has_choices = !self.choices_of(row).is_empty();
+        ValueInput::of(&row.op, kind, [&row.value, &row.value2], has_choices)
+    }
+
+    /// How a related row asks for its window's dates.
+    fn window_input_of(&self, row: &Row) -> ValueInput {
+        ValueInput::of(
+            &row.window_op,
+            Some(AttributeType::Date),
+            [&row.window_value, &row.window_value2],
+            false,
+        )
+    }
+
+    /// The units a period takes.
+    fn units(&self) -> &'static [&'static str] {
+        &PERIOD_UNITS
+    }
+
+    /// The common values a condition row may choose from (profile attributes only).
+    fn choices_of(&self, row: &Row) -> &[CommonValue] {
+        if row.scope.is_some() || row.kind != "condition" {
+            return &[];
+        }
+        self.common
+            .iter()
+            .find(|(attribute, _)| *attribute == row.attribute)
+            .map_or(&[], |(_, values)| values.as_slice())
+    }
+
     /// Whether a related table's rows are dated.
     fn is_dated(&self, table: &str) -> bool {
         self.related
@@ -139,15 +215,86 @@ async fn schema(state: &AppState) -> ProfileSchema {
     }
 }
 
+/// The most values an "is one of" row offers to choose from.
+const CHOICES: usize = 25;
+
+/// The common values of each attribute an "is one of" row of `rows` tests, and each such
+/// row's typed values that are among them moved to its chosen ones. Profiles that cannot be
+/// read leave the rows as they are, to be typed.
+async fn common_values(
+    state: &AppState,
+    schema: &ProfileSchema,
+    rows: Option<&mut Vec<Row>>,
+) -> Vec<(String, Vec<CommonValue>)> {
+    let Some(rows) = rows else {
+        return Vec::new();
+    };
+    let wanted: Vec<String> = rows
+        .iter()
+        .filter(|row| row.kind == "condition" && row.scope.is_none())
+        .filter(|row| row.op == "in" || row.op == "not_in")
+        .filter(|row| {
+            schema.get(&row.attribute).is_some_and(|attribute| {
+                matches!(attribute.kind, AttributeType::Text | AttributeType::Integer)
+            })
+        })
+        .map(|row| row.attribute.clone())
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let Ok(profiles) = profiles(state).await else {
+        return Vec::new();
+    };
+    let mut common: Vec<(String, Vec<CommonValue>)> = Vec::new();
+    for attribute in wanted {
+        if common.iter().any(|(known, _)| *known == attribute) {
+            continue;
+        }
+        if let Ok(values) = profiles.common_values(&attribute, CHOICES).await {
+            common.push((attribute, values));
+        }
+    }
+    for row in rows.iter_mut() {
+        let Some((_, values)) = common
+            .iter()
+            .find(|(attribute, _)| *attribute == row.attribute)
+        else {
+            continue;
+        };
+        if row.scope.is_some() || (row.op != "in" && row.op != "not_in") {
+            continue;
+        }
+        let mut others = Vec::new();
+        for typed in row
+            .value
+            .split(',')
+            .map(str::trim)
+            .filter(|typed| !typed.is_empty())
+        {
+            if values.iter().any(|common| common.value == typed) {
+                if !row.chosen.iter().any(|chosen| chosen == typed) {
+                    row.chosen.push(typed.to_owned());
+                }
+            } else {
+                others.push(typed);
+            }
+        }
+        row.value = others.join(", ");
+    }
+    common
+}
+
 async fn segment_page(
     state: &AppState,
     visitor: &Visitor,
     id: Option<Uuid>,
     body: SegmentBody,
-    rows: Option<Vec<Row>>,
+    mut rows: Option<Vec<Row>>,
     problems: Problems,
 ) -> SegmentPage {
     let schema = schema(state).await;
+    let common = common_values(state, &schema, rows.as_mut()).await;
     let mut active = true;
     let mut preview = None;
     if let Some(id) = id {
@@ -195,7 +342,6 @@ async fn segment_page(
                 dated: table.dated_by.is_some(),
             })
             .collect(),
-        operators: OPERATORS.to_vec(),
         count_bounds: COUNT_BOUNDS.to_vec(),
         aggregates: AGGREGATES.to_vec(),
         windows: WINDOWS.to_vec(),
@@ -203,6 +349,9 @@ async fn segment_page(
         preview,
         columns,
         may_edit: visitor.may_edit(),
+        schema,
+        common,
+        live_count: None,
     }
 }
 
@@ -288,6 +437,9 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
         rule,
     };
     let action = fields.get("action");
+    if action == "check" && problems.is_empty() {
+        return check_and_count(&state, &visitor, id, body, rows).await;
+    }
     if let Some(rows) = rows.as_mut()
         && !action.is_empty()
         && action != "save"
@@ -327,52 +479,87 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
     };
     match saved {
         Ok(saved) => Redirect::to(&format!("/segments/{saved}")).into_response(),
-        Err(error)
-            if error.code == "invalid_segment"
-                || error.code == "invalid"
-                || error.code == "conflict" =>
-        {
-            let found: Vec<(String, String)> = error
-                .details
-                .as_ref()
-                .and_then(|details| details["errors"].as_array())
-                .map(|errors| {
-                    errors
-                        .iter()
-                        .map(|error| {
-                            (
-                                error["path"].as_str().unwrap_or_default().to_owned(),
-                                error["problem"].as_str().unwrap_or_default().to_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut problems = Problems::default();
-            if found.is_empty() {
-                problems = Problems::from_error(&error);
-            }
-            let mut unplaced = Vec::new();
-            for (path, problem) in found {
-                if path == "name" {
-                    problems.at("name", problem);
-                } else {
-                    unplaced.push((path, problem));
-                }
-            }
-            match rows.as_mut() {
-                Some(rows) => {
-                    for problem in rule_tree::place(rows, unplaced) {
-                        problems.general.push(problem);
-                    }
-                }
-                None => {
-                    for (path, problem) in unplaced {
-                        problems.general.push(format!("{path}: {problem}"));
-                    }
-                }
-            }
+        Err(error) if is_about_the_definition(&error) => {
+            let problems = place_problems(&error, rows.as_mut());
             invalid(&segment_page(&state, &visitor, id, body, rows, problems).await)
+        }
+        Err(error) => failure(error),
+    }
+}
+
+/// Whether the API refused the definition itself (rather than failing to work).
+fn is_about_the_definition(error: &ApiError) -> bool {
+    error.code == "invalid_segment" || error.code == "invalid" || error.code == "conflict"
+}
+
+/// The problems of a refused definition, each placed at its builder row when there is one;
+/// those no row takes are shown above the form.
+fn place_problems(error: &ApiError, rows: Option<&mut Vec<Row>>) -> Problems {
+    let found: Vec<(String, String)> = error
+        .details
+        .as_ref()
+        .and_then(|details| details["errors"].as_array())
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|error| {
+                    (
+                        error["path"].as_str().unwrap_or_default().to_owned(),
+                        error["problem"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut problems = Problems::default();
+    if found.is_empty() {
+        problems = Problems::from_error(error);
+    }
+    let mut unplaced = Vec::new();
+    for (path, problem) in found {
+        if path == "name" {
+            problems.at("name", problem);
+        } else {
+            unplaced.push((path, problem));
+        }
+    }
+    match rows {
+        Some(rows) => {
+            for problem in rule_tree::place(rows, unplaced) {
+                problems.general.push(problem);
+            }
+        }
+        None => {
+            for (path, problem) in unplaced {
+                problems.general.push(format!("{path}: {problem}"));
+            }
+        }
+    }
+    problems
+}
+
+/// "Check and count": the rule as it stands, checked and counted without saving; problems
+/// at their rows. A segment without a name yet is checked under a stand-in one.
+async fn check_and_count(
+    state: &AppState,
+    visitor: &Visitor,
+    id: Option<Uuid>,
+    body: SegmentBody,
+    mut rows: Option<Vec<Row>>,
+) -> Response {
+    let mut checked = body.clone();
+    if checked.name.is_empty() {
+        checked.name = "segment being written".to_owned();
+    }
+    match crate::segments::count_written(state, &checked).await {
+        Ok(members) => {
+            let mut page = segment_page(state, visitor, id, body, rows, Problems::default()).await;
+            page.live_count = Some(members);
+            render(&page)
+        }
+        Err(error) if is_about_the_definition(&error) => {
+            let problems = place_problems(&error, rows.as_mut());
+            invalid(&segment_page(state, visitor, id, body, rows, problems).await)
         }
         Err(error) => failure(error),
     }

@@ -11,7 +11,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::datafusion;
 use segsync_store::{Role, Segment, SegmentDraft};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::paging::{PageQuery, Paged};
@@ -253,15 +253,28 @@ async fn set_active(
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Validation {
     pub(crate) valid: bool,
+    /// The profiles it holds now, when asked for with `count=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) members: Option<u64>,
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ValidateQuery {
+    /// Also count the members the definition holds now (one pass over the profiles).
+    #[serde(default)]
+    pub(crate) count: bool,
 }
 
 /// Checks a definition without saving it; problems come back as an `invalid_segment` error
-/// with each one's rule path in `details.errors`.
+/// with each one's rule path in `details.errors`. With `count=true`, a valid definition's
+/// members are counted too, as a builder shows them while a rule is written.
 #[utoipa::path(
     post,
     path = "/api/v1/segments/validate",
     operation_id = "segments_validate",
     tag = "segments",
+    params(ValidateQuery),
     responses(
         (status = OK, description = "Done", body = Validation),
         (status = UNPROCESSABLE_ENTITY, description = "`invalid_segment`, each problem at its rule in `details.errors`", body = crate::error::ErrorBody),
@@ -270,10 +283,19 @@ pub(crate) struct Validation {
 pub(crate) async fn validate(
     State(state): State<AppState>,
     _caller: Caller,
+    Query(query): Query<ValidateQuery>,
     Json(body): Json<SegmentBody>,
 ) -> Result<Json<Validation>, ApiError> {
-    check(&state, &body).await?;
-    Ok(Json(Validation { valid: true }))
+    let members = if query.count {
+        Some(crate::segments::count_written(&state, &body).await?)
+    } else {
+        check(&state, &body).await?;
+        None
+    };
+    Ok(Json(Validation {
+        valid: true,
+        members,
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -121,12 +121,17 @@ impl Browser {
         panic!("the browser is at {path}, not {prefix}…");
     }
 
+    /// Types `text` into the field, in place of what it held; then waits for the segment
+    /// builder's check, if typing started one.
     pub(crate) async fn fill(&self, css: &str, text: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
+        self.settle().await;
     }
 
+    /// Chooses the option `value` of a select; then waits for the segment builder's check, if
+    /// the choice started one.
     pub(crate) async fn choose(&self, css: &str, value: &str) {
         self.client
             .find(Locator::Css(css))
@@ -135,6 +140,7 @@ impl Browser {
             .select_by_value(value)
             .await
             .unwrap();
+        self.settle().await;
     }
 
     pub(crate) async fn click(&self, css: &str) {
@@ -169,6 +175,26 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("clicking {css} did not load a page");
+    }
+
+    /// Waits up to 10 s until the segment builder has no check waiting or running, so that
+    /// what follows sees the rows and the count the server sent back.
+    pub(crate) async fn settle(&self) {
+        for _ in 0..200 {
+            let busy = self
+                .client
+                .execute(
+                    "return document.querySelector('[data-checking]') !== null;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if busy == serde_json::Value::Bool(false) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the builder's check did not end");
     }
 
     pub(crate) async fn text(&self, css: &str) -> String {

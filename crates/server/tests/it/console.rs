@@ -296,9 +296,9 @@ async fn bad_input_is_shown_next_to_its_field() {
     browser.visit("/segments/new").await;
     browser.fill("#name", "typo").await;
     browser.follow("#add-condition-0").await;
-    browser.choose("#n-1-attribute", "tier").await;
-    browser.choose("#n-1-op", "greater_than").await;
-    browser.fill("#n-1-value", "gold").await;
+    browser.choose("#n-1-attribute", "lifetime_value").await;
+    browser.choose("#n-1-op", "between").await;
+    browser.fill("#n-1-value", "10").await;
     browser.choose("#n-2-attribute", "country").await;
     browser.fill("#n-2-value", "US").await;
     browser.follow("#save").await;

@@ -6,6 +6,7 @@ mod alerts;
 mod behaviour;
 mod bounded;
 mod browser;
+mod builder;
 mod charts;
 mod config;
 mod connections;
