@@ -10,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::fields::Fields;
+use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::error::ApiError;
@@ -45,17 +46,19 @@ struct ConnectionsPage {
     nav: Nav,
     connections: Vec<ConnectionView>,
     oauth_error: Option<String>,
+    listing: Listing,
 }
 
 #[derive(Deserialize)]
-pub(crate) struct ListQuery {
+pub(crate) struct OAuthOutcome {
     oauth_error: Option<String>,
 }
 
 pub(crate) async fn list(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<OAuthOutcome>,
+    Query(search): Query<ListQuery>,
 ) -> Response {
     if let Err(refusal) = admin_only(&visitor) {
         return failure(refusal);
@@ -78,9 +81,14 @@ pub(crate) async fn list(
             Visible::Summary(_) => None,
         })
         .collect();
+    let (connections, listing) =
+        Listing::page("/connections", &search, connections, |connection| {
+            connection.name.clone()
+        });
     render(&ConnectionsPage {
         nav: Nav::new(&visitor, "connections"),
         connections,
+        listing,
         oauth_error: query.oauth_error,
     })
 }

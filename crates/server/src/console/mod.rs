@@ -8,6 +8,8 @@ mod charts;
 mod connections;
 mod exports;
 mod fields;
+mod home;
+mod listing;
 mod page;
 mod rule_tree;
 mod runs;
@@ -23,7 +25,7 @@ mod visitor;
 
 use axum::Router;
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
@@ -33,7 +35,7 @@ const SCRIPT: &str = include_str!("../../assets/console.js");
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/exports") }))
+        .route("/", get(home::page))
         .route(
             "/assets/console.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], STYLES).into_response() }),

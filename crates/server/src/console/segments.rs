@@ -12,6 +12,7 @@ use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
+use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
 use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
@@ -35,10 +36,15 @@ struct SegmentRow {
 struct SegmentsPage {
     nav: Nav,
     segments: Vec<SegmentRow>,
+    listing: Listing,
     may_edit: bool,
 }
 
-pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    axum::extract::Query(query): axum::extract::Query<ListQuery>,
+) -> Response {
     let views = match segments::list(
         State(state.clone()),
         visitor.caller.clone(),
@@ -49,6 +55,13 @@ pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Res
         Ok(page) => page.items,
         Err(error) => return failure(error),
     };
+    let (views, listing) = Listing::page("/segments", &query, views, |view| {
+        format!(
+            "{} {}",
+            view.body.name,
+            view.body.description.as_deref().unwrap_or_default()
+        )
+    });
     let counts = member_counts(&state).await.unwrap_or_default();
     render(&SegmentsPage {
         nav: Nav::new(&visitor, "segments"),
@@ -62,6 +75,7 @@ pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Res
                 active: view.active,
             })
             .collect(),
+        listing,
         may_edit: visitor.may_edit(),
     })
 }

@@ -73,7 +73,7 @@ fn safe_next(next: Option<String>) -> String {
             && !next.contains('\\')
             && !next.chars().any(char::is_control)
     })
-    .unwrap_or_else(|| "/exports".to_owned())
+    .unwrap_or_else(|| "/".to_owned())
 }
 
 pub(crate) async fn page(State(state): State<AppState>, Query(next): Query<Next>) -> Response {
@@ -199,8 +199,8 @@ mod tests {
             "/\n/evil.example",
             "/exports\r\nSet-Cookie: x=1",
         ] {
-            assert_eq!(safe_next(Some(elsewhere.into())), "/exports", "{elsewhere}");
+            assert_eq!(safe_next(Some(elsewhere.into())), "/", "{elsewhere}");
         }
-        assert_eq!(safe_next(None), "/exports");
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -10,6 +10,7 @@ use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
+use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::routes::accounts::{self, PasswordChange, RoleChange};
@@ -23,6 +24,7 @@ use crate::state::AppState;
 struct UsersPage {
     nav: Nav,
     users: Vec<UserView>,
+    listing: Listing,
     roles: [&'static str; 3],
     /// The add form as submitted, when it has problems.
     adding: NewUserFields,
@@ -39,16 +41,25 @@ struct NewUserFields {
 }
 
 impl UsersPage {
-    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, crate::error::ApiError> {
-        let page = users::list(
+    async fn load(
+        state: AppState,
+        visitor: &Visitor,
+        search: &ListQuery,
+    ) -> Result<Self, crate::error::ApiError> {
+        let everyone = users::list(
             State(state),
             visitor.caller.clone(),
-            Query(PageQuery::new(500, 0)),
+            Query(PageQuery::everything()),
         )
-        .await?;
+        .await?
+        .items;
+        let (users, listing) = Listing::page("/users", search, everyone, |user| {
+            format!("{} {}", user.username, user.display_name)
+        });
         Ok(Self {
             nav: Nav::new(visitor, "users"),
-            users: page.items,
+            users,
+            listing,
             roles: ["admin", "contributor", "viewer"],
             adding: NewUserFields {
                 role: "viewer".to_owned(),
@@ -60,8 +71,12 @@ impl UsersPage {
     }
 }
 
-pub(crate) async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
-    match UsersPage::load(state, &visitor).await {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(search): Query<ListQuery>,
+) -> Response {
+    match UsersPage::load(state, &visitor, &search).await {
         Ok(page) => render(&page),
         Err(error) => failure(error),
     }
@@ -108,7 +123,7 @@ pub(crate) async fn add(
             }
         }
     };
-    let mut page = match UsersPage::load(state, &visitor).await {
+    let mut page = match UsersPage::load(state, &visitor, &ListQuery::default()).await {
         Ok(page) => page,
         Err(error) => return failure(error),
     };

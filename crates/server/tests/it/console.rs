@@ -33,7 +33,7 @@ async fn an_admin_connects_builds_a_segment_exports_and_sees_the_run_succeed() {
         "pages need a sign-in"
     );
     browser.sign_in("admin", PASSWORD).await;
-    assert_eq!(browser.path().await, "/exports");
+    assert_eq!(browser.path().await, "/", "signing in leads home");
     assert_eq!(browser.text("#who").await, "The admin (admin)");
 
     // Admin › Connections › Add connection.
@@ -190,10 +190,12 @@ async fn contributors_and_viewers_see_only_what_their_role_allows() {
     let browser = Browser::open(&app.base).await;
 
     browser.sign_in("contributor", PASSWORD).await;
+    assert_eq!(browser.path().await, "/", "signing in leads home");
     assert!(
         !browser.has("a[href='/connections']").await,
         "no Connections for contributors"
     );
+    browser.visit("/exports").await;
     assert!(browser.has("#add-export").await);
     assert!(browser.has("#run-all").await);
     browser.visit(&format!("/exports/{export}")).await;
@@ -221,6 +223,7 @@ async fn contributors_and_viewers_see_only_what_their_role_allows() {
     assert!(browser.path().await.starts_with("/sign-in"));
 
     browser.sign_in("viewer", PASSWORD).await;
+    browser.visit("/exports").await;
     assert!(!browser.has("#add-export").await);
     assert!(!browser.has("#run-all").await);
     browser.visit(&format!("/exports/{export}")).await;
@@ -338,7 +341,8 @@ pub(crate) struct ConsoleFixture {
 }
 
 /// Every console page, with the least role that may see it (none: everyone signed in).
-pub(crate) const PAGES: [(&str, Option<Role>); 19] = [
+pub(crate) const PAGES: [(&str, Option<Role>); 20] = [
+    ("/", None),
     ("/exports", None),
     ("/exports/new", Some(Role::Contributor)),
     ("/exports/{export}", None),

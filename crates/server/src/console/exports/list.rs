@@ -10,6 +10,7 @@ use segsync_store::Run;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::console::listing::{ListQuery, Listing};
 use crate::console::page::{Nav, failure, render};
 use crate::console::visitor::Visitor;
 use crate::error::ApiError;
@@ -36,14 +37,15 @@ struct ExportRow {
 struct ExportsPage {
     nav: Nav,
     rows: Vec<ExportRow>,
-    query: String,
+    listing: Listing,
+    /// Whether any export exists, for the empty state.
+    any: bool,
     may_edit: bool,
     notice: Option<String>,
 }
 
 #[derive(Deserialize)]
-pub(crate) struct Search {
-    q: Option<String>,
+pub(crate) struct Notice {
     notice: Option<String>,
 }
 
@@ -54,9 +56,10 @@ fn when(time: chrono::DateTime<chrono::Utc>) -> String {
 pub(crate) async fn list(
     State(state): State<AppState>,
     visitor: Visitor,
-    Query(search): Query<Search>,
+    Query(notice): Query<Notice>,
+    Query(search): Query<ListQuery>,
 ) -> Response {
-    match list_page(&state, &visitor, search).await {
+    match list_page(&state, &visitor, notice, search).await {
         Ok(page) => render(&page),
         Err(error) => failure(error),
     }
@@ -65,7 +68,8 @@ pub(crate) async fn list(
 async fn list_page(
     state: &AppState,
     visitor: &Visitor,
-    search: Search,
+    notice: Notice,
+    search: ListQuery,
 ) -> Result<ExportsPage, ApiError> {
     let views = exports::list(
         State(state.clone()),
@@ -96,20 +100,18 @@ async fn list_page(
         .map(|run| (run.export_id, run))
         .collect();
     let system = system_schedule(&state.store).await?;
-    let query = search.q.unwrap_or_default();
-    let needle = query.trim().to_lowercase();
+    let any = !views.is_empty();
+    let connection_of = |view: &exports::ExportView| {
+        view.connection_id
+            .and_then(|id| connections.get(&id).cloned())
+            .unwrap_or_else(|| "— (detached)".to_owned())
+    };
+    let (views, listing) = Listing::page("/exports", &search, views, |view| {
+        format!("{} {}", view.name, connection_of(view))
+    });
     let mut rows = Vec::new();
     for view in views {
-        let connection = view
-            .connection_id
-            .and_then(|id| connections.get(&id).cloned())
-            .unwrap_or_else(|| "— (detached)".to_owned());
-        if !needle.is_empty()
-            && !view.name.to_lowercase().contains(&needle)
-            && !connection.to_lowercase().contains(&needle)
-        {
-            continue;
-        }
+        let connection = connection_of(&view);
         let schedule: RefreshSchedule = view
             .schedule_override
             .clone()
@@ -154,8 +156,9 @@ async fn list_page(
     Ok(ExportsPage {
         nav: Nav::new(visitor, "exports"),
         rows,
-        query,
+        listing,
+        any,
         may_edit: visitor.may_edit(),
-        notice: search.notice,
+        notice: notice.notice,
     })
 }
