@@ -8,6 +8,7 @@ mod alerts;
 mod audit;
 pub mod auth;
 mod background;
+mod common_values;
 pub mod config;
 mod console;
 mod error;

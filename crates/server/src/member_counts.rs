@@ -118,7 +118,7 @@ impl StateKeys<'_> {
 
 /// The state of the profile source: the size and modification time of each of its files, or
 /// the current minute where its files cannot be looked at.
-fn source_state(location: &str) -> u64 {
+pub(crate) fn source_state(location: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let path = Path::new(location);
     if path.is_file() || path.is_dir() {

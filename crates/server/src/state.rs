@@ -8,6 +8,7 @@ use segsync_store::Store;
 use uuid::Uuid;
 
 use crate::auth::{AddressThrottle, PasswordPool};
+use crate::common_values::CommonValues;
 use crate::config::ServerConfig;
 use crate::member_counts::MemberCounts;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub(crate) sign_in_addresses: Arc<AddressThrottle>,
     /// Each segment's member count, evaluated again only when what it depends on changed.
     pub(crate) member_counts: Arc<MemberCounts>,
+    /// The common values of attributes the segment builder offers, kept the same way.
+    pub(crate) common_values: Arc<CommonValues>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             passwords: Arc::new(PasswordPool::for_this_machine()),
             sign_in_addresses,
             member_counts: Arc::new(MemberCounts::default()),
+            common_values: Arc::new(CommonValues::default()),
         })
     }
 

@@ -135,9 +135,11 @@ mod tests {
         assert_eq!(listing.range(), "", "one page holds them");
         assert!(listing.searching());
 
-        let (page, listing) = Listing::page("/segments", &query("0", 5000), names, Clone::clone);
-        assert!(!page.is_empty(), "past the end is the last page");
+        // "Segment 0" is in Segment 000 to 099: a hundred, two pages.
+        let (page, listing) =
+            Listing::page("/segments", &query("Segment 0", 5000), names, Clone::clone);
+        assert_eq!(page.len(), 50, "past the end is the last page");
         assert_eq!(listing.offset, 50);
-        assert_eq!(listing.previous().as_deref(), Some("/segments?q=0"));
+        assert_eq!(listing.previous().as_deref(), Some("/segments?q=Segment+0"));
     }
 }

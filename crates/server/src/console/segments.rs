@@ -229,9 +229,6 @@ async fn schema(state: &AppState) -> ProfileSchema {
     }
 }
 
-/// The most values an "is one of" row offers to choose from.
-const CHOICES: usize = 25;
-
 /// The common values of each attribute an "is one of" row of `rows` tests, and each such
 /// row's typed values that are among them moved to its chosen ones. Profiles that cannot be
 /// read leave the rows as they are, to be typed.
@@ -257,18 +254,7 @@ async fn common_values(
     if wanted.is_empty() {
         return Vec::new();
     }
-    let Ok(profiles) = profiles(state).await else {
-        return Vec::new();
-    };
-    let mut common: Vec<(String, Vec<CommonValue>)> = Vec::new();
-    for attribute in wanted {
-        if common.iter().any(|(known, _)| *known == attribute) {
-            continue;
-        }
-        if let Ok(values) = profiles.common_values(&attribute, CHOICES).await {
-            common.push((attribute, values));
-        }
-    }
+    let common = state.common_values.of(state, &wanted).await;
     for row in rows.iter_mut() {
         let Some((_, values)) = common
             .iter()
