@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cursor_key;
+use super::webhook::PostFailure;
 use crate::config::WebhookConfig;
 use crate::state::AppState;
 
@@ -29,13 +30,13 @@ pub(crate) async fn note(
     state: &AppState,
     webhook: &WebhookConfig,
     event: &str,
-    posted: &Result<(), String>,
+    posted: &Result<(), PostFailure>,
 ) {
     let delivery = LastDelivery {
         at: Utc::now(),
         event: event.to_owned(),
         delivered: posted.is_ok(),
-        problem: posted.as_ref().err().cloned(),
+        problem: posted.as_ref().err().map(ToString::to_string),
     };
     let value = serde_json::to_value(&delivery).expect("a delivery serialises");
     if let Err(error) = state.store.set_setting(&key(webhook), &value).await {

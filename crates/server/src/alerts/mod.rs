@@ -239,14 +239,14 @@ pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
         let ping = payload::ping(&state.config.public_url);
         let posted = match &http {
             Ok(http) => webhook::post(http, webhook, &ping.id, "ping", &ping.body).await,
-            Err(error) => Err(format!("no HTTP client: {error}")),
+            Err(error) => Err(webhook::PostFailure::NoClient(error.to_string())),
         };
         last_delivery::note(state, webhook, "ping", &posted).await;
         posts.push(TestPost {
             webhook: index,
             host: webhook.url.host_str().unwrap_or("").to_owned(),
             delivered: posted.is_ok(),
-            problem: posted.err(),
+            problem: posted.err().map(|failure| failure.to_string()),
         });
     }
     posts

@@ -12,13 +12,25 @@ use super::payload::Alert;
 use crate::auth::to_hex;
 use crate::config::WebhookConfig;
 
-/// Posts `alert` to `webhook`; any 2xx answer is a delivery, anything else an error that says
-/// what happened (never the URL, which may hold a token).
+/// Why a post to a webhook was not delivered. Its message never shows the URL, which may hold
+/// a token.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PostFailure {
+    #[error("no HTTP client: {0}")]
+    NoClient(String),
+    #[error("no answer: {0}")]
+    NoAnswer(#[source] reqwest::Error),
+    #[error("it answered {0}")]
+    Refused(reqwest::StatusCode),
+}
+
+/// Posts `alert` to `webhook`; any 2xx answer is a delivery, anything else a failure that
+/// says what happened.
 pub(crate) async fn deliver(
     http: &reqwest::Client,
     webhook: &WebhookConfig,
     alert: &Alert,
-) -> Result<(), String> {
+) -> Result<(), PostFailure> {
     post(http, webhook, &alert.id, alert.event.as_str(), &alert.body).await
 }
 
@@ -29,7 +41,7 @@ pub(crate) async fn post(
     id: &str,
     event: &str,
     body: &serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), PostFailure> {
     let body = body.to_string();
     let mut request = http
         .post(webhook.url.clone())
@@ -47,12 +59,12 @@ pub(crate) async fn post(
         .body(body)
         .send()
         .await
-        .map_err(|error| format!("no answer: {}", error.without_url()))?;
+        .map_err(|error| PostFailure::NoAnswer(error.without_url()))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!("it answered {status}"))
+        Err(PostFailure::Refused(status))
     }
 }
 
