@@ -2,6 +2,7 @@
 //! segment becomes a DataFusion expression, and how members come out — as a stream of Arrow
 //! record batches, never as a collection of Rust structs.
 
+mod cluster;
 mod common_values;
 mod compile;
 mod error;

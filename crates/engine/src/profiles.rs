@@ -76,15 +76,20 @@ impl Profiles {
         // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
         // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
         let config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
-        let ctx = SessionContext::new_with_state(
-            SessionStateBuilder::new()
-                .with_config(config)
-                .with_runtime_env(settings.runtime()?)
-                .with_default_features()
-                .with_optimizer_rules(optimizer_rules())
-                .build(),
-        );
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(settings.runtime()?)
+            .with_default_features()
+            .with_optimizer_rules(optimizer_rules())
+            .build();
+        let ctx = match &settings.cluster {
+            None => SessionContext::new_with_state(state),
+            Some(cluster) => crate::cluster::remote_context(cluster, state).await?,
+        };
         let (frame, snapshot) = source.read(&ctx).await?;
+        if settings.cluster.is_some() {
+            crate::cluster::check_format("the profile source", snapshot.format)?;
+        }
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
             source,
@@ -106,6 +111,12 @@ impl Profiles {
                     problem: error.to_string(),
                 }
             })?;
+            if self.settings.cluster.is_some() {
+                crate::cluster::check_format(
+                    &format!("related table {:?}", table.name),
+                    snapshot.format,
+                )?;
+            }
             let opened = OpenedRelated::check(table.clone(), frame, snapshot, &self.schema)?;
             self.related.push(opened);
         }

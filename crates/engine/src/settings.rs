@@ -31,6 +31,10 @@ pub struct EngineSettings {
     /// by a hash table of the measures (which cannot): slower, but a limit far below the
     /// measured profiles' size then holds. Off by default.
     pub sort_merge_joins: bool,
+    /// The Ballista scheduler that evaluates segments (`df://host:50050`); absent, they are
+    /// evaluated in this process. The executors read the sources themselves, so they need the
+    /// same paths or credentials as this node.
+    pub cluster: Option<String>,
 }
 
 impl Default for EngineSettings {
@@ -39,6 +43,7 @@ impl Default for EngineSettings {
             memory_limit: ByteSize::gib(1),
             spill_directory: None,
             sort_merge_joins: false,
+            cluster: None,
         }
     }
 }
@@ -58,6 +63,11 @@ impl EngineSettings {
             sort_merge_joins,
             ..self
         }
+    }
+
+    /// The settings with segments evaluated on the cluster whose scheduler is at `cluster`.
+    pub fn with_cluster(self, cluster: Option<String>) -> Self {
+        Self { cluster, ..self }
     }
 
     /// DataFusion's session settings changed by these: how joins are made, and what each sort

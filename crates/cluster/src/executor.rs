@@ -1,0 +1,85 @@
+//! An executor: it runs the tasks the scheduler hands it, reading the profiles itself (so it
+//! needs the same paths or object-store credentials as the segsync nodes), and serves what
+//! it produced to the next stage or to the node that asked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+
+use crate::ClusterError;
+
+/// Where an executor listens, which scheduler it works for, and what it may use.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// `127.0.0.1` unless told otherwise.
+    pub bind_host: String,
+    /// The host name the scheduler and the other executors reach it by.
+    pub external_host: Option<String>,
+    /// The Arrow Flight port, where results are fetched (50051 by default).
+    pub flight_port: u16,
+    /// The gRPC port (50052 by default).
+    pub grpc_port: u16,
+    pub scheduler_host: String,
+    pub scheduler_port: u16,
+    /// Tasks run at once; the machine's cores by default.
+    pub concurrency: usize,
+    /// The memory all its tasks may hold, shared fairly; past it they spill. None: a share of
+    /// the machine's memory, as Ballista decides.
+    pub memory_limit: Option<u64>,
+    /// Where shuffle files are written; a temporary folder when absent.
+    pub work_dir: Option<PathBuf>,
+    /// Seconds between heartbeats to the scheduler.
+    pub heartbeat_seconds: u64,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        Self {
+            bind_host: "127.0.0.1".to_owned(),
+            external_host: None,
+            flight_port: 50051,
+            grpc_port: 50052,
+            scheduler_host: "127.0.0.1".to_owned(),
+            scheduler_port: 50050,
+            concurrency: std::thread::available_parallelism().map_or(1, usize::from),
+            memory_limit: None,
+            work_dir: None,
+            heartbeat_seconds: 60,
+        }
+    }
+}
+
+/// Serves as an executor until the process stops (or the scheduler cannot be reached at
+/// start).
+pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> {
+    let config = ExecutorProcessConfig {
+        bind_host: options.bind_host.clone(),
+        external_host: Some(
+            options
+                .external_host
+                .clone()
+                .unwrap_or_else(|| options.bind_host.clone()),
+        ),
+        port: options.flight_port,
+        grpc_port: options.grpc_port,
+        scheduler_host: options.scheduler_host.clone(),
+        scheduler_port: options.scheduler_port,
+        scheduler_connect_timeout_seconds: 10,
+        vcores: options.concurrency.max(1),
+        work_dir: options
+            .work_dir
+            .as_ref()
+            .map(|folder| folder.to_string_lossy().into_owned()),
+        memory_pool_size: options.memory_limit,
+        executor_heartbeat_interval_seconds: options.heartbeat_seconds.max(1),
+        print_thread_info: false,
+        ..ExecutorProcessConfig::default()
+    };
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(|source| ClusterError::Ballista {
+            role: "executor",
+            source,
+        })
+}

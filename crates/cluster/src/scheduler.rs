@@ -1,0 +1,102 @@
+//! The scheduler: it takes each query's plan from a segsync node, splits it into stages and
+//! hands their tasks to the executors. Its state is in memory: a restart loses the queries
+//! running, which the runs that sent them retry.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::ClusterError;
+
+/// Where the scheduler listens, and what it tells executors to call it.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// `127.0.0.1` unless told otherwise.
+    pub bind_host: String,
+    /// 50050 by default; 0 takes any free port (see [`run_scheduler_on`]).
+    pub port: u16,
+    /// The host name executors and nodes reach it by, when not the bound address.
+    pub external_host: Option<String>,
+    /// Seconds without a heartbeat after which an executor is taken for dead and its tasks are
+    /// run elsewhere.
+    pub executor_timeout_seconds: u64,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            bind_host: "127.0.0.1".to_owned(),
+            port: 50050,
+            external_host: None,
+            executor_timeout_seconds: 180,
+        }
+    }
+}
+
+impl SchedulerOptions {
+    fn config(&self, port: u16) -> SchedulerConfig {
+        let mut config = SchedulerConfig {
+            bind_host: self.bind_host.clone(),
+            bind_port: port,
+            external_host: self
+                .external_host
+                .clone()
+                .unwrap_or_else(|| self.bind_host.clone()),
+            // Executors ask for work: an executor that dies holds none.
+            scheduling_policy: TaskSchedulingPolicy::PullStaged,
+            ..SchedulerConfig::default()
+        };
+        config.executor_timeout_seconds = self.executor_timeout_seconds;
+        config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
+        config
+    }
+}
+
+/// Binds the scheduler's port and serves until the process stops.
+pub async fn run_scheduler(options: SchedulerOptions) -> Result<(), ClusterError> {
+    let address = format!("{}:{}", options.bind_host, options.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|source| ClusterError::Listen {
+            role: "scheduler",
+            address: address.clone(),
+            source,
+        })?;
+    run_scheduler_on(listener, options).await
+}
+
+/// Serves the scheduler on a port already bound (tests bind port 0 and read it back).
+pub async fn run_scheduler_on(
+    listener: TcpListener,
+    options: SchedulerOptions,
+) -> Result<(), ClusterError> {
+    let port = listener
+        .local_addr()
+        .map(|address: SocketAddr| address.port())
+        .unwrap_or(options.port);
+    let config = Arc::new(options.config(port));
+    let ballista = |source| ClusterError::Ballista {
+        role: "scheduler",
+        source,
+    };
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(ballista)?;
+    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
+        .await
+        .map_err(ballista)?;
+    info!(
+        address = %listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string()),
+        "The cluster's scheduler is listening."
+    );
+    start_grpc_service_with_listener(listener, scheduler)
+        .await
+        .map_err(ballista)
+}
