@@ -46,6 +46,62 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Run a Ballista cluster that evaluates segments (`[engine] cluster` names its scheduler).
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// The scheduler: it splits each query into tasks for the executors.
+    Scheduler(SchedulerArgs),
+    /// An executor: it runs tasks, reading the profiles itself.
+    Executor(ExecutorArgs),
+}
+
+/// Ballista's gRPC is plain (no TLS, no authentication): both roles listen on loopback unless
+/// told otherwise, and belong on a private network.
+#[derive(Debug, Args)]
+pub(crate) struct SchedulerArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) bind_host: String,
+    #[arg(long, default_value_t = 50050)]
+    pub(crate) port: u16,
+    /// The host name executors and segsync nodes reach it by, when not the bound address.
+    #[arg(long)]
+    pub(crate) external_host: Option<String>,
+    /// Seconds without a heartbeat after which an executor is taken for dead.
+    #[arg(long, default_value_t = 180)]
+    pub(crate) executor_timeout_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExecutorArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) bind_host: String,
+    /// The host name the scheduler and the other executors reach it by.
+    #[arg(long)]
+    pub(crate) external_host: Option<String>,
+    /// The Arrow Flight port, where results are fetched.
+    #[arg(long, default_value_t = 50051)]
+    pub(crate) flight_port: u16,
+    #[arg(long, default_value_t = 50052)]
+    pub(crate) grpc_port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) scheduler_host: String,
+    #[arg(long, default_value_t = 50050)]
+    pub(crate) scheduler_port: u16,
+    /// Tasks run at once (default: the machine's cores).
+    #[arg(long)]
+    pub(crate) concurrency: Option<usize>,
+    /// The memory its tasks may hold in all (`4GiB`); past it they spill.
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memory_limit: Option<segsync_engine::ByteSize>,
+    /// Where shuffle files are written (default: a temporary folder).
+    #[arg(long)]
+    pub(crate) work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +272,10 @@ pub(crate) struct SegmentArgs {
     /// rather than by hash tables, which do not: slower, but holds a far smaller limit.
     #[arg(long = "sort-merge-joins")]
     pub(crate) sort_merge_joins: bool,
+    /// Evaluate on the Ballista cluster whose scheduler is at this address
+    /// (`df://host:50050`); its executors must be able to read the profiles.
+    #[arg(long = "cluster", value_name = "df://HOST:PORT")]
+    pub(crate) cluster: Option<String>,
 }
 
 impl SegmentArgs {
@@ -224,6 +284,7 @@ impl SegmentArgs {
         segsync_engine::EngineSettings::default()
             .with_memory_limit(self.memory_limit)
             .with_sort_merge_joins(self.sort_merge_joins)
+            .with_cluster(self.cluster.clone())
     }
 
     pub(crate) fn related_tables(&self) -> anyhow::Result<Vec<segsync_engine::RelatedTable>> {

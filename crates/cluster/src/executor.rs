@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ballista_core::config::TaskSchedulingPolicy;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 
 use crate::ClusterError;
@@ -67,6 +68,8 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         scheduler_port: options.scheduler_port,
         scheduler_connect_timeout_seconds: 10,
         vcores: options.concurrency.max(1),
+        // As the scheduler: executors ask for work (see `scheduler.rs`).
+        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
         work_dir: options
             .work_dir
             .as_ref()

@@ -82,7 +82,9 @@ mod tests {
             scheduler_address("df://scheduler.internal").unwrap(),
             "scheduler.internal:50050"
         );
-        let error = scheduler_address("localhost:50050").unwrap_err().to_string();
+        let error = scheduler_address("localhost:50050")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("localhost:50050"), "{error}");
     }
 }

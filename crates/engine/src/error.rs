@@ -45,7 +45,9 @@ pub enum EngineError {
     MemoryBudget { limit: ByteSize, detail: String },
 
     /// `[engine] cluster` is not an address of a scheduler.
-    #[error("[engine] cluster {cluster:?} is not a scheduler's address like df://host:50050: {problem}")]
+    #[error(
+        "[engine] cluster {cluster:?} is not a scheduler's address like df://host:50050: {problem}"
+    )]
     ClusterAddress { cluster: String, problem: String },
 
     /// The cluster's scheduler could not be reached, or lost the query: nothing was sent, and
@@ -54,7 +56,9 @@ pub enum EngineError {
     ClusterUnavailable { cluster: String, problem: String },
 
     /// A source the cluster's executors cannot read yet.
-    #[error("{what} is a {format} source, which a cluster cannot evaluate yet; leave [engine] cluster unset to evaluate it here")]
+    #[error(
+        "{what} is a {format} source, which a cluster cannot evaluate yet; leave [engine] cluster unset to evaluate it here"
+    )]
     NotOnCluster { what: String, format: &'static str },
 
     #[error("query failed: {0}")]

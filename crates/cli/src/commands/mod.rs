@@ -5,6 +5,7 @@ mod bench_delta;
 mod bench_duckdb;
 mod bench_removals;
 mod bench_sources;
+pub(crate) mod cluster;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod sandbox;

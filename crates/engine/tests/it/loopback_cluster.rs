@@ -1,8 +1,5 @@
 //! A Ballista cluster on loopback for the tests: a scheduler on a port of its own and
 //! executors, each on ports of their own, started in this process.
-//!
-//! WORK IN PROGRESS: queries submitted to this cluster do not finish yet (the count in
-//! `wait_until_ready` waits forever; every task is still running). See the note on issue 17.
 
 use std::time::Duration;
 
@@ -86,8 +83,7 @@ impl LoopbackCluster {
             let source = ProfileSource::new(csv.to_string_lossy());
             match Profiles::open_with(source, &self.settings()).await {
                 Ok(profiles) => {
-                    match tokio::time::timeout(Duration::from_secs(1), profiles.count_all()).await
-                    {
+                    match tokio::time::timeout(Duration::from_secs(1), profiles.count_all()).await {
                         Ok(Ok(1)) => return,
                         Ok(Ok(other)) => last = format!("counted {other}"),
                         Ok(Err(error)) => last = error.to_string(),
