@@ -72,9 +72,14 @@ pub(crate) struct SchedulerArgs {
     /// The host name executors and segsync nodes reach it by, when not the bound address.
     #[arg(long)]
     pub(crate) external_host: Option<String>,
-    /// Seconds without a heartbeat after which an executor is taken for dead.
-    #[arg(long, default_value_t = 180)]
+    /// Seconds without a heartbeat after which an executor is taken for dead and its tasks
+    /// run on the others.
+    #[arg(long, default_value_t = 60)]
     pub(crate) executor_timeout_seconds: u64,
+    /// Seconds a query may wait while no executor is up before it is given up (its run fails,
+    /// "engine unavailable", and is tried again later).
+    #[arg(long, default_value_t = 60)]
+    pub(crate) executor_wait_seconds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +107,10 @@ pub(crate) struct ExecutorArgs {
     /// Where shuffle files are written (default: a temporary folder).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
+    /// Seconds between heartbeats to the scheduler; keep it well under the scheduler's
+    /// --executor-timeout-seconds.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) heartbeat_seconds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -366,9 +375,13 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
     /// Run only one part: `segments`, `export`, `delta`, `removals`, `sources`, `behaviour`
-    /// or `parity`.
+    /// or `parity`; or `cluster`, which runs only when asked for.
     #[arg(long)]
     pub(crate) only: Option<String>,
+    /// The largest profile count of the `cluster` part, which counts over 10, 30 and 100
+    /// million profiles up to it.
+    #[arg(long, default_value_t = 100_000_000)]
+    pub(crate) cluster_profiles: usize,
     /// DuckDB's command-line tool, which `behaviour` and `parity` run side by side with
     /// segsync; without it their DuckDB side is left out. Give the binary itself (`pip install
     /// duckdb-cli` puts it in `site-packages/duckdb_cli/duckdb`; its `duckdb` script starts

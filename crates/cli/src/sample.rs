@@ -128,6 +128,29 @@ pub(crate) fn write_profiles_changed(
     count: usize,
     seed: u64,
     changed: impl Fn(usize) -> bool,
+    on_chunk: impl FnMut(usize),
+) -> anyhow::Result<usize> {
+    write_profile_range(path, 0, count, seed, changed, on_chunk)
+}
+
+/// Writes `count` profiles whose ids start at `first_id`: one part of profiles split over
+/// several files.
+pub(crate) fn write_profile_part(
+    path: &Path,
+    first_id: usize,
+    count: usize,
+    seed: u64,
+    on_chunk: impl FnMut(usize),
+) -> anyhow::Result<usize> {
+    write_profile_range(path, first_id, count, seed, |_| false, on_chunk)
+}
+
+fn write_profile_range(
+    path: &Path,
+    first_id: usize,
+    count: usize,
+    seed: u64,
+    changed: impl Fn(usize) -> bool,
     mut on_chunk: impl FnMut(usize),
 ) -> anyhow::Result<usize> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -139,7 +162,7 @@ pub(crate) fn write_profiles_changed(
     let mut written = 0;
     while written < count {
         let rows = ROWS_PER_CHUNK.min(count - written);
-        writer.write(&chunk(&mut rng, written, rows, &changed)?)?;
+        writer.write(&chunk(&mut rng, first_id + written, rows, &changed)?)?;
         written += rows;
         on_chunk(written);
     }

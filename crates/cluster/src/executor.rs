@@ -9,6 +9,7 @@ use ballista_core::config::TaskSchedulingPolicy;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 
 use crate::ClusterError;
+use crate::named_tasks::NamedTasks;
 
 /// Where an executor listens, which scheduler it works for, and what it may use.
 #[derive(Debug, Clone)]
@@ -46,7 +47,7 @@ impl Default for ExecutorOptions {
             concurrency: std::thread::available_parallelism().map_or(1, usize::from),
             memory_limit: None,
             work_dir: None,
-            heartbeat_seconds: 60,
+            heartbeat_seconds: 10,
         }
     }
 }
@@ -54,6 +55,14 @@ impl Default for ExecutorOptions {
 /// Serves as an executor until the process stops (or the scheduler cannot be reached at
 /// start).
 pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> {
+    let reached_at = format!(
+        "{}:{}",
+        options
+            .external_host
+            .as_deref()
+            .unwrap_or(&options.bind_host),
+        options.flight_port
+    );
     let config = ExecutorProcessConfig {
         bind_host: options.bind_host.clone(),
         external_host: Some(
@@ -77,6 +86,7 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         memory_pool_size: options.memory_limit,
         executor_heartbeat_interval_seconds: options.heartbeat_seconds.max(1),
         print_thread_info: false,
+        override_execution_engine: Some(Arc::new(NamedTasks::new(reached_at))),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

@@ -7,6 +7,7 @@
 //! authentication, so a cluster belongs on a private network.
 
 mod executor;
+mod named_tasks;
 mod scheduler;
 
 pub use executor::{ExecutorOptions, run_executor};

@@ -4,14 +4,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ballista_core::config::TaskSchedulingPolicy;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use tokio::net::TcpListener;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::ClusterError;
 
@@ -27,6 +29,9 @@ pub struct SchedulerOptions {
     /// Seconds without a heartbeat after which an executor is taken for dead and its tasks are
     /// run elsewhere.
     pub executor_timeout_seconds: u64,
+    /// Seconds a query may wait while no executor is up before it is given up, so that the
+    /// node that sent it fails its run (engine unavailable) instead of waiting for ever.
+    pub executor_wait_seconds: u64,
 }
 
 impl Default for SchedulerOptions {
@@ -35,7 +40,8 @@ impl Default for SchedulerOptions {
             bind_host: "127.0.0.1".to_owned(),
             port: 50050,
             external_host: None,
-            executor_timeout_seconds: 180,
+            executor_timeout_seconds: 60,
+            executor_wait_seconds: 60,
         }
     }
 }
@@ -54,6 +60,7 @@ impl SchedulerOptions {
             ..SchedulerConfig::default()
         };
         config.executor_timeout_seconds = self.executor_timeout_seconds;
+        config.no_executors_grace_period_seconds = self.executor_wait_seconds;
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
         config
     }
@@ -92,6 +99,10 @@ pub async fn run_scheduler_on(
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
         .await
         .map_err(ballista)?;
+    tokio::spawn(give_up_without_executors(
+        scheduler.clone(),
+        Duration::from_secs(options.executor_wait_seconds),
+    ));
     info!(
         address = %listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string()),
         "The cluster's scheduler is listening."
@@ -99,4 +110,37 @@ pub async fn run_scheduler_on(
     start_grpc_service_with_listener(listener, scheduler)
         .await
         .map_err(ballista)
+}
+
+/// Cancels the queries running while no executor has been up for `wait`. Ballista fails them
+/// itself when the last executor is lost, but a query sent while none was up would wait for
+/// one for ever.
+async fn give_up_without_executors(
+    scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
+    wait: Duration,
+) {
+    let mut none_since: Option<Instant> = None;
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        // With Ballista's default of one, ready means at least one executor is alive.
+        if scheduler.is_ready() {
+            none_since = None;
+            continue;
+        }
+        let since = *none_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < wait {
+            continue;
+        }
+        for job in scheduler.state.task_manager.get_running_job_cache().keys() {
+            warn!(
+                %job,
+                wait_seconds = wait.as_secs(),
+                "No executor is up: the query is given up."
+            );
+            if let Err(error) = scheduler.cancel_job(job.clone()).await {
+                warn!(%job, %error, "The query could not be given up.");
+            }
+        }
+    }
 }

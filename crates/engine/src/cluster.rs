@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use ballista::prelude::SessionContextExt;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 
 use crate::error::EngineError;
-use crate::source::ProfileFormat;
+use crate::source::{ProfileFormat, ProfileSource};
 
 /// How long a node waits for the scheduler to answer before it calls the engine unavailable.
 const REACH: Duration = Duration::from_secs(5);
@@ -57,15 +58,85 @@ pub(crate) fn unavailable(cluster: &str, problem: String) -> EngineError {
 }
 
 /// Refuses, before anything runs, a source the executors could not read from the plan
-/// alone: Delta tables and PostgreSQL need codecs the cluster does not have yet.
-pub(crate) fn check_format(what: &str, format: ProfileFormat) -> Result<(), EngineError> {
-    match format {
-        ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json => Ok(()),
-        ProfileFormat::Delta | ProfileFormat::Postgres => Err(EngineError::NotOnCluster {
-            what: what.to_owned(),
-            format: format.name(),
-        }),
+/// alone: Delta tables and PostgreSQL need codecs the cluster does not have yet, and object
+/// storage needs its credentials on every executor, which they are not given yet.
+pub(crate) fn check_source(
+    what: &str,
+    source: &ProfileSource,
+    format: ProfileFormat,
+) -> Result<(), EngineError> {
+    let refused = match format {
+        ProfileFormat::Delta | ProfileFormat::Postgres => format.name(),
+        ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json
+            if source.is_in_object_storage() =>
+        {
+            "object storage"
+        }
+        ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json => return Ok(()),
+    };
+    Err(EngineError::NotOnCluster {
+        what: what.to_owned(),
+        format: refused,
+    })
+}
+
+/// The words a task's failure starts with when an executor of `segsync cluster executor` ran it;
+/// the address that follows is the executor's.
+pub const FAILED_ON_EXECUTOR: &str = "on the executor at ";
+
+/// What a query that failed on the cluster means for the run. A task that failed on an
+/// executor (a file it cannot read, memory it does not have) is the executor's message, which
+/// names it; anything else — the scheduler unreachable, restarted, or the cluster out of
+/// executors — makes the engine unavailable, and the run may be tried again.
+pub(crate) fn query_failure(
+    cluster: &str,
+    source: &ProfileSource,
+    error: &DataFusionError,
+) -> EngineError {
+    let text = error.to_string();
+    if let Some(task) = task_failure(&text) {
+        return if text.contains("ResourcesExhausted(") {
+            EngineError::ExecutorMemory { detail: task }
+        } else {
+            EngineError::Read {
+                file: source.display_location(),
+                detail: task,
+            }
+        };
     }
+    let problem = match text.find("failed: ") {
+        // The scheduler of `segsync cluster scheduler` cancels what waits too long for an
+        // executor; nobody else cancels a query a node still waits on.
+        Some(at) if text.contains("Job ") && text[at + 8..].trim() == "Cancelled" => {
+            "gave the query up: no executor was up to run it (see the scheduler's \
+             --executor-wait-seconds)"
+                .to_owned()
+        }
+        Some(at) if text.contains("Job ") => format!("gave the query up: {}", &text[at + 8..]),
+        _ => format!("lost the query: {text}"),
+    };
+    unavailable(cluster, problem)
+}
+
+/// The message of an executor's task failure in Ballista's report of a job, which quotes the
+/// error's debug form: the first string after [`FAILED_ON_EXECUTOR`], unescaped.
+fn task_failure(text: &str) -> Option<String> {
+    let start = text.find(FAILED_ON_EXECUTOR)?;
+    let mut message = String::new();
+    let mut characters = text[start..].chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '"' => break,
+            '\\' => match characters.next() {
+                Some('n') => message.push('\n'),
+                Some('t') => message.push('\t'),
+                Some(other) => message.push(other),
+                None => break,
+            },
+            other => message.push(other),
+        }
+    }
+    Some(message)
 }
 
 #[cfg(test)]
@@ -86,5 +157,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("localhost:50050"), "{error}");
+    }
+
+    #[test]
+    fn a_task_failure_is_the_executor_s_message_naming_it() {
+        let source = ProfileSource::new("/data/profiles");
+        let reported = DataFusionError::Execution(
+            "Job 7 failed: Job failed due to stage 1 failed: Task failed due to runtime execution \
+             error: DataFusionError(Context(\"on the executor at 10.0.0.7:50051: Object Store \
+             error: Object at location /data/profiles/part-1.parquet not found: \\\"gone\\\"\", \
+             ObjectStore(NotFound { path: \"/data/profiles/part-1.parquet\" })))"
+                .to_owned(),
+        );
+        let error = query_failure("df://10.0.0.5:50050", &source, &reported);
+        assert_eq!(
+            error.to_string(),
+            "reading profiles from /data/profiles: on the executor at 10.0.0.7:50051: Object \
+             Store error: Object at location /data/profiles/part-1.parquet not found: \"gone\""
+        );
+    }
+
+    #[test]
+    fn anything_else_makes_the_engine_unavailable() {
+        let source = ProfileSource::new("/data/profiles");
+        let lost = DataFusionError::Execution(
+            "Status { code: Unavailable, message: \"tcp connect error\" }".to_owned(),
+        );
+        let error = query_failure("df://10.0.0.5:50050", &source, &lost);
+        assert!(
+            matches!(error, EngineError::ClusterUnavailable { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with(
+                "the engine is unavailable: the cluster at df://10.0.0.5:50050 lost the query: "
+            ),
+            "{error}"
+        );
+        let given_up = DataFusionError::Execution("Job 9 failed: Cancelled".to_owned());
+        assert_eq!(
+            query_failure("df://h:1", &source, &given_up).to_string(),
+            "the engine is unavailable: the cluster at df://h:1 gave the query up: no executor \
+             was up to run it (see the scheduler's --executor-wait-seconds)"
+        );
     }
 }

@@ -55,6 +55,14 @@ pub enum EngineError {
     #[error("the engine is unavailable: the cluster at {cluster} {problem}")]
     ClusterUnavailable { cluster: String, problem: String },
 
+    /// A task ran out of the memory its executor allows (`--memory-limit` of
+    /// `segsync cluster executor`), beyond what it could spill.
+    #[error(
+        "an executor of the cluster ran out of memory; give the executors more \
+         (--memory-limit of segsync cluster executor): {detail}"
+    )]
+    ExecutorMemory { detail: String },
+
     /// A source the cluster's executors cannot read yet.
     #[error(
         "{what} is a {format} source, which a cluster cannot evaluate yet; leave [engine] cluster unset to evaluate it here"

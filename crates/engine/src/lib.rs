@@ -12,6 +12,7 @@ mod schema;
 mod settings;
 mod source;
 
+pub use cluster::FAILED_ON_EXECUTOR;
 pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};
 pub use error::{EngineError, SourcePart};

@@ -88,7 +88,7 @@ impl Profiles {
         };
         let (frame, snapshot) = source.read(&ctx).await?;
         if settings.cluster.is_some() {
-            crate::cluster::check_format("the profile source", snapshot.format)?;
+            crate::cluster::check_source("the profile source", &source, snapshot.format)?;
         }
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
@@ -112,8 +112,9 @@ impl Profiles {
                 }
             })?;
             if self.settings.cluster.is_some() {
-                crate::cluster::check_format(
+                crate::cluster::check_source(
                     &format!("related table {:?}", table.name),
+                    &table.source,
                     snapshot.format,
                 )?;
             }
@@ -412,8 +413,12 @@ impl Profiles {
 
     /// Names the file behind a failure: with several files, each is read on its own until the
     /// one that fails is found, so the message can say which file, and the reader's own message
-    /// says which line and column.
+    /// says which line and column. On a cluster, the executor's message names the file and the
+    /// executor; any other failure there makes the engine unavailable.
     pub async fn read_error(&self, error: DataFusionError) -> EngineError {
+        if let Some(cluster) = &self.settings.cluster {
+            return crate::cluster::query_failure(cluster, &self.source, &error);
+        }
         if let DataFusionError::ResourcesExhausted(detail) = error.find_root() {
             return EngineError::MemoryBudget {
                 limit: self.settings.memory_limit,

@@ -15,7 +15,7 @@ use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::{RunClock, SegmentDefinition, SegmentFormat, parse_segments};
-use segsync_engine::{ProfileSource, Profiles};
+use segsync_engine::{EngineSettings, ProfileSource, Profiles};
 use segsync_export::{ExportPlan, NoProgress, run_export};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -67,6 +67,10 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "parity") {
         super::bench_duckdb::parity_bench(&folder, &args).await?;
     }
+    // Generates 2.4 GB of profiles and starts a cluster: only when asked for.
+    if only == Some("cluster") {
+        super::bench_cluster::cluster_bench(&folder, args.cluster_profiles, args.members).await?;
+    }
     Ok(())
 }
 
@@ -85,7 +89,7 @@ pub(super) fn profiles_file(
 }
 
 /// The demo's segments and the benchmark's own.
-fn bench_segments() -> anyhow::Result<Vec<SegmentDefinition>> {
+pub(super) fn bench_segments() -> anyhow::Result<Vec<SegmentDefinition>> {
     let mut segments = parse_segments(DEMO_SEGMENTS, SegmentFormat::Yaml, "demo")
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     segments.extend(
@@ -153,12 +157,21 @@ async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Resul
 /// Contact's limits, and prints the wall time, the requests against the API floor, the peak
 /// memory and the phases.
 pub(super) async fn measure_export(heading: &str, source: ProfileSource) -> anyhow::Result<()> {
+    measure_export_with(heading, source, &EngineSettings::default()).await
+}
+
+/// `measure_export`, evaluating with `settings` (on a cluster, say).
+pub(super) async fn measure_export_with(
+    heading: &str,
+    source: ProfileSource,
+    settings: &EngineSettings,
+) -> anyhow::Result<()> {
     let (sandbox, client, plan) = sandbox_and_plan().await?;
 
     reset_peak_memory();
     let requests_before = client.requests_sent();
     let started = Instant::now();
-    let profiles = Profiles::open(source).await?;
+    let profiles = Profiles::open_with(source, settings).await?;
     let report = run_export(
         &profiles,
         &plan,

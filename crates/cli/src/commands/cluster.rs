@@ -17,6 +17,7 @@ async fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         port: args.port,
         external_host: args.external_host,
         executor_timeout_seconds: args.executor_timeout_seconds,
+        executor_wait_seconds: args.executor_wait_seconds,
     })
     .await?;
     Ok(())
@@ -34,7 +35,7 @@ async fn executor(args: ExecutorArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency.unwrap_or(defaults.concurrency),
         memory_limit: args.memory_limit.map(|limit| limit.as_u64()),
         work_dir: args.work_dir,
-        heartbeat_seconds: defaults.heartbeat_seconds,
+        heartbeat_seconds: args.heartbeat_seconds,
     })
     .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+mod bench_cluster;
 mod bench_delta;
 mod bench_duckdb;
 mod bench_removals;

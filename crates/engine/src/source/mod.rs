@@ -166,6 +166,11 @@ impl ProfileSource {
         })
     }
 
+    /// Whether the location is in object storage (`s3://`, `gs://`, `az://`).
+    pub fn is_in_object_storage(&self) -> bool {
+        matches!(self.place(), Ok(Place::Store(_)))
+    }
+
     /// The format the configuration or the `format` option names; otherwise `read` tells it
     /// from the name or from what is there.
     fn configured_format(&self) -> Result<Option<ProfileFormat>, EngineError> {

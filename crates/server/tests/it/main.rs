@@ -8,6 +8,8 @@ mod bounded;
 mod browser;
 mod builder;
 mod charts;
+mod cluster;
+mod cluster_processes;
 mod config;
 mod connections;
 mod console;

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use segsync_server::ServerConfig;
 
 /// The `segsync` binary `cargo test --workspace` builds beside the test binaries.
-fn segsync_binary() -> PathBuf {
+pub(crate) fn segsync_binary() -> PathBuf {
     let test_binary = std::env::current_exe().unwrap();
     let binary = test_binary
         .parent()

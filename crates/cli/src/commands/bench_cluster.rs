@@ -1,0 +1,242 @@
+//! `segsync bench --only cluster`: segment counts over 10, 30 and 100 million profiles in
+//! partitioned Parquet, embedded against a loopback cluster of this binary's processes (a
+//! scheduler and two executors of one task slot each), then a 1,000,000-member export
+//! streamed from the cluster beside the same export embedded, with the exporting process's
+//! peak memory.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use segsync_domain::segment::RunClock;
+use segsync_engine::{EngineSettings, ProfileSource, Profiles};
+
+use super::bench::{bench_segments, measure_export_with, members_file};
+use crate::progress::counter;
+use crate::sample::write_profile_part;
+
+/// Rows in each Parquet file of the partitioned profiles.
+const ROWS_PER_PART: usize = 10_000_000;
+
+/// Seconds the embedded engine and the cluster each take to count a segment, median of three.
+struct Timing {
+    members: u64,
+    embedded: f64,
+    cluster: f64,
+}
+
+pub(super) async fn cluster_bench(
+    folder: &Path,
+    largest: usize,
+    members: usize,
+) -> anyhow::Result<()> {
+    let sizes: Vec<usize> = [10_000_000, 30_000_000, 100_000_000]
+        .into_iter()
+        .filter(|&rows| rows <= largest.max(ROWS_PER_PART))
+        .collect();
+    let parts = partitioned_profiles(folder, *sizes.last().unwrap_or(&ROWS_PER_PART))?;
+    let cluster = LoopbackCluster::start(folder)?;
+    let on_cluster = EngineSettings::default().with_cluster(Some(cluster.url()));
+    let embedded = EngineSettings::default();
+    let segments = bench_segments()?;
+    let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "(h) segment counts, embedded and on a loopback cluster (a scheduler and two executors \
+         of one task slot), median of three"
+    )?;
+    for rows in sizes {
+        let source = parts_source(folder, &parts, rows)?;
+        let here = Profiles::open_with(source.clone(), &embedded).await?;
+        let there = Profiles::open_with(source, &on_cluster).await?;
+        writeln!(out, "    {rows} profiles in {} files", rows / ROWS_PER_PART)?;
+        for segment in &segments {
+            let membership = here.segment_expr(segment, &segments, &clock)?;
+            let (members, embedded) = median_count(&here, &membership).await?;
+            let (on_cluster, cluster) = median_count(&there, &membership).await?;
+            anyhow::ensure!(
+                members == on_cluster,
+                "{}: {members} members embedded, {on_cluster} on the cluster",
+                segment.name
+            );
+            let timing = Timing {
+                members,
+                embedded,
+                cluster,
+            };
+            writeln!(
+                out,
+                "        {:<30} {:>11} members   embedded {:.3} s   cluster {:.3} s   ({:.2}×)",
+                segment.name,
+                timing.members,
+                timing.embedded,
+                timing.cluster,
+                timing.cluster / timing.embedded
+            )?;
+        }
+    }
+    let members_path = members_file(folder, members)?;
+    let source = ProfileSource::new(members_path.to_string_lossy());
+    measure_export_with(
+        &format!("(i) export of {members} members, evaluated embedded"),
+        source.clone(),
+        &embedded,
+    )
+    .await?;
+    measure_export_with(
+        &format!("(i) export of {members} members, evaluated on the loopback cluster"),
+        source,
+        &on_cluster,
+    )
+    .await?;
+    writeln!(
+        out,
+        "    peak resident memory of the cluster's processes: {}",
+        cluster.peak_memory_in_words()
+    )?;
+    Ok(())
+}
+
+/// Counts a segment three times; its members and the median in seconds.
+async fn median_count(
+    profiles: &Profiles,
+    membership: &segsync_engine::Membership,
+) -> anyhow::Result<(u64, f64)> {
+    let mut timings = Vec::new();
+    let mut members = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        members = profiles.count(membership.clone()).await?;
+        timings.push(started.elapsed().as_secs_f64());
+    }
+    timings.sort_by(f64::total_cmp);
+    Ok((members, timings[1]))
+}
+
+/// Files of ten million profiles each (ids running on from file to file), generated once.
+fn partitioned_profiles(folder: &Path, rows: usize) -> anyhow::Result<Vec<PathBuf>> {
+    let parts_folder = folder.join("cluster-parts");
+    std::fs::create_dir_all(&parts_folder)?;
+    (0..rows.div_ceil(ROWS_PER_PART))
+        .map(|part| {
+            let path = parts_folder.join(format!("part-{part:02}.parquet"));
+            if !path.exists() {
+                let partial = path.with_extension("partial");
+                let bar = counter(ROWS_PER_PART as u64, &format!("generating part {part}"));
+                write_profile_part(
+                    &partial,
+                    part * ROWS_PER_PART,
+                    ROWS_PER_PART,
+                    100 + part as u64,
+                    |written| bar.set_position(written as u64),
+                )?;
+                bar.finish_and_clear();
+                std::fs::rename(&partial, &path)?;
+            }
+            Ok(path)
+        })
+        .collect()
+}
+
+/// A folder holding the first `rows / 10,000,000` parts (hard links), read as one source.
+fn parts_source(folder: &Path, parts: &[PathBuf], rows: usize) -> anyhow::Result<ProfileSource> {
+    let view = folder.join(format!("cluster-{rows}"));
+    std::fs::create_dir_all(&view)?;
+    for part in &parts[..rows / ROWS_PER_PART] {
+        let link = view.join(part.file_name().context("a part has a name")?);
+        if !link.exists() {
+            std::fs::hard_link(part, &link)?;
+        }
+    }
+    Ok(ProfileSource::new(view.to_string_lossy()))
+}
+
+/// A scheduler and two executors, processes of this binary on loopback ports.
+struct LoopbackCluster {
+    port: u16,
+    processes: Vec<Child>,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl LoopbackCluster {
+    fn start(folder: &Path) -> anyhow::Result<Self> {
+        let binary = std::env::current_exe()?;
+        let port = free_port()?;
+        let mut processes = vec![
+            Command::new(&binary)
+                .args(["cluster", "scheduler", "--port", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting the scheduler")?,
+        ];
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut up = false;
+        for _ in 0..200 {
+            if TcpStream::connect(address).is_ok() {
+                up = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        anyhow::ensure!(up, "the scheduler did not start on port {port}");
+        for executor in 0..2 {
+            let work_dir = folder.join(format!("executor-{executor}"));
+            std::fs::create_dir_all(&work_dir)?;
+            processes.push(
+                Command::new(&binary)
+                    .args(["cluster", "executor", "--scheduler-port", &port.to_string()])
+                    .args(["--flight-port", &free_port()?.to_string()])
+                    .args(["--grpc-port", &free_port()?.to_string()])
+                    .args(["--concurrency", "1", "--work-dir"])
+                    .arg(&work_dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("starting an executor")?,
+            );
+        }
+        // Executors register with their first poll for work.
+        std::thread::sleep(Duration::from_secs(2));
+        Ok(Self { port, processes })
+    }
+
+    fn url(&self) -> String {
+        format!("df://127.0.0.1:{}", self.port)
+    }
+
+    /// Each process's peak resident memory, scheduler first.
+    fn peak_memory_in_words(&self) -> String {
+        let names = ["scheduler", "executor 1", "executor 2"];
+        self.processes
+            .iter()
+            .zip(names)
+            .map(|(process, name)| {
+                let peak = std::fs::read_to_string(format!("/proc/{}/status", process.id()))
+                    .unwrap_or_default()
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmHWM:"))
+                    .map_or_else(|| "?".to_owned(), |value| value.trim().to_owned());
+                format!("{name} {peak}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Drop for LoopbackCluster {
+    fn drop(&mut self) {
+        for process in &mut self.processes {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Exports evaluated on a Ballista cluster of `segsync cluster` processes: a whole export
+//! through the server, and the faults a cluster has — an executor killed mid-query, the
+//! scheduler unreachable or restarted, executors that cannot read the profiles.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use segsync_store::Role;
+use serde_json::Value;
+
+use crate::cluster_processes::ProcessCluster;
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::runs::{an_export, run};
+
+/// `rows` profiles in `files` CSV files in `folder`, every `gold_every`-th in the `gold`
+/// segment; returns the emails the export must send (the segment's members, all valid).
+fn write_profiles(folder: &Path, rows: usize, files: usize, gold_every: usize) -> Vec<String> {
+    let mut members = Vec::new();
+    let per_file = rows.div_ceil(files);
+    for file in 0..files {
+        let mut csv =
+            String::from("profile_id,email,first_name,last_name,country,tier,lifetime_value\n");
+        for id in file * per_file..((file + 1) * per_file).min(rows) {
+            let tier = if id % gold_every == 0 {
+                "gold"
+            } else {
+                "silver"
+            };
+            let email = format!("p{id}@example.com");
+            csv.push_str(&format!(
+                "{id},{email},First{id},Last{id},US,{tier},{}\n",
+                id % 500
+            ));
+            if tier == "gold" {
+                members.push(email);
+            }
+        }
+        std::fs::write(folder.join(format!("part-{file}.csv")), csv).unwrap();
+    }
+    members.sort();
+    members
+}
+
+/// A server whose engine evaluates on `cluster`, reading the profiles in `profiles`.
+async fn app_on(cluster: &ProcessCluster, profiles: &Path) -> TestApp {
+    let settings = cluster.settings();
+    let location = profiles.to_string_lossy().into_owned();
+    spawn_app_with(move |config| {
+        config.profiles = Some(segsync_engine::ProfileSource::new(location));
+        config.engine = settings;
+    })
+    .await
+}
+
+/// Starts a run of the export and returns its id.
+async fn start(app: &TestApp, export: &str) -> String {
+    let (status, queued) = run(app, Role::Contributor, export).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    queued["id"].as_str().unwrap().to_owned()
+}
+
+/// Reads the run until it has ended, for up to two minutes.
+async fn ended(app: &TestApp, run: &str) -> Value {
+    for _ in 0..1200 {
+        let (status, body) = app
+            .call(
+                Some(Role::Viewer),
+                Method::GET,
+                &format!("/api/v1/runs/{run}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if !matches!(body["status"].as_str(), Some("queued" | "running")) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {run} did not end within 120 s");
+}
+
+/// The list holds exactly `members`.
+fn assert_list_holds(app: &TestApp, list: &str, members: &[String]) {
+    let on_list: BTreeSet<String> = app.list_members(list).into_iter().collect();
+    let expected: BTreeSet<String> = members.iter().cloned().collect();
+    assert_eq!(on_list.len(), expected.len());
+    assert!(on_list == expected, "the list is not the segment's members");
+}
+
+/// The run failed with the engine unavailable, and nothing reached Constant Contact.
+fn assert_unavailable_and_nothing_sent(app: &TestApp, run: &Value) {
+    assert_eq!(run["status"], "failed", "{run}");
+    let reason = run["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("the engine is unavailable: the cluster at df://127.0.0.1:"),
+        "{reason}"
+    );
+    assert_eq!(
+        app.sandbox.state().imports_accepted(),
+        0,
+        "nothing was sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_whole_export_through_the_server_is_evaluated_on_the_cluster() {
+    let mut cluster = ProcessCluster::start();
+    cluster.start_executor(None);
+    cluster.start_executor(None);
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let members = write_profiles(profiles.path(), 20_000, 4, 7);
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, list) = an_export(&app).await;
+    let logged_before = [
+        cluster.log("executor-0").len(),
+        cluster.log("executor-1").len(),
+    ];
+
+    let (status, dry_run) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dry_run}");
+    assert_eq!(dry_run["would_send"], members.len(), "{dry_run}");
+
+    let done = ended(&app, &start(&app, &export).await).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["report"]["profiles_read"], 20_000, "{done}");
+    assert_eq!(done["report"]["profiles_in_segments"], members.len());
+    assert_eq!(done["report"]["sent"], members.len());
+    assert_list_holds(&app, &list, &members);
+    for (index, before) in logged_before.into_iter().enumerate() {
+        let log = cluster.log(&format!("executor-{index}"));
+        assert!(
+            log[before..].contains("Running a task."),
+            "executor {index} ran none of the export's tasks"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_executor_killed_mid_query_leaves_its_tasks_to_another_or_the_next_run() {
+    let mut cluster = ProcessCluster::start();
+    let first = cluster.start_executor(None);
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let members = write_profiles(profiles.path(), 400_000, 8, 1_000);
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, list) = an_export(&app).await;
+
+    let logged = cluster.log("executor-0").len();
+    let attempt = start(&app, &export).await;
+    cluster.until_running_a_task(first, logged).await;
+    cluster.kill_executor(first);
+    let second = cluster.start_executor(None);
+    let attempt = ended(&app, &attempt).await;
+
+    if attempt["status"] == "succeeded" {
+        eprintln!("the killed executor's tasks ran on the other");
+        cluster.until_running_a_task(second, 0).await;
+    } else {
+        eprintln!("the run failed: {}", attempt["reason"]);
+        // The lost executor held results the node had yet to fetch: the run fails before
+        // sending, and the next one does the work.
+        assert_unavailable_and_nothing_sent(&app, &attempt);
+        let again = ended(&app, &start(&app, &export).await).await;
+        assert_eq!(again["status"], "succeeded", "{again}");
+    }
+    assert_list_holds(&app, &list, &members);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_scheduler_restarted_mid_query_fails_the_run_unsent_and_the_next_run_succeeds() {
+    let mut cluster = ProcessCluster::start();
+    let executor = cluster.start_executor(None);
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let members = write_profiles(profiles.path(), 400_000, 8, 1_000);
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, list) = an_export(&app).await;
+
+    let logged = cluster.log("executor-0").len();
+    let attempt = start(&app, &export).await;
+    cluster.until_running_a_task(executor, logged).await;
+    cluster.kill_scheduler();
+    let attempt = ended(&app, &attempt).await;
+    assert_unavailable_and_nothing_sent(&app, &attempt);
+    assert!(app.list_members(&list).is_empty());
+
+    cluster.start_scheduler();
+    cluster.until_ready().await;
+    let again = ended(&app, &start(&app, &export).await).await;
+    assert_eq!(again["status"], "succeeded", "{again}");
+    assert_list_holds(&app, &list, &members);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_scheduler_fails_the_run_unsent_and_the_next_run_succeeds() {
+    let mut cluster = ProcessCluster::start();
+    cluster.start_executor(None);
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let members = write_profiles(profiles.path(), 1_000, 2, 3);
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, list) = an_export(&app).await;
+
+    cluster.kill_scheduler();
+    let attempt = ended(&app, &start(&app, &export).await).await;
+    assert_unavailable_and_nothing_sent(&app, &attempt);
+
+    cluster.start_scheduler();
+    cluster.until_ready().await;
+    let again = ended(&app, &start(&app, &export).await).await;
+    assert_eq!(again["status"], "succeeded", "{again}");
+    assert_list_holds(&app, &list, &members);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn executors_that_cannot_read_the_profiles_fail_the_run_naming_the_path_and_the_executor() {
+    let profiles = tempfile::tempdir().unwrap();
+    write_profiles(profiles.path(), 1_000, 2, 3);
+    let mut cluster = ProcessCluster::start();
+    cluster.start_executor(Some(profiles.path()));
+    cluster.until_ready().await;
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, _) = an_export(&app).await;
+
+    let attempt = ended(&app, &start(&app, &export).await).await;
+    assert_eq!(attempt["status"], "failed", "{attempt}");
+    let reason = attempt["reason"].as_str().unwrap_or_default();
+    let folder = profiles.path().to_string_lossy();
+    assert!(
+        reason.contains(&format!("reading profiles from {folder}"))
+            && reason.contains("on the executor at 127.0.0.1:")
+            && reason.contains(&format!("{folder}/part-")),
+        "{reason}"
+    );
+    assert_eq!(
+        app.sandbox.state().imports_accepted(),
+        0,
+        "nothing was sent"
+    );
+}
