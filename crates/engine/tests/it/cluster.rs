@@ -1,7 +1,8 @@
 //! Segments evaluated on a Ballista cluster (a scheduler and two executors on loopback) give
-//! the members the embedded engine gives, and a cluster that cannot be reached makes the
-//! engine unavailable before anything runs.
+//! the members the embedded engine gives; a cluster that cannot be reached makes the engine
+//! unavailable before anything runs, and one without executors gives the query up.
 
+use segsync_cluster::{SchedulerOptions, run_scheduler_on};
 use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
 
 use crate::differential::{check_generated_segments, check_set_operations};
@@ -47,4 +48,39 @@ async fn the_differential_suite_gives_the_same_members_on_a_cluster() {
     assert_eq!(profiles.count_all().await.unwrap(), 3_000);
     check_generated_segments(&profiles, &rows, "Parquet on the cluster").await;
     check_set_operations(&profiles, &rows, "Parquet on the cluster").await;
+}
+
+/// A scheduler with no executor gives the query up after its wait, and the node says so,
+/// instead of waiting for an executor for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_no_executor_is_up_to_run_is_given_up() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let options = SchedulerOptions {
+        port,
+        executor_wait_seconds: 2,
+        ..SchedulerOptions::default()
+    };
+    let scheduler = tokio::spawn(run_scheduler_on(listener, options));
+    let folder = tempfile::tempdir().unwrap();
+    let csv = folder.path().join("profiles.csv");
+    std::fs::write(&csv, "id,email\n1,a@example.com\n").unwrap();
+    let settings = EngineSettings::default().with_cluster(Some(format!("df://127.0.0.1:{port}")));
+    let profiles = Profiles::open_with(ProfileSource::new(csv.to_string_lossy()), &settings)
+        .await
+        .unwrap();
+
+    let error = tokio::time::timeout(std::time::Duration::from_secs(30), profiles.count_all())
+        .await
+        .expect("the query was given up within 30 s")
+        .unwrap_err();
+    assert!(
+        matches!(error, EngineError::ClusterUnavailable { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("no executor was up to run it"),
+        "{error}"
+    );
+    scheduler.abort();
 }
