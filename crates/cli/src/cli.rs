@@ -47,12 +47,14 @@ pub(crate) enum Command {
         command: UsersCommand,
     },
     /// Run a Ballista cluster that evaluates segments (`[engine] cluster` names its scheduler).
+    #[cfg(feature = "cluster")]
     Cluster {
         #[command(subcommand)]
         command: ClusterCommand,
     },
 }
 
+#[cfg(feature = "cluster")]
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClusterCommand {
     /// The scheduler: it splits each query into tasks for the executors.
@@ -63,6 +65,7 @@ pub(crate) enum ClusterCommand {
 
 /// Ballista's gRPC is plain (no TLS, no authentication): both roles listen on loopback unless
 /// told otherwise, and belong on a private network.
+#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub(crate) struct SchedulerArgs {
     #[arg(long, default_value = "127.0.0.1")]
@@ -82,6 +85,7 @@ pub(crate) struct SchedulerArgs {
     pub(crate) executor_wait_seconds: u64,
 }
 
+#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub(crate) struct ExecutorArgs {
     #[arg(long, default_value = "127.0.0.1")]
@@ -92,6 +96,8 @@ pub(crate) struct ExecutorArgs {
     /// The Arrow Flight port, where results are fetched.
     #[arg(long, default_value_t = 50051)]
     pub(crate) flight_port: u16,
+    /// The gRPC port it reports to the scheduler; nothing listens on it, since executors ask
+    /// the scheduler for work rather than wait to be called.
     #[arg(long, default_value_t = 50052)]
     pub(crate) grpc_port: u16,
     #[arg(long, default_value = "127.0.0.1")]
@@ -378,6 +384,10 @@ pub(crate) struct BenchArgs {
     /// or `parity`; or `cluster`, which runs only when asked for.
     #[arg(long)]
     pub(crate) only: Option<String>,
+    /// Evaluate the `export` part on the cluster whose scheduler is here (`df://HOST:PORT`);
+    /// the `cluster` part runs it so, in a process of its own.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub(crate) cluster: Option<String>,
     /// The largest profile count of the `cluster` part, which counts over 10, 30 and 100
     /// million profiles up to it.
     #[arg(long, default_value_t = 100_000_000)]

@@ -20,7 +20,8 @@ pub struct ExecutorOptions {
     pub external_host: Option<String>,
     /// The Arrow Flight port, where results are fetched (50051 by default).
     pub flight_port: u16,
-    /// The gRPC port (50052 by default).
+    /// The gRPC port reported to the scheduler (50052 by default); with pull scheduling
+    /// nothing listens on it.
     pub grpc_port: u16,
     pub scheduler_host: String,
     pub scheduler_port: u16,

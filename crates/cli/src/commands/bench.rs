@@ -47,7 +47,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&folder)?;
     let only = args.only.as_deref();
     if only.is_none_or(|part| part == "export") {
-        export_bench(&folder, args.members).await?;
+        export_bench(&folder, args.members, args.cluster.clone()).await?;
     }
     if only.is_none_or(|part| part == "delta") {
         super::bench_delta::delta_bench(&folder, args.members).await?;
@@ -69,7 +69,10 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     // Generates 2.4 GB of profiles and starts a cluster: only when asked for.
     if only == Some("cluster") {
+        #[cfg(feature = "cluster")]
         super::bench_cluster::cluster_bench(&folder, args.cluster_profiles, args.members).await?;
+        #[cfg(not(feature = "cluster"))]
+        anyhow::bail!("the cluster part needs a build with `--features cluster`");
     }
     Ok(())
 }
@@ -144,11 +147,20 @@ pub(super) async fn count_three_times(
     Ok(())
 }
 
-async fn export_bench(folder: &std::path::Path, members: usize) -> anyhow::Result<()> {
+async fn export_bench(
+    folder: &std::path::Path,
+    members: usize,
+    cluster: Option<String>,
+) -> anyhow::Result<()> {
     let path = members_file(folder, members)?;
-    measure_export(
-        &format!("(b) export of {members} members into the sandbox at 4 requests/s"),
+    let evaluated = match &cluster {
+        Some(cluster) => format!(", evaluated on the cluster at {cluster}"),
+        None => String::new(),
+    };
+    measure_export_with(
+        &format!("(b) export of {members} members into the sandbox at 4 requests/s{evaluated}"),
         ProfileSource::new(path.to_string_lossy()),
+        &EngineSettings::default().with_cluster(cluster),
     )
     .await
 }

@@ -15,7 +15,7 @@ use chrono::Utc;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{EngineSettings, ProfileSource, Profiles};
 
-use super::bench::{bench_segments, measure_export_with, members_file};
+use super::bench::bench_segments;
 use crate::progress::counter;
 use crate::sample::write_profile_part;
 
@@ -80,26 +80,44 @@ pub(super) async fn cluster_bench(
             )?;
         }
     }
-    let members_path = members_file(folder, members)?;
-    let source = ProfileSource::new(members_path.to_string_lossy());
-    measure_export_with(
-        &format!("(i) export of {members} members, evaluated embedded"),
-        source.clone(),
-        &embedded,
-    )
-    .await?;
-    measure_export_with(
-        &format!("(i) export of {members} members, evaluated on the loopback cluster"),
-        source,
-        &on_cluster,
-    )
-    .await?;
+    writeln!(
+        out,
+        "(i) the export benchmark (b), each in a process of its own: embedded, then on the cluster"
+    )?;
+    out.write_all(&export_in_a_process(folder, members, None)?)?;
+    out.write_all(&export_in_a_process(folder, members, Some(&cluster.url()))?)?;
     writeln!(
         out,
         "    peak resident memory of the cluster's processes: {}",
         cluster.peak_memory_in_words()
     )?;
     Ok(())
+}
+
+/// `segsync bench --only export` as a child process, so that its peak memory is the export's
+/// alone; what it printed.
+fn export_in_a_process(
+    folder: &Path,
+    members: usize,
+    cluster: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args([
+            "bench",
+            "--only",
+            "export",
+            "--members",
+            &members.to_string(),
+        ])
+        .arg("--work-dir")
+        .arg(folder);
+    if let Some(cluster) = cluster {
+        command.args(["--cluster", cluster]);
+    }
+    let output = command.stderr(Stdio::inherit()).output()?;
+    anyhow::ensure!(output.status.success(), "the export benchmark failed");
+    Ok(output.stdout)
 }
 
 /// Counts a segment three times; its members and the median in seconds.

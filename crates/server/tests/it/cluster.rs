@@ -1,5 +1,5 @@
-//! Exports evaluated on a Ballista cluster of `segsync cluster` processes: a whole export
-//! through the server, and the faults a cluster has — an executor killed mid-query, the
+//! Exports evaluated on a Ballista cluster of `segsync cluster` processes: a preview, a dry
+//! run and a whole export through the server, and the faults a cluster has — an executor killed mid-query, the
 //! scheduler unreachable or restarted, executors that cannot read the profiles.
 
 use std::collections::BTreeSet;
@@ -118,6 +118,28 @@ async fn a_whole_export_through_the_server_is_evaluated_on_the_cluster() {
         cluster.log("executor-0").len(),
         cluster.log("executor-1").len(),
     ];
+
+    let (_, segments) = app
+        .call(Some(Role::Viewer), Method::GET, "/api/v1/segments", None)
+        .await;
+    let gold = segments[0]["id"].as_str().unwrap();
+    let (status, preview) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/segments/{gold}/preview"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["members"], members.len(), "{preview}");
+    for member in preview["sample"].as_array().unwrap() {
+        let email = member["email"].as_str().unwrap().to_owned();
+        assert!(
+            members.binary_search(&email).is_ok(),
+            "{email} is no member"
+        );
+    }
 
     let (status, dry_run) = app
         .call(
