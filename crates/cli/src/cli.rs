@@ -47,14 +47,12 @@ pub(crate) enum Command {
         command: UsersCommand,
     },
     /// Run a Ballista cluster that evaluates segments (`[engine] cluster` names its scheduler).
-    #[cfg(feature = "cluster")]
     Cluster {
         #[command(subcommand)]
         command: ClusterCommand,
     },
 }
 
-#[cfg(feature = "cluster")]
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClusterCommand {
     /// The scheduler: it splits each query into tasks for the executors.
@@ -65,7 +63,6 @@ pub(crate) enum ClusterCommand {
 
 /// Ballista's gRPC is plain (no TLS, no authentication): both roles listen on loopback unless
 /// told otherwise, and belong on a private network.
-#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub(crate) struct SchedulerArgs {
     #[arg(long, default_value = "127.0.0.1")]
@@ -85,7 +82,6 @@ pub(crate) struct SchedulerArgs {
     pub(crate) executor_wait_seconds: u64,
 }
 
-#[cfg(feature = "cluster")]
 #[derive(Debug, Args)]
 pub(crate) struct ExecutorArgs {
     #[arg(long, default_value = "127.0.0.1")]

@@ -37,7 +37,6 @@ async fn main() -> anyhow::Result<()> {
             command: SourcesCommand::Check(args),
         } => commands::sources::check(args).await,
         Command::Users { command } => commands::users::run(command).await,
-        #[cfg(feature = "cluster")]
         Command::Cluster { command } => commands::cluster::run(command).await,
     }
 }

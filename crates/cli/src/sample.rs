@@ -135,7 +135,6 @@ pub(crate) fn write_profiles_changed(
 
 /// Writes `count` profiles whose ids start at `first_id`: one part of profiles split over
 /// several files.
-#[cfg(feature = "cluster")]
 pub(crate) fn write_profile_part(
     path: &Path,
     first_id: usize,

@@ -2,10 +2,8 @@
 //! sends each query's logical plan to the scheduler; the executors read the profiles and the
 //! results stream back in batches.
 
-#[cfg(feature = "cluster")]
 use std::time::Duration;
 
-#[cfg(feature = "cluster")]
 use ballista::prelude::SessionContextExt;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
@@ -15,12 +13,10 @@ use crate::error::EngineError;
 use crate::source::{ProfileFormat, ProfileSource};
 
 /// How long a node waits for the scheduler to answer before it calls the engine unavailable.
-#[cfg(feature = "cluster")]
 const REACH: Duration = Duration::from_secs(5);
 
 /// A context whose queries run on the cluster whose scheduler is at `cluster`
 /// (`df://host:port`), once the scheduler answers.
-#[cfg(feature = "cluster")]
 pub(crate) async fn remote_context(
     cluster: &str,
     state: SessionState,
@@ -39,18 +35,6 @@ pub(crate) async fn remote_context(
     SessionContext::remote_with_state(cluster, state)
         .await
         .map_err(|error| unavailable(cluster, error.to_string()))
-}
-
-/// Without Ballista in the build, a cluster is refused before anything runs.
-#[cfg(not(feature = "cluster"))]
-pub(crate) async fn remote_context(
-    cluster: &str,
-    _state: SessionState,
-) -> Result<SessionContext, EngineError> {
-    scheduler_address(cluster)?;
-    Err(EngineError::ClusterNotBuilt {
-        cluster: cluster.to_owned(),
-    })
 }
 
 /// `host:port` of a `df://host:port` address (the port is 50050 when left out).

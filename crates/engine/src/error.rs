@@ -50,13 +50,6 @@ pub enum EngineError {
     )]
     ClusterAddress { cluster: String, problem: String },
 
-    /// `[engine] cluster` is set, but this build leaves Ballista out.
-    #[error(
-        "[engine] cluster is {cluster:?}, but this segsync was built without cluster support: \
-         build it with `--features cluster`, or leave cluster unset to evaluate here"
-    )]
-    ClusterNotBuilt { cluster: String },
-
     /// The cluster's scheduler could not be reached, or lost the query: nothing was sent, and
     /// the run can be tried again.
     #[error("the engine is unavailable: the cluster at {cluster} {problem}")]

@@ -69,10 +69,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     // Generates 2.4 GB of profiles and starts a cluster: only when asked for.
     if only == Some("cluster") {
-        #[cfg(feature = "cluster")]
         super::bench_cluster::cluster_bench(&folder, args.cluster_profiles, args.members).await?;
-        #[cfg(not(feature = "cluster"))]
-        anyhow::bail!("the cluster part needs a build with `--features cluster`");
     }
     Ok(())
 }

@@ -1,13 +1,11 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
-#[cfg(feature = "cluster")]
 mod bench_cluster;
 mod bench_delta;
 mod bench_duckdb;
 mod bench_removals;
 mod bench_sources;
-#[cfg(feature = "cluster")]
 pub(crate) mod cluster;
 pub(crate) mod demo;
 pub(crate) mod export;

@@ -4,15 +4,11 @@
 #![allow(unreachable_pub)]
 
 mod behaviour;
-// The cluster's tests need Ballista in the build: `cargo test --all-features`, as
-// `./scripts/test` runs them.
-#[cfg(feature = "cluster")]
 mod cluster;
 mod csv_properties;
 mod delta_tables;
 mod differential;
 mod fixtures;
-#[cfg(feature = "cluster")]
 mod loopback_cluster;
 mod memory_budget;
 mod object_storage;

@@ -8,11 +8,7 @@ mod bounded;
 mod browser;
 mod builder;
 mod charts;
-// On a cluster of `segsync cluster` processes: `cargo test --all-features`, as
-// `./scripts/test` runs them.
-#[cfg(feature = "cluster")]
 mod cluster;
-#[cfg(feature = "cluster")]
 mod cluster_processes;
 mod config;
 mod connections;
