@@ -56,22 +56,14 @@ impl Default for ExecutorOptions {
 /// Serves as an executor until the process stops (or the scheduler cannot be reached at
 /// start).
 pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> {
-    let reached_at = format!(
-        "{}:{}",
-        options
-            .external_host
-            .as_deref()
-            .unwrap_or(&options.bind_host),
-        options.flight_port
-    );
+    let external_host = options
+        .external_host
+        .clone()
+        .unwrap_or_else(|| options.bind_host.clone());
+    let reached_at = format!("{external_host}:{}", options.flight_port);
     let config = ExecutorProcessConfig {
         bind_host: options.bind_host.clone(),
-        external_host: Some(
-            options
-                .external_host
-                .clone()
-                .unwrap_or_else(|| options.bind_host.clone()),
-        ),
+        external_host: Some(external_host),
         port: options.flight_port,
         grpc_port: options.grpc_port,
         scheduler_host: options.scheduler_host.clone(),

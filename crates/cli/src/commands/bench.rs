@@ -15,7 +15,7 @@ use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
 use secrecy::SecretString;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::{RunClock, SegmentDefinition, SegmentFormat, parse_segments};
-use segsync_engine::{EngineSettings, ProfileSource, Profiles};
+use segsync_engine::{EngineSettings, Membership, ProfileSource, Profiles};
 use segsync_export::{ExportPlan, NoProgress, run_export};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -127,14 +127,7 @@ pub(super) async fn count_three_times(
     let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
     for segment in &segments {
         let membership = profiles.segment_expr(segment, &segments, &clock)?;
-        let mut timings = Vec::new();
-        let mut members = 0;
-        for _ in 0..3 {
-            let started = Instant::now();
-            members = profiles.count(membership.clone()).await?;
-            timings.push(started.elapsed().as_secs_f64());
-        }
-        timings.sort_by(f64::total_cmp);
+        let (members, timings) = three_counts(profiles, &membership).await?;
         writeln!(
             out,
             "    {:<30} {members:>10} members   count in {:.3} s (median of 3; {:.3}–{:.3} s)",
@@ -142,6 +135,23 @@ pub(super) async fn count_three_times(
         )?;
     }
     Ok(())
+}
+
+/// Counts a segment three times: its members, and the seconds each count took, fastest first
+/// (the median is the middle one).
+pub(super) async fn three_counts(
+    profiles: &Profiles,
+    membership: &Membership,
+) -> anyhow::Result<(u64, [f64; 3])> {
+    let mut timings = [0.0; 3];
+    let mut members = 0;
+    for timing in &mut timings {
+        let started = Instant::now();
+        members = profiles.count(membership.clone()).await?;
+        *timing = started.elapsed().as_secs_f64();
+    }
+    timings.sort_by(f64::total_cmp);
+    Ok((members, timings))
 }
 
 async fn export_bench(
@@ -280,7 +290,12 @@ pub(super) fn reset_peak_memory() {
 }
 
 pub(super) fn peak_memory_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_memory_mb_of("self")
+}
+
+/// The peak resident memory of the process `process` (a pid, or `self`), in MB (Linux).
+pub(super) fn peak_memory_mb_of(process: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .unwrap_or_default()
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -293,6 +308,18 @@ pub(super) fn peak_memory_mb() -> u64 {
                 .ok()
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// Waits up to 5 s for a process this benchmark started to listen on the loopback `port`.
+pub(super) fn until_listening(port: u16) -> bool {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    for _ in 0..200 {
+        if TcpStream::connect(address).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
 }
 
 /// `segsync sandbox` as a child process.
@@ -324,14 +351,11 @@ impl SandboxProcess {
             .stdout(Stdio::null())
             .spawn()
             .context("starting the sandbox process")?;
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
-        for _ in 0..200 {
-            if TcpStream::connect(address).is_ok() {
-                return Ok(Self { child, port });
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        anyhow::bail!("the sandbox did not start on port {port}")
+        anyhow::ensure!(
+            until_listening(port),
+            "the sandbox did not start on port {port}"
+        );
+        Ok(Self { child, port })
     }
 
     fn base_url(&self) -> String {

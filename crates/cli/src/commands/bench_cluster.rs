@@ -5,29 +5,22 @@
 //! peak memory.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{EngineSettings, ProfileSource, Profiles};
 
-use super::bench::bench_segments;
+use super::bench::{bench_segments, peak_memory_mb_of, three_counts, until_listening};
 use crate::progress::counter;
 use crate::sample::write_profile_part;
 
 /// Rows in each Parquet file of the partitioned profiles.
 const ROWS_PER_PART: usize = 10_000_000;
-
-/// Seconds the embedded engine and the cluster each take to count a segment, median of three.
-struct Timing {
-    members: u64,
-    embedded: f64,
-    cluster: f64,
-}
 
 pub(super) async fn cluster_bench(
     folder: &Path,
@@ -57,26 +50,19 @@ pub(super) async fn cluster_bench(
         writeln!(out, "    {rows} profiles in {} files", rows / ROWS_PER_PART)?;
         for segment in &segments {
             let membership = here.segment_expr(segment, &segments, &clock)?;
-            let (members, embedded) = median_count(&here, &membership).await?;
-            let (on_cluster, cluster) = median_count(&there, &membership).await?;
+            let (members, [_, embedded, _]) = three_counts(&here, &membership).await?;
+            let (on_cluster, [_, cluster, _]) = three_counts(&there, &membership).await?;
             anyhow::ensure!(
                 members == on_cluster,
                 "{}: {members} members embedded, {on_cluster} on the cluster",
                 segment.name
             );
-            let timing = Timing {
-                members,
-                embedded,
-                cluster,
-            };
             writeln!(
                 out,
-                "        {:<30} {:>11} members   embedded {:.3} s   cluster {:.3} s   ({:.2}×)",
+                "        {:<30} {members:>11} members   embedded {embedded:.3} s   cluster \
+                 {cluster:.3} s   ({:.2}×)",
                 segment.name,
-                timing.members,
-                timing.embedded,
-                timing.cluster,
-                timing.cluster / timing.embedded
+                cluster / embedded
             )?;
         }
     }
@@ -118,22 +104,6 @@ fn export_in_a_process(
     let output = command.stderr(Stdio::inherit()).output()?;
     anyhow::ensure!(output.status.success(), "the export benchmark failed");
     Ok(output.stdout)
-}
-
-/// Counts a segment three times; its members and the median in seconds.
-async fn median_count(
-    profiles: &Profiles,
-    membership: &segsync_engine::Membership,
-) -> anyhow::Result<(u64, f64)> {
-    let mut timings = Vec::new();
-    let mut members = 0;
-    for _ in 0..3 {
-        let started = Instant::now();
-        members = profiles.count(membership.clone()).await?;
-        timings.push(started.elapsed().as_secs_f64());
-    }
-    timings.sort_by(f64::total_cmp);
-    Ok((members, timings[1]))
 }
 
 /// Files of ten million profiles each (ids running on from file to file), generated once.
@@ -196,16 +166,10 @@ impl LoopbackCluster {
                 .spawn()
                 .context("starting the scheduler")?,
         ];
-        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        let mut up = false;
-        for _ in 0..200 {
-            if TcpStream::connect(address).is_ok() {
-                up = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        anyhow::ensure!(up, "the scheduler did not start on port {port}");
+        anyhow::ensure!(
+            until_listening(port),
+            "the scheduler did not start on port {port}"
+        );
         for executor in 0..2 {
             let work_dir = folder.join(format!("executor-{executor}"));
             std::fs::create_dir_all(&work_dir)?;
@@ -238,12 +202,8 @@ impl LoopbackCluster {
             .iter()
             .zip(names)
             .map(|(process, name)| {
-                let peak = std::fs::read_to_string(format!("/proc/{}/status", process.id()))
-                    .unwrap_or_default()
-                    .lines()
-                    .find_map(|line| line.strip_prefix("VmHWM:"))
-                    .map_or_else(|| "?".to_owned(), |value| value.trim().to_owned());
-                format!("{name} {peak}")
+                let peak = peak_memory_mb_of(&process.id().to_string());
+                format!("{name} {peak} MB")
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -29,14 +29,6 @@ impl Drop for Browser {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Browser {
     /// A fresh headless Chromium that visits `base` (the server under test).
     pub(crate) async fn open(base: &str) -> Self {
@@ -49,7 +41,7 @@ impl Browser {
     }
 
     async fn open_with(base: &str, extra_args: &[&str]) -> Self {
-        let port = free_port();
+        let port = crate::helpers::free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .process_group(0)

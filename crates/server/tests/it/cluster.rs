@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::cluster_processes::ProcessCluster;
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::runs::{an_export, run};
+use crate::runs::{an_export, ended_within, run};
 
 /// `rows` profiles in `files` CSV files in `folder`, every `gold_every`-th in the `gold`
 /// segment; returns the emails the export must send (the segment's members, all valid).
@@ -54,6 +54,52 @@ async fn app_on(cluster: &ProcessCluster, profiles: &Path) -> TestApp {
     .await
 }
 
+/// A server evaluating on a cluster of a scheduler and `executors` executors, `rows` profiles
+/// in `files` files (see `write_profiles`), and the `gold` export of them.
+struct ExportOnCluster {
+    cluster: ProcessCluster,
+    app: TestApp,
+    export: String,
+    list: String,
+    /// What the export must send.
+    members: Vec<String>,
+    _profiles: tempfile::TempDir,
+}
+
+async fn export_on_cluster(
+    executors: usize,
+    rows: usize,
+    files: usize,
+    gold_every: usize,
+) -> ExportOnCluster {
+    let mut cluster = ProcessCluster::start();
+    for _ in 0..executors {
+        cluster.start_executor(None);
+    }
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let members = write_profiles(profiles.path(), rows, files, gold_every);
+    let app = app_on(&cluster, profiles.path()).await;
+    let (export, list) = an_export(&app).await;
+    ExportOnCluster {
+        cluster,
+        app,
+        export,
+        list,
+        members,
+        _profiles: profiles,
+    }
+}
+
+/// Starts a run of the export and returns its id once the executor `executor` runs one of
+/// its tasks.
+async fn start_until_a_task_runs(on: &ExportOnCluster, executor: usize) -> String {
+    let logged = on.cluster.log(&format!("executor-{executor}")).len();
+    let run = start(&on.app, &on.export).await;
+    on.cluster.until_running_a_task(executor, logged).await;
+    run
+}
+
 /// Starts a run of the export and returns its id.
 async fn start(app: &TestApp, export: &str) -> String {
     let (status, queued) = run(app, Role::Contributor, export).await;
@@ -61,24 +107,10 @@ async fn start(app: &TestApp, export: &str) -> String {
     queued["id"].as_str().unwrap().to_owned()
 }
 
-/// Reads the run until it has ended, for up to two minutes.
+/// Reads the run until it has ended, for up to two minutes: a killed executor's tasks wait
+/// for the scheduler to take it for dead.
 async fn ended(app: &TestApp, run: &str) -> Value {
-    for _ in 0..1200 {
-        let (status, body) = app
-            .call(
-                Some(Role::Viewer),
-                Method::GET,
-                &format!("/api/v1/runs/{run}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        if !matches!(body["status"].as_str(), Some("queued" | "running")) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("run {run} did not end within 120 s");
+    ended_within(app, run, Duration::from_secs(120)).await
 }
 
 /// The list holds exactly `members`.
@@ -106,14 +138,14 @@ fn assert_unavailable_and_nothing_sent(app: &TestApp, run: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_whole_export_through_the_server_is_evaluated_on_the_cluster() {
-    let mut cluster = ProcessCluster::start();
-    cluster.start_executor(None);
-    cluster.start_executor(None);
-    cluster.until_ready().await;
-    let profiles = tempfile::tempdir().unwrap();
-    let members = write_profiles(profiles.path(), 20_000, 4, 7);
-    let app = app_on(&cluster, profiles.path()).await;
-    let (export, list) = an_export(&app).await;
+    let ExportOnCluster {
+        cluster,
+        app,
+        export,
+        list,
+        members,
+        _profiles,
+    } = export_on_cluster(2, 20_000, 4, 7).await;
     let logged_before = [
         cluster.log("executor-0").len(),
         cluster.log("executor-1").len(),
@@ -169,48 +201,46 @@ async fn a_whole_export_through_the_server_is_evaluated_on_the_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_executor_killed_mid_query_leaves_its_tasks_to_another_or_the_next_run() {
-    let mut cluster = ProcessCluster::start();
-    let first = cluster.start_executor(None);
-    cluster.until_ready().await;
-    let profiles = tempfile::tempdir().unwrap();
-    let members = write_profiles(profiles.path(), 400_000, 8, 1_000);
-    let app = app_on(&cluster, profiles.path()).await;
-    let (export, list) = an_export(&app).await;
-
-    let logged = cluster.log("executor-0").len();
-    let attempt = start(&app, &export).await;
-    cluster.until_running_a_task(first, logged).await;
-    cluster.kill_executor(first);
-    let second = cluster.start_executor(None);
-    let attempt = ended(&app, &attempt).await;
+    let mut on = export_on_cluster(1, 400_000, 8, 1_000).await;
+    let attempt = start_until_a_task_runs(&on, 0).await;
+    on.cluster.kill_executor(0);
+    let second = on.cluster.start_executor(None);
+    let ExportOnCluster {
+        cluster,
+        app,
+        export,
+        list,
+        members,
+        ..
+    } = &on;
+    let attempt = ended(app, &attempt).await;
 
     if attempt["status"] == "succeeded" {
         eprintln!("the killed executor's tasks ran on the other");
         cluster.until_running_a_task(second, 0).await;
     } else {
         eprintln!("the run failed: {}", attempt["reason"]);
-        // The lost executor held results the node had yet to fetch: the run fails before
-        // sending, and the next one does the work.
-        assert_unavailable_and_nothing_sent(&app, &attempt);
-        let again = ended(&app, &start(&app, &export).await).await;
+        // The query was lost with the executor: the run fails before sending, and the next
+        // one does the work.
+        assert_unavailable_and_nothing_sent(app, &attempt);
+        let again = ended(app, &start(app, export).await).await;
         assert_eq!(again["status"], "succeeded", "{again}");
     }
-    assert_list_holds(&app, &list, &members);
+    assert_list_holds(app, list, members);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_scheduler_restarted_mid_query_fails_the_run_unsent_and_the_next_run_succeeds() {
-    let mut cluster = ProcessCluster::start();
-    let executor = cluster.start_executor(None);
-    cluster.until_ready().await;
-    let profiles = tempfile::tempdir().unwrap();
-    let members = write_profiles(profiles.path(), 400_000, 8, 1_000);
-    let app = app_on(&cluster, profiles.path()).await;
-    let (export, list) = an_export(&app).await;
-
-    let logged = cluster.log("executor-0").len();
-    let attempt = start(&app, &export).await;
-    cluster.until_running_a_task(executor, logged).await;
+    let on = export_on_cluster(1, 400_000, 8, 1_000).await;
+    let attempt = start_until_a_task_runs(&on, 0).await;
+    let ExportOnCluster {
+        mut cluster,
+        app,
+        export,
+        list,
+        members,
+        _profiles,
+    } = on;
     cluster.kill_scheduler();
     let attempt = ended(&app, &attempt).await;
     assert_unavailable_and_nothing_sent(&app, &attempt);
@@ -225,14 +255,14 @@ async fn the_scheduler_restarted_mid_query_fails_the_run_unsent_and_the_next_run
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unreachable_scheduler_fails_the_run_unsent_and_the_next_run_succeeds() {
-    let mut cluster = ProcessCluster::start();
-    cluster.start_executor(None);
-    cluster.until_ready().await;
-    let profiles = tempfile::tempdir().unwrap();
-    let members = write_profiles(profiles.path(), 1_000, 2, 3);
-    let app = app_on(&cluster, profiles.path()).await;
-    let (export, list) = an_export(&app).await;
-
+    let ExportOnCluster {
+        mut cluster,
+        app,
+        export,
+        list,
+        members,
+        _profiles,
+    } = export_on_cluster(1, 1_000, 2, 3).await;
     cluster.kill_scheduler();
     let attempt = ended(&app, &start(&app, &export).await).await;
     assert_unavailable_and_nothing_sent(&app, &attempt);

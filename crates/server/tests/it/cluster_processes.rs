@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use segsync_engine::{EngineSettings, ProfileSource, Profiles};
 
+use crate::helpers::free_port;
 use crate::processes::{Process, segsync_binary};
 
 /// Seconds without a heartbeat before the scheduler takes an executor for dead: short, so
@@ -19,15 +20,6 @@ pub(crate) struct ProcessCluster {
     scheduler: Option<Process>,
     executors: Vec<Option<Process>>,
     folder: tempfile::TempDir,
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl ProcessCluster {

@@ -88,6 +88,15 @@ pub(crate) async fn another_node(app: &TestApp) -> (segsync_server::Server, Stri
     (server, base)
 }
 
+/// A loopback port nothing listens on now, for a process the test starts.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

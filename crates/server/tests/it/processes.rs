@@ -63,11 +63,7 @@ pub(crate) fn serve_logging_to(
     environment: &[(&str, &str)],
     log: impl Into<Stdio>,
 ) -> (Process, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
     let cc = &config.constant_contact;
     let mut command = Command::new(segsync_binary());

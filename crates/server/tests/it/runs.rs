@@ -28,9 +28,15 @@ pub(crate) async fn run(app: &TestApp, role: Role, export: &str) -> (StatusCode,
     .await
 }
 
-/// Reads the run until it has ended.
+/// Reads the run until it has ended, for up to 30 s.
 pub(crate) async fn ended(app: &TestApp, run: &str) -> Value {
-    for _ in 0..300 {
+    ended_within(app, run, Duration::from_secs(30)).await
+}
+
+/// Reads the run until it has ended, for up to `limit`.
+pub(crate) async fn ended_within(app: &TestApp, run: &str, limit: Duration) -> Value {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
         let (status, body) = app
             .call(
                 Some(Role::Viewer),
@@ -45,7 +51,7 @@ pub(crate) async fn ended(app: &TestApp, run: &str) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("run {run} did not end within 30 s");
+    panic!("run {run} did not end within {} s", limit.as_secs());
 }
 
 /// Reads the run until its worker has it in `phase`.
