@@ -163,7 +163,10 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
             &SegmentDraft {
                 name: "the configured segments".into(),
                 description: Some("The segments the export's configuration names.".into()),
-                rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                rule: serde_json::from_value(
+                    serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                )
+                .unwrap(),
             },
             by,
         )

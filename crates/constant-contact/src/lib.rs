@@ -20,7 +20,9 @@ pub mod classify;
 pub mod config;
 pub mod contact_json;
 pub mod error;
-pub mod fields;
+/// Constant Contact's table of contact fields, kept in a crate of its own so that the domain
+/// reads it without the HTTP client.
+pub use constant_contact_fields as fields;
 pub mod oauth;
 pub mod retry;
 pub mod tokens;

@@ -4,15 +4,23 @@
 //! Nothing here does IO. Values are parsed at the edge into types that cannot be wrong
 //! ([`Email`], [`segment::SegmentDefinition`]) and passed inward.
 
+pub mod connection_access;
 pub mod email;
 pub mod mapping;
+pub mod role;
+pub mod run_progress;
+pub mod run_status;
 pub mod schedule;
 pub mod schema;
 pub mod segment;
 pub mod sync_mode;
 
+pub use connection_access::{Health, UsableBy};
 pub use email::{Email, EmailProblem};
 pub use mapping::{ContactField, FieldMapping, MappingError};
+pub use role::Role;
+pub use run_progress::RunProgress;
+pub use run_status::{RunStatus, Trigger};
 pub use schema::{Attribute, AttributeType, ProfileSchema, RelatedSchema};
 pub use segment::{Rule, SegmentDefinition, SegmentError};
 pub use sync_mode::SyncMode;

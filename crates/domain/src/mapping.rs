@@ -29,15 +29,7 @@ pub enum ContactField {
     Custom(String),
 }
 
-/// What to do with a value longer than its field allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LengthPolicy {
-    /// Cut to the limit and count it in the report. Names and text fields are truncated: a
-    /// member stays a member even if "Maximilian-Alexander" loses a few letters.
-    Truncate,
-}
-
-use constant_contact::fields::{
+use constant_contact_fields::{
     CONTACT_FIELDS, CUSTOM_FIELD_NAME_MAX, CUSTOM_FIELD_PREFIX, kind_and_limit,
 };
 
@@ -96,10 +88,6 @@ impl ContactField {
     /// The longest value the field takes, in characters, as Constant Contact's table says.
     pub fn max_length(&self) -> usize {
         kind_and_limit(&self.import_key()).map_or(50, |(_, max)| max)
-    }
-
-    pub fn length_policy(&self) -> LengthPolicy {
-        LengthPolicy::Truncate
     }
 
     /// Whether the field takes a date attribute.

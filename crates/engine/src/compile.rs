@@ -23,11 +23,11 @@ use datafusion::logical_expr::{
 };
 use segsync_domain::segment::{
     Aggregate, Condition, Period, RelatedCondition, Rule, RunClock, SegmentCatalogue,
-    SegmentDefinition, SegmentError, SegmentErrors, Test, TypedValue, describe_measure,
-    typed_literal, validate,
+    SegmentDefinition, SegmentErrors, Test, TypedValue, describe_measure, typed_literal, validate,
 };
 use segsync_domain::{AttributeType, RelatedSchema};
 
+use crate::compile_error::CompileError;
 use crate::schema::{attribute_type, profile_schema};
 
 /// A segment compiled: the expression that is true exactly for its members, over the
@@ -128,7 +128,7 @@ pub fn membership_expr(
     related: &[RelatedColumns<'_>],
     catalogue: &dyn SegmentCatalogue,
     clock: &RunClock,
-) -> Result<Membership, SegmentErrors> {
+) -> Result<Membership, CompileError> {
     let segment_schema = profile_schema(schema).with_related(
         related
             .iter()
@@ -150,13 +150,7 @@ pub fn membership_expr(
         compiled: RefCell::new(HashMap::new()),
         measures: &measures,
     };
-    let expr = compiler.rule(&segment.rule).map_err(|problem| {
-        SegmentErrors(vec![SegmentError {
-            segment: segment.name.clone(),
-            path: "rule".into(),
-            problem,
-        }])
-    })?;
+    let expr = compiler.rule(&segment.rule, "rule")?;
     Ok(Membership {
         expr,
         measures: measures.into_inner(),
@@ -178,80 +172,121 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn rule(&self, rule: &Rule) -> Result<Expr, String> {
+    fn rule(&self, rule: &Rule, path: &str) -> Result<Expr, CompileError> {
+        let children = |kind: &str, children: &[Rule], join: fn(Expr, Expr) -> Expr| {
+            let parts = children
+                .iter()
+                .enumerate()
+                .map(|(i, child)| self.rule(child, &format!("{path}.{kind}[{i}]")));
+            self.fold(parts, join, path)
+        };
+        let references = |kind: &str, names: &[String], join: fn(Expr, Expr) -> Expr| {
+            self.fold(
+                names.iter().map(|name| self.segment(name, path)),
+                join,
+                &format!("{path}.{kind}"),
+            )
+        };
         Ok(match rule {
-            Rule::All(children) => {
-                self.fold(children.iter().map(|child| self.rule(child)), Expr::and)?
-            }
-            Rule::Any(children) => {
-                self.fold(children.iter().map(|child| self.rule(child)), Expr::or)?
-            }
-            Rule::Not(child) => not(self.rule(child)?),
-            Rule::Condition(condition) => self.condition(condition)?.is_true(),
-            Rule::Related(related) => self.related(related)?.is_true(),
-            Rule::Segment(name) => self.segment(name)?,
-            Rule::Union(names) => {
-                self.fold(names.iter().map(|name| self.segment(name)), Expr::or)?
-            }
-            Rule::Intersect(names) => {
-                self.fold(names.iter().map(|name| self.segment(name)), Expr::and)?
-            }
+            Rule::All(rules) => children("all", rules, Expr::and)?,
+            Rule::Any(rules) => children("any", rules, Expr::or)?,
+            Rule::Not(child) => not(self.rule(child, &format!("{path}.not"))?),
+            Rule::Condition(condition) => self.condition(condition, path)?.is_true(),
+            Rule::Related(related) => self.related(related, path)?.is_true(),
+            Rule::Segment(name) => self.segment(name, &format!("{path}.segment"))?,
+            Rule::Union(names) => references("union", names, Expr::or)?,
+            Rule::Intersect(names) => references("intersect", names, Expr::and)?,
             Rule::Except(names) => {
-                let (first, rest) = names.split_first().ok_or("except needs segments")?;
-                let removed = self.fold(rest.iter().map(|name| self.segment(name)), Expr::or)?;
-                self.segment(first)?.and(not(removed))
+                let Some((first, rest)) = names.split_first() else {
+                    return Err(self.problem(&format!("{path}.except"), "except needs segments"));
+                };
+                let removed = references("except", rest, Expr::or)?;
+                self.segment(first, &format!("{path}.except[0]"))?
+                    .and(not(removed))
             }
         })
     }
 
     fn fold(
         &self,
-        parts: impl Iterator<Item = Result<Expr, String>>,
+        parts: impl Iterator<Item = Result<Expr, CompileError>>,
         join: fn(Expr, Expr) -> Expr,
-    ) -> Result<Expr, String> {
+        path: &str,
+    ) -> Result<Expr, CompileError> {
         let parts: Vec<Expr> = parts.collect::<Result<_, _>>()?;
         parts
             .into_iter()
             .reduce(join)
-            .ok_or_else(|| format!("an empty group in segment {:?}", self.segment))
+            .ok_or_else(|| self.problem(path, "an empty group"))
     }
 
-    fn segment(&self, name: &str) -> Result<Expr, String> {
+    fn segment(&self, name: &str, path: &str) -> Result<Expr, CompileError> {
         if let Some(expr) = self.compiled.borrow().get(name) {
             return Ok(expr.clone());
         }
         let definition = self
             .catalogue
             .segment(name)
-            .ok_or_else(|| format!("there is no segment named {name:?}"))?;
-        let expr = self.rule(&definition.rule)?;
+            .ok_or_else(|| self.problem(path, format!("there is no segment named {name:?}")))?;
+        // Problems inside a referred segment are named at the reference, as validation does.
+        let expr = self.rule(&definition.rule, path)?;
         self.compiled
             .borrow_mut()
             .insert(name.to_owned(), expr.clone());
         Ok(expr)
     }
 
-    fn condition(&self, condition: &Condition) -> Result<Expr, String> {
+    fn condition(&self, condition: &Condition, path: &str) -> Result<Expr, CompileError> {
         let field = self
             .schema
             .field_with_name(&condition.attribute)
-            .map_err(|_| format!("unknown attribute {:?}", condition.attribute))?;
+            .map_err(|_| {
+                self.problem(path, format!("unknown attribute {:?}", condition.attribute))
+            })?;
         self.test(
             &ident(&condition.attribute),
             field.data_type(),
             &condition.test,
             condition.case_insensitive,
+            path,
         )
+    }
+
+    /// A rule's problem at `path` of this segment.
+    fn problem(&self, path: &str, problem: impl Into<String>) -> CompileError {
+        CompileError::Rule {
+            segment: self.segment.to_owned(),
+            path: path.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    /// DataFusion's refusal of what the rule at `path` compiles to.
+    fn planning(
+        &self,
+        path: &str,
+        what: &'static str,
+    ) -> impl FnOnce(datafusion::error::DataFusionError) -> CompileError {
+        let segment = self.segment.to_owned();
+        let path = path.to_owned();
+        move |source| CompileError::Planning {
+            segment,
+            path,
+            what,
+            source,
+        }
     }
 
     /// A measure of the related rows compared as the condition asks; a profile without
     /// matching rows compares the aggregate's empty value.
-    fn related(&self, related: &RelatedCondition) -> Result<Expr, String> {
+    fn related(&self, related: &RelatedCondition, path: &str) -> Result<Expr, CompileError> {
         let table = self
             .related
             .iter()
             .find(|table| table.name == related.table)
-            .ok_or_else(|| format!("unknown related table {:?}", related.table))?;
+            .ok_or_else(|| {
+                self.problem(path, format!("unknown related table {:?}", related.table))
+            })?;
         let rows_compiler = Compiler {
             segment: self.segment,
             schema: table.schema,
@@ -263,18 +298,19 @@ impl Compiler<'_> {
         };
         let mut filters = Vec::new();
         if let Some(rows) = &related.rows {
-            filters.push(rows_compiler.rule(rows)?);
+            filters.push(rows_compiler.rule(rows, &format!("{path}.where"))?);
         }
         if let Some(window) = &related.window {
-            let dated_by = table
-                .dated_by
-                .ok_or_else(|| format!("{:?} has no date column", table.name))?;
+            let window_path = format!("{path}.window");
+            let dated_by = table.dated_by.ok_or_else(|| {
+                self.problem(&window_path, format!("{:?} has no date column", table.name))
+            })?;
             let window = Condition {
                 attribute: dated_by.to_owned(),
                 test: window.clone(),
                 case_insensitive: false,
             };
-            filters.push(rows_compiler.condition(&window)?.is_true());
+            filters.push(rows_compiler.condition(&window, &window_path)?.is_true());
         }
         let rows = filters.into_iter().reduce(Expr::and);
         let argument = related.column.as_deref().map_or_else(|| lit(1i64), ident);
@@ -289,11 +325,14 @@ impl Compiler<'_> {
             Some(rows) => aggregate
                 .filter(rows.clone())
                 .build()
-                .map_err(|error| error.to_string())?,
+                .map_err(self.planning(path, "the rows the measure counts"))?,
             None => aggregate,
         };
-        let columns = DFSchema::try_from(table.schema.clone()).map_err(|e| e.to_string())?;
-        let measured_type = aggregate.get_type(&columns).map_err(|e| e.to_string())?;
+        let columns = DFSchema::try_from(table.schema.clone())
+            .map_err(self.planning(path, "the related table's columns"))?;
+        let measured_type = aggregate
+            .get_type(&columns)
+            .map_err(self.planning(path, "the type of the measure"))?;
         let name = measure_name(&related.table, &aggregate);
         {
             let mut measures = self.measures.borrow_mut();
@@ -308,13 +347,14 @@ impl Compiler<'_> {
                 });
             }
         }
-        let compared = self.test(&ident(&name), &measured_type, &related.test, false)?;
+        let compared = self.test(&ident(&name), &measured_type, &related.test, false, path)?;
         Ok(match related.aggregate.empty_value() {
             // A profile without counted rows compares the empty value: the test of a literal,
             // which the optimizer folds to true or false, so that a test the empty value fails
             // (`at_least: 3`) leaves a plain comparison of the measure.
             Some(empty) => {
-                let of_empty = self.test(&lit(empty), &measured_type, &related.test, false)?;
+                let of_empty =
+                    self.test(&lit(empty), &measured_type, &related.test, false, path)?;
                 compared.or(ident(&name).is_null().and(of_empty))
             }
             None => compared,
@@ -328,7 +368,8 @@ impl Compiler<'_> {
         data_type: &DataType,
         test: &Test,
         case_insensitive: bool,
-    ) -> Result<Expr, String> {
+        path: &str,
+    ) -> Result<Expr, CompileError> {
         let kind = attribute_type(data_type);
         let fold_case = case_insensitive && kind == AttributeType::Text;
         let column = if fold_case {
@@ -336,8 +377,9 @@ impl Compiler<'_> {
         } else {
             subject.clone()
         };
-        let value = |literal: &serde_json::Value| -> Result<Expr, String> {
-            let typed = typed_literal(literal, kind, self.clock)?;
+        let value = |literal: &serde_json::Value| -> Result<Expr, CompileError> {
+            let typed = typed_literal(literal, kind, self.clock)
+                .map_err(|problem| self.problem(path, format!("bad literal: {problem}")))?;
             Ok(lit(scalar(typed, data_type, fold_case)))
         };
         let text = |text: &str| {
@@ -484,6 +526,50 @@ mod tests {
             recent
                 .and(gold.clone().or(subscribed))
                 .and(not(gold.is_true()))
+        );
+    }
+
+    #[test]
+    fn a_rule_that_cannot_be_compiled_is_named_by_its_segment_and_path() {
+        use datafusion::arrow::datatypes::Field;
+
+        let schema = Schema::new(vec![Field::new("tier", DataType::Utf8, true)]);
+        let measures = RefCell::new(Vec::new());
+        let catalogue: Vec<SegmentDefinition> = Vec::new();
+        let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+        let compiler = Compiler {
+            segment: "gold",
+            schema: &schema,
+            related: &[],
+            catalogue: &catalogue,
+            clock: &clock,
+            compiled: RefCell::new(HashMap::new()),
+            measures: &measures,
+        };
+        let condition = |attribute: &str| {
+            Rule::Condition(Condition {
+                attribute: attribute.to_owned(),
+                test: Test::IsNotNull,
+                case_insensitive: false,
+            })
+        };
+        // Validation would refuse both; the compiler still says where it stopped.
+        let rule = Rule::All(vec![
+            condition("tier"),
+            Rule::Not(Box::new(Rule::Any(vec![condition("tire")]))),
+        ]);
+        let error = compiler.rule(&rule, "rule").unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                CompileError::Rule { segment, path, .. }
+                    if segment == "gold" && path == "rule.all[1].not.any[0]"
+            ),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "segment \"gold\", rule.all[1].not.any[0]: unknown attribute \"tire\""
         );
     }
 }

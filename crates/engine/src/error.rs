@@ -3,6 +3,8 @@
 use bytesize::ByteSize;
 use segsync_domain::segment::SegmentErrors;
 
+use crate::compile_error::CompileError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The source could not be opened; `part` says what failed: its options, the credentials,
@@ -30,6 +32,10 @@ pub enum EngineError {
 
     #[error("{0}")]
     Segment(#[from] SegmentErrors),
+
+    /// A segment that validated but could not be compiled.
+    #[error(transparent)]
+    Compile(CompileError),
 
     /// A mapped attribute the profiles do not have.
     #[error("the profiles have no attribute {attribute:?}{hint}")]
@@ -71,6 +77,15 @@ pub enum EngineError {
 
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+}
+
+impl From<CompileError> for EngineError {
+    fn from(error: CompileError) -> Self {
+        match error {
+            CompileError::Invalid(errors) => Self::Segment(errors),
+            other => Self::Compile(other),
+        }
+    }
 }
 
 /// The part of a profile source that failed.

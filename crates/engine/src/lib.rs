@@ -5,6 +5,7 @@
 mod cluster;
 mod common_values;
 mod compile;
+mod compile_error;
 mod error;
 mod profiles;
 mod related;
@@ -15,6 +16,7 @@ mod source;
 pub use cluster::FAILED_ON_EXECUTOR;
 pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};
+pub use compile_error::CompileError;
 pub use error::{EngineError, SourcePart};
 pub use profiles::{MemberQuery, Profiles};
 pub use related::{RelatedTable, related_tables};

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use constant_contact::ConstantContact;
-use constant_contact::api::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_CONTACT_PAGE_SIZE};
 use futures_util::StreamExt;
 use segsync_engine::Membership;
 use segsync_engine::{MemberQuery, Profiles};
@@ -18,6 +17,7 @@ use crate::list_members::ListSnapshot;
 use crate::member_sorter::{MemberSorter, SyncCounts};
 use crate::plan::{ExportPlan, count_profiles};
 use crate::report::{SAMPLES, SourceRead};
+use crate::requests::{RequestEstimate, RunWork};
 use crate::sync::{Ledger, SyncMode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,11 +42,13 @@ pub struct DryRunReport {
     /// The import requests the contacts fill, within Constant Contact's limits per request.
     pub imports: u64,
     /// At least: the list check, reading the list's members (mirror and update-only modes),
-    /// the imports, one status read of the imports, and each removal with its status read.
+    /// the imports, one status read of the imports, and each removal with its status read —
+    /// `requests` in total, the estimate a run reserves.
     pub requests_needed: u64,
+    pub requests: RequestEstimate,
     /// Left today for this API key, by segsync's own count.
     pub requests_left_today: u64,
-    /// Whether the run fits in what is left today.
+    /// Whether a run started now fits in what is left today.
     pub fits_today: bool,
     /// Whether the segments hold more profiles than one export may send; a run would be refused.
     pub over_member_limit: bool,
@@ -131,19 +133,13 @@ pub async fn dry_run_in_step(
         );
     }
     let imports = sorted.imports;
-    let list_pages = list
-        .membership_count
-        .unwrap_or_default()
-        .div_ceil(u64::from(MAX_CONTACT_PAGE_SIZE))
-        .max(1);
-    let reads_list = match plan.mode {
-        SyncMode::AddOnly => 0,
-        SyncMode::UpdateOnly => list_pages,
-        SyncMode::Mirror if counts.adds > 0 || would_remove > 0 => list_pages,
-        SyncMode::Mirror => 0,
-    };
-    let removals = would_remove.div_ceil(MAX_CONTACT_IDS_PER_REMOVAL as u64);
-    let requests_needed = 1 + reads_list + imports + u64::from(imports > 0) + 2 * removals;
+    let requests = RequestEstimate::of(&RunWork {
+        mode: plan.mode,
+        list_members: list.membership_count.unwrap_or_default(),
+        imports,
+        adds: counts.adds,
+        removals: would_remove,
+    });
     let requests_left_today = u64::from(client.budget().remaining_today());
     Ok(DryRunReport {
         mode: plan.mode,
@@ -163,9 +159,10 @@ pub async fn dry_run_in_step(
         skipped,
         skipped_samples,
         imports,
-        requests_needed,
+        requests_needed: requests.total(),
+        requests,
         requests_left_today,
-        fits_today: requests_needed <= requests_left_today,
+        fits_today: requests.fits_in(requests_left_today),
         over_member_limit: profiles_in_segments > plan.member_limit,
         member_limit: plan.member_limit,
     })
@@ -226,8 +223,19 @@ async fn sort_members(
     })
 }
 
+/// What sorting every member without sending found: what a run must know before it starts
+/// when its quota is tight.
+pub(crate) struct SortedWithoutSending {
+    pub(crate) counts: SyncCounts,
+    pub(crate) imports: u64,
+    /// Mirror mode: the members this export put on the list who left the segments.
+    pub(crate) leavers: u64,
+    /// The ledger with the members the sorting met marked; `Ledger::forget_seen` before sending.
+    pub(crate) ledger: Ledger,
+}
+
 /// Sorts every member against `ledger` without sending, for a run that must know what it
-/// would send before it starts. Returns the counts and the ledger.
+/// would send before it starts.
 pub(crate) async fn sort_without_sending(
     profiles: &Profiles,
     plan: &ExportPlan,
@@ -235,7 +243,7 @@ pub(crate) async fn sort_without_sending(
     ledger: Ledger,
     on_list: Option<&ListSnapshot>,
     expected_members: u64,
-) -> Result<(SyncCounts, Ledger), ExportError> {
+) -> Result<SortedWithoutSending, ExportError> {
     // Update-only already knows who is on the list; the counting pass needs the same answer.
     let on_list = on_list.cloned();
     let sorted = sort_members(
@@ -247,5 +255,15 @@ pub(crate) async fn sort_without_sending(
         expected_members,
     )
     .await?;
-    Ok((sorted.sorter.counts, sorted.sorter.ledger))
+    let leavers = if plan.mode == SyncMode::Mirror {
+        sorted.sorter.ledger.leavers().len() as u64
+    } else {
+        0
+    };
+    Ok(SortedWithoutSending {
+        counts: sorted.sorter.counts,
+        imports: sorted.imports,
+        leavers,
+        ledger: sorted.sorter.ledger,
+    })
 }

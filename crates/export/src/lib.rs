@@ -13,6 +13,7 @@ mod member_sorter;
 mod plan;
 mod progress;
 mod report;
+mod requests;
 mod run;
 mod sync;
 
@@ -23,11 +24,12 @@ pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
-pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, fewest_requests_to_send, missing_custom_fields};
+pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{
     ActivityReport, ActivityState, ConstantContactCounters, RelatedRead, RunOutcome, RunReport,
     SourceRead, TableRead,
 };
+pub use requests::{RequestEstimate, RunWork, imports_at_least};
 pub use run::{run_export, run_export_in_step};
 pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};

@@ -146,17 +146,6 @@ pub async fn missing_custom_fields(
         .collect())
 }
 
-/// The fewest requests that sending `members` contacts takes: one import per
-/// `MAX_CONTACTS_PER_IMPORT` contacts (more when their bodies reach the byte limit first), and at
-/// least one read of the imports' status.
-pub fn fewest_requests_to_send(members: u64) -> u64 {
-    if members == 0 {
-        return 0;
-    }
-    let per_import = constant_contact::batch::MAX_CONTACTS_PER_IMPORT as u64;
-    members.div_ceil(per_import) + 1
-}
-
 /// How many profiles there are, and how many are in any of `segments`.
 pub(crate) async fn count_profiles(
     profiles: &segsync_engine::Profiles,

@@ -124,6 +124,15 @@ impl Ledger {
         }
     }
 
+    /// Emails this export put on the list and that are still subscribed: the most a mirror run
+    /// can remove.
+    pub(crate) fn owned_on_list(&self) -> u64 {
+        self.entries
+            .values()
+            .filter(|entry| entry.remembered.owned && !entry.remembered.unsubscribed)
+            .count() as u64
+    }
+
     /// Emails this export put on the list that the run did not meet: mirror mode removes them.
     pub(crate) fn leavers(&self) -> Vec<u64> {
         self.entries

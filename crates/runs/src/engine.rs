@@ -6,8 +6,8 @@ use std::sync::Arc;
 use segsync_store::Store;
 use tokio::sync::Notify;
 
-use crate::connections::Clients;
 use crate::settings::RunsConfig;
+use segsync_connections::Clients;
 
 /// What runs are made with besides the store and the clients.
 #[derive(Debug, Clone, Default)]

@@ -10,8 +10,8 @@ use segsync_export::{ExportError, ExportFailure};
 use segsync_store::{RunStatus, StoreError};
 
 use crate::RunsError;
-use crate::connections::ConnectionUnusable;
 use crate::resume::ResumeError;
+use segsync_connections::ConnectionUnusable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunFailure {

@@ -8,13 +8,13 @@
 //!   created once at start-up.
 //! - [`Workers`]: the run workers of one process, the reaper of silent runs and the scheduler.
 //! - [`schedule`]: the refresh schedules and the tick that starts their runs once per moment.
-//! - [`connections`]: a Constant Contact client for a saved connection, its sealed tokens and
-//!   the one token manager per connection.
+//!
+//! The clients of saved connections, their sealed tokens and the one token manager per
+//! connection are `segsync_connections`'.
 //! - [`StoreCheckpoints`], [`load_ledger`], [`SharedQuota`]: a run's checkpoints and ledger in the
 //!   store, and the API key's daily budget shared through it.
 
 mod checkpoints;
-pub mod connections;
 mod engine;
 mod error;
 mod execute;

@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use segsync_domain::RunProgress;
 use segsync_export::Progress;
-use serde_json::json;
 
 #[derive(Default)]
 pub(crate) struct LiveProgress {
@@ -40,19 +40,19 @@ impl LiveProgress {
     }
 
     /// What a status page shows.
-    pub(crate) fn snapshot(&self) -> serde_json::Value {
+    pub(crate) fn snapshot(&self) -> RunProgress {
         let phase = self
             .phase
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
-        json!({
-            "phase": phase,
-            "members_total": self.members_total.load(Ordering::Relaxed),
-            "members_processed": self.members_processed.load(Ordering::Relaxed),
-            "contacts_sent": self.contacts_sent.load(Ordering::Relaxed),
-            "imports_sent": self.imports_sent.load(Ordering::Relaxed),
-        })
+        RunProgress {
+            phase,
+            members_total: self.members_total.load(Ordering::Relaxed),
+            members_processed: self.members_processed.load(Ordering::Relaxed),
+            contacts_sent: self.contacts_sent.load(Ordering::Relaxed),
+            imports_sent: self.imports_sent.load(Ordering::Relaxed),
+        }
     }
 }
 

@@ -2,46 +2,19 @@
 //! count members read them.
 
 use segsync_domain::SegmentDefinition;
-use segsync_domain::segment::{SegmentError, SegmentFormat, parse_segments};
 use segsync_engine::{EngineSettings, ProfileSource, Profiles, RelatedTable};
-use segsync_store::{Segment, Store, StoreError};
+use segsync_store::{Store, StoreError};
 
 use crate::RunsError;
 
-/// Parses a segment as it is written (a name, a description, a rule) into its definition, or
-/// every problem with it. `origin` names where it came from in the problems.
-pub fn parse_written(
-    name: &str,
-    description: Option<&str>,
-    rule: &serde_json::Value,
-    origin: &str,
-) -> Result<SegmentDefinition, Vec<SegmentError>> {
-    let mut entry = serde_json::json!({ "name": name, "rule": rule });
-    if let Some(description) = description {
-        entry["description"] = description.into();
-    }
-    let text = serde_json::json!({ "segments": [entry] }).to_string();
-    parse_segments(&text, SegmentFormat::Json, origin).map(|mut segments| segments.remove(0))
-}
-
-/// A stored segment's definition, or every problem with it.
-pub fn definition(segment: &Segment) -> Result<SegmentDefinition, Vec<SegmentError>> {
-    parse_written(
-        &segment.name,
-        segment.description.as_deref(),
-        &segment.rule,
-        "request",
-    )
-}
-
-/// The stored segments as definitions, for resolving set operations. One that no longer parses
-/// is left out, so that referring to it is reported.
+/// Every stored segment as a definition, for resolving references. A segment that no longer
+/// validates against the profiles stays in: referring to it reports its problems.
 pub async fn catalogue(store: &Store) -> Result<Vec<SegmentDefinition>, StoreError> {
     Ok(store
         .segments()
         .await?
         .iter()
-        .filter_map(|segment| definition(segment).ok())
+        .map(segsync_store::Segment::definition)
         .collect())
 }
 

@@ -250,7 +250,10 @@ mod tests {
                 &SegmentDraft {
                     name: "everyone".into(),
                     description: None,
-                    rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                    rule: serde_json::from_value(
+                        serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                    )
+                    .unwrap(),
                 },
                 by,
             )

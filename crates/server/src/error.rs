@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use segsync_connections::ConnectionUnusable;
 use segsync_runs::RunsError;
-use segsync_runs::connections::ConnectionUnusable;
 use segsync_store::{Connection, StoreError};
 use serde::Serialize;
 

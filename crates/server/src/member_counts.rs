@@ -12,11 +12,37 @@ use std::time::UNIX_EPOCH;
 
 use chrono::Utc;
 use segsync_domain::segment::SegmentDefinition;
+use segsync_engine::EngineError;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::segments::{catalogue, clock_now, profiles};
 use crate::state::AppState;
+
+/// What the pages show of a stored segment's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SegmentCount {
+    Members(u64),
+    /// The segment no longer validates against the profiles (an attribute gone, a segment it
+    /// refers to changed): every problem, each with its rule path.
+    Invalid(String),
+}
+
+impl SegmentCount {
+    pub(crate) fn members(&self) -> Option<u64> {
+        match self {
+            Self::Members(members) => Some(*members),
+            Self::Invalid(_) => None,
+        }
+    }
+
+    pub(crate) fn problem(&self) -> Option<&str> {
+        match self {
+            Self::Members(_) => None,
+            Self::Invalid(problem) => Some(problem),
+        }
+    }
+}
 
 /// The counts last evaluated, each with the state it was evaluated in.
 #[derive(Default)]
@@ -26,8 +52,12 @@ pub(crate) struct MemberCounts {
 }
 
 impl MemberCounts {
-    /// The member count of every stored segment that parses and evaluates.
-    pub(crate) async fn all(&self, state: &AppState) -> Result<HashMap<Uuid, u64>, ApiError> {
+    /// The member count of every stored segment that evaluates, and the problems of those that
+    /// no longer validate.
+    pub(crate) async fn all(
+        &self,
+        state: &AppState,
+    ) -> Result<HashMap<Uuid, SegmentCount>, ApiError> {
         let Some(source) = state.config.profiles.as_ref() else {
             return Ok(HashMap::new());
         };
@@ -47,30 +77,33 @@ impl MemberCounts {
         let mut profiles_opened = None;
         let mut counts = HashMap::new();
         for segment in state.store.segments().await? {
-            let Ok(parsed) = segsync_runs::stored_segments::definition(&segment) else {
-                continue;
-            };
+            let parsed = segment.definition();
             let key = keys.of(&parsed);
             if let Some((counted_in, members)) = counted.get(&segment.id)
                 && *counted_in == key
             {
-                counts.insert(segment.id, *members);
+                counts.insert(segment.id, SegmentCount::Members(*members));
                 continue;
             }
             if profiles_opened.is_none() {
                 profiles_opened = Some(profiles(state).await?);
             }
             let opened = profiles_opened.as_ref().expect("opened above");
-            let Ok(membership) = opened.segment_expr(&parsed, &catalogue, &clock_now()) else {
-                continue;
+            let membership = match opened.segment_expr(&parsed, &catalogue, &clock_now()) {
+                Ok(membership) => membership,
+                Err(EngineError::Segment(problems)) => {
+                    counts.insert(segment.id, SegmentCount::Invalid(problems.to_string()));
+                    continue;
+                }
+                Err(_) => continue,
             };
             if let Ok(members) = opened.count(membership).await {
                 metrics::counter!("segsync_segment_counts_evaluated_total").increment(1);
                 counted.insert(segment.id, (key, members));
-                counts.insert(segment.id, members);
+                counts.insert(segment.id, SegmentCount::Members(members));
             }
         }
-        counted.retain(|id, _| counts.contains_key(id));
+        counted.retain(|id, _| matches!(counts.get(id), Some(SegmentCount::Members(_))));
         Ok(counts)
     }
 }

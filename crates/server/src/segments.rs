@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use segsync_domain::SegmentDefinition;
-use segsync_domain::segment::{RunClock, SegmentError, validate};
+use segsync_domain::segment::{RunClock, SegmentError, parse_definition, validate};
 use segsync_engine::Profiles;
 use segsync_runs::stored_segments;
 use segsync_store::Segment;
@@ -28,23 +28,17 @@ impl SegmentBody {
         Self {
             name: segment.name.clone(),
             description: segment.description.clone(),
-            rule: segment.rule.clone(),
+            rule: segment.rule.to_json(),
         }
     }
 }
 
 /// Parses one written segment into its definition, or every problem with it.
 pub(crate) fn definition(body: &SegmentBody) -> Result<SegmentDefinition, Vec<SegmentError>> {
-    stored_segments::parse_written(
-        &body.name,
-        body.description.as_deref(),
-        &body.rule,
-        "request",
-    )
+    parse_definition(body.name.trim(), body.description.as_deref(), &body.rule)
 }
 
-/// The stored segments as definitions, for resolving set operations. One that no longer parses
-/// is left out, so that referring to it is reported.
+/// The stored segments as definitions, for resolving set operations.
 pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, ApiError> {
     Ok(stored_segments::catalogue(&state.store).await?)
 }
@@ -142,10 +136,10 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
         .with_details(serde_json::json!({ "errors": details }))
 }
 
-/// How many profiles each stored segment holds; a segment that does not parse or evaluate is
-/// left out. From the cache of counts, for pickers and lists.
+/// How many profiles each stored segment holds, or why it no longer validates; a segment whose
+/// count could not be evaluated now is left out. From the cache of counts, for pickers and lists.
 pub(crate) async fn member_counts(
     state: &AppState,
-) -> Result<std::collections::HashMap<uuid::Uuid, u64>, ApiError> {
+) -> Result<std::collections::HashMap<uuid::Uuid, crate::member_counts::SegmentCount>, ApiError> {
     state.member_counts.all(state).await
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use segsync_runs::connections::{Clients, Sealer};
+use segsync_connections::{Clients, Sealer};
 use segsync_runs::{RunEngine, RunSettings};
 use segsync_store::Store;
 use uuid::Uuid;

@@ -3,98 +3,18 @@
 //! number of nodes — and a run left running by a process that died is closed on start-up.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
+
+use segsync_domain::RunProgress;
+pub use segsync_domain::run_status::{RunStatus, Trigger};
 
 use crate::database::Store;
 use crate::error::StoreError;
 use crate::run_claims::{RunClaim, fence};
 use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-    Skipped,
-    /// Stopped cleanly when it reached the longest a run may take, after its batch in flight.
-    TimedOut,
-}
-
-impl RunStatus {
-    pub const ALL: [Self; 7] = [
-        Self::Queued,
-        Self::Running,
-        Self::Succeeded,
-        Self::Failed,
-        Self::Cancelled,
-        Self::Skipped,
-        Self::TimedOut,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Skipped => "skipped",
-            Self::TimedOut => "timed_out",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == text)
-    }
-
-    pub fn is_active(self) -> bool {
-        matches!(self, Self::Queued | Self::Running)
-    }
-}
-
-/// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Manual,
-    RunAll,
-    Schedule,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::RunAll => "run_all",
-            Self::Schedule => "schedule",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        [Self::Manual, Self::RunAll, Self::Schedule]
-            .into_iter()
-            .find(|trigger| trigger.as_str() == text)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
@@ -108,7 +28,7 @@ pub struct Run {
     pub queued_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub progress: Option<serde_json::Value>,
+    pub progress: Option<RunProgress>,
     pub report: Option<serde_json::Value>,
     pub cancel_requested: bool,
     /// The process working on it, while it runs.
@@ -188,7 +108,10 @@ pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
         finished_at: row
             .try_get::<Option<i64>, _>("finished_at")?
             .map(from_millis),
-        progress: json_column(row, "progress")?,
+        progress: json_column(row, "progress")?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(format!("runs.progress: {error}")))?,
         report: json_column(row, "report")?,
         cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
         node_id: row.try_get("node_id")?,
@@ -418,10 +341,11 @@ impl Store {
     pub async fn set_run_progress(
         &self,
         claim: &RunClaim,
-        progress: &serde_json::Value,
+        progress: &RunProgress,
     ) -> Result<bool, StoreError> {
+        let progress = serde_json::to_string(progress).expect("progress serialises");
         let held = sqlx::query("UPDATE runs SET progress = $1, heartbeat_at = $2 WHERE id = $3 AND claim = $4 AND status = 'running'")
-            .bind(progress.to_string())
+            .bind(progress)
             .bind(to_millis(Utc::now()))
             .bind(claim.run_id.to_string())
             .bind(claim.claim)

@@ -1,23 +1,24 @@
-//! Segment definitions: a name, a description and the rule tree as JSON, checked by the server
-//! before it is stored.
+//! Segment definitions: a name, a description and the rule tree (stored as its JSON), checked
+//! by the server before it is stored.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use segsync_domain::{Rule, SegmentDefinition};
+
 use crate::database::Store;
 use crate::error::StoreError;
 use crate::time::{from_millis, to_millis};
 use crate::users::parse_uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
-    /// The rule tree, in the JSON shape segment files use.
-    pub rule: serde_json::Value,
+    pub rule: Rule,
     pub active: bool,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -29,7 +30,7 @@ pub struct Segment {
 pub struct SegmentDraft {
     pub name: String,
     pub description: Option<String>,
-    pub rule: serde_json::Value,
+    pub rule: Rule,
 }
 
 const COLUMNS: &str =
@@ -42,7 +43,7 @@ fn segment_from_row(row: &AnyRow) -> Result<Segment, StoreError> {
         id,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
-        rule: serde_json::from_str(&rule).map_err(|error| {
+        rule: serde_json::from_str::<Rule>(&rule).map_err(|error| {
             StoreError::Corrupt(format!(
                 "segment {id}: its stored rule does not read: {error}"
             ))
@@ -53,6 +54,22 @@ fn segment_from_row(row: &AnyRow) -> Result<Segment, StoreError> {
         updated_by: parse_uuid(&row.try_get::<String, _>("updated_by")?)?,
         updated_at: from_millis(row.try_get("updated_at")?),
     })
+}
+
+/// A rule as it is stored: the JSON segment files use.
+fn rule_json(rule: &Rule) -> String {
+    rule.to_json().to_string()
+}
+
+impl Segment {
+    /// The segment as a definition, for compiling and for resolving references.
+    pub fn definition(&self) -> SegmentDefinition {
+        SegmentDefinition {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            rule: self.rule.clone(),
+        }
+    }
 }
 
 fn not_found(id: Uuid) -> StoreError {
@@ -77,7 +94,7 @@ impl Store {
         .bind(id.to_string())
         .bind(&draft.name)
         .bind(draft.description.as_deref())
-        .bind(draft.rule.to_string())
+        .bind(rule_json(&draft.rule))
         .bind(by.to_string())
         .bind(now)
         .execute(&self.pool)
@@ -118,7 +135,7 @@ impl Store {
         let updated = sqlx::query("UPDATE segments SET name = $1, description = $2, rule = $3, updated_by = $4, updated_at = $5 WHERE id = $6")
             .bind(&draft.name)
             .bind(draft.description.as_deref())
-            .bind(draft.rule.to_string())
+            .bind(rule_json(&draft.rule))
             .bind(by.to_string())
             .bind(to_millis(Utc::now()))
             .bind(id.to_string())
@@ -176,7 +193,7 @@ impl Store {
                 Some(id) => {
                     sqlx::query("UPDATE segments SET description = $1, rule = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
                         .bind(draft.description.as_deref())
-                        .bind(draft.rule.to_string())
+                        .bind(rule_json(&draft.rule))
                         .bind(by.to_string())
                         .bind(now)
                         .bind(&id)
@@ -193,7 +210,7 @@ impl Store {
                     .bind(&id)
                     .bind(&draft.name)
                     .bind(draft.description.as_deref())
-                    .bind(draft.rule.to_string())
+                    .bind(rule_json(&draft.rule))
                     .bind(by.to_string())
                     .bind(now)
                     .execute(&mut *transaction)
@@ -218,17 +235,6 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(saved)
-    }
-
-    /// Names of the exports that send a segment.
-    pub async fn exports_using_segment(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT exports.name FROM export_segments JOIN exports ON exports.id = export_segments.export_id \
-             WHERE export_segments.segment_id = $1 ORDER BY exports.name",
-        )
-        .bind(id.to_string())
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Removes a segment no export sends; otherwise `InUse` names the exports and nothing

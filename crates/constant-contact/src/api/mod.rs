@@ -111,11 +111,6 @@ impl ConstantContact {
         self
     }
 
-    pub fn with_retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
-        self.retry_policy = retry_policy;
-        self
-    }
-
     pub fn tokens(&self) -> &Arc<TokenManager> {
         &self.tokens
     }

@@ -48,15 +48,6 @@ pub struct Contact {
     pub list_memberships: Option<Vec<Uuid>>,
 }
 
-impl Contact {
-    pub fn is_unsubscribed(&self) -> bool {
-        self.email_address
-            .as_ref()
-            .and_then(|email| email.permission_to_send.as_deref())
-            .is_some_and(|permission| permission == "unsubscribed")
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ContactPage {
     #[serde(default)]

@@ -12,6 +12,7 @@ mod describe;
 mod literal;
 mod parse;
 mod validate;
+mod write;
 
 use std::fmt;
 
@@ -20,7 +21,7 @@ use serde_json::Value as Literal;
 pub use clock::{Period, PeriodUnit, RunClock};
 pub use describe::describe_measure;
 pub use literal::{TypedValue, typed_literal};
-pub use parse::{SegmentFormat, parse_segments};
+pub use parse::{SegmentFormat, parse_definition, parse_segments};
 pub use validate::{
     MAX_EXPANDED_CONDITIONS, SegmentCatalogue, measure_type, operator_suits, validate,
 };

@@ -174,6 +174,68 @@ pub fn parse_segments(
     }
 }
 
+/// A rule read from JSON (as stored), with the same checks and rule paths as a segment
+/// file's; `Rule::to_json` writes what this reads.
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawRule::deserialize(deserializer)?;
+        read_rule(raw, "").map_err(|errors| {
+            serde::de::Error::custom(
+                errors
+                    .iter()
+                    .map(|error| format!("{}: {}", error.path, error.problem))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })
+    }
+}
+
+fn read_rule(raw: RawRule, segment: &str) -> Result<Rule, Vec<SegmentError>> {
+    let mut context = Context {
+        segment: segment.to_owned(),
+        errors: Vec::new(),
+    };
+    context.rule(raw, "rule").ok_or(context.errors)
+}
+
+/// A segment as the API takes it — a name, a description and the rule as JSON — read into its
+/// definition, or every problem with it, each naming the segment and the rule path.
+pub fn parse_definition(
+    name: &str,
+    description: Option<&str>,
+    rule: &Literal,
+) -> Result<SegmentDefinition, Vec<SegmentError>> {
+    let mut errors = Vec::new();
+    if name.trim().is_empty() {
+        errors.push(SegmentError {
+            segment: name.to_owned(),
+            path: "name".to_owned(),
+            problem: "a segment needs a name".to_owned(),
+        });
+    }
+    let rule = match RawRule::deserialize(rule) {
+        Ok(raw) => read_rule(raw, name),
+        Err(error) => Err(vec![SegmentError {
+            segment: name.to_owned(),
+            path: "rule".to_owned(),
+            problem: error.to_string(),
+        }]),
+    };
+    match rule {
+        Ok(rule) if errors.is_empty() => Ok(SegmentDefinition {
+            name: name.to_owned(),
+            description: description.map(str::to_owned),
+            rule,
+        }),
+        Ok(_) => Err(errors),
+        Err(mut problems) => {
+            errors.append(&mut problems);
+            Err(errors)
+        }
+    }
+}
+
 fn syntax_error(source: &str, message: &str) -> Vec<SegmentError> {
     vec![SegmentError {
         segment: String::new(),

@@ -4,12 +4,10 @@
 #![allow(unreachable_pub)]
 
 mod behaviour;
-mod cluster;
 mod csv_properties;
 mod delta_tables;
 mod differential;
 mod fixtures;
-mod loopback_cluster;
 mod memory_budget;
 mod object_storage;
 mod postgres_tables;

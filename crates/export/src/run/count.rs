@@ -1,13 +1,20 @@
 //! Count: how many profiles there are and how many the segments hold, checked against the
-//! member limit, and the requests the run needs, reserved from the day's budget before anything
-//! is sent.
+//! member limit, and the requests the run needs (`RequestEstimate`, the dry run's estimate),
+//! reserved from the day's budget before anything is sent.
 
 use super::{Planned, Run};
 use crate::checkpoints::{Checkpoints, Reservation};
 use crate::dry_run::sort_without_sending;
 use crate::error::ExportError;
-use crate::plan::{count_profiles, fewest_requests_to_send};
-use crate::sync::Ledger;
+use crate::plan::count_profiles;
+use crate::requests::{RequestEstimate, RunWork, imports_at_least};
+use crate::sync::{Ledger, SyncMode};
+
+/// A quick estimate is trusted while it needs at most this share of what is left today;
+/// beyond it the run sorts its members first, as a dry run does, and counts exactly. Imports
+/// are estimated at 40,000 contacts each, but a body reaches 4,000,000 bytes first once
+/// contacts pass 100 bytes, so a run can need several times as many.
+const QUICK_ESTIMATE_TRUSTED_UP_TO: u64 = 4;
 
 /// How many profiles the source and the segments hold.
 pub(crate) struct ProfileCounts {
@@ -41,10 +48,23 @@ pub(crate) async fn count<C: Checkpoints>(
         });
     }
     let left = u64::from(client.budget().remaining_today());
+    let list_members = planned.list_members.unwrap_or_default();
+    // Every member sent and, in mirror mode, everyone the export put on the list removed.
+    let quick = RequestEstimate::of(&RunWork {
+        mode: plan.mode,
+        list_members,
+        imports: imports_at_least(profiles_in_segments),
+        adds: profiles_in_segments,
+        removals: if plan.mode == SyncMode::Mirror {
+            ledger.owned_on_list()
+        } else {
+            0
+        },
+    });
     let mut to_send = profiles_in_segments;
-    if fewest_requests_to_send(to_send) > left && !ledger.is_empty() && !plan.full_resync {
-        // Most members may be unchanged: count what this run would really send.
-        let (counts, counted) = sort_without_sending(
+    let mut estimate = quick;
+    if quick.still_to_send_after_planning() * QUICK_ESTIMATE_TRUSTED_UP_TO > left {
+        let sorted = sort_without_sending(
             profiles,
             plan,
             &planned.segments,
@@ -53,11 +73,18 @@ pub(crate) async fn count<C: Checkpoints>(
             profiles_in_segments,
         )
         .await?;
-        ledger = counted;
+        ledger = sorted.ledger;
         ledger.forget_seen();
-        to_send = counts.to_send();
+        to_send = sorted.counts.to_send();
+        estimate = RequestEstimate::of(&RunWork {
+            mode: plan.mode,
+            list_members,
+            imports: sorted.imports,
+            adds: sorted.counts.adds,
+            removals: sorted.leavers,
+        });
     }
-    let needed = fewest_requests_to_send(to_send);
+    let needed = estimate.still_to_send_after_planning();
     if needed > left {
         return Err(ExportError::OverQuota {
             members: to_send,

@@ -327,7 +327,8 @@ async fn an_export_that_cannot_finish_within_todays_quota_is_refused_before_send
         .await
         .unwrap();
     let plan = plan(&app, &["everyone"], segments(SEGMENTS));
-    // Two requests a day: the list check spends one, and sending needs two more.
+    // Two requests a day: the list check spends one, and sending needs two more (one import,
+    // its poll). So tight a budget has the run sort its members first: seven unique contacts.
     let budget = std::sync::Arc::new(constant_contact::budget::ApiKeyBudget::new(1_000, 2));
     app.client = app.client.with_budget(budget);
     let error = run(&app, &profiles, &plan).await.unwrap_err();
@@ -335,7 +336,7 @@ async fn an_export_that_cannot_finish_within_todays_quota_is_refused_before_send
         matches!(
             error,
             ExportError::OverQuota {
-                members: 10,
+                members: 7,
                 needed: 2,
                 left: 1
             }
@@ -343,5 +344,74 @@ async fn an_export_that_cannot_finish_within_todays_quota_is_refused_before_send
         "{error}"
     );
     assert!(error.to_string().contains("nothing was sent"));
+    assert_eq!(app.imports_received(), 0);
+}
+
+/// A dry run and a run count the same requests: a mirror run whose leavers need removals is
+/// refused before sending exactly when the dry run said it would not fit, both counting the
+/// list read and the removals, not only the imports.
+#[tokio::test]
+async fn a_run_fits_in_todays_quota_exactly_when_its_dry_run_says_so() {
+    let mut app = spawn_app().await;
+    let profiles = Profiles::open(ProfileSource::new(app.write("profiles.csv", CSV)))
+        .await
+        .unwrap();
+    let plan =
+        plan(&app, &["everyone"], segments(SEGMENTS)).with_mode(segsync_export::SyncMode::Mirror);
+    // An earlier run put 1,200 people on the list who have all left the segments since: three
+    // removals of up to 500, each followed by a read of its status.
+    let ledger = || {
+        let mut ledger = segsync_export::Ledger::new();
+        for n in 0..1_200 {
+            ledger.insert(
+                segsync_export::email_key(&format!("left-{n}@example.com")),
+                segsync_export::Remembered {
+                    fingerprint: 1,
+                    owned: true,
+                    unsubscribed: false,
+                    sent_by_this_run: false,
+                },
+            );
+        }
+        ledger
+    };
+    // The list check, one page of the list, one import, its poll, three removals and their
+    // three reads: ten requests in all.
+    let whole_run = 10;
+    // The dry run spends the list check; a run started after it then finds one request too few.
+    let budget = std::sync::Arc::new(constant_contact::budget::ApiKeyBudget::new(
+        1_000, whole_run,
+    ));
+    app.client = app.client.with_budget(budget);
+    let dry_run = segsync_export::dry_run_in_step(&profiles, &plan, &app.client, ledger())
+        .await
+        .unwrap();
+    assert_eq!(dry_run.requests_needed, u64::from(whole_run));
+    assert_eq!(dry_run.requests.removals, 6);
+    assert_eq!(dry_run.requests_left_today, u64::from(whole_run) - 1);
+    assert!(!dry_run.fits_today, "{dry_run:#?}");
+
+    let error = segsync_export::run_export_in_step(
+        &profiles,
+        &plan,
+        &app.client,
+        ledger(),
+        &segsync_export::NoCheckpoints,
+        &segsync_export::NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExportError::OverQuota {
+                needed,
+                left,
+                ..
+            } if needed == dry_run.requests.still_to_send_after_planning() && left == needed - 1
+        ),
+        "{error}"
+    );
     assert_eq!(app.imports_received(), 0);
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
-use segsync_engine::Profiles;
+use segsync_engine::{EngineError, Profiles};
 use segsync_export::ExportPlan;
 use segsync_store::{Connection, LedgerOf};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::RunEngine;
 use crate::failure::RunFailure;
 use crate::schedule::system_schedule;
-use crate::stored_segments::{catalogue, definition, open_profiles};
+use crate::stored_segments::{catalogue, open_profiles};
 
 /// Everything a run needs, gathered before anything is sent.
 pub struct Prepared {
@@ -39,31 +39,35 @@ impl RunEngine {
             if !segment.active {
                 return Err(RunFailure::SegmentInactive { name: segment.name });
             }
-            let parsed = definition(&segment).map_err(|problems| RunFailure::SegmentInvalid {
-                name: segment.name.clone(),
-                problems,
-            })?;
-            segments.push(parsed);
+            segments.push(segment.definition());
         }
         let mapping =
             FieldMapping::from_names(&export.mapping).map_err(RunFailure::MappingInvalid)?;
         let time_zone = system_schedule(&self.store).await?.time_zone;
         let catalogue = catalogue(&self.store).await?;
-        let plan = ExportPlan::new(
-            segments,
-            mapping,
-            export.list_id,
-            RunClock::new(Utc::now(), time_zone),
-        )
-        .with_catalogue(catalogue)
-        .with_member_limit(self.settings.member_limit)
-        .with_mode(export.sync_mode);
         let profiles = open_profiles(
             self.settings.profiles.as_ref(),
             &self.settings.related,
             &self.settings.engine,
         )
         .await?;
+        let clock = RunClock::new(Utc::now(), time_zone);
+        // A stored segment that no longer fits the profiles (an attribute gone, a referred
+        // segment changed) fails the run naming it and every problem, before anything is sent.
+        for segment in &segments {
+            if let Err(EngineError::Segment(problems)) =
+                profiles.segment_expr(segment, &catalogue, &clock)
+            {
+                return Err(RunFailure::SegmentInvalid {
+                    name: segment.name.clone(),
+                    problems: problems.0,
+                });
+            }
+        }
+        let plan = ExportPlan::new(segments, mapping, export.list_id, clock)
+            .with_catalogue(catalogue)
+            .with_member_limit(self.settings.member_limit)
+            .with_mode(export.sync_mode);
         Ok(Prepared {
             connection,
             client,

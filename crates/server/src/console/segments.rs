@@ -18,6 +18,7 @@ use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
 use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
 use super::visitor::Visitor;
 use crate::error::ApiError;
+use crate::member_counts::SegmentCount;
 use crate::routes::paging::PageQuery;
 use crate::routes::segments::{self, Preview, SegmentView};
 use crate::segments::{SegmentBody, member_counts, profiles};
@@ -28,6 +29,8 @@ struct SegmentRow {
     name: String,
     description: String,
     members: Option<u64>,
+    /// Why the stored segment no longer validates against the profiles.
+    problem: Option<String>,
     active: bool,
 }
 
@@ -68,7 +71,11 @@ pub(crate) async fn list(
         segments: views
             .into_iter()
             .map(|view| SegmentRow {
-                members: counts.get(&view.id).copied(),
+                members: counts.get(&view.id).and_then(SegmentCount::members),
+                problem: counts
+                    .get(&view.id)
+                    .and_then(SegmentCount::problem)
+                    .map(str::to_owned),
                 id: view.id,
                 name: view.body.name,
                 description: view.body.description.unwrap_or_default(),

@@ -18,7 +18,7 @@ use super::connections::audit;
 use crate::auth::{Caller, hash_token};
 use crate::error::ApiError;
 use crate::state::AppState;
-use segsync_runs::connections::seal_tokens;
+use segsync_connections::seal_tokens;
 
 /// How long a started flow waits for its redirect.
 const FLOW_LIFETIME_MINUTES: i64 = 10;

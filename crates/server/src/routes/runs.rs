@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use segsync_domain::RunProgress;
 use segsync_store::{QueueError, Role, Run, RunFilter, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -37,7 +38,7 @@ pub(crate) struct RunView {
     pub(crate) started_at: Option<DateTime<Utc>>,
     pub(crate) finished_at: Option<DateTime<Utc>>,
     /// While it runs: phase, members counted and processed, contacts and imports sent.
-    pub(crate) progress: Option<serde_json::Value>,
+    pub(crate) progress: Option<RunProgress>,
     /// When it has ended: the report that accounts for every profile.
     pub(crate) report: Option<serde_json::Value>,
     pub(crate) cancel_requested: bool,

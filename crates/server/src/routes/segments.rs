@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::Array;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::datafusion;
 use segsync_store::{Role, Segment, SegmentDraft};
@@ -44,11 +45,11 @@ fn view(segment: &Segment) -> SegmentView {
     }
 }
 
-fn draft(body: &SegmentBody) -> SegmentDraft {
+fn draft(definition: SegmentDefinition) -> SegmentDraft {
     SegmentDraft {
-        name: body.name.trim().to_owned(),
-        description: body.description.clone(),
-        rule: body.rule.clone(),
+        name: definition.name,
+        description: definition.description,
+        rule: definition.rule,
     }
 }
 
@@ -105,10 +106,10 @@ pub(crate) async fn create(
     Json(body): Json<SegmentBody>,
 ) -> Result<(StatusCode, Json<SegmentView>), ApiError> {
     caller.require(Role::Contributor, "create segments")?;
-    check(&state, &body).await?;
+    let definition = check(&state, &body).await?;
     let segment = state
         .store
-        .create_segment(&draft(&body), caller.user.id)
+        .create_segment(&draft(definition), caller.user.id)
         .await?;
     audit(&state, &caller, "created", &segment).await?;
     Ok((StatusCode::CREATED, Json(view(&segment))))
@@ -151,10 +152,10 @@ pub(crate) async fn update(
             ));
         }
     }
-    check(&state, &body).await?;
+    let definition = check(&state, &body).await?;
     let segment = state
         .store
-        .update_segment(id, &draft(&body), caller.user.id)
+        .update_segment(id, &draft(definition), caller.user.id)
         .await?;
     audit(&state, &caller, "changed", &segment).await?;
     Ok(Json(view(&segment)))
@@ -320,8 +321,7 @@ pub(crate) async fn preview(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Preview>, ApiError> {
     let segment = state.store.segment(id).await?;
-    let definition =
-        segsync_runs::stored_segments::definition(&segment).map_err(|errors| invalid(&errors))?;
+    let definition = segment.definition();
     let catalogue = catalogue(&state).await?;
     let profiles = profiles(&state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
@@ -455,8 +455,11 @@ pub(crate) async fn import_yaml(
             format!("segments: {error}"),
         )
     })?;
-    check_all(&state, &bodies).await?;
-    let drafts: Vec<SegmentDraft> = bodies.iter().map(draft).collect();
+    let drafts: Vec<SegmentDraft> = check_all(&state, &bodies)
+        .await?
+        .into_iter()
+        .map(draft)
+        .collect();
     // One transaction: every segment of the file is saved, or none.
     let saved = state.store.import_segments(&drafts, caller.user.id).await?;
     let mut imported = Imported {

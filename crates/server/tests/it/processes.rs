@@ -3,24 +3,44 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
 use base64::Engine;
 use secrecy::ExposeSecret;
 use segsync_server::ServerConfig;
 
-/// The `segsync` binary `cargo test --workspace` builds beside the test binaries.
+/// The `segsync` binary, built for this test run: the workspace's tests are built again first
+/// (nothing to do when `cargo test --workspace` just built them, whatever changed otherwise),
+/// so a test never runs a stale binary. The same build as the tests', so that the features
+/// of shared dependencies stay the same and nothing else is rebuilt.
 pub(crate) fn segsync_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build_segsync).clone()
+}
+
+fn build_segsync() -> PathBuf {
     let test_binary = std::env::current_exe().unwrap();
-    let binary = test_binary
+    let profile_folder = test_binary
         .parent()
         .and_then(|deps| deps.parent())
-        .map(|profile| profile.join("segsync"))
-        .unwrap();
-    assert!(
-        binary.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
-        binary.display()
-    );
+        .unwrap()
+        .to_path_buf();
+    // `cargo test`'s own profile when the tests were built in `debug`, as the README builds them.
+    let profile_arguments = match profile_folder.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => Vec::new(),
+        Some(profile) => vec!["--profile".to_owned(), profile.to_owned()],
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let status = Command::new(cargo)
+        .args(["test", "--workspace", "--no-run", "--quiet"])
+        .args(profile_arguments)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the segsync binary failed");
+    let binary = profile_folder.join("segsync");
+    assert!(binary.exists(), "{} was not built", binary.display());
     binary
 }
 

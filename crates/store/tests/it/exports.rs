@@ -38,7 +38,10 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
     let segment = |name: &str| SegmentDraft {
         name: name.into(),
         description: None,
-        rule: serde_json::json!({}),
+        rule: serde_json::from_value(
+            serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+        )
+        .unwrap(),
     };
     let first = store.create_segment(&segment("first"), by).await.unwrap();
     let second = store.create_segment(&segment("second"), by).await.unwrap();
@@ -127,7 +130,10 @@ async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(s
             &SegmentDraft {
                 name: "everyone".into(),
                 description: None,
-                rule: serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                rule: serde_json::from_value(
+                    serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                )
+                .unwrap(),
             },
             by,
         )

@@ -190,7 +190,9 @@ async fn imports_are_checkpointed_and_remembered(store: TestStore) {
         );
     }
     assert!(matches!(
-        store.set_run_progress(&claim, &serde_json::json!({})).await,
+        store
+            .set_run_progress(&claim, &segsync_domain::RunProgress::default())
+            .await,
         Err(StoreError::ClaimLost { .. })
     ));
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Runs: one active per export, claimed once, finished once, and none left running after a
 //! crash.
 
+use segsync_domain::RunProgress;
 use segsync_store::{
     ExportDraft, NewConnection, NewUser, QueueError, Role, RunFilter, RunStatus, SegmentDraft,
     StoreError, Trigger, UsableBy,
@@ -24,7 +25,10 @@ pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
             &SegmentDraft {
                 name: "all".into(),
                 description: None,
-                rule: serde_json::json!({}),
+                rule: serde_json::from_value(
+                    serde_json::json!({"attribute": "email", "op": "is_not_null"}),
+                )
+                .unwrap(),
             },
             by,
         )
@@ -92,19 +96,28 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     store
         .set_run_progress(
             &claimed.held_claim(),
-            &serde_json::json!({ "processed": 10 }),
+            &RunProgress {
+                members_processed: 10,
+                ..RunProgress::default()
+            },
         )
         .await
         .unwrap();
     assert!(store.request_cancel(claimed.id).await.unwrap());
     let read = store.run(claimed.id).await.unwrap();
-    assert_eq!(read.progress, Some(serde_json::json!({ "processed": 10 })));
+    assert_eq!(
+        read.progress.map(|progress| progress.members_processed),
+        Some(10)
+    );
     assert_eq!(read.node_id.as_deref(), Some("node-a"));
     assert!(
         store
             .set_run_progress(
                 &claimed.held_claim(),
-                &serde_json::json!({ "processed": 11 })
+                &RunProgress {
+                    members_processed: 11,
+                    ..RunProgress::default()
+                }
             )
             .await
             .unwrap(),

@@ -52,7 +52,10 @@ async fn segments_and_connections_in_use_are_not_removed(store: TestStore) {
     let draft = SegmentDraft {
         name: "gold".into(),
         description: Some("Gold tier".into()),
-        rule: serde_json::json!({"attribute": "tier", "op": "equals", "value": "gold"}),
+        rule: serde_json::from_value(
+            serde_json::json!({"attribute": "tier", "op": "equals", "value": "gold"}),
+        )
+        .unwrap(),
     };
     let segment = store.create_segment(&draft, by).await.unwrap();
     assert!(segment.active);

@@ -16,6 +16,7 @@ use crate::console::page::{Nav, Problems, failure, invalid, render};
 use crate::console::schedule_form::ScheduleFields;
 use crate::console::visitor::Visitor;
 use crate::error::ApiError;
+use crate::member_counts::SegmentCount;
 use crate::routes::connections::may_use;
 use crate::routes::exports;
 use crate::segments::{member_counts, profiles};
@@ -164,7 +165,7 @@ async fn form_page(
         .into_iter()
         .map(|segment| SegmentChoice {
             id: segment.id,
-            members: counts.get(&segment.id).copied(),
+            members: counts.get(&segment.id).and_then(SegmentCount::members),
             chosen: draft.segment_ids.contains(&segment.id),
             active: segment.active,
             name: segment.name,

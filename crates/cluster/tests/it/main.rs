@@ -1,0 +1,12 @@
+//! The engine on a Ballista cluster of this crate's scheduler and executors, checked against
+//! the engine's own independent evaluator (its differential suite and fixtures, shared by path
+//! so that the engine does not depend on the cluster, even to test).
+
+#![allow(unreachable_pub, dead_code)]
+
+mod cluster;
+#[path = "../../../engine/tests/it/differential.rs"]
+mod differential;
+#[path = "../../../engine/tests/it/fixtures.rs"]
+mod fixtures;
+mod loopback_cluster;
