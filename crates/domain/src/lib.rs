@@ -9,6 +9,7 @@ pub mod email;
 pub mod mapping;
 pub mod role;
 pub mod run_progress;
+pub mod run_report;
 pub mod run_status;
 pub mod schedule;
 pub mod schema;

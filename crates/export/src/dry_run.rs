@@ -16,11 +16,11 @@ use crate::error::ExportError;
 use crate::list_members::ListSnapshot;
 use crate::member_sorter::{MemberSorter, SyncCounts};
 use crate::plan::{ExportPlan, count_profiles};
-use crate::report::{SAMPLES, SourceRead};
+use crate::report::{SAMPLES, SourceRead, source_read};
 use crate::requests::{RequestEstimate, RunWork};
 use crate::sync::{Ledger, SyncMode};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DryRunReport {
     pub mode: SyncMode,
     pub full_resync: bool,
@@ -144,7 +144,7 @@ pub async fn dry_run_in_step(
     Ok(DryRunReport {
         mode: plan.mode,
         full_resync: plan.full_resync,
-        source: SourceRead::of(profiles),
+        source: source_read(profiles),
         profiles_read,
         profiles_in_segments,
         members_per_segment: plan

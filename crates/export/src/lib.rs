@@ -28,8 +28,8 @@ pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{
     ActivityReport, ActivityState, ConstantContactCounters, RelatedRead, RunOutcome, RunReport,
-    SourceRead, TableRead,
+    SourceRead, TableRead, source_read,
 };
 pub use requests::{RequestEstimate, RunWork, imports_at_least};
-pub use run::{run_export, run_export_in_step};
+pub use run::{RunEnded, run_export, run_export_in_step};
 pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};

@@ -2,7 +2,6 @@
 //! the ledger will remember of them; the others are counted by why they stay behind.
 
 use constant_contact::batch::{ImportBatch, ImportBatcher};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::checkpoints::BatchMember;
@@ -15,34 +14,7 @@ use crate::sync::{Decision, Ledger, SyncMode, fingerprint};
 pub(crate) const UNSUBSCRIBED: &str = "unsubscribed";
 pub(crate) const NOT_ON_LIST: &str = "not_on_list";
 
-/// How a run's unique contacts divide.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SyncCounts {
-    /// New to this export's list.
-    pub adds: u64,
-    /// Sent before and changed since (or all of them, on a full resync).
-    pub updates: u64,
-    /// Sent before exactly as they are now: not sent again.
-    pub unchanged: u64,
-    /// Already sent by an interrupted attempt of the same run.
-    pub sent_earlier: u64,
-    /// Known to be unsubscribed: never sent again.
-    pub unsubscribed: u64,
-    pub unsubscribed_samples: Vec<String>,
-    /// Update-only mode: not on the list, so not sent.
-    pub not_on_list: u64,
-}
-
-impl SyncCounts {
-    pub fn to_send(&self) -> u64 {
-        self.adds + self.updates
-    }
-
-    /// Contacts that were accounted for without being sent by this attempt.
-    pub fn held_back(&self) -> u64 {
-        self.unchanged + self.sent_earlier + self.unsubscribed + self.not_on_list
-    }
-}
+pub use segsync_domain::run_report::SyncCounts;
 
 /// An import ready to send, with what the ledger will remember of each of its contacts.
 pub(crate) struct PlannedImport {

@@ -23,7 +23,7 @@ pub struct RunWork {
 }
 
 /// The requests of one run, by what they are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RequestEstimate {
     /// The list looked up before anything else (with the account's custom fields, when the
     /// mapping fills any, in the same phase).

@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use constant_contact::Activity;
+use constant_contact::ActivityState;
 use constant_contact::ConstantContact;
 use constant_contact::api::PollPolicy;
-use segsync_export::ActivityState;
 use segsync_store::{BatchState, LedgerOf, RunClaim, Store, StoreError};
 use tracing::info;
 use uuid::Uuid;

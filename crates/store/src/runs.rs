@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use segsync_domain::RunProgress;
+use segsync_domain::run_report::RunReport;
 pub use segsync_domain::run_status::{RunStatus, Trigger};
 
 use crate::database::Store;
@@ -29,7 +30,7 @@ pub struct Run {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub progress: Option<RunProgress>,
-    pub report: Option<serde_json::Value>,
+    pub report: Option<RunReport>,
     pub cancel_requested: bool,
     /// The process working on it, while it runs.
     pub node_id: Option<String>,
@@ -112,7 +113,10 @@ pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
             .map(serde_json::from_value)
             .transpose()
             .map_err(|error| StoreError::Corrupt(format!("runs.progress: {error}")))?,
-        report: json_column(row, "report")?,
+        report: json_column(row, "report")?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(format!("runs.report: {error}")))?,
         cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
         node_id: row.try_get("node_id")?,
         heartbeat_at: row
@@ -372,14 +376,14 @@ impl Store {
         claim: &RunClaim,
         status: RunStatus,
         reason: Option<&str>,
-        report: Option<&serde_json::Value>,
+        report: Option<&RunReport>,
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4 WHERE id = $5 AND claim = $6 AND status = 'running'",
         )
         .bind(status.as_str())
         .bind(reason)
-        .bind(report.map(ToString::to_string))
+        .bind(report.map(|report| serde_json::to_string(report).expect("a report serialises")))
         .bind(to_millis(Utc::now()))
         .bind(claim.run_id.to_string())
         .bind(claim.claim)

@@ -198,7 +198,8 @@ pub(super) async fn measure_export_with(
         &NoProgress,
         &CancellationToken::new(),
     )
-    .await?;
+    .await?
+    .report;
     let wall = started.elapsed().as_secs_f64();
     let peak = peak_memory_mb();
     let requests = client.requests_sent() - requests_before + 1; // the list creation

@@ -68,7 +68,8 @@ pub(crate) async fn delta_bench(folder: &std::path::Path, members: usize) -> any
             &NoProgress,
             &CancellationToken::new(),
         )
-        .await?;
+        .await?
+        .report;
         let wall = started.elapsed().as_secs_f64();
         let requests = client.requests_sent() - requests_before;
         print_run(&mut out, label, &report, wall, ledger_loaded, requests)?;

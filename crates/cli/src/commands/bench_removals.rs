@@ -71,7 +71,8 @@ pub(crate) async fn removals_bench(folder: &std::path::Path) -> anyhow::Result<(
             &NoProgress,
             &CancellationToken::new(),
         )
-        .await?;
+        .await?
+        .report;
         let wall = started.elapsed().as_secs_f64();
         let requests = client.requests_sent() - requests_before;
         let floor = requests as f64 / 4.0;

@@ -207,7 +207,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &progress,
         &CancellationToken::new(),
     )
-    .await;
+    .await
+    .map(|ended| ended.report);
     progress.finish();
     let report = report?;
     writeln!(out, "\n{report}\n")?;

@@ -100,7 +100,9 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     });
     let progress = BarProgress::new();
     let report = match state {
-        None => run_export(&profiles, &plan, &client, &progress, &cancel).await,
+        None => run_export(&profiles, &plan, &client, &progress, &cancel)
+            .await
+            .map(|ended| ended.report),
         Some(state) => {
             let quota = SharedQuota::new(
                 config.constant_contact.client_id.clone(),
@@ -152,7 +154,8 @@ async fn run_with_state(
         progress,
         cancel,
     )
-    .await;
+    .await
+    .map(|ended| ended.report);
     let used = client.requests_sent() - requests_before;
     if let Err(error) = run.checkpoints.quota.settle(state.store(), used).await {
         tracing::warn!(%error, "The requests the run used could not be counted in the state file.");

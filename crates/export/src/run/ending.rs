@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::RunEnded;
 use super::count::ProfileCounts;
 use super::list_upkeep::{Removals, UnsubscribedCheckFailure};
 use super::poll::Polled;
@@ -28,8 +29,8 @@ pub(crate) struct Ended<'a> {
 
 /// The first failure in the order the phases ran, else cancellation, else an import that did
 /// not complete, else a failed removal.
-fn outcome(ended: &mut Ended<'_>) -> RunOutcome {
-    let failed = |reason| RunOutcome::Failed { reason };
+fn outcome(ended: &mut Ended<'_>) -> Outcome {
+    let failed = Outcome::Failed;
     let streamed = &mut ended.streamed;
     if let Some(failure) = streamed.sent.failure.take() {
         return failed(failure);
@@ -44,7 +45,7 @@ fn outcome(ended: &mut Ended<'_>) -> RunOutcome {
         return failed(failure);
     }
     if streamed.cancelled() {
-        return RunOutcome::Cancelled;
+        return Outcome::Cancelled;
     }
     let activities = &ended.polled.activities;
     let unfinished: Vec<_> = activities
@@ -62,11 +63,27 @@ fn outcome(ended: &mut Ended<'_>) -> RunOutcome {
     if let Some(failure) = &ended.removals.failure {
         return failed(failure.clone());
     }
-    RunOutcome::Succeeded
+    Outcome::Succeeded
 }
 
-pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
-    let outcome = outcome(&mut ended);
+/// How the run ended, with its failure as the run engine acts on it.
+enum Outcome {
+    Succeeded,
+    Failed(ExportFailure),
+    Cancelled,
+}
+
+pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
+    let (outcome, failure) = match outcome(&mut ended) {
+        Outcome::Succeeded => (RunOutcome::Succeeded, None),
+        Outcome::Cancelled => (RunOutcome::Cancelled, None),
+        Outcome::Failed(failure) => (
+            RunOutcome::Failed {
+                reason: failure.to_string(),
+            },
+            Some(failure),
+        ),
+    };
     let Ended {
         plan,
         started_at,
@@ -110,7 +127,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         + sent.rejected
         + sent.contacts;
     let constant_contact = polled.counters();
-    RunReport {
+    let report = RunReport {
         outcome,
         mode: plan.mode,
         full_resync: plan.full_resync,
@@ -146,5 +163,6 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunReport {
         requests_used,
         phases,
         list_members_at_start,
-    }
+    };
+    RunEnded { report, failure }
 }

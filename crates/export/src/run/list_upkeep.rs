@@ -10,8 +10,8 @@ use crate::checkpoints::Checkpoints;
 use crate::failure::{ExportFailure, Step};
 use crate::list_members::{ListSnapshot, unsubscribed_contacts};
 use crate::member_sorter::UNSUBSCRIBED;
-use crate::report::ActivityState;
 use crate::sync::Ledger;
+use constant_contact::ActivityState;
 
 /// Why the unsubscribed contacts could not be settled; the run goes on without them.
 pub(crate) type UnsubscribedCheckFailure = String;
@@ -136,7 +136,7 @@ async fn remove_each<C: Checkpoints>(
             } else {
                 failure.get_or_insert(ExportFailure::RemovalIncomplete {
                     activity_id: activity.activity_id,
-                    state: activity.state,
+                    state: crate::report::activity_state(activity.state),
                 });
             }
         }

@@ -23,10 +23,11 @@ use tracing::info;
 
 use crate::checkpoints::{Checkpoints, NoCheckpoints};
 use crate::error::ExportError;
+use crate::failure::ExportFailure;
 use crate::list_members::ListSnapshot;
 use crate::plan::ExportPlan;
 use crate::progress::Progress;
-use crate::report::{RunReport, SourceRead};
+use crate::report::{RunReport, source_read};
 
 use crate::sync::{Ledger, SyncMode};
 
@@ -37,7 +38,7 @@ pub async fn run_export(
     client: &ConstantContact,
     progress: &dyn Progress,
     cancel: &CancellationToken,
-) -> Result<RunReport, ExportError> {
+) -> Result<RunEnded, ExportError> {
     run_export_in_step(
         profiles,
         plan,
@@ -63,7 +64,7 @@ pub async fn run_export_in_step(
     checkpoints: &impl Checkpoints,
     progress: &dyn Progress,
     cancel: &CancellationToken,
-) -> Result<RunReport, ExportError> {
+) -> Result<RunEnded, ExportError> {
     let started_at = Utc::now();
     let requests_before = client.requests_sent();
     let mut phases = Phases::default();
@@ -114,11 +115,11 @@ pub async fn run_export_in_step(
         list_upkeep::Removals::default()
     };
 
-    let report = ending::report(ending::Ended {
+    let ended = ending::report(ending::Ended {
         plan,
         started_at,
         profiles: &counted.profiles,
-        source: SourceRead::of(profiles),
+        source: source_read(profiles),
         streamed,
         polled,
         unsubscribed,
@@ -127,8 +128,17 @@ pub async fn run_export_in_step(
         phases: phases.done,
         list_members_at_start,
     });
+    let report = &ended.report;
     info!(list_id = %plan.list_id, sent = report.sent, removed = report.removed, requests = report.requests_used, "Export run finished.");
-    Ok(report)
+    Ok(ended)
+}
+
+/// A run that got as far as sending: its report, and the failure that ended it if one did
+/// (the report's outcome says it in words; the run engine acts on the failure itself).
+#[derive(Debug)]
+pub struct RunEnded {
+    pub report: RunReport,
+    pub failure: Option<ExportFailure>,
 }
 
 /// What every phase of one run works with.

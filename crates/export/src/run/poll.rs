@@ -84,7 +84,7 @@ fn activity_report(activity: &Activity, contacts: u64) -> ActivityReport {
     ActivityReport {
         activity_id: activity.activity_id,
         contacts,
-        state: activity.state,
+        state: crate::report::activity_state(activity.state),
         counters: ConstantContactCounters {
             person_count: activity.status.person_count,
             correctable_count: activity.status.correctable_count,

@@ -232,7 +232,8 @@ async fn cancellation_stops_between_batches_and_the_report_says_what_was_sent() 
     };
     let report = run_export(&profiles, &plan, &app.client, &progress, &cancel)
         .await
-        .unwrap();
+        .unwrap()
+        .report;
     assert_eq!(report.outcome, RunOutcome::Cancelled);
     assert_eq!(report.sent, 40_000);
     assert_eq!(report.not_sent, 60_000);
@@ -318,6 +319,7 @@ async fn run(
         &CancellationToken::new(),
     )
     .await
+    .map(|ended| ended.report)
 }
 
 #[tokio::test]

@@ -77,8 +77,6 @@ pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &Cancellatio
 async fn store_ending(engine: &RunEngine, run: &Run, ending: Ending) {
     let claim = run.held_claim();
     let store = &engine.store;
-    let report_json =
-        |report: &RunReport| serde_json::to_value(report).expect("a report serialises");
     let (stored, status) = match ending {
         Ending::TakenOver => {
             warn!(run = %run.id, claim = run.claim, "The run was taken over by another worker after this one's claim lapsed; this one stopped and writes nothing more.");
@@ -92,7 +90,6 @@ async fn store_ending(engine: &RunEngine, run: &Run, ending: Ending) {
             (stored, None)
         }
         Ending::Succeeded(report) => {
-            let report = report_json(&report);
             let stored = store
                 .finish_run(&claim, RunStatus::Succeeded, None, Some(&report))
                 .await;
@@ -109,7 +106,6 @@ async fn store_ending(engine: &RunEngine, run: &Run, ending: Ending) {
                     (stored, None)
                 }
                 Disposition::End(status) => {
-                    let report = report.as_ref().map(report_json);
                     let stored = store
                         .finish_run(&claim, status, Some(&reason), report.as_ref())
                         .await;

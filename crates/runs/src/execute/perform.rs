@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use constant_contact::budget::next_utc_midnight;
-use segsync_export::{ExportError, Ledger, RunOutcome, RunReport, run_export_in_step};
+use segsync_export::{ExportError, Ledger, RunEnded, RunOutcome, run_export_in_step};
 use segsync_store::{Run, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -174,7 +174,7 @@ async fn supervise(
     checkpoints: &StoreCheckpoints,
     progress: &LiveProgress,
     stopping: &CancellationToken,
-) -> (Result<RunReport, ExportError>, Stop) {
+) -> (Result<RunEnded, ExportError>, Stop) {
     let plan = prepared.plan.clone().with_full_resync(run.full_resync);
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
@@ -228,11 +228,11 @@ fn ending_of(
     engine: &RunEngine,
     prepared: &Prepared,
     quota: &SharedQuota,
-    result: Result<RunReport, ExportError>,
+    result: Result<RunEnded, ExportError>,
     stop: Stop,
 ) -> Ending {
-    let report = match result {
-        Ok(report) => report,
+    let RunEnded { report, failure } = match result {
+        Ok(ended) => ended,
         Err(error @ ExportError::OverQuota { needed, .. }) => {
             return Ending::failed(if needed <= quota.requests_per_day {
                 RunFailure::OverQuotaToday {
@@ -252,24 +252,24 @@ fn ending_of(
         Err(error) => return Ending::failed(RunFailure::NotStarted(error)),
     };
     let sent = report.sent;
-    let failure = match &report.outcome {
-        RunOutcome::Succeeded => return Ending::Succeeded(report),
-        RunOutcome::Cancelled => match stop {
+    let failure = match (&report.outcome, failure) {
+        (_, Some(reason)) => match reason.quota_resets_at() {
+            // Constant Contact answered quota_exceeded, or the day's count ran out.
+            Some(resets_at) => RunFailure::QuotaExceeded {
+                resets_at,
+                sent,
+                source: reason,
+            },
+            None => RunFailure::Export(reason),
+        },
+        (RunOutcome::Succeeded, None) => return Ending::Succeeded(report),
+        (RunOutcome::Cancelled | RunOutcome::Failed { .. }, None) => match stop {
             Stop::Shutdown => return Ending::Resume(report),
             Stop::OutOfTime => RunFailure::TimedOut {
                 seconds: engine.settings.runs.max_run_seconds,
                 sent,
             },
             Stop::None => RunFailure::Cancelled { sent },
-        },
-        RunOutcome::Failed { reason } => match reason.quota_resets_at() {
-            // Constant Contact answered quota_exceeded, or the day's count ran out.
-            Some(resets_at) => RunFailure::QuotaExceeded {
-                resets_at,
-                sent,
-                source: reason.clone(),
-            },
-            None => RunFailure::Export(reason.clone()),
         },
     };
     Ending::NotSucceeded {

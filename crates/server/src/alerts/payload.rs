@@ -39,11 +39,7 @@ pub(crate) fn run_alert(run: &Run, export_name: Option<&str>, public_url: &Url) 
         _ => AlertEvent::RunFailed,
     };
     let id = format!("{}/{}", event.as_str(), run.id);
-    let sent = run
-        .report
-        .as_ref()
-        .and_then(|report| report.get("sent"))
-        .and_then(serde_json::Value::as_u64);
+    let sent = run.report.as_ref().map(|report| report.sent);
     let part = RunPart {
         id: run.id.to_string(),
         status: run.status.as_str(),

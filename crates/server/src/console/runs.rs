@@ -6,6 +6,7 @@ use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use segsync_domain::run_report::RunReport;
 use segsync_store::RunStatus;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -50,94 +51,7 @@ struct RunLive {
 impl RunLive {
     fn of(run: &RunView, may_cancel: bool, csrf: &str) -> Self {
         let progress = run.progress.clone().unwrap_or_default();
-        let number = |value: &serde_json::Value, key: &str| value[key].as_u64().unwrap_or(0);
-        let figures = run
-            .report
-            .as_ref()
-            .map(|report| {
-                let invalid: u64 = report["invalid"]
-                    .as_object()
-                    .map(|reasons| reasons.values().filter_map(serde_json::Value::as_u64).sum())
-                    .unwrap_or(0);
-                let counters = &report["constant_contact"];
-                let sync = &report["sync"];
-                vec![
-                    Figure {
-                        label: "Profiles read",
-                        value: number(report, "profiles_read").to_string(),
-                    },
-                    Figure {
-                        label: "Outside the segments",
-                        value: number(report, "profiles_outside_segments").to_string(),
-                    },
-                    Figure {
-                        label: "In the segments",
-                        value: number(report, "profiles_in_segments").to_string(),
-                    },
-                    Figure {
-                        label: "Invalid emails",
-                        value: invalid.to_string(),
-                    },
-                    Figure {
-                        label: "Duplicates collapsed",
-                        value: number(report, "duplicates_collapsed").to_string(),
-                    },
-                    Figure {
-                        label: "Unchanged since last sent (not sent)",
-                        value: number(sync, "unchanged").to_string(),
-                    },
-                    Figure {
-                        label: "Sent before the run was interrupted",
-                        value: number(sync, "sent_earlier").to_string(),
-                    },
-                    Figure {
-                        label: "Known unsubscribed (not sent)",
-                        value: number(sync, "unsubscribed").to_string(),
-                    },
-                    Figure {
-                        label: "Not on the list (update only)",
-                        value: number(sync, "not_on_list").to_string(),
-                    },
-                    Figure {
-                        label: "Sent",
-                        value: format!(
-                            "{} ({} new, {} changed)",
-                            number(report, "sent"),
-                            number(sync, "adds"),
-                            number(sync, "updates")
-                        ),
-                    },
-                    Figure {
-                        label: "Not sent",
-                        value: number(report, "not_sent").to_string(),
-                    },
-                    Figure {
-                        label: "Added or updated by Constant Contact",
-                        value: number(counters, "person_count").to_string(),
-                    },
-                    Figure {
-                        label: "Could not be added (unsubscribed)",
-                        value: number(counters, "cannot_add_to_list_count").to_string(),
-                    },
-                    Figure {
-                        label: "Errors reported by Constant Contact",
-                        value: number(counters, "error_count").to_string(),
-                    },
-                    Figure {
-                        label: "Found unsubscribed, remembered",
-                        value: number(report, "unsubscribed_found").to_string(),
-                    },
-                    Figure {
-                        label: "Left the segments: removed from the list",
-                        value: number(report, "removed").to_string(),
-                    },
-                    Figure {
-                        label: "Requests used",
-                        value: number(report, "requests_used").to_string(),
-                    },
-                ]
-            })
-            .unwrap_or_default();
+        let figures = run.report.as_ref().map(figures_of).unwrap_or_default();
         Self {
             status: run.status.as_str().to_owned(),
             active: run.status.is_active(),
@@ -156,6 +70,47 @@ impl RunLive {
             skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
         }
     }
+}
+
+/// What a run's page shows of its report, read from the report itself.
+fn figures_of(report: &RunReport) -> Vec<Figure> {
+    let sync = &report.sync;
+    let counters = &report.constant_contact;
+    let figure = |label: &'static str, value: u64| Figure {
+        label,
+        value: value.to_string(),
+    };
+    vec![
+        figure("Profiles read", report.profiles_read),
+        figure("Outside the segments", report.profiles_outside_segments),
+        figure("In the segments", report.profiles_in_segments),
+        figure("Invalid emails", report.invalid_total()),
+        figure("Duplicates collapsed", report.duplicates_collapsed),
+        figure("Unchanged since last sent (not sent)", sync.unchanged),
+        figure("Sent before the run was interrupted", sync.sent_earlier),
+        figure("Known unsubscribed (not sent)", sync.unsubscribed),
+        figure("Not on the list (update only)", sync.not_on_list),
+        Figure {
+            label: "Sent",
+            value: format!(
+                "{} ({} new, {} changed)",
+                report.sent, sync.adds, sync.updates
+            ),
+        },
+        figure("Not sent", report.not_sent),
+        figure(
+            "Added or updated by Constant Contact",
+            counters.person_count,
+        ),
+        figure(
+            "Could not be added (unsubscribed)",
+            counters.cannot_add_to_list_count,
+        ),
+        figure("Errors reported by Constant Contact", counters.error_count),
+        figure("Found unsubscribed, remembered", report.unsubscribed_found),
+        figure("Left the segments: removed from the list", report.removed),
+        figure("Requests used", report.requests_used),
+    ]
 }
 
 #[derive(Template)]

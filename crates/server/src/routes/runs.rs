@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use segsync_domain::RunProgress;
+use segsync_domain::run_report::RunReport;
 use segsync_store::{QueueError, Role, Run, RunFilter, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -40,7 +41,7 @@ pub(crate) struct RunView {
     /// While it runs: phase, members counted and processed, contacts and imports sent.
     pub(crate) progress: Option<RunProgress>,
     /// When it has ended: the report that accounts for every profile.
-    pub(crate) report: Option<serde_json::Value>,
+    pub(crate) report: Option<RunReport>,
     pub(crate) cancel_requested: bool,
     /// Every member sent, changed or not.
     pub(crate) full_resync: bool,
@@ -374,7 +375,7 @@ pub(crate) async fn cancel(
     tag = "runs",
     params(RunOptions),
     responses(
-        (status = OK, description = "What a run would do", body = serde_json::Value),
+        (status = OK, description = "What a run would do", body = segsync_export::DryRunReport),
         (status = CONFLICT, description = "`cannot_run`: why a run could not start", body = crate::error::ErrorBody),
     )
 )]

@@ -2,6 +2,7 @@
 //! crash.
 
 use segsync_domain::RunProgress;
+use segsync_domain::run_report::RunReport;
 use segsync_store::{
     ExportDraft, NewConnection, NewUser, QueueError, Role, RunFilter, RunStatus, SegmentDraft,
     StoreError, Trigger, UsableBy,
@@ -125,7 +126,10 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     );
     assert!(read.cancel_requested);
 
-    let report = serde_json::json!({ "sent": 10 });
+    let report = RunReport {
+        sent: 10,
+        ..RunReport::default()
+    };
     store
         .finish_run(
             &claimed.held_claim(),

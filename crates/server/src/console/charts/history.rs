@@ -1,8 +1,8 @@
 //! An export's run history as pictures: what each run did with the members, how long each
 //! took, and the list's size when each began.
 
+use segsync_domain::run_report::RunReport;
 use segsync_store::{Run, RunStatus};
-use serde_json::Value;
 
 use super::{Chart, Line, Series, StackedBars, duration, thousands};
 
@@ -38,46 +38,38 @@ fn links(runs: &[&Run]) -> Vec<Option<String>> {
         .collect()
 }
 
-/// A count in the report, 0 when absent.
-fn count(report: Option<&Value>, path: &[&str]) -> u64 {
-    let mut value = match report {
-        Some(report) => report,
-        None => return 0,
-    };
-    for key in path {
-        value = &value[*key];
-    }
-    value.as_u64().unwrap_or(0)
+/// A figure of a run's report, 0 for a run without one.
+fn count(report: Option<&RunReport>, figure: impl Fn(&RunReport) -> u64) -> u64 {
+    report.map_or(0, figure)
 }
 
 /// Profiles skipped for a reason of their own: invalid email, a duplicate, unsubscribed, or
 /// not on the list in update-only mode.
-fn skipped(report: Option<&Value>) -> u64 {
-    let invalid: u64 = report
-        .and_then(|report| report["invalid"].as_object())
-        .map(|reasons| reasons.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0);
-    invalid
-        + count(report, &["duplicates_collapsed"])
-        + count(report, &["sync", "unsubscribed"])
-        + count(report, &["sync", "not_on_list"])
+fn skipped(report: &RunReport) -> u64 {
+    report.invalid_total()
+        + report.duplicates_collapsed
+        + report.sync.unsubscribed
+        + report.sync.not_on_list
 }
 
 fn members(runs: &[&Run]) -> Chart {
-    let reports: Vec<Option<&Value>> = runs.iter().map(|run| run.report.as_ref()).collect();
-    let series = |name: &str, class, each: &dyn Fn(Option<&Value>) -> u64| Series {
+    let reports: Vec<Option<&RunReport>> = runs.iter().map(|run| run.report.as_ref()).collect();
+    let series = |name: &str, class, each: &dyn Fn(&RunReport) -> u64| Series {
         name: name.to_owned(),
         class,
-        values: reports.iter().map(|report| each(*report)).collect(),
+        values: reports.iter().map(|report| count(*report, each)).collect(),
     };
-    let sent: u64 = reports.iter().map(|report| count(*report, &["sent"])).sum();
+    let sent: u64 = reports
+        .iter()
+        .map(|report| count(*report, |report| report.sent))
+        .sum();
     let removed: u64 = reports
         .iter()
-        .map(|report| count(*report, &["removed"]))
+        .map(|report| count(*report, |report| report.removed))
         .sum();
     let latest = runs
         .last()
-        .map_or(0, |run| count(run.report.as_ref(), &["sent"]));
+        .map_or(0, |run| count(run.report.as_ref(), |report| report.sent));
     StackedBars {
         id: "chart-members".to_owned(),
         title: "Members per run".to_owned(),
@@ -91,16 +83,12 @@ fn members(runs: &[&Run]) -> Chart {
         categories: runs.iter().map(|run| label(run)).collect(),
         links: links(runs),
         series: vec![
-            series("new to the list", "added", &|report| {
-                count(report, &["sync", "adds"])
-            }),
-            series("updated", "updated", &|report| {
-                count(report, &["sync", "updates"])
-            }),
+            series("new to the list", "added", &|report| report.sync.adds),
+            series("updated", "updated", &|report| report.sync.updates),
             series("unchanged, not sent", "unchanged", &|report| {
-                count(report, &["sync", "unchanged"]) + count(report, &["sync", "sent_earlier"])
+                report.sync.unchanged + report.sync.sent_earlier
             }),
-            series("removed", "removed", &|report| count(report, &["removed"])),
+            series("removed", "removed", &|report| report.removed),
             series("skipped", "skipped", &skipped),
         ],
         format: thousands,
@@ -159,7 +147,7 @@ fn list_sizes(runs: &[&Run]) -> Option<Chart> {
         .map(|run| {
             run.report
                 .as_ref()
-                .and_then(|report| report["list_members_at_start"].as_u64())
+                .and_then(|report| report.list_members_at_start)
         })
         .collect();
     let known: Vec<u64> = values.iter().flatten().copied().collect();

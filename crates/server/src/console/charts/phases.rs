@@ -1,21 +1,17 @@
 //! A run's phases as a timeline, from the seconds per phase in its report.
 
-use serde_json::Value;
+use segsync_domain::run_report::RunReport;
 
 use super::{Chart, Span, Timeline, duration};
 
 /// The timeline of the report's phases; none when it has none.
-pub(crate) fn chart(report: &Value) -> Option<Chart> {
-    let phases = report["phases"].as_array()?;
+pub(crate) fn chart(report: &RunReport) -> Option<Chart> {
     let mut spans = Vec::new();
     let mut start_ms = 0u64;
-    for phase in phases {
-        let (Some(name), Some(seconds)) = (phase[0].as_str(), phase[1].as_f64()) else {
-            continue;
-        };
+    for (name, seconds) in &report.phases {
         let length_ms = (seconds * 1000.0).round().max(0.0) as u64;
         spans.push(Span {
-            name: name.to_owned(),
+            name: name.clone(),
             start_ms,
             length_ms,
         });
