@@ -10,9 +10,8 @@ use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
-use axum::http::StatusCode;
 
 /// A segment as it is written and shown: the shape of an entry of a segment file.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -107,11 +106,7 @@ pub(crate) async fn count_written(state: &AppState, body: &SegmentBody) -> Resul
     catalogue.push(definition.clone());
     let profiles = profiles(state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "profiles_unreadable",
-            error.to_string(),
-        )
+        ApiError::new(Code::ProfilesUnreadable, error.to_string())
     };
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())
@@ -132,7 +127,7 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
         .join("\n");
     let details: Vec<serde_json::Value> =
         errors.iter().map(|error| serde_json::json!({ "segment": error.segment, "path": error.path, "problem": error.problem })).collect();
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_segment", message)
+    ApiError::new(Code::InvalidSegment, message)
         .with_details(serde_json::json!({ "errors": details }))
 }
 

@@ -4,12 +4,12 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
 use segsync_store::{Role, User};
 
 use super::secrets::{hash_token, secrets_match};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "segsync_session";
@@ -81,8 +81,7 @@ impl FromRequestParts<AppState> for Caller {
                 .and_then(|value| value.to_str().ok());
             if !sent.is_some_and(|sent| secrets_match(sent, &session.csrf_token)) {
                 return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf",
+                    Code::Csrf,
                     format!(
                         "a signed-in browser must send its CSRF token in the {CSRF_HEADER} header"
                     ),

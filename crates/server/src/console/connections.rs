@@ -13,7 +13,7 @@ use super::fields::Fields;
 use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::connections::{
     self, CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
 };
@@ -329,7 +329,7 @@ pub(crate) async fn remove(
     }
     match connections::remove(State(state.clone()), visitor.caller.clone(), Path(id)).await {
         Ok(_) => Redirect::to("/connections").into_response(),
-        Err(error) if error.code == "connection_in_use" => {
+        Err(error) if error.code == Code::ConnectionInUse => {
             confirm_removal(State(state), visitor, Path(id)).await
         }
         Err(error) => failure(error),

@@ -17,7 +17,7 @@ use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
 use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::member_counts::SegmentCount;
 use crate::routes::paging::PageQuery;
 use crate::routes::segments::{self, Preview, SegmentView};
@@ -496,7 +496,10 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
 
 /// Whether the API refused the definition itself (rather than failing to work).
 fn is_about_the_definition(error: &ApiError) -> bool {
-    error.code == "invalid_segment" || error.code == "invalid" || error.code == "conflict"
+    matches!(
+        error.code,
+        Code::InvalidSegment | Code::Invalid | Code::Conflict
+    )
 }
 
 /// The problems of a refused definition, each placed at its builder row when there is one;

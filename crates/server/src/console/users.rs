@@ -193,8 +193,7 @@ pub(crate) async fn change(
             act(&visitor, &fields, changing, back).await
         }
         _ => failure(crate::error::ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
+            crate::error::Code::NotFound,
             format!("there is no action {action:?} for users"),
         )),
     }

@@ -27,8 +27,7 @@ impl Visitor {
             Ok(())
         } else {
             Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "csrf",
+                crate::error::Code::Csrf,
                 "this form has expired; reload the page and try again",
             ))
         }

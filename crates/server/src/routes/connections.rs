@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::error::client_failure;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// The data-privacy and compliance terms an admin agrees to when adding a connection.
@@ -209,8 +209,7 @@ pub(crate) async fn create(
     let name = checked_name(&form.name)?;
     if !form.consent {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "consent_required",
+            Code::ConsentRequired,
             "consent: agree to the data-privacy and compliance terms to add a connection",
         ));
     }

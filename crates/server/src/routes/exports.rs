@@ -19,7 +19,7 @@ use super::connections::may_use;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::segments::profiles;
 use crate::state::AppState;
 
@@ -181,8 +181,7 @@ async fn checked(
         Ok(_) => {}
         Err(constant_contact::Error::Rejected { status: 404, .. }) => {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "list_not_found",
+                Code::ListNotFound,
                 format!(
                     "list_id: Constant Contact has no list {} in this account",
                     form.list_id
@@ -191,22 +190,15 @@ async fn checked(
         }
         Err(error) => return Err(crate::error::client_failure(&connection, &error)),
     }
-    let mapping = FieldMapping::from_names(&form.mapping).map_err(|problem| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            problem.to_string(),
-        )
-    })?;
+    let mapping = FieldMapping::from_names(&form.mapping)
+        .map_err(|problem| ApiError::new(Code::Invalid, problem.to_string()))?;
     let missing = segsync_export::missing_custom_fields(&client, &mapping)
         .await
         .map_err(|error| crate::error::client_failure(&connection, &error))?;
     if let Some(first) = missing.first() {
         let keys: Vec<String> = missing.iter().map(|name| format!("cf:{name}")).collect();
         let field = format!("mapping.cf:{first}");
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "custom_fields_missing",
+        return Err(ApiError::new(Code::CustomFieldsMissing,
             format!(
                 "{field}: the Constant Contact account has no custom field {}; create {} in Constant Contact first or choose another field",
                 keys.join(", "),

@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The most bytes of a request body the API reads; larger bodies answer 413 `body_too_large`.
 pub(crate) const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -38,12 +38,9 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
         .await
         .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
         .unwrap_or_default();
-    let mut answer = ApiError::new(
-        status,
-        code_of(status),
-        message_of(status, text, &method, &path),
-    )
-    .into_response();
+    let mut answer = ApiError::new(code_of(status), message_of(status, text, &method, &path))
+        .with_status(status)
+        .into_response();
     // What the rejection said about retrying or the methods allowed still holds.
     for name in [header::ALLOW, header::RETRY_AFTER] {
         if let Some(value) = parts.headers.get(&name) {
@@ -53,18 +50,18 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
     answer
 }
 
-fn code_of(status: StatusCode) -> &'static str {
+fn code_of(status: StatusCode) -> Code {
     match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
-        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        status if status.is_server_error() => "internal",
-        _ => "rejected",
+        StatusCode::BAD_REQUEST => Code::BadRequest,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::NOT_ACCEPTABLE => Code::NotAcceptable,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::BodyTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidBody,
+        StatusCode::TOO_MANY_REQUESTS => Code::TooManyRequests,
+        status if status.is_server_error() => Code::Internal,
+        _ => Code::Rejected,
     }
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::connections::audit;
 use crate::auth::{Caller, hash_token};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use segsync_connections::seal_tokens;
 
@@ -53,13 +53,9 @@ pub(crate) async fn start(
     caller.require(Role::Admin, "authenticate connections")?;
     let connection = state.store.connection(id).await?;
     let oauth = state.runs.clients().oauth();
-    let request = oauth.authorization_url(DEFAULT_SCOPES).map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "oauth",
-            error.to_string(),
-        )
-    })?;
+    let request = oauth
+        .authorization_url(DEFAULT_SCOPES)
+        .map_err(ApiError::internal)?;
     let state_hash = hash_token(request.state.expose_secret());
     let verifier_sealed = state.sealer().seal(
         request.pkce_verifier.expose_secret().as_bytes(),
@@ -140,7 +136,7 @@ async fn finish(
     caller: Result<Caller, ApiError>,
     redirect: Redirect,
 ) -> Result<Uuid, ApiError> {
-    let refused = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "oauth", message);
+    let refused = |message: String| ApiError::new(Code::Oauth, message);
     let returned_state = redirect
         .state
         .ok_or_else(|| refused("the redirect carries no state".into()))?;
@@ -179,13 +175,7 @@ async fn finish(
     let verifier = state
         .sealer()
         .open(&flow.verifier_sealed, &verifier_context(&state_hash))
-        .map_err(|error| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "oauth",
-                error.to_string(),
-            )
-        })?;
+        .map_err(ApiError::internal)?;
     let verifier = SecretString::from(
         String::from_utf8(verifier).map_err(|_| refused("a corrupt verifier".into()))?,
     );

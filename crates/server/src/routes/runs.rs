@@ -18,7 +18,7 @@ use super::exports::may_manage;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 use segsync_runs::Started;
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
@@ -114,16 +114,14 @@ pub(crate) async fn run_now(
     }
     let Some(connection_id) = export.connection_id else {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "export_detached",
+            Code::ExportDetached,
             "the export has no connection; choose one before running it",
         ));
     };
     let connection = state.store.connection(connection_id).await?;
     let Some(export_user) = connection.export_user_id else {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_export_user",
+            Code::NoExportUser,
             format!(
                 "the connection {:?} has no export user; an admin must add themselves as its export user",
                 connection.name
@@ -144,8 +142,7 @@ pub(crate) async fn run_now(
         Ok(run) => run,
         Err(QueueError::AlreadyActive(active)) => {
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "run_in_progress",
+                Code::RunInProgress,
                 format!(
                     "run {active} of this export is queued or running; wait for it or cancel it"
                 ),
@@ -336,13 +333,7 @@ pub(crate) async fn cancel(
     if !may_manage(&state, &caller, &export).await? {
         return Err(ApiError::forbidden("cancel runs of this export"));
     }
-    let not_active = || {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "run_ended",
-            format!("run {id} has already ended"),
-        )
-    };
+    let not_active = || ApiError::new(Code::RunEnded, format!("run {id} has already ended"));
     if !state.store.request_cancel(id).await? {
         return Err(not_active());
     }
@@ -389,9 +380,11 @@ pub(crate) async fn dry_run(
     if !may_manage(&state, &caller, &export).await? {
         return Err(ApiError::forbidden("dry-run this export"));
     }
-    let prepared = state.runs.prepare(id).await.map_err(|failure| {
-        ApiError::new(StatusCode::CONFLICT, "cannot_run", failure.to_string())
-    })?;
+    let prepared = state
+        .runs
+        .prepare(id)
+        .await
+        .map_err(|failure| ApiError::new(Code::CannotRun, failure.to_string()))?;
     // No run is going on: nothing in the ledger was sent by it.
     let ledger = segsync_runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
     let plan = prepared.plan.clone().with_full_resync(options.full_resync);
@@ -401,11 +394,7 @@ pub(crate) async fn dry_run(
         Err(segsync_export::ExportError::ConstantContact(error)) => {
             Err(crate::error::client_failure(&prepared.connection, &error))
         }
-        Err(error) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "cannot_run",
-            error.to_string(),
-        )),
+        Err(error) => Err(ApiError::new(Code::CannotRun, error.to_string())),
     }
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::segments::{SegmentBody, catalogue, check, check_all, clock_now, invalid, profiles};
 use crate::state::AppState;
 
@@ -181,8 +181,7 @@ pub(crate) async fn remove(
     let referrers = referrers_of(&state, &segment.name).await?;
     if !referrers.is_empty() {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "segment_in_use",
+            Code::SegmentInUse,
             format!(
                 "the segment {:?} is referred to by the segments {}; change them first",
                 segment.name,
@@ -325,11 +324,7 @@ pub(crate) async fn preview(
     let catalogue = catalogue(&state).await?;
     let profiles = profiles(&state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "profiles_unreadable",
-            error.to_string(),
-        )
+        ApiError::new(Code::ProfilesUnreadable, error.to_string())
     };
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())
@@ -351,13 +346,7 @@ pub(crate) async fn preview(
             .iter()
             .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
             .collect::<Result<_, _>>()
-            .map_err(|error| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    error.to_string(),
-                )
-            })?;
+            .map_err(|error| ApiError::new(Code::Internal, error.to_string()))?;
         for row in 0..batch.num_rows() {
             let mut member = serde_json::Map::new();
             for (i, field) in schema.fields().iter().enumerate() {
@@ -395,13 +384,8 @@ pub(crate) async fn export_yaml(
         .iter()
         .map(SegmentBody::of)
         .collect();
-    let yaml = serde_saphyr::to_string(&SegmentFile { segments }).map_err(|error| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            error.to_string(),
-        )
-    })?;
+    let yaml = serde_saphyr::to_string(&SegmentFile { segments })
+        .map_err(|error| ApiError::new(Code::Internal, error.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml))
 }
 
@@ -434,13 +418,8 @@ pub(crate) async fn import_yaml(
     body: String,
 ) -> Result<Json<Imported>, ApiError> {
     caller.require(Role::Contributor, "import segments")?;
-    let parsed: serde_json::Value = serde_saphyr::from_str(&body).map_err(|error| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_segment",
-            format!("the YAML: {error}"),
-        )
-    })?;
+    let parsed: serde_json::Value = serde_saphyr::from_str(&body)
+        .map_err(|error| ApiError::new(Code::InvalidSegment, format!("the YAML: {error}")))?;
     parse_segments(&body, SegmentFormat::Yaml, "import").map_err(|errors| invalid(&errors))?;
     let bodies: Vec<SegmentBody> = serde_json::from_value(
         parsed
@@ -448,13 +427,7 @@ pub(crate) async fn import_yaml(
             .cloned()
             .unwrap_or(serde_json::Value::Null),
     )
-    .map_err(|error| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_segment",
-            format!("segments: {error}"),
-        )
-    })?;
+    .map_err(|error| ApiError::new(Code::InvalidSegment, format!("segments: {error}")))?;
     let drafts: Vec<SegmentDraft> = check_all(&state, &bodies)
         .await?
         .into_iter()

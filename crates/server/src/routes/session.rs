@@ -15,7 +15,7 @@ use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -48,8 +48,7 @@ pub(crate) async fn sign_in(
     let address = client.ip();
     if let Some(wait) = state.sign_in_addresses.locked_for(address, Instant::now()) {
         return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "sign_in_locked",
+            Code::SignInLocked,
             format!(
                 "too many failed sign-ins from this address; try again in {} minutes",
                 wait.as_secs().div_ceil(60)
@@ -59,8 +58,7 @@ pub(crate) async fn sign_in(
     let throttle = state.store.login_throttle(&form.username).await?;
     if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
         return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "sign_in_locked",
+            Code::SignInLocked,
             format!(
                 "too many failed sign-ins; try again after {}",
                 until.format("%H:%M UTC")
@@ -86,8 +84,7 @@ pub(crate) async fn sign_in(
                 .await?;
         }
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            Code::InvalidCredentials,
             "the username or the password is wrong",
         ));
     };

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_token, new_token};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// What every API token starts with, so a leaked one is easy to recognise.
@@ -127,8 +127,7 @@ pub(crate) async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     if !state.store.delete_api_token(caller.user.id, id).await? {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             format!("you have no API token {id}"),
         ));
     }

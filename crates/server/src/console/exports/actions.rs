@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::console::fields::Fields;
 use crate::console::page::{act, failure};
 use crate::console::visitor::Visitor;
+use crate::error::Code;
 use crate::routes::exports;
 use crate::routes::runs;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub(crate) async fn run(
     .await
     {
         Ok((_, Json(run))) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
-        Err(error) if error.code == "run_in_progress" => {
+        Err(error) if error.code == Code::RunInProgress => {
             let running = error
                 .details
                 .as_ref()

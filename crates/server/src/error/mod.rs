@@ -1,5 +1,9 @@
 //! Errors of the API, always answered as `{ "code": "...", "message": "..." }` with a stable
-//! code a client can match on.
+//! code a client can match on (`code.rs`: every code with its status).
+
+mod code;
+
+pub use code::Code;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -12,7 +16,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Structured detail where a client can use it, such as each problem of a segment.
     pub details: Option<serde_json::Value>,
@@ -22,7 +26,7 @@ pub struct ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorBody {
     /// Stable: clients match on it (`forbidden`, `invalid`, `run_in_progress`, …).
-    code: &'static str,
+    code: Code,
     /// For people: what went wrong, naming the field, rule or object.
     message: String,
     /// Structured detail where a client can use it.
@@ -31,13 +35,19 @@ pub(crate) struct ErrorBody {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.status(),
             code,
             message: message.into(),
             details: None,
         }
+    }
+
+    /// Answered with `status` instead of the code's own (a rejection the code only names).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -46,38 +56,25 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "sign in or send an API token",
-        )
+        Self::new(Code::Unauthenticated, "sign in or send an API token")
     }
 
     pub fn forbidden(what: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("your role may not {what}"),
-        )
+        Self::new(Code::Forbidden, format!("your role may not {what}"))
     }
 
     /// Something the server holds is not as it should be; the detail goes to the log only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "An internal error.");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "the server met an internal error; its log says more",
         )
     }
 
     pub fn invalid(field: &str, problem: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{field}: {problem}"),
-        )
-        .with_details(serde_json::json!({ "field": field }))
+        Self::new(Code::Invalid, format!("{field}: {problem}"))
+            .with_details(serde_json::json!({ "field": field }))
     }
 }
 
@@ -98,31 +95,21 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound { .. } => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", error.to_string())
-            }
-            StoreError::Conflict { .. } => {
-                Self::new(StatusCode::CONFLICT, "conflict", error.to_string())
-            }
-            StoreError::LastAdmin => {
-                Self::new(StatusCode::CONFLICT, "last_admin", error.to_string())
-            }
+            StoreError::NotFound { .. } => Self::new(Code::NotFound, error.to_string()),
+            StoreError::Conflict { .. } => Self::new(Code::Conflict, error.to_string()),
+            StoreError::LastAdmin => Self::new(Code::LastAdmin, error.to_string()),
             StoreError::InUse { kind, ref users } => {
                 let code = if kind == "segment" {
-                    "segment_in_use"
+                    Code::SegmentInUse
                 } else {
-                    "connection_in_use"
+                    Code::ConnectionInUse
                 };
                 let details = serde_json::json!({ "exports": users });
-                Self::new(StatusCode::CONFLICT, code, error.to_string()).with_details(details)
+                Self::new(code, error.to_string()).with_details(details)
             }
             other => {
                 tracing::error!(error = %other, "The store failed.");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server could not reach its store",
-                )
+                Self::new(Code::Internal, "the server could not reach its store")
             }
         }
     }
@@ -132,32 +119,20 @@ impl From<RunsError> for ApiError {
     fn from(error: RunsError) -> Self {
         match error {
             RunsError::Store(error) => error.into(),
-            RunsError::CorruptSetting { .. } => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "corrupt_setting",
-                error.to_string(),
-            ),
-            RunsError::ProfilesNotConfigured => Self::new(
-                StatusCode::CONFLICT,
-                "profiles_not_configured",
-                error.to_string(),
-            ),
-            RunsError::ProfilesUnreadable(_) => Self::new(
-                StatusCode::BAD_GATEWAY,
-                "profiles_unreadable",
-                error.to_string(),
-            ),
+            RunsError::CorruptSetting { .. } => Self::new(Code::CorruptSetting, error.to_string()),
+            RunsError::ProfilesNotConfigured => {
+                Self::new(Code::ProfilesNotConfigured, error.to_string())
+            }
+            RunsError::ProfilesUnreadable(_) => {
+                Self::new(Code::ProfilesUnreadable, error.to_string())
+            }
         }
     }
 }
 
 impl From<ConnectionUnusable> for ApiError {
     fn from(error: ConnectionUnusable) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "connection_unusable",
-            error.to_string(),
-        )
+        Self::new(Code::ConnectionUnusable, error.to_string())
     }
 }
 
@@ -167,17 +142,12 @@ impl From<ConnectionUnusable> for ApiError {
 pub(crate) fn client_failure(connection: &Connection, error: &constant_contact::Error) -> ApiError {
     if let constant_contact::Error::ReauthenticationRequired { description } = error {
         return ApiError::new(
-            StatusCode::CONFLICT,
-            "connection_needs_reauthentication",
+            Code::ConnectionNeedsReauthentication,
             format!(
                 "the connection {:?}: Constant Contact refused the refresh token: {description}",
                 connection.name
             ),
         );
     }
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "constant_contact",
-        error.to_string(),
-    )
+    ApiError::new(Code::ConstantContact, error.to_string())
 }
