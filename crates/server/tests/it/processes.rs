@@ -30,8 +30,10 @@ fn build_segsync() -> PathBuf {
         Some("debug") | None => Vec::new(),
         Some(profile) => vec!["--profile".to_owned(), profile.to_owned()],
     };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let status = Command::new(cargo)
+    // `cargo` as the developer runs it (through rustup, which reads `rust-toolchain.toml`),
+    // not the `CARGO` the tests were started by: that one is the toolchain's own binary, whose
+    // path gives every artifact another hash, so it would build the whole workspace again.
+    let status = Command::new("cargo")
         .args(["test", "--workspace", "--no-run", "--quiet"])
         .args(profile_arguments)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

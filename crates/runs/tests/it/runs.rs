@@ -1,0 +1,118 @@
+//! Runs carried out by the engine's workers, from the queue to their ending in the store.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use segsync_runs::{Started, Workers};
+use segsync_store::{RunStatus, StoreError, Trigger};
+
+use crate::helpers::spawn_engine;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
+    let app = spawn_engine(120, |_, _| {}).await;
+    let workers = Workers::start(&app.engine);
+    let Started::Queued(run) = app
+        .engine
+        .start(&app.export, Trigger::Manual, Some(app.user_id))
+        .await
+        .unwrap()
+    else {
+        panic!("the run was skipped");
+    };
+    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
+    workers.stop(Duration::from_secs(5)).await;
+
+    assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
+    let report = ended.report.expect("a finished run has its report");
+    assert_eq!(report.profiles_read, 120);
+    assert_eq!(report.sent, 120);
+    assert!(report.totals_add_up(), "{report:#?}");
+    assert_eq!(app.list_members().len(), 120);
+    assert_eq!(app.imports_received(), 1);
+}
+
+/// A process that claimed a run and died: the reaper finds the run silent and queues it again,
+/// a worker of this process finishes it, and the dead process's claim can write nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_a_dead_process_left_running_is_taken_over_and_its_old_claim_is_fenced() {
+    let app = spawn_engine(60, |runs, _| runs.silent_run_seconds = 1).await;
+    let Started::Queued(queued) = app
+        .engine
+        .start(&app.export, Trigger::Manual, Some(app.user_id))
+        .await
+        .unwrap()
+    else {
+        panic!("the run was skipped");
+    };
+    let dead = app
+        .store
+        .claim_next_run("a-process-that-died")
+        .await
+        .unwrap()
+        .expect("the queued run is claimed");
+    assert_eq!(dead.id, queued.id);
+
+    let workers = Workers::start(&app.engine);
+    let ended = app
+        .run_once(queued.id, |run| run.finished_at.is_some())
+        .await;
+    workers.stop(Duration::from_secs(5)).await;
+
+    assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
+    assert_eq!(
+        ended.resumed, 1,
+        "taken up once after its process fell silent"
+    );
+    assert_eq!(ended.report.as_ref().unwrap().sent, 60);
+    assert_eq!(app.list_members().len(), 60);
+    assert_eq!(app.imports_received(), 1, "nothing was sent twice");
+    let late_write = app
+        .store
+        .finish_run(&dead.held_claim(), RunStatus::Failed, Some("late"), None)
+        .await;
+    assert!(
+        matches!(late_write, Err(StoreError::ClaimLost { .. })),
+        "{late_write:?}"
+    );
+    assert_eq!(
+        app.store.run(queued.id).await.unwrap().status,
+        RunStatus::Succeeded
+    );
+}
+
+/// Other processes on the store have used the key's day but for one request: the run checks
+/// the list, finds it cannot finish today, and waits in the queue for the reset — nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_does_not_fit_what_is_left_today_waits_for_the_reset() {
+    let app = spawn_engine(30, |_, api| *api = api.clone().with_daily_quota(500)).await;
+    let today = Utc::now().date_naive();
+    app.store
+        .settle_requests(&app.client_id, today, 0, 499)
+        .await
+        .unwrap();
+    let workers = Workers::start(&app.engine);
+    let Started::Queued(run) = app
+        .engine
+        .start(&app.export, Trigger::Manual, Some(app.user_id))
+        .await
+        .unwrap()
+    else {
+        panic!("the run was skipped");
+    };
+    let deferred = app.run_once(run.id, |run| run.not_before.is_some()).await;
+    workers.stop(Duration::from_secs(5)).await;
+
+    assert_eq!(deferred.status, RunStatus::Queued);
+    let midnight = (today + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    assert_eq!(deferred.not_before, Some(midnight));
+    let reason = deferred.reason.unwrap();
+    assert!(reason.contains("deferred until the reset"), "{reason}");
+    assert!(app.list_members().is_empty(), "nothing was sent");
+    assert_eq!(app.imports_received(), 0);
+    let day = app.store.quota_day(&app.client_id, today).await.unwrap();
+    assert_eq!(day.reserved, 0, "a deferred run holds no reservation");
+}
