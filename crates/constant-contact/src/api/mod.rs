@@ -1,4 +1,4 @@
-//! The client of one Constant Contact connection: every endpoint goes through [`ConstantContact::send`],
+//! The client of one Constant Contact connection: every endpoint goes through `ConstantContact::send`,
 //! which waits for the API key's budget, attaches the access token, and lets the retry loop
 //! decide what each answer means.
 
