@@ -1,18 +1,10 @@
-//! The one way routes write the audit log: who did what to which thing.
+//! The audit log, written for a request's caller by the routes not yet in `segsync_app`.
 
-use segsync_store::NewAuditEntry;
+pub(crate) use segsync_app::audit::Subject;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
-
-/// What an audit entry is about.
-pub(crate) struct Subject<'a> {
-    /// `connection`, `segment`, `user`, `api_token`, …
-    pub(crate) kind: &'static str,
-    pub(crate) id: String,
-    pub(crate) name: &'a str,
-}
 
 pub(crate) async fn record(
     state: &AppState,
@@ -20,30 +12,6 @@ pub(crate) async fn record(
     action: &str,
     subject: Subject<'_>,
     detail: Option<serde_json::Value>,
-) -> Result<(), ApiError> {
-    record_for(state, Some(caller.user.id), action, subject, detail).await
-}
-
-/// An entry for something done on someone's behalf rather than by a request, such as a
-/// scheduled run attributed to its connection's export user.
-pub(crate) async fn record_for(
-    state: &AppState,
-    actor_id: Option<uuid::Uuid>,
-    action: &str,
-    subject: Subject<'_>,
-    detail: Option<serde_json::Value>,
-) -> Result<(), ApiError> {
-    state
-        .store
-        .audit(NewAuditEntry {
-            actor_id,
-            action,
-            object_kind: subject.kind,
-            object_id: &subject.id,
-            object_name: subject.name,
-            detail,
-        })
-        .await?;
-    tracing::info!(action, kind = subject.kind, id = %subject.id, name = subject.name, "Audited.");
-    Ok(())
+) -> Result<(), AppError> {
+    segsync_app::audit::record(&state.store, Some(caller.user.id), action, subject, detail).await
 }

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 pub use config::{LogFormat, ServerConfig};
-pub use error::{ApiError, Code};
+pub use error::{AppError, Code};
 pub use state::AppState;
 
 /// The server, bound and serving until `shutdown` resolves; then it stops taking requests,

@@ -15,7 +15,7 @@ use segsync_domain::segment::SegmentDefinition;
 use segsync_engine::EngineError;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::segments::{catalogue, clock_now, profiles};
 use crate::state::AppState;
 
@@ -57,7 +57,7 @@ impl MemberCounts {
     pub(crate) async fn all(
         &self,
         state: &AppState,
-    ) -> Result<HashMap<Uuid, SegmentCount>, ApiError> {
+    ) -> Result<HashMap<Uuid, SegmentCount>, AppError> {
         let Some(source) = state.config.profiles.as_ref() else {
             return Ok(HashMap::new());
         };

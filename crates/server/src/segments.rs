@@ -10,7 +10,7 @@ use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// A segment as it is written and shown: the shape of an entry of a segment file.
@@ -38,12 +38,12 @@ pub(crate) fn definition(body: &SegmentBody) -> Result<SegmentDefinition, Vec<Se
 }
 
 /// The stored segments as definitions, for resolving set operations.
-pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, ApiError> {
+pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, AppError> {
     Ok(stored_segments::catalogue(&state.store).await?)
 }
 
 /// The configured profiles, opened.
-pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
+pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, AppError> {
     Ok(stored_segments::open_profiles(
         state.config.profiles.as_ref(),
         &state.config.related_tables(),
@@ -56,7 +56,7 @@ pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, ApiError> {
 pub(crate) async fn check(
     state: &AppState,
     body: &SegmentBody,
-) -> Result<SegmentDefinition, ApiError> {
+) -> Result<SegmentDefinition, AppError> {
     Ok(check_all(state, std::slice::from_ref(body))
         .await?
         .remove(0))
@@ -68,7 +68,7 @@ pub(crate) async fn check(
 pub(crate) async fn check_all(
     state: &AppState,
     bodies: &[SegmentBody],
-) -> Result<Vec<SegmentDefinition>, ApiError> {
+) -> Result<Vec<SegmentDefinition>, AppError> {
     let mut segments = Vec::new();
     let mut errors = Vec::new();
     for body in bodies {
@@ -99,14 +99,14 @@ pub(crate) async fn check_all(
 }
 
 /// Checks a written segment completely and counts its members now, without saving it.
-pub(crate) async fn count_written(state: &AppState, body: &SegmentBody) -> Result<u64, ApiError> {
+pub(crate) async fn count_written(state: &AppState, body: &SegmentBody) -> Result<u64, AppError> {
     let definition = check(state, body).await?;
     let mut catalogue = catalogue(state).await?;
     catalogue.retain(|stored| stored.name != definition.name);
     catalogue.push(definition.clone());
     let profiles = profiles(state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
-        ApiError::new(Code::ProfilesUnreadable, error.to_string())
+        AppError::new(Code::ProfilesUnreadable, error.to_string())
     };
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())
@@ -119,7 +119,7 @@ pub(crate) fn clock_now() -> RunClock {
     RunClock::new(Utc::now(), chrono_tz::UTC)
 }
 
-pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
+pub(crate) fn invalid(errors: &[SegmentError]) -> AppError {
     let message = errors
         .iter()
         .map(ToString::to_string)
@@ -127,7 +127,7 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
         .join("\n");
     let details: Vec<serde_json::Value> =
         errors.iter().map(|error| serde_json::json!({ "segment": error.segment, "path": error.path, "problem": error.problem })).collect();
-    ApiError::new(Code::InvalidSegment, message)
+    AppError::new(Code::InvalidSegment, message)
         .with_details(serde_json::json!({ "errors": details }))
 }
 
@@ -135,6 +135,6 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> ApiError {
 /// count could not be evaluated now is left out. From the cache of counts, for pickers and lists.
 pub(crate) async fn member_counts(
     state: &AppState,
-) -> Result<std::collections::HashMap<uuid::Uuid, crate::member_counts::SegmentCount>, ApiError> {
+) -> Result<std::collections::HashMap<uuid::Uuid, crate::member_counts::SegmentCount>, AppError> {
     state.member_counts.all(state).await
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use segsync_app::App;
 use segsync_connections::{Clients, Sealer};
 use segsync_runs::{RunEngine, RunSettings};
 use segsync_store::Store;
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The run engine: it owns the clients of connections (one HTTP client, the API key's one
     /// budget, one token manager per connection) and the run queue's wake-ups.
     pub runs: RunEngine,
+    /// What segsync does: the use cases the routes and the console adapt.
+    pub app: App,
     /// Where passwords are hashed and checked, a few at a time.
     pub(crate) passwords: Arc<PasswordPool>,
     /// Failed sign-ins per client address.
@@ -62,6 +65,7 @@ impl AppState {
         Ok(Self {
             store,
             config: Arc::new(config),
+            app: App::new(runs.clone()),
             runs,
             passwords: Arc::new(PasswordPool::for_this_machine()),
             sign_in_addresses,

@@ -9,27 +9,44 @@ use chrono::Utc;
 use segsync_store::{Role, User};
 
 use super::secrets::{hash_token, secrets_match};
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "segsync_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// The application's caller (`segsync_app::Caller`, which it derefs to), with what the request
+/// proved it with.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user: User,
+    caller: segsync_app::Caller,
     /// The session's CSRF token; none for API tokens.
     pub csrf_token: Option<String>,
 }
 
 impl Caller {
+    pub fn new(user: User, csrf_token: Option<String>) -> Self {
+        Self {
+            caller: segsync_app::Caller::new(user),
+            csrf_token,
+        }
+    }
+
     /// Refuses with 403 unless the caller's role is at least `least`.
-    pub fn require(&self, least: Role, what: &str) -> Result<(), ApiError> {
+    pub fn require(&self, least: Role, what: &str) -> Result<(), AppError> {
         if self.user.role >= least {
             Ok(())
         } else {
-            Err(ApiError::forbidden(what))
+            Err(AppError::forbidden(what))
         }
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = segsync_app::Caller;
+
+    fn deref(&self) -> &segsync_app::Caller {
+        &self.caller
     }
 }
 
@@ -46,9 +63,9 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -59,19 +76,16 @@ impl FromRequestParts<AppState> for Caller {
                 .store
                 .user_by_api_token(&hash_token(token.trim()))
                 .await?
-                .ok_or_else(ApiError::unauthenticated)?;
+                .ok_or_else(AppError::unauthenticated)?;
             tracing::Span::current().record("caller", user.username.as_str());
-            return Ok(Self {
-                user,
-                csrf_token: None,
-            });
+            return Ok(Self::new(user, None));
         }
-        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let token = session_token(&parts.headers).ok_or_else(AppError::unauthenticated)?;
         let session = state
             .store
             .session(&hash_token(&token), Utc::now())
             .await?
-            .ok_or_else(ApiError::unauthenticated)?;
+            .ok_or_else(AppError::unauthenticated)?;
         let changes_something =
             !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if changes_something {
@@ -80,7 +94,7 @@ impl FromRequestParts<AppState> for Caller {
                 .get(CSRF_HEADER)
                 .and_then(|value| value.to_str().ok());
             if !sent.is_some_and(|sent| secrets_match(sent, &session.csrf_token)) {
-                return Err(ApiError::new(
+                return Err(AppError::new(
                     Code::Csrf,
                     format!(
                         "a signed-in browser must send its CSRF token in the {CSRF_HEADER} header"
@@ -89,9 +103,6 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         tracing::Span::current().record("caller", session.user.username.as_str());
-        Ok(Self {
-            user: session.user,
-            csrf_token: Some(session.csrf_token),
-        })
+        Ok(Self::new(session.user, Some(session.csrf_token)))
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::page::{Nav, Problems, failure, invalid, render};
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::routes::paging::PageQuery;
 use crate::routes::users::{self, AuditQuery};
 use crate::routes::views::AuditEntryView;
@@ -142,7 +142,7 @@ async fn load(
     form: AuditForm,
     query: AuditQuery,
     mut problems: Problems,
-) -> Result<AuditPage, ApiError> {
+) -> Result<AuditPage, AppError> {
     let users = users::list(
         State(state.clone()),
         visitor.caller.clone(),

@@ -13,7 +13,7 @@ use super::fields::Fields;
 use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::routes::connections::{
     self, CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
 };
@@ -36,7 +36,7 @@ fn health_label(health: Health) -> &'static str {
     }
 }
 
-fn admin_only(visitor: &Visitor) -> Result<(), ApiError> {
+fn admin_only(visitor: &Visitor) -> Result<(), AppError> {
     visitor.caller.require(Role::Admin, "manage connections")
 }
 
@@ -186,11 +186,11 @@ async fn connection_page(
     id: Uuid,
     authenticated: bool,
     problems: Problems,
-) -> Result<ConnectionPage, ApiError> {
+) -> Result<ConnectionPage, AppError> {
     let Json(visible) =
         connections::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
     let Visible::Full(connection) = visible else {
-        return Err(ApiError::forbidden("manage connections"));
+        return Err(AppError::forbidden("manage connections"));
     };
     let export_user = match connection.export_user_id {
         Some(user) => Some(state.store.user(user).await?.display_name),

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::page::{Nav, failure, render};
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
 
@@ -44,7 +44,7 @@ pub(crate) async fn page(State(state): State<AppState>, visitor: Visitor) -> Res
     }
 }
 
-async fn load(state: &AppState, visitor: &Visitor) -> Result<HomePage, ApiError> {
+async fn load(state: &AppState, visitor: &Visitor) -> Result<HomePage, AppError> {
     let store = &state.store;
     let exports = store.exports().await?;
     let connections = store.connections().await?;

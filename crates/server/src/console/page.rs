@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::fields::Fields;
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The header of every page: who is signed in, and the sections their role may use.
 pub(crate) struct Nav {
@@ -45,7 +45,7 @@ impl Nav {
 pub(crate) fn render(page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
-        Err(error) => failure(ApiError::internal(format!(
+        Err(error) => failure(AppError::internal(format!(
             "a page did not render: {error}"
         ))),
     }
@@ -59,7 +59,7 @@ struct FailurePage {
 }
 
 /// A page that says what went wrong, with the API error's status.
-pub(crate) fn failure(error: ApiError) -> Response {
+pub(crate) fn failure(error: AppError) -> Response {
     let page = FailurePage {
         status: error.status.as_u16(),
         message: error.message,
@@ -80,7 +80,7 @@ pub(crate) struct Problems {
 impl Problems {
     /// Places an API error: at the field it names (in `details.field`, or before the first
     /// colon of its message), else above the form.
-    pub(crate) fn from_error(error: &ApiError) -> Self {
+    pub(crate) fn from_error(error: &AppError) -> Self {
         let mut problems = Self::default();
         let named = error
             .details
@@ -142,7 +142,7 @@ impl Problems {
 pub(crate) async fn act<T>(
     visitor: &Visitor,
     fields: &Fields,
-    action: impl Future<Output = Result<T, ApiError>>,
+    action: impl Future<Output = Result<T, AppError>>,
     next: impl FnOnce(T) -> String,
 ) -> Response {
     if let Err(error) = visitor.check_form(fields.csrf()) {

@@ -15,12 +15,13 @@ use super::charts::{self, Chart};
 use super::fields::Fields;
 use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
-use crate::error::ApiError;
-use crate::routes::exports::may_manage;
+use crate::error::AppError;
 use crate::routes::paging::PageQuery;
 use crate::routes::run_days::{self, DaysQuery};
-use crate::routes::runs::{self, RunView, RunsQuery};
+use crate::routes::runs::{self, RunsQuery};
 use crate::state::AppState;
+use segsync_app::exports::may_manage;
+use segsync_app::runs::RunView;
 
 /// The numbers of a report, in the order a reader checks them: they add up to the profiles read.
 struct Figure {
@@ -127,16 +128,15 @@ pub(crate) struct RunQuery {
     already: Option<String>,
 }
 
-async fn read(state: &AppState, visitor: &Visitor, id: Uuid) -> Result<RunView, ApiError> {
-    let Json(run) = runs::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
-    Ok(run)
+async fn read(state: &AppState, visitor: &Visitor, id: Uuid) -> Result<RunView, AppError> {
+    state.app.runs(&visitor.caller).get(id).await
 }
 
 /// Whether the visitor may cancel the run while it is active.
 async fn may_cancel(state: &AppState, visitor: &Visitor, run: &RunView) -> bool {
     run.status.is_active()
         && match state.store.export(run.export_id).await {
-            Ok(export) => may_manage(state, &visitor.caller, &export)
+            Ok(export) => may_manage(&state.store, &visitor.caller, &export)
                 .await
                 .unwrap_or(false),
             Err(_) => false,
@@ -156,7 +156,7 @@ pub(crate) async fn page(
     let may_cancel = may_cancel(&state, &visitor, &run).await;
     let live = match RunLive::of(&run, may_cancel, visitor.csrf()).render() {
         Ok(html) => html,
-        Err(error) => return failure(ApiError::internal(error)),
+        Err(error) => return failure(AppError::internal(error)),
     };
     render(&RunPage {
         nav: Nav::new(&visitor, "status"),
@@ -190,7 +190,13 @@ pub(crate) async fn cancel(
     act(
         &visitor,
         &fields,
-        runs::cancel(State(state), visitor.caller.clone(), Path(id)),
+        async {
+            state
+                .app
+                .run_control(&visitor.caller, "cancel runs of this export")?
+                .cancel(id)
+                .await
+        },
         |_| format!("/runs/{id}"),
     )
     .await

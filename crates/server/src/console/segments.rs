@@ -17,7 +17,7 @@ use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
 use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
 use super::visitor::Visitor;
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::member_counts::SegmentCount;
 use crate::routes::paging::PageQuery;
 use crate::routes::segments::{self, Preview, SegmentView};
@@ -368,7 +368,7 @@ fn rows_for(rule: &serde_json::Value) -> Option<Vec<Row>> {
 
 pub(crate) async fn new(State(state): State<AppState>, visitor: Visitor) -> Response {
     if !visitor.may_edit() {
-        return failure(ApiError::forbidden("create segments"));
+        return failure(AppError::forbidden("create segments"));
     }
     let rule = serde_json::json!({ "all": [{ "attribute": "", "op": "equals", "value": "" }] });
     let body = SegmentBody {
@@ -495,7 +495,7 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
 }
 
 /// Whether the API refused the definition itself (rather than failing to work).
-fn is_about_the_definition(error: &ApiError) -> bool {
+fn is_about_the_definition(error: &AppError) -> bool {
     matches!(
         error.code,
         Code::InvalidSegment | Code::Invalid | Code::Conflict
@@ -504,7 +504,7 @@ fn is_about_the_definition(error: &ApiError) -> bool {
 
 /// The problems of a refused definition, each placed at its builder row when there is one;
 /// those no row takes are shown above the form.
-fn place_problems(error: &ApiError, rows: Option<&mut Vec<Row>>) -> Problems {
+fn place_problems(error: &AppError, rows: Option<&mut Vec<Row>>) -> Problems {
     let found: Vec<(String, String)> = error
         .details
         .as_ref()

@@ -12,7 +12,7 @@ use super::fields::Fields;
 use super::page::{Nav, failure, render};
 use super::visitor::Visitor;
 use crate::alerts::TestPost;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::routes::alerts::{self, WebhookView};
 use crate::routes::server_info::{self, AboutView, QuotaView};
 use crate::routes::system::{self, ProfileSourceView};
@@ -31,7 +31,7 @@ struct SystemPage {
 }
 
 impl SystemPage {
-    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, ApiError> {
+    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, AppError> {
         let caller = visitor.caller.clone();
         let Json(about) = server_info::about(State(state.clone()), caller.clone()).await?;
         let Json(quota) = server_info::quota(State(state.clone()), caller.clone()).await?;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::fields::Fields;
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::routes::tokens::{self, NewToken};
 use crate::routes::views::ApiTokenView;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ struct TokensPage {
 }
 
 impl TokensPage {
-    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, ApiError> {
+    async fn load(state: AppState, visitor: &Visitor) -> Result<Self, AppError> {
         let Json(tokens) = tokens::list(State(state), visitor.caller.clone()).await?;
         Ok(Self {
             nav: Nav::new(visitor, "tokens"),

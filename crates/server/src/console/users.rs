@@ -45,7 +45,7 @@ impl UsersPage {
         state: AppState,
         visitor: &Visitor,
         search: &ListQuery,
-    ) -> Result<Self, crate::error::ApiError> {
+    ) -> Result<Self, crate::error::AppError> {
         let everyone = users::list(
             State(state),
             visitor.caller.clone(),
@@ -183,7 +183,7 @@ pub(crate) async fn change(
         }
         "role" => {
             let Some(role) = Role::parse(fields.get("role")) else {
-                return failure(crate::error::ApiError::invalid(
+                return failure(crate::error::AppError::invalid(
                     "role",
                     "admin, contributor or viewer",
                 ));
@@ -192,7 +192,7 @@ pub(crate) async fn change(
                 accounts::change_role(State(state), caller, Path(id), Json(RoleChange { role }));
             act(&visitor, &fields, changing, back).await
         }
-        _ => failure(crate::error::ApiError::new(
+        _ => failure(crate::error::AppError::new(
             crate::error::Code::NotFound,
             format!("there is no action {action:?} for users"),
         )),

@@ -9,7 +9,7 @@ use chrono::Utc;
 use segsync_store::Role;
 
 use crate::auth::{Caller, hash_token, session_token};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub(crate) struct Visitor {
@@ -22,11 +22,11 @@ impl Visitor {
     }
 
     /// Refuses a form whose CSRF token is not this session's.
-    pub(crate) fn check_form(&self, sent: &str) -> Result<(), ApiError> {
+    pub(crate) fn check_form(&self, sent: &str) -> Result<(), AppError> {
         if !sent.is_empty() && crate::auth::secrets_match(sent, self.csrf()) {
             Ok(())
         } else {
-            Err(ApiError::new(
+            Err(AppError::new(
                 crate::error::Code::Csrf,
                 "this form has expired; reload the page and try again",
             ))
@@ -67,13 +67,10 @@ impl FromRequestParts<AppState> for Visitor {
             .store
             .session(&hash_token(&token), Utc::now())
             .await
-            .map_err(|error| super::page::failure(ApiError::from(error)))?;
+            .map_err(|error| super::page::failure(AppError::from(error)))?;
         match session {
             Some(session) => Ok(Self {
-                caller: Caller {
-                    user: session.user,
-                    csrf_token: Some(session.csrf_token),
-                },
+                caller: Caller::new(session.user, Some(session.csrf_token)),
             }),
             None => Err(SignInFirst(here).into_response()),
         }

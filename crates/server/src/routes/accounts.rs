@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_token, session_token};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -40,7 +40,7 @@ pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<UserView>, AppError> {
     caller.require(Role::Admin, "disable users")?;
     let user = state.store.set_user_disabled(id, true).await?;
     audit(&state, &caller, "disabled", &user, None).await?;
@@ -60,7 +60,7 @@ pub(crate) async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<UserView>, AppError> {
     caller.require(Role::Admin, "enable users")?;
     let user = state.store.set_user_disabled(id, false).await?;
     audit(&state, &caller, "enabled", &user, None).await?;
@@ -82,7 +82,7 @@ pub(crate) async fn change_role(
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(change): Json<RoleChange>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<UserView>, AppError> {
     caller.require(Role::Admin, "change roles")?;
     let before = state.store.user(id).await?;
     let user = state.store.set_user_role(id, change.role).await?;
@@ -110,7 +110,7 @@ pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     caller.require(Role::Admin, "sign users out")?;
     let user = state.store.user(id).await?;
     let ended = state.store.end_user_sessions(id).await?;
@@ -140,14 +140,14 @@ pub(crate) async fn change_password(
     caller: Caller,
     headers: HeaderMap,
     Json(change): Json<PasswordChange>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     let user = state.store.user(caller.user.id).await?;
     if !state
         .passwords
         .verify(user.password_hash.clone(), change.current_password)
         .await
     {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "current_password",
             "this is not your current password",
         ));
@@ -156,7 +156,7 @@ pub(crate) async fn change_password(
         .passwords
         .hash(change.new_password)
         .await
-        .map_err(|problem| ApiError::invalid("new_password", problem))?;
+        .map_err(|problem| AppError::invalid("new_password", problem))?;
     let this_session = session_token(&headers).map(|token| hash_token(&token));
     state
         .store
@@ -172,7 +172,7 @@ async fn audit(
     action: &str,
     user: &User,
     detail: Option<serde_json::Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     record(
         state,
         caller,

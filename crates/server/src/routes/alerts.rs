@@ -9,7 +9,7 @@ use crate::alerts::last_delivery::{self, LastDelivery};
 use crate::alerts::{TestPost, test_every_webhook};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// A configured webhook, without its URL's path or its secret, which may hold tokens.
@@ -38,7 +38,7 @@ pub(crate) struct WebhookView {
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<WebhookView>>, ApiError> {
+) -> Result<Json<Vec<WebhookView>>, AppError> {
     caller.require(Role::Admin, "see the alert webhooks")?;
     let mut views = Vec::new();
     for (index, webhook) in state.config.alerts.webhooks.iter().enumerate() {
@@ -66,7 +66,7 @@ pub(crate) async fn list(
 pub(crate) async fn test(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TestPost>>, ApiError> {
+) -> Result<Json<Vec<TestPost>>, AppError> {
     caller.require(Role::Admin, "test the alert webhooks")?;
     let posts = test_every_webhook(&state).await;
     record(

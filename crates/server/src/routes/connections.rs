@@ -13,7 +13,7 @@ use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::client_failure;
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// The data-privacy and compliance terms an admin agrees to when adding a connection.
@@ -56,7 +56,7 @@ pub(crate) enum Visible {
     Summary(ConnectionSummary),
 }
 
-async fn view(state: &AppState, connection: Connection) -> Result<ConnectionView, ApiError> {
+async fn view(state: &AppState, connection: Connection) -> Result<ConnectionView, AppError> {
     let exports = state.store.exports_using_connection(connection.id).await?;
     Ok(ConnectionView {
         id: connection.id,
@@ -74,15 +74,6 @@ async fn view(state: &AppState, connection: Connection) -> Result<ConnectionView
     })
 }
 
-/// Whether `caller` may use `connection` in an export.
-pub(crate) fn may_use(caller: &Caller, connection: &Connection) -> bool {
-    match caller.user.role {
-        Role::Admin => true,
-        Role::Contributor => connection.usable_by == UsableBy::AdminsAndContributors,
-        Role::Viewer => false,
-    }
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/connections",
@@ -97,7 +88,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<Visible>, ApiError> {
+) -> Result<Paged<Visible>, AppError> {
     let mut connections = state.store.connections().await?;
     if caller.user.role != Role::Admin {
         connections.retain(|connection| connection.usable_by == UsableBy::AdminsAndContributors);
@@ -131,7 +122,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Visible>, ApiError> {
+) -> Result<Json<Visible>, AppError> {
     let connection = state.store.connection(id).await?;
     if caller.user.role == Role::Admin {
         return Ok(Json(Visible::Full(Box::new(
@@ -139,7 +130,7 @@ pub(crate) async fn get(
         ))));
     }
     if connection.usable_by != UsableBy::AdminsAndContributors {
-        return Err(ApiError::forbidden("see this connection"));
+        return Err(AppError::forbidden("see this connection"));
     }
     Ok(Json(Visible::Summary(ConnectionSummary {
         id: connection.id,
@@ -180,10 +171,10 @@ fn admins_only() -> UsableBy {
     UsableBy::Admins
 }
 
-fn checked_name(name: &str) -> Result<String, ApiError> {
+fn checked_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "name",
             "a display name of 1 to 100 characters",
         ));
@@ -204,11 +195,11 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<ConnectionForm>,
-) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
+) -> Result<(StatusCode, Json<ConnectionView>), AppError> {
     caller.require(Role::Admin, "add connections")?;
     let name = checked_name(&form.name)?;
     if !form.consent {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::ConsentRequired,
             "consent: agree to the data-privacy and compliance terms to add a connection",
         ));
@@ -252,7 +243,7 @@ pub(crate) async fn update(
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(change): Json<ConnectionChange>,
-) -> Result<Json<ConnectionView>, ApiError> {
+) -> Result<Json<ConnectionView>, AppError> {
     caller.require(Role::Admin, "change connections")?;
     let current = state.store.connection(id).await?;
     let name = match &change.name {
@@ -281,7 +272,7 @@ pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     caller.require(Role::Admin, "remove connections")?;
     let connection = state.store.connection(id).await?;
     state.store.delete_connection(id).await?;
@@ -305,7 +296,7 @@ pub(crate) async fn become_export_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<ConnectionView>, ApiError> {
+) -> Result<Json<ConnectionView>, AppError> {
     caller.require(Role::Admin, "set the export user")?;
     state.store.set_export_user(id, caller.user.id).await?;
     let connection = state.store.connection(id).await?;
@@ -341,10 +332,10 @@ pub(crate) async fn lists(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Vec<ListView>>, ApiError> {
+) -> Result<Json<Vec<ListView>>, AppError> {
     let connection = state.store.connection(id).await?;
-    if !may_use(&caller, &connection) {
-        return Err(ApiError::forbidden("use this connection"));
+    if !caller.may_use(&connection) {
+        return Err(AppError::forbidden("use this connection"));
     }
     let client = state.runs.clients().for_connection(&connection)?;
     match client.all_lists().await {
@@ -387,10 +378,10 @@ pub(crate) async fn custom_fields(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Vec<CustomFieldView>>, ApiError> {
+) -> Result<Json<Vec<CustomFieldView>>, AppError> {
     let connection = state.store.connection(id).await?;
-    if !may_use(&caller, &connection) {
-        return Err(ApiError::forbidden("use this connection"));
+    if !caller.may_use(&connection) {
+        return Err(AppError::forbidden("use this connection"));
     }
     let client = state.runs.clients().for_connection(&connection)?;
     match client.custom_fields().await {
@@ -418,7 +409,7 @@ pub(crate) async fn audit(
     action: &str,
     connection: &Connection,
     detail: Option<serde_json::Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     record(
         state,
         caller,

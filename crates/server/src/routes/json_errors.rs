@@ -1,5 +1,5 @@
 //! Every rejection of an API request is the API's JSON. Handlers answer their own errors as
-//! [`ApiError`]; what axum rejects before a handler runs (malformed JSON, wrong types, bad path
+//! [`AppError`]; what axum rejects before a handler runs (malformed JSON, wrong types, bad path
 //! or query parameters, a body over the limit, a method or a route that does not exist) comes
 //! back as plain text or nothing, and is turned here into `{code, message}` with the same
 //! status.
@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 
 /// The most bytes of a request body the API reads; larger bodies answer 413 `body_too_large`.
 pub(crate) const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -38,7 +38,7 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
         .await
         .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
         .unwrap_or_default();
-    let mut answer = ApiError::new(code_of(status), message_of(status, text, &method, &path))
+    let mut answer = AppError::new(code_of(status), message_of(status, text, &method, &path))
         .with_status(status)
         .into_response();
     // What the rejection said about retrying or the methods allowed still holds.

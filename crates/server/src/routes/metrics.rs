@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::telemetry::recorder;
 
@@ -24,7 +24,7 @@ use crate::telemetry::recorder;
 pub(crate) async fn metrics(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, AppError> {
     let mut text = recorder().map(|handle| handle.render()).unwrap_or_default();
     let counts = state.store.count_runs_by_status().await?;
     text.push_str("# HELP segsync_runs Runs in the store, by status.\n# TYPE segsync_runs gauge\n");

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::connections::audit;
 use crate::auth::{Caller, hash_token};
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 use segsync_connections::seal_tokens;
 
@@ -49,13 +49,13 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<AuthorizationStarted>, ApiError> {
+) -> Result<Json<AuthorizationStarted>, AppError> {
     caller.require(Role::Admin, "authenticate connections")?;
     let connection = state.store.connection(id).await?;
     let oauth = state.runs.clients().oauth();
     let request = oauth
         .authorization_url(DEFAULT_SCOPES)
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let state_hash = hash_token(request.state.expose_secret());
     let verifier_sealed = state.sealer().seal(
         request.pkce_verifier.expose_secret().as_bytes(),
@@ -102,7 +102,7 @@ pub(crate) struct Redirect {
 )]
 pub(crate) async fn callback(
     State(state): State<AppState>,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Caller, AppError>,
     Query(redirect): Query<Redirect>,
 ) -> Response {
     match finish(&state, caller, redirect).await {
@@ -133,10 +133,10 @@ fn see_other(state: &AppState, path: &str) -> Response {
 /// refused, and the flow is spent.
 async fn finish(
     state: &AppState,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Caller, AppError>,
     redirect: Redirect,
-) -> Result<Uuid, ApiError> {
-    let refused = |message: String| ApiError::new(Code::Oauth, message);
+) -> Result<Uuid, AppError> {
+    let refused = |message: String| AppError::new(Code::Oauth, message);
     let returned_state = redirect
         .state
         .ok_or_else(|| refused("the redirect carries no state".into()))?;
@@ -175,7 +175,7 @@ async fn finish(
     let verifier = state
         .sealer()
         .open(&flow.verifier_sealed, &verifier_context(&state_hash))
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let verifier = SecretString::from(
         String::from_utf8(verifier).map_err(|_| refused("a corrupt verifier".into()))?,
     );
@@ -193,10 +193,7 @@ async fn finish(
         )
         .await?;
     let user = state.store.user(flow.user_id).await?;
-    let caller = Caller {
-        user,
-        csrf_token: None,
-    };
+    let caller = Caller::new(user, None);
     audit(state, &caller, "authenticated", &connection, None).await?;
     Ok(connection.id)
 }

@@ -9,7 +9,7 @@ use segsync_store::RunStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The most days one answer covers.
@@ -51,10 +51,10 @@ pub(crate) async fn per_day(
     State(state): State<AppState>,
     _caller: Caller,
     Query(query): Query<DaysQuery>,
-) -> Result<Json<Vec<RunDay>>, ApiError> {
+) -> Result<Json<Vec<RunDay>>, AppError> {
     let days = query.days.unwrap_or(14);
     if !(1..=MAX_DAYS).contains(&days) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "days",
             format!("1 to {MAX_DAYS} days, today included"),
         ));

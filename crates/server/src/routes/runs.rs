@@ -1,93 +1,20 @@
-//! Runs: run an export now, run all scheduled exports, cancel, and read runs with their
-//! progress and report. Whoever may manage an export may run and cancel it; everyone reads.
-
-use std::collections::HashMap;
+//! Runs over HTTP: run an export now, run all scheduled exports, cancel, dry-run, and read runs
+//! with their progress and report. The use cases are `segsync_app::runs`'; these routes read
+//! the request and answer with what the use case returns.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use segsync_domain::RunProgress;
-use segsync_domain::run_report::RunReport;
-use segsync_store::{QueueError, Role, Run, RunFilter, RunStatus, Trigger};
-use serde::{Deserialize, Serialize};
+use segsync_app::runs::{RunAllView, RunOptions, RunView};
+use segsync_store::{RunFilter, RunStatus};
+use serde::Deserialize;
 use uuid::Uuid;
 
-use super::exports::may_manage;
 use super::paging::{PageQuery, Paged};
-use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::AppError;
 use crate::state::AppState;
-use segsync_runs::Started;
-use segsync_runs::schedule::{has_active_schedule, system_schedule};
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct RunView {
-    pub(crate) id: Uuid,
-    pub(crate) export_id: Uuid,
-    /// The export's name, when it still exists.
-    pub(crate) export_name: Option<String>,
-    pub(crate) status: RunStatus,
-    pub(crate) reason: Option<String>,
-    pub(crate) trigger: Trigger,
-    pub(crate) requested_by: Option<Uuid>,
-    /// The connection's export user, whom the run acts as.
-    pub(crate) acting_user: Option<Uuid>,
-    pub(crate) queued_at: DateTime<Utc>,
-    pub(crate) started_at: Option<DateTime<Utc>>,
-    pub(crate) finished_at: Option<DateTime<Utc>>,
-    /// While it runs: phase, members counted and processed, contacts and imports sent.
-    pub(crate) progress: Option<RunProgress>,
-    /// When it has ended: the report that accounts for every profile.
-    pub(crate) report: Option<RunReport>,
-    pub(crate) cancel_requested: bool,
-    /// Every member sent, changed or not.
-    pub(crate) full_resync: bool,
-    /// Times the run was taken up again after its process died.
-    pub(crate) resumed: u32,
-}
-
-/// How to run an export.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub(crate) struct RunOptions {
-    /// Send every member, changed or not (those known unsubscribed excepted), instead of only
-    /// those new or changed since the export last sent them.
-    #[serde(default)]
-    pub(crate) full_resync: bool,
-}
-
-fn view(run: Run, export_name: Option<String>) -> RunView {
-    RunView {
-        id: run.id,
-        export_id: run.export_id,
-        export_name,
-        status: run.status,
-        reason: run.reason,
-        trigger: run.trigger,
-        requested_by: run.requested_by,
-        acting_user: run.acting_user,
-        queued_at: run.queued_at,
-        started_at: run.started_at,
-        finished_at: run.finished_at,
-        progress: run.progress,
-        report: run.report,
-        cancel_requested: run.cancel_requested,
-        full_resync: run.full_resync,
-        resumed: run.resumed,
-    }
-}
-
-async fn export_names(state: &AppState) -> Result<HashMap<Uuid, String>, ApiError> {
-    Ok(state
-        .store
-        .exports()
-        .await?
-        .into_iter()
-        .map(|export| (export.id, export.name))
-        .collect())
-}
 
 /// Runs an export now: members new or changed since it last sent them, or everyone with
 /// `full_resync=true`. A run already queued or running answers 409 with its id.
@@ -107,70 +34,12 @@ pub(crate) async fn run_now(
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(options): Query<RunOptions>,
-) -> Result<(StatusCode, Json<RunView>), ApiError> {
-    let export = state.store.export(id).await?;
-    if !may_manage(&state, &caller, &export).await? {
-        return Err(ApiError::forbidden("run this export"));
-    }
-    let Some(connection_id) = export.connection_id else {
-        return Err(ApiError::new(
-            Code::ExportDetached,
-            "the export has no connection; choose one before running it",
-        ));
-    };
-    let connection = state.store.connection(connection_id).await?;
-    let Some(export_user) = connection.export_user_id else {
-        return Err(ApiError::new(
-            Code::NoExportUser,
-            format!(
-                "the connection {:?} has no export user; an admin must add themselves as its export user",
-                connection.name
-            ),
-        ));
-    };
-    let run = match state
-        .store
-        .queue_run_with(
-            id,
-            Trigger::Manual,
-            Some(caller.user.id),
-            Some(export_user),
-            options.full_resync,
-        )
-        .await
-    {
-        Ok(run) => run,
-        Err(QueueError::AlreadyActive(active)) => {
-            return Err(ApiError::new(
-                Code::RunInProgress,
-                format!(
-                    "run {active} of this export is queued or running; wait for it or cancel it"
-                ),
-            )
-            .with_details(serde_json::json!({ "run_id": active })));
-        }
-        Err(QueueError::Store(error)) => return Err(error.into()),
-    };
-    state.runs.run_queued();
-    record(
-        &state,
-        &caller,
-        "ran",
-        Subject {
-            kind: "export",
-            id: export.id.to_string(),
-            name: &export.name,
-        },
-        Some(serde_json::json!({ "run_id": run.id })),
-    )
-    .await?;
-    Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct RunAllView {
-    pub(crate) queued: Vec<RunView>,
-    pub(crate) skipped: Vec<RunView>,
+) -> Result<(StatusCode, Json<RunView>), AppError> {
+    let control = state.app.run_control(&caller, "run this export")?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(control.run_now(id, options).await?),
+    ))
 }
 
 /// Runs every export with an active schedule that the caller may run, as "Run all" does in the
@@ -187,39 +56,9 @@ pub(crate) struct RunAllView {
 pub(crate) async fn run_all(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<(StatusCode, Json<RunAllView>), ApiError> {
-    caller.require(Role::Contributor, "run exports")?;
-    let system = system_schedule(&state.store).await?;
-    let mut answer = RunAllView {
-        queued: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for export in state.store.exports().await? {
-        if !has_active_schedule(&export, &system) || !may_manage(&state, &caller, &export).await? {
-            continue;
-        }
-        match state
-            .runs
-            .start(&export, Trigger::RunAll, Some(caller.user.id))
-            .await?
-        {
-            Started::Queued(run) => answer.queued.push(view(run, Some(export.name))),
-            Started::Skipped(run) => answer.skipped.push(view(run, Some(export.name))),
-        }
-    }
-    record(
-        &state,
-        &caller,
-        "ran",
-        Subject {
-            kind: "exports",
-            id: "run-all".to_owned(),
-            name: "Run all",
-        },
-        Some(serde_json::json!({ "queued": answer.queued.len(), "skipped": answer.skipped.len() })),
-    )
-    .await?;
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+) -> Result<(StatusCode, Json<RunAllView>), AppError> {
+    let control = state.app.run_control(&caller, "run exports")?;
+    Ok((StatusCode::ACCEPTED, Json(control.run_all().await?)))
 }
 
 /// An export's runs, newest first.
@@ -235,22 +74,16 @@ pub(crate) async fn run_all(
 )]
 pub(crate) async fn history(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<Uuid>,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<RunView>, ApiError> {
-    let export = state.store.export(id).await?;
-    let filter = RunFilter {
-        export_id: Some(id),
-        ..RunFilter::default()
-    };
+) -> Result<Paged<RunView>, AppError> {
     let runs = state
-        .store
-        .runs(&filter, page.limit() + 1, page.offset())
+        .app
+        .runs(&caller)
+        .history(id, page.limit() + 1, page.offset())
         .await?;
-    Ok(page
-        .page_of_one_more(runs)
-        .map(|run| view(run, Some(export.name.clone()))))
+    Ok(page.page_of_one_more(runs))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -273,23 +106,20 @@ pub(crate) struct RunsQuery {
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(query): Query<RunsQuery>,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<RunView>, ApiError> {
+) -> Result<Paged<RunView>, AppError> {
     let filter = RunFilter {
         status: query.status,
         ..RunFilter::default()
     };
     let runs = state
-        .store
-        .runs(&filter, page.limit() + 1, page.offset())
+        .app
+        .runs(&caller)
+        .list(&filter, page.limit() + 1, page.offset())
         .await?;
-    let names = export_names(&state).await?;
-    Ok(page.page_of_one_more(runs).map(|run| {
-        let name = names.get(&run.export_id).cloned();
-        view(run, name)
-    }))
+    Ok(page.page_of_one_more(runs))
 }
 
 #[utoipa::path(
@@ -303,12 +133,10 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<RunView>, ApiError> {
-    let run = state.store.run(id).await?;
-    let name = state.store.export(run.export_id).await.ok().map(|e| e.name);
-    Ok(Json(view(run, name)))
+) -> Result<Json<RunView>, AppError> {
+    Ok(Json(state.app.runs(&caller).get(id).await?))
 }
 
 /// Asks a queued or running run to stop: a queued one ends at once, a running one after its
@@ -327,33 +155,11 @@ pub(crate) async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<RunView>), ApiError> {
-    let run = state.store.run(id).await?;
-    let export = state.store.export(run.export_id).await?;
-    if !may_manage(&state, &caller, &export).await? {
-        return Err(ApiError::forbidden("cancel runs of this export"));
-    }
-    let not_active = || ApiError::new(Code::RunEnded, format!("run {id} has already ended"));
-    if !state.store.request_cancel(id).await? {
-        return Err(not_active());
-    }
-    // A run no worker has claimed ends now; a claimed one sees the flag within a second.
-    let reason = format!("cancelled by {} before it started", caller.user.username);
-    state.store.cancel_queued_run(id, &reason).await?;
-    record(
-        &state,
-        &caller,
-        "cancelled",
-        Subject {
-            kind: "run",
-            id: id.to_string(),
-            name: &export.name,
-        },
-        None,
-    )
-    .await?;
-    let run = state.store.run(id).await?;
-    Ok((StatusCode::ACCEPTED, Json(view(run, Some(export.name)))))
+) -> Result<(StatusCode, Json<RunView>), AppError> {
+    let control = state
+        .app
+        .run_control(&caller, "cancel runs of this export")?;
+    Ok((StatusCode::ACCEPTED, Json(control.cancel(id).await?)))
 }
 
 /// What a run of the export would do, sending nothing: members it would add, update and leave
@@ -375,27 +181,9 @@ pub(crate) async fn dry_run(
     caller: Caller,
     Path(id): Path<Uuid>,
     Query(options): Query<RunOptions>,
-) -> Result<Json<segsync_export::DryRunReport>, ApiError> {
-    let export = state.store.export(id).await?;
-    if !may_manage(&state, &caller, &export).await? {
-        return Err(ApiError::forbidden("dry-run this export"));
-    }
-    let prepared = state
-        .runs
-        .prepare(id)
-        .await
-        .map_err(|failure| ApiError::new(Code::CannotRun, failure.to_string()))?;
-    // No run is going on: nothing in the ledger was sent by it.
-    let ledger = segsync_runs::load_ledger(&state.store, prepared.ledger_of, Uuid::nil()).await?;
-    let plan = prepared.plan.clone().with_full_resync(options.full_resync);
-    match segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger).await
-    {
-        Ok(report) => Ok(Json(report)),
-        Err(segsync_export::ExportError::ConstantContact(error)) => {
-            Err(crate::error::client_failure(&prepared.connection, &error))
-        }
-        Err(error) => Err(ApiError::new(Code::CannotRun, error.to_string())),
-    }
+) -> Result<Json<segsync_export::DryRunReport>, AppError> {
+    let control = state.app.run_control(&caller, "dry-run this export")?;
+    Ok(Json(control.dry_run(id, options).await?))
 }
 
 /// Every member the run left out because of its email, as CSV (`email,reason`).
@@ -412,7 +200,7 @@ pub(crate) async fn skipped_csv(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<impl axum::response::IntoResponse, ApiError> {
+) -> Result<impl axum::response::IntoResponse, AppError> {
     state.store.run(id).await?;
     // The rows go out as they are read, a chunk at a time: the body holds at most a few
     // chunks, however many members the run left out.

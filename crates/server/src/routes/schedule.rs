@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 use segsync_runs::schedule::{SETTING, system_schedule};
 
@@ -37,7 +37,7 @@ fn view(schedule: RefreshSchedule) -> ScheduleView {
 pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Result<Json<ScheduleView>, ApiError> {
+) -> Result<Json<ScheduleView>, AppError> {
     Ok(Json(view(system_schedule(&state.store).await?)))
 }
 
@@ -54,11 +54,11 @@ pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Json(schedule): Json<RefreshSchedule>,
-) -> Result<Json<ScheduleView>, ApiError> {
+) -> Result<Json<ScheduleView>, AppError> {
     caller.require(Role::Admin, "change the refresh schedule")?;
     schedule
         .check()
-        .map_err(|problem| ApiError::invalid("schedule", problem))?;
+        .map_err(|problem| AppError::invalid("schedule", problem))?;
     let value = serde_json::to_value(&schedule).expect("a schedule serialises");
     state.store.set_setting(SETTING, &value).await?;
     record(

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::segments::{SegmentBody, catalogue, check, check_all, clock_now, invalid, profiles};
 use crate::state::AppState;
 
@@ -67,7 +67,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<SegmentView>, ApiError> {
+) -> Result<Paged<SegmentView>, AppError> {
     Ok(page
         .of(state.store.segments().await?)
         .map(|segment| view(&segment)))
@@ -86,7 +86,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<SegmentView>, ApiError> {
+) -> Result<Json<SegmentView>, AppError> {
     Ok(Json(view(&state.store.segment(id).await?)))
 }
 
@@ -104,7 +104,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<SegmentBody>,
-) -> Result<(StatusCode, Json<SegmentView>), ApiError> {
+) -> Result<(StatusCode, Json<SegmentView>), AppError> {
     caller.require(Role::Contributor, "create segments")?;
     let definition = check(&state, &body).await?;
     let segment = state
@@ -129,7 +129,7 @@ pub(crate) async fn update(
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(body): Json<SegmentBody>,
-) -> Result<Json<SegmentView>, ApiError> {
+) -> Result<Json<SegmentView>, AppError> {
     caller.require(Role::Contributor, "change segments")?;
     let current = state.store.segment(id).await?;
     if current.name != body.name.trim() {
@@ -142,7 +142,7 @@ pub(crate) async fn update(
             .map(|other| other.name)
             .collect();
         if !users.is_empty() {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "name",
                 format!(
                     "the segments {} use {:?} by name; change them first",
@@ -175,12 +175,12 @@ pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     caller.require(Role::Contributor, "remove segments")?;
     let segment = state.store.segment(id).await?;
     let referrers = referrers_of(&state, &segment.name).await?;
     if !referrers.is_empty() {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::SegmentInUse,
             format!(
                 "the segment {:?} is referred to by the segments {}; change them first",
@@ -208,7 +208,7 @@ pub(crate) async fn activate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<SegmentView>, ApiError> {
+) -> Result<Json<SegmentView>, AppError> {
     set_active(state, caller, id, true).await
 }
 
@@ -225,7 +225,7 @@ pub(crate) async fn deactivate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<SegmentView>, ApiError> {
+) -> Result<Json<SegmentView>, AppError> {
     set_active(state, caller, id, false).await
 }
 
@@ -234,7 +234,7 @@ async fn set_active(
     caller: Caller,
     id: Uuid,
     active: bool,
-) -> Result<Json<SegmentView>, ApiError> {
+) -> Result<Json<SegmentView>, AppError> {
     caller.require(Role::Contributor, "activate or deactivate segments")?;
     let segment = state
         .store
@@ -285,7 +285,7 @@ pub(crate) async fn validate(
     _caller: Caller,
     Query(query): Query<ValidateQuery>,
     Json(body): Json<SegmentBody>,
-) -> Result<Json<Validation>, ApiError> {
+) -> Result<Json<Validation>, AppError> {
     let members = if query.count {
         Some(crate::segments::count_written(&state, &body).await?)
     } else {
@@ -318,13 +318,13 @@ pub(crate) async fn preview(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<Json<Preview>, ApiError> {
+) -> Result<Json<Preview>, AppError> {
     let segment = state.store.segment(id).await?;
     let definition = segment.definition();
     let catalogue = catalogue(&state).await?;
     let profiles = profiles(&state).await?;
     let unreadable = |error: segsync_engine::EngineError| {
-        ApiError::new(Code::ProfilesUnreadable, error.to_string())
+        AppError::new(Code::ProfilesUnreadable, error.to_string())
     };
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())
@@ -346,7 +346,7 @@ pub(crate) async fn preview(
             .iter()
             .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
             .collect::<Result<_, _>>()
-            .map_err(|error| ApiError::new(Code::Internal, error.to_string()))?;
+            .map_err(|error| AppError::new(Code::Internal, error.to_string()))?;
         for row in 0..batch.num_rows() {
             let mut member = serde_json::Map::new();
             for (i, field) in schema.fields().iter().enumerate() {
@@ -376,7 +376,7 @@ pub(crate) async fn preview(
 pub(crate) async fn export_yaml(
     State(state): State<AppState>,
     _caller: Caller,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, AppError> {
     let segments: Vec<SegmentBody> = state
         .store
         .segments()
@@ -385,7 +385,7 @@ pub(crate) async fn export_yaml(
         .map(SegmentBody::of)
         .collect();
     let yaml = serde_saphyr::to_string(&SegmentFile { segments })
-        .map_err(|error| ApiError::new(Code::Internal, error.to_string()))?;
+        .map_err(|error| AppError::new(Code::Internal, error.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml))
 }
 
@@ -416,10 +416,10 @@ pub(crate) async fn import_yaml(
     State(state): State<AppState>,
     caller: Caller,
     body: String,
-) -> Result<Json<Imported>, ApiError> {
+) -> Result<Json<Imported>, AppError> {
     caller.require(Role::Contributor, "import segments")?;
     let parsed: serde_json::Value = serde_saphyr::from_str(&body)
-        .map_err(|error| ApiError::new(Code::InvalidSegment, format!("the YAML: {error}")))?;
+        .map_err(|error| AppError::new(Code::InvalidSegment, format!("the YAML: {error}")))?;
     parse_segments(&body, SegmentFormat::Yaml, "import").map_err(|errors| invalid(&errors))?;
     let bodies: Vec<SegmentBody> = serde_json::from_value(
         parsed
@@ -427,7 +427,7 @@ pub(crate) async fn import_yaml(
             .cloned()
             .unwrap_or(serde_json::Value::Null),
     )
-    .map_err(|error| ApiError::new(Code::InvalidSegment, format!("segments: {error}")))?;
+    .map_err(|error| AppError::new(Code::InvalidSegment, format!("segments: {error}")))?;
     let drafts: Vec<SegmentDraft> = check_all(&state, &bodies)
         .await?
         .into_iter()
@@ -451,7 +451,7 @@ pub(crate) async fn import_yaml(
 }
 
 /// The names of the segments whose rules refer to `name`.
-async fn referrers_of(state: &AppState, name: &str) -> Result<Vec<String>, ApiError> {
+async fn referrers_of(state: &AppState, name: &str) -> Result<Vec<String>, AppError> {
     Ok(catalogue(state)
         .await?
         .into_iter()
@@ -465,7 +465,7 @@ async fn audit(
     caller: &Caller,
     action: &str,
     segment: &Segment,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     record(
         state,
         caller,

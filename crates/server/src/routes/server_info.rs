@@ -8,7 +8,7 @@ use segsync_store::{Backend, Role};
 use serde::Serialize;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -35,7 +35,7 @@ pub(crate) struct AboutView {
 pub(crate) async fn about(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<AboutView>, ApiError> {
+) -> Result<Json<AboutView>, AppError> {
     caller.require(Role::Admin, "see the server's build")?;
     Ok(Json(AboutView {
         version: env!("CARGO_PKG_VERSION"),
@@ -82,7 +82,7 @@ pub(crate) struct QuotaView {
 pub(crate) async fn quota(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<QuotaView>>, ApiError> {
+) -> Result<Json<Vec<QuotaView>>, AppError> {
     caller.require(Role::Admin, "see the request quota")?;
     let now = Utc::now();
     let resets_at = constant_contact::budget::next_utc_midnight(now);

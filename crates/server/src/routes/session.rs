@@ -15,7 +15,7 @@ use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token};
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -43,11 +43,11 @@ pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Json(form): Json<SignIn>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let now = Utc::now();
     let address = client.ip();
     if let Some(wait) = state.sign_in_addresses.locked_for(address, Instant::now()) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::SignInLocked,
             format!(
                 "too many failed sign-ins from this address; try again in {} minutes",
@@ -57,7 +57,7 @@ pub(crate) async fn sign_in(
     }
     let throttle = state.store.login_throttle(&form.username).await?;
     if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::SignInLocked,
             format!(
                 "too many failed sign-ins; try again after {}",
@@ -83,7 +83,7 @@ pub(crate) async fn sign_in(
                 .record_login_failure(&form.username, state.config.login_max_failures, lock_until)
                 .await?;
         }
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::InvalidCredentials,
             "the username or the password is wrong",
         ));
@@ -135,7 +135,7 @@ pub(crate) async fn sign_out(
     State(state): State<AppState>,
     _caller: Caller,
     request: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     if let Some(token) = session_token(&request) {
         state.store.delete_session(&hash_token(&token)).await?;
     }
@@ -162,7 +162,7 @@ pub(crate) async fn sign_out(
     )
 )]
 pub(crate) async fn me(caller: Caller) -> Json<UserView> {
-    Json(caller.user.into())
+    Json(caller.user.clone().into())
 }
 
 /// An argon2id hash of a random password, checked against when the username is unknown.

@@ -9,7 +9,7 @@ use segsync_store::Role;
 use serde::Serialize;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -66,7 +66,7 @@ pub(crate) struct SourceProblemView {
 pub(crate) async fn profiles(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<ProfileSourceView>, ApiError> {
+) -> Result<Json<ProfileSourceView>, AppError> {
     caller.require(Role::Admin, "see the profile source")?;
     Ok(Json(match &state.config.profiles {
         None => ProfileSourceView::nothing_yet("not_configured"),

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_token, new_token};
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// What every API token starts with, so a leaked one is easy to recognise.
@@ -48,10 +48,10 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(new): Json<NewToken>,
-) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "name",
             "give the token a name of 1 to 100 characters",
         ));
@@ -62,7 +62,7 @@ pub(crate) async fn create(
             Some(chrono::Utc::now() + chrono::Duration::days(i64::from(days)))
         }
         Some(_) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "expires_in_days",
                 format!("a token lasts 1 to {MAX_TOKEN_DAYS} days, or leave it out for no expiry"),
             ));
@@ -106,7 +106,7 @@ pub(crate) async fn create(
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ApiTokenView>>, ApiError> {
+) -> Result<Json<Vec<ApiTokenView>>, AppError> {
     let tokens = state.store.api_tokens(caller.user.id).await?;
     Ok(Json(tokens.into_iter().map(ApiTokenView::from).collect()))
 }
@@ -124,9 +124,9 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     if !state.store.delete_api_token(caller.user.id, id).await? {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::NotFound,
             format!("you have no API token {id}"),
         ));

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::paging::{PageQuery, Paged};
 use crate::audit::{Subject, record};
 use crate::auth::{Caller, new_token};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -49,7 +49,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<PageQuery>,
-) -> Result<Paged<UserView>, ApiError> {
+) -> Result<Paged<UserView>, AppError> {
     caller.require(Role::Admin, "list users")?;
     Ok(page.of(state
         .store
@@ -73,11 +73,11 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(form): Json<UserForm>,
-) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedUser>), AppError> {
     caller.require(Role::Admin, "add users")?;
     let username = form.username.trim();
     if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "username",
             "1 to 64 characters without spaces",
         ));
@@ -91,7 +91,7 @@ pub(crate) async fn create(
         .passwords
         .hash(password)
         .await
-        .map_err(|problem| ApiError::invalid("password", problem))?;
+        .map_err(|problem| AppError::invalid("password", problem))?;
     let user = state
         .store
         .create_user(&NewUser {
@@ -169,12 +169,12 @@ pub(crate) async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<AuditQuery>,
-) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
+) -> Result<Json<Vec<AuditEntryView>>, AppError> {
     caller.require(Role::Admin, "read the audit log")?;
     if let (Some(since), Some(until)) = (query.since, query.until)
         && until < since
     {
-        return Err(ApiError::invalid("until", "a day on or after since"));
+        return Err(AppError::invalid("until", "a day on or after since"));
     }
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
     let entries = state

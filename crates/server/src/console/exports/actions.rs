@@ -1,17 +1,16 @@
-//! The actions on exports — Run, Run all, Duplicate, Detach, Remove — each through the API's own
-//! handler.
+//! The actions on exports — Run, Run all, Duplicate, Detach, Remove — each through its use
+//! case in `segsync_app`.
 
-use axum::extract::{Path, Query, State};
+use axum::Form;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use segsync_app::runs::RunOptions;
 use uuid::Uuid;
 
 use crate::console::fields::Fields;
 use crate::console::page::{act, failure};
 use crate::console::visitor::Visitor;
 use crate::error::Code;
-use crate::routes::exports;
-use crate::routes::runs;
 use crate::state::AppState;
 
 /// Runs the export now and shows its run.
@@ -24,18 +23,18 @@ pub(crate) async fn run(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    let options = runs::RunOptions {
+    let options = RunOptions {
         full_resync: fields.get("full_resync") == "1",
     };
-    match runs::run_now(
-        State(state),
-        visitor.caller.clone(),
-        Path(id),
-        Query(options),
-    )
-    .await
-    {
-        Ok((_, Json(run))) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
+    let run = async {
+        state
+            .app
+            .run_control(&visitor.caller, "run this export")?
+            .run_now(id, options)
+            .await
+    };
+    match run.await {
+        Ok(run) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
         Err(error) if error.code == Code::RunInProgress => {
             let running = error
                 .details
@@ -57,8 +56,14 @@ pub(crate) async fn run_all(
     act(
         &visitor,
         &fields,
-        runs::run_all(State(state), visitor.caller.clone()),
-        |(_, Json(answer))| {
+        async {
+            state
+                .app
+                .run_control(&visitor.caller, "run exports")?
+                .run_all()
+                .await
+        },
+        |answer| {
             let notice = format!(
                 "Run all: {} queued, {} skipped",
                 answer.queued.len(),
@@ -80,8 +85,14 @@ pub(crate) async fn duplicate(
     act(
         &visitor,
         &fields,
-        exports::duplicate(State(state), visitor.caller.clone(), Path(id)),
-        |(_, Json(copy))| format!("/exports/{}", copy.id),
+        async {
+            state
+                .app
+                .export_changes(&visitor.caller, "duplicate this export")?
+                .duplicate(id)
+                .await
+        },
+        |copy| format!("/exports/{}", copy.id),
     )
     .await
 }
@@ -95,7 +106,13 @@ pub(crate) async fn detach(
     act(
         &visitor,
         &fields,
-        exports::detach(State(state), visitor.caller.clone(), Path(id)),
+        async {
+            state
+                .app
+                .export_changes(&visitor.caller, "detach this export")?
+                .detach(id)
+                .await
+        },
         |_| format!("/exports/{id}"),
     )
     .await
@@ -110,7 +127,13 @@ pub(crate) async fn remove(
     act(
         &visitor,
         &fields,
-        exports::remove(State(state), visitor.caller.clone(), Path(id)),
+        async {
+            state
+                .app
+                .export_changes(&visitor.caller, "remove this export")?
+                .remove(id)
+                .await
+        },
         |_| "/exports?notice=Export%20removed".to_owned(),
     )
     .await

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::console::fields::Fields;
 use crate::console::page::Problems;
 use crate::console::schedule_form::{self, ScheduleFields};
-use crate::routes::exports::{ExportForm, ExportView};
+use segsync_app::exports::{ExportForm, ExportView};
 
 /// A row of data matching: a Constant Contact field and the attribute that fills it.
 pub(super) struct MatchRow {

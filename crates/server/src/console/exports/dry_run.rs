@@ -1,15 +1,15 @@
 //! Dry run: what a run of the export would do, sending nothing.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Form;
+use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::{Form, Json};
+use segsync_app::runs::RunOptions;
 use uuid::Uuid;
 
 use crate::console::fields::Fields;
 use crate::console::page::{Nav, failure, render};
 use crate::console::visitor::Visitor;
-use crate::routes::runs;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -35,18 +35,18 @@ pub(crate) async fn dry_run(
         Ok(export) => export.name,
         Err(error) => return failure(error.into()),
     };
-    let options = runs::RunOptions {
+    let options = RunOptions {
         full_resync: fields.get("full_resync") == "1",
     };
-    match runs::dry_run(
-        State(state),
-        visitor.caller.clone(),
-        Path(id),
-        Query(options),
-    )
-    .await
-    {
-        Ok(Json(report)) => render(&DryRunPage {
+    let report = async {
+        state
+            .app
+            .run_control(&visitor.caller, "dry-run this export")?
+            .dry_run(id, options)
+            .await
+    };
+    match report.await {
+        Ok(report) => render(&DryRunPage {
             nav: Nav::new(&visitor, "exports"),
             id,
             name,

@@ -15,10 +15,8 @@ use crate::console::fields::Fields;
 use crate::console::page::{Nav, Problems, failure, invalid, render};
 use crate::console::schedule_form::ScheduleFields;
 use crate::console::visitor::Visitor;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::member_counts::SegmentCount;
-use crate::routes::connections::may_use;
-use crate::routes::exports;
 use crate::segments::{member_counts, profiles};
 use crate::state::AppState;
 
@@ -86,13 +84,13 @@ async fn form_page(
     id: Option<Uuid>,
     draft: Draft,
     problems: Problems,
-) -> Result<ExportFormPage, ApiError> {
+) -> Result<ExportFormPage, AppError> {
     let usable: Vec<_> = state
         .store
         .connections()
         .await?
         .into_iter()
-        .filter(|connection| may_use(&visitor.caller, connection))
+        .filter(|connection| visitor.caller.may_use(connection))
         .filter(|connection| {
             visitor.is_admin() || connection.usable_by == UsableBy::AdminsAndContributors
         })
@@ -180,8 +178,7 @@ async fn form_page(
         (false, visitor.may_edit(), false, false);
     let mut runs = Vec::new();
     if let Some(id) = id {
-        let Json(view) =
-            exports::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
+        let view = state.app.exports(&visitor.caller).get(id).await?;
         you_may_run = view.you_may.run;
         you_may_edit = view.you_may.edit;
         you_may_detach = view.you_may.detach;
@@ -233,7 +230,7 @@ async fn form_page(
 
 pub(crate) async fn new(State(state): State<AppState>, visitor: Visitor) -> Response {
     if !visitor.may_edit() {
-        return failure(ApiError::forbidden("configure exports"));
+        return failure(AppError::forbidden("configure exports"));
     }
     match form_page(&state, &visitor, None, Draft::empty(), Problems::default()).await {
         Ok(page) => render(&page),
@@ -246,8 +243,8 @@ pub(crate) async fn edit(
     visitor: Visitor,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let view = match exports::get(State(state.clone()), visitor.caller.clone(), Path(id)).await {
-        Ok(Json(view)) => view,
+    let view = match state.app.exports(&visitor.caller).get(id).await {
+        Ok(view) => view,
         Err(error) => return failure(error),
     };
     match form_page(
@@ -302,19 +299,16 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
         Ok(form) => form,
         Err(problems) => return again(draft, problems).await,
     };
-    let saved = match id {
-        None => exports::create(State(state.clone()), visitor.caller.clone(), Json(form))
-            .await
-            .map(|(_, Json(view))| view),
-        Some(id) => exports::update(
-            State(state.clone()),
-            visitor.caller.clone(),
-            Path(id),
-            Json(form),
-        )
-        .await
-        .map(|Json(view)| view),
+    let saved = async {
+        let changes = state
+            .app
+            .export_changes(&visitor.caller, "configure exports")?;
+        match id {
+            None => changes.create(&form).await,
+            Some(id) => changes.update(id, &form).await,
+        }
     };
+    let saved = saved.await;
     match saved {
         Ok(view) => Redirect::to(&format!("/exports/{}?saved=1", view.id)).into_response(),
         Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {

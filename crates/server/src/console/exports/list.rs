@@ -13,10 +13,9 @@ use uuid::Uuid;
 use crate::console::listing::{ListQuery, Listing};
 use crate::console::page::{Nav, failure, render};
 use crate::console::visitor::Visitor;
-use crate::error::ApiError;
-use crate::routes::exports;
-use crate::routes::paging::PageQuery;
+use crate::error::AppError;
 use crate::state::AppState;
+use segsync_app::exports::ExportView;
 use segsync_runs::schedule::system_schedule;
 
 /// One export in the list.
@@ -70,14 +69,12 @@ async fn list_page(
     visitor: &Visitor,
     notice: Notice,
     search: ListQuery,
-) -> Result<ExportsPage, ApiError> {
-    let views = exports::list(
-        State(state.clone()),
-        visitor.caller.clone(),
-        Query(PageQuery::everything()),
-    )
-    .await?
-    .items;
+) -> Result<ExportsPage, AppError> {
+    let exports = state.app.exports(&visitor.caller);
+    let mut views = Vec::new();
+    for export in exports.all().await? {
+        views.push(exports.view(export).await?);
+    }
     let connections: HashMap<Uuid, String> = state
         .store
         .connections()
@@ -101,7 +98,7 @@ async fn list_page(
         .collect();
     let system = system_schedule(&state.store).await?;
     let any = !views.is_empty();
-    let connection_of = |view: &exports::ExportView| {
+    let connection_of = |view: &ExportView| {
         view.connection_id
             .and_then(|id| connections.get(&id).cloned())
             .unwrap_or_else(|| "— (detached)".to_owned())

@@ -2,7 +2,7 @@
 //! means. Clients and the console match on the variant; the OpenAPI document lists the codes
 //! from here.
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use serde::Serialize;
 
 /// What went wrong, as a client can act on it.

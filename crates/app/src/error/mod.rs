@@ -1,0 +1,168 @@
+//! What a use case answers when it cannot do what was asked: a [`Code`] a client can match on
+//! (with its HTTP status), a message for people naming the field, rule or object, and detail
+//! where a client can use it. The server answers it as `{ "code", "message", "details" }`; the
+//! console shows the message; the command line prints it.
+
+mod code;
+
+pub use code::Code;
+
+use http::StatusCode;
+use segsync_connections::ConnectionUnusable;
+use segsync_runs::RunsError;
+use segsync_store::{Connection, StoreError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: Code,
+    pub message: String,
+    /// Structured detail where a client can use it, such as each problem of a segment.
+    pub details: Option<serde_json::Value>,
+}
+
+/// The shape of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable: clients match on it (`forbidden`, `invalid`, `run_in_progress`, …).
+    code: Code,
+    /// For people: what went wrong, naming the field, rule or object.
+    message: String,
+    /// Structured detail where a client can use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            status: code.status(),
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// Answered with `status` instead of the code's own (a rejection the code only names).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(Code::Unauthenticated, "sign in or send an API token")
+    }
+
+    pub fn forbidden(what: &str) -> Self {
+        Self::new(Code::Forbidden, format!("your role may not {what}"))
+    }
+
+    /// Something the server holds is not as it should be; the detail, with every cause below
+    /// it, goes to the log only.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(detail = %format!("{detail:#}"), "An internal error.");
+        Self::new(
+            Code::Internal,
+            "the server met an internal error; its log says more",
+        )
+    }
+
+    pub fn invalid(field: &str, problem: impl std::fmt::Display) -> Self {
+        Self::new(Code::Invalid, format!("{field}: {problem}"))
+            .with_details(serde_json::json!({ "field": field }))
+    }
+
+    /// The body the server answers with.
+    pub fn body(self) -> (StatusCode, ErrorBody) {
+        (
+            self.status,
+            ErrorBody {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let (status, body) = self.body();
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => Self::new(Code::NotFound, error.to_string()),
+            StoreError::Conflict { .. } => Self::new(Code::Conflict, error.to_string()),
+            StoreError::LastAdmin => Self::new(Code::LastAdmin, error.to_string()),
+            StoreError::InUse { kind, ref users } => {
+                let code = if kind == "segment" {
+                    Code::SegmentInUse
+                } else {
+                    Code::ConnectionInUse
+                };
+                let details = serde_json::json!({ "exports": users });
+                Self::new(code, error.to_string()).with_details(details)
+            }
+            other => {
+                tracing::error!(error = %other, "The store failed.");
+                Self::new(Code::Internal, "the server could not reach its store")
+            }
+        }
+    }
+}
+
+impl From<RunsError> for AppError {
+    fn from(error: RunsError) -> Self {
+        match error {
+            RunsError::Store(error) => error.into(),
+            RunsError::CorruptSetting { .. } => Self::new(Code::CorruptSetting, error.to_string()),
+            RunsError::ProfilesNotConfigured => {
+                Self::new(Code::ProfilesNotConfigured, error.to_string())
+            }
+            RunsError::ProfilesUnreadable(_) => {
+                Self::new(Code::ProfilesUnreadable, error.to_string())
+            }
+        }
+    }
+}
+
+impl From<ConnectionUnusable> for AppError {
+    fn from(error: ConnectionUnusable) -> Self {
+        Self::new(Code::ConnectionUnusable, error.to_string())
+    }
+}
+
+/// Turns a client failure into an error naming the connection. A refused refresh token has
+/// already marked the connection as needing re-authentication — only when it was the newest
+/// one — through the connection's token store.
+pub fn client_failure(connection: &Connection, error: &constant_contact::Error) -> AppError {
+    if let constant_contact::Error::ReauthenticationRequired { description } = error {
+        return AppError::new(
+            Code::ConnectionNeedsReauthentication,
+            format!(
+                "the connection {:?}: Constant Contact refused the refresh token: {description}",
+                connection.name
+            ),
+        );
+    }
+    AppError::new(Code::ConstantContact, error.to_string())
+}

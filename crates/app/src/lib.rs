@@ -1,0 +1,97 @@
+//! What segsync does, once. Each use case lives here, and the API, the console and the command
+//! line are adapters over it: they read the request, call the use case, and show its answer or
+//! its [`AppError`].
+//!
+//! A use case is reached through a handle that the caller's role allows, so the role rules are
+//! in the types rather than in checks spread over handlers:
+//!
+//! - [`App::exports`] reads exports (every signed-in caller); [`App::export_changes`] saves,
+//!   duplicates, detaches and removes them (contributors and admins, on connections they may
+//!   use).
+//! - [`App::runs`] reads runs; [`App::run_control`] starts, cancels and dry-runs them.
+//!
+//! Errors carry a [`Code`] that gives each failure its HTTP status and stable text.
+
+pub mod audit;
+mod caller;
+pub mod error;
+pub mod exports;
+pub mod runs;
+
+pub use caller::{Admin, Caller, Contributor};
+pub use error::{AppError, Code};
+
+use segsync_engine::Profiles;
+use segsync_runs::RunEngine;
+use segsync_runs::stored_segments::open_profiles;
+use segsync_store::Store;
+
+/// The application: the store and the run engine every use case works with.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    engine: RunEngine,
+}
+
+impl App {
+    pub fn new(engine: RunEngine) -> Self {
+        Self {
+            store: engine.store().clone(),
+            engine,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The run engine: the clients of connections and the run queue.
+    pub fn engine(&self) -> &RunEngine {
+        &self.engine
+    }
+
+    /// Whether a profile source is configured.
+    pub fn has_profiles(&self) -> bool {
+        self.engine.settings().profiles.is_some()
+    }
+
+    /// The configured profiles, opened with their related tables.
+    pub async fn profiles(&self) -> Result<Profiles, AppError> {
+        let settings = self.engine.settings();
+        Ok(open_profiles(
+            settings.profiles.as_ref(),
+            &settings.related,
+            &settings.engine,
+        )
+        .await?)
+    }
+
+    /// Reading exports: every signed-in caller.
+    pub fn exports<'a>(&'a self, caller: &'a Caller) -> exports::Exports<'a> {
+        exports::Exports::new(self, caller)
+    }
+
+    /// Changing exports: contributors and admins.
+    pub fn export_changes<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<exports::ExportChanges<'a>, AppError> {
+        Ok(exports::ExportChanges::new(self, caller.contributor(what)?))
+    }
+
+    /// Reading runs: every signed-in caller.
+    pub fn runs<'a>(&'a self, caller: &'a Caller) -> runs::Runs<'a> {
+        runs::Runs::new(self, caller)
+    }
+
+    /// Starting, cancelling and dry-running runs: contributors and admins, on exports they may
+    /// manage.
+    pub fn run_control<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<runs::RunControl<'a>, AppError> {
+        Ok(runs::RunControl::new(self, caller.contributor(what)?))
+    }
+}

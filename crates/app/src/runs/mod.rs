@@ -1,0 +1,242 @@
+//! Runs: every signed-in caller reads them; whoever may manage an export runs it now, dry-runs
+//! it and cancels its runs, and contributors run all scheduled exports at once. Runs are carried
+//! out by the run engine's workers (`segsync_runs`), never by the request that asked for them.
+
+mod view;
+
+pub use view::{RunAllView, RunOptions, RunView};
+
+use std::collections::HashMap;
+
+use segsync_export::{DryRunReport, ExportError};
+use segsync_runs::Started;
+use segsync_runs::schedule::{has_active_schedule, system_schedule};
+use segsync_store::{Export, QueueError, RunFilter, Trigger};
+use uuid::Uuid;
+
+use crate::App;
+use crate::audit::{Subject, record};
+use crate::caller::{Caller, Contributor};
+use crate::error::{AppError, Code, client_failure};
+use crate::exports::{manageable, may_manage};
+
+/// Reading runs.
+pub struct Runs<'a> {
+    app: &'a App,
+}
+
+impl<'a> Runs<'a> {
+    pub(crate) fn new(app: &'a App, _caller: &'a Caller) -> Self {
+        Self { app }
+    }
+
+    /// Runs newest first, `limit` of them after `offset`, each with its export's name.
+    pub async fn list(
+        &self,
+        filter: &RunFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<RunView>, AppError> {
+        let store = self.app.store();
+        let runs = store.runs(filter, limit, offset).await?;
+        let names: HashMap<Uuid, String> = store
+            .exports()
+            .await?
+            .into_iter()
+            .map(|export| (export.id, export.name))
+            .collect();
+        Ok(runs
+            .into_iter()
+            .map(|run| {
+                let name = names.get(&run.export_id).cloned();
+                RunView::of(run, name)
+            })
+            .collect())
+    }
+
+    /// An export's runs, newest first; `not_found` when there is no such export.
+    pub async fn history(
+        &self,
+        export_id: Uuid,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<RunView>, AppError> {
+        self.app.store().export(export_id).await?;
+        let filter = RunFilter {
+            export_id: Some(export_id),
+            ..RunFilter::default()
+        };
+        self.list(&filter, limit, offset).await
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<RunView, AppError> {
+        let store = self.app.store();
+        let run = store.run(id).await?;
+        let name = store.export(run.export_id).await.ok().map(|e| e.name);
+        Ok(RunView::of(run, name))
+    }
+}
+
+/// Running exports now, dry-running them, cancelling runs.
+pub struct RunControl<'a> {
+    app: &'a App,
+    by: Contributor<'a>,
+}
+
+impl<'a> RunControl<'a> {
+    pub(crate) fn new(app: &'a App, by: Contributor<'a>) -> Self {
+        Self { app, by }
+    }
+
+    /// Queues a run of the export now: members new or changed since it last sent them, or
+    /// everyone with `full_resync`. A run already queued or running is `run_in_progress` with
+    /// its id in `details.run_id`.
+    pub async fn run_now(&self, id: Uuid, options: RunOptions) -> Result<RunView, AppError> {
+        let store = self.app.store();
+        let export = self.manageable(id, "run this export").await?;
+        let Some(connection_id) = export.connection_id else {
+            return Err(AppError::new(
+                Code::ExportDetached,
+                "the export has no connection; choose one before running it",
+            ));
+        };
+        let connection = store.connection(connection_id).await?;
+        let Some(export_user) = connection.export_user_id else {
+            return Err(AppError::new(
+                Code::NoExportUser,
+                format!(
+                    "the connection {:?} has no export user; an admin must add themselves as its export user",
+                    connection.name
+                ),
+            ));
+        };
+        let run = match store
+            .queue_run_with(
+                id,
+                Trigger::Manual,
+                Some(self.user_id()),
+                Some(export_user),
+                options.full_resync,
+            )
+            .await
+        {
+            Ok(run) => run,
+            Err(QueueError::AlreadyActive(active)) => {
+                return Err(AppError::new(
+                    Code::RunInProgress,
+                    format!(
+                        "run {active} of this export is queued or running; wait for it or cancel it"
+                    ),
+                )
+                .with_details(serde_json::json!({ "run_id": active })));
+            }
+            Err(QueueError::Store(error)) => return Err(error.into()),
+        };
+        self.app.engine().run_queued();
+        let subject = Subject {
+            kind: "export",
+            id: export.id.to_string(),
+            name: &export.name,
+        };
+        let detail = serde_json::json!({ "run_id": run.id });
+        record(store, Some(self.user_id()), "ran", subject, Some(detail)).await?;
+        Ok(RunView::of(run, Some(export.name)))
+    }
+
+    /// Runs every export with an active schedule that the caller may run, as "Run all" does in
+    /// the original: exports already running are recorded as Skipped with the reason.
+    pub async fn run_all(&self) -> Result<RunAllView, AppError> {
+        let store = self.app.store();
+        let system = system_schedule(store).await?;
+        let mut answer = RunAllView {
+            queued: Vec::new(),
+            skipped: Vec::new(),
+        };
+        for export in store.exports().await? {
+            if !has_active_schedule(&export, &system)
+                || !may_manage(store, self.by.caller(), &export).await?
+            {
+                continue;
+            }
+            match self
+                .app
+                .engine()
+                .start(&export, Trigger::RunAll, Some(self.user_id()))
+                .await?
+            {
+                Started::Queued(run) => answer.queued.push(RunView::of(run, Some(export.name))),
+                Started::Skipped(run) => answer.skipped.push(RunView::of(run, Some(export.name))),
+            }
+        }
+        let subject = Subject {
+            kind: "exports",
+            id: "run-all".to_owned(),
+            name: "Run all",
+        };
+        let detail =
+            serde_json::json!({ "queued": answer.queued.len(), "skipped": answer.skipped.len() });
+        record(store, Some(self.user_id()), "ran", subject, Some(detail)).await?;
+        Ok(answer)
+    }
+
+    /// Asks a queued or running run to stop: a queued one ends at once, a running one after
+    /// its batch in flight. A run that has ended is `run_ended`.
+    pub async fn cancel(&self, id: Uuid) -> Result<RunView, AppError> {
+        let store = self.app.store();
+        let run = store.run(id).await?;
+        let export = self
+            .manageable(run.export_id, "cancel runs of this export")
+            .await?;
+        if !store.request_cancel(id).await? {
+            return Err(AppError::new(
+                Code::RunEnded,
+                format!("run {id} has already ended"),
+            ));
+        }
+        // A run no worker has claimed ends now; a claimed one sees the flag within a second.
+        let reason = format!(
+            "cancelled by {} before it started",
+            self.by.caller().user.username
+        );
+        store.cancel_queued_run(id, &reason).await?;
+        let subject = Subject {
+            kind: "run",
+            id: id.to_string(),
+            name: &export.name,
+        };
+        record(store, Some(self.user_id()), "cancelled", subject, None).await?;
+        let run = store.run(id).await?;
+        Ok(RunView::of(run, Some(export.name)))
+    }
+
+    /// What a run of the export would do, sending nothing: members it would add, update and
+    /// leave unchanged, members it would remove (mirror mode), skips by reason with samples, and
+    /// the requests it needs against the quota left today. Why a run could not start is
+    /// `cannot_run`.
+    pub async fn dry_run(&self, id: Uuid, options: RunOptions) -> Result<DryRunReport, AppError> {
+        self.manageable(id, "dry-run this export").await?;
+        let engine = self.app.engine();
+        let prepared = engine
+            .prepare(id)
+            .await
+            .map_err(|failure| AppError::new(Code::CannotRun, failure.to_string()))?;
+        // No run is going on: nothing in the ledger was sent by it.
+        let ledger =
+            segsync_runs::load_ledger(self.app.store(), prepared.ledger_of, Uuid::nil()).await?;
+        let plan = prepared.plan.clone().with_full_resync(options.full_resync);
+        segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger)
+            .await
+            .map_err(|error| match error {
+                ExportError::ConstantContact(error) => client_failure(&prepared.connection, &error),
+                error => AppError::new(Code::CannotRun, error.to_string()),
+            })
+    }
+
+    fn user_id(&self) -> Uuid {
+        self.by.caller().user.id
+    }
+
+    async fn manageable(&self, id: Uuid, what: &str) -> Result<Export, AppError> {
+        manageable(self.app.store(), self.by.caller(), id, what).await
+    }
+}
