@@ -88,6 +88,39 @@ impl Progress for LiveProgress {
     }
 }
 
+/// A run's live progress, shown to a watcher as well (the command line's progress bar).
+pub(crate) struct Watched<'a> {
+    pub(crate) live: &'a LiveProgress,
+    pub(crate) watcher: &'a dyn Progress,
+}
+
+impl Progress for Watched<'_> {
+    fn phase(&self, phase: &str) {
+        self.live.phase(phase);
+        self.watcher.phase(phase);
+    }
+
+    fn members_total(&self, total: u64) {
+        self.live.members_total(total);
+        self.watcher.members_total(total);
+    }
+
+    fn members_processed(&self, processed: u64) {
+        self.live.members_processed(processed);
+        self.watcher.members_processed(processed);
+    }
+
+    fn members_skipped(&self, skipped: &[(String, String)]) {
+        self.live.members_skipped(skipped);
+        self.watcher.members_skipped(skipped);
+    }
+
+    fn batch_sent(&self, contacts: usize) {
+        self.live.batch_sent(contacts);
+        self.watcher.batch_sent(contacts);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ pub use view::{RunAllView, RunOptions, RunView};
 use std::collections::HashMap;
 
 use segsync_export::{DryRunReport, ExportError};
-use segsync_runs::Started;
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
+use segsync_runs::{DryRunError, Started};
 use segsync_store::{Export, QueueError, RunFilter, Trigger};
 use uuid::Uuid;
 
@@ -220,15 +220,14 @@ impl<'a> RunControl<'a> {
             .prepare(id)
             .await
             .map_err(|failure| AppError::new(Code::CannotRun, failure.to_string()))?;
-        // No run is going on: nothing in the ledger was sent by it.
-        let ledger =
-            segsync_runs::load_ledger(self.app.store(), prepared.ledger_of, Uuid::nil()).await?;
-        let plan = prepared.plan.clone().with_full_resync(options.full_resync);
-        segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger)
+        segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
             .await
             .map_err(|error| match error {
-                ExportError::ConstantContact(error) => client_failure(&prepared.connection, &error),
-                error => AppError::new(Code::CannotRun, error.to_string()),
+                DryRunError::Ledger(error) => error.into(),
+                DryRunError::Export(ExportError::ConstantContact(error)) => {
+                    client_failure(&prepared.connection, &error)
+                }
+                DryRunError::Export(error) => AppError::new(Code::CannotRun, error.to_string()),
             })
     }
 

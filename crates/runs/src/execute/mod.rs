@@ -2,6 +2,11 @@
 //! take up (the ledger, and what an earlier attempt left), supervise the export (its progress
 //! written every second, the shutdown, the time budget, a lapsed claim), decide the ending, and
 //! store it. Whatever happens, the run ends; it never stays Running.
+//!
+//! This is the one path of a run: the workers take it for the server's exports
+//! ([`RunEngine`]'s stored exports, prepared by [`RunEngine::prepare`]), and the command line
+//! takes it with its state file and the plan of its configuration ([`carry_out`]). A dry run
+//! has one path too ([`dry_run`]).
 
 mod perform;
 mod prepare;
@@ -9,10 +14,11 @@ mod progress_writer;
 
 use std::time::Duration;
 
-use segsync_export::RunReport;
-use segsync_store::{Connection, Run, RunStatus, StoreError};
+use segsync_export::{DryRunReport, ExportError, NoProgress, Progress, RunReport};
+use segsync_store::{Connection, Run, RunStatus, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
+use uuid::Uuid;
 
 pub use prepare::Prepared;
 
@@ -59,24 +65,89 @@ impl Ending {
     }
 }
 
-/// Carries out `run` to its end. `stopping` is cancelled when the server shuts down: the run
-/// then ends its batch in flight and stops.
+/// Where a run's checkpoints, progress and ending go, and what it may spend.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub store: Store,
+    /// The API key (client ID) whose daily budget of requests the run spends.
+    pub api_key: String,
+    pub requests_per_day: u64,
+    /// How long the run may take before it stops after its batch in flight.
+    pub time_budget: Duration,
+}
+
+impl RunEngine {
+    /// What the engine's runs are carried out with.
+    pub fn context(&self) -> RunContext {
+        let api = self.clients.api();
+        RunContext {
+            store: self.store.clone(),
+            api_key: api.client_id.clone(),
+            requests_per_day: u64::from(api.daily_quota),
+            time_budget: Duration::from_secs(self.settings.runs.max_run_seconds),
+        }
+    }
+}
+
+/// Carries out `run` of a stored export to its end. `stopping` is cancelled when the server
+/// shuts down: the run then ends its batch in flight and stops.
 pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &CancellationToken) {
     info!(run = %run.id, export = %run.export_id, claim = run.claim, "A run starts.");
-    let ending = match engine.prepare(run.export_id).await {
-        Ok(prepared) => Box::pin(perform::perform(engine, &run, prepared, stopping)).await,
-        Err(failure) => Ending::failed(failure),
-    };
+    let context = engine.context();
+    match engine.prepare(run.export_id).await {
+        Ok(prepared) => {
+            Box::pin(carry_out(&context, run, prepared, &NoProgress, stopping)).await;
+        }
+        Err(failure) => store_ending(&context, &run, Ending::failed(failure)).await,
+    }
+}
+
+/// Carries out a claimed, prepared run to its end and stores the ending: the run has ended,
+/// waits (for the quota's reset, or to resume after `stopping`), or was taken over. `watcher`
+/// sees the progress as it happens, besides the store.
+pub async fn carry_out(
+    context: &RunContext,
+    run: Run,
+    prepared: Prepared,
+    watcher: &dyn Progress,
+    stopping: &CancellationToken,
+) {
+    let ending = perform::perform(context, &run, prepared, watcher, stopping).await;
     if let Some(report) = ending.report() {
         metrics::counter!("segsync_members_sent_total").increment(report.sent);
     }
-    store_ending(engine, &run, ending).await;
+    store_ending(context, &run, ending).await;
+}
+
+/// What a run would do, sending nothing, against what the export sent before (its ledger in
+/// `store`), with every member sent again when `full_resync`.
+pub async fn dry_run(
+    store: &Store,
+    prepared: &Prepared,
+    full_resync: bool,
+) -> Result<DryRunReport, DryRunError> {
+    // No run is going on: nothing in the ledger was sent by it.
+    let ledger = crate::ledger::load_ledger(store, prepared.ledger_of, Uuid::nil()).await?;
+    let plan = prepared.plan.clone().with_full_resync(full_resync);
+    Ok(
+        segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger)
+            .await?,
+    )
+}
+
+/// Why a dry run could not say what a run would do.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    #[error("reading what the export sent before")]
+    Ledger(#[from] StoreError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
 }
 
 /// Writes the ending to the store, under the run's claim.
-async fn store_ending(engine: &RunEngine, run: &Run, ending: Ending) {
+async fn store_ending(context: &RunContext, run: &Run, ending: Ending) {
     let claim = run.held_claim();
-    let store = &engine.store;
+    let store = &context.store;
     let (stored, status) = match ending {
         Ending::TakenOver => {
             warn!(run = %run.id, claim = run.claim, "The run was taken over by another worker after this one's claim lapsed; this one stopped and writes nothing more.");

@@ -1,22 +1,19 @@
 //! Perform: a prepared run taken up where it stands, the export supervised to its end, and its
 //! ending decided from what the export returned and why it stopped.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use constant_contact::budget::next_utc_midnight;
-use segsync_export::{ExportError, Ledger, RunEnded, RunOutcome, run_export_in_step};
+use segsync_export::{ExportError, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step};
 use segsync_store::{Run, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::progress_writer::{report_progress, write_skipped};
-use super::{Ending, Prepared, client_failure};
-use crate::RunEngine;
+use super::{Ending, Prepared, RunContext, client_failure};
 use crate::checkpoints::StoreCheckpoints;
 use crate::failure::RunFailure;
 use crate::ledger::load_ledger;
-use crate::progress::LiveProgress;
+use crate::progress::{LiveProgress, Watched};
 use crate::quota::SharedQuota;
 use crate::resume::settle_earlier_imports;
 
@@ -30,43 +27,46 @@ enum Stop {
 }
 
 pub(super) async fn perform(
-    engine: &RunEngine,
+    context: &RunContext,
     run: &Run,
     prepared: Prepared,
+    watcher: &dyn Progress,
     stopping: &CancellationToken,
 ) -> Ending {
-    let api = engine.clients.api();
-    let quota = SharedQuota::new(api.client_id.clone(), u64::from(api.daily_quota));
-    if let Err(failure) = quota_not_paused(engine, &quota).await {
+    let quota = SharedQuota::new(context.api_key.clone(), context.requests_per_day);
+    if let Err(failure) = quota_not_paused(context, &quota).await {
         return Ending::failed(failure);
     }
     let requests_before = prepared.client.requests_sent();
-    let (ledger, checkpoints) = match take_up(engine, run, &prepared, quota).await {
+    let (ledger, checkpoints) = match take_up(context, run, &prepared, quota).await {
         Ok(taken_up) => taken_up,
         Err(TakeUpError::ClaimLost) => return Ending::TakenOver,
         Err(TakeUpError::Failed(failure)) => return Ending::failed(failure),
     };
     let progress = LiveProgress::default();
     let (result, stop) = supervise(
-        engine,
+        context,
         run,
         &prepared,
         ledger,
         &checkpoints,
-        &progress,
+        &Watched {
+            live: &progress,
+            watcher,
+        },
         stopping,
     )
     .await;
     // The requests were used whoever holds the run now.
     let used = prepared.client.requests_sent() - requests_before;
-    if let Err(error) = checkpoints.quota.settle(&engine.store, used).await {
+    if let Err(error) = checkpoints.quota.settle(&context.store, used).await {
         warn!(run = %run.id, %error, "The requests a run used could not be counted in the store.");
     }
     if checkpoints.claim_lost.is_cancelled() {
         return Ending::TakenOver;
     }
-    write_skipped(engine, &checkpoints, &progress).await;
-    match engine
+    write_skipped(context, &checkpoints, &progress).await;
+    match context
         .store
         .set_run_progress(&checkpoints.claim, &progress.snapshot())
         .await
@@ -75,7 +75,7 @@ pub(super) async fn perform(
         Err(StoreError::ClaimLost { .. }) => return Ending::TakenOver,
         Err(error) => warn!(run = %run.id, %error, "A run's last progress could not be stored."),
     }
-    let ending = ending_of(engine, &prepared, &checkpoints.quota, result, stop);
+    let ending = ending_of(context, &prepared, &checkpoints.quota, result, stop);
     if let Ending::NotSucceeded {
         failure: RunFailure::QuotaExceeded { resets_at, .. },
         ..
@@ -83,7 +83,7 @@ pub(super) async fn perform(
     {
         // Every run of the key waits for the reset, in every process; this one resumes then.
         let quota = &checkpoints.quota;
-        if let Err(error) = engine
+        if let Err(error) = context
             .store
             .pause_api_key(&quota.api_key, quota.day, *resets_at)
             .await
@@ -95,8 +95,8 @@ pub(super) async fn perform(
 }
 
 /// Fails when another run found the API key's quota spent and its reset is still ahead.
-async fn quota_not_paused(engine: &RunEngine, quota: &SharedQuota) -> Result<(), RunFailure> {
-    let today = engine.store.quota_day(&quota.api_key, quota.day).await?;
+async fn quota_not_paused(context: &RunContext, quota: &SharedQuota) -> Result<(), RunFailure> {
+    let today = context.store.quota_day(&quota.api_key, quota.day).await?;
     match today.paused_until.filter(|until| *until > Utc::now()) {
         Some(until) => Err(RunFailure::QuotaPaused { until }),
         None => Ok(()),
@@ -121,16 +121,16 @@ impl<E: Into<RunFailure>> From<E> for TakeUpError {
 /// what its earlier attempt left unsettled and forgets the members it listed as left out (the
 /// run lists them again).
 async fn take_up(
-    engine: &RunEngine,
+    context: &RunContext,
     run: &Run,
     prepared: &Prepared,
     quota: SharedQuota,
 ) -> Result<(Ledger, StoreCheckpoints), TakeUpError> {
     let claim = run.held_claim();
     if run.resumed > 0 {
-        engine.store.clear_run_skips(&claim).await?;
+        context.store.clear_run_skips(&claim).await?;
         let settled = settle_earlier_imports(
-            &engine.store,
+            &context.store,
             &prepared.client,
             &claim,
             prepared.ledger_of,
@@ -145,8 +145,8 @@ async fn take_up(
         })?;
         info!(run = %run.id, resumed = run.resumed, ?settled, "A run interrupted by its process's end is resumed.");
     }
-    let ledger = load_ledger(&engine.store, prepared.ledger_of, run.id).await?;
-    let first_seq = engine
+    let ledger = load_ledger(&context.store, prepared.ledger_of, run.id).await?;
+    let first_seq = context
         .store
         .run_batches(run.id)
         .await?
@@ -155,7 +155,7 @@ async fn take_up(
     Ok((
         ledger,
         StoreCheckpoints::new(
-            engine.store.clone(),
+            context.store.clone(),
             claim,
             prepared.ledger_of,
             first_seq,
@@ -167,18 +167,18 @@ async fn take_up(
 /// Runs the export beside the writer of its progress, and stops it after its batch in flight
 /// when the server stops, its time budget runs out, or its claim lapses.
 async fn supervise(
-    engine: &RunEngine,
+    context: &RunContext,
     run: &Run,
     prepared: &Prepared,
     ledger: Ledger,
     checkpoints: &StoreCheckpoints,
-    progress: &LiveProgress,
+    progress: &Watched<'_>,
     stopping: &CancellationToken,
 ) -> (Result<RunEnded, ExportError>, Stop) {
     let plan = prepared.plan.clone().with_full_resync(run.full_resync);
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
-    let time_budget = Duration::from_secs(engine.settings.runs.max_run_seconds);
+    let time_budget = context.time_budget;
     let deadline = tokio::time::sleep(time_budget);
     tokio::pin!(deadline);
     let exporting = run_export_in_step(
@@ -218,14 +218,14 @@ async fn supervise(
     };
     let (result, ()) = tokio::join!(
         supervised,
-        report_progress(engine, checkpoints, progress, &cancel, &export_ended)
+        report_progress(context, checkpoints, progress.live, &cancel, &export_ended)
     );
     (result, stop)
 }
 
 /// How the run ends, from what the export returned and what stopped it.
 fn ending_of(
-    engine: &RunEngine,
+    context: &RunContext,
     prepared: &Prepared,
     quota: &SharedQuota,
     result: Result<RunEnded, ExportError>,
@@ -266,7 +266,7 @@ fn ending_of(
         (RunOutcome::Cancelled | RunOutcome::Failed { .. }, None) => match stop {
             Stop::Shutdown => return Ending::Resume(report),
             Stop::OutOfTime => RunFailure::TimedOut {
-                seconds: engine.settings.runs.max_run_seconds,
+                seconds: context.time_budget.as_secs(),
                 sent,
             },
             Stop::None => RunFailure::Cancelled { sent },

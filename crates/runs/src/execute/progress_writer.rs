@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::PROGRESS_INTERVAL;
-use crate::RunEngine;
+use super::RunContext;
 use crate::checkpoints::StoreCheckpoints;
 use crate::progress::LiveProgress;
 
@@ -13,7 +13,7 @@ use crate::progress::LiveProgress;
 /// export ends, finishing the write in hand; stops the run when the store says it was cancelled,
 /// or that its claim lapsed.
 pub(super) async fn report_progress(
-    engine: &RunEngine,
+    context: &RunContext,
     checkpoints: &StoreCheckpoints,
     progress: &LiveProgress,
     cancel: &CancellationToken,
@@ -26,8 +26,8 @@ pub(super) async fn report_progress(
             _ = every_second.tick() => {}
             () = export_ended.cancelled() => return,
         }
-        write_skipped(engine, checkpoints, progress).await;
-        match engine
+        write_skipped(context, checkpoints, progress).await;
+        match context
             .store
             .set_run_progress(&checkpoints.claim, &progress.snapshot())
             .await
@@ -49,7 +49,7 @@ pub(super) async fn report_progress(
 /// Writes the members the run left out since the last time to the store. Members whose write
 /// fails are kept for the next one, never dropped.
 pub(super) async fn write_skipped(
-    engine: &RunEngine,
+    context: &RunContext,
     checkpoints: &StoreCheckpoints,
     progress: &LiveProgress,
 ) {
@@ -57,7 +57,7 @@ pub(super) async fn write_skipped(
     if skipped.is_empty() {
         return;
     }
-    match engine
+    match context
         .store
         .add_run_skips(&checkpoints.claim, &skipped)
         .await
