@@ -1,109 +1,124 @@
 //! `[export] state_file`: what a command-line export sent, kept between runs in a SQLite store of
-//! its own — the server's ledger and checkpoints — so that a later run sends only new and changed
-//! members, mirror mode knows which contacts the export put on the list, and unsubscribed
-//! contacts are never sent again.
+//! its own — the server's ledger, checkpoints and runs — so that a later run sends only new and
+//! changed members, mirror mode knows which contacts the export put on the list, unsubscribed
+//! contacts are never sent again, and a run a killed process left is taken up where it stopped.
+//! Without a state file, the export keeps the same records in a temporary one, forgotten when it
+//! ends.
 
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use segsync_export::Ledger;
-use segsync_runs::{SharedQuota, StoreCheckpoints, load_ledger};
+use segsync_runs::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES};
 use segsync_store::{
-    ExportDraft, LedgerOf, NewConnection, NewUser, Role, RunClaim, RunStatus, SegmentDraft, Store,
-    Trigger, UsableBy,
+    Connection, ExportDraft, LedgerOf, NewConnection, NewUser, QueueError, Role, Run, RunStatus,
+    SegmentDraft, Store, Trigger, UsableBy,
 };
+use tempfile::TempDir;
 use uuid::Uuid;
 
 /// The one export a state file holds; each list it sends to has a ledger of its own.
 const EXPORT_NAME: &str = "command line";
+
+/// Names the command line in the runs it claims.
+const NODE: &str = "command line";
 
 pub(crate) struct StateFile {
     store: Store,
     of: LedgerOf,
     /// Held while the file is open: one command-line run at a time per state file.
     _lock: File,
+    /// The folder of a temporary state file, removed when the export ends.
+    _temporary: Option<TempDir>,
 }
 
-/// A run recorded in the state file: what the export sent before, and where this run's
-/// checkpoints go.
-pub(crate) struct StateRun {
-    pub(crate) claim: RunClaim,
-    pub(crate) ledger: Ledger,
-    pub(crate) checkpoints: StoreCheckpoints,
+/// What the state file holds for a run to start.
+pub(crate) enum NextRun {
+    /// Claimed: a new run, or one a killed process left, to take up where it stopped.
+    Claimed(Run),
+    /// An earlier run waits (for the quota's reset) until then.
+    Waiting(Run),
 }
 
 impl StateFile {
     /// Opens the state file at `path`, created when missing, for exports to `list_id`. A run a
-    /// killed process left open is closed as failed: what it had recorded as sent stays
-    /// remembered, and what it had not is sent again by the next run.
+    /// killed process left running goes back to the queue, to be taken up by this export where
+    /// it stopped (or closed as failed when that already happened too often).
     pub(crate) async fn open(path: &Path, list_id: Uuid) -> anyhow::Result<Self> {
         let lock = lock_beside(path)?;
         let store = Store::open(&format!("sqlite://{}", path.display()))
             .await
             .with_context(|| format!("opening the state file {}", path.display()))?;
+        // The file is locked: whatever it shows running, no process is running any more.
         store
-            .requeue_interrupted_runs(
-                "the command-line run was interrupted before it ended",
-                Utc::now(),
-                0,
-            )
+            .requeue_interrupted_runs(INTERRUPTED_TOO_OFTEN, Utc::now(), MAX_RESUMES)
             .await?;
         let of = command_line_export(&store, list_id).await?;
         Ok(Self {
             store,
             of,
             _lock: lock,
+            _temporary: None,
         })
+    }
+
+    /// A state file that lives as long as this export.
+    pub(crate) async fn temporary(list_id: Uuid) -> anyhow::Result<Self> {
+        let folder = tempfile::tempdir().context("creating a temporary state file")?;
+        let mut state = Self::open(&folder.path().join("state.db"), list_id).await?;
+        state._temporary = Some(folder);
+        Ok(state)
     }
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
-    /// What the export sent before, for a dry run.
-    pub(crate) async fn ledger(&self) -> anyhow::Result<Ledger> {
-        Ok(load_ledger(&self.store, self.of, Uuid::new_v4()).await?)
+    /// The export's ledger for its list.
+    pub(crate) fn ledger_of(&self) -> LedgerOf {
+        self.of
     }
 
-    /// Records a new run and loads what the export sent before.
-    pub(crate) async fn start_run(&self, quota: SharedQuota) -> anyhow::Result<StateRun> {
-        let run = self
+    /// The connection the export's runs are recorded on.
+    pub(crate) async fn connection(&self) -> anyhow::Result<Connection> {
+        let export = self.store.export(self.of.export_id).await?;
+        let id = export
+            .connection_id
+            .context("the state file's export has lost its connection")?;
+        Ok(self.store.connection(id).await?)
+    }
+
+    /// Claims the run to carry out: one a killed process left (taken up where it stopped),
+    /// else a new one, sending every member when `full_resync`.
+    pub(crate) async fn next_run(&self, full_resync: bool) -> anyhow::Result<NextRun> {
+        let queued = self
             .store
-            .queue_run(self.of.export_id, Trigger::Manual, None, None)
-            .await
-            .map_err(|error| anyhow::anyhow!("recording the run in the state file: {error:?}"))?;
-        let run = self
-            .store
-            .claim_next_run(EXPORT_NAME)
-            .await?
-            .filter(|claimed| claimed.id == run.id)
-            .ok_or_else(|| {
-                anyhow::anyhow!("the run recorded in the state file could not be claimed")
-            })?;
-        let ledger = load_ledger(&self.store, self.of, run.id).await?;
-        Ok(StateRun {
-            claim: run.held_claim(),
-            ledger,
-            checkpoints: StoreCheckpoints::new(
-                self.store.clone(),
-                run.held_claim(),
-                self.of,
-                0,
-                quota,
+            .queue_run_with(self.of.export_id, Trigger::Manual, None, None, full_resync)
+            .await;
+        let run = match queued {
+            Ok(run) => run,
+            Err(QueueError::AlreadyActive(earlier)) => self.store.run(earlier).await?,
+            Err(QueueError::Store(error)) => {
+                return Err(error).context("recording the run in the state file");
+            }
+        };
+        if run.status == RunStatus::Queued && run.not_before.is_some_and(|until| until > Utc::now())
+        {
+            return Ok(NextRun::Waiting(run));
+        }
+        match self.store.claim_next_run(NODE).await? {
+            Some(claimed) if claimed.id == run.id => Ok(NextRun::Claimed(claimed)),
+            _ => bail!(
+                "the run {} recorded in the state file could not be claimed",
+                run.id
             ),
-        })
+        }
     }
 
-    pub(crate) async fn finish_run(
-        &self,
-        claim: &RunClaim,
-        status: RunStatus,
-        reason: Option<&str>,
-    ) -> anyhow::Result<()> {
-        self.store.finish_run(claim, status, reason, None).await?;
-        Ok(())
+    /// The run as the state file has it now.
+    pub(crate) async fn run(&self, id: Uuid) -> anyhow::Result<Run> {
+        Ok(self.store.run(id).await?)
     }
 
     pub(crate) async fn close(self) {

@@ -290,3 +290,67 @@ fn mirror_mode_without_a_state_file_is_refused_before_anything_is_sent() {
         "{stderr}"
     );
 }
+
+/// The command line carries out its runs on the run engine's one path, with the state file as
+/// its store: a run its killed process left running is taken up by the next `segsync export`
+/// where it stopped, and ends recorded with its report, as a server's run would.
+#[tokio::test]
+async fn a_run_a_killed_export_left_is_taken_up_by_the_next_one() {
+    let sandbox = Sandbox::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = sandbox.configure(folder.path(), "state_file = \"state.db\"\n");
+    sandbox.first_export(&config).await;
+
+    // A process claimed a run and died before it ended.
+    let state = folder.path().join("state.db");
+    let store = segsync_store::Store::open(&format!("sqlite://{}", state.display()))
+        .await
+        .unwrap();
+    let export_id = store.exports().await.unwrap()[0].id;
+    let left = store
+        .queue_run_with(export_id, segsync_store::Trigger::Manual, None, None, true)
+        .await
+        .unwrap();
+    let claimed = store.claim_next_run("a killed export").await.unwrap();
+    assert_eq!(claimed.map(|run| run.id), Some(left.id));
+    store.close().await;
+
+    let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .args(["export", "--config", config.to_str().unwrap()])
+        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&finished.stdout),
+        String::from_utf8_lossy(&finished.stderr),
+    );
+    assert!(finished.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("Taking up run {}", left.id)),
+        "{stderr}"
+    );
+    // The run it took up was a full resync: everyone is sent again.
+    assert!(stdout.contains("(0 new, 2 changed)"), "{stdout}");
+
+    let store = segsync_store::Store::open(&format!("sqlite://{}", state.display()))
+        .await
+        .unwrap();
+    let run = store.run(left.id).await.unwrap();
+    assert_eq!(run.status, segsync_store::RunStatus::Succeeded);
+    assert_eq!(run.resumed, 1);
+    assert_eq!(run.report.map(|report| report.sent), Some(2));
+    let runs = store
+        .runs(&segsync_store::RunFilter::default(), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.len(),
+        2,
+        "the first run and the one taken up: {runs:?}"
+    );
+    store.close().await;
+    assert_eq!(
+        sandbox.list_members().await,
+        serde_json::json!(["ada@example.com", "zoe@example.com"])
+    );
+}

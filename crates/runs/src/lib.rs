@@ -38,4 +38,4 @@ pub use ledger::load_ledger;
 pub use quota::SharedQuota;
 pub use settings::RunsConfig;
 pub use start::Started;
-pub use workers::Workers;
+pub use workers::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES, Workers};

@@ -29,9 +29,9 @@ fn reap_every(engine: &RunEngine) -> Duration {
 
 /// A run taken up this many times after its process died, and interrupted again, is closed:
 /// something about it stops every process that runs it.
-const MAX_RESUMES: u32 = 3;
+pub const MAX_RESUMES: u32 = 3;
 
-const INTERRUPTED_TOO_OFTEN: &str =
+pub const INTERRUPTED_TOO_OFTEN: &str =
     "the run was interrupted by its process's end four times; it was not taken up again";
 
 /// Takes up the runs a dead process left Running, before this one starts working: they go back

@@ -1,7 +1,10 @@
-//! `segsync export --config FILE`: one export against Constant Contact or a sandbox.
+//! `segsync export --config FILE`: one export against Constant Contact or a sandbox, carried
+//! out on the run engine's one path of a run (`segsync_runs::carry_out`) with the state file as
+//! its store, or its dry run on the one path of a dry run (`segsync_runs::dry_run`).
 
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -9,11 +12,8 @@ use constant_contact::ConstantContact;
 use constant_contact::config::DEFAULT_DAILY_QUOTA;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
-use segsync_export::{
-    CheckpointError, DryRunReport, ExportError, ExportPlan, RunOutcome, RunReport, SyncMode,
-    dry_run, dry_run_in_step, run_export, run_export_in_step,
-};
-use segsync_runs::SharedQuota;
+use segsync_export::{DryRunReport, ExportPlan, SyncMode};
+use segsync_runs::{Prepared, RunContext, carry_out};
 use segsync_store::RunStatus;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +22,12 @@ use crate::cli::ExportArgs;
 use crate::connect::authorize_with_device;
 use crate::export_config::ExportConfig;
 use crate::progress::BarProgress;
-use crate::state_file::StateFile;
+use crate::state_file::{NextRun, StateFile};
 use crate::token_file::TokenFile;
+
+/// A command-line run has no time budget of its own: it ends when the export does, or on
+/// Ctrl-C.
+const NO_TIME_BUDGET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = ExportConfig::load(&args.config)?;
@@ -43,7 +47,47 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
     };
     let client = ConstantContact::connect(&api, tokens, Arc::new(token_file))?;
+    let plan = plan(&config)?;
+    let state = match &config.export.state_file {
+        Some(path) => StateFile::open(path, config.export.list_id).await?,
+        None => StateFile::temporary(config.export.list_id).await?,
+    };
+    let profiles = Profiles::open_with(config.profiles.clone(), &config.engine)
+        .await?
+        .relate(&config.related_tables())
+        .await?;
+    let prepared = Prepared {
+        connection: state.connection().await?,
+        client,
+        profiles,
+        plan,
+        ledger_of: state.ledger_of(),
+    };
+    let ended = if args.dry_run {
+        segsync_runs::dry_run(state.store(), &prepared, args.full_resync)
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|report| print_dry_run(&report))
+    } else {
+        let context = RunContext {
+            store: state.store().clone(),
+            api_key: config.constant_contact.client_id.clone(),
+            requests_per_day: u64::from(
+                config
+                    .constant_contact
+                    .daily_quota
+                    .unwrap_or(DEFAULT_DAILY_QUOTA),
+            ),
+            time_budget: NO_TIME_BUDGET,
+        };
+        run_export(&state, &context, prepared, args.full_resync).await
+    };
+    state.close().await;
+    ended
+}
 
+/// The export's plan, from its configuration.
+fn plan(config: &ExportConfig) -> anyhow::Result<ExportPlan> {
     let catalogue = load_segments(&config.export.segments_files)?;
     let mut selected = Vec::new();
     for name in &config.export.segments {
@@ -63,118 +107,63 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         config.export.list_id,
         RunClock::new(Utc::now(), time_zone),
     )
-    .with_catalogue(catalogue);
+    .with_catalogue(catalogue)
+    .with_mode(config.export.sync_mode);
     if let Some(limit) = config.export.member_limit {
         plan = plan.with_member_limit(limit);
     }
-    plan = plan
-        .with_mode(config.export.sync_mode)
-        .with_full_resync(args.full_resync);
-    let state = match &config.export.state_file {
-        Some(path) => Some(StateFile::open(path, config.export.list_id).await?),
-        None => None,
-    };
-    let profiles = Profiles::open_with(config.profiles.clone(), &config.engine)
-        .await?
-        .relate(&config.related_tables())
-        .await?;
-    if args.dry_run {
-        let report = match &state {
-            Some(state) => {
-                dry_run_in_step(&profiles, &plan, &client, state.ledger().await?).await?
-            }
-            None => dry_run(&profiles, &plan, &client).await?,
-        };
-        if let Some(state) = state {
-            state.close().await;
-        }
-        return print_dry_run(&report);
-    }
+    Ok(plan)
+}
 
-    let cancel = CancellationToken::new();
-    let on_interrupt = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_interrupt.cancel();
+/// Carries out the run the state file holds next, showing its progress; Ctrl-C cancels it after
+/// its batch in flight. Prints its report and fails unless it succeeded.
+async fn run_export(
+    state: &StateFile,
+    context: &RunContext,
+    prepared: Prepared,
+    full_resync: bool,
+) -> anyhow::Result<()> {
+    let run = match state.next_run(full_resync).await? {
+        NextRun::Claimed(run) => run,
+        NextRun::Waiting(run) => bail!(
+            "the export's run {} waits until {} ({}); run segsync export again then to take it up",
+            run.id,
+            run.not_before.map(|at| at.to_rfc3339()).unwrap_or_default(),
+            run.reason.as_deref().unwrap_or("the quota is spent")
+        ),
+    };
+    if run.resumed > 0 {
+        eprintln!(
+            "Taking up run {}, which an earlier segsync export left unfinished.",
+            run.id
+        );
+    }
+    let id = run.id;
+    let store = state.store().clone();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok()
+            && let Err(error) = store.request_cancel(id).await
+        {
+            tracing::warn!(%error, "The run's cancellation could not be recorded.");
         }
     });
     let progress = BarProgress::new();
-    let report = match state {
-        None => run_export(&profiles, &plan, &client, &progress, &cancel)
-            .await
-            .map(|ended| ended.report),
-        Some(state) => {
-            let quota = SharedQuota::new(
-                config.constant_contact.client_id.clone(),
-                u64::from(
-                    config
-                        .constant_contact
-                        .daily_quota
-                        .unwrap_or(DEFAULT_DAILY_QUOTA),
-                ),
-            );
-            let report =
-                run_with_state(&state, quota, &profiles, &plan, &client, &progress, &cancel).await;
-            state.close().await;
-            report
-        }
-    };
+    carry_out(context, run, prepared, &progress, &CancellationToken::new()).await;
     progress.finish();
-    let report = report?;
-    writeln!(std::io::stdout().lock(), "{report}")?;
-    match report.outcome {
-        RunOutcome::Succeeded => Ok(()),
-        RunOutcome::Cancelled => bail!("the export was cancelled; the report says what was sent"),
-        RunOutcome::Failed { reason } => bail!("the export failed: {reason}"),
+    interrupt.abort();
+    let run = state.run(id).await?;
+    if let Some(report) = &run.report {
+        writeln!(std::io::stdout().lock(), "{report}")?;
     }
-}
-
-/// A run sorted against what the state file remembers, recorded there with its checkpoints
-/// and its end.
-async fn run_with_state(
-    state: &StateFile,
-    quota: SharedQuota,
-    profiles: &Profiles,
-    plan: &ExportPlan,
-    client: &ConstantContact,
-    progress: &BarProgress,
-    cancel: &CancellationToken,
-) -> Result<RunReport, ExportError> {
-    let run = state.start_run(quota).await.map_err(|error| {
-        let error: Box<dyn std::error::Error + Send + Sync> = error.into();
-        ExportError::Checkpoints(CheckpointError::Store(error.into()))
-    })?;
-    let requests_before = client.requests_sent();
-    let report = run_export_in_step(
-        profiles,
-        plan,
-        client,
-        run.ledger,
-        &run.checkpoints,
-        progress,
-        cancel,
-    )
-    .await
-    .map(|ended| ended.report);
-    let used = client.requests_sent() - requests_before;
-    if let Err(error) = run.checkpoints.quota.settle(state.store(), used).await {
-        tracing::warn!(%error, "The requests the run used could not be counted in the state file.");
+    let reason = run.reason.unwrap_or_default();
+    match run.status {
+        RunStatus::Succeeded => Ok(()),
+        RunStatus::Cancelled => bail!("the export was cancelled; the report says what was sent"),
+        RunStatus::Queued => {
+            bail!("the export stopped and waits: {reason}; run segsync export again to take it up")
+        }
+        _ => bail!("the export failed: {reason}"),
     }
-    let (status, reason) = match &report {
-        Ok(report) => match &report.outcome {
-            RunOutcome::Succeeded => (RunStatus::Succeeded, None),
-            RunOutcome::Cancelled => (RunStatus::Cancelled, Some("interrupted".to_owned())),
-            RunOutcome::Failed { reason } => (RunStatus::Failed, Some(reason.to_string())),
-        },
-        Err(error) => (RunStatus::Failed, Some(error.to_string())),
-    };
-    if let Err(error) = state
-        .finish_run(&run.claim, status, reason.as_deref())
-        .await
-    {
-        tracing::warn!(error = %format!("{error:#}"), "The run's end could not be recorded in the state file.");
-    }
-    report
 }
 
 fn print_dry_run(report: &DryRunReport) -> anyhow::Result<()> {
