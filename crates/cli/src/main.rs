@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod connect;
 mod export_config;
+mod local_run;
 mod progress;
 mod sample;
 mod sample_orders;

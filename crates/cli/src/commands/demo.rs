@@ -18,15 +18,17 @@ use secrecy::SecretString;
 use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
 use segsync_domain::{ContactField, FieldMapping};
 use segsync_engine::{ProfileSource, Profiles, RelatedTable};
-use segsync_export::{ExportPlan, RunOutcome, run_export};
-use tokio_util::sync::CancellationToken;
+use segsync_export::{ExportPlan, RunOutcome};
+use segsync_runs::Prepared;
 use url::Url;
 
 use crate::cli::DemoArgs;
 use crate::connect::authorize_with_sandbox;
-use crate::progress::{BarProgress, counter};
+use crate::local_run::{self, carry_out_here};
+use crate::progress::counter;
 use crate::sample::write_profiles;
 use crate::sample_orders::write_orders;
+use crate::state_file::StateFile;
 
 const CLIENT_ID: &str = "segsync-demo";
 const CLIENT_SECRET: &str = "segsync-demo-secret";
@@ -199,20 +201,27 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         out,
         "6. Exporting the three segments into the list (email, first and last name, country, company, birthday, cf:tier)"
     )?;
-    let progress = BarProgress::new();
-    let report = run_export(
-        &profiles,
-        &plan,
-        &client,
-        &progress,
-        &CancellationToken::new(),
-    )
-    .await
-    .map(|ended| ended.report);
-    progress.finish();
-    let report = report?;
+    let state = StateFile::temporary(list.list_id).await?;
+    let prepared = Prepared {
+        connection: state.connection().await?,
+        client,
+        profiles,
+        plan,
+        ledger_of: state.ledger_of(),
+    };
+    let context = local_run::context(&state, CLIENT_ID, None);
+    let run = carry_out_here(&state, &context, &prepared, false).await;
+    state.close().await;
+    let run = run?;
+    let Some(report) = run.report else {
+        anyhow::bail!(
+            "the export failed before it sent anything: {}",
+            run.reason.unwrap_or_default()
+        );
+    };
     writeln!(out, "\n{report}\n")?;
 
+    let client = &prepared.client;
     let held = client.get_list(list.list_id).await?;
     let sample = client
         .contacts(&ContactQuery::in_list(list.list_id).with_limit(5))

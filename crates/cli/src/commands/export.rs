@@ -4,30 +4,23 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
 use constant_contact::ConstantContact;
-use constant_contact::config::DEFAULT_DAILY_QUOTA;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
 use segsync_export::{DryRunReport, ExportPlan, SyncMode};
-use segsync_runs::{Prepared, RunContext, carry_out};
+use segsync_runs::{Prepared, RunContext};
 use segsync_store::RunStatus;
-use tokio_util::sync::CancellationToken;
 
 use super::segments::load_segments;
 use crate::cli::ExportArgs;
 use crate::connect::authorize_with_device;
 use crate::export_config::ExportConfig;
-use crate::progress::BarProgress;
-use crate::state_file::{NextRun, StateFile};
+use crate::local_run::{self, carry_out_here};
+use crate::state_file::StateFile;
 use crate::token_file::TokenFile;
-
-/// A command-line run has no time budget of its own: it ends when the export does, or on
-/// Ctrl-C.
-const NO_TIME_BUDGET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = ExportConfig::load(&args.config)?;
@@ -69,17 +62,11 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::from)
             .and_then(|report| print_dry_run(&report))
     } else {
-        let context = RunContext {
-            store: state.store().clone(),
-            api_key: config.constant_contact.client_id.clone(),
-            requests_per_day: u64::from(
-                config
-                    .constant_contact
-                    .daily_quota
-                    .unwrap_or(DEFAULT_DAILY_QUOTA),
-            ),
-            time_budget: NO_TIME_BUDGET,
-        };
+        let context = local_run::context(
+            &state,
+            &config.constant_contact.client_id,
+            config.constant_contact.daily_quota,
+        );
         run_export(&state, &context, prepared, args.full_resync).await
     };
     state.close().await;
@@ -115,43 +102,14 @@ fn plan(config: &ExportConfig) -> anyhow::Result<ExportPlan> {
     Ok(plan)
 }
 
-/// Carries out the run the state file holds next, showing its progress; Ctrl-C cancels it after
-/// its batch in flight. Prints its report and fails unless it succeeded.
+/// Carries out the run, prints its report, and fails unless it succeeded.
 async fn run_export(
     state: &StateFile,
     context: &RunContext,
     prepared: Prepared,
     full_resync: bool,
 ) -> anyhow::Result<()> {
-    let run = match state.next_run(full_resync).await? {
-        NextRun::Claimed(run) => run,
-        NextRun::Waiting(run) => bail!(
-            "the export's run {} waits until {} ({}); run segsync export again then to take it up",
-            run.id,
-            run.not_before.map(|at| at.to_rfc3339()).unwrap_or_default(),
-            run.reason.as_deref().unwrap_or("the quota is spent")
-        ),
-    };
-    if run.resumed > 0 {
-        eprintln!(
-            "Taking up run {}, which an earlier segsync export left unfinished.",
-            run.id
-        );
-    }
-    let id = run.id;
-    let store = state.store().clone();
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok()
-            && let Err(error) = store.request_cancel(id).await
-        {
-            tracing::warn!(%error, "The run's cancellation could not be recorded.");
-        }
-    });
-    let progress = BarProgress::new();
-    carry_out(context, run, prepared, &progress, &CancellationToken::new()).await;
-    progress.finish();
-    interrupt.abort();
-    let run = state.run(id).await?;
+    let run = carry_out_here(state, context, &prepared, full_resync).await?;
     if let Some(report) = &run.report {
         writeln!(std::io::stdout().lock(), "{report}")?;
     }

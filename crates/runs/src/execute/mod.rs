@@ -96,7 +96,7 @@ pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &Cancellatio
     let context = engine.context();
     match engine.prepare(run.export_id).await {
         Ok(prepared) => {
-            Box::pin(carry_out(&context, run, prepared, &NoProgress, stopping)).await;
+            Box::pin(carry_out(&context, run, &prepared, &NoProgress, stopping)).await;
         }
         Err(failure) => store_ending(&context, &run, Ending::failed(failure)).await,
     }
@@ -108,7 +108,7 @@ pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &Cancellatio
 pub async fn carry_out(
     context: &RunContext,
     run: Run,
-    prepared: Prepared,
+    prepared: &Prepared,
     watcher: &dyn Progress,
     stopping: &CancellationToken,
 ) {

@@ -29,7 +29,7 @@ enum Stop {
 pub(super) async fn perform(
     context: &RunContext,
     run: &Run,
-    prepared: Prepared,
+    prepared: &Prepared,
     watcher: &dyn Progress,
     stopping: &CancellationToken,
 ) -> Ending {
@@ -38,7 +38,7 @@ pub(super) async fn perform(
         return Ending::failed(failure);
     }
     let requests_before = prepared.client.requests_sent();
-    let (ledger, checkpoints) = match take_up(context, run, &prepared, quota).await {
+    let (ledger, checkpoints) = match take_up(context, run, prepared, quota).await {
         Ok(taken_up) => taken_up,
         Err(TakeUpError::ClaimLost) => return Ending::TakenOver,
         Err(TakeUpError::Failed(failure)) => return Ending::failed(failure),
@@ -47,7 +47,7 @@ pub(super) async fn perform(
     let (result, stop) = supervise(
         context,
         run,
-        &prepared,
+        prepared,
         ledger,
         &checkpoints,
         &Watched {
@@ -75,7 +75,7 @@ pub(super) async fn perform(
         Err(StoreError::ClaimLost { .. }) => return Ending::TakenOver,
         Err(error) => warn!(run = %run.id, %error, "A run's last progress could not be stored."),
     }
-    let ending = ending_of(context, &prepared, &checkpoints.quota, result, stop);
+    let ending = ending_of(context, prepared, &checkpoints.quota, result, stop);
     if let Ending::NotSucceeded {
         failure: RunFailure::QuotaExceeded { resets_at, .. },
         ..
