@@ -8,6 +8,8 @@
 //! - [`App::exports`] reads exports (every signed-in caller); [`App::export_changes`] saves,
 //!   duplicates, detaches and removes them (contributors and admins, on connections they may
 //!   use).
+//! - [`App::segments`] reads, checks, counts and previews segments; [`App::segment_changes`]
+//!   creates, changes, (de)activates, removes and imports them.
 //! - [`App::runs`] reads runs; [`App::run_control`] starts, cancels and dry-runs them.
 //!
 //! Errors carry a [`Code`] that gives each failure its HTTP status and stable text.
@@ -17,9 +19,12 @@ mod caller;
 pub mod error;
 pub mod exports;
 pub mod runs;
+pub mod segments;
 
 pub use caller::{Admin, Caller, Contributor};
 pub use error::{AppError, Code};
+
+use std::sync::Arc;
 
 use segsync_engine::Profiles;
 use segsync_runs::RunEngine;
@@ -31,6 +36,10 @@ use segsync_store::Store;
 pub struct App {
     store: Store,
     engine: RunEngine,
+    /// Each segment's member count, evaluated again only when what it depends on changed.
+    member_counts: Arc<segments::MemberCounts>,
+    /// The common values of attributes the segment builder offers, kept the same way.
+    common_values: Arc<segments::CommonValues>,
 }
 
 impl App {
@@ -38,6 +47,8 @@ impl App {
         Self {
             store: engine.store().clone(),
             engine,
+            member_counts: Arc::default(),
+            common_values: Arc::default(),
         }
     }
 
@@ -78,6 +89,24 @@ impl App {
         what: &str,
     ) -> Result<exports::ExportChanges<'a>, AppError> {
         Ok(exports::ExportChanges::new(self, caller.contributor(what)?))
+    }
+
+    /// Reading, checking, counting and previewing segments: every signed-in caller.
+    pub fn segments<'a>(&'a self, caller: &'a Caller) -> segments::Segments<'a> {
+        segments::Segments::new(self, caller)
+    }
+
+    /// Creating, changing, (de)activating, removing and importing segments: contributors and
+    /// admins.
+    pub fn segment_changes<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<segments::SegmentChanges<'a>, AppError> {
+        Ok(segments::SegmentChanges::new(
+            self,
+            caller.contributor(what)?,
+        ))
     }
 
     /// Reading runs: every signed-in caller.

@@ -9,9 +9,7 @@ use segsync_store::Store;
 use uuid::Uuid;
 
 use crate::auth::{AddressThrottle, PasswordPool};
-use crate::common_values::CommonValues;
 use crate::config::ServerConfig;
-use crate::member_counts::MemberCounts;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,10 +24,6 @@ pub struct AppState {
     pub(crate) passwords: Arc<PasswordPool>,
     /// Failed sign-ins per client address.
     pub(crate) sign_in_addresses: Arc<AddressThrottle>,
-    /// Each segment's member count, evaluated again only when what it depends on changed.
-    pub(crate) member_counts: Arc<MemberCounts>,
-    /// The common values of attributes the segment builder offers, kept the same way.
-    pub(crate) common_values: Arc<CommonValues>,
 }
 
 impl AppState {
@@ -69,8 +63,6 @@ impl AppState {
             runs,
             passwords: Arc::new(PasswordPool::for_this_machine()),
             sign_in_addresses,
-            member_counts: Arc::new(MemberCounts::default()),
-            common_values: Arc::new(CommonValues::default()),
         })
     }
 

@@ -2,9 +2,9 @@
 //! builder cannot show), validation problems at their rule, preview, activate and deactivate.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use segsync_domain::segment::{Aggregate, measure_type};
 use segsync_domain::{AttributeType, ProfileSchema};
 use segsync_engine::CommonValue;
@@ -18,11 +18,8 @@ use super::rule_tree::{self, AGGREGATES, COUNT_BOUNDS, Row, WINDOWS};
 use super::value_inputs::{PERIOD_UNITS, ValueInput, operators_for};
 use super::visitor::Visitor;
 use crate::error::{AppError, Code};
-use crate::member_counts::SegmentCount;
-use crate::routes::paging::PageQuery;
-use crate::routes::segments::{self, Preview, SegmentView};
-use crate::segments::{SegmentBody, member_counts, profiles};
 use crate::state::AppState;
+use segsync_app::segments::{Preview, SegmentBody, SegmentCount, SegmentView};
 
 struct SegmentRow {
     id: Uuid,
@@ -48,14 +45,9 @@ pub(crate) async fn list(
     visitor: Visitor,
     axum::extract::Query(query): axum::extract::Query<ListQuery>,
 ) -> Response {
-    let views = match segments::list(
-        State(state.clone()),
-        visitor.caller.clone(),
-        axum::extract::Query(PageQuery::everything()),
-    )
-    .await
-    {
-        Ok(page) => page.items,
+    let segments = state.app.segments(&visitor.caller);
+    let views = match segments.all().await {
+        Ok(views) => views,
         Err(error) => return failure(error),
     };
     let (views, listing) = Listing::page("/segments", &query, views, |view| {
@@ -65,7 +57,7 @@ pub(crate) async fn list(
             view.body.description.as_deref().unwrap_or_default()
         )
     });
-    let counts = member_counts(&state).await.unwrap_or_default();
+    let counts = segments.member_counts().await.unwrap_or_default();
     render(&SegmentsPage {
         nav: Nav::new(&visitor, "segments"),
         segments: views
@@ -230,7 +222,7 @@ impl SegmentPage {
 }
 
 async fn schema(state: &AppState) -> ProfileSchema {
-    match profiles(state).await {
+    match state.app.profiles().await {
         Ok(profiles) => profiles.schema(),
         Err(_) => ProfileSchema::default(),
     }
@@ -241,6 +233,7 @@ async fn schema(state: &AppState) -> ProfileSchema {
 /// read leave the rows as they are, to be typed.
 async fn common_values(
     state: &AppState,
+    visitor: &Visitor,
     schema: &ProfileSchema,
     rows: Option<&mut Vec<Row>>,
 ) -> Vec<(String, Vec<CommonValue>)> {
@@ -261,7 +254,11 @@ async fn common_values(
     if wanted.is_empty() {
         return Vec::new();
     }
-    let common = state.common_values.of(state, &wanted).await;
+    let common = state
+        .app
+        .segments(&visitor.caller)
+        .common_values(&wanted)
+        .await;
     for row in rows.iter_mut() {
         let Some((_, values)) = common
             .iter()
@@ -301,18 +298,16 @@ async fn segment_page(
     problems: Problems,
 ) -> SegmentPage {
     let schema = schema(state).await;
-    let common = common_values(state, &schema, rows.as_mut()).await;
+    let common = common_values(state, visitor, &schema, rows.as_mut()).await;
     let mut active = true;
     let mut preview = None;
     if let Some(id) = id {
-        if let Ok(Json(view)) =
-            segments::get(State(state.clone()), visitor.caller.clone(), Path(id)).await
-        {
+        let segments = state.app.segments(&visitor.caller);
+        if let Ok(view) = segments.get(id).await {
             active = view.active;
         }
         if problems.is_empty()
-            && let Ok(Json(found)) =
-                segments::preview(State(state.clone()), visitor.caller.clone(), Path(id)).await
+            && let Ok(found) = segments.preview(id).await
         {
             preview = Some(found);
         }
@@ -385,11 +380,10 @@ pub(crate) async fn page(
     visitor: Visitor,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let view: SegmentView =
-        match segments::get(State(state.clone()), visitor.caller.clone(), Path(id)).await {
-            Ok(Json(view)) => view,
-            Err(error) => return failure(error),
-        };
+    let view: SegmentView = match state.app.segments(&visitor.caller).get(id).await {
+        Ok(view) => view,
+        Err(error) => return failure(error),
+    };
     let rows = rows_for(&view.body.rule);
     render(
         &segment_page(
@@ -467,23 +461,22 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
     if !problems.is_empty() {
         return invalid(&segment_page(&state, &visitor, id, body, rows, problems).await);
     }
-    let saved = match id {
-        None => segments::create(
-            State(state.clone()),
-            visitor.caller.clone(),
-            Json(body.clone()),
-        )
-        .await
-        .map(|(_, Json(view))| view.id),
-        Some(id) => segments::update(
-            State(state.clone()),
-            visitor.caller.clone(),
-            Path(id),
-            Json(body.clone()),
-        )
-        .await
-        .map(|Json(view)| view.id),
+    let saved = async {
+        let changes = match id {
+            None => state
+                .app
+                .segment_changes(&visitor.caller, "create segments")?,
+            Some(_) => state
+                .app
+                .segment_changes(&visitor.caller, "change segments")?,
+        };
+        match id {
+            None => changes.create(&body).await,
+            Some(id) => changes.update(id, &body).await,
+        }
+        .map(|view| view.id)
     };
+    let saved = saved.await;
     match saved {
         Ok(saved) => Redirect::to(&format!("/segments/{saved}")).into_response(),
         Err(error) if is_about_the_definition(&error) => {
@@ -561,7 +554,12 @@ async fn check_and_count(
     if checked.name.is_empty() {
         checked.name = "segment being written".to_owned();
     }
-    match crate::segments::count_written(state, &checked).await {
+    match state
+        .app
+        .segments(&visitor.caller)
+        .count_written(&checked)
+        .await
+    {
         Ok(members) => {
             let mut page = segment_page(state, visitor, id, body, rows, Problems::default()).await;
             page.live_count = Some(members);
@@ -598,14 +596,13 @@ pub(crate) async fn set_active(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let caller = visitor.caller.clone();
     let activate = fields.get("active") == "true";
-    let change = async move {
-        if activate {
-            segments::activate(State(state), caller, Path(id)).await
-        } else {
-            segments::deactivate(State(state), caller, Path(id)).await
-        }
+    let change = async {
+        state
+            .app
+            .segment_changes(&visitor.caller, "activate or deactivate segments")?
+            .set_active(id, activate)
+            .await
     };
     act(&visitor, &fields, change, |_| format!("/segments/{id}")).await
 }

@@ -93,14 +93,6 @@ impl<T> Paged<T> {
     pub(crate) fn into_parts(self) -> (Vec<T>, Option<u64>) {
         (self.items, self.next_offset)
     }
-
-    pub(crate) fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            next_offset: self.next_offset,
-        }
-    }
 }
 
 impl<T: Serialize> IntoResponse for Paged<T> {

@@ -16,9 +16,8 @@ use crate::console::page::{Nav, Problems, failure, invalid, render};
 use crate::console::schedule_form::ScheduleFields;
 use crate::console::visitor::Visitor;
 use crate::error::AppError;
-use crate::member_counts::SegmentCount;
-use crate::segments::{member_counts, profiles};
 use crate::state::AppState;
+use segsync_app::segments::SegmentCount;
 
 use super::draft::{Draft, MatchRow};
 
@@ -146,7 +145,7 @@ async fn form_page(
             contact_fields.push((row.field.clone(), row.field.clone()));
         }
     }
-    let attributes = match profiles(state).await {
+    let attributes = match state.app.profiles().await {
         Ok(profiles) => profiles
             .schema()
             .attributes()
@@ -155,7 +154,12 @@ async fn form_page(
             .collect(),
         Err(_) => Vec::new(),
     };
-    let counts = member_counts(state).await.unwrap_or_default();
+    let counts = state
+        .app
+        .segments(&visitor.caller)
+        .member_counts()
+        .await
+        .unwrap_or_default();
     let segments: Vec<SegmentChoice> = state
         .store
         .segments()

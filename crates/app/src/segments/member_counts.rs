@@ -15,13 +15,13 @@ use segsync_domain::segment::SegmentDefinition;
 use segsync_engine::EngineError;
 use uuid::Uuid;
 
+use super::check::{catalogue, clock_now};
+use crate::App;
 use crate::error::AppError;
-use crate::segments::{catalogue, clock_now, profiles};
-use crate::state::AppState;
 
 /// What the pages show of a stored segment's members.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SegmentCount {
+pub enum SegmentCount {
     Members(u64),
     /// The segment no longer validates against the profiles (an attribute gone, a segment it
     /// refers to changed): every problem, each with its rule path.
@@ -29,14 +29,14 @@ pub(crate) enum SegmentCount {
 }
 
 impl SegmentCount {
-    pub(crate) fn members(&self) -> Option<u64> {
+    pub fn members(&self) -> Option<u64> {
         match self {
             Self::Members(members) => Some(*members),
             Self::Invalid(_) => None,
         }
     }
 
-    pub(crate) fn problem(&self) -> Option<&str> {
+    pub fn problem(&self) -> Option<&str> {
         match self {
             Self::Members(_) => None,
             Self::Invalid(problem) => Some(problem),
@@ -54,15 +54,12 @@ pub(crate) struct MemberCounts {
 impl MemberCounts {
     /// The member count of every stored segment that evaluates, and the problems of those that
     /// no longer validate.
-    pub(crate) async fn all(
-        &self,
-        state: &AppState,
-    ) -> Result<HashMap<Uuid, SegmentCount>, AppError> {
-        let Some(source) = state.config.profiles.as_ref() else {
+    pub(crate) async fn all(&self, app: &App) -> Result<HashMap<Uuid, SegmentCount>, AppError> {
+        let Some(source) = app.engine().settings().profiles.as_ref() else {
             return Ok(HashMap::new());
         };
         let source = source_state(&source.location);
-        let catalogue = catalogue(state).await?;
+        let catalogue = catalogue(app).await?;
         let by_name: HashMap<&str, &SegmentDefinition> = catalogue
             .iter()
             .map(|segment| (segment.name.as_str(), segment))
@@ -76,7 +73,7 @@ impl MemberCounts {
         let mut counted = self.counted.lock().await;
         let mut profiles_opened = None;
         let mut counts = HashMap::new();
-        for segment in state.store.segments().await? {
+        for segment in app.store().segments().await? {
             let parsed = segment.definition();
             let key = keys.of(&parsed);
             if let Some((counted_in, members)) = counted.get(&segment.id)
@@ -86,7 +83,7 @@ impl MemberCounts {
                 continue;
             }
             if profiles_opened.is_none() {
-                profiles_opened = Some(profiles(state).await?);
+                profiles_opened = Some(app.profiles().await?);
             }
             let opened = profiles_opened.as_ref().expect("opened above");
             let membership = match opened.segment_expr(&parsed, &catalogue, &clock_now()) {

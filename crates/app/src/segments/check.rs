@@ -5,25 +5,24 @@
 use chrono::Utc;
 use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{RunClock, SegmentError, parse_definition, validate};
-use segsync_engine::Profiles;
 use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
 
+use crate::App;
 use crate::error::{AppError, Code};
-use crate::state::AppState;
 
 /// A segment as it is written and shown: the shape of an entry of a segment file.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub(crate) struct SegmentBody {
-    pub(crate) name: String,
+pub struct SegmentBody {
+    pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-    pub(crate) rule: serde_json::Value,
+    pub description: Option<String>,
+    pub rule: serde_json::Value,
 }
 
 impl SegmentBody {
-    pub(crate) fn of(segment: &Segment) -> Self {
+    pub fn of(segment: &Segment) -> Self {
         Self {
             name: segment.name.clone(),
             description: segment.description.clone(),
@@ -38,35 +37,20 @@ pub(crate) fn definition(body: &SegmentBody) -> Result<SegmentDefinition, Vec<Se
 }
 
 /// The stored segments as definitions, for resolving set operations.
-pub(crate) async fn catalogue(state: &AppState) -> Result<Vec<SegmentDefinition>, AppError> {
-    Ok(stored_segments::catalogue(&state.store).await?)
-}
-
-/// The configured profiles, opened.
-pub(crate) async fn profiles(state: &AppState) -> Result<Profiles, AppError> {
-    Ok(stored_segments::open_profiles(
-        state.config.profiles.as_ref(),
-        &state.config.related_tables(),
-        &state.config.engine,
-    )
-    .await?)
+pub(crate) async fn catalogue(app: &App) -> Result<Vec<SegmentDefinition>, AppError> {
+    Ok(stored_segments::catalogue(app.store()).await?)
 }
 
 /// Checks a written segment completely.
-pub(crate) async fn check(
-    state: &AppState,
-    body: &SegmentBody,
-) -> Result<SegmentDefinition, AppError> {
-    Ok(check_all(state, std::slice::from_ref(body))
-        .await?
-        .remove(0))
+pub(crate) async fn check(app: &App, body: &SegmentBody) -> Result<SegmentDefinition, AppError> {
+    Ok(check_all(app, std::slice::from_ref(body)).await?.remove(0))
 }
 
 /// Checks several written segments together, as a file imports them: they may refer to each
 /// other, and replace stored segments of the same names. Every problem of every segment is
 /// reported at once.
 pub(crate) async fn check_all(
-    state: &AppState,
+    app: &App,
     bodies: &[SegmentBody],
 ) -> Result<Vec<SegmentDefinition>, AppError> {
     let mut segments = Vec::new();
@@ -80,11 +64,11 @@ pub(crate) async fn check_all(
     if !errors.is_empty() {
         return Err(invalid(&errors));
     }
-    let mut catalogue = catalogue(state).await?;
+    let mut catalogue = catalogue(app).await?;
     catalogue.retain(|stored| !segments.iter().any(|new| new.name == stored.name));
     catalogue.extend(segments.iter().cloned());
-    if state.config.profiles.is_some() {
-        let schema = profiles(state).await?.schema();
+    if app.has_profiles() {
+        let schema = app.profiles().await?.schema();
         for segment in &segments {
             if let Err(problems) = validate(segment, &schema, &catalogue) {
                 errors.extend(problems);
@@ -99,12 +83,12 @@ pub(crate) async fn check_all(
 }
 
 /// Checks a written segment completely and counts its members now, without saving it.
-pub(crate) async fn count_written(state: &AppState, body: &SegmentBody) -> Result<u64, AppError> {
-    let definition = check(state, body).await?;
-    let mut catalogue = catalogue(state).await?;
+pub(crate) async fn count_written(app: &App, body: &SegmentBody) -> Result<u64, AppError> {
+    let definition = check(app, body).await?;
+    let mut catalogue = catalogue(app).await?;
     catalogue.retain(|stored| stored.name != definition.name);
     catalogue.push(definition.clone());
-    let profiles = profiles(state).await?;
+    let profiles = app.profiles().await?;
     let unreadable = |error: segsync_engine::EngineError| {
         AppError::new(Code::ProfilesUnreadable, error.to_string())
     };
@@ -129,12 +113,4 @@ pub(crate) fn invalid(errors: &[SegmentError]) -> AppError {
         errors.iter().map(|error| serde_json::json!({ "segment": error.segment, "path": error.path, "problem": error.problem })).collect();
     AppError::new(Code::InvalidSegment, message)
         .with_details(serde_json::json!({ "errors": details }))
-}
-
-/// How many profiles each stored segment holds, or why it no longer validates; a segment whose
-/// count could not be evaluated now is left out. From the cache of counts, for pickers and lists.
-pub(crate) async fn member_counts(
-    state: &AppState,
-) -> Result<std::collections::HashMap<uuid::Uuid, crate::member_counts::SegmentCount>, AppError> {
-    state.member_counts.all(state).await
 }

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 
 use segsync_engine::CommonValue;
 
-use crate::member_counts::source_state;
-use crate::segments::profiles;
-use crate::state::AppState;
+use super::member_counts::source_state;
+use crate::App;
 
 /// The most values offered.
-pub(crate) const CHOICES: usize = 25;
+pub const CHOICES: usize = 25;
 
 /// Each attribute's common values, with the state of the source they were read in.
 #[derive(Default)]
@@ -24,10 +23,10 @@ impl CommonValues {
     /// is left out (its row then takes typed values).
     pub(crate) async fn of(
         &self,
-        state: &AppState,
+        app: &App,
         attributes: &[String],
     ) -> Vec<(String, Vec<CommonValue>)> {
-        let Some(source) = state.config.profiles.as_ref() else {
+        let Some(source) = app.engine().settings().profiles.as_ref() else {
             return Vec::new();
         };
         let source = source_state(&source.location);
@@ -45,7 +44,7 @@ impl CommonValues {
                 continue;
             }
             if profiles_opened.is_none() {
-                match profiles(state).await {
+                match app.profiles().await {
                     Ok(opened) => profiles_opened = Some(opened),
                     Err(_) => return found,
                 }
