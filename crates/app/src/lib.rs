@@ -5,6 +5,8 @@
 //! A use case is reached through a handle that the caller's role allows, so the role rules are
 //! in the types rather than in checks spread over handlers:
 //!
+//! - [`App::connections`] reads connections as the caller's role shows them;
+//!   [`App::connection_admin`] creates, changes, authenticates and removes them (admins).
 //! - [`App::exports`] reads exports (every signed-in caller); [`App::export_changes`] saves,
 //!   duplicates, detaches and removes them (contributors and admins, on connections they may
 //!   use).
@@ -16,9 +18,11 @@
 
 pub mod audit;
 mod caller;
+pub mod connections;
 pub mod error;
 pub mod exports;
 pub mod runs;
+pub mod secrets;
 pub mod segments;
 
 pub use caller::{Admin, Caller, Contributor};
@@ -75,6 +79,21 @@ impl App {
             &settings.engine,
         )
         .await?)
+    }
+
+    /// Reading connections (as much as the caller's role shows) and the lists and custom fields
+    /// of those the caller may use: every signed-in caller.
+    pub fn connections<'a>(&'a self, caller: &'a Caller) -> connections::Connections<'a> {
+        connections::Connections::new(self, caller)
+    }
+
+    /// Creating, changing, authenticating and removing connections: admins.
+    pub fn connection_admin<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<connections::ConnectionAdmin<'a>, AppError> {
+        Ok(connections::ConnectionAdmin::new(self, caller.admin(what)?))
     }
 
     /// Reading exports: every signed-in caller.

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
 use segsync_store::{Role, User};
 
-use super::secrets::{hash_token, secrets_match};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
+use segsync_app::secrets::{hash_token, secrets_match};
 
 pub const SESSION_COOKIE: &str = "segsync_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";

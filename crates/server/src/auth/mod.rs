@@ -5,11 +5,10 @@ mod address_throttle;
 mod caller;
 mod password;
 mod password_pool;
-mod secrets;
 
 pub(crate) use address_throttle::AddressThrottle;
 pub use caller::{CSRF_HEADER, Caller, SESSION_COOKIE, session_token};
 pub use password::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_password};
 pub(crate) use password_pool::PasswordPool;
-pub use secrets::{hash_token, new_token};
-pub(crate) use secrets::{secrets_match, to_hex};
+pub use segsync_app::secrets::{hash_token, new_token};
+pub(crate) use segsync_app::secrets::{secrets_match, to_hex};

@@ -2,9 +2,12 @@
 //! with Constant Contact through the browser, the export user, changes and removal.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use segsync_app::connections::{
+    CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
+};
 use segsync_store::{Health, Role, UsableBy};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -14,11 +17,6 @@ use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::error::{AppError, Code};
-use crate::routes::connections::{
-    self, CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
-};
-use crate::routes::oauth;
-use crate::routes::paging::PageQuery;
 use crate::state::AppState;
 
 fn usable_by_label(usable_by: UsableBy) -> &'static str {
@@ -63,18 +61,19 @@ pub(crate) async fn list(
     if let Err(refusal) = admin_only(&visitor) {
         return failure(refusal);
     }
-    let page = match connections::list(
-        State(state),
-        visitor.caller.clone(),
-        Query(PageQuery::everything()),
-    )
-    .await
-    {
-        Ok(page) => page,
+    let visible = async {
+        let connections = state.app.connections(&visitor.caller);
+        let mut visible = Vec::new();
+        for connection in connections.visible().await? {
+            visible.push(connections.view(connection).await?);
+        }
+        Ok::<_, AppError>(visible)
+    };
+    let visible = match visible.await {
+        Ok(visible) => visible,
         Err(error) => return failure(error),
     };
-    let connections = page
-        .items
+    let connections = visible
         .into_iter()
         .filter_map(|visible| match visible {
             Visible::Full(view) => Some(*view),
@@ -137,8 +136,15 @@ pub(crate) async fn create(
         usable_by: usable_by(&fields),
         consent: fields.has("consent"),
     };
-    match connections::create(State(state), visitor.caller.clone(), Json(form)).await {
-        Ok((_, Json(view))) => Redirect::to(&format!("/connections/{}", view.id)).into_response(),
+    let created = async {
+        state
+            .app
+            .connection_admin(&visitor.caller, "add connections")?
+            .create(&form)
+            .await
+    };
+    match created.await {
+        Ok(view) => Redirect::to(&format!("/connections/{}", view.id)).into_response(),
         Err(error) if error.status.is_client_error() && error.status.as_u16() != 403 => {
             invalid(&NewConnectionPage {
                 nav: Nav::new(&visitor, "connections"),
@@ -187,8 +193,7 @@ async fn connection_page(
     authenticated: bool,
     problems: Problems,
 ) -> Result<ConnectionPage, AppError> {
-    let Json(visible) =
-        connections::get(State(state.clone()), visitor.caller.clone(), Path(id)).await?;
+    let visible = state.app.connections(&visitor.caller).get(id).await?;
     let Visible::Full(connection) = visible else {
         return Err(AppError::forbidden("manage connections"));
     };
@@ -243,14 +248,14 @@ pub(crate) async fn update(
         name: Some(fields.get("name").to_owned()),
         usable_by: Some(usable_by(&fields)),
     };
-    match connections::update(
-        State(state.clone()),
-        visitor.caller.clone(),
-        Path(id),
-        Json(change),
-    )
-    .await
-    {
+    let changed = async {
+        state
+            .app
+            .connection_admin(&visitor.caller, "change connections")?
+            .update(id, &change)
+            .await
+    };
+    match changed.await {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
         Err(error) if error.status.as_u16() == 422 => {
             match connection_page(&state, &visitor, id, false, Problems::from_error(&error)).await {
@@ -273,8 +278,14 @@ pub(crate) async fn authenticate(
     act(
         &visitor,
         &fields,
-        oauth::start(State(state), visitor.caller.clone(), Path(id)),
-        |Json(started)| started.authorization_url,
+        async {
+            state
+                .app
+                .connection_admin(&visitor.caller, "authenticate connections")?
+                .start_authorization(id, &state.config.oauth_callback_url())
+                .await
+        },
+        |started| started.authorization_url,
     )
     .await
 }
@@ -288,7 +299,13 @@ pub(crate) async fn become_export_user(
     act(
         &visitor,
         &fields,
-        connections::become_export_user(State(state), visitor.caller.clone(), Path(id)),
+        async {
+            state
+                .app
+                .connection_admin(&visitor.caller, "set the export user")?
+                .become_export_user(id)
+                .await
+        },
         |_| format!("/connections/{id}"),
     )
     .await
@@ -327,7 +344,14 @@ pub(crate) async fn remove(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    match connections::remove(State(state.clone()), visitor.caller.clone(), Path(id)).await {
+    let removed = async {
+        state
+            .app
+            .connection_admin(&visitor.caller, "remove connections")?
+            .remove(id)
+            .await
+    };
+    match removed.await {
         Ok(_) => Redirect::to("/connections").into_response(),
         Err(error) if error.code == Code::ConnectionInUse => {
             confirm_removal(State(state), visitor, Path(id)).await

@@ -2,5 +2,5 @@
 //! code a client can match on. The vocabulary is the application's (`segsync_app::error`); the
 //! server only answers it.
 
+pub(crate) use segsync_app::error::ErrorBody;
 pub use segsync_app::error::{AppError, Code};
-pub(crate) use segsync_app::error::{ErrorBody, client_failure};

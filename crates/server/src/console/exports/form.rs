@@ -2,10 +2,10 @@
 //! schedule override, sync mode), and saving it: a new export or changes to one.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use segsync_store::{Role, Run, RunFilter, UsableBy};
 use uuid::Uuid;
 
@@ -103,12 +103,11 @@ async fn form_page(
     if let Some(connection) = usable
         .iter()
         .find(|connection| connection.id.to_string() == connection_id)
-        && let Ok(Json(found)) = crate::routes::connections::lists(
-            State(state.clone()),
-            visitor.caller.clone(),
-            Path(connection.id),
-        )
-        .await
+        && let Ok(found) = state
+            .app
+            .connections(&visitor.caller)
+            .lists(connection.id)
+            .await
     {
         lists = found
             .into_iter()
@@ -125,12 +124,11 @@ async fn form_page(
     if let Some(connection) = usable
         .iter()
         .find(|connection| connection.id.to_string() == connection_id)
-        && let Ok(Json(custom)) = crate::routes::connections::custom_fields(
-            State(state.clone()),
-            visitor.caller.clone(),
-            Path(connection.id),
-        )
-        .await
+        && let Ok(custom) = state
+            .app
+            .connections(&visitor.caller)
+            .custom_fields(connection.id)
+            .await
     {
         contact_fields.extend(
             custom

@@ -20,7 +20,7 @@ pub fn hash_token(token: &str) -> String {
 
 /// Whether a secret sent by a client is the one expected, in time that depends on their
 /// lengths only: where a comparison stops must not tell how much of a guess was right.
-pub(crate) fn secrets_match(sent: &str, expected: &str) -> bool {
+pub fn secrets_match(sent: &str, expected: &str) -> bool {
     let (sent, expected) = (sent.as_bytes(), expected.as_bytes());
     if sent.len() != expected.len() {
         return false;
@@ -32,6 +32,6 @@ pub(crate) fn secrets_match(sent: &str, expected: &str) -> bool {
 }
 
 /// Bytes as lowercase hexadecimal.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
+pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
