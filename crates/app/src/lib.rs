@@ -12,6 +12,8 @@
 //!   use).
 //! - [`App::segments`] reads, checks, counts and previews segments; [`App::segment_changes`]
 //!   creates, changes, (de)activates, removes and imports them.
+//! - [`App::user_admin`] manages users and reads the audit log (admins); [`App::account`] is
+//!   the caller's own password and API tokens.
 //! - [`App::runs`] reads runs; [`App::run_control`] starts, cancels and dry-runs them.
 //!
 //! Errors carry a [`Code`] that gives each failure its HTTP status and stable text.
@@ -24,6 +26,7 @@ pub mod exports;
 pub mod runs;
 pub mod secrets;
 pub mod segments;
+pub mod users;
 
 pub use caller::{Admin, Caller, Contributor};
 pub use error::{AppError, Code};
@@ -44,6 +47,8 @@ pub struct App {
     member_counts: Arc<segments::MemberCounts>,
     /// The common values of attributes the segment builder offers, kept the same way.
     common_values: Arc<segments::CommonValues>,
+    /// Where passwords are hashed and checked, a few at a time.
+    passwords: Arc<users::PasswordPool>,
 }
 
 impl App {
@@ -53,6 +58,7 @@ impl App {
             engine,
             member_counts: Arc::default(),
             common_values: Arc::default(),
+            passwords: Arc::new(users::PasswordPool::for_this_machine()),
         }
     }
 
@@ -63,6 +69,11 @@ impl App {
     /// The run engine: the clients of connections and the run queue.
     pub fn engine(&self) -> &RunEngine {
         &self.engine
+    }
+
+    /// Where passwords are hashed and checked, off the async workers and a few at a time.
+    pub fn passwords(&self) -> &users::PasswordPool {
+        &self.passwords
     }
 
     /// Whether a profile source is configured.
@@ -126,6 +137,20 @@ impl App {
             self,
             caller.contributor(what)?,
         ))
+    }
+
+    /// Managing users and reading the audit log: admins.
+    pub fn user_admin<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<users::UserAdmin<'a>, AppError> {
+        Ok(users::UserAdmin::new(self, caller.admin(what)?))
+    }
+
+    /// The caller's own account: their password and API tokens.
+    pub fn account<'a>(&'a self, caller: &'a Caller) -> users::Account<'a> {
+        users::Account::new(self, caller)
     }
 
     /// Reading runs: every signed-in caller.

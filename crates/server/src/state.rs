@@ -8,7 +8,7 @@ use segsync_runs::{RunEngine, RunSettings};
 use segsync_store::Store;
 use uuid::Uuid;
 
-use crate::auth::{AddressThrottle, PasswordPool};
+use crate::auth::AddressThrottle;
 use crate::config::ServerConfig;
 
 #[derive(Clone)]
@@ -20,8 +20,6 @@ pub struct AppState {
     pub runs: RunEngine,
     /// What segsync does: the use cases the routes and the console adapt.
     pub app: App,
-    /// Where passwords are hashed and checked, a few at a time.
-    pub(crate) passwords: Arc<PasswordPool>,
     /// Failed sign-ins per client address.
     pub(crate) sign_in_addresses: Arc<AddressThrottle>,
 }
@@ -61,7 +59,6 @@ impl AppState {
             config: Arc::new(config),
             app: App::new(runs.clone()),
             runs,
-            passwords: Arc::new(PasswordPool::for_this_machine()),
             sign_in_addresses,
         })
     }

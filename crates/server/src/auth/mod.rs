@@ -3,12 +3,9 @@
 
 mod address_throttle;
 mod caller;
-mod password;
-mod password_pool;
 
 pub(crate) use address_throttle::AddressThrottle;
 pub use caller::{CSRF_HEADER, Caller, SESSION_COOKIE, session_token};
-pub use password::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_password};
-pub(crate) use password_pool::PasswordPool;
 pub use segsync_app::secrets::{hash_token, new_token};
 pub(crate) use segsync_app::secrets::{secrets_match, to_hex};
+pub use segsync_app::users::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_password};

@@ -11,10 +11,8 @@ use uuid::Uuid;
 use super::page::{Nav, Problems, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::error::AppError;
-use crate::routes::paging::PageQuery;
-use crate::routes::users::{self, AuditQuery};
-use crate::routes::views::AuditEntryView;
 use crate::state::AppState;
+use segsync_app::users::{AuditEntryView, AuditQuery};
 
 /// Entries on one page.
 const PAGE: u32 = 50;
@@ -143,20 +141,19 @@ async fn load(
     query: AuditQuery,
     mut problems: Problems,
 ) -> Result<AuditPage, AppError> {
-    let users = users::list(
-        State(state.clone()),
-        visitor.caller.clone(),
-        Query(PageQuery::everything()),
-    )
-    .await?
-    .items
-    .into_iter()
-    .map(|user| (user.id, user.username))
-    .collect();
+    let admin = state
+        .app
+        .user_admin(&visitor.caller, "read the audit log")?;
+    let users = admin
+        .all()
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user.username))
+        .collect();
     let (actions, kinds) = state.store.audit_vocabulary().await?;
     let mut entries = if problems.is_empty() {
-        match users::audit_log(State(state), visitor.caller.clone(), Query(query)).await {
-            Ok(axum::Json(entries)) => entries,
+        match admin.audit_log(&query).await {
+            Ok(entries) => entries,
             Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
                 problems = Problems::from_error(&error);
                 Vec::new()

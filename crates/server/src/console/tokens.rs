@@ -2,19 +2,18 @@
 //! Every role has its own; the page calls the API's handlers as the visitor.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Form, Json};
 use uuid::Uuid;
 
 use super::fields::Fields;
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
 use crate::error::AppError;
-use crate::routes::tokens::{self, NewToken};
-use crate::routes::views::ApiTokenView;
 use crate::state::AppState;
+use segsync_app::users::{ApiTokenView, NewToken};
 
 #[derive(Template)]
 #[template(path = "console/tokens.html")]
@@ -31,7 +30,7 @@ struct TokensPage {
 
 impl TokensPage {
     async fn load(state: AppState, visitor: &Visitor) -> Result<Self, AppError> {
-        let Json(tokens) = tokens::list(State(state), visitor.caller.clone()).await?;
+        let tokens = state.app.account(&visitor.caller).tokens().await?;
         Ok(Self {
             nav: Nav::new(visitor, "tokens"),
             tokens,
@@ -84,8 +83,8 @@ pub(crate) async fn create(
                 name: name.clone(),
                 expires_in_days: days,
             };
-            match tokens::create(State(state.clone()), visitor.caller.clone(), Json(new)).await {
-                Ok((_, Json(made))) => created = Some((made.record.name, made.token)),
+            match state.app.account(&visitor.caller).create_token(&new).await {
+                Ok(made) => created = Some((made.record.name, made.token)),
                 Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
                     problems = Problems::from_error(&error);
                 }
@@ -124,7 +123,7 @@ pub(crate) async fn revoke(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let revoking = tokens::revoke(State(state), visitor.caller.clone(), Path(id));
+    let revoking = async { state.app.account(&visitor.caller).revoke_token(id).await };
     act(&visitor, &fields, revoking, |_| {
         "/account/tokens".to_owned()
     })

@@ -2,10 +2,10 @@
 //! user's own password. Each button calls the API's handler as the visitor.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use segsync_store::Role;
 use uuid::Uuid;
 
@@ -13,10 +13,9 @@ use super::fields::Fields;
 use super::listing::{ListQuery, Listing};
 use super::page::{Nav, Problems, act, failure, invalid, render};
 use super::visitor::Visitor;
-use crate::routes::accounts::{self, PasswordChange, RoleChange};
-use crate::routes::paging::PageQuery;
-use crate::routes::users::{self, UserForm};
-use crate::routes::views::UserView;
+use segsync_app::users::{PasswordChange, RoleChange, UserForm, UserView};
+
+use crate::auth::{hash_token, session_token};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -46,13 +45,11 @@ impl UsersPage {
         visitor: &Visitor,
         search: &ListQuery,
     ) -> Result<Self, crate::error::AppError> {
-        let everyone = users::list(
-            State(state),
-            visitor.caller.clone(),
-            Query(PageQuery::everything()),
-        )
-        .await?
-        .items;
+        let everyone = state
+            .app
+            .user_admin(&visitor.caller, "list users")?
+            .all()
+            .await?;
         let (users, listing) = Listing::page("/users", search, everyone, |user| {
             format!("{} {}", user.username, user.display_name)
         });
@@ -109,8 +106,15 @@ pub(crate) async fn add(
                 role,
                 password: fields.text("password"),
             };
-            match users::create(State(state.clone()), visitor.caller.clone(), Json(form)).await {
-                Ok((_, Json(created))) => Some(created),
+            let created = async {
+                state
+                    .app
+                    .user_admin(&visitor.caller, "add users")?
+                    .create(form)
+                    .await
+            };
+            match created.await {
+                Ok(created) => Some(created),
                 Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
                     problems = Problems::from_error(&error);
                     None
@@ -154,33 +158,14 @@ pub(crate) async fn change(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    if let Err(error) = visitor.caller.require(Role::Admin, "manage users") {
-        return failure(error);
-    }
-    let caller = visitor.caller.clone();
+    let admin = match state.app.user_admin(&visitor.caller, "manage users") {
+        Ok(admin) => admin,
+        Err(error) => return failure(error),
+    };
     match action.as_str() {
-        "disable" => {
-            act(
-                &visitor,
-                &fields,
-                accounts::disable(State(state), caller, Path(id)),
-                back,
-            )
-            .await
-        }
-        "enable" => {
-            act(
-                &visitor,
-                &fields,
-                accounts::enable(State(state), caller, Path(id)),
-                back,
-            )
-            .await
-        }
-        "sign-out" => {
-            let signing_out = accounts::sign_out_everywhere(State(state), caller, Path(id));
-            act(&visitor, &fields, signing_out, back).await
-        }
+        "disable" => act(&visitor, &fields, admin.set_disabled(id, true), back).await,
+        "enable" => act(&visitor, &fields, admin.set_disabled(id, false), back).await,
+        "sign-out" => act(&visitor, &fields, admin.sign_out_everywhere(id), back).await,
         "role" => {
             let Some(role) = Role::parse(fields.get("role")) else {
                 return failure(crate::error::AppError::invalid(
@@ -188,9 +173,8 @@ pub(crate) async fn change(
                     "admin, contributor or viewer",
                 ));
             };
-            let changing =
-                accounts::change_role(State(state), caller, Path(id), Json(RoleChange { role }));
-            act(&visitor, &fields, changing, back).await
+            let change = RoleChange { role };
+            act(&visitor, &fields, admin.change_role(id, &change), back).await
         }
         _ => failure(crate::error::AppError::new(
             crate::error::Code::NotFound,
@@ -245,9 +229,13 @@ pub(crate) async fn change_password(
             current_password: fields.get("current_password").to_owned(),
             new_password: fields.get("new_password").to_owned(),
         };
-        match accounts::change_password(State(state), visitor.caller.clone(), headers, Json(change))
-            .await
-        {
+        let this_session = session_token(&headers).map(|token| hash_token(&token));
+        let changed = state
+            .app
+            .account(&visitor.caller)
+            .change_password(change, this_session.as_deref())
+            .await;
+        match changed {
             Ok(_) => return Redirect::to("/account/password?changed=true").into_response(),
             Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
                 problems = Problems::from_error(&error);

@@ -1,30 +1,16 @@
-//! The lifecycle of accounts: admins disable and enable users, change their role and sign them
-//! out everywhere; every user changes their own password. Each change is audited.
+//! The lifecycle of accounts over HTTP: admins disable and enable users, change their role and
+//! sign them out everywhere; every user changes their own password. The use cases are
+//! `segsync_app::users`'.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use segsync_store::{Role, User};
-
-use super::views::UserView;
-use serde::Deserialize;
+use segsync_app::users::{PasswordChange, RoleChange, UserView};
 use uuid::Uuid;
 
-use crate::audit::{Subject, record};
 use crate::auth::{Caller, hash_token, session_token};
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(crate) struct RoleChange {
-    pub(crate) role: Role,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(crate) struct PasswordChange {
-    pub(crate) current_password: String,
-    pub(crate) new_password: String,
-}
 
 #[utoipa::path(
     post,
@@ -41,10 +27,8 @@ pub(crate) async fn disable(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, AppError> {
-    caller.require(Role::Admin, "disable users")?;
-    let user = state.store.set_user_disabled(id, true).await?;
-    audit(&state, &caller, "disabled", &user, None).await?;
-    Ok(Json(user.into()))
+    let admin = state.app.user_admin(&caller, "disable users")?;
+    Ok(Json(admin.set_disabled(id, true).await?))
 }
 
 #[utoipa::path(
@@ -61,10 +45,8 @@ pub(crate) async fn enable(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, AppError> {
-    caller.require(Role::Admin, "enable users")?;
-    let user = state.store.set_user_disabled(id, false).await?;
-    audit(&state, &caller, "enabled", &user, None).await?;
-    Ok(Json(user.into()))
+    let admin = state.app.user_admin(&caller, "enable users")?;
+    Ok(Json(admin.set_disabled(id, false).await?))
 }
 
 #[utoipa::path(
@@ -83,18 +65,8 @@ pub(crate) async fn change_role(
     Path(id): Path<Uuid>,
     Json(change): Json<RoleChange>,
 ) -> Result<Json<UserView>, AppError> {
-    caller.require(Role::Admin, "change roles")?;
-    let before = state.store.user(id).await?;
-    let user = state.store.set_user_role(id, change.role).await?;
-    audit(
-        &state,
-        &caller,
-        "role_changed",
-        &user,
-        Some(serde_json::json!({ "from": before.role, "to": user.role })),
-    )
-    .await?;
-    Ok(Json(user.into()))
+    let admin = state.app.user_admin(&caller, "change roles")?;
+    Ok(Json(admin.change_role(id, &change).await?))
 }
 
 #[utoipa::path(
@@ -111,17 +83,8 @@ pub(crate) async fn sign_out_everywhere(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    caller.require(Role::Admin, "sign users out")?;
-    let user = state.store.user(id).await?;
-    let ended = state.store.end_user_sessions(id).await?;
-    audit(
-        &state,
-        &caller,
-        "signed_out_everywhere",
-        &user,
-        Some(serde_json::json!({ "sessions": ended })),
-    )
-    .await?;
+    let admin = state.app.user_admin(&caller, "sign users out")?;
+    admin.sign_out_everywhere(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,48 +104,11 @@ pub(crate) async fn change_password(
     headers: HeaderMap,
     Json(change): Json<PasswordChange>,
 ) -> Result<StatusCode, AppError> {
-    let user = state.store.user(caller.user.id).await?;
-    if !state
-        .passwords
-        .verify(user.password_hash.clone(), change.current_password)
-        .await
-    {
-        return Err(AppError::invalid(
-            "current_password",
-            "this is not your current password",
-        ));
-    }
-    let hash = state
-        .passwords
-        .hash(change.new_password)
-        .await
-        .map_err(|problem| AppError::invalid("new_password", problem))?;
     let this_session = session_token(&headers).map(|token| hash_token(&token));
     state
-        .store
-        .set_user_password(user.id, &hash, this_session.as_deref())
+        .app
+        .account(&caller)
+        .change_password(change, this_session.as_deref())
         .await?;
-    audit(&state, &caller, "password_changed", &user, None).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn audit(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    user: &User,
-    detail: Option<serde_json::Value>,
-) -> Result<(), AppError> {
-    record(
-        state,
-        caller,
-        action,
-        Subject {
-            kind: "user",
-            id: user.id.to_string(),
-            name: &user.username,
-        },
-        detail,
-    )
-    .await
 }

@@ -20,7 +20,6 @@ pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod tokens;
 pub(crate) mod users;
-pub(crate) mod views;
 
 use axum::routing::get;
 use axum::{Json, Router};

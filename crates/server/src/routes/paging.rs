@@ -27,14 +27,6 @@ impl PageQuery {
         }
     }
 
-    /// The largest page, for callers inside the server that show a whole list.
-    pub(crate) fn everything() -> Self {
-        Self {
-            limit: Some(MAX_LIMIT),
-            offset: None,
-        }
-    }
-
     pub(crate) fn limit(self) -> u32 {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }

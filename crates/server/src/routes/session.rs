@@ -5,13 +5,13 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::views::UserView;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use cookie::{Cookie, SameSite};
+use segsync_app::users::UserView;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, SESSION_COOKIE, hash_password, hash_token, new_token, session_token};
@@ -70,7 +70,7 @@ pub(crate) async fn sign_in(
     let hash = user
         .as_ref()
         .map_or_else(|| DUMMY_HASH.clone(), |user| user.password_hash.clone());
-    let matches = state.passwords.verify(hash, form.password).await;
+    let matches = state.app.passwords().verify(hash, form.password).await;
     let verified = matches && user.as_ref().is_some_and(|user| !user.disabled);
     let known = user.is_some();
     let Some(user) = user.filter(|_| verified) else {

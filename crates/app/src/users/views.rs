@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = User)]
-pub(crate) struct UserView {
-    pub(crate) id: Uuid,
-    pub(crate) username: String,
-    pub(crate) display_name: String,
-    pub(crate) role: Role,
-    pub(crate) disabled: bool,
-    pub(crate) created_at: DateTime<Utc>,
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<User> for UserView {
@@ -32,14 +32,14 @@ impl From<User> for UserView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = ApiTokenRecord)]
-pub(crate) struct ApiTokenView {
-    pub(crate) id: Uuid,
-    pub(crate) user_id: Uuid,
-    pub(crate) name: String,
-    pub(crate) created_at: DateTime<Utc>,
-    pub(crate) last_used_at: Option<DateTime<Utc>>,
+pub struct ApiTokenView {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
     /// After this the token no longer works; none lasts until revoked.
-    pub(crate) expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<ApiTokenRecord> for ApiTokenView {
@@ -57,15 +57,15 @@ impl From<ApiTokenRecord> for ApiTokenView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = AuditEntry)]
-pub(crate) struct AuditEntryView {
-    pub(crate) id: i64,
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) actor_id: Option<Uuid>,
-    pub(crate) action: String,
-    pub(crate) object_kind: String,
-    pub(crate) object_id: String,
-    pub(crate) object_name: String,
-    pub(crate) detail: Option<serde_json::Value>,
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub object_name: String,
+    pub detail: Option<serde_json::Value>,
 }
 
 impl From<AuditEntry> for AuditEntryView {

@@ -7,26 +7,26 @@ use tokio::sync::Semaphore;
 
 use super::password::{PasswordError, hash_password, verify_password};
 
-pub(crate) struct PasswordPool {
+pub struct PasswordPool {
     /// One permit per hash that may run at once.
     permits: Semaphore,
 }
 
 impl PasswordPool {
     /// A pool running at most `at_once` hashes together.
-    pub(crate) fn new(at_once: usize) -> Self {
+    pub fn new(at_once: usize) -> Self {
         Self {
             permits: Semaphore::new(at_once.max(1)),
         }
     }
 
     /// As many hashes at once as the machine has cores.
-    pub(crate) fn for_this_machine() -> Self {
+    pub fn for_this_machine() -> Self {
         Self::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
     }
 
     /// Whether `password` matches `hash`, computed on a blocking thread.
-    pub(crate) async fn verify(&self, hash: String, password: String) -> bool {
+    pub async fn verify(&self, hash: String, password: String) -> bool {
         let _permit = self.permit().await;
         tokio::task::spawn_blocking(move || verify_password(&hash, &password))
             .await
@@ -34,7 +34,7 @@ impl PasswordPool {
     }
 
     /// A new hash of `password`, computed on a blocking thread.
-    pub(crate) async fn hash(&self, password: String) -> Result<String, PasswordError> {
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         let _permit = self.permit().await;
         tokio::task::spawn_blocking(move || hash_password(&password)).await?
     }
