@@ -14,6 +14,8 @@
 //!   creates, changes, (de)activates, removes and imports them.
 //! - [`App::user_admin`] manages users and reads the audit log (admins); [`App::account`] is
 //!   the caller's own password and API tokens.
+//! - [`App::schedule`] reads the refresh schedule; [`App::change_schedule`] takes an
+//!   [`Admin`].
 //! - [`App::runs`] reads runs; [`App::run_control`] starts, cancels and dry-runs them.
 //!
 //! Errors carry a [`Code`] that gives each failure its HTTP status and stable text.
@@ -24,6 +26,7 @@ pub mod connections;
 pub mod error;
 pub mod exports;
 pub mod runs;
+pub mod schedule;
 pub mod secrets;
 pub mod segments;
 pub mod users;

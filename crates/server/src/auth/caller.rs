@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
-use segsync_store::{Role, User};
+use segsync_store::User;
 
 use crate::error::{AppError, Code};
 use crate::state::AppState;
@@ -29,15 +29,6 @@ impl Caller {
         Self {
             caller: segsync_app::Caller::new(user),
             csrf_token,
-        }
-    }
-
-    /// Refuses with 403 unless the caller's role is at least `least`.
-    pub fn require(&self, least: Role, what: &str) -> Result<(), AppError> {
-        if self.user.role >= least {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(what))
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use segsync_app::connections::{
     CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, Visible,
 };
-use segsync_store::{Health, Role, UsableBy};
+use segsync_store::{Health, UsableBy};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ fn health_label(health: Health) -> &'static str {
 }
 
 fn admin_only(visitor: &Visitor) -> Result<(), AppError> {
-    visitor.caller.require(Role::Admin, "manage connections")
+    visitor.caller.admin("manage connections").map(drop)
 }
 
 #[derive(Template)]

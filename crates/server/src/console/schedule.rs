@@ -1,17 +1,14 @@
 //! System › Schedule: everyone sees the refresh schedule and its next run; admins change it.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
-
-use segsync_store::Role;
 
 use super::fields::Fields;
 use super::page::{Nav, Problems, failure, invalid, render};
 use super::schedule_form::{self, ScheduleFields};
 use super::visitor::Visitor;
-use crate::routes::schedule;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -25,8 +22,8 @@ struct SchedulePage {
 }
 
 pub(crate) async fn page(State(state): State<AppState>, visitor: Visitor) -> Response {
-    match schedule::get(State(state), visitor.caller.clone()).await {
-        Ok(Json(view)) => render(&SchedulePage {
+    match state.app.schedule().await {
+        Ok(view) => render(&SchedulePage {
             nav: Nav::new(&visitor, "schedule"),
             schedule: ScheduleFields::of(Some(&view.schedule), false),
             next_run: view
@@ -47,12 +44,10 @@ pub(crate) async fn save(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    if let Err(error) = visitor
-        .caller
-        .require(Role::Admin, "change the refresh schedule")
-    {
-        return failure(error);
-    }
+    let admin = match visitor.caller.admin("change the refresh schedule") {
+        Ok(admin) => admin,
+        Err(error) => return failure(error),
+    };
     let problem_page = |problem: String| {
         let mut problems = Problems::default();
         problems.at("schedule", problem);
@@ -69,7 +64,7 @@ pub(crate) async fn save(
         Ok(None) => return problem_page("choose off, daily or weekly".to_owned()),
         Err(problem) => return problem_page(problem),
     };
-    match schedule::put(State(state), visitor.caller.clone(), Json(chosen)).await {
+    match state.app.change_schedule(admin, chosen).await {
         Ok(_) => Redirect::to("/schedule").into_response(),
         Err(error) if error.status.as_u16() == 422 => problem_page(error.message),
         Err(error) => failure(error),

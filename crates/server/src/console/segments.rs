@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use segsync_domain::segment::{Aggregate, measure_type};
 use segsync_domain::{AttributeType, ProfileSchema};
 use segsync_engine::CommonValue;
-use segsync_store::Role;
 use uuid::Uuid;
 
 use super::fields::Fields;
@@ -403,7 +402,7 @@ async fn save(state: AppState, visitor: Visitor, id: Option<Uuid>, fields: Field
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    if let Err(error) = visitor.caller.require(Role::Contributor, "change segments") {
+    if let Err(error) = visitor.caller.contributor("change segments") {
         return failure(error);
     }
     let schema = schema(&state).await;

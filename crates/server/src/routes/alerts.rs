@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use segsync_store::Role;
 use serde::Serialize;
 
 use crate::alerts::last_delivery::{self, LastDelivery};
@@ -39,7 +38,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<WebhookView>>, AppError> {
-    caller.require(Role::Admin, "see the alert webhooks")?;
+    caller.admin("see the alert webhooks")?;
     let mut views = Vec::new();
     for (index, webhook) in state.config.alerts.webhooks.iter().enumerate() {
         views.push(WebhookView {
@@ -67,7 +66,7 @@ pub(crate) async fn test(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<TestPost>>, AppError> {
-    caller.require(Role::Admin, "test the alert webhooks")?;
+    caller.admin("test the alert webhooks")?;
     let posts = test_every_webhook(&state).await;
     record(
         &state,

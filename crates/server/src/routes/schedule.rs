@@ -1,29 +1,14 @@
-//! The system refresh schedule: everyone reads it with its next run; admins change it.
+//! The system refresh schedule over HTTP: everyone reads it with its next run; admins change
+//! it. The use cases are `segsync_app::schedule`'.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+use segsync_app::schedule::ScheduleView;
 use segsync_domain::schedule::RefreshSchedule;
-use segsync_store::Role;
-use serde::Serialize;
 
-use crate::audit::{Subject, record};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
-use segsync_runs::schedule::{SETTING, system_schedule};
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ScheduleView {
-    pub(crate) schedule: RefreshSchedule,
-    /// When the schedule runs next; none while it is off.
-    pub(crate) next_run: Option<DateTime<Utc>>,
-}
-
-fn view(schedule: RefreshSchedule) -> ScheduleView {
-    let next_run = schedule.next_after(Utc::now());
-    ScheduleView { schedule, next_run }
-}
 
 #[utoipa::path(
     get,
@@ -38,7 +23,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<Json<ScheduleView>, AppError> {
-    Ok(Json(view(system_schedule(&state.store).await?)))
+    Ok(Json(state.app.schedule().await?))
 }
 
 #[utoipa::path(
@@ -55,23 +40,6 @@ pub(crate) async fn put(
     caller: Caller,
     Json(schedule): Json<RefreshSchedule>,
 ) -> Result<Json<ScheduleView>, AppError> {
-    caller.require(Role::Admin, "change the refresh schedule")?;
-    schedule
-        .check()
-        .map_err(|problem| AppError::invalid("schedule", problem))?;
-    let value = serde_json::to_value(&schedule).expect("a schedule serialises");
-    state.store.set_setting(SETTING, &value).await?;
-    record(
-        &state,
-        &caller,
-        "changed",
-        Subject {
-            kind: "schedule",
-            id: SETTING.to_owned(),
-            name: "refresh schedule",
-        },
-        Some(value),
-    )
-    .await?;
-    Ok(Json(view(schedule)))
+    let admin = caller.admin("change the refresh schedule")?;
+    Ok(Json(state.app.change_schedule(admin, schedule).await?))
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use segsync_store::{Backend, Role};
+use segsync_store::Backend;
 use serde::Serialize;
 
 use crate::auth::Caller;
@@ -36,7 +36,7 @@ pub(crate) async fn about(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<AboutView>, AppError> {
-    caller.require(Role::Admin, "see the server's build")?;
+    caller.admin("see the server's build")?;
     Ok(Json(AboutView {
         version: env!("CARGO_PKG_VERSION"),
         database: match state.store.backend() {
@@ -83,7 +83,7 @@ pub(crate) async fn quota(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<QuotaView>>, AppError> {
-    caller.require(Role::Admin, "see the request quota")?;
+    caller.admin("see the request quota")?;
     let now = Utc::now();
     let resets_at = constant_contact::budget::next_utc_midnight(now);
     let ours = &state.config.constant_contact;

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::State;
 use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
-use segsync_store::Role;
 use serde::Serialize;
 
 use crate::auth::Caller;
@@ -67,7 +66,7 @@ pub(crate) async fn profiles(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ProfileSourceView>, AppError> {
-    caller.require(Role::Admin, "see the profile source")?;
+    caller.admin("see the profile source")?;
     Ok(Json(match &state.config.profiles {
         None => ProfileSourceView::nothing_yet("not_configured"),
         Some(source) => describe(source, &state.config.engine).await,
