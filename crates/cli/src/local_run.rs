@@ -2,6 +2,7 @@
 //! (`segsync_runs::carry_out`), recorded in a state file: `segsync export` and `segsync demo`
 //! take it. Its progress shows as a bar; Ctrl-C cancels it after its batch in flight.
 
+use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use anyhow::bail;
@@ -56,7 +57,7 @@ pub(crate) async fn carry_out_here(
         if tokio::signal::ctrl_c().await.is_ok()
             && let Err(error) = store.request_cancel(id).await
         {
-            tracing::warn!(%error, "The run's cancellation could not be recorded.");
+            tracing::warn!(error = %error.chain(), "The run's cancellation could not be recorded.");
         }
     });
     let progress = BarProgress::new();

@@ -16,13 +16,13 @@ pub use scheduler::{SchedulerOptions, run_scheduler, run_scheduler_on};
 /// Why a cluster process stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("the {role} could not listen on {address}: {source}")]
+    #[error("the {role} could not listen on {address}")]
     Listen {
         role: &'static str,
         address: String,
         source: std::io::Error,
     },
-    #[error("the {role} stopped: {source}")]
+    #[error("the {role} stopped")]
     Ballista {
         role: &'static str,
         source: ballista_core::error::BallistaError,

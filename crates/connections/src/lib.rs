@@ -5,6 +5,7 @@
 mod sealer;
 mod tokens;
 
+use segsync_domain::ChainExt;
 use std::sync::Arc;
 
 use constant_contact::api::ActivityTimes;
@@ -123,7 +124,7 @@ impl Clients {
             .owners
             .manager_for(self, connection, sealed)
             .map_err(|error| {
-                tracing::error!(connection = %connection.id, %error, "A connection's tokens did not open.");
+                tracing::error!(connection = %connection.id, error = %error.chain(), "A connection's tokens did not open.");
                 ConnectionUnusable::Unopenable { name: name() }
             })?;
         Ok(ConstantContact::with_tokens(

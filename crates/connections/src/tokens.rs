@@ -2,6 +2,7 @@
 //! again, sealed, every time a refresh rotates them; and the one token manager per connection
 //! that every caller in the process shares.
 
+use segsync_domain::ChainExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -120,7 +121,7 @@ impl ConnectionTokenStore {
             .release_token_refresh_turn(self.connection_id, &self.holder)
             .await
         {
-            tracing::warn!(connection = %self.connection_id, %error, "The turn to refresh could not be given back; it lapses by itself.");
+            tracing::warn!(connection = %self.connection_id, error = %error.chain(), "The turn to refresh could not be given back; it lapses by itself.");
         }
     }
 }

@@ -69,7 +69,7 @@ pub enum Error {
     InvalidRequest(String),
 
     /// The token store could not persist or load tokens.
-    #[error("token store failed: {0}")]
+    #[error("the token store failed")]
     TokenStore(#[source] Box<dyn std::error::Error + Send + Sync>),
 
     /// A failure below HTTP that is not worth retrying (bad URL, TLS set-up).

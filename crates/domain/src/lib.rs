@@ -6,6 +6,7 @@
 
 pub mod connection_access;
 pub mod email;
+pub mod error_chain;
 pub mod mapping;
 pub mod role;
 pub mod run_progress;
@@ -18,6 +19,7 @@ pub mod sync_mode;
 
 pub use connection_access::{Health, UsableBy};
 pub use email::{Email, EmailProblem};
+pub use error_chain::{ChainExt, ErrorChain};
 pub use mapping::{ContactField, FieldMapping, MappingError};
 pub use role::Role;
 pub use run_progress::RunProgress;

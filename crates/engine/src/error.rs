@@ -30,7 +30,7 @@ pub enum EngineError {
     #[error("related table {table:?}: {problem}")]
     RelatedUnreadable { table: String, problem: String },
 
-    #[error("{0}")]
+    #[error(transparent)]
     Segment(#[from] SegmentErrors),
 
     /// A segment that validated but could not be compiled.
@@ -75,7 +75,7 @@ pub enum EngineError {
     )]
     NotOnCluster { what: String, format: &'static str },
 
-    #[error("query failed: {0}")]
+    #[error("the query failed")]
     Query(#[from] datafusion::error::DataFusionError),
 }
 

@@ -35,9 +35,9 @@ pub enum ExportError {
         left: u64,
     },
 
-    #[error("recording the run: {0}")]
+    #[error("recording the run")]
     Checkpoints(#[from] crate::checkpoints::CheckpointError),
 
-    #[error("Constant Contact: {0}")]
+    #[error("Constant Contact")]
     ConstantContact(#[from] constant_contact::Error),
 }

@@ -50,14 +50,14 @@ impl std::fmt::Display for Step {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExportFailure {
     /// Constant Contact (or the way to it) failed a request.
-    #[error("{step}: {source}")]
+    #[error("{step}")]
     ConstantContact {
         step: Step,
         #[source]
         source: Arc<ClientError>,
     },
     /// A checkpoint could not be stored.
-    #[error("{step}: {source}")]
+    #[error("{step}")]
     Checkpoint {
         step: Step,
         #[source]

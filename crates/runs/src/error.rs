@@ -8,7 +8,7 @@ pub enum RunsError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A value the engine keeps in the store's settings no longer parses.
-    #[error("the store's setting {key} is damaged: {source}")]
+    #[error("the store's setting {key} is damaged")]
     CorruptSetting {
         key: String,
         #[source]

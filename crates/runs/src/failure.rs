@@ -24,7 +24,7 @@ pub enum RunFailure {
         name: String,
         problems: Vec<SegmentError>,
     },
-    #[error("the export's data matching: {0}")]
+    #[error("the export's data matching")]
     MappingInvalid(#[source] MappingError),
     #[error(transparent)]
     ConnectionUnusable(#[from] ConnectionUnusable),
@@ -39,9 +39,9 @@ pub enum RunFailure {
     /// The profiles or the refresh schedule could not be read.
     #[error(transparent)]
     Setup(#[from] RunsError),
-    #[error("the store: {0}")]
+    #[error("the store")]
     StoreUnavailable(#[source] StoreError),
-    #[error("resuming the run: {0}")]
+    #[error("resuming the run")]
     Resuming(#[source] ResumeError),
     /// Another run found the API key's quota spent: every run of the key waits for its reset.
     #[error(
@@ -59,14 +59,14 @@ pub enum RunFailure {
         source: ExportFailure,
     },
     /// Not enough of today's quota is left to start; tomorrow's is enough.
-    #[error("{source}; deferred until the reset at {until}")]
+    #[error("deferred until the reset at {until}")]
     OverQuotaToday {
         until: DateTime<Utc>,
         #[source]
         source: ExportError,
     },
     /// The run needs more requests than a whole day allows.
-    #[error("{source}; it needs more than a whole day's {requests_per_day} requests")]
+    #[error("the run needs more than a whole day's {requests_per_day} requests")]
     OverQuotaAnyDay {
         requests_per_day: u64,
         #[source]

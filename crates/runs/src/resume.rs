@@ -24,9 +24,9 @@ const CLOCK_SKEW: Duration = Duration::seconds(120);
 pub enum ResumeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("reading Constant Contact's activities: {0}")]
+    #[error("reading Constant Contact's activities")]
     ReadingActivities(#[source] constant_contact::Error),
-    #[error("waiting for the import {activity_id}: {source}")]
+    #[error("waiting for the import {activity_id}")]
     WaitingForImport {
         activity_id: Uuid,
         #[source]

@@ -3,6 +3,7 @@
 //! many processes watch it: each process advances the schedule's cursor in the store only if no
 //! other process did first.
 
+use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -69,7 +70,7 @@ pub async fn tick(engine: &RunEngine, now: DateTime<Utc>) -> Result<Vec<Started>
                 {
                     Ok(run) => started.push(Started::Skipped(run)),
                     Err(error) => {
-                        warn!(export = %export.id, %error, "A scheduled run that could not start could not be recorded either.");
+                        warn!(export = %export.id, error = %error.chain(), "A scheduled run that could not start could not be recorded either.");
                     }
                 }
             }
@@ -158,7 +159,7 @@ async fn is_due(
 pub(crate) async fn keep_time(engine: RunEngine, stopping: CancellationToken) {
     loop {
         if let Err(error) = tick(&engine, Utc::now()).await {
-            warn!(%error, "The scheduler could not start its runs; it tries again.");
+            warn!(error = %error.chain(), "The scheduler could not start its runs; it tries again.");
         }
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}

@@ -1,6 +1,7 @@
 //! The run workers of one process, the reaper that takes up runs whose process died, and the
 //! scheduler, started together and stopped together.
 
+use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -117,7 +118,7 @@ async fn work(engine: RunEngine, stopping: CancellationToken) {
                 }
             }
             Err(error) => {
-                warn!(%error, "No run could be claimed; trying again shortly.");
+                warn!(error = %error.chain(), "No run could be claimed; trying again shortly.");
                 tokio::select! {
                     () = tokio::time::sleep(IDLE_POLL) => {}
                     () = stopping.cancelled() => return,
@@ -175,7 +176,7 @@ async fn isolated(
     {
         Ok(()) | Err(StoreError::ClaimLost { .. }) => {}
         Err(error) => {
-            error!(run = %claim.run_id, %error, "A failed run's ending could not be stored; the reaper takes it up again.");
+            error!(run = %claim.run_id, error = %error.chain(), "A failed run's ending could not be stored; the reaper takes it up again.");
         }
     }
 }
@@ -216,7 +217,7 @@ async fn reap(engine: RunEngine, stopping: CancellationToken) {
                 report_taken_up(taken_up);
                 engine.run_queued.notify_waiters();
             }
-            Err(error) => warn!(%error, "Silent runs could not be looked for."),
+            Err(error) => warn!(error = %error.chain(), "Silent runs could not be looked for."),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The background work of one server process: the run engine's workers, reaper and scheduler,
 //! the alerts' sender, and the purge of expired sessions, started together and stopped together.
 
+use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -51,7 +52,9 @@ async fn purge_expired(state: AppState, stopping: CancellationToken) {
         match state.store.purge_expired(Utc::now()).await {
             Ok(0) => {}
             Ok(purged) => info!(purged, "Expired sessions and API tokens were removed."),
-            Err(error) => warn!(%error, "Expired sessions and API tokens could not be removed."),
+            Err(error) => {
+                warn!(error = %error.chain(), "Expired sessions and API tokens could not be removed.")
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(PURGE_EVERY) => {}

@@ -209,7 +209,7 @@ const FILE_SECRETS: [(&str, &str); 2] = [
 pub enum ConfigError {
     #[error("the configuration: {0}")]
     Invalid(Box<figment::Error>),
-    #[error("reading the secret file {path} (from {variable}): {source}")]
+    #[error("reading the secret file {path} (from {variable})")]
     SecretFile {
         variable: &'static str,
         path: String,

@@ -19,6 +19,7 @@ mod single_server;
 mod state;
 mod telemetry;
 
+use segsync_domain::ChainExt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -73,7 +74,7 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
                 .with_graceful_shutdown(async move { stopping.cancelled().await })
                 .await;
             if let Err(error) = served {
-                tracing::error!(%error, "The server stopped.");
+                tracing::error!(error = %error.chain(), "The server stopped.");
             }
         }
     });
@@ -100,7 +101,7 @@ async fn check_related_tables(config: &ServerConfig) -> anyhow::Result<()> {
     let profiles = match segsync_engine::Profiles::open_with(source.clone(), &config.engine).await {
         Ok(profiles) => profiles,
         Err(error) => {
-            tracing::warn!(%error, "The profiles cannot be read now; the related tables are checked when they are.");
+            tracing::warn!(error = %error.chain(), "The profiles cannot be read now; the related tables are checked when they are.");
             return Ok(());
         }
     };
@@ -108,7 +109,7 @@ async fn check_related_tables(config: &ServerConfig) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(error @ segsync_engine::EngineError::Related { .. }) => Err(error.into()),
         Err(error) => {
-            tracing::warn!(%error, "A related table cannot be read now.");
+            tracing::warn!(error = %error.chain(), "A related table cannot be read now.");
             Ok(())
         }
     }
@@ -132,7 +133,7 @@ impl Server {
         let grace = Duration::from_secs(self.state.config.runs.shutdown_grace_seconds);
         self.workers.stop(grace).await;
         if let Err(error) = self.http.await {
-            tracing::error!(%error, "The HTTP server task failed.");
+            tracing::error!(error = %error.chain(), "The HTTP server task failed.");
         }
         self.state.store.close().await;
     }

@@ -33,10 +33,10 @@ pub enum StoreError {
     #[error("the store's data is corrupt: {0}")]
     Corrupt(String),
 
-    #[error("migrating the store: {0}")]
+    #[error("migrating the store")]
     Migration(#[from] sqlx::migrate::MigrateError),
 
-    #[error("the store: {0}")]
+    #[error("the store")]
     Database(#[from] sqlx::Error),
 }
 

@@ -9,6 +9,7 @@ pub use code::Code;
 
 use http::StatusCode;
 use segsync_connections::ConnectionUnusable;
+use segsync_domain::ChainExt;
 use segsync_runs::RunsError;
 use segsync_store::{Connection, StoreError};
 use serde::Serialize;
@@ -123,7 +124,7 @@ impl From<StoreError> for AppError {
                 Self::new(code, error.to_string()).with_details(details)
             }
             other => {
-                tracing::error!(error = %other, "The store failed.");
+                tracing::error!(error = %other.chain(), "The store failed.");
                 Self::new(Code::Internal, "the server could not reach its store")
             }
         }
@@ -134,12 +135,14 @@ impl From<RunsError> for AppError {
     fn from(error: RunsError) -> Self {
         match error {
             RunsError::Store(error) => error.into(),
-            RunsError::CorruptSetting { .. } => Self::new(Code::CorruptSetting, error.to_string()),
+            RunsError::CorruptSetting { .. } => {
+                Self::new(Code::CorruptSetting, error.chain().to_string())
+            }
             RunsError::ProfilesNotConfigured => {
                 Self::new(Code::ProfilesNotConfigured, error.to_string())
             }
             RunsError::ProfilesUnreadable(_) => {
-                Self::new(Code::ProfilesUnreadable, error.to_string())
+                Self::new(Code::ProfilesUnreadable, error.chain().to_string())
             }
         }
     }
@@ -147,7 +150,7 @@ impl From<RunsError> for AppError {
 
 impl From<ConnectionUnusable> for AppError {
     fn from(error: ConnectionUnusable) -> Self {
-        Self::new(Code::ConnectionUnusable, error.to_string())
+        Self::new(Code::ConnectionUnusable, error.chain().to_string())
     }
 }
 
@@ -164,5 +167,5 @@ pub fn client_failure(connection: &Connection, error: &constant_contact::Error) 
             ),
         );
     }
-    AppError::new(Code::ConstantContact, error.to_string())
+    AppError::new(Code::ConstantContact, error.chain().to_string())
 }

@@ -8,6 +8,7 @@ pub use view::{RunAllView, RunOptions, RunView};
 
 use std::collections::HashMap;
 
+use segsync_domain::ChainExt;
 use segsync_export::{DryRunReport, ExportError};
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
 use segsync_runs::{DryRunError, Started};
@@ -219,7 +220,7 @@ impl<'a> RunControl<'a> {
         let prepared = engine
             .prepare(id)
             .await
-            .map_err(|failure| AppError::new(Code::CannotRun, failure.to_string()))?;
+            .map_err(|failure| AppError::new(Code::CannotRun, failure.chain().to_string()))?;
         segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
             .await
             .map_err(|error| match error {
@@ -227,7 +228,9 @@ impl<'a> RunControl<'a> {
                 DryRunError::Export(ExportError::ConstantContact(error)) => {
                     client_failure(&prepared.connection, &error)
                 }
-                DryRunError::Export(error) => AppError::new(Code::CannotRun, error.to_string()),
+                DryRunError::Export(error) => {
+                    AppError::new(Code::CannotRun, error.chain().to_string())
+                }
             })
     }
 

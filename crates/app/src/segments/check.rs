@@ -3,8 +3,8 @@
 //! configured.
 
 use chrono::Utc;
-use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{RunClock, SegmentError, parse_definition, validate};
+use segsync_domain::{ChainExt, SegmentDefinition};
 use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
@@ -90,7 +90,7 @@ pub(crate) async fn count_written(app: &App, body: &SegmentBody) -> Result<u64, 
     catalogue.push(definition.clone());
     let profiles = app.profiles().await?;
     let unreadable = |error: segsync_engine::EngineError| {
-        AppError::new(Code::ProfilesUnreadable, error.to_string())
+        AppError::new(Code::ProfilesUnreadable, error.chain().to_string())
     };
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())

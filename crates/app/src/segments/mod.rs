@@ -18,8 +18,8 @@ pub(crate) use member_counts::MemberCounts;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
+use segsync_domain::{ChainExt, SegmentDefinition};
 use segsync_engine::CommonValue;
 use segsync_store::{Segment, SegmentDraft};
 use serde::Serialize;
@@ -131,7 +131,7 @@ impl<'a> Segments<'a> {
         let catalogue = catalogue(self.app).await?;
         let profiles = self.app.profiles().await?;
         let unreadable = |error: segsync_engine::EngineError| {
-            AppError::new(Code::ProfilesUnreadable, error.to_string())
+            AppError::new(Code::ProfilesUnreadable, error.chain().to_string())
         };
         let membership = profiles
             .segment_expr(&definition, &catalogue, &clock_now())

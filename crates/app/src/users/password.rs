@@ -15,7 +15,7 @@ pub enum PasswordError {
     #[error("hashing the password: {0}")]
     Hashing(argon2::password_hash::Error),
     /// The blocking thread that hashed it ended before it answered.
-    #[error("hashing the password was interrupted: {0}")]
+    #[error("hashing the password was interrupted")]
     Interrupted(#[from] tokio::task::JoinError),
 }
 

@@ -2,6 +2,7 @@
 //! for every profile.
 
 use chrono::{DateTime, Utc};
+use segsync_domain::ChainExt;
 
 use super::RunEnded;
 use super::count::ProfileCounts;
@@ -79,7 +80,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
         Outcome::Cancelled => (RunOutcome::Cancelled, None),
         Outcome::Failed(failure) => (
             RunOutcome::Failed {
-                reason: failure.to_string(),
+                reason: failure.chain().to_string(),
             },
             Some(failure),
         ),

@@ -2,6 +2,7 @@
 //! this export sent, never to send them again), and in mirror mode remove from the list the
 //! contacts this export put there that have left the segments.
 
+use segsync_domain::ChainExt;
 use tracing::info;
 use uuid::Uuid;
 
@@ -23,12 +24,12 @@ pub(crate) async fn settle_unsubscribed<C: Checkpoints>(
 ) -> Result<Vec<Box<str>>, UnsubscribedCheckFailure> {
     let unsubscribed = unsubscribed_contacts(run.client)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.chain().to_string())?;
     let ours = run
         .checkpoints
         .unsubscribed(&unsubscribed)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| error.chain().to_string())?;
     let skipped: Vec<(String, String)> = ours
         .iter()
         .map(|email| (email.to_string(), UNSUBSCRIBED.to_owned()))

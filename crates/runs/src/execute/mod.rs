@@ -12,6 +12,7 @@ mod perform;
 mod prepare;
 mod progress_writer;
 
+use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use segsync_export::{DryRunReport, ExportError, NoProgress, Progress, RunReport};
@@ -167,7 +168,7 @@ async fn store_ending(context: &RunContext, run: &Run, ending: Ending) {
             (stored, Some((RunStatus::Succeeded, String::new())))
         }
         Ending::NotSucceeded { failure, report } => {
-            let reason = failure.to_string();
+            let reason = failure.chain().to_string();
             match failure.disposition() {
                 Disposition::WaitUntil(until) => {
                     let stored = store.defer_run(&claim, until, &reason).await;
@@ -197,7 +198,7 @@ async fn store_ending(context: &RunContext, run: &Run, ending: Ending) {
             warn!(run = %run.id, "The run was taken over by another worker before this one could end it; its ending is left to that one.");
         }
         Err(error) => {
-            error!(run = %run.id, %error, "A run's ending could not be stored; the reaper takes the run up again.");
+            error!(run = %run.id, error = %error.chain(), "A run's ending could not be stored; the reaper takes the run up again.");
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use constant_contact::budget::next_utc_midnight;
+use segsync_domain::ChainExt;
 use segsync_export::{ExportError, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step};
 use segsync_store::{Run, StoreError};
 use tokio_util::sync::CancellationToken;
@@ -60,7 +61,7 @@ pub(super) async fn perform(
     // The requests were used whoever holds the run now.
     let used = prepared.client.requests_sent() - requests_before;
     if let Err(error) = checkpoints.quota.settle(&context.store, used).await {
-        warn!(run = %run.id, %error, "The requests a run used could not be counted in the store.");
+        warn!(run = %run.id, error = %error.chain(), "The requests a run used could not be counted in the store.");
     }
     if checkpoints.claim_lost.is_cancelled() {
         return Ending::TakenOver;
@@ -73,7 +74,9 @@ pub(super) async fn perform(
     {
         Ok(_) => {}
         Err(StoreError::ClaimLost { .. }) => return Ending::TakenOver,
-        Err(error) => warn!(run = %run.id, %error, "A run's last progress could not be stored."),
+        Err(error) => {
+            warn!(run = %run.id, error = %error.chain(), "A run's last progress could not be stored.")
+        }
     }
     let ending = ending_of(context, prepared, &checkpoints.quota, result, stop);
     if let Ending::NotSucceeded {
@@ -88,7 +91,7 @@ pub(super) async fn perform(
             .pause_api_key(&quota.api_key, quota.day, *resets_at)
             .await
         {
-            warn!(run = %run.id, %error, "The quota's pause could not be stored.");
+            warn!(run = %run.id, error = %error.chain(), "The quota's pause could not be stored.");
         }
     }
     ending

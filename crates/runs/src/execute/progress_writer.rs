@@ -1,5 +1,6 @@
 //! The run's progress and the members it left out, written to the store beside the export.
 
+use segsync_domain::ChainExt;
 use segsync_store::StoreError;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -41,7 +42,9 @@ pub(super) async fn report_progress(
                 checkpoints.claim_lost.cancel();
                 return;
             }
-            Err(error) => warn!(%run, %error, "A run's progress could not be stored."),
+            Err(error) => {
+                warn!(%run, error = %error.chain(), "A run's progress could not be stored.")
+            }
         }
     }
 }
@@ -65,7 +68,7 @@ pub(super) async fn write_skipped(
         Ok(()) => {}
         Err(StoreError::ClaimLost { .. }) => checkpoints.claim_lost.cancel(),
         Err(error) => {
-            warn!(run = %checkpoints.claim.run_id, %error, members = skipped.len(), "Members a run left out could not be stored yet; they are written with the next progress.");
+            warn!(run = %checkpoints.claim.run_id, error = %error.chain(), members = skipped.len(), "Members a run left out could not be stored yet; they are written with the next progress.");
             progress.keep_skipped(skipped);
         }
     }

@@ -2,6 +2,7 @@
 //! that every node shows the same, whichever node sent it.
 
 use chrono::{DateTime, Utc};
+use segsync_domain::ChainExt;
 use serde::{Deserialize, Serialize};
 
 use super::cursor_key;
@@ -36,11 +37,14 @@ pub(crate) async fn note(
         at: Utc::now(),
         event: event.to_owned(),
         delivered: posted.is_ok(),
-        problem: posted.as_ref().err().map(ToString::to_string),
+        problem: posted
+            .as_ref()
+            .err()
+            .map(|failure| failure.chain().to_string()),
     };
     let value = serde_json::to_value(&delivery).expect("a delivery serialises");
     if let Err(error) = state.store.set_setting(&key(webhook), &value).await {
-        tracing::warn!(%error, "A webhook's last delivery could not be noted.");
+        tracing::warn!(error = %error.chain(), "A webhook's last delivery could not be noted.");
     }
 }
 

@@ -14,6 +14,7 @@ mod lease;
 mod payload;
 mod webhook;
 
+use segsync_domain::ChainExt;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
     let http = match http_client() {
         Ok(http) => http,
         Err(error) => {
-            error!(%error, "No HTTP client for webhooks: alerts are off.");
+            error!(error = %error.chain(), "No HTTP client for webhooks: alerts are off.");
             return;
         }
     };
@@ -81,7 +82,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             Ok(true) => {}
             Ok(false) => continue,
             Err(error) => {
-                warn!(%error, "The alert sender lease could not be read; trying again shortly.");
+                warn!(error = %error.chain(), "The alert sender lease could not be read; trying again shortly.");
                 continue;
             }
         }
@@ -95,7 +96,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             if let Err(error) =
                 send_pending(&state, &http, index, webhook, every, &mut failing).await
             {
-                warn!(webhook = index, %error, "Alerts could not be read from the store.");
+                warn!(webhook = index, error = %error.chain(), "Alerts could not be read from the store.");
             }
         }
     }
@@ -181,7 +182,7 @@ async fn send_pending(
                     };
                     if attempts < MAX_ATTEMPTS {
                         let pause = Duration::from_secs(1 << attempts.min(16)).min(MAX_PAUSE);
-                        warn!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, %problem, "An alert was not delivered; it is tried again later.");
+                        warn!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, problem = %problem.chain(), "An alert was not delivered; it is tried again later.");
                         failing.insert(
                             index,
                             Failing {
@@ -192,7 +193,7 @@ async fn send_pending(
                         );
                         return Ok(());
                     }
-                    error!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, %problem, "An alert was given up after repeated failures.");
+                    error!(webhook = index, host = webhook.url.host_str().unwrap_or(""), alert = %alert.id, attempts, problem = %problem.chain(), "An alert was given up after repeated failures.");
                     metrics::counter!("segsync_alerts_given_up_total", "event" => alert.event.as_str())
                         .increment(1);
                     failing.remove(&index);
@@ -246,7 +247,7 @@ pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
             webhook: index,
             host: webhook.url.host_str().unwrap_or("").to_owned(),
             delivered: posted.is_ok(),
-            problem: posted.err().map(|failure| failure.to_string()),
+            problem: posted.err().map(|failure| failure.chain().to_string()),
         });
     }
     posts

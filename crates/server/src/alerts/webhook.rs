@@ -18,7 +18,7 @@ use crate::config::WebhookConfig;
 pub(crate) enum PostFailure {
     #[error("no HTTP client: {0}")]
     NoClient(String),
-    #[error("no answer: {0}")]
+    #[error("no answer")]
     NoAnswer(#[source] reqwest::Error),
     #[error("it answered {0}")]
     Refused(reqwest::StatusCode),

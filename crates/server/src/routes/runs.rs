@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use segsync_app::runs::{RunAllView, RunOptions, RunView};
+use segsync_domain::ErrorChain;
 use segsync_store::{RunFilter, RunStatus};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -207,8 +208,8 @@ pub(crate) async fn skipped_csv(
     let (chunks, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let store = state.store.clone();
     tokio::spawn(async move {
-        let failed = |error: &dyn std::fmt::Display| {
-            tracing::error!(run = %id, %error, "The skipped members could not be read.");
+        let failed = |error: &dyn std::error::Error| {
+            tracing::error!(run = %id, error = %ErrorChain(error), "The skipped members could not be read.");
             Err(std::io::Error::other(
                 "the skipped members could not be read",
             ))

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use segsync_domain::ChainExt;
 use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
 use serde::Serialize;
 
@@ -138,6 +139,6 @@ fn problem(error: &EngineError) -> SourceProblemView {
             EngineError::Source { part, .. } => Some(part.to_string()),
             _ => None,
         },
-        message: error.to_string(),
+        message: error.chain().to_string(),
     }
 }
