@@ -61,7 +61,15 @@ pub(crate) async fn carry_out_here(
         }
     });
     let progress = BarProgress::new();
-    carry_out(context, run, prepared, &progress, &CancellationToken::new()).await;
+    // The run's future is large (the export's phases); it lives on the heap.
+    Box::pin(carry_out(
+        context,
+        run,
+        prepared,
+        &progress,
+        &CancellationToken::new(),
+    ))
+    .await;
     progress.finish();
     interrupt.abort();
     state.run(id).await

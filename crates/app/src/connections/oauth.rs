@@ -108,7 +108,7 @@ impl App {
                         .into(),
                 )
             })?;
-        if !caller.is_some_and(|caller| caller.user.id == flow.user_id) {
+        if caller.is_none_or(|caller| caller.user.id != flow.user_id) {
             return Err(refused(
                 "this authorisation must be finished in the session of the admin who started it; sign in as that admin and start again".into(),
             ));

@@ -1,6 +1,6 @@
 //! Exports: every signed-in caller reads them; contributors and admins save, duplicate, detach
 //! and remove them on connections they may use. Saving checks everything that can be checked
-//! ([`form`]) and runs nothing.
+//! (`form.rs`) and runs nothing.
 
 mod form;
 mod view;

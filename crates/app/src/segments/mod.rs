@@ -1,6 +1,6 @@
 //! Segments: every signed-in caller reads them, checks a definition, counts and previews their
 //! members; contributors and admins create, change, (de)activate, remove and import them. A
-//! definition is checked completely ([`check`]) before anything is saved.
+//! definition is checked completely (`check.rs`) before anything is saved.
 
 mod check;
 mod common_values;
