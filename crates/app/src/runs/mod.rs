@@ -2,8 +2,10 @@
 //! it and cancels its runs, and contributors run all scheduled exports at once. Runs are carried
 //! out by the run engine's workers (`segsync_runs`), never by the request that asked for them.
 
+mod per_day;
 mod view;
 
+pub use per_day::{MAX_DAYS, RunDay};
 pub use view::{RunAllView, RunOptions, RunView};
 
 use std::collections::HashMap;
@@ -68,6 +70,11 @@ impl<'a> Runs<'a> {
             ..RunFilter::default()
         };
         self.list(&filter, limit, offset).await
+    }
+
+    /// How many runs ended in each status on each of the last `days` (today included).
+    pub async fn per_day(&self, days: u32) -> Result<Vec<RunDay>, AppError> {
+        per_day::per_day(self.app.store(), days).await
     }
 
     pub async fn get(&self, id: Uuid) -> Result<RunView, AppError> {

@@ -8,9 +8,9 @@ use cc_sandbox::{RunningSandbox, SandboxConfig};
 use constant_contact::{ApiConfig, Endpoints, OAuthClient, TokenSet};
 use secrecy::SecretString;
 use segsync_connections::{Clients, Sealer, seal_tokens};
-use segsync_runs::{RunEngine, RunSettings, RunsConfig};
+use segsync_runs::{RunEngine, RunSettings, RunsConfig, Started};
 use segsync_store::{
-    Export, ExportDraft, NewConnection, NewUser, Role, Run, SegmentDraft, Store, UsableBy,
+    Export, ExportDraft, NewConnection, NewUser, Role, Run, SegmentDraft, Store, Trigger, UsableBy,
 };
 use url::Url;
 use uuid::Uuid;
@@ -198,6 +198,19 @@ async fn authorize(api: &ApiConfig) -> TokenSet {
 }
 
 impl TestEngine {
+    /// A run of the export queued for the workers, acting as its export user.
+    pub async fn queue_run(&self) -> Run {
+        match self
+            .engine
+            .start(&self.export, Trigger::Manual, Some(self.user_id))
+            .await
+            .unwrap()
+        {
+            Started::Queued(run) => run,
+            Started::Skipped(run) => panic!("the run was skipped: {:?}", run.reason),
+        }
+    }
+
     /// The run as the store has it once `done` holds, or a panic after 60 s.
     pub async fn run_once(&self, id: Uuid, done: impl Fn(&Run) -> bool) -> Run {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

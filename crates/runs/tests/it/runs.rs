@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use segsync_runs::{Started, Workers};
-use segsync_store::{RunStatus, StoreError, Trigger};
+use segsync_runs::Workers;
+use segsync_store::{RunStatus, StoreError};
 
 use crate::helpers::spawn_engine;
 
@@ -12,14 +12,7 @@ use crate::helpers::spawn_engine;
 async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
     let app = spawn_engine(120, |_, _| {}).await;
     let workers = Workers::start(&app.engine);
-    let Started::Queued(run) = app
-        .engine
-        .start(&app.export, Trigger::Manual, Some(app.user_id))
-        .await
-        .unwrap()
-    else {
-        panic!("the run was skipped");
-    };
+    let run = app.queue_run().await;
     let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
     workers.stop(Duration::from_secs(5)).await;
 
@@ -37,14 +30,7 @@ async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_a_dead_process_left_running_is_taken_over_and_its_old_claim_is_fenced() {
     let app = spawn_engine(60, |runs, _| runs.silent_run_seconds = 1).await;
-    let Started::Queued(queued) = app
-        .engine
-        .start(&app.export, Trigger::Manual, Some(app.user_id))
-        .await
-        .unwrap()
-    else {
-        panic!("the run was skipped");
-    };
+    let queued = app.queue_run().await;
     let dead = app
         .store
         .claim_next_run("a-process-that-died")
@@ -92,14 +78,7 @@ async fn a_run_that_does_not_fit_what_is_left_today_waits_for_the_reset() {
         .await
         .unwrap();
     let workers = Workers::start(&app.engine);
-    let Started::Queued(run) = app
-        .engine
-        .start(&app.export, Trigger::Manual, Some(app.user_id))
-        .await
-        .unwrap()
-    else {
-        panic!("the run was skipped");
-    };
+    let run = app.queue_run().await;
     let deferred = app.run_once(run.id, |run| run.not_before.is_some()).await;
     workers.stop(Duration::from_secs(5)).await;
 

@@ -3,11 +3,10 @@
 
 use askama::Template;
 use axum::Form;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use segsync_domain::run_report::RunReport;
-use segsync_store::RunStatus;
+use segsync_store::{RunFilter, RunStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -16,9 +15,6 @@ use super::fields::Fields;
 use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::AppError;
-use crate::routes::paging::PageQuery;
-use crate::routes::run_days::{self, DaysQuery};
-use crate::routes::runs::{self, RunsQuery};
 use crate::state::AppState;
 use segsync_app::exports::may_manage;
 use segsync_app::runs::RunView;
@@ -232,25 +228,21 @@ pub(crate) async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Response {
     let status = query.status.unwrap_or_default();
-    let page = PageQuery::new(PAGE, query.offset.unwrap_or(0));
-    let found = runs::list(
-        State(state.clone()),
-        visitor.caller.clone(),
-        Query(RunsQuery {
-            status: RunStatus::parse(&status),
-        }),
-        Query(page),
-    )
-    .await;
-    let (runs, next_offset) = match found {
-        Ok(paged) => paged.into_parts(),
+    let offset = query.offset.unwrap_or(0);
+    let filter = RunFilter {
+        status: RunStatus::parse(&status),
+        ..RunFilter::default()
+    };
+    let reading = state.app.runs(&visitor.caller);
+    // One more than a page says whether another page follows.
+    let mut runs = match reading.list(&filter, PAGE + 1, offset).await {
+        Ok(runs) => runs,
         Err(error) => return failure(error),
     };
-    let days = DaysQuery {
-        days: Some(CHART_DAYS),
-    };
-    let per_day = match run_days::per_day(State(state), visitor.caller.clone(), Query(days)).await {
-        Ok(Json(days)) => charts::days::chart(&days),
+    let next_offset = (runs.len() > PAGE as usize).then_some(offset + u64::from(PAGE));
+    runs.truncate(PAGE as usize);
+    let per_day = match reading.per_day(CHART_DAYS).await {
+        Ok(days) => charts::days::chart(&days),
         Err(error) => return failure(error),
     };
     render(&StatusPage {

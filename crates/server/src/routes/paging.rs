@@ -20,13 +20,6 @@ pub(crate) struct PageQuery {
 }
 
 impl PageQuery {
-    pub(crate) fn new(limit: u32, offset: u64) -> Self {
-        Self {
-            limit: Some(limit),
-            offset: Some(offset),
-        }
-    }
-
     pub(crate) fn limit(self) -> u32 {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }
@@ -79,11 +72,6 @@ impl<T> Paged<T> {
             total: self.total,
             next_offset: self.next_offset,
         }
-    }
-
-    /// The page's entries, and the offset of the next page while there is one.
-    pub(crate) fn into_parts(self) -> (Vec<T>, Option<u64>) {
-        (self.items, self.next_offset)
     }
 }
 

@@ -3,7 +3,7 @@
 use segsync_store::RunStatus;
 
 use super::{Chart, Series, StackedBars, thousands};
-use crate::routes::run_days::RunDay;
+use segsync_app::runs::RunDay;
 
 pub(crate) fn chart(days: &[RunDay]) -> Chart {
     let statuses: Vec<RunStatus> = RunStatus::ALL
