@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use segsync_runs::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES};
+use constant_contact::ConstantContact;
+use segsync_engine::Profiles;
+use segsync_export::ExportPlan;
+use segsync_runs::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES, Prepared};
 use segsync_store::{
-    Connection, ExportDraft, LedgerOf, NewConnection, NewUser, QueueError, Role, Run, RunStatus,
-    SegmentDraft, Store, Trigger, UsableBy,
+    ExportDraft, LedgerOf, NewConnection, NewUser, QueueError, Role, Run, RunStatus, SegmentDraft,
+    Store, Trigger, UsableBy,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -75,18 +78,25 @@ impl StateFile {
         &self.store
     }
 
-    /// The export's ledger for its list.
-    pub(crate) fn ledger_of(&self) -> LedgerOf {
-        self.of
-    }
-
-    /// The connection the export's runs are recorded on.
-    pub(crate) async fn connection(&self) -> anyhow::Result<Connection> {
+    /// What a run of the export needs, for runs recorded in this file: the plan, the client
+    /// and the profiles the command was given, on the file's connection and ledger.
+    pub(crate) async fn prepared(
+        &self,
+        client: ConstantContact,
+        profiles: Profiles,
+        plan: ExportPlan,
+    ) -> anyhow::Result<Prepared> {
         let export = self.store.export(self.of.export_id).await?;
         let id = export
             .connection_id
             .context("the state file's export has lost its connection")?;
-        Ok(self.store.connection(id).await?)
+        Ok(Prepared {
+            connection: self.store.connection(id).await?,
+            client,
+            profiles,
+            plan,
+            ledger_of: self.of,
+        })
     }
 
     /// Claims the run to carry out: one a killed process left (taken up where it stopped),

@@ -154,6 +154,12 @@ impl Sandbox {
 
 /// A later export of a configuration, with the stored tokens; returns what it printed.
 fn export(config: &Path, flags: &[&str]) -> String {
+    export_saying(config, flags).0
+}
+
+/// A later export of a configuration, with the stored tokens; returns what it printed on
+/// stdout and on stderr.
+fn export_saying(config: &Path, flags: &[&str]) -> (String, String) {
     let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
         .args(["export", "--config", config.to_str().unwrap()])
         .args(flags)
@@ -169,7 +175,7 @@ fn export(config: &Path, flags: &[&str]) -> String {
         !stderr.contains("confirm the code"),
         "no second device flow"
     );
-    stdout.into_owned()
+    (stdout.into_owned(), stderr.into_owned())
 }
 
 #[tokio::test]
@@ -315,16 +321,7 @@ async fn a_run_a_killed_export_left_is_taken_up_by_the_next_one() {
     assert_eq!(claimed.map(|run| run.id), Some(left.id));
     store.close().await;
 
-    let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
-        .args(["export", "--config", config.to_str().unwrap()])
-        .env("SEGSYNC_CLIENT_SECRET", "cli-secret")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&finished.stdout),
-        String::from_utf8_lossy(&finished.stderr),
-    );
-    assert!(finished.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = export_saying(&config, &[]);
     assert!(
         stderr.contains(&format!("Taking up run {}", left.id)),
         "{stderr}"

@@ -6,18 +6,22 @@
 use std::error::Error;
 use std::fmt;
 
-/// Displays an error and its causes, `outer: cause: root`.
+/// Displays an error and its causes, `outer: cause: root`. A cause whose words the text
+/// already holds is not repeated: other crates' errors sometimes embed their source too.
 pub struct ErrorChain<'a>(pub &'a (dyn Error + 'a));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut text = self.0.to_string();
         let mut cause = self.0.source();
         while let Some(error) = cause {
-            write!(f, ": {error}")?;
+            let said = error.to_string();
+            if !text.contains(&said) {
+                text = format!("{text}: {said}");
+            }
             cause = error.source();
         }
-        Ok(())
+        f.write_str(&text)
     }
 }
 
@@ -48,5 +52,15 @@ mod tests {
             format!("{:#}", anyhow::Error::new(error)),
             "reading the file: disk on fire"
         );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the file: {0}")]
+    struct Embedding(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_another_crate_already_embedded_is_not_repeated() {
+        let error = Embedding(std::io::Error::other("disk on fire"));
+        assert_eq!(error.chain().to_string(), "reading the file: disk on fire");
     }
 }

@@ -64,12 +64,17 @@ impl<'a> Runs<'a> {
         limit: u32,
         offset: u64,
     ) -> Result<Vec<RunView>, AppError> {
-        self.app.store().export(export_id).await?;
+        let store = self.app.store();
+        let export = store.export(export_id).await?;
         let filter = RunFilter {
             export_id: Some(export_id),
             ..RunFilter::default()
         };
-        self.list(&filter, limit, offset).await
+        let runs = store.runs(&filter, limit, offset).await?;
+        Ok(runs
+            .into_iter()
+            .map(|run| RunView::of(run, Some(export.name.clone())))
+            .collect())
     }
 
     /// How many runs ended in each status on each of the last `days` (today included).

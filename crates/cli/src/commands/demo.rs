@@ -19,7 +19,6 @@ use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
 use segsync_domain::{ContactField, FieldMapping};
 use segsync_engine::{ProfileSource, Profiles, RelatedTable};
 use segsync_export::{ExportPlan, RunOutcome};
-use segsync_runs::Prepared;
 use url::Url;
 
 use crate::cli::DemoArgs;
@@ -202,13 +201,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "6. Exporting the three segments into the list (email, first and last name, country, company, birthday, cf:tier)"
     )?;
     let state = StateFile::temporary(list.list_id).await?;
-    let prepared = Prepared {
-        connection: state.connection().await?,
-        client,
-        profiles,
-        plan,
-        ledger_of: state.ledger_of(),
-    };
+    let prepared = state.prepared(client, profiles, plan).await?;
     let context = local_run::context(&state, CLIENT_ID, None);
     let run = carry_out_here(&state, &context, &prepared, false).await;
     state.close().await;

@@ -49,13 +49,7 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .await?
         .relate(&config.related_tables())
         .await?;
-    let prepared = Prepared {
-        connection: state.connection().await?,
-        client,
-        profiles,
-        plan,
-        ledger_of: state.ledger_of(),
-    };
+    let prepared = state.prepared(client, profiles, plan).await?;
     let ended = if args.dry_run {
         segsync_runs::dry_run(state.store(), &prepared, args.full_resync)
             .await

@@ -15,6 +15,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion_table_providers_postgres::PostgresTableFactory;
 use datafusion_table_providers_postgres::pool::PostgresConnectionPool;
 use secrecy::SecretString;
+use segsync_domain::{ChainExt, ErrorChain};
 use url::Url;
 
 use super::object_stores::Failure;
@@ -94,13 +95,15 @@ pub(crate) async fn read_postgres(
 
     let pool = PostgresConnectionPool::new(params)
         .await
-        .map_err(|error| connection_failure(&with_causes(&error)))?;
+        .map_err(|error| connection_failure(&error.chain().to_string()))?;
     let factory = PostgresTableFactory::new(Arc::new(pool));
     let provider = factory
         .table_provider(TableReference::from(table.as_str()))
         .await
         .map_err(|error| {
-            let text = with_causes(error.as_ref());
+            // The pool says only "connection failed" and keeps PostgreSQL's own words ("database …
+            // does not exist") in its source.
+            let text = ErrorChain(error.as_ref()).to_string();
             let part = if text.contains("does not exist") || text.contains("not found") {
                 SourcePart::Path
             } else {
@@ -110,21 +113,6 @@ pub(crate) async fn read_postgres(
         })?;
     ctx.read_table(Arc::new(ExactPushdown::new(provider)))
         .map_err(|error| (SourcePart::Format, error.to_string()))
-}
-
-/// An error's message followed by its causes': the pool says only "connection failed" and
-/// keeps PostgreSQL's own words ("database … does not exist") in its source.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let said = inner.to_string();
-        if !text.contains(&said) {
-            text = format!("{text}: {said}");
-        }
-        cause = inner.source();
-    }
-    text
 }
 
 fn percent_decoded(text: &str) -> String {
