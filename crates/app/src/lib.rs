@@ -17,9 +17,16 @@
 //! - [`App::schedule`] reads the refresh schedule; [`App::change_schedule`] takes an
 //!   [`Admin`].
 //! - [`App::runs`] reads runs; [`App::run_control`] starts, cancels and dry-runs them.
+//! - [`App::system`] shows the profile source, the request quota and the build (admins).
+//! - [`App::alert_admin`] shows and tests the alert webhooks (admins); [`alerts::keep_sending`]
+//!   delivers the alerts.
+//!
+//! - [`App::sign_in`] and [`App::sign_out`] open and end sessions; [`App::session`] and
+//!   [`App::caller_by_api_token`] say whom a request acts for.
 //!
 //! Errors carry a [`Code`] that gives each failure its HTTP status and stable text.
 
+pub mod alerts;
 pub mod audit;
 mod caller;
 pub mod connections;
@@ -29,6 +36,8 @@ pub mod runs;
 pub mod schedule;
 pub mod secrets;
 pub mod segments;
+pub mod sessions;
+pub mod system;
 pub mod users;
 
 pub use caller::{Admin, Caller, Contributor};
@@ -40,6 +49,7 @@ use segsync_engine::Profiles;
 use segsync_runs::RunEngine;
 use segsync_runs::stored_segments::open_profiles;
 use segsync_store::Store;
+use url::Url;
 
 /// The application: the store and the run engine every use case works with.
 #[derive(Clone)]
@@ -52,16 +62,34 @@ pub struct App {
     common_values: Arc<segments::CommonValues>,
     /// Where passwords are hashed and checked, a few at a time.
     passwords: Arc<users::PasswordPool>,
+    /// The webhooks told of failed runs and connections that need re-authentication.
+    alerts: Arc<alerts::AlertsConfig>,
+    /// Where the console is reached, as links in alerts name it.
+    public_url: Url,
+    /// The sign-in limits and the failures counted per client address.
+    sign_ins: Arc<sessions::SignIns>,
+}
+
+/// What the application is configured with besides its run engine.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Where the console is reached, as links in alerts name it.
+    pub public_url: Url,
+    pub alerts: alerts::AlertsConfig,
+    pub sign_in: sessions::SignInPolicy,
 }
 
 impl App {
-    pub fn new(engine: RunEngine) -> Self {
+    pub fn new(engine: RunEngine, settings: AppSettings) -> Self {
         Self {
             store: engine.store().clone(),
             engine,
             member_counts: Arc::default(),
             common_values: Arc::default(),
             passwords: Arc::new(users::PasswordPool::for_this_machine()),
+            alerts: Arc::new(settings.alerts),
+            public_url: settings.public_url,
+            sign_ins: Arc::new(sessions::SignIns::new(settings.sign_in)),
         }
     }
 
@@ -154,6 +182,24 @@ impl App {
     /// The caller's own account: their password and API tokens.
     pub fn account<'a>(&'a self, caller: &'a Caller) -> users::Account<'a> {
         users::Account::new(self, caller)
+    }
+
+    /// Seeing the alert webhooks and testing them: admins.
+    pub fn alert_admin<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<alerts::AlertAdmin<'a>, AppError> {
+        Ok(alerts::AlertAdmin::new(self, caller.admin(what)?))
+    }
+
+    /// The installation itself — its profile source, request quota and build: admins.
+    pub fn system<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<system::SystemAdmin<'a>, AppError> {
+        Ok(system::SystemAdmin::new(self, caller.admin(what)?))
     }
 
     /// Reading runs: every signed-in caller.

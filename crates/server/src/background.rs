@@ -22,7 +22,10 @@ impl Background {
     pub(crate) fn start(state: &AppState) -> Self {
         let stopping = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        tasks.spawn(crate::alerts::keep_sending(state.clone(), stopping.clone()));
+        tasks.spawn(segsync_app::alerts::keep_sending(
+            state.app.clone(),
+            stopping.clone(),
+        ));
         tasks.spawn(purge_expired(state.clone(), stopping.clone()));
         Self {
             runs: Workers::start(&state.runs),

@@ -12,6 +12,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use segsync_app::alerts::url_text;
+pub use segsync_app::alerts::{AlertEvent, AlertsConfig, WebhookConfig};
 pub use segsync_runs::RunsConfig;
 use url::Url;
 
@@ -77,68 +79,6 @@ pub enum LogFormat {
     /// One JSON object per event, with the fields of the spans it happened in (the request's
     /// id and caller, the run's id, export and connection).
     Json,
-}
-
-/// Webhooks told when runs fail or time out and when a connection comes to need
-/// re-authentication.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AlertsConfig {
-    pub webhooks: Vec<WebhookConfig>,
-    /// How often the process that sends alerts looks for new ones, in seconds; an alert leaves
-    /// within two of these of what it tells.
-    pub check_seconds: u64,
-}
-
-impl Default for AlertsConfig {
-    fn default() -> Self {
-        Self {
-            webhooks: Vec::new(),
-            check_seconds: 10,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Where each alert is posted, as JSON.
-    #[serde(with = "url_text")]
-    pub url: Url,
-    /// Signs each delivery (HMAC-SHA256 in `X-Segsync-Signature`), so that the receiver can
-    /// tell it came from this installation.
-    #[serde(default, serialize_with = "redacted")]
-    pub secret: Option<SecretString>,
-    /// The events it is sent; every event when empty.
-    #[serde(default)]
-    pub events: Vec<AlertEvent>,
-}
-
-impl WebhookConfig {
-    pub fn wants(&self, event: AlertEvent) -> bool {
-        self.events.is_empty() || self.events.contains(&event)
-    }
-}
-
-/// What an alert tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AlertEvent {
-    #[serde(rename = "run.failed")]
-    RunFailed,
-    #[serde(rename = "run.timed_out")]
-    RunTimedOut,
-    #[serde(rename = "connection.needs_reauthentication")]
-    ConnectionNeedsReauthentication,
-}
-
-impl AlertEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RunFailed => "run.failed",
-            Self::RunTimedOut => "run.timed_out",
-            Self::ConnectionNeedsReauthentication => "connection.needs_reauthentication",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -389,22 +329,6 @@ fn redacted<S: serde::Serializer>(
         // Defaults are serialised to seed the layers; a set secret never is.
         Some(_) => serializer.serialize_str("[REDACTED]"),
         None => serializer.serialize_none(),
-    }
-}
-
-/// URLs as text in the layers (the `url` crate is built here without its serde support).
-mod url_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use url::Url;
-
-    pub(super) fn serialize<S: Serializer>(url: &Url, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(url.as_str())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Url::parse(&text)
-            .map_err(|error| serde::de::Error::custom(format!("{text:?} is not a URL: {error}")))
     }
 }
 

@@ -4,8 +4,6 @@
 //! Every handler states the least role it needs through the [`auth::Caller`] it takes, so the
 //! role rules live beside the routes, and a test checks each route against each role.
 
-mod alerts;
-mod audit;
 pub mod auth;
 mod background;
 pub mod config;
@@ -62,7 +60,7 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
         None => None,
     };
     state.runs.resume_interrupted_runs_at_start().await?;
-    alerts::start_new_webhooks(&state).await?;
+    segsync_app::alerts::start_new_webhooks(&state.app).await?;
     let workers = background::Background::start(&state);
     info!(address = %listener.local_addr()?, node = %state.runs.node_id(), "segsync is serving.");
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use segsync_app::App;
+use segsync_app::sessions::SignInPolicy;
+use segsync_app::{App, AppSettings};
 use segsync_connections::{Clients, Sealer};
 use segsync_runs::{RunEngine, RunSettings};
 use segsync_store::Store;
 use uuid::Uuid;
 
-use crate::auth::AddressThrottle;
 use crate::config::ServerConfig;
 
 #[derive(Clone)]
@@ -20,8 +20,6 @@ pub struct AppState {
     pub runs: RunEngine,
     /// What segsync does: the use cases the routes and the console adapt.
     pub app: App,
-    /// Failed sign-ins per client address.
-    pub(crate) sign_in_addresses: Arc<AddressThrottle>,
 }
 
 impl AppState {
@@ -50,16 +48,24 @@ impl AppState {
                 engine: config.engine.clone(),
             },
         );
-        let sign_in_addresses = Arc::new(AddressThrottle::new(
-            config.login_max_failures_per_address,
-            std::time::Duration::from_secs(u64::from(config.login_lock_minutes) * 60),
-        ));
+        let app = App::new(
+            runs.clone(),
+            AppSettings {
+                public_url: config.public_url.clone(),
+                alerts: config.alerts.clone(),
+                sign_in: SignInPolicy {
+                    max_failures: config.login_max_failures,
+                    max_failures_per_address: config.login_max_failures_per_address,
+                    lock_minutes: config.login_lock_minutes,
+                    session_hours: config.session_hours,
+                },
+            },
+        );
         Ok(Self {
             store,
             config: Arc::new(config),
-            app: App::new(runs.clone()),
+            app,
             runs,
-            sign_in_addresses,
         })
     }
 

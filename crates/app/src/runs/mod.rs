@@ -3,6 +3,7 @@
 //! out by the run engine's workers (`segsync_runs`), never by the request that asked for them.
 
 mod per_day;
+mod skipped_csv;
 mod view;
 
 pub use per_day::{MAX_DAYS, RunDay};
@@ -26,11 +27,12 @@ use crate::exports::{manageable, may_manage};
 /// Reading runs.
 pub struct Runs<'a> {
     app: &'a App,
+    caller: &'a Caller,
 }
 
 impl<'a> Runs<'a> {
-    pub(crate) fn new(app: &'a App, _caller: &'a Caller) -> Self {
-        Self { app }
+    pub(crate) fn new(app: &'a App, caller: &'a Caller) -> Self {
+        Self { app, caller }
     }
 
     /// Runs newest first, `limit` of them after `offset`, each with its export's name.
@@ -80,6 +82,27 @@ impl<'a> Runs<'a> {
     /// How many runs ended in each status on each of the last `days` (today included).
     pub async fn per_day(&self, days: u32) -> Result<Vec<RunDay>, AppError> {
         per_day::per_day(self.app.store(), days).await
+    }
+
+    /// The members the run left out because of their email, as CSV chunks (`email,reason`)
+    /// written as they are taken; `not_found` when there is no such run.
+    pub async fn skipped_csv(
+        &self,
+        id: Uuid,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>, AppError> {
+        self.app.store().run(id).await?;
+        Ok(skipped_csv::skipped_csv(self.app.store().clone(), id))
+    }
+
+    /// Whether the caller may cancel `run`: it is still going, and they may manage its export.
+    pub async fn may_cancel(&self, run: &RunView) -> bool {
+        run.status.is_active()
+            && match self.app.store().export(run.export_id).await {
+                Ok(export) => may_manage(self.app.store(), self.caller, &export)
+                    .await
+                    .unwrap_or(false),
+                Err(_) => false,
+            }
     }
 
     pub async fn get(&self, id: Uuid) -> Result<RunView, AppError> {

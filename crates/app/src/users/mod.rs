@@ -248,6 +248,17 @@ impl<'a> UserAdmin<'a> {
         Ok(entries.into_iter().map(AuditEntryView::from).collect())
     }
 
+    /// The actions and the kinds of subject the audit log holds, each once and sorted: what
+    /// its filters offer.
+    pub async fn audit_vocabulary(&self) -> Result<(Vec<String>, Vec<String>), AppError> {
+        Ok(self.app.store().audit_vocabulary().await?)
+    }
+
+    /// One user.
+    pub async fn get(&self, id: Uuid) -> Result<UserView, AppError> {
+        Ok(self.app.store().user(id).await?.into())
+    }
+
     fn user_id(&self) -> Uuid {
         self.by.caller().user.id
     }

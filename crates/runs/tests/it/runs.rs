@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cc_sandbox::Fault;
 use chrono::Utc;
 use segsync_runs::Workers;
 use segsync_store::{RunStatus, StoreError};
@@ -23,6 +24,41 @@ async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
     assert!(report.totals_add_up(), "{report:#?}");
     assert_eq!(app.list_members().len(), 120);
     assert_eq!(app.imports_received(), 1);
+}
+
+/// The engine stops while Constant Contact has accepted an import but not yet answered, so the
+/// run never recorded it as sent and its worker is gone. The next engine takes the run up,
+/// finds the import among Constant Contact's activities, and sends nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_between_an_accepted_import_and_its_record_resumes_without_resending() {
+    let app = spawn_engine(50, |_, _| {}).await;
+    app.sandbox
+        .state()
+        .add_fault(Fault::answer_late("contacts_json_import", 1, 3_000));
+    let workers = Workers::start(&app.engine);
+    let run = app.queue_run().await;
+    for _ in 0..200 {
+        if app.imports_received() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.imports_received(), 1, "Constant Contact has the import");
+    // No grace: the worker is gone before the answer comes, and the run stays Running.
+    workers.stop(Duration::from_millis(100)).await;
+    let left = app.store.run(run.id).await.unwrap();
+    assert_eq!(left.status, RunStatus::Running);
+
+    // The next start takes up what the stopped one left Running.
+    app.engine.resume_interrupted_runs_at_start().await.unwrap();
+    let workers = Workers::start(&app.engine);
+    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
+    workers.stop(Duration::from_secs(5)).await;
+
+    assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
+    assert_eq!(ended.resumed, 1, "the same run went on");
+    assert_eq!(app.list_members().len(), 50);
+    assert_eq!(app.imports_received(), 1, "nothing was sent twice");
 }
 
 /// A process that claimed a run and died: the reaper finds the run silent and queues it again,

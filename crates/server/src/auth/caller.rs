@@ -5,12 +5,12 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use chrono::Utc;
 use segsync_store::User;
 
 use crate::error::{AppError, Code};
 use crate::state::AppState;
-use segsync_app::secrets::{hash_token, secrets_match};
+use segsync_app::secrets::secrets_match;
+use segsync_app::sessions::FoundSession;
 
 pub const SESSION_COOKIE: &str = "segsync_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -29,6 +29,16 @@ impl Caller {
         Self {
             caller: segsync_app::Caller::new(user),
             csrf_token,
+        }
+    }
+}
+
+impl Caller {
+    /// The caller of a browser session, with the CSRF token it must send with changes.
+    pub fn signed_in(session: FoundSession) -> Self {
+        Self {
+            caller: session.caller,
+            csrf_token: Some(session.csrf_token),
         }
     }
 }
@@ -63,20 +73,15 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
         if let Some(token) = bearer {
-            let user = state
-                .store
-                .user_by_api_token(&hash_token(token.trim()))
-                .await?
-                .ok_or_else(AppError::unauthenticated)?;
-            tracing::Span::current().record("caller", user.username.as_str());
-            return Ok(Self::new(user, None));
+            let caller = state.app.caller_by_api_token(token).await?;
+            tracing::Span::current().record("caller", caller.user.username.as_str());
+            return Ok(Self {
+                caller,
+                csrf_token: None,
+            });
         }
         let token = session_token(&parts.headers).ok_or_else(AppError::unauthenticated)?;
-        let session = state
-            .store
-            .session(&hash_token(&token), Utc::now())
-            .await?
-            .ok_or_else(AppError::unauthenticated)?;
+        let session = state.app.session(&token).await?;
         let changes_something =
             !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if changes_something {
@@ -93,7 +98,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
-        tracing::Span::current().record("caller", session.user.username.as_str());
-        Ok(Self::new(session.user, Some(session.csrf_token)))
+        tracing::Span::current().record("caller", session.caller.user.username.as_str());
+        Ok(Self::signed_in(session))
     }
 }

@@ -150,7 +150,7 @@ async fn load(
         .into_iter()
         .map(|user| (user.id, user.username))
         .collect();
-    let (actions, kinds) = state.store.audit_vocabulary().await?;
+    let (actions, kinds) = admin.audit_vocabulary().await?;
     let mut entries = if problems.is_empty() {
         match admin.audit_log(&query).await {
             Ok(entries) => entries,

@@ -198,7 +198,14 @@ async fn connection_page(
         return Err(AppError::forbidden("manage connections"));
     };
     let export_user = match connection.export_user_id {
-        Some(user) => Some(state.store.user(user).await?.display_name),
+        Some(user) => Some(
+            state
+                .app
+                .user_admin(&visitor.caller, "manage connections")?
+                .get(user)
+                .await?
+                .display_name,
+        ),
         None => None,
     };
     Ok(ConnectionPage {

@@ -16,7 +16,6 @@ use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::AppError;
 use crate::state::AppState;
-use segsync_app::exports::may_manage;
 use segsync_app::runs::RunView;
 
 /// The numbers of a report, in the order a reader checks them: they add up to the profiles read.
@@ -130,13 +129,7 @@ async fn read(state: &AppState, visitor: &Visitor, id: Uuid) -> Result<RunView, 
 
 /// Whether the visitor may cancel the run while it is active.
 async fn may_cancel(state: &AppState, visitor: &Visitor, run: &RunView) -> bool {
-    run.status.is_active()
-        && match state.store.export(run.export_id).await {
-            Ok(export) => may_manage(&state.store, &visitor.caller, &export)
-                .await
-                .unwrap_or(false),
-            Err(_) => false,
-        }
+    state.app.runs(&visitor.caller).may_cancel(run).await
 }
 
 pub(crate) async fn page(

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::page::{failure, render};
 use super::visitor::Visitor;
-use crate::auth::{new_token, secrets_match};
-use crate::routes::session::{self, SignIn};
+use crate::auth::{new_token, secrets_match, session_token};
+use crate::routes::session::{ended_session_cookie, session_cookie};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -122,23 +122,12 @@ pub(crate) async fn sign_in(
         *response.status_mut() = StatusCode::FORBIDDEN;
         return response;
     }
-    let answer = session::sign_in(
-        State(state.clone()),
-        ConnectInfo(client),
-        axum::Json(SignIn {
-            username: form.username.clone(),
-            password: form.password,
-        }),
-    )
-    .await;
-    match answer {
-        Ok(response) => {
-            let mut headers = HeaderMap::new();
-            if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
-                headers.insert(header::SET_COOKIE, cookie.clone());
-            }
-            (headers, Redirect::to(&next)).into_response()
-        }
+    match state
+        .app
+        .sign_in(&form.username, form.password, client.ip())
+        .await
+    {
+        Ok(opened) => (session_cookie(&state, &opened), Redirect::to(&next)).into_response(),
         Err(error) => {
             let status = error.status;
             let mut response = sign_in_page(
@@ -171,16 +160,12 @@ pub(crate) async fn sign_out(
     if let Err(error) = visitor.check_form(&form.csrf) {
         return failure(error);
     }
-    match session::sign_out(State(state), visitor.caller, headers).await {
-        Ok(response) => {
-            let mut headers = HeaderMap::new();
-            if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
-                headers.insert(header::SET_COOKIE, cookie.clone());
-            }
-            (headers, Redirect::to("/sign-in")).into_response()
-        }
-        Err(error) => failure(error),
+    if let Some(token) = session_token(&headers)
+        && let Err(error) = state.app.sign_out(&token).await
+    {
+        return failure(error);
     }
+    (ended_session_cookie(), Redirect::to("/sign-in")).into_response()
 }
 
 #[cfg(test)]

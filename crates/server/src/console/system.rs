@@ -1,21 +1,19 @@
 //! System (admins): what the server reads its profiles from, whether that source opens now,
 //! and its schema; the alert webhooks, with a test post and each one's last delivery; today's
-//! Constant Contact requests per API key; and the build. The page calls the API's handlers as
-//! the visitor.
+//! Constant Contact requests per API key; and the build. The page shows what the application's
+//! system and alert handles give the visitor.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
-use axum::{Form, Json};
+use segsync_app::alerts::{TestPost, WebhookView};
+use segsync_app::system::{AboutView, ProfileSourceView, QuotaView};
 
 use super::fields::Fields;
 use super::page::{Nav, failure, render};
 use super::visitor::Visitor;
-use crate::alerts::TestPost;
 use crate::error::AppError;
-use crate::routes::alerts::{self, WebhookView};
-use crate::routes::server_info::{self, AboutView, QuotaView};
-use crate::routes::system::{self, ProfileSourceView};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -32,11 +30,14 @@ struct SystemPage {
 
 impl SystemPage {
     async fn load(state: AppState, visitor: &Visitor) -> Result<Self, AppError> {
-        let caller = visitor.caller.clone();
-        let Json(about) = server_info::about(State(state.clone()), caller.clone()).await?;
-        let Json(quota) = server_info::quota(State(state.clone()), caller.clone()).await?;
-        let Json(webhooks) = alerts::list(State(state.clone()), caller.clone()).await?;
-        let Json(source) = system::profiles(State(state), caller).await?;
+        let system = state.app.system(&visitor.caller, "see the system page")?;
+        let alerts = state
+            .app
+            .alert_admin(&visitor.caller, "see the alert webhooks")?;
+        let about = system.about();
+        let quota = system.quota().await?;
+        let webhooks = alerts.webhooks().await?;
+        let source = system.profile_source().await;
         Ok(Self {
             nav: Nav::new(visitor, "system"),
             source,
@@ -44,16 +45,6 @@ impl SystemPage {
             tested: Vec::new(),
             quota,
             about,
-        })
-    }
-
-    /// The share of the day's budget used and reserved, as a whole percentage for a meter.
-    fn percent_taken(&self, quota: &QuotaView) -> u64 {
-        quota.requests_per_day.map_or(0, |limit| {
-            ((quota.used + quota.reserved) * 100)
-                .checked_div(limit)
-                .unwrap_or(0)
-                .min(100)
         })
     }
 
@@ -82,8 +73,14 @@ pub(crate) async fn test_webhooks(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    let tested = match alerts::test(State(state.clone()), visitor.caller.clone()).await {
-        Ok(Json(tested)) => tested,
+    let tested = match state
+        .app
+        .alert_admin(&visitor.caller, "test the alert webhooks")
+    {
+        Ok(alerts) => match alerts.test().await {
+            Ok(tested) => tested,
+            Err(error) => return failure(error),
+        },
         Err(error) => return failure(error),
     };
     match SystemPage::load(state, &visitor).await {

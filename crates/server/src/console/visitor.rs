@@ -5,10 +5,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use segsync_store::Role;
 
-use crate::auth::{Caller, hash_token, session_token};
+use crate::auth::{Caller, session_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -64,13 +63,13 @@ impl FromRequestParts<AppState> for Visitor {
             return Err(SignInFirst(here).into_response());
         };
         let session = state
-            .store
-            .session(&hash_token(&token), Utc::now())
+            .app
+            .session_if_open(&token)
             .await
-            .map_err(|error| super::page::failure(AppError::from(error)))?;
+            .map_err(super::page::failure)?;
         match session {
             Some(session) => Ok(Self {
-                caller: Caller::new(session.user, Some(session.csrf_token)),
+                caller: Caller::signed_in(session),
             }),
             None => Err(SignInFirst(here).into_response()),
         }

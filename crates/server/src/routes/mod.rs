@@ -15,7 +15,6 @@ pub(crate) mod run_days;
 pub(crate) mod runs;
 pub(crate) mod schedule;
 pub(crate) mod segments;
-pub(crate) mod server_info;
 pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod tokens;
@@ -90,8 +89,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::test))
         .routes(routes!(system::profiles))
-        .routes(routes!(server_info::about))
-        .routes(routes!(server_info::quota))
+        .routes(routes!(system::about))
+        .routes(routes!(system::quota))
         .routes(routes!(exports::list, exports::create))
         .routes(routes!(exports::get, exports::update, exports::remove))
         .routes(routes!(exports::duplicate))

@@ -1,58 +1,13 @@
-//! What the server reads its profiles from (admins): the source as configured, with its secrets
-//! hidden, and whether it opens now — its format, Delta version, row count and schema, or which
-//! part of it failed.
+//! What admins see of the server itself: what it reads its profiles from and whether that opens
+//! now, today's Constant Contact request budget of each API key, and its build and store.
 
 use axum::Json;
 use axum::extract::State;
-use segsync_domain::ChainExt;
-use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
-use serde::Serialize;
+use segsync_app::system::{AboutView, ProfileSourceView, QuotaView};
 
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ProfileSourceView {
-    /// `ready`, `failed`, or `not_configured` when the configuration names no profiles.
-    pub(crate) state: &'static str,
-    /// The path or URL, without a password.
-    pub(crate) location: Option<String>,
-    /// Each option as `key = value`; a secret shows where it comes from, never its value.
-    pub(crate) options: Vec<SourceOptionView>,
-    /// `parquet`, `csv`, `json`, `delta` or `postgres`, once the source opened.
-    pub(crate) format: Option<&'static str>,
-    /// The Delta table's version read.
-    pub(crate) delta_version: Option<u64>,
-    pub(crate) rows: Option<u64>,
-    pub(crate) schema: Vec<SourceColumnView>,
-    /// Why the source did not open.
-    pub(crate) problem: Option<SourceProblemView>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SourceOptionView {
-    pub(crate) key: String,
-    pub(crate) value: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SourceColumnView {
-    pub(crate) name: String,
-    /// The attribute type segments see: `text`, `integer`, `number`, `date`, `timestamp`,
-    /// `boolean` or `other`.
-    pub(crate) kind: String,
-    /// The column's Arrow type as read.
-    pub(crate) data_type: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct SourceProblemView {
-    /// `options`, `credentials`, `path`, `format` or `connection`; none when the source opened
-    /// but could not be read.
-    pub(crate) part: Option<String>,
-    pub(crate) message: String,
-}
 
 #[utoipa::path(
     get,
@@ -67,78 +22,41 @@ pub(crate) async fn profiles(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ProfileSourceView>, AppError> {
-    caller.admin("see the profile source")?;
-    Ok(Json(match &state.config.profiles {
-        None => ProfileSourceView::nothing_yet("not_configured"),
-        Some(source) => describe(source, &state.config.engine).await,
-    }))
+    let system = state.app.system(&caller, "see the profile source")?;
+    Ok(Json(system.profile_source().await))
 }
 
-impl ProfileSourceView {
-    /// A view in `state` that knows nothing of a source yet.
-    fn nothing_yet(state: &'static str) -> Self {
-        Self {
-            state,
-            location: None,
-            options: Vec::new(),
-            format: None,
-            delta_version: None,
-            rows: None,
-            schema: Vec::new(),
-            problem: None,
-        }
-    }
+#[utoipa::path(
+    get,
+    path = "/api/v1/system/about",
+    operation_id = "system_about",
+    tag = "system",
+    responses(
+        (status = OK, description = "Done", body = AboutView),
+    )
+)]
+pub(crate) async fn about(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<AboutView>, AppError> {
+    Ok(Json(
+        state.app.system(&caller, "see the server's build")?.about(),
+    ))
 }
 
-/// Opens the source as a run would and says what it holds, or why it did not open.
-async fn describe(source: &ProfileSource, engine: &EngineSettings) -> ProfileSourceView {
-    let mut view = ProfileSourceView {
-        location: Some(source.display_location()),
-        options: source
-            .options
-            .shown()
-            .into_iter()
-            .map(|(key, value)| SourceOptionView { key, value })
-            .collect(),
-        ..ProfileSourceView::nothing_yet("failed")
-    };
-    let profiles = match Profiles::open_with(source.clone(), engine).await {
-        Ok(profiles) => profiles,
-        Err(error) => {
-            view.problem = Some(problem(&error));
-            return view;
-        }
-    };
-    let snapshot = profiles.snapshot();
-    view.format = Some(snapshot.format.name());
-    view.delta_version = snapshot.delta_version;
-    view.schema = profiles
-        .schema()
-        .attributes()
-        .iter()
-        .zip(profiles.arrow_schema().fields())
-        .map(|(attribute, field)| SourceColumnView {
-            name: attribute.name.clone(),
-            kind: attribute.kind.to_string(),
-            data_type: field.data_type().to_string(),
-        })
-        .collect();
-    match profiles.count_all().await {
-        Ok(rows) => {
-            view.rows = Some(rows);
-            view.state = "ready";
-        }
-        Err(error) => view.problem = Some(problem(&error)),
-    }
-    view
-}
-
-fn problem(error: &EngineError) -> SourceProblemView {
-    SourceProblemView {
-        part: match error {
-            EngineError::Source { part, .. } => Some(part.to_string()),
-            _ => None,
-        },
-        message: error.chain().to_string(),
-    }
+#[utoipa::path(
+    get,
+    path = "/api/v1/system/quota",
+    operation_id = "system_quota",
+    tag = "system",
+    responses(
+        (status = OK, description = "Done", body = Vec<QuotaView>),
+    )
+)]
+pub(crate) async fn quota(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<QuotaView>>, AppError> {
+    let system = state.app.system(&caller, "see the request quota")?;
+    Ok(Json(system.quota().await?))
 }

@@ -31,9 +31,9 @@ pub(crate) async fn dry_run(
     if let Err(error) = visitor.check_form(fields.csrf()) {
         return failure(error);
     }
-    let name = match state.store.export(id).await {
+    let name = match state.app.exports(&visitor.caller).get(id).await {
         Ok(export) => export.name,
-        Err(error) => return failure(error.into()),
+        Err(error) => return failure(error),
     };
     let options = RunOptions {
         full_resync: fields.get("full_resync") == "1",

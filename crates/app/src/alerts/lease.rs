@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::POST_TIMEOUT;
-use crate::state::AppState;
+use crate::App;
 
 const LEASE_KEY: &str = "alerts.sender";
 
@@ -21,27 +21,23 @@ struct Lease {
 /// Takes or renews the lease; true while this process holds it. It lasts long enough for a post
 /// that takes all of `POST_TIMEOUT`, and is renewed before each, so no other node takes over
 /// while one is under way.
-pub(super) async fn hold(
-    state: &AppState,
-    every: Duration,
-) -> Result<bool, segsync_store::StoreError> {
+pub(super) async fn hold(app: &App, every: Duration) -> Result<bool, segsync_store::StoreError> {
     let now = Utc::now().timestamp_millis();
-    let current = state.store.setting(LEASE_KEY).await?;
+    let current = app.store().setting(LEASE_KEY).await?;
     let held_by_other = current
         .as_ref()
         .and_then(|value| serde_json::from_value::<Lease>(value.clone()).ok())
-        .is_some_and(|lease| lease.node != *state.runs.node_id() && lease.until_ms > now);
+        .is_some_and(|lease| lease.node != *app.engine().node_id() && lease.until_ms > now);
     if held_by_other {
         return Ok(false);
     }
     let renewed = Lease {
-        node: state.runs.node_id().to_owned(),
+        node: app.engine().node_id().to_owned(),
         until_ms: now
             + i64::try_from((3 * every).max(2 * POST_TIMEOUT).as_millis()).unwrap_or(i64::MAX / 4),
     };
     let renewed = serde_json::to_value(renewed).expect("a lease serialises");
-    state
-        .store
+    app.store()
         .replace_setting(LEASE_KEY, current.as_ref(), &renewed)
         .await
 }

@@ -9,10 +9,16 @@
 //! is tried again with a growing pause, holding back its later alerts to keep their order;
 //! after `MAX_ATTEMPTS` (about an hour) the alert is given up, and logged.
 
-pub(crate) mod last_delivery;
+mod admin;
+mod config;
+mod last_delivery;
 mod lease;
 mod payload;
 mod webhook;
+
+pub use admin::{AlertAdmin, WebhookView};
+pub use config::{AlertEvent, AlertsConfig, WebhookConfig, url_text};
+pub use last_delivery::LastDelivery;
 
 use segsync_domain::ChainExt;
 use std::collections::HashMap;
@@ -26,10 +32,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::auth::to_hex;
-use crate::config::WebhookConfig;
-use crate::state::AppState;
-pub(crate) use payload::Alert;
+use crate::App;
+use crate::secrets::to_hex;
+use payload::Alert;
 
 /// Tries of one alert before it is given up: with the pauses below, about an hour.
 const MAX_ATTEMPTS: u32 = 18;
@@ -55,8 +60,8 @@ struct Failing {
 }
 
 /// Sends alerts until `stopping`; does nothing when no webhook is configured.
-pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
-    let alerts = &state.config.alerts;
+pub async fn keep_sending(app: App, stopping: CancellationToken) {
+    let alerts = &app.alerts;
     if alerts.webhooks.is_empty() {
         return;
     }
@@ -78,7 +83,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             () = tokio::time::sleep(every) => {}
             () = stopping.cancelled() => return,
         }
-        match lease::hold(&state, every).await {
+        match lease::hold(&app, every).await {
             Ok(true) => {}
             Ok(false) => continue,
             Err(error) => {
@@ -93,8 +98,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
             {
                 continue;
             }
-            if let Err(error) =
-                send_pending(&state, &http, index, webhook, every, &mut failing).await
+            if let Err(error) = send_pending(&app, &http, index, webhook, every, &mut failing).await
             {
                 warn!(webhook = index, error = %error.chain(), "Alerts could not be read from the store.");
             }
@@ -104,7 +108,7 @@ pub(crate) async fn keep_sending(state: AppState, stopping: CancellationToken) {
 
 /// Posts what `webhook` has not had yet, in order, stopping at the first failure.
 async fn send_pending(
-    state: &AppState,
+    app: &App,
     http: &reqwest::Client,
     index: usize,
     webhook: &WebhookConfig,
@@ -112,17 +116,17 @@ async fn send_pending(
     failing: &mut HashMap<usize, Failing>,
 ) -> Result<(), segsync_store::StoreError> {
     let key = cursor_key(webhook);
-    let Some(value) = state.store.setting(&key).await? else {
-        return start_webhook(state, webhook).await;
+    let Some(value) = app.store().setting(&key).await? else {
+        return start_webhook(app, webhook).await;
     };
     let mut cursors: Cursors = serde_json::from_value(value)
         .map_err(|error| segsync_store::StoreError::Corrupt(format!("setting {key}: {error}")))?;
     // What happened in the last moments waits for the next look: a record written a little
     // late (another node's clock, a slow commit) is still read in order.
     let until = Utc::now() - chrono::Duration::from_std(settle).unwrap_or_default();
-    let public_url = &state.config.public_url;
-    let runs = state
-        .store
+    let public_url = &app.public_url;
+    let runs = app
+        .store()
         .runs_ended_badly(&cursors.runs, until, PAGE)
         .await?;
     let mut pending: Vec<(Alert, Cursors)> = Vec::new();
@@ -132,7 +136,7 @@ async fn send_pending(
             Some(name) => Option::clone(name),
             None => {
                 // A removed export has no name left to tell.
-                let name = state.store.export(run.export_id).await.ok().map(|e| e.name);
+                let name = app.store().export(run.export_id).await.ok().map(|e| e.name);
                 names.insert(run.export_id, name.clone());
                 name
             }
@@ -146,8 +150,8 @@ async fn send_pending(
             cursors.clone(),
         ));
     }
-    let connections = state
-        .store
+    let connections = app
+        .store()
         .connections_needing_reauthentication(&cursors.connections, until, PAGE)
         .await?;
     for connection in &connections {
@@ -164,11 +168,11 @@ async fn send_pending(
     }
     for (alert, after) in pending {
         if webhook.wants(alert.event) {
-            if !lease::hold(state, settle).await? {
+            if !lease::hold(app, settle).await? {
                 return Ok(());
             }
             let posted = webhook::deliver(http, webhook, &alert).await;
-            last_delivery::note(state, webhook, alert.event.as_str(), &posted).await;
+            last_delivery::note(app, webhook, alert.event.as_str(), &posted).await;
             match posted {
                 Ok(()) => {
                     failing.remove(&index);
@@ -200,8 +204,7 @@ async fn send_pending(
                 }
             }
         }
-        state
-            .store
+        app.store()
             .set_setting(
                 &key,
                 &serde_json::to_value(&after).expect("cursors serialise"),
@@ -222,27 +225,27 @@ fn http_client() -> reqwest::Result<reqwest::Client> {
 
 /// What a test post to one webhook gave.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct TestPost {
+pub struct TestPost {
     /// The webhook's place in `[[alerts.webhooks]]`, from 0.
-    pub(crate) webhook: usize,
+    pub webhook: usize,
     /// Its host; the rest of the URL may hold a token and is not shown.
-    pub(crate) host: String,
-    pub(crate) delivered: bool,
+    pub host: String,
+    pub delivered: bool,
     /// Why it was not.
-    pub(crate) problem: Option<String>,
+    pub problem: Option<String>,
 }
 
 /// Posts a `ping` to every webhook in turn and says what each answered.
-pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
+async fn test_every_webhook(app: &App) -> Vec<TestPost> {
     let http = http_client();
     let mut posts = Vec::new();
-    for (index, webhook) in state.config.alerts.webhooks.iter().enumerate() {
-        let ping = payload::ping(&state.config.public_url);
+    for (index, webhook) in app.alerts.webhooks.iter().enumerate() {
+        let ping = payload::ping(&app.public_url);
         let posted = match &http {
             Ok(http) => webhook::post(http, webhook, &ping.id, "ping", &ping.body).await,
             Err(error) => Err(webhook::PostFailure::NoClient(error.to_string())),
         };
-        last_delivery::note(state, webhook, "ping", &posted).await;
+        last_delivery::note(app, webhook, "ping", &posted).await;
         posts.push(TestPost {
             webhook: index,
             host: webhook.url.host_str().unwrap_or("").to_owned(),
@@ -255,15 +258,15 @@ pub(crate) async fn test_every_webhook(state: &AppState) -> Vec<TestPost> {
 
 /// Gives each webhook seen for the first time its cursors, at this moment: a new webhook hears
 /// of what happens from now on, not of the past.
-pub(crate) async fn start_new_webhooks(state: &AppState) -> Result<(), segsync_store::StoreError> {
-    for webhook in &state.config.alerts.webhooks {
-        start_webhook(state, webhook).await?;
+pub async fn start_new_webhooks(app: &App) -> Result<(), segsync_store::StoreError> {
+    for webhook in &app.alerts.webhooks {
+        start_webhook(app, webhook).await?;
     }
     Ok(())
 }
 
 async fn start_webhook(
-    state: &AppState,
+    app: &App,
     webhook: &WebhookConfig,
 ) -> Result<(), segsync_store::StoreError> {
     let start = FeedCursor::at(Utc::now());
@@ -273,8 +276,7 @@ async fn start_webhook(
     };
     let cursors = serde_json::to_value(&cursors).expect("cursors serialise");
     // Of several nodes starting at once, the first one's moment stands.
-    state
-        .store
+    app.store()
         .replace_setting(&cursor_key(webhook), None, &cursors)
         .await?;
     Ok(())
@@ -282,7 +284,7 @@ async fn start_webhook(
 
 /// The setting that holds a webhook's cursors, named by a hash of its URL (which may hold a
 /// token, so it is not stored as such).
-pub(crate) fn cursor_key(webhook: &WebhookConfig) -> String {
+fn cursor_key(webhook: &WebhookConfig) -> String {
     let digest = Sha256::digest(webhook.url.as_str().as_bytes());
     format!("alerts.webhook.{}", to_hex(&digest[..8]))
 }

@@ -5,20 +5,20 @@ use chrono::{DateTime, Utc};
 use segsync_domain::ChainExt;
 use serde::{Deserialize, Serialize};
 
+use super::config::WebhookConfig;
 use super::cursor_key;
 use super::webhook::PostFailure;
-use crate::config::WebhookConfig;
-use crate::state::AppState;
+use crate::App;
 
 /// What the last post to a webhook gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub(crate) struct LastDelivery {
-    pub(crate) at: DateTime<Utc>,
+pub struct LastDelivery {
+    pub at: DateTime<Utc>,
     /// `run.failed`, `run.timed_out`, `connection.needs_reauthentication` or `ping` (a test).
-    pub(crate) event: String,
-    pub(crate) delivered: bool,
+    pub event: String,
+    pub delivered: bool,
     /// Why it was not: the answer's status or the network's error, never the URL.
-    pub(crate) problem: Option<String>,
+    pub problem: Option<String>,
 }
 
 fn key(webhook: &WebhookConfig) -> String {
@@ -28,7 +28,7 @@ fn key(webhook: &WebhookConfig) -> String {
 /// Notes a post to `webhook`. A failure to note it is logged, not passed on: the post itself
 /// already happened.
 pub(crate) async fn note(
-    state: &AppState,
+    app: &App,
     webhook: &WebhookConfig,
     event: &str,
     posted: &Result<(), PostFailure>,
@@ -43,17 +43,17 @@ pub(crate) async fn note(
             .map(|failure| failure.chain().to_string()),
     };
     let value = serde_json::to_value(&delivery).expect("a delivery serialises");
-    if let Err(error) = state.store.set_setting(&key(webhook), &value).await {
+    if let Err(error) = app.store().set_setting(&key(webhook), &value).await {
         tracing::warn!(error = %error.chain(), "A webhook's last delivery could not be noted.");
     }
 }
 
 /// The last post to `webhook`, if any was noted.
 pub(crate) async fn read(
-    state: &AppState,
+    app: &App,
     webhook: &WebhookConfig,
 ) -> Result<Option<LastDelivery>, segsync_store::StoreError> {
-    let Some(value) = state.store.setting(&key(webhook)).await? else {
+    let Some(value) = app.store().setting(&key(webhook)).await? else {
         return Ok(None);
     };
     // A record this build cannot read is shown as none rather than failing the page.

@@ -8,9 +8,9 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
+use super::config::WebhookConfig;
 use super::payload::Alert;
-use crate::auth::to_hex;
-use crate::config::WebhookConfig;
+use crate::secrets::to_hex;
 
 /// Why a post to a webhook was not delivered. Its message never shows the URL, which may hold
 /// a token.

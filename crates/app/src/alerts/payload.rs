@@ -7,15 +7,15 @@ use serde::Serialize;
 use serde_json::json;
 use url::Url;
 
-use crate::config::AlertEvent;
+use super::config::AlertEvent;
 
 /// One alert, ready to post.
 #[derive(Debug, Clone)]
 pub(crate) struct Alert {
     /// Stable across retries: the event and what it is about.
-    pub id: String,
-    pub event: AlertEvent,
-    pub body: serde_json::Value,
+    pub(crate) id: String,
+    pub(crate) event: AlertEvent,
+    pub(crate) body: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -93,8 +93,8 @@ pub(crate) fn connection_alert(connection: &Connection, public_url: &Url) -> Ale
 
 /// A test post: its id and body. Receivers should answer 2xx and otherwise ignore it.
 pub(crate) struct Ping {
-    pub id: String,
-    pub body: serde_json::Value,
+    pub(crate) id: String,
+    pub(crate) body: serde_json::Value,
 }
 
 pub(crate) fn ping(public_url: &Url) -> Ping {
