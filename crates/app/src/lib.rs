@@ -20,7 +20,6 @@
 //! - [`App::system`] shows the profile source, the request quota and the build (admins).
 //! - [`App::alert_admin`] shows and tests the alert webhooks (admins); [`alerts::keep_sending`]
 //!   delivers the alerts.
-//!
 //! - [`App::sign_in`] and [`App::sign_out`] open and end sessions; [`App::session`] and
 //!   [`App::caller_by_api_token`] say whom a request acts for.
 //!

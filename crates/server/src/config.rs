@@ -12,8 +12,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use segsync_app::alerts::url_text;
 pub use segsync_app::alerts::{AlertEvent, AlertsConfig, WebhookConfig};
+use segsync_app::alerts::{redacted, url_text};
 pub use segsync_runs::RunsConfig;
 use url::Url;
 
@@ -319,17 +319,6 @@ fn redacted_list<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(secrets.iter().map(|_| "[REDACTED]"))
-}
-
-fn redacted<S: serde::Serializer>(
-    secret: &Option<SecretString>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match secret {
-        // Defaults are serialised to seed the layers; a set secret never is.
-        Some(_) => serializer.serialize_str("[REDACTED]"),
-        None => serializer.serialize_none(),
-    }
 }
 
 #[cfg(test)]

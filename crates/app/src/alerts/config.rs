@@ -66,8 +66,9 @@ impl AlertEvent {
     }
 }
 
-/// A set secret is written as `[REDACTED]` when the configuration is shown.
-fn redacted<S: serde::Serializer>(
+/// A set secret is written as `[REDACTED]` when the configuration is shown (defaults are
+/// serialised to seed configuration layers; a set secret never is).
+pub fn redacted<S: serde::Serializer>(
     secret: &Option<SecretString>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -17,7 +17,7 @@ mod payload;
 mod webhook;
 
 pub use admin::{AlertAdmin, WebhookView};
-pub use config::{AlertEvent, AlertsConfig, WebhookConfig, url_text};
+pub use config::{AlertEvent, AlertsConfig, WebhookConfig, redacted, url_text};
 pub use last_delivery::LastDelivery;
 
 use segsync_domain::ChainExt;

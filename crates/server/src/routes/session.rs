@@ -67,12 +67,7 @@ pub(crate) fn session_cookie(state: &AppState, opened: &OpenedSession) -> Header
         .secure(state.config.secure_cookies())
         .max_age(cookie::time::Duration::seconds(opened.lasts.num_seconds()))
         .build();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a valid header"),
-    );
-    headers
+    set_cookie(&cookie)
 }
 
 /// The `Set-Cookie` header that removes the session cookie.
@@ -82,6 +77,11 @@ pub(crate) fn ended_session_cookie() -> HeaderMap {
         .http_only(true)
         .max_age(cookie::time::Duration::ZERO)
         .build();
+    set_cookie(&cookie)
+}
+
+/// A `Set-Cookie` header of `cookie`.
+fn set_cookie(cookie: &Cookie<'_>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
