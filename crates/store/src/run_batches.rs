@@ -169,8 +169,8 @@ impl Store {
         Ok(())
     }
 
-    /// Settles an import whose fate was unknown: Constant Contact shows no activity for it, so
-    /// it was never sent and is dropped.
+    /// Settles an import whose fate was unknown: without Constant Contact's word that it was
+    /// accepted, it is dropped and its members are sent again.
     pub async fn drop_unsent_batch(&self, claim: &RunClaim, seq: u32) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
         fence(&mut transaction, claim).await?;
@@ -200,21 +200,6 @@ impl Store {
             .map(|text| parse_members(&text))
             .transpose()?
             .unwrap_or_default())
-    }
-
-    /// Every activity some run recorded for an import planned since `since`: an activity among
-    /// these cannot be the one an unsettled import became.
-    pub async fn batch_activity_ids_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT activity_id FROM run_batches WHERE activity_id IS NOT NULL AND planned_at >= $1",
-        )
-        .bind(to_millis(since))
-        .fetch_all(&self.pool)
-        .await?;
-        ids.iter().map(|id| parse_uuid(id)).collect()
     }
 
     /// A run's imports, in order.

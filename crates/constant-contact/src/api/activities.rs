@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use reqwest::Method;
-
-use super::{ApiRequest, ConstantContact};
+use super::ConstantContact;
 use crate::error::{Error, Result};
 use crate::wire::activities::{Activity, ActivityPage};
 
@@ -53,50 +51,6 @@ impl ConstantContact {
             .get_json("activities", &[("limit", ACTIVITY_PAGE_SIZE.to_string())])
             .await?;
         Ok(page.activities)
-    }
-
-    /// The account's activities created at or after `since`, newest first, following
-    /// `_links.next` until a page reaches back before `since` (Constant Contact keeps ten days).
-    pub async fn activities_since(
-        &self,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Activity>> {
-        let created = |activity: &Activity| {
-            activity
-                .created_at
-                .as_deref()
-                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-                .map(|at| at.with_timezone(&chrono::Utc))
-        };
-        let mut found = Vec::new();
-        let mut page: ActivityPage = self
-            .get_json("activities", &[("limit", ACTIVITY_PAGE_SIZE.to_string())])
-            .await?;
-        loop {
-            let reaches_back = page
-                .activities
-                .iter()
-                .any(|activity| created(activity).is_some_and(|at| at < since));
-            found.extend(
-                page.activities
-                    .drain(..)
-                    .filter(|activity| created(activity).is_none_or(|at| at >= since)),
-            );
-            let next = match page.links.next.take() {
-                Some(next) if !reaches_back => next,
-                _ => break,
-            };
-            let url = self.endpoints.resolve_link(&next.href).map_err(|error| {
-                Error::UnexpectedResponse {
-                    endpoint: "GET activities".to_owned(),
-                    detail: error.to_string(),
-                }
-            })?;
-            page = self
-                .send_json(&ApiRequest::new(Method::GET, url.to_string()))
-                .await?;
-        }
-        Ok(found)
     }
 
     /// Polls one activity until it is `completed`, `failed`, `cancelled` or `timed_out`.

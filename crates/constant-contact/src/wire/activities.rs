@@ -110,8 +110,6 @@ pub struct Activity {
 pub(crate) struct ActivityPage {
     #[serde(default)]
     pub activities: Vec<Activity>,
-    #[serde(default, rename = "_links")]
-    pub links: super::PagingLinks,
 }
 
 #[cfg(test)]

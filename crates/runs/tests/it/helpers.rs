@@ -26,6 +26,7 @@ pub struct TestEngine {
     pub list_id: Uuid,
     pub client_id: String,
     pub user_id: Uuid,
+    api: ApiConfig,
     _folder: tempfile::TempDir,
 }
 
@@ -54,7 +55,7 @@ pub async fn spawn_engine(
             ..SandboxConfig::default()
         }
         .with_client(&client_id, Some(CLIENT_SECRET), &[REDIRECT_URI])
-        .with_lists(&["Newsletter"]),
+        .with_lists(&["Newsletter", "Elsewhere"]),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
@@ -144,7 +145,7 @@ pub async fn spawn_engine(
         )
         .await
         .unwrap();
-    let clients = Clients::new(store.clone(), api, Arc::new(sealer), "node-test").unwrap();
+    let clients = Clients::new(store.clone(), api.clone(), Arc::new(sealer), "node-test").unwrap();
     let settings = RunSettings {
         runs,
         profiles: Some(segsync_engine::ProfileSource::new(
@@ -162,6 +163,7 @@ pub async fn spawn_engine(
         list_id,
         client_id,
         user_id,
+        api,
         _folder: folder,
     }
 }
@@ -241,5 +243,75 @@ impl TestEngine {
             .into_iter()
             .filter(|request| request.endpoint == "contacts_json_import")
             .count()
+    }
+
+    /// An import of `n` other people to the list "Elsewhere", sent by someone else with a token
+    /// of their own; returns its activity once Constant Contact has carried it out.
+    pub async fn someone_elses_import(&self, n: usize) -> Uuid {
+        let elsewhere = self.list_named("Elsewhere");
+        let import_data: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"email": format!("someone-else-{i}@example.org")}))
+            .collect();
+        let activity = self
+            .post_as_someone_else(
+                "activities/contacts_json_import",
+                serde_json::json!({"import_data": import_data, "list_ids": [elsewhere]}),
+            )
+            .await;
+        for _ in 0..200 {
+            if self.sandbox.state().list_members(elsewhere).len() == n {
+                return activity;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("someone else's import was not carried out");
+    }
+
+    /// A removal of the first `n` people on the list "Elsewhere", sent by someone else.
+    pub async fn someone_elses_removal(&self, n: usize) -> Uuid {
+        let elsewhere = self.list_named("Elsewhere");
+        let state = self.sandbox.state();
+        let contact_ids: Vec<Uuid> = state
+            .list_members(elsewhere)
+            .iter()
+            .take(n)
+            .map(|email| {
+                state
+                    .contact(email)
+                    .expect("a member is a contact")
+                    .contact_id
+            })
+            .collect();
+        self.post_as_someone_else(
+            "activities/remove_list_memberships",
+            serde_json::json!({"source": {"contact_ids": contact_ids}, "list_ids": [elsewhere]}),
+        )
+        .await
+    }
+
+    fn list_named(&self, name: &str) -> Uuid {
+        self.sandbox
+            .state()
+            .lists()
+            .into_iter()
+            .find(|list| list.name == name)
+            .expect("the sandbox has the list")
+            .list_id
+    }
+
+    /// Posts `body` to the API's `path` with an access token of someone else's; the activity.
+    async fn post_as_someone_else(&self, path: &str, body: serde_json::Value) -> Uuid {
+        use secrecy::ExposeSecret;
+        let tokens = authorize(&self.api).await;
+        let response = reqwest::Client::new()
+            .post(format!("{}/v3/{path}", self.sandbox.base_url()))
+            .bearer_auth(tokens.access_token.expose_secret())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{path}");
+        let activity: serde_json::Value = response.json().await.unwrap();
+        activity["activity_id"].as_str().unwrap().parse().unwrap()
     }
 }

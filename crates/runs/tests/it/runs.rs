@@ -5,7 +5,7 @@ use std::time::Duration;
 use cc_sandbox::Fault;
 use chrono::Utc;
 use segsync_runs::Workers;
-use segsync_store::{RunStatus, StoreError};
+use segsync_store::{BatchState, RunStatus, StoreError};
 
 use crate::helpers::spawn_engine;
 
@@ -27,23 +27,27 @@ async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
 }
 
 /// The engine stops while Constant Contact has accepted an import but not yet answered, so the
-/// run never recorded it as sent and its worker is gone. The next engine takes the run up,
-/// finds the import among Constant Contact's activities, and sends nothing twice.
+/// run never recorded it as sent and its worker is gone. Without Constant Contact's word for
+/// that very import, the next engine sends its members again and records its own import.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_stopped_between_an_accepted_import_and_its_record_resumes_without_resending() {
+async fn a_run_stopped_between_an_accepted_import_and_its_record_sends_it_again() {
     let app = spawn_engine(50, |_, _| {}).await;
     app.sandbox
         .state()
-        .add_fault(Fault::answer_late("contacts_json_import", 1, 3_000));
+        .add_fault(Fault::answer_late("contacts_json_import", 1, 20_000));
     let workers = Workers::start(&app.engine);
     let run = app.queue_run().await;
     for _ in 0..200 {
-        if app.imports_received() == 1 {
+        if app.list_members().len() == 50 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(app.imports_received(), 1, "Constant Contact has the import");
+    assert_eq!(
+        app.list_members().len(),
+        50,
+        "Constant Contact applied the import"
+    );
     // No grace: the worker is gone before the answer comes, and the run stays Running.
     workers.stop(Duration::from_millis(100)).await;
     let left = app.store.run(run.id).await.unwrap();
@@ -57,8 +61,55 @@ async fn a_run_stopped_between_an_accepted_import_and_its_record_resumes_without
 
     assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
     assert_eq!(ended.resumed, 1, "the same run went on");
+    assert_eq!(ended.report.as_ref().unwrap().sent, 50, "sent again");
     assert_eq!(app.list_members().len(), 50);
-    assert_eq!(app.imports_received(), 1, "nothing was sent twice");
+    let batches = app.store.run_batches(run.id).await.unwrap();
+    assert_eq!(batches.len(), 1, "the unconfirmed import was dropped");
+    assert_eq!(batches[0].state, BatchState::Completed);
+}
+
+/// The engine stops before its import reaches Constant Contact. Meanwhile the account gets a
+/// removal and someone else's import, each of as many contacts, neither recorded by any run.
+/// The resumed run takes neither for its own: it sends its members and records its own import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_run_never_adopts_a_removal_or_a_foreign_import_of_its_size() {
+    let app = spawn_engine(50, |_, _| {}).await;
+    app.sandbox
+        .state()
+        .add_fault(Fault::delay("contacts_json_import", 1, 5_000));
+    let workers = Workers::start(&app.engine);
+    let run = app.queue_run().await;
+    for _ in 0..200 {
+        if !app.store.run_batches(run.id).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    workers.stop(Duration::from_millis(100)).await;
+    let planned = app.store.run_batches(run.id).await.unwrap();
+    assert_eq!(planned.len(), 1);
+    assert_eq!(planned[0].state, BatchState::Planned);
+
+    let foreign_import = app.someone_elses_import(50).await;
+    let removal = app.someone_elses_removal(50).await;
+
+    app.engine.resume_interrupted_runs_at_start().await.unwrap();
+    let workers = Workers::start(&app.engine);
+    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
+    workers.stop(Duration::from_secs(5)).await;
+
+    assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
+    assert_eq!(ended.report.as_ref().unwrap().sent, 50);
+    let batches = app.store.run_batches(run.id).await.unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].state, BatchState::Completed);
+    let adopted = batches[0].activity_id.expect("the run's own import");
+    assert_ne!(
+        adopted, foreign_import,
+        "someone else's import is not the run's"
+    );
+    assert_ne!(adopted, removal, "a removal is not the run's import");
+    assert_eq!(app.list_members().len(), 50);
 }
 
 /// A process that claimed a run and died: the reaper finds the run silent and queues it again,
