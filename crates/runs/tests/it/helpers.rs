@@ -8,7 +8,7 @@ use cc_sandbox::{RunningSandbox, SandboxConfig};
 use constant_contact::{ApiConfig, Endpoints, OAuthClient, TokenSet};
 use secrecy::SecretString;
 use segsync_connections::{Clients, Sealer, seal_tokens};
-use segsync_runs::{RunEngine, RunSettings, RunsConfig, Started};
+use segsync_runs::{RunEngine, RunSettings, RunsConfig, Started, Workers};
 use segsync_store::{
     Export, ExportDraft, NewConnection, NewUser, Role, Run, SegmentDraft, Store, Trigger, UsableBy,
 };
@@ -229,6 +229,19 @@ impl TestEngine {
         }
     }
 
+    /// Starts the engine again as a new process would (what was left Running is queued again,
+    /// new workers take it up) and returns the run once it ended.
+    pub async fn resume_to_end(&self, id: Uuid) -> Run {
+        self.engine
+            .resume_interrupted_runs_at_start()
+            .await
+            .unwrap();
+        let workers = Workers::start(&self.engine);
+        let ended = self.run_once(id, |run| run.finished_at.is_some()).await;
+        workers.stop(Duration::from_secs(5)).await;
+        ended
+    }
+
     pub fn list_members(&self) -> Vec<String> {
         let mut members = self.sandbox.state().list_members(self.list_id);
         members.sort();
@@ -258,13 +271,11 @@ impl TestEngine {
                 serde_json::json!({"import_data": import_data, "list_ids": [elsewhere]}),
             )
             .await;
-        for _ in 0..200 {
-            if self.sandbox.state().list_members(elsewhere).len() == n {
-                return activity;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("someone else's import was not carried out");
+        assert!(
+            eventually(async || self.sandbox.state().list_members(elsewhere).len() == n).await,
+            "someone else's import was not carried out"
+        );
+        activity
     }
 
     /// A removal of the first `n` people on the list "Elsewhere", sent by someone else.
@@ -314,4 +325,15 @@ impl TestEngine {
         let activity: serde_json::Value = response.json().await.unwrap();
         activity["activity_id"].as_str().unwrap().parse().unwrap()
     }
+}
+
+/// Waits up to four seconds for `done`, looking every 20 ms; whether it came.
+pub async fn eventually(mut done: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }

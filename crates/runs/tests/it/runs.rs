@@ -7,7 +7,7 @@ use chrono::Utc;
 use segsync_runs::Workers;
 use segsync_store::{BatchState, RunStatus, StoreError};
 
-use crate::helpers::spawn_engine;
+use crate::helpers::{eventually, spawn_engine};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_run_is_carried_out_and_every_member_reaches_the_list() {
@@ -37,12 +37,7 @@ async fn a_run_stopped_between_an_accepted_import_and_its_record_sends_it_again(
         .add_fault(Fault::answer_late("contacts_json_import", 1, 20_000));
     let workers = Workers::start(&app.engine);
     let run = app.queue_run().await;
-    for _ in 0..200 {
-        if app.list_members().len() == 50 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(async || app.list_members().len() == 50).await;
     assert_eq!(
         app.list_members().len(),
         50,
@@ -54,10 +49,7 @@ async fn a_run_stopped_between_an_accepted_import_and_its_record_sends_it_again(
     assert_eq!(left.status, RunStatus::Running);
 
     // The next start takes up what the stopped one left Running.
-    app.engine.resume_interrupted_runs_at_start().await.unwrap();
-    let workers = Workers::start(&app.engine);
-    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
-    workers.stop(Duration::from_secs(5)).await;
+    let ended = app.resume_to_end(run.id).await;
 
     assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
     assert_eq!(ended.resumed, 1, "the same run went on");
@@ -79,12 +71,7 @@ async fn a_resumed_run_never_adopts_a_removal_or_a_foreign_import_of_its_size() 
         .add_fault(Fault::delay("contacts_json_import", 1, 5_000));
     let workers = Workers::start(&app.engine);
     let run = app.queue_run().await;
-    for _ in 0..200 {
-        if !app.store.run_batches(run.id).await.unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(async || !app.store.run_batches(run.id).await.unwrap().is_empty()).await;
     workers.stop(Duration::from_millis(100)).await;
     let planned = app.store.run_batches(run.id).await.unwrap();
     assert_eq!(planned.len(), 1);
@@ -93,10 +80,7 @@ async fn a_resumed_run_never_adopts_a_removal_or_a_foreign_import_of_its_size() 
     let foreign_import = app.someone_elses_import(50).await;
     let removal = app.someone_elses_removal(50).await;
 
-    app.engine.resume_interrupted_runs_at_start().await.unwrap();
-    let workers = Workers::start(&app.engine);
-    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
-    workers.stop(Duration::from_secs(5)).await;
+    let ended = app.resume_to_end(run.id).await;
 
     assert_eq!(ended.status, RunStatus::Succeeded, "{:?}", ended.reason);
     assert_eq!(ended.report.as_ref().unwrap().sent, 50);
