@@ -3,7 +3,9 @@
 //! after checking the role: a handle of such a use case cannot exist for a caller whose role
 //! may not use it.
 
+use chrono::{DateTime, Utc};
 use segsync_store::{Connection, Role, UsableBy, User};
+use uuid::Uuid;
 
 use crate::error::AppError;
 
@@ -11,6 +13,15 @@ use crate::error::AppError;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
+    /// The API token the request came with; none for a session.
+    pub token: Option<CallerToken>,
+}
+
+/// The API token a request came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerToken {
+    pub id: Uuid,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A caller whose role is contributor or admin: they configure and run exports.
@@ -26,8 +37,17 @@ pub struct Admin<'a> {
 }
 
 impl Caller {
+    /// The caller of a session (or of the command line).
     pub fn new(user: User) -> Self {
-        Self { user }
+        Self { user, token: None }
+    }
+
+    /// The caller of an API token.
+    pub fn with_token(user: User, token: CallerToken) -> Self {
+        Self {
+            user,
+            token: Some(token),
+        }
     }
 
     /// The caller as a contributor, or 403 naming `what` their role may not do.

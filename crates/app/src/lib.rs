@@ -31,6 +31,7 @@ mod caller;
 pub mod connections;
 pub mod error;
 pub mod exports;
+mod metered;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;
@@ -39,12 +40,12 @@ pub mod sessions;
 pub mod system;
 pub mod users;
 
-pub use caller::{Admin, Caller, Contributor};
+pub use caller::{Admin, Caller, CallerToken, Contributor};
 pub use error::{AppError, Code};
 
 use std::sync::Arc;
 
-use segsync_engine::Profiles;
+use segsync_engine::{EvaluationPlace, Profiles};
 use segsync_runs::RunEngine;
 use segsync_runs::stored_segments::open_profiles;
 use segsync_store::Store;
@@ -67,6 +68,9 @@ pub struct App {
     public_url: Url,
     /// The sign-in limits and the failures counted per client address.
     sign_ins: Arc<sessions::SignIns>,
+    /// Each connection's contact lists and custom fields of the last minute.
+    lists: Arc<metered::Recent<Vec<connections::ListView>>>,
+    custom_fields: Arc<metered::Recent<Vec<connections::CustomFieldView>>>,
 }
 
 /// What the application is configured with besides its run engine.
@@ -76,6 +80,8 @@ pub struct AppSettings {
     pub public_url: Url,
     pub alerts: alerts::AlertsConfig,
     pub sign_in: sessions::SignInPolicy,
+    /// How long a connection's contact lists and custom fields are kept once looked up.
+    pub look_ups_kept_for: std::time::Duration,
 }
 
 impl App {
@@ -89,6 +95,8 @@ impl App {
             alerts: Arc::new(settings.alerts),
             public_url: settings.public_url,
             sign_ins: Arc::new(sessions::SignIns::new(settings.sign_in)),
+            lists: Arc::new(metered::Recent::new(settings.look_ups_kept_for)),
+            custom_fields: Arc::new(metered::Recent::new(settings.look_ups_kept_for)),
         }
     }
 
@@ -104,6 +112,32 @@ impl App {
     /// Where passwords are hashed and checked, off the async workers and a few at a time.
     pub fn passwords(&self) -> &users::PasswordPool {
         &self.passwords
+    }
+
+    /// The configured profiles with their related tables, opened to be evaluated: in the
+    /// process's evaluation pool, holding a place in it while they live; 429 `busy` when every
+    /// place is taken.
+    pub async fn profiles_to_evaluate(&self) -> Result<Profiles, AppError> {
+        let place = self.engine.evaluations().try_place()?;
+        self.profiles_in(place).await
+    }
+
+    async fn profiles_in(&self, place: EvaluationPlace) -> Result<Profiles, AppError> {
+        let settings = self.engine.settings();
+        let source = settings
+            .profiles
+            .clone()
+            .ok_or(segsync_runs::RunsError::ProfilesNotConfigured)?;
+        self.engine
+            .evaluations()
+            .open(source, &settings.related, place)
+            .await
+            .map_err(|error| AppError::from(segsync_runs::RunsError::ProfilesUnreadable(error)))
+    }
+
+    /// How sign-ins (and password changes) are limited.
+    pub fn sign_in_policy(&self) -> sessions::SignInPolicy {
+        self.sign_ins.policy()
     }
 
     /// Whether a profile source is configured.

@@ -144,6 +144,8 @@ pub(crate) enum UsersCommand {
     Disable(UserArgs),
     /// Enable a disabled user again.
     Enable(UserArgs),
+    /// Lift a user's sign-in lock after too many failed sign-ins, so they may sign in at once.
+    Unlock(UserArgs),
     /// Give a user another role.
     Role(UserRoleArgs),
     /// Set a user's password (and end their sessions). Without --password-stdin a strong

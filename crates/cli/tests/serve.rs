@@ -141,7 +141,7 @@ fn users(database_url: &str, args: &[&str], stdin: &str) -> (bool, String) {
 }
 
 #[tokio::test]
-async fn users_are_disabled_enabled_given_roles_and_passwords_on_the_command_line() {
+async fn users_are_disabled_enabled_unlocked_given_roles_and_passwords_on_the_command_line() {
     let folder = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", folder.path().join("segsync.db").display());
     let password = "a long enough password\n";
@@ -178,13 +178,36 @@ async fn users_are_disabled_enabled_given_roles_and_passwords_on_the_command_lin
     assert!(done && said.contains("password is set"), "{said}");
     let (done, said) = users(&database_url, &["password", "vic"], "");
     assert!(done && said.contains("Password (shown once): "), "{said}");
+    let store = segsync_store::Store::open(&database_url).await.unwrap();
+    let now = chrono::Utc::now();
+    store
+        .take_sign_in_attempt("vic", 0, now, now + chrono::Duration::minutes(15))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_throttle("vic")
+            .await
+            .unwrap()
+            .locked_until
+            .is_some()
+    );
+    let (done, said) = users(&database_url, &["unlock", "vic"], "");
+    assert!(done && said.contains("vic may sign in again"), "{said}");
+    assert_eq!(
+        store.login_throttle("vic").await.unwrap(),
+        segsync_store::LoginThrottle {
+            failures: 0,
+            locked_until: None
+        }
+    );
+
     let (refused, said) = users(&database_url, &["disable", "nobody"], "");
     assert!(
         !refused && said.contains("there is no user \"nobody\""),
         "{said}"
     );
 
-    let store = segsync_store::Store::open(&database_url).await.unwrap();
     let audited: Vec<String> = store
         .audit_log(&segsync_store::AuditFilter::default(), None, 50)
         .await
@@ -193,7 +216,13 @@ async fn users_are_disabled_enabled_given_roles_and_passwords_on_the_command_lin
         .filter(|entry| entry.object_name == "vic")
         .map(|entry| entry.action)
         .collect();
-    for action in ["disabled", "enabled", "role_changed", "password_changed"] {
+    for action in [
+        "disabled",
+        "enabled",
+        "role_changed",
+        "password_changed",
+        "unlocked",
+    ] {
         assert!(
             audited.iter().any(|done| done == action),
             "{action}: {audited:?}"

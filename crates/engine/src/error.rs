@@ -79,6 +79,43 @@ pub enum EngineError {
     Query(#[from] datafusion::error::DataFusionError),
 }
 
+impl EngineError {
+    /// What failed, in words that name no host, bucket, path, file or address: what anyone
+    /// who may read segments may be told. The whole error is for the log and for admins.
+    pub fn without_locations(&self) -> String {
+        match self {
+            Self::Source { part, .. } => match part {
+                SourcePart::Options => "the profile source's options do not work".to_owned(),
+                SourcePart::Credentials => {
+                    "the profile source refused the configured credentials".to_owned()
+                }
+                SourcePart::Path => "nothing is at the profile source's location".to_owned(),
+                SourcePart::Format => {
+                    "the profile source does not hold profiles in its configured format".to_owned()
+                }
+                SourcePart::Connection => "the profile source could not be reached".to_owned(),
+            },
+            Self::Read { .. } => "a file of the profile source could not be read".to_owned(),
+            Self::RelatedUnreadable { table, .. } => {
+                format!("the source of the related table {table:?} could not be read")
+            }
+            Self::NotOnCluster { format, .. } => {
+                format!("a {format} source cannot be evaluated on the cluster yet")
+            }
+            Self::ClusterAddress { .. } | Self::ClusterUnavailable { .. } => {
+                "the engine's cluster is unavailable".to_owned()
+            }
+            Self::Query(_) => "evaluating the segments over the profile source failed".to_owned(),
+            Self::Related { .. }
+            | Self::Segment(_)
+            | Self::Compile(_)
+            | Self::UnknownAttribute { .. }
+            | Self::MemoryBudget { .. }
+            | Self::ExecutorMemory { .. } => self.to_string(),
+        }
+    }
+}
+
 impl From<CompileError> for EngineError {
     fn from(error: CompileError) -> Self {
         match error {

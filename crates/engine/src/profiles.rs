@@ -9,6 +9,7 @@ use datafusion::common::JoinType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident, lit};
@@ -22,6 +23,7 @@ use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 use crate::compile::{Measure, Membership, RelatedColumns, membership_expr};
 use crate::error::EngineError;
 use crate::error::SourcePart;
+use crate::evaluations::EvaluationPlace;
 use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
 use crate::settings::EngineSettings;
@@ -51,6 +53,9 @@ pub struct Profiles {
     schema: SchemaRef,
     snapshot: SourceSnapshot,
     related: Vec<OpenedRelated>,
+    /// The place in the process's evaluation pool these profiles hold, if they were opened
+    /// in it.
+    _place: Option<EvaluationPlace>,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -73,12 +78,23 @@ impl Profiles {
         source: ProfileSource,
         settings: &EngineSettings,
     ) -> Result<Self, EngineError> {
+        Self::open_in_runtime(source, settings, settings.runtime()?, None).await
+    }
+
+    /// Opens a source in `runtime` (whose memory pool other profiles may share), holding
+    /// `place` in an evaluation pool while the profiles live.
+    pub(crate) async fn open_in_runtime(
+        source: ProfileSource,
+        settings: &EngineSettings,
+        runtime: Arc<RuntimeEnv>,
+        place: Option<EvaluationPlace>,
+    ) -> Result<Self, EngineError> {
         // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
         // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
         let config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
         let state = SessionStateBuilder::new()
             .with_config(config)
-            .with_runtime_env(settings.runtime()?)
+            .with_runtime_env(runtime)
             .with_default_features()
             .with_optimizer_rules(optimizer_rules())
             .build();
@@ -99,6 +115,7 @@ impl Profiles {
             schema,
             snapshot,
             related: Vec::new(),
+            _place: place,
         })
     }
 

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 
-/// What the engine may use for one opened set of profiles — one run, one count, one preview.
+/// What the engine may use: for one run, and for the counts, previews and dry runs of a
+/// process together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineSettings {
@@ -35,6 +36,10 @@ pub struct EngineSettings {
     /// evaluated in this process. The executors read the sources themselves, so they need the
     /// same paths or credentials as this node.
     pub cluster: Option<String>,
+    /// Counts, previews and dry runs evaluated at once by one server, all within one
+    /// `memory_limit`; past them, a request is answered 429 `busy`. Runs are bounded by the
+    /// workers, each within a `memory_limit` of its own. 2 by default.
+    pub max_concurrent_evaluations: usize,
 }
 
 impl Default for EngineSettings {
@@ -44,6 +49,7 @@ impl Default for EngineSettings {
             spill_directory: None,
             sort_merge_joins: false,
             cluster: None,
+            max_concurrent_evaluations: 2,
         }
     }
 }

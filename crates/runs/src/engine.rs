@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use segsync_engine::Evaluations;
 use segsync_store::Store;
 use tokio::sync::Notify;
 
@@ -32,6 +33,9 @@ pub struct RunEngine {
     pub(crate) settings: Arc<RunSettings>,
     /// Wakes an idle run worker when a run is queued.
     pub(crate) run_queued: Arc<Notify>,
+    /// The counts, previews and dry runs of this process, a bounded number at once within one
+    /// memory limit.
+    pub(crate) evaluations: Arc<Evaluations>,
 }
 
 impl RunEngine {
@@ -39,6 +43,7 @@ impl RunEngine {
         Self {
             store,
             clients: Arc::new(clients),
+            evaluations: Arc::new(Evaluations::new(&settings.engine)),
             settings: Arc::new(settings),
             run_queued: Arc::new(Notify::new()),
         }
@@ -55,6 +60,11 @@ impl RunEngine {
 
     pub fn settings(&self) -> &RunSettings {
         &self.settings
+    }
+
+    /// The pool the counts, previews and dry runs of this process share.
+    pub fn evaluations(&self) -> &Evaluations {
+        &self.evaluations
     }
 
     /// Names this process in the runs it works on, so that other nodes can tell whose runs

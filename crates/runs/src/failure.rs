@@ -24,6 +24,11 @@ pub enum RunFailure {
         name: String,
         problems: Vec<SegmentError>,
     },
+    /// The user the run acts as was disabled or is no longer an admin since the run was queued.
+    #[error(
+        "the export user {username:?} may no longer run exports ({why}); an admin must add themselves as the connection's export user"
+    )]
+    ExportUserMayNotRun { username: String, why: &'static str },
     #[error("the export's data matching")]
     MappingInvalid(#[source] MappingError),
     #[error(transparent)]
@@ -85,6 +90,12 @@ pub enum RunFailure {
         "the run reached its maximum duration of {seconds} s and stopped after sending {sent} contacts; the next run sends the rest"
     )]
     TimedOut { seconds: u64, sent: u64 },
+    /// The run did not stop within the grace after its time budget — a call to the engine or to
+    /// Constant Contact that never answered — and was abandoned, freeing its export.
+    #[error(
+        "the run did not stop within {seconds} s (its time budget and the grace for its batch in flight): a call to the engine or to Constant Contact never answered, and the run was abandoned after sending {sent} contacts; the next run sends the rest"
+    )]
+    Hung { seconds: u64, sent: u64 },
 }
 
 /// What becomes of a run that did not succeed.
@@ -109,6 +120,7 @@ impl RunFailure {
             Self::Cancelled { .. } => Disposition::End(RunStatus::Cancelled),
             Self::TimedOut { .. } => Disposition::End(RunStatus::TimedOut),
             Self::SegmentInvalid { .. }
+            | Self::ExportUserMayNotRun { .. }
             | Self::MappingInvalid(_)
             | Self::ConnectionUnusable(_)
             | Self::NeedsReauthentication { .. }
@@ -116,7 +128,8 @@ impl RunFailure {
             | Self::StoreUnavailable(_)
             | Self::Resuming(_)
             | Self::NotStarted(_)
-            | Self::Export(_) => Disposition::End(RunStatus::Failed),
+            | Self::Export(_)
+            | Self::Hung { .. } => Disposition::End(RunStatus::Failed),
         }
     }
 }

@@ -57,6 +57,19 @@ pub struct ServerConfig {
     /// Failed sign-ins from one client address, whatever the usernames, before the address
     /// is refused for `login_lock_minutes`.
     pub login_max_failures_per_address: u32,
+    /// The reverse proxies in front of the server, as CIDRs (`["10.0.0.0/8", "::1/128"]`). A
+    /// request from one of them comes from the address it names in `forwarded_header`, read
+    /// from the right past every trusted proxy; sign-in limits key on that address. Empty (the
+    /// default): every request comes from its peer, and forwarding headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The header the trusted proxies set: `x-forwarded-for` (the default) or `forwarded`
+    /// (RFC 7239). Only one is read, so a client cannot slip an address into the other.
+    pub forwarded_header: crate::client_address::ForwardedHeader,
+    /// Seconds a connection has to send a request's headers before it is closed.
+    pub request_header_seconds: u64,
+    /// Seconds a request has to be handled, its body included, before it is answered 408
+    /// `request_timeout` (what streams after the answer began, a CSV download, is not limited).
+    pub request_seconds: u64,
     pub constant_contact: ConstantContactConfig,
     pub runs: RunsConfig,
     pub alerts: AlertsConfig,
@@ -95,6 +108,9 @@ pub struct ConstantContactConfig {
     /// Requests per second and per day for each API key.
     pub requests_per_second: u32,
     pub requests_per_day: u32,
+    /// How long a connection's contact lists and custom fields are kept once looked up, in
+    /// seconds: a page opened again within it asks Constant Contact nothing.
+    pub look_ups_kept_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -113,6 +129,10 @@ impl Default for ServerConfig {
             login_max_failures: 5,
             login_lock_minutes: 15,
             login_max_failures_per_address: 30,
+            trusted_proxies: Vec::new(),
+            forwarded_header: crate::client_address::ForwardedHeader::default(),
+            request_header_seconds: 30,
+            request_seconds: 300,
             constant_contact: ConstantContactConfig::default(),
             runs: RunsConfig::default(),
             alerts: AlertsConfig::default(),
@@ -132,6 +152,7 @@ impl Default for ConstantContactConfig {
                 .expect("a valid URL"),
             requests_per_second: 4,
             requests_per_day: 10_000,
+            look_ups_kept_seconds: 60,
         }
     }
 }

@@ -6,9 +6,11 @@
 
 pub mod auth;
 mod background;
+pub mod client_address;
 pub mod config;
 mod console;
 mod error;
+mod http_server;
 mod openapi;
 mod request_span;
 mod routes;
@@ -18,7 +20,6 @@ mod state;
 mod telemetry;
 
 use segsync_domain::ChainExt;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -63,19 +64,15 @@ pub async fn spawn(config: ServerConfig, listener: TcpListener) -> anyhow::Resul
     segsync_app::alerts::start_new_webhooks(&state.app).await?;
     let workers = background::Background::start(&state);
     info!(address = %listener.local_addr()?, node = %state.runs.node_id(), "segsync is serving.");
-    let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let router = routes::router(state.clone());
+    let header_timeout = Duration::from_secs(state.config.request_header_seconds);
     let stopping = CancellationToken::new();
-    let http = tokio::spawn({
-        let stopping = stopping.clone();
-        async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stopping.cancelled().await })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(error = %error.chain(), "The server stopped.");
-            }
-        }
-    });
+    let http = tokio::spawn(http_server::serve(
+        listener,
+        router,
+        header_timeout,
+        stopping.clone(),
+    ));
     Ok(Server {
         state,
         stopping,

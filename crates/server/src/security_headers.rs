@@ -1,7 +1,9 @@
 //! The headers every answer carries so that a browser keeps the console to itself: no
 //! framing by another site, no script or style from anywhere else (the console has no inline
 //! script or style), no guessing of content types, and no full URLs in the `Referer` of links
-//! that leave it.
+//! that leave it. Nothing but the console's own stylesheet and script is kept by a browser or a
+//! proxy (`Cache-Control: no-store`): answers show one-time secrets (a new API token, a
+//! generated password), members of segments and who did what.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -23,8 +25,14 @@ pub(crate) async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
+    let static_asset = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !static_asset {
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(policy);

@@ -4,6 +4,7 @@
 //! lock beside the file while it serves, released however the process ends.
 
 use std::fs::{File, TryLockError};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -17,6 +18,7 @@ pub(crate) fn lock(database: &Path) -> anyhow::Result<File> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .with_context(|| format!("opening {}", lock_path.display()))?;
     match lock.try_lock() {

@@ -59,6 +59,9 @@ impl AppState {
                     lock_minutes: config.login_lock_minutes,
                     session_hours: config.session_hours,
                 },
+                look_ups_kept_for: std::time::Duration::from_secs(
+                    config.constant_contact.look_ups_kept_seconds,
+                ),
             },
         );
         Ok(Self {

@@ -48,9 +48,31 @@ pub(crate) enum NativePool {
     Postgres(sqlx::PgPool),
 }
 
+/// Creates a missing SQLite file readable and writable by its owner only (0600): it holds
+/// password hashes and sealed tokens. SQLite gives its journal and write-ahead log the same
+/// permissions. An existing file is left as it is, and so is an in-memory database.
+fn create_private_file(file: &std::path::Path) -> Result<(), StoreError> {
+    if file.as_os_str().is_empty() || file.as_os_str() == ":memory:" || file.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        // Another process made it first.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::CreatingFile {
+            file: file.to_path_buf(),
+            source: error,
+        }),
+    }
+}
+
 impl Store {
     /// Opens the database at `url` and brings its schema up to date. A SQLite file is created
-    /// when missing and runs in write-ahead-log mode, so readers never wait for the writer.
+    /// when missing, readable by its owner only, and runs in write-ahead-log mode, so readers never wait for the writer.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = Backend::of(url)?;
@@ -61,6 +83,12 @@ impl Store {
             }
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            let file = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                .get_filename()
+                .to_path_buf();
+            create_private_file(&file)?;
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {

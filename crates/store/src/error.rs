@@ -33,6 +33,14 @@ pub enum StoreError {
     #[error("the store's data is corrupt: {0}")]
     Corrupt(String),
 
+    /// The SQLite file could not be created.
+    #[error("creating the SQLite file {}", file.display())]
+    CreatingFile {
+        file: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("migrating the store")]
     Migration(#[from] sqlx::migrate::MigrateError),
 

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod alert_feed;
+mod attempts;
 mod audit;
 mod connections;
 mod database;
@@ -24,7 +25,9 @@ mod time;
 mod token_refresh;
 mod users;
 
+pub use accounts::KeptCredential;
 pub use alert_feed::FeedCursor;
+pub use attempts::{AttemptsAt, LoginThrottle, PasswordAttempt};
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use connections::{Connection, Health, NewConnection, OAuthFlow, UsableBy};
 pub use database::{Backend, Store};
@@ -38,4 +41,4 @@ pub use runs::{QueueError, Run, RunFilter, RunStatus, Trigger};
 pub use segments::{Segment, SegmentDraft};
 pub use time::{from_millis, to_millis};
 pub use token_refresh::{RefreshTurn, StoredTokens};
-pub use users::{ApiTokenRecord, LoginThrottle, NewUser, Role, SessionRecord, User};
+pub use users::{ApiTokenRecord, NewUser, Role, SessionRecord, TokenUse, User};

@@ -516,20 +516,26 @@ impl Store {
         Ok(())
     }
 
-    /// The members a run left out, read as they are needed, so that a million of them never
-    /// sit in memory at once.
-    pub fn run_skips_streamed(
+    /// A page of the members a run left out, in (email, reason) order: `limit` of them after
+    /// the first `offset`. Each page is one query, so no connection is held between pages.
+    pub async fn run_skips_page(
         &self,
         run_id: Uuid,
-    ) -> impl futures_util::Stream<Item = Result<(String, String), StoreError>> + Send + '_ {
-        use futures_util::StreamExt;
-        sqlx::query("SELECT email, reason FROM run_skips WHERE run_id = $1")
-            .bind(run_id.to_string())
-            .fetch(&self.pool)
-            .map(|row| {
-                let row = row?;
-                Ok((row.try_get("email")?, row.try_get("reason")?))
-            })
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT email, reason FROM run_skips WHERE run_id = $1 \
+             ORDER BY email, reason LIMIT $2 OFFSET $3",
+        )
+        .bind(run_id.to_string())
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("email")?, row.try_get("reason")?)))
+            .collect()
     }
 
     /// The members a run left out.

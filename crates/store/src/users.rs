@@ -1,5 +1,5 @@
-//! Users, their sessions and API tokens, and the login throttle. The store keeps only hashes of
-//! passwords, session tokens and API tokens; making and checking them is the server's work.
+//! Users, their sessions and API tokens. The store keeps only hashes of passwords, session
+//! tokens and API tokens; making and checking them is the application's work.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -50,11 +50,12 @@ pub struct ApiTokenRecord {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Failed sign-ins of one username: after too many, it is locked for a while.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginThrottle {
-    pub failures: u32,
-    pub locked_until: Option<DateTime<Utc>>,
+/// An API token in use: the user it acts for, and which token it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    pub user: User,
+    pub token_id: Uuid,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// How stale the recorded last use of an API token may be.
@@ -249,9 +250,17 @@ impl Store {
     }
 
     /// The user an API token belongs to, noting that the token was used.
+    /// The user an API token acts for, while the token lasts and the user is enabled.
     pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.api_token_use(token_hash).await?.map(|used| used.user))
+    }
+
+    /// The user an API token acts for and the token itself, while it lasts and the user is
+    /// enabled; the use is recorded.
+    pub async fn api_token_use(&self, token_hash: &str) -> Result<Option<TokenUse>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
+            "SELECT {USER_COLUMNS}, api_tokens.id AS token_id, api_tokens.expires_at AS token_expires_at \
+             FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
              WHERE api_tokens.token_hash = $1 AND users.disabled = 0 \
              AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > $2)"
         ))
@@ -268,7 +277,13 @@ impl Store {
             .bind(now - LAST_USE_RESOLUTION_MS)
             .execute(&self.pool)
             .await?;
-        user_from_row(&row).map(Some)
+        Ok(Some(TokenUse {
+            user: user_from_row(&row)?,
+            token_id: parse_uuid(&row.try_get::<String, _>("token_id")?)?,
+            expires_at: row
+                .try_get::<Option<i64>, _>("token_expires_at")?
+                .map(from_millis),
+        }))
     }
 
     pub async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenRecord>, StoreError> {
@@ -306,73 +321,5 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn login_throttle(&self, username: &str) -> Result<LoginThrottle, StoreError> {
-        let row =
-            sqlx::query("SELECT failures, locked_until FROM login_failures WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            None => LoginThrottle {
-                failures: 0,
-                locked_until: None,
-            },
-            Some(row) => {
-                let locked_until: i64 = row.try_get("locked_until")?;
-                LoginThrottle {
-                    failures: row.try_get::<i64, _>("failures")? as u32,
-                    locked_until: (locked_until > 0).then(|| from_millis(locked_until)),
-                }
-            }
-        })
-    }
-
-    /// Counts a failed sign-in; once `max_failures` are reached the username is locked until
-    /// `lock_until`, and the count starts again.
-    pub async fn record_login_failure(
-        &self,
-        username: &str,
-        max_failures: u32,
-        lock_until: DateTime<Utc>,
-    ) -> Result<LoginThrottle, StoreError> {
-        // The count goes up in the statement that reads it: concurrent failures each count.
-        let mut transaction = self.begin_write().await?;
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO login_failures (username, failures, locked_until) VALUES ($1, 1, 0) \
-             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, locked_until = 0 \
-             RETURNING failures",
-        )
-        .bind(username)
-        .fetch_one(&mut *transaction)
-        .await?;
-        let failures = failures as u32;
-        let locked_until = if failures >= max_failures {
-            let locked_until = to_millis(lock_until);
-            sqlx::query(
-                "UPDATE login_failures SET failures = 0, locked_until = $2 WHERE username = $1",
-            )
-            .bind(username)
-            .bind(locked_until)
-            .execute(&mut *transaction)
-            .await?;
-            locked_until
-        } else {
-            0
-        };
-        transaction.commit().await?;
-        Ok(LoginThrottle {
-            failures,
-            locked_until: (locked_until > 0).then(|| from_millis(locked_until)),
-        })
-    }
-
-    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }

@@ -105,45 +105,67 @@ impl<'a> Connections<'a> {
         self.view(connection).await
     }
 
-    /// The contact lists of the connection's Constant Contact account, to pick a List ID from.
+    /// The contact lists of the connection's Constant Contact account, to pick a List ID from:
+    /// as Constant Contact answered within the last minute, within the API key's daily budget.
     pub async fn lists(&self, id: Uuid) -> Result<Vec<ListView>, AppError> {
         let connection = self.usable(id).await?;
-        let client = self.app.engine().clients().for_connection(&connection)?;
-        let lists = client
-            .all_lists()
-            .await
-            .map_err(|error| client_failure(&connection, &error))?;
-        Ok(lists
-            .into_iter()
-            .map(|list| ListView {
-                list_id: list.list_id,
-                name: list.name,
-                membership_count: list.membership_count,
+        let app = self.app;
+        // An unusable connection says so at once, whatever was looked up before.
+        let client = app.engine().clients().for_connection(&connection)?;
+        app.lists
+            .get_or_look_up(connection.id, async {
+                let lists = app
+                    .metered(&client, 1, async {
+                        client
+                            .all_lists()
+                            .await
+                            .map_err(|error| client_failure(&connection, &error))
+                    })
+                    .await?;
+                Ok(lists
+                    .into_iter()
+                    .map(|list| ListView {
+                        list_id: list.list_id,
+                        name: list.name,
+                        membership_count: list.membership_count,
+                    })
+                    .collect())
             })
-            .collect())
+            .await
     }
 
     /// The custom fields of the connection's Constant Contact account, which the data matching
-    /// may fill (an import may set only fields that exist).
+    /// may fill (an import may set only fields that exist): as Constant Contact answered
+    /// within the last minute, within the API key's daily budget.
     pub async fn custom_fields(&self, id: Uuid) -> Result<Vec<CustomFieldView>, AppError> {
         let connection = self.usable(id).await?;
-        let client = self.app.engine().clients().for_connection(&connection)?;
-        let fields = client
-            .custom_fields()
-            .await
-            .map_err(|error| client_failure(&connection, &error))?;
-        Ok(fields
-            .into_iter()
-            .map(|field| CustomFieldView {
-                key: format!(
-                    "{}{}",
-                    constant_contact::fields::CUSTOM_FIELD_PREFIX,
-                    field.name
-                ),
-                name: field.name,
-                label: field.label,
+        let app = self.app;
+        // An unusable connection says so at once, whatever was looked up before.
+        let client = app.engine().clients().for_connection(&connection)?;
+        app.custom_fields
+            .get_or_look_up(connection.id, async {
+                let fields = app
+                    .metered(&client, 1, async {
+                        client
+                            .custom_fields()
+                            .await
+                            .map_err(|error| client_failure(&connection, &error))
+                    })
+                    .await?;
+                Ok(fields
+                    .into_iter()
+                    .map(|field| CustomFieldView {
+                        key: format!(
+                            "{}{}",
+                            constant_contact::fields::CUSTOM_FIELD_PREFIX,
+                            field.name
+                        ),
+                        name: field.name,
+                        label: field.label,
+                    })
+                    .collect())
             })
-            .collect())
+            .await
     }
 
     /// The connection, when the caller may send through it.
@@ -233,6 +255,8 @@ impl<'a> ConnectionAdmin<'a> {
         let connection = self.app.store().connection(id).await?;
         self.app.store().delete_connection(id).await?;
         self.app.engine().clients().forget(id);
+        self.app.lists.forget(id);
+        self.app.custom_fields.forget(id);
         audit(self.app, self.user_id(), "removed", &connection, None).await
     }
 

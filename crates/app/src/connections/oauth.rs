@@ -150,6 +150,9 @@ impl App {
                 &seal_tokens(clients.sealer(), connection.id, &tokens),
             )
             .await?;
+        // Another account may stand behind the connection now.
+        self.lists.forget(connection.id);
+        self.custom_fields.forget(connection.id);
         audit(self, flow.user_id, "authenticated", &connection, None).await?;
         Ok(connection.id)
     }

@@ -70,14 +70,14 @@ pub struct ConnectionChange {
     pub usable_by: Option<UsableBy>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListView {
     pub list_id: Uuid,
     pub name: String,
     pub membership_count: Option<u64>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomFieldView {
     /// What the data matching names: `cf:<name>`.
     pub key: String,

@@ -13,7 +13,8 @@ pub enum Code {
     Unauthenticated,
     /// A username and password that do not match.
     InvalidCredentials,
-    /// Too many failed sign-ins for this user or address; `Retry-After` says when to try again.
+    /// Too many wrong passwords at sign-in for this user or address, or at a password change
+    /// for this user; `Retry-After` says when to try again.
     SignInLocked,
     /// The caller's role may not do this.
     Forbidden,
@@ -62,6 +63,8 @@ pub enum Code {
     ConnectionNeedsReauthentication,
     /// Constant Contact answered with an error.
     ConstantContact,
+    /// Today's requests of the API key are spent; `Retry-After` says when they reset.
+    QuotaSpent,
     /// The OAuth flow was refused: an unknown or used state, or Constant Contact's error.
     Oauth,
     /// A stored setting does not read.
@@ -76,17 +79,22 @@ pub enum Code {
     NotAcceptable,
     /// The body is larger than the API takes.
     BodyTooLarge,
+    /// The request was not handled within the server's time limit.
+    RequestTimeout,
     /// The body is not JSON.
     UnsupportedMediaType,
     /// Too many requests; `Retry-After` says when to try again.
     TooManyRequests,
+    /// The server is doing as much of this as it takes at once; `Retry-After` says when to try
+    /// again.
+    Busy,
     /// Refused for another reason; the status says which.
     Rejected,
 }
 
 impl Code {
     /// Every code, in the order above.
-    pub const ALL: [Self; 36] = [
+    pub const ALL: [Self; 39] = [
         Self::Unauthenticated,
         Self::InvalidCredentials,
         Self::SignInLocked,
@@ -113,6 +121,7 @@ impl Code {
         Self::ConnectionUnusable,
         Self::ConnectionNeedsReauthentication,
         Self::ConstantContact,
+        Self::QuotaSpent,
         Self::Oauth,
         Self::CorruptSetting,
         Self::Internal,
@@ -120,8 +129,10 @@ impl Code {
         Self::MethodNotAllowed,
         Self::NotAcceptable,
         Self::BodyTooLarge,
+        Self::RequestTimeout,
         Self::UnsupportedMediaType,
         Self::TooManyRequests,
+        Self::Busy,
         Self::Rejected,
     ];
 
@@ -129,7 +140,9 @@ impl Code {
     pub fn status(self) -> StatusCode {
         match self {
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::SignInLocked | Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::SignInLocked | Self::TooManyRequests | Self::Busy | Self::QuotaSpent => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict
@@ -156,6 +169,7 @@ impl Code {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
@@ -189,6 +203,7 @@ impl Code {
             Self::ConnectionUnusable => "connection_unusable",
             Self::ConnectionNeedsReauthentication => "connection_needs_reauthentication",
             Self::ConstantContact => "constant_contact",
+            Self::QuotaSpent => "quota_spent",
             Self::Oauth => "oauth",
             Self::CorruptSetting => "corrupt_setting",
             Self::Internal => "internal",
@@ -196,8 +211,10 @@ impl Code {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::NotAcceptable => "not_acceptable",
             Self::BodyTooLarge => "body_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "too_many_requests",
+            Self::Busy => "busy",
             Self::Rejected => "rejected",
         }
     }

@@ -21,6 +21,8 @@ pub struct AppError {
     pub message: String,
     /// Structured detail where a client can use it, such as each problem of a segment.
     pub details: Option<serde_json::Value>,
+    /// When a refused client may try again, answered as `Retry-After`.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// The shape of every error answer.
@@ -42,7 +44,14 @@ impl AppError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when it may try again (whole seconds, rounded up).
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     /// Answered with `status` instead of the code's own (a rejection the code only names).
@@ -103,8 +112,16 @@ impl std::error::Error for AppError {}
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
+        let retry_after = self.retry_after;
         let (status, body) = self.body();
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(wait) = retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, seconds.max(1).into());
+        }
+        response
     }
 }
 
@@ -141,10 +158,28 @@ impl From<RunsError> for AppError {
             RunsError::ProfilesNotConfigured => {
                 Self::new(Code::ProfilesNotConfigured, error.to_string())
             }
-            RunsError::ProfilesUnreadable(_) => {
-                Self::new(Code::ProfilesUnreadable, error.chain().to_string())
-            }
+            RunsError::ProfilesUnreadable(error) => profiles_unreadable(&error),
         }
+    }
+}
+
+/// The profile source could not be read: an answer that names no host, bucket, path or file,
+/// since viewers may see it. The whole error goes to the log; admins also see it on the System
+/// page.
+pub fn profiles_unreadable(error: &segsync_engine::EngineError) -> AppError {
+    tracing::warn!(error = %error.chain(), "The profile source could not be read.");
+    AppError::new(
+        Code::ProfilesUnreadable,
+        format!(
+            "{}; an admin finds why on the System page",
+            error.without_locations()
+        ),
+    )
+}
+
+impl From<segsync_engine::EvaluationsBusy> for AppError {
+    fn from(busy: segsync_engine::EvaluationsBusy) -> Self {
+        Self::new(Code::Busy, busy.to_string()).with_retry_after(std::time::Duration::from_secs(1))
     }
 }
 

@@ -100,36 +100,41 @@ pub(crate) async fn checked(
             .map_err(|problem| AppError::invalid("schedule_override", problem))?;
     }
     let client = app.engine().clients().for_connection(&connection)?;
-    match client.get_list(form.list_id).await {
-        Ok(_) => {}
-        Err(constant_contact::Error::Rejected { status: 404, .. }) => {
-            return Err(AppError::new(
-                Code::ListNotFound,
-                format!(
-                    "list_id: Constant Contact has no list {} in this account",
-                    form.list_id
-                ),
-            ));
+    // The list and the custom fields: two requests from the API key's daily budget.
+    app.metered(&client, 2, async {
+        match client.get_list(form.list_id).await {
+            Ok(_) => {}
+            Err(constant_contact::Error::Rejected { status: 404, .. }) => {
+                return Err(AppError::new(
+                    Code::ListNotFound,
+                    format!(
+                        "list_id: Constant Contact has no list {} in this account",
+                        form.list_id
+                    ),
+                ));
+            }
+            Err(error) => return Err(client_failure(&connection, &error)),
         }
-        Err(error) => return Err(client_failure(&connection, &error)),
-    }
-    let mapping = FieldMapping::from_names(&form.mapping)
-        .map_err(|problem| AppError::new(Code::Invalid, problem.to_string()))?;
-    let missing = segsync_export::missing_custom_fields(&client, &mapping)
-        .await
-        .map_err(|error| client_failure(&connection, &error))?;
-    if let Some(first) = missing.first() {
-        let keys: Vec<String> = missing.iter().map(|name| format!("cf:{name}")).collect();
-        let field = format!("mapping.cf:{first}");
-        return Err(AppError::new(Code::CustomFieldsMissing,
-            format!(
-                "{field}: the Constant Contact account has no custom field {}; create {} in Constant Contact first or choose another field",
-                keys.join(", "),
-                if keys.len() == 1 { "it" } else { "them" }
-            ),
-        )
-        .with_details(serde_json::json!({ "field": field, "missing": keys })));
-    }
+        let mapping = FieldMapping::from_names(&form.mapping)
+            .map_err(|problem| AppError::new(Code::Invalid, problem.to_string()))?;
+        let missing = segsync_export::missing_custom_fields(&client, &mapping)
+            .await
+            .map_err(|error| client_failure(&connection, &error))?;
+        if let Some(first) = missing.first() {
+            let keys: Vec<String> = missing.iter().map(|name| format!("cf:{name}")).collect();
+            let field = format!("mapping.cf:{first}");
+            return Err(AppError::new(Code::CustomFieldsMissing,
+                format!(
+                    "{field}: the Constant Contact account has no custom field {}; create {} in Constant Contact first or choose another field",
+                    keys.join(", "),
+                    if keys.len() == 1 { "it" } else { "them" }
+                ),
+            )
+            .with_details(serde_json::json!({ "field": field, "missing": keys })));
+        }
+        Ok(())
+    })
+    .await?;
     Ok(ExportDraft {
         name: name.to_owned(),
         connection_id: connection.id,

@@ -252,21 +252,27 @@ impl<'a> RunControl<'a> {
     pub async fn dry_run(&self, id: Uuid, options: RunOptions) -> Result<DryRunReport, AppError> {
         self.manageable(id, "dry-run this export").await?;
         let engine = self.app.engine();
+        let place = engine.evaluations().try_place()?;
         let prepared = engine
-            .prepare(id)
+            .prepare(id, Some(place))
             .await
             .map_err(|failure| AppError::new(Code::CannotRun, failure.chain().to_string()))?;
-        segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
-            .await
-            .map_err(|error| match error {
-                DryRunError::Ledger(error) => error.into(),
-                DryRunError::Export(ExportError::ConstantContact(error)) => {
-                    client_failure(&prepared.connection, &error)
-                }
-                DryRunError::Export(error) => {
-                    AppError::new(Code::CannotRun, error.chain().to_string())
-                }
+        // What it reads of the list comes from the API key's daily budget, as a run's would.
+        self.app
+            .metered(&prepared.client, 1, async {
+                segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
+                    .await
+                    .map_err(|error| match error {
+                        DryRunError::Ledger(error) => error.into(),
+                        DryRunError::Export(ExportError::ConstantContact(error)) => {
+                            client_failure(&prepared.connection, &error)
+                        }
+                        DryRunError::Export(error) => {
+                            AppError::new(Code::CannotRun, error.chain().to_string())
+                        }
+                    })
             })
+            .await
     }
 
     fn user_id(&self) -> Uuid {

@@ -1,8 +1,8 @@
 //! The members a run left out because of their email, as CSV (`email,reason`), read from the
-//! store and written a chunk at a time as the reader takes them: the chunks in memory are a few
-//! whatever the number of members.
+//! store a page at a time and written a chunk at a time as the reader takes them: the chunks in
+//! memory are a few whatever the number of members, and no database connection is held while
+//! a slow reader takes them.
 
-use futures_util::StreamExt;
 use segsync_domain::ErrorChain;
 use segsync_store::Store;
 use tokio::sync::mpsc;
@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 /// Chunks waiting for the reader at most.
 const CHUNKS_AHEAD: usize = 4;
+
+/// Skipped members read from the store at once.
+const PAGE: u32 = 2_000;
 
 /// Starts writing the skipped members of `run_id` as CSV chunks; the receiver gets them in
 /// order, then the channel closes. A failure to read them ends the stream with an error (and
@@ -26,21 +29,32 @@ pub(super) fn skipped_csv(
                 "the skipped members could not be read",
             ))
         };
-        let mut rows = std::pin::pin!(store.run_skips_streamed(run_id));
         let mut csv = SkippedCsv::new();
-        while let Some(row) = rows.next().await {
-            let chunk = match row {
-                Ok((email, reason)) => match csv.row(&email, &reason) {
+        let mut offset = 0;
+        loop {
+            let page = match store.run_skips_page(run_id, offset, PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    let _ = chunks.send(failed(&error)).await;
+                    return;
+                }
+            };
+            let last_page = page.len() < PAGE as usize;
+            offset += page.len() as u64;
+            for (email, reason) in page {
+                let chunk = match csv.row(&email, &reason) {
                     Ok(chunk) => chunk,
                     Err(error) => Some(failed(&error)),
-                },
-                Err(error) => Some(failed(&error)),
-            };
-            if let Some(chunk) = chunk {
-                let stop = chunk.is_err();
-                if chunks.send(chunk).await.is_err() || stop {
-                    return; // The reader went away, or the reading failed.
+                };
+                if let Some(chunk) = chunk {
+                    let stop = chunk.is_err();
+                    if chunks.send(chunk).await.is_err() || stop {
+                        return; // The reader went away, or the writing failed.
+                    }
                 }
+            }
+            if last_page {
+                break;
             }
         }
         let _ = chunks.send(csv.finish()).await;

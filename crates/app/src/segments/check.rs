@@ -3,14 +3,14 @@
 //! configured.
 
 use chrono::Utc;
+use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{RunClock, SegmentError, parse_definition, validate};
-use segsync_domain::{ChainExt, SegmentDefinition};
 use segsync_runs::stored_segments;
 use segsync_store::Segment;
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::error::{AppError, Code};
+use crate::error::{AppError, Code, profiles_unreadable};
 
 /// A segment as it is written and shown: the shape of an entry of a segment file.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -88,10 +88,8 @@ pub(crate) async fn count_written(app: &App, body: &SegmentBody) -> Result<u64, 
     let mut catalogue = catalogue(app).await?;
     catalogue.retain(|stored| stored.name != definition.name);
     catalogue.push(definition.clone());
-    let profiles = app.profiles().await?;
-    let unreadable = |error: segsync_engine::EngineError| {
-        AppError::new(Code::ProfilesUnreadable, error.chain().to_string())
-    };
+    let profiles = app.profiles_to_evaluate().await?;
+    let unreadable = |error: segsync_engine::EngineError| profiles_unreadable(&error);
     let membership = profiles
         .segment_expr(&definition, &catalogue, &clock_now())
         .map_err(unreadable)?;

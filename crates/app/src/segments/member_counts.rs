@@ -1,9 +1,14 @@
 //! How many profiles each segment holds, as the segments and export pages show them, kept
 //! between page views. A count is evaluated again only when what it depends on changed: the
-//! segment's rule, the rules of the segments it refers to, the profile source (its files'
-//! sizes and modification times), or the day (rules like "within the last 90 days" move with
-//! it). A source whose files cannot be looked at (a glob, an object store) is counted again
-//! at most once a minute.
+//! segment's rule, the rules of the segments it refers to, the profile source and the related
+//! tables (their files' sizes and modification times), or the day (rules like "within the last
+//! 90 days" move with it). A source whose files cannot be looked at (a glob, an object store)
+//! is counted again at most once a minute.
+//!
+//! A page view never waits for an evaluation: while another page view is counting, or every
+//! place of the evaluation pool is taken, it shows the counts that are still current and leaves
+//! the others out (the page says "not counted yet"). No lock is held across an evaluation but
+//! the one that keeps a second page view from counting the same segments at once.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -12,7 +17,7 @@ use std::time::UNIX_EPOCH;
 
 use chrono::Utc;
 use segsync_domain::segment::SegmentDefinition;
-use segsync_engine::EngineError;
+use segsync_engine::{EngineError, ProfileSource, RelatedTable};
 use uuid::Uuid;
 
 use super::check::{catalogue, clock_now};
@@ -47,18 +52,20 @@ impl SegmentCount {
 /// The counts last evaluated, each with the state it was evaluated in.
 #[derive(Default)]
 pub(crate) struct MemberCounts {
+    counted: std::sync::Mutex<HashMap<Uuid, (u64, u64)>>,
     /// Held while counts are evaluated, so that page views at once evaluate them once.
-    counted: tokio::sync::Mutex<HashMap<Uuid, (u64, u64)>>,
+    counting: tokio::sync::Mutex<()>,
 }
 
 impl MemberCounts {
     /// The member count of every stored segment that evaluates, and the problems of those that
     /// no longer validate.
     pub(crate) async fn all(&self, app: &App) -> Result<HashMap<Uuid, SegmentCount>, AppError> {
-        let Some(source) = app.engine().settings().profiles.as_ref() else {
+        let settings = app.engine().settings();
+        let Some(source) = settings.profiles.as_ref() else {
             return Ok(HashMap::new());
         };
-        let source = source_state(&source.location);
+        let source = sources_state(source, &settings.related);
         let catalogue = catalogue(app).await?;
         let by_name: HashMap<&str, &SegmentDefinition> = catalogue
             .iter()
@@ -70,38 +77,61 @@ impl MemberCounts {
             day: Utc::now().date_naive(),
             known: HashMap::new(),
         };
-        let mut counted = self.counted.lock().await;
-        let mut profiles_opened = None;
+        let segments = app.store().segments().await?;
         let mut counts = HashMap::new();
-        for segment in app.store().segments().await? {
-            let parsed = segment.definition();
-            let key = keys.of(&parsed);
-            if let Some((counted_in, members)) = counted.get(&segment.id)
-                && *counted_in == key
-            {
-                counts.insert(segment.id, SegmentCount::Members(*members));
-                continue;
+        let mut stale = Vec::new();
+        {
+            let counted = self.counted();
+            for segment in &segments {
+                let parsed = segment.definition();
+                let key = keys.of(&parsed);
+                match counted.get(&segment.id) {
+                    Some((counted_in, members)) if *counted_in == key => {
+                        counts.insert(segment.id, SegmentCount::Members(*members));
+                    }
+                    _ => stale.push((segment.id, parsed, key)),
+                }
             }
+        }
+        // Another page view is counting: it will keep what it counts; this one does not wait.
+        let Ok(_counting) = self.counting.try_lock() else {
+            return Ok(counts);
+        };
+        let mut profiles_opened = None;
+        for (id, parsed, key) in stale {
             if profiles_opened.is_none() {
-                profiles_opened = Some(app.profiles().await?);
+                match app.profiles_to_evaluate().await {
+                    Ok(opened) => profiles_opened = Some(opened),
+                    // Every place is taken: the counts wait for the next page view.
+                    Err(busy) if busy.code == crate::error::Code::Busy => break,
+                    Err(error) => return Err(error),
+                }
             }
             let opened = profiles_opened.as_ref().expect("opened above");
             let membership = match opened.segment_expr(&parsed, &catalogue, &clock_now()) {
                 Ok(membership) => membership,
                 Err(EngineError::Segment(problems)) => {
-                    counts.insert(segment.id, SegmentCount::Invalid(problems.to_string()));
+                    counts.insert(id, SegmentCount::Invalid(problems.to_string()));
                     continue;
                 }
                 Err(_) => continue,
             };
             if let Ok(members) = opened.count(membership).await {
                 metrics::counter!("segsync_segment_counts_evaluated_total").increment(1);
-                counted.insert(segment.id, (key, members));
-                counts.insert(segment.id, SegmentCount::Members(members));
+                self.counted().insert(id, (key, members));
+                counts.insert(id, SegmentCount::Members(members));
             }
         }
-        counted.retain(|id, _| matches!(counts.get(id), Some(SegmentCount::Members(_))));
+        let stored: std::collections::HashSet<Uuid> =
+            segments.iter().map(|segment| segment.id).collect();
+        self.counted().retain(|id, _| stored.contains(id));
         Ok(counts)
+    }
+
+    fn counted(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (u64, u64)>> {
+        self.counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -146,9 +176,19 @@ impl StateKeys<'_> {
     }
 }
 
-/// The state of the profile source: the size and modification time of each of its files, or
-/// the current minute where its files cannot be looked at.
-pub(crate) fn source_state(location: &str) -> u64 {
+/// The state of the profile source and of every related table's source, as one hash.
+pub(crate) fn sources_state(profiles: &ProfileSource, related: &[RelatedTable]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    source_state(&profiles.location).hash(&mut hasher);
+    for table in related {
+        (&table.name, source_state(&table.source.location)).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The state of one source: the size and modification time of each of its files, or the
+/// current minute where its files cannot be looked at.
+fn source_state(location: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let path = Path::new(location);
     if path.is_file() || path.is_dir() {

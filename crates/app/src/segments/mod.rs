@@ -18,8 +18,8 @@ pub(crate) use member_counts::MemberCounts;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use segsync_domain::SegmentDefinition;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
-use segsync_domain::{ChainExt, SegmentDefinition};
 use segsync_engine::CommonValue;
 use segsync_store::{Segment, SegmentDraft};
 use serde::Serialize;
@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::audit::{Subject, record};
 use crate::caller::{Caller, Contributor};
-use crate::error::{AppError, Code};
+use crate::error::{AppError, Code, profiles_unreadable};
 use check::{catalogue, check, check_all, clock_now, count_written, invalid};
 use preview::{PREVIEW_ROWS, rows_as_text};
 
@@ -129,10 +129,8 @@ impl<'a> Segments<'a> {
         let segment = self.app.store().segment(id).await?;
         let definition = segment.definition();
         let catalogue = catalogue(self.app).await?;
-        let profiles = self.app.profiles().await?;
-        let unreadable = |error: segsync_engine::EngineError| {
-            AppError::new(Code::ProfilesUnreadable, error.chain().to_string())
-        };
+        let profiles = self.app.profiles_to_evaluate().await?;
+        let unreadable = |error: segsync_engine::EngineError| profiles_unreadable(&error);
         let membership = profiles
             .segment_expr(&definition, &catalogue, &clock_now())
             .map_err(unreadable)?;

@@ -1,7 +1,7 @@
-//! Signing in and out, and who a request acts for. A sign-in checks the password (unknown
-//! usernames spend the same effort, so timing does not tell which exist), counts failures per
-//! username in the store (known usernames only) and per client address in memory, and opens a
-//! session with its CSRF token. A request's caller is found from an API token or a session.
+//! Signing in and out, and who a request acts for. A sign-in takes an attempt per username in
+//! the store (known usernames only) and per client address in memory before it checks the
+//! password (unknown usernames spend the same effort, so timing does not tell which exist),
+//! and opens a session with its CSRF token. A request's caller is found from an API token or a session.
 
 mod address_throttle;
 
@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use segsync_store::User;
+use segsync_store::{AttemptsAt, PasswordAttempt, User};
 
 use crate::App;
-use crate::caller::Caller;
+use crate::caller::{Caller, CallerToken};
 use crate::error::{AppError, Code};
 use crate::secrets::{hash_token, new_token};
 use crate::users::hash_password;
@@ -65,6 +65,10 @@ impl SignIns {
             ),
         }
     }
+
+    pub(crate) fn policy(&self) -> SignInPolicy {
+        self.policy
+    }
 }
 
 /// An argon2id hash of a random password, checked against when the username is unknown.
@@ -73,7 +77,9 @@ static DUMMY_HASH: LazyLock<String> =
 
 impl App {
     /// Signs `username` in from `address`, or says why not: a wrong username or password (the
-    /// same answer for both), or a username or address locked after too many failures.
+    /// same answer for both), a username or address locked after too many attempts, or a
+    /// server too busy checking passwords. Each attempt is counted before its password is
+    /// checked, so guesses sent at once get no more checks than the limits.
     pub async fn sign_in(
         &self,
         username: &str,
@@ -82,39 +88,51 @@ impl App {
     ) -> Result<OpenedSession, AppError> {
         let now = Utc::now();
         let SignIns { policy, addresses } = &*self.sign_ins;
-        if let Some(wait) = addresses.locked_for(address, Instant::now()) {
-            return Err(AppError::new(
+        let ticket = self.passwords().enter()?;
+        let attempt_from_address = addresses.attempt(address, Instant::now()).map_err(|wait| {
+            AppError::new(
                 Code::SignInLocked,
                 format!(
                     "too many failed sign-ins from this address; try again in {} minutes",
                     wait.as_secs().div_ceil(60)
                 ),
-            ));
-        }
-        let throttle = self.store().login_throttle(username).await?;
-        if let Some(until) = throttle.locked_until.filter(|until| *until > now) {
-            return Err(AppError::new(
-                Code::SignInLocked,
-                format!(
-                    "too many failed sign-ins; try again after {}",
-                    until.format("%H:%M UTC")
-                ),
-            ));
-        }
+            )
+            .with_retry_after(wait)
+        })?;
         let user = self.store().user_by_username(username).await?;
+        let lock_until = now + Duration::minutes(i64::from(policy.lock_minutes));
+        if user.is_some() {
+            // Only usernames that exist are counted in the store: guesses write nothing.
+            let attempt = self
+                .store()
+                .take_sign_in_attempt(username, policy.max_failures, now, lock_until)
+                .await?;
+            if let PasswordAttempt::Locked { until } = attempt {
+                return Err(AppError::new(
+                    Code::SignInLocked,
+                    format!(
+                        "too many failed sign-ins; try again after {}",
+                        until.format("%H:%M UTC")
+                    ),
+                )
+                .with_retry_after((until - now).to_std().unwrap_or_default()));
+            }
+        }
         let hash = user
             .as_ref()
             .map_or_else(|| DUMMY_HASH.clone(), |user| user.password_hash.clone());
-        let matches = self.passwords().verify(hash, password).await;
+        let matches = ticket.verify(hash, password).await;
         let verified = matches && user.as_ref().is_some_and(|user| !user.disabled);
         let known = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
-            addresses.failed(address, Instant::now());
+            attempt_from_address.failed(Instant::now());
             if known {
-                // Only usernames that exist are locked in the store: guesses write nothing.
-                let lock_until = now + Duration::minutes(i64::from(policy.lock_minutes));
                 self.store()
-                    .record_login_failure(username, policy.max_failures, lock_until)
+                    .attempt_failed(
+                        AttemptsAt::SignIn { username },
+                        policy.max_failures,
+                        lock_until,
+                    )
                     .await?;
             }
             return Err(AppError::new(
@@ -122,7 +140,7 @@ impl App {
                 "the username or the password is wrong",
             ));
         };
-        addresses.succeeded(address);
+        attempt_from_address.succeeded();
         self.store().clear_login_failures(username).await?;
         let token = new_token("");
         let csrf_token = new_token("");
@@ -144,14 +162,20 @@ impl App {
         Ok(())
     }
 
-    /// The caller an API token acts for, or 401.
+    /// The caller an API token acts for, with the token, or 401.
     pub async fn caller_by_api_token(&self, token: &str) -> Result<Caller, AppError> {
-        let user = self
+        let used = self
             .store()
-            .user_by_api_token(&hash_token(token.trim()))
+            .api_token_use(&hash_token(token.trim()))
             .await?
             .ok_or_else(AppError::unauthenticated)?;
-        Ok(Caller::new(user))
+        Ok(Caller::with_token(
+            used.user,
+            CallerToken {
+                id: used.token_id,
+                expires_at: used.expires_at,
+            },
+        ))
     }
 
     /// The session a session token opened, while it lasts, or 401.

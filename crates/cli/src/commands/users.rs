@@ -1,4 +1,4 @@
-//! `segsync users add|list|disable|enable|role|password`: manage accounts from the command
+//! `segsync users add|list|disable|enable|unlock|role|password`: manage accounts from the command
 //! line, which is how the first admin comes to exist. Every change is in the audit log, done
 //! by nobody in particular (the command line has no signed-in user).
 
@@ -17,6 +17,13 @@ pub(crate) async fn run(command: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::List(args) => list(args).await,
         UsersCommand::Disable(args) => set_disabled(args, true).await,
         UsersCommand::Enable(args) => set_disabled(args, false).await,
+        UsersCommand::Unlock(args) => {
+            change(&args, "unlocked", |store, user| async move {
+                store.clear_login_failures(&user.username).await?;
+                Ok(format!("{} may sign in again.", user.username))
+            })
+            .await
+        }
         UsersCommand::Role(args) => {
             let role = Role::parse(&args.role).expect("clap allows only the three roles");
             change(&args.user, "role_changed", |store, user| async move {
@@ -52,8 +59,14 @@ async fn password(args: UserPasswordArgs) -> anyhow::Result<()> {
     let hash =
         hash_password(&password).map_err(|problem| anyhow::anyhow!("the password: {problem}"))?;
     change(&args.user, "password_changed", |store, user| async move {
-        store.set_user_password(user.id, &hash, None).await?;
-        let mut said = format!("{}'s password is set; their sessions ended.", user.username);
+        let ended_tokens = store
+            .set_user_password(user.id, &hash, segsync_store::KeptCredential::default())
+            .await?;
+        let mut said = format!(
+            "{}'s password is set; their sessions and API tokens ({}) ended.",
+            user.username,
+            ended_tokens.len()
+        );
         if generated {
             said.push_str(&format!("\nPassword (shown once): {password}"));
         }

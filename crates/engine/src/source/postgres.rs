@@ -4,8 +4,10 @@
 //!
 //! The location is `postgres://user@host:port/database`; `table` (`schema.table` or `table`)
 //! names the table or view. The password comes from the URL, the `password` option (better:
-//! `password_file` or `password_env`) or `PGPASSWORD`; `sslmode` is `disable`, `prefer`
-//! (the default), `require`, `verify-ca` or `verify-full`.
+//! `password_file` or `password_env`) or `PGPASSWORD`; `sslmode` is `disable`, `prefer`,
+//! `require`, `verify-ca` or `verify-full`. Without one, a database on this machine (a loopback
+//! address or `localhost`) is `prefer` and any other `require`: profiles and the password do
+//! not cross a network in the clear unless asked to.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,7 +88,7 @@ pub(crate) async fn read_postgres(
     }
     set(
         "sslmode",
-        from_url_or_option("sslmode")?.unwrap_or_else(|| "prefer".to_owned()),
+        from_url_or_option("sslmode")?.unwrap_or_else(|| default_sslmode(url).to_owned()),
     );
     if let Some(root_certificate) = from_url_or_option("sslrootcert")? {
         set("sslrootcert", root_certificate);
@@ -115,6 +117,17 @@ pub(crate) async fn read_postgres(
         .map_err(|error| (SourcePart::Format, error.to_string()))
 }
 
+/// `prefer` for a database on this machine, `require` for any other.
+fn default_sslmode(url: &Url) -> &'static str {
+    let on_this_machine = match url.host() {
+        None => true,
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+    };
+    if on_this_machine { "prefer" } else { "require" }
+}
+
 fn percent_decoded(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
@@ -131,4 +144,28 @@ fn connection_failure(text: &str) -> Failure {
         SourcePart::Connection
     };
     (part, text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_across_a_network_requires_tls_unless_told_otherwise() {
+        let sslmode = |url: &str| default_sslmode(&Url::parse(url).unwrap());
+        for on_this_machine in [
+            "postgres://segsync@localhost/crm",
+            "postgres://segsync@127.0.0.1:5433/crm",
+            "postgres://segsync@[::1]/crm",
+        ] {
+            assert_eq!(sslmode(on_this_machine), "prefer", "{on_this_machine}");
+        }
+        for across_a_network in [
+            "postgres://segsync@db.example.com/crm",
+            "postgres://segsync@10.0.0.7/crm",
+            "postgres://segsync@[2001:db8::7]/crm",
+        ] {
+            assert_eq!(sslmode(across_a_network), "require", "{across_a_network}");
+        }
+    }
 }

@@ -161,7 +161,7 @@ async fn grouping_spills_past_the_limit_and_the_members_stay_the_same() {
         memory_limit: ByteSize::mib(4),
         spill_directory: Some(spill.path().to_owned()),
         sort_merge_joins: false,
-        cluster: None,
+        ..EngineSettings::default()
     };
     let within_limit = data.open(&tight).await;
     assert_eq!(

@@ -75,6 +75,8 @@ pub struct RunContext {
     pub requests_per_day: u64,
     /// How long the run may take before it stops after its batch in flight.
     pub time_budget: Duration,
+    /// How long past its time budget the batch in flight may take before the run is abandoned.
+    pub stop_grace: Duration,
 }
 
 impl RunEngine {
@@ -86,6 +88,7 @@ impl RunEngine {
             api_key: api.client_id.clone(),
             requests_per_day: u64::from(api.daily_quota),
             time_budget: Duration::from_secs(self.settings.runs.max_run_seconds),
+            stop_grace: Duration::from_secs(self.settings.runs.shutdown_grace_seconds),
         }
     }
 }
@@ -95,7 +98,7 @@ impl RunEngine {
 pub(crate) async fn execute(engine: &RunEngine, run: Run, stopping: &CancellationToken) {
     info!(run = %run.id, export = %run.export_id, claim = run.claim, "A run starts.");
     let context = engine.context();
-    match engine.prepare(run.export_id).await {
+    match engine.prepare_run(&run).await {
         Ok(prepared) => {
             Box::pin(carry_out(&context, run, &prepared, &NoProgress, stopping)).await;
         }

@@ -25,6 +25,9 @@ enum Stop {
     None,
     Shutdown,
     OutOfTime,
+    /// It did not stop within the grace after its time budget (a call that never answers): it
+    /// was abandoned where it stood.
+    Hung,
 }
 
 pub(super) async fn perform(
@@ -78,7 +81,13 @@ pub(super) async fn perform(
             warn!(run = %run.id, error = %error.chain(), "A run's last progress could not be stored.")
         }
     }
-    let ending = ending_of(context, prepared, &checkpoints.quota, result, stop);
+    let ending = match result {
+        Some(result) => ending_of(context, prepared, &checkpoints.quota, result, stop),
+        None => Ending::failed(RunFailure::Hung {
+            seconds: (context.time_budget + context.stop_grace).as_secs(),
+            sent: progress.snapshot().contacts_sent,
+        }),
+    };
     if let Ending::NotSucceeded {
         failure: RunFailure::QuotaExceeded { resets_at, .. },
         ..
@@ -177,13 +186,16 @@ async fn supervise(
     checkpoints: &StoreCheckpoints,
     progress: &Watched<'_>,
     stopping: &CancellationToken,
-) -> (Result<RunEnded, ExportError>, Stop) {
+) -> (Option<Result<RunEnded, ExportError>>, Stop) {
     let plan = prepared.plan.clone().with_full_resync(run.full_resync);
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
     let time_budget = context.time_budget;
     let deadline = tokio::time::sleep(time_budget);
     tokio::pin!(deadline);
+    // Past the budget, the batch in flight gets the grace to end; then the run is abandoned.
+    let abandon = tokio::time::sleep(time_budget + context.stop_grace);
+    tokio::pin!(abandon);
     let exporting = run_export_in_step(
         &prepared.profiles,
         &plan,
@@ -200,7 +212,12 @@ async fn supervise(
     let supervised = async {
         let result = loop {
             tokio::select! {
-                result = &mut exporting => break result,
+                result = &mut exporting => break Some(result),
+                () = &mut abandon => {
+                    warn!(run = %run.id, seconds = (time_budget + context.stop_grace).as_secs(), "The run did not stop after its time budget and grace; it is abandoned where it stood.");
+                    stop = Stop::Hung;
+                    break None;
+                }
                 () = stopping.cancelled(), if !cancel.is_cancelled() => {
                     stop = Stop::Shutdown;
                     cancel.cancel();
@@ -216,6 +233,7 @@ async fn supervise(
                 }
             }
         };
+        cancel.cancel();
         export_ended.cancel();
         result
     };
@@ -268,7 +286,7 @@ fn ending_of(
         (RunOutcome::Succeeded, None) => return Ending::Succeeded(report),
         (RunOutcome::Cancelled | RunOutcome::Failed { .. }, None) => match stop {
             Stop::Shutdown => return Ending::Resume(report),
-            Stop::OutOfTime => RunFailure::TimedOut {
+            Stop::OutOfTime | Stop::Hung => RunFailure::TimedOut {
                 seconds: context.time_budget.as_secs(),
                 sent,
             },

@@ -5,15 +5,15 @@ use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
-use segsync_engine::{EngineError, Profiles};
+use segsync_engine::{EngineError, EvaluationPlace, Profiles};
 use segsync_export::ExportPlan;
-use segsync_store::{Connection, LedgerOf};
+use segsync_store::{Connection, LedgerOf, Role, Run};
 use uuid::Uuid;
 
-use crate::RunEngine;
 use crate::failure::RunFailure;
 use crate::schedule::system_schedule;
 use crate::stored_segments::{catalogue, open_profiles};
+use crate::{RunEngine, RunsError};
 
 /// Everything a run needs, gathered before anything is sent.
 pub struct Prepared {
@@ -26,8 +26,37 @@ pub struct Prepared {
 }
 
 impl RunEngine {
-    /// The plan, client and profiles for a run of the export, or why the run cannot start.
-    pub async fn prepare(&self, export_id: Uuid) -> Result<Prepared, RunFailure> {
+    /// What `run` needs, once the user it acts as may still run exports: an export user
+    /// disabled or demoted since the run was queued (a scheduled run queues as the export user
+    /// of the moment) fails the run before anything is read or sent.
+    pub async fn prepare_run(&self, run: &Run) -> Result<Prepared, RunFailure> {
+        if let Some(acting_user) = run.acting_user {
+            let user = self.store.user(acting_user).await?;
+            let why = if user.disabled {
+                Some("disabled")
+            } else if user.role != Role::Admin {
+                Some("no longer an admin")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(RunFailure::ExportUserMayNotRun {
+                    username: user.username,
+                    why,
+                });
+            }
+        }
+        self.prepare(run.export_id, None).await
+    }
+
+    /// The plan, client and profiles for a run of the export, or why the run cannot start. With
+    /// `place` (a dry run's), the profiles are opened in the process's evaluation pool; without,
+    /// in a memory limit of their own (a run's).
+    pub async fn prepare(
+        &self,
+        export_id: Uuid,
+        place: Option<EvaluationPlace>,
+    ) -> Result<Prepared, RunFailure> {
         let export = self.store.export(export_id).await?;
         let connection_id = export.connection_id.ok_or(RunFailure::Detached)?;
         let connection = self.store.connection(connection_id).await?;
@@ -45,12 +74,27 @@ impl RunEngine {
             FieldMapping::from_names(&export.mapping).map_err(RunFailure::MappingInvalid)?;
         let time_zone = system_schedule(&self.store).await?.time_zone;
         let catalogue = catalogue(&self.store).await?;
-        let profiles = open_profiles(
-            self.settings.profiles.as_ref(),
-            &self.settings.related,
-            &self.settings.engine,
-        )
-        .await?;
+        let profiles = match place {
+            None => {
+                open_profiles(
+                    self.settings.profiles.as_ref(),
+                    &self.settings.related,
+                    &self.settings.engine,
+                )
+                .await?
+            }
+            Some(place) => {
+                let source = self
+                    .settings
+                    .profiles
+                    .clone()
+                    .ok_or(RunsError::ProfilesNotConfigured)?;
+                self.evaluations
+                    .open(source, &self.settings.related, place)
+                    .await
+                    .map_err(RunsError::ProfilesUnreadable)?
+            }
+        };
         let clock = RunClock::new(Utc::now(), time_zone);
         // A stored segment that no longer fits the profiles (an attribute gone, a referred
         // segment changed) fails the run naming it and every problem, before anything is sent.

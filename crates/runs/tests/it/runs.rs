@@ -166,3 +166,101 @@ async fn a_run_that_does_not_fit_what_is_left_today_waits_for_the_reset() {
     let day = app.store.quota_day(&app.client_id, today).await.unwrap();
     assert_eq!(day.reserved, 0, "a deferred run holds no reservation");
 }
+
+/// A scheduled run queues as the connection's export user of the moment; when that user is
+/// disabled or demoted before a worker takes the run, it fails naming them, sends nothing, and
+/// is in the feed the alerts read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_export_user_may_no_longer_run_exports_fails_and_sends_nothing() {
+    let app = spawn_engine(10, |_, _| {}).await;
+    app.store
+        .create_user(&segsync_store::NewUser {
+            username: "grace".into(),
+            display_name: "Grace".into(),
+            role: segsync_store::Role::Admin,
+            password_hash: "unused".into(),
+        })
+        .await
+        .unwrap();
+    let before = Utc::now() - chrono::Duration::seconds(1);
+    let mut failed = Vec::new();
+    for (change, why) in [
+        ("disabled", "(disabled)"),
+        ("demoted", "(no longer an admin)"),
+    ] {
+        let run = app.queue_run().await;
+        match change {
+            "disabled" => {
+                app.store
+                    .set_user_disabled(app.user_id, true)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                app.store
+                    .set_user_disabled(app.user_id, false)
+                    .await
+                    .unwrap();
+                app.store
+                    .set_user_role(app.user_id, segsync_store::Role::Contributor)
+                    .await
+                    .unwrap();
+            }
+        }
+        let workers = Workers::start(&app.engine);
+        let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
+        workers.stop(Duration::from_secs(5)).await;
+        assert_eq!(ended.status, RunStatus::Failed, "{change}");
+        let reason = ended.reason.clone().unwrap();
+        assert!(
+            reason.contains("the export user \"ada\" may no longer run exports")
+                && reason.contains(why),
+            "{reason}"
+        );
+        failed.push(run.id);
+    }
+    assert_eq!(app.imports_received(), 0, "nothing was sent");
+    let alerted: Vec<_> = app
+        .store
+        .runs_ended_badly(&segsync_store::FeedCursor::at(before), Utc::now(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|run| run.id)
+        .collect();
+    assert_eq!(alerted, failed, "both failures are in the alerts' feed");
+}
+
+/// Constant Contact takes an import and never answers: the run stops asking at its time budget,
+/// waits the grace for its batch in flight, then is abandoned — Failed, saying so — and its
+/// export may run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_hung_past_its_time_budget_fails_and_frees_its_export() {
+    let app = spawn_engine(20, |runs, _| {
+        runs.max_run_seconds = 1;
+        runs.shutdown_grace_seconds = 1;
+    })
+    .await;
+    app.sandbox
+        .state()
+        .add_fault(Fault::answer_late("contacts_json_import", 1, 600_000));
+    let workers = Workers::start(&app.engine);
+    let run = app.queue_run().await;
+    let started = std::time::Instant::now();
+    let ended = app.run_once(run.id, |run| run.finished_at.is_some()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "ended in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(ended.status, RunStatus::Failed, "{:?}", ended.reason);
+    let reason = ended.reason.unwrap();
+    assert!(reason.contains("never answered"), "{reason}");
+    app.sandbox.state().clear_faults();
+    let again = app.queue_run().await;
+    let again = app
+        .run_once(again.id, |run| run.finished_at.is_some())
+        .await;
+    workers.stop(Duration::from_secs(5)).await;
+    assert_eq!(again.status, RunStatus::Succeeded, "{:?}", again.reason);
+}

@@ -1,10 +1,8 @@
 //! Signing in and out in the browser, through the same sessions as the API.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
@@ -13,6 +11,7 @@ use serde::Deserialize;
 use super::page::{failure, render};
 use super::visitor::Visitor;
 use crate::auth::{new_token, secrets_match, session_token};
+use crate::client_address::ClientAddress;
 use crate::routes::session::{ended_session_cookie, session_cookie};
 use crate::state::AppState;
 
@@ -99,7 +98,7 @@ pub(crate) struct SignInForm {
 
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -124,7 +123,7 @@ pub(crate) async fn sign_in(
     }
     match state
         .app
-        .sign_in(&form.username, form.password, client.ip())
+        .sign_in(&form.username, form.password, client)
         .await
     {
         Ok(opened) => (session_cookie(&state, &opened), Redirect::to(&next)).into_response(),

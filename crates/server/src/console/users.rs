@@ -208,7 +208,7 @@ pub(crate) async fn password_page(visitor: Visitor, Query(changed): Query<Change
         problems: Problems::default(),
         notice: changed
             .changed
-            .then_some("Your password is changed; your other sessions ended."),
+            .then_some("Your password is changed; your other sessions and your API tokens ended."),
     })
 }
 

@@ -1,5 +1,5 @@
-//! The lifecycle of accounts over HTTP: admins disable and enable users, change their role and
-//! sign them out everywhere; every user changes their own password. The use cases are
+//! The lifecycle of accounts over HTTP: admins disable, enable and unlock users, change their
+//! role and sign them out everywhere; every user changes their own password. The use cases are
 //! `segsync_app::users`'.
 
 use axum::Json;
@@ -50,6 +50,24 @@ pub(crate) async fn enable(
 }
 
 #[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/unlock",
+    operation_id = "users_unlock",
+    tag = "users",
+    responses(
+        (status = OK, description = "Unlocked: the user may sign in again at once, after too many failed sign-ins", body = UserView),
+    )
+)]
+pub(crate) async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserView>, AppError> {
+    let admin = state.app.user_admin(&caller, "unlock users")?;
+    Ok(Json(admin.unlock(id).await?))
+}
+
+#[utoipa::path(
     put,
     path = "/api/v1/users/{id}/role",
     operation_id = "users_change_role",
@@ -75,7 +93,7 @@ pub(crate) async fn change_role(
     operation_id = "users_sign_out_everywhere",
     tag = "users",
     responses(
-        (status = NO_CONTENT, description = "Every session of the user ended"),
+        (status = NO_CONTENT, description = "Every session and API token of the user ended"),
     )
 )]
 pub(crate) async fn sign_out_everywhere(
@@ -94,8 +112,9 @@ pub(crate) async fn sign_out_everywhere(
     operation_id = "session_change_password",
     tag = "session",
     responses(
-        (status = NO_CONTENT, description = "Changed: every other session of yours ended"),
+        (status = NO_CONTENT, description = "Changed: every other session and API token of yours ended"),
         (status = UNPROCESSABLE_ENTITY, description = "The current password is wrong, or the new one too short", body = crate::error::ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "`sign_in_locked`: too many wrong current passwords; `Retry-After` says when to try again", body = crate::error::ErrorBody),
     )
 )]
 pub(crate) async fn change_password(

@@ -30,6 +30,7 @@ use crate::openapi::{ApiDoc, complete};
 use crate::state::AppState;
 
 pub(crate) fn router(state: AppState) -> Router {
+    let request_limit = std::time::Duration::from_secs(state.config.request_seconds);
     let (router, document) = described_routes().split_for_parts();
     let document = complete(document);
     let authorization = &state.config.constant_contact.auth_base_url;
@@ -48,6 +49,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             json_errors::MAX_REQUEST_BODY,
         ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            crate::http_server::request_timeout(request_limit, request, next)
+        }))
         .layer(axum::middleware::from_fn(json_errors::json_errors))
         .layer(axum::middleware::from_fn(move |request, next| {
             crate::security_headers::security_headers(policy.clone(), request, next)
@@ -69,8 +73,11 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::audit_log))
+        .routes(routes!(tokens::list_of_user))
+        .routes(routes!(tokens::revoke_of_user))
         .routes(routes!(accounts::disable))
         .routes(routes!(accounts::enable))
+        .routes(routes!(accounts::unlock))
         .routes(routes!(accounts::change_role))
         .routes(routes!(accounts::sign_out_everywhere))
         .routes(routes!(accounts::change_password))

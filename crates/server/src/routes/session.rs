@@ -2,10 +2,8 @@
 //! an HttpOnly, SameSite=Lax session cookie (Secure behind TLS) and returns the CSRF token the
 //! browser sends back with every change.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
@@ -14,6 +12,7 @@ use segsync_app::users::UserView;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Caller, SESSION_COOKIE, session_token};
+use crate::client_address::ClientAddress;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -40,12 +39,12 @@ pub(crate) struct SignedIn {
 )]
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Json(form): Json<SignIn>,
 ) -> Result<Response, AppError> {
     let opened = state
         .app
-        .sign_in(&form.username, form.password, client.ip())
+        .sign_in(&form.username, form.password, client)
         .await?;
     Ok((
         session_cookie(&state, &opened),

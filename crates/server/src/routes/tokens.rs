@@ -1,5 +1,5 @@
-//! API tokens for automation over HTTP: each user manages their own. A token is shown once,
-//! when made; the store keeps only its hash. The use cases are `segsync_app::users`'.
+//! API tokens for automation over HTTP: each user manages their own, and admins list and
+//! revoke anyone's. A token is shown once, when made; the store keeps only its hash. The use cases are `segsync_app::users`'.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -60,5 +60,46 @@ pub(crate) async fn revoke(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
     state.app.account(&caller).revoke_token(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/tokens",
+    operation_id = "users_tokens_list",
+    tag = "users",
+    responses(
+        (status = OK, description = "The user's API tokens (never the tokens themselves)", body = [ApiTokenView]),
+    )
+)]
+pub(crate) async fn list_of_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<ApiTokenView>>, AppError> {
+    let admin = state
+        .app
+        .user_admin(&caller, "see other users' API tokens")?;
+    Ok(Json(admin.tokens(id).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/tokens/{token}",
+    operation_id = "users_tokens_revoke",
+    tag = "users",
+    responses(
+        (status = NO_CONTENT, description = "Revoked"),
+    )
+)]
+pub(crate) async fn revoke_of_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, token)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, AppError> {
+    let admin = state
+        .app
+        .user_admin(&caller, "revoke other users' API tokens")?;
+    admin.revoke_token(id, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

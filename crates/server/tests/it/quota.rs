@@ -101,3 +101,103 @@ async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
         "every process learns the key is paused"
     );
 }
+
+/// The requests Constant Contact's API received from this installation (not its OAuth server).
+fn api_requests_received(app: &crate::helpers::TestApp) -> u64 {
+    app.sandbox
+        .state()
+        .requests()
+        .iter()
+        .filter(|request| request.path.starts_with("/v3/"))
+        .count() as u64
+}
+
+#[tokio::test]
+async fn every_request_outside_runs_spends_the_days_budget_and_look_ups_are_kept() {
+    let app = spawn_app().await;
+    // Saving the export checks its list and custom fields; setting it up looks up the lists.
+    let (export, _) = an_export(&app).await;
+    let (_, view) = app
+        .call(
+            Some(Role::Contributor),
+            Method::GET,
+            &format!("/api/v1/exports/{export}"),
+            None,
+        )
+        .await;
+    let connection = view["connection_id"].as_str().unwrap().to_owned();
+    let lists_asked = || {
+        app.sandbox
+            .state()
+            .requests()
+            .iter()
+            .filter(|request| request.endpoint == "get_contact_lists")
+            .count()
+    };
+    let before = lists_asked();
+    for path in ["lists", "custom-fields"] {
+        for _ in 0..10 {
+            let (status, body) = app
+                .call(
+                    Some(Role::Contributor),
+                    Method::GET,
+                    &format!("/api/v1/connections/{connection}/{path}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+    assert!(
+        lists_asked() - before <= 1,
+        "ten look-ups in a minute ask Constant Contact at most once"
+    );
+    let (status, report) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let (_, queued) = crate::runs::run(&app, Role::Contributor, &export).await;
+    let ended = crate::runs::ended(&app, queued["id"].as_str().unwrap()).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+
+    let today = app
+        .state
+        .store
+        .quota_day(CLIENT_ID, Utc::now().date_naive())
+        .await
+        .unwrap();
+    assert_eq!(today.reserved, 0, "every reservation was settled");
+    assert_eq!(
+        today.used,
+        api_requests_received(&app),
+        "the budget counts what Constant Contact received"
+    );
+
+    // A spent day refuses look-ups before they ask anything.
+    let per_day = u64::from(app.config().constant_contact.requests_per_day);
+    app.state
+        .store
+        .settle_requests(CLIENT_ID, Utc::now().date_naive(), 0, per_day)
+        .await
+        .unwrap();
+    let received = api_requests_received(&app);
+    let refused = app
+        .request(
+            Some(Role::Contributor),
+            Method::POST,
+            &format!("/api/v1/exports/{export}/dry-run"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key(reqwest::header::RETRY_AFTER));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "quota_spent", "{body}");
+    assert_eq!(api_requests_received(&app), received, "nothing was asked");
+}

@@ -73,6 +73,17 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::GET, "/api/v1/audit", None, admin),
         route(Method::POST, "/api/v1/users/{someone}/disable", None, admin),
         route(Method::POST, "/api/v1/users/{someone}/enable", None, admin),
+        route(Method::POST, "/api/v1/users/{someone}/unlock", None, admin),
+        route(Method::GET, "/api/v1/users/{someone}/tokens", None, admin),
+        or(
+            route(
+                Method::DELETE,
+                "/api/v1/users/{someone}/tokens/{token}",
+                None,
+                admin,
+            ),
+            StatusCode::NOT_FOUND,
+        ),
         route(
             Method::PUT,
             "/api/v1/users/{someone}/role",

@@ -74,7 +74,8 @@ async fn two_runs_and_list_look_ups_on_one_connection_spend_each_refresh_token_o
             sandbox.access_token_lifetime = Duration::from_secs(4);
             sandbox.activity_processing_time = Duration::from_secs(4);
         },
-        |_| {},
+        // Every look-up asks Constant Contact.
+        |config| config.constant_contact.look_ups_kept_seconds = 0,
     )
     .await;
     let (connection, exports) = two_exports_on_one_connection(&app).await;
@@ -142,9 +143,17 @@ async fn two_runs_and_list_look_ups_on_one_connection_spend_each_refresh_token_o
 
 #[tokio::test]
 async fn two_server_processes_on_one_postgres_refresh_once_per_rotation() {
-    let app = spawn_app_on_postgres(|_| {}, |_| {}).await;
+    // Every look-up asks Constant Contact.
+    let app = spawn_app_on_postgres(
+        |_| {},
+        |config| config.constant_contact.look_ups_kept_seconds = 0,
+    )
+    .await;
     // The other node is a `segsync serve` process of its own on the same database.
-    let (_second, second_base) = serve_on(app.config(), &[]);
+    let (_second, second_base) = serve_on(
+        app.config(),
+        &[("SEGSYNC_CONSTANT_CONTACT__LOOK_UPS_KEPT_SECONDS", "0")],
+    );
     until_up(&second_base).await;
     let (connection, _) = two_exports_on_one_connection(&app).await;
     let version_before = app

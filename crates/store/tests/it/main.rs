@@ -4,6 +4,7 @@ mod alert_feed;
 mod audit;
 mod backends;
 mod exports;
+mod files;
 mod ledger;
 mod runs;
 mod segments;

@@ -1,7 +1,9 @@
 //! Users, sessions, API tokens and the login throttle.
 
 use chrono::{Duration, Utc};
-use segsync_store::{NewUser, Role, StoreError};
+use segsync_store::{
+    AttemptsAt, KeptCredential, LoginThrottle, NewUser, PasswordAttempt, Role, StoreError,
+};
 
 use crate::backends::{TestStore, on_both};
 
@@ -124,22 +126,66 @@ async fn api_tokens_find_their_user_and_can_be_revoked(store: TestStore) {
 on_both!(api_tokens_find_their_user_and_can_be_revoked);
 
 async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
-    let until = Utc::now() + Duration::minutes(15);
-    for expected in 1..5 {
-        let throttle = store.record_login_failure("ada", 5, until).await.unwrap();
-        assert_eq!(throttle.failures, expected);
-        assert_eq!(throttle.locked_until, None);
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    for taken in 1..=5 {
+        assert_eq!(
+            store
+                .take_sign_in_attempt("ada", 5, now, until)
+                .await
+                .unwrap(),
+            PasswordAttempt::Granted
+        );
+        assert_eq!(store.login_throttle("ada").await.unwrap().failures, taken);
+        store
+            .attempt_failed(AttemptsAt::SignIn { username: "ada" }, 5, until)
+            .await
+            .unwrap();
     }
-    let locked = store.record_login_failure("ada", 5, until).await.unwrap();
+    let locked = store.login_throttle("ada").await.unwrap();
     assert_eq!(
         locked.locked_until.map(|t| t.timestamp_millis()),
-        Some(until.timestamp_millis())
+        Some(until.timestamp_millis()),
+        "the fifth failure locks"
     );
     assert_eq!(
-        store.login_throttle("ada").await.unwrap().locked_until,
-        locked.locked_until
+        store
+            .take_sign_in_attempt("ada", 5, now + Duration::minutes(1), until)
+            .await
+            .unwrap(),
+        PasswordAttempt::Locked {
+            until: locked.locked_until.unwrap()
+        }
     );
     assert_eq!(store.login_throttle("bob").await.unwrap().failures, 0);
+    assert_eq!(
+        store
+            .take_sign_in_attempt("ada", 5, until + Duration::seconds(1), until)
+            .await
+            .unwrap(),
+        PasswordAttempt::Granted,
+        "the lock ended"
+    );
+    assert_eq!(
+        store.login_throttle("ada").await.unwrap(),
+        LoginThrottle {
+            failures: 1,
+            locked_until: None
+        },
+        "and the count started again"
+    );
+    store
+        .take_sign_in_attempt("ada", 1, now, until)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_throttle("ada")
+            .await
+            .unwrap()
+            .locked_until
+            .is_some()
+    );
     store.clear_login_failures("ada").await.unwrap();
     assert_eq!(
         store.login_throttle("ada").await.unwrap().locked_until,
@@ -148,24 +194,66 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
 }
 on_both!(repeated_failed_sign_ins_lock_the_username);
 
-async fn failed_sign_ins_at_the_same_moment_all_count(store: TestStore) {
-    let until = Utc::now() + Duration::minutes(15);
-    let attempts = (0..24).map(|_| store.record_login_failure("ada", 1_000, until));
-    let mut counted: Vec<u32> = futures_util::future::try_join_all(attempts)
+async fn sign_in_attempts_at_the_same_moment_get_no_more_than_the_limit(store: TestStore) {
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    let attempts = (0..40).map(|_| store.take_sign_in_attempt("ada", 5, now, until));
+    let answers = futures_util::future::try_join_all(attempts)
         .await
-        .expect("concurrent failures wait their turn instead of failing")
-        .into_iter()
-        .map(|throttle| throttle.failures)
-        .collect();
-    counted.sort_unstable();
-    assert_eq!(
-        counted,
-        (1..=24).collect::<Vec<u32>>(),
-        "no failure is lost"
+        .expect("concurrent attempts wait their turn instead of failing");
+    let granted = answers
+        .iter()
+        .filter(|answer| **answer == PasswordAttempt::Granted)
+        .count();
+    assert_eq!(granted, 5, "{answers:?}");
+    assert!(
+        answers.iter().all(|answer| match answer {
+            PasswordAttempt::Granted => true,
+            PasswordAttempt::Locked { until: locked } =>
+                locked.timestamp_millis() == until.timestamp_millis(),
+        }),
+        "{answers:?}"
     );
-    assert_eq!(store.login_throttle("ada").await.unwrap().failures, 24);
 }
-on_both!(failed_sign_ins_at_the_same_moment_all_count);
+on_both!(sign_in_attempts_at_the_same_moment_get_no_more_than_the_limit);
+
+async fn password_change_attempts_are_counted_apart_from_sign_ins(store: TestStore) {
+    let ada = store
+        .create_user(&new_user("ada", Role::Viewer))
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    let change = AttemptsAt::PasswordChange { user_id: ada.id };
+    store
+        .take_sign_in_attempt("ada", 0, now, until)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_throttle("ada")
+            .await
+            .unwrap()
+            .locked_until
+            .is_some()
+    );
+    assert_eq!(
+        store.take_attempt(change, 1, now, until).await.unwrap(),
+        PasswordAttempt::Granted,
+        "a locked sign-in leaves password changes alone"
+    );
+    store.attempt_failed(change, 1, until).await.unwrap();
+    assert!(matches!(
+        store.take_attempt(change, 1, now, until).await.unwrap(),
+        PasswordAttempt::Locked { .. }
+    ));
+    store.clear_attempts(change).await.unwrap();
+    assert_eq!(
+        store.take_attempt(change, 1, now, until).await.unwrap(),
+        PasswordAttempt::Granted
+    );
+}
+on_both!(password_change_attempts_are_counted_apart_from_sign_ins);
 
 async fn accounts_live_and_end_and_the_last_admin_stays(store: TestStore) {
     let new = |username: &str, role| NewUser {
@@ -236,3 +324,85 @@ async fn accounts_live_and_end_and_the_last_admin_stays(store: TestStore) {
     store.set_user_role(admin.id, Role::Viewer).await.unwrap();
 }
 on_both!(accounts_live_and_end_and_the_last_admin_stays);
+
+async fn a_new_password_ends_sessions_and_tokens_but_the_one_that_asked(store: TestStore) {
+    let viewer = store
+        .create_user(&new_user("vic", Role::Viewer))
+        .await
+        .unwrap();
+    let later = Utc::now() + Duration::hours(1);
+    for session in ["asking", "elsewhere"] {
+        store
+            .create_session(session, viewer.id, "csrf", later)
+            .await
+            .unwrap();
+    }
+    let asking = store
+        .create_api_token(viewer.id, "asking", "asking-hash")
+        .await
+        .unwrap();
+    store
+        .create_api_token(viewer.id, "nightly", "nightly-hash")
+        .await
+        .unwrap();
+    let ended = store
+        .set_user_password(
+            viewer.id,
+            "new-hash",
+            KeptCredential {
+                session_hash: Some("asking"),
+                api_token: Some(asking.id),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended, ["nightly"]);
+    let now = Utc::now();
+    assert!(store.session("asking", now).await.unwrap().is_some());
+    assert!(store.session("elsewhere", now).await.unwrap().is_none());
+    let used = store.api_token_use("asking-hash").await.unwrap().unwrap();
+    assert_eq!((used.user.id, used.token_id), (viewer.id, asking.id));
+    assert_eq!(store.user_by_api_token("nightly-hash").await.unwrap(), None);
+
+    let (sessions, tokens) = store.end_user_credentials(viewer.id).await.unwrap();
+    assert_eq!((sessions, tokens), (1, vec!["asking".to_owned()]));
+    assert_eq!(store.user_by_api_token("asking-hash").await.unwrap(), None);
+}
+on_both!(a_new_password_ends_sessions_and_tokens_but_the_one_that_asked);
+
+/// Two admins demote each other at the same moment, many times over: one of them stays.
+async fn two_admins_demoting_each_other_at_once_leave_one_admin(store: TestStore) {
+    let mut survivors = Vec::new();
+    for round in 0..20 {
+        let first = store
+            .create_user(&new_user(&format!("first-{round}"), Role::Admin))
+            .await
+            .unwrap();
+        let second = store
+            .create_user(&new_user(&format!("second-{round}"), Role::Admin))
+            .await
+            .unwrap();
+        for survivor in survivors.drain(..) {
+            store.set_user_role(survivor, Role::Viewer).await.unwrap();
+        }
+        let (one, other) = tokio::join!(
+            store.set_user_role(first.id, Role::Viewer),
+            store.set_user_role(second.id, Role::Viewer)
+        );
+        let refused = [&one, &other]
+            .iter()
+            .filter(|done| matches!(done, Err(StoreError::LastAdmin)))
+            .count();
+        assert_eq!(refused, 1, "round {round}: {one:?} {other:?}");
+        survivors.push(if one.is_err() { first.id } else { second.id });
+        let admins = store
+            .users()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|user| user.role == Role::Admin && !user.disabled)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+    }
+}
+on_both!(two_admins_demoting_each_other_at_once_leave_one_admin);
