@@ -72,7 +72,7 @@ impl Modify for Authentication {
 /// the routes anyone may call say so.
 pub(crate) fn complete(mut document: Document) -> Document {
     let error = ResponseBuilder::new()
-        .description("An error: 401 without credentials, 403 when the role may not, 404, 409, 422 with the field or rule, 5xx")
+        .description("An error: 401 without credentials, 403 when the role may not, 404, 408, 409, 422 with the field or rule, 429 with `Retry-After` (busy, locked, the day's quota spent), 5xx")
         .content(
             "application/json",
             ContentBuilder::new()

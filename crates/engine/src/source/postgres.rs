@@ -7,7 +7,8 @@
 //! `password_file` or `password_env`) or `PGPASSWORD`; `sslmode` is `disable`, `prefer`,
 //! `require`, `verify-ca` or `verify-full`. Without one, a database on this machine (a loopback
 //! address or `localhost`) is `prefer` and any other `require`: profiles and the password do
-//! not cross a network in the clear unless asked to.
+//! not cross a network in the clear unless asked to. Sessions are read-only, and a statement
+//! ends after `statement_timeout_seconds` (an hour unless told).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,8 +27,18 @@ use super::postgres_pushdown::ExactPushdown;
 use crate::error::SourcePart;
 
 /// The options a PostgreSQL source reads; any other is refused.
-pub(crate) const POSTGRES_KEYS: &[&str] =
-    &["format", "table", "sslmode", "sslrootcert", "password"];
+pub(crate) const POSTGRES_KEYS: &[&str] = &[
+    "format",
+    "table",
+    "sslmode",
+    "sslrootcert",
+    "password",
+    "statement_timeout_seconds",
+];
+
+/// How long one statement may take unless `statement_timeout_seconds` says otherwise: a run's
+/// default time budget, so a query that hangs ends with the run instead of holding the database.
+const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
 
 /// Connections a source keeps open: a segment count or a member stream uses one at a time.
 const POOL_SIZE: &str = "4";
@@ -94,6 +105,17 @@ pub(crate) async fn read_postgres(
         set("sslrootcert", root_certificate);
     }
     set("connection_pool_size", POOL_SIZE.to_owned());
+    let statement_timeout = match from_url_or_option("statement_timeout_seconds")? {
+        None => DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+        Some(seconds) => seconds.trim().parse().map_err(|_| {
+            (
+                SourcePart::Options,
+                format!("statement_timeout_seconds {seconds:?} is not a whole number of seconds"),
+            )
+        })?,
+    };
+    // segsync only reads; each statement has a time limit.
+    set("options", session_options(statement_timeout));
 
     let pool = PostgresConnectionPool::new(params)
         .await
@@ -117,11 +139,27 @@ pub(crate) async fn read_postgres(
         .map_err(|error| (SourcePart::Format, error.to_string()))
 }
 
+/// The session's settings: read-only transactions, and statements that end after `seconds`.
+fn session_options(seconds: u64) -> String {
+    format!(
+        "-c default_transaction_read_only=on -c statement_timeout={}",
+        seconds.saturating_mul(1000)
+    )
+}
+
 /// `prefer` for a database on this machine, `require` for any other.
 fn default_sslmode(url: &Url) -> &'static str {
+    // A `postgres:` URL's host is opaque text to the URL parser, addresses included.
     let on_this_machine = match url.host() {
         None => true,
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
         Some(url::Host::Ipv4(address)) => address.is_loopback(),
         Some(url::Host::Ipv6(address)) => address.is_loopback(),
     };
@@ -167,5 +205,13 @@ mod tests {
         ] {
             assert_eq!(sslmode(across_a_network), "require", "{across_a_network}");
         }
+    }
+
+    #[test]
+    fn sessions_are_read_only_and_statements_end_in_time() {
+        assert_eq!(
+            session_options(90),
+            "-c default_transaction_read_only=on -c statement_timeout=90000"
+        );
     }
 }

@@ -243,3 +243,36 @@ async fn a_failing_postgres_source_says_which_part_failed_and_shows_no_password(
         );
     }
 }
+
+#[tokio::test]
+async fn a_statement_that_outlasts_its_limit_ends_in_time() {
+    let database = PostgresProfiles::create(&fixtures::rows(10, 1)).await;
+    let mut url = database.url.clone();
+    url.set_password(Some(&database.password)).unwrap();
+    let mut connection = PgConnection::connect(url.as_str()).await.unwrap();
+    sqlx::query("CREATE VIEW crm.slow AS SELECT profiles.* FROM crm.profiles, pg_sleep(5)")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+
+    let slow = Profiles::open(
+        database
+            .source("crm.slow")
+            .with_option("statement_timeout_seconds", "1"),
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let refused = slow.count_all().await.unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        format!("{}", segsync_domain::ErrorChain(&refused)).contains("statement timeout"),
+        "{}",
+        segsync_domain::ErrorChain(&refused)
+    );
+}

@@ -85,7 +85,7 @@ pub(crate) async fn list_of_user(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/users/{id}/tokens/{token}",
+    path = "/api/v1/users/{id}/tokens/{token_id}",
     operation_id = "users_tokens_revoke",
     tag = "users",
     responses(

@@ -7,6 +7,7 @@ use segsync_engine::{ProfileSource, RelatedTable};
 use segsync_store::Role;
 use serde_json::json;
 
+use crate::bounded::shown_count;
 use crate::browser::Browser;
 use crate::helpers::{PASSWORD, PROFILES_CSV, spawn_app_with, test_config};
 
@@ -203,4 +204,33 @@ async fn a_related_table_that_does_not_fit_stops_the_start() {
         error.to_string(),
         "related table \"orders\": its key \"customer\" is not one of its columns (did you mean \"customer_id\"?)"
     );
+}
+
+#[tokio::test]
+async fn member_counts_are_evaluated_again_when_a_related_table_changes() {
+    let folder = tempfile::tempdir().unwrap();
+    let table = orders(folder.path(), "customer_id");
+    let orders_file = std::path::PathBuf::from(table.source.location.as_str());
+    let app = spawn_app_with(move |config| {
+        config.related.insert("orders".into(), table);
+    })
+    .await;
+    let (status, created) = app
+        .call(
+            Some(Role::Contributor),
+            Method::POST,
+            "/api/v1/segments",
+            Some(json!({ "name": "buyers", "rule": { "has": "orders" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (cookie, _) = app.browser_session("viewer").await;
+    assert_eq!(
+        shown_count(&app, &cookie).await,
+        "3",
+        "Ada, Grace and Zoë ordered"
+    );
+    // Bruno (5) orders: the profiles did not change, the orders did.
+    std::fs::write(&orders_file, format!("{ORDERS_CSV}5,10,paid\n")).unwrap();
+    assert_eq!(shown_count(&app, &cookie).await, "4");
 }

@@ -92,7 +92,7 @@ async fn segments_whose_references_expand_exponentially_are_refused_past_the_lim
 }
 
 /// The member count the segments page shows for its only segment.
-async fn shown_count(app: &TestApp, cookie: &str) -> String {
+pub(crate) async fn shown_count(app: &TestApp, cookie: &str) -> String {
     let page = app
         .http
         .get(app.url("/segments"))

@@ -78,7 +78,7 @@ pub(crate) fn routes() -> Vec<Route> {
         or(
             route(
                 Method::DELETE,
-                "/api/v1/users/{someone}/tokens/{token}",
+                "/api/v1/users/{someone}/tokens/{token_id}",
                 None,
                 admin,
             ),
@@ -355,6 +355,7 @@ async fn every_route_checks_the_role() {
             .replace("{segment}", &segment)
             .replace("{doomed}", &doomed)
             .replace("{token}", &token)
+            .replace("{token_id}", &token)
             .replace("{export}", &export)
             .replace("{shared}", &shared)
             .replace("{list}", &list)

@@ -54,8 +54,8 @@ async fn a_request_whose_body_never_finishes_is_answered_408() {
     let mut stream = connect(&app).await;
     stream
         .write_all(
-            b"POST /api/v1/segments/validate HTTP/1.1\r\nHost: segsync\r\n\
-              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":",
+            b"POST /api/v1/session HTTP/1.1\r\nHost: segsync\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"username\":",
         )
         .await
         .unwrap();
