@@ -61,8 +61,11 @@ impl App {
 /// connection goes at a time: the ones that come meanwhile wait for its answer.
 pub(crate) struct Recent<T> {
     kept_for: Duration,
-    by_connection: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<Option<(Instant, T)>>>>>,
+    by_connection: Mutex<HashMap<Uuid, Arc<Slot<T>>>>,
 }
+
+/// One connection's answer and when it came, locked while it is looked up.
+type Slot<T> = tokio::sync::Mutex<Option<(Instant, T)>>;
 
 impl<T: Clone> Recent<T> {
     /// Answers kept for `kept_for` (none, when zero).

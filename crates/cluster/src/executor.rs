@@ -1,6 +1,6 @@
 //! An executor: it runs the tasks the scheduler hands it, reading the profiles itself (so it
 //! needs the same paths or object-store credentials as the segsync nodes), and serves what
-//! it produced to the next stage or to the node that asked.
+//! its jobs produced — nothing else — to the next stage or to the node that asked.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +61,11 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         .clone()
         .unwrap_or_else(|| options.bind_host.clone());
     let reached_at = format!("{external_host}:{}", options.flight_port);
+    let defaults = ExecutorProcessConfig::default();
+    let flight = crate::checked_flight::provider(
+        defaults.grpc_max_encoding_message_size as usize,
+        defaults.grpc_max_decoding_message_size as usize,
+    );
     let config = ExecutorProcessConfig {
         bind_host: options.bind_host.clone(),
         external_host: Some(external_host),
@@ -80,7 +85,9 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         executor_heartbeat_interval_seconds: options.heartbeat_seconds.max(1),
         print_thread_info: false,
         override_execution_engine: Some(Arc::new(NamedTasks::new(reached_at))),
-        ..ExecutorProcessConfig::default()
+        // Only what this executor's own jobs wrote is served (see `checked_flight.rs`).
+        override_arrow_flight_service: Some(flight),
+        ..defaults
     };
     start_executor_process(Arc::new(config))
         .await

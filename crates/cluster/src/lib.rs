@@ -6,6 +6,7 @@
 //! Both listen on loopback unless told otherwise: Ballista's gRPC is plain, without TLS or
 //! authentication, so a cluster belongs on a private network.
 
+mod checked_flight;
 mod executor;
 mod named_tasks;
 mod scheduler;

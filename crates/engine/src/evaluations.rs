@@ -95,12 +95,10 @@ impl Evaluations {
                 Arc::clone(self.runtime.get_or_init(|| made))
             }
         };
-        Ok(
-            Profiles::open_in_runtime(source, &self.settings, runtime, Some(place))
-                .await?
-                .relate(related)
-                .await?,
-        )
+        Profiles::open_in_runtime(source, &self.settings, runtime, Some(place))
+            .await?
+            .relate(related)
+            .await
     }
 }
 

@@ -258,8 +258,9 @@ impl<'a> RunControl<'a> {
             .await
             .map_err(|failure| AppError::new(Code::CannotRun, failure.chain().to_string()))?;
         // What it reads of the list comes from the API key's daily budget, as a run's would.
+        // The evaluation's future is large: it lives on the heap, not in every caller's.
         self.app
-            .metered(&prepared.client, 1, async {
+            .metered(&prepared.client, 1, Box::pin(async {
                 segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
                     .await
                     .map_err(|error| match error {
@@ -271,7 +272,7 @@ impl<'a> RunControl<'a> {
                             AppError::new(Code::CannotRun, error.chain().to_string())
                         }
                     })
-            })
+            }))
             .await
     }
 
