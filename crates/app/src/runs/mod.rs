@@ -260,19 +260,23 @@ impl<'a> RunControl<'a> {
         // What it reads of the list comes from the API key's daily budget, as a run's would.
         // The evaluation's future is large: it lives on the heap, not in every caller's.
         self.app
-            .metered(&prepared.client, 1, Box::pin(async {
-                segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
-                    .await
-                    .map_err(|error| match error {
-                        DryRunError::Ledger(error) => error.into(),
-                        DryRunError::Export(ExportError::ConstantContact(error)) => {
-                            client_failure(&prepared.connection, &error)
-                        }
-                        DryRunError::Export(error) => {
-                            AppError::new(Code::CannotRun, error.chain().to_string())
-                        }
-                    })
-            }))
+            .metered(
+                &prepared.client,
+                1,
+                Box::pin(async {
+                    segsync_runs::dry_run(self.app.store(), &prepared, options.full_resync)
+                        .await
+                        .map_err(|error| match error {
+                            DryRunError::Ledger(error) => error.into(),
+                            DryRunError::Export(ExportError::ConstantContact(error)) => {
+                                client_failure(&prepared.connection, &error)
+                            }
+                            DryRunError::Export(error) => {
+                                AppError::new(Code::CannotRun, error.chain().to_string())
+                            }
+                        })
+                }),
+            )
             .await
     }
 
