@@ -10,6 +10,8 @@ use tokio::task::JoinHandle;
 pub struct LoopbackCluster {
     /// `df://127.0.0.1:PORT`, as `[engine] cluster` takes it.
     pub url: String,
+    /// The Arrow Flight port of each executor.
+    pub flight_ports: Vec<u16>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -45,9 +47,12 @@ impl LoopbackCluster {
                 panic!("the test scheduler stopped: {error}");
             }
         })];
+        let mut flight_ports = Vec::new();
         for _ in 0..executors {
+            let flight_port = free_port();
+            flight_ports.push(flight_port);
             let options = ExecutorOptions {
-                flight_port: free_port(),
+                flight_port,
                 grpc_port: free_port(),
                 scheduler_port: port,
                 concurrency: 2,
@@ -62,6 +67,7 @@ impl LoopbackCluster {
         }
         let cluster = Self {
             url: format!("df://127.0.0.1:{port}"),
+            flight_ports,
             tasks,
         };
         cluster.wait_until_ready().await;

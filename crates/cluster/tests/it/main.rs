@@ -9,4 +9,5 @@ mod cluster;
 mod differential;
 #[path = "../../../engine/tests/it/fixtures.rs"]
 mod fixtures;
+mod flight_checks;
 mod loopback_cluster;
