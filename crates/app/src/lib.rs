@@ -45,9 +45,8 @@ pub use error::{AppError, Code};
 
 use std::sync::Arc;
 
-use segsync_engine::{EvaluationPlace, Profiles};
+use segsync_engine::Profiles;
 use segsync_runs::RunEngine;
-use segsync_runs::stored_segments::open_profiles;
 use segsync_store::Store;
 use url::Url;
 
@@ -69,8 +68,7 @@ pub struct App {
     /// The sign-in limits and the failures counted per client address.
     sign_ins: Arc<sessions::SignIns>,
     /// Each connection's contact lists and custom fields of the last minute.
-    lists: Arc<metered::Recent<Vec<connections::ListView>>>,
-    custom_fields: Arc<metered::Recent<Vec<connections::CustomFieldView>>>,
+    look_ups: Arc<metered::LookUps>,
 }
 
 /// What the application is configured with besides its run engine.
@@ -95,8 +93,7 @@ impl App {
             alerts: Arc::new(settings.alerts),
             public_url: settings.public_url,
             sign_ins: Arc::new(sessions::SignIns::new(settings.sign_in)),
-            lists: Arc::new(metered::Recent::new(settings.look_ups_kept_for)),
-            custom_fields: Arc::new(metered::Recent::new(settings.look_ups_kept_for)),
+            look_ups: Arc::new(metered::LookUps::new(settings.look_ups_kept_for)),
         }
     }
 
@@ -119,25 +116,7 @@ impl App {
     /// place is taken.
     pub async fn profiles_to_evaluate(&self) -> Result<Profiles, AppError> {
         let place = self.engine.evaluations().try_place()?;
-        self.profiles_in(place).await
-    }
-
-    async fn profiles_in(&self, place: EvaluationPlace) -> Result<Profiles, AppError> {
-        let settings = self.engine.settings();
-        let source = settings
-            .profiles
-            .clone()
-            .ok_or(segsync_runs::RunsError::ProfilesNotConfigured)?;
-        self.engine
-            .evaluations()
-            .open(source, &settings.related, place)
-            .await
-            .map_err(|error| AppError::from(segsync_runs::RunsError::ProfilesUnreadable(error)))
-    }
-
-    /// How sign-ins (and password changes) are limited.
-    pub fn sign_in_policy(&self) -> sessions::SignInPolicy {
-        self.sign_ins.policy()
+        Ok(self.engine.open_profiles(Some(place)).await?)
     }
 
     /// Whether a profile source is configured.
@@ -147,13 +126,7 @@ impl App {
 
     /// The configured profiles, opened with their related tables.
     pub async fn profiles(&self) -> Result<Profiles, AppError> {
-        let settings = self.engine.settings();
-        Ok(open_profiles(
-            settings.profiles.as_ref(),
-            &settings.related,
-            &settings.engine,
-        )
-        .await?)
+        Ok(self.engine.open_profiles(None).await?)
     }
 
     /// Reading connections (as much as the caller's role shows) and the lists and custom fields

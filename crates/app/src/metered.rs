@@ -57,6 +57,29 @@ impl App {
     }
 }
 
+/// Each connection's contact lists and custom fields, as looked up lately.
+pub(crate) struct LookUps {
+    pub(crate) lists: Recent<Vec<crate::connections::ListView>>,
+    pub(crate) custom_fields: Recent<Vec<crate::connections::CustomFieldView>>,
+}
+
+impl LookUps {
+    /// Look-ups kept for `kept_for`.
+    pub(crate) fn new(kept_for: Duration) -> Self {
+        Self {
+            lists: Recent::new(kept_for),
+            custom_fields: Recent::new(kept_for),
+        }
+    }
+
+    /// Forgets what a connection answered: another account may stand behind it now, or it is
+    /// gone.
+    pub(crate) fn forget(&self, connection: Uuid) {
+        self.lists.forget(connection);
+        self.custom_fields.forget(connection);
+    }
+}
+
 /// What each connection answered to one kind of look-up in the last minute. One look-up per
 /// connection goes at a time: the ones that come meanwhile wait for its answer.
 pub(crate) struct Recent<T> {

@@ -181,7 +181,12 @@ async fn users_are_disabled_enabled_unlocked_given_roles_and_passwords_on_the_co
     let store = segsync_store::Store::open(&database_url).await.unwrap();
     let now = chrono::Utc::now();
     store
-        .take_sign_in_attempt("vic", 0, now, now + chrono::Duration::minutes(15))
+        .take_attempt(
+            segsync_store::AttemptsAt::SignIn { username: "vic" },
+            0,
+            now,
+            now + chrono::Duration::minutes(15),
+        )
         .await
         .unwrap();
     assert!(

@@ -2,10 +2,10 @@
 //! count members read them.
 
 use segsync_domain::SegmentDefinition;
-use segsync_engine::{EngineSettings, ProfileSource, Profiles, RelatedTable};
+use segsync_engine::{EvaluationPlace, Profiles};
 use segsync_store::{Store, StoreError};
 
-use crate::RunsError;
+use crate::{RunEngine, RunsError};
 
 /// Every stored segment as a definition, for resolving references. A segment that no longer
 /// validates against the profiles stays in: referring to it reports its problems.
@@ -18,15 +18,31 @@ pub async fn catalogue(store: &Store) -> Result<Vec<SegmentDefinition>, StoreErr
         .collect())
 }
 
-/// The configuration's profile source and related tables, opened and checked together.
-pub async fn open_profiles(
-    source: Option<&ProfileSource>,
-    related: &[RelatedTable],
-    engine: &EngineSettings,
-) -> Result<Profiles, RunsError> {
-    let source = source.ok_or(RunsError::ProfilesNotConfigured)?;
-    Ok(Profiles::open_with(source.clone(), engine)
-        .await?
-        .relate(related)
-        .await?)
+impl RunEngine {
+    /// The configuration's profile source and related tables, opened and checked together:
+    /// in the process's evaluation pool, holding `place` while they live (a count, a preview,
+    /// a dry run), or within a memory limit of their own (a run).
+    pub async fn open_profiles(
+        &self,
+        place: Option<EvaluationPlace>,
+    ) -> Result<Profiles, RunsError> {
+        let settings = &self.settings;
+        let source = settings
+            .profiles
+            .clone()
+            .ok_or(RunsError::ProfilesNotConfigured)?;
+        Ok(match place {
+            Some(place) => {
+                self.evaluations
+                    .open(source, &settings.related, place)
+                    .await?
+            }
+            None => {
+                Profiles::open_with(source, &settings.engine)
+                    .await?
+                    .relate(&settings.related)
+                    .await?
+            }
+        })
+    }
 }

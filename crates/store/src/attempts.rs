@@ -134,23 +134,6 @@ impl Store {
         Ok(attempt)
     }
 
-    /// [`Store::take_attempt`] for a sign-in of `username`.
-    pub async fn take_sign_in_attempt(
-        &self,
-        username: &str,
-        max_attempts: u32,
-        now: DateTime<Utc>,
-        lock_until: DateTime<Utc>,
-    ) -> Result<PasswordAttempt, StoreError> {
-        self.take_attempt(
-            AttemptsAt::SignIn { username },
-            max_attempts,
-            now,
-            lock_until,
-        )
-        .await
-    }
-
     /// Ends an attempt whose password did not match: the attempt that reaches `max_attempts`
     /// locks until `lock_until`, and the count starts again.
     pub async fn attempt_failed(

@@ -112,7 +112,8 @@ impl<'a> Connections<'a> {
         let app = self.app;
         // An unusable connection says so at once, whatever was looked up before.
         let client = app.engine().clients().for_connection(&connection)?;
-        app.lists
+        app.look_ups
+            .lists
             .get_or_look_up(connection.id, async {
                 let lists = app
                     .metered(&client, 1, async {
@@ -142,7 +143,8 @@ impl<'a> Connections<'a> {
         let app = self.app;
         // An unusable connection says so at once, whatever was looked up before.
         let client = app.engine().clients().for_connection(&connection)?;
-        app.custom_fields
+        app.look_ups
+            .custom_fields
             .get_or_look_up(connection.id, async {
                 let fields = app
                     .metered(&client, 1, async {
@@ -255,8 +257,7 @@ impl<'a> ConnectionAdmin<'a> {
         let connection = self.app.store().connection(id).await?;
         self.app.store().delete_connection(id).await?;
         self.app.engine().clients().forget(id);
-        self.app.lists.forget(id);
-        self.app.custom_fields.forget(id);
+        self.app.look_ups.forget(id);
         audit(self.app, self.user_id(), "removed", &connection, None).await
     }
 

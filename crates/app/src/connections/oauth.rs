@@ -151,8 +151,7 @@ impl App {
             )
             .await?;
         // Another account may stand behind the connection now.
-        self.lists.forget(connection.id);
-        self.custom_fields.forget(connection.id);
+        self.look_ups.forget(connection.id);
         audit(self, flow.user_id, "authenticated", &connection, None).await?;
         Ok(connection.id)
     }

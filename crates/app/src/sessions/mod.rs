@@ -4,13 +4,14 @@
 //! and opens a session with its CSRF token. A request's caller is found from an API token or a session.
 
 mod address_throttle;
+mod password_attempts;
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use segsync_store::{AttemptsAt, PasswordAttempt, User};
+use segsync_store::{AttemptsAt, User};
 
 use crate::App;
 use crate::caller::{Caller, CallerToken};
@@ -100,40 +101,26 @@ impl App {
             .with_retry_after(wait)
         })?;
         let user = self.store().user_by_username(username).await?;
-        let lock_until = now + Duration::minutes(i64::from(policy.lock_minutes));
-        if user.is_some() {
-            // Only usernames that exist are counted in the store: guesses write nothing.
-            let attempt = self
-                .store()
-                .take_sign_in_attempt(username, policy.max_failures, now, lock_until)
-                .await?;
-            if let PasswordAttempt::Locked { until } = attempt {
-                return Err(AppError::new(
-                    Code::SignInLocked,
-                    format!(
-                        "too many failed sign-ins; try again after {}",
-                        until.format("%H:%M UTC")
-                    ),
+        // Only usernames that exist are counted in the store: guesses write nothing.
+        let stored_attempt = match &user {
+            Some(_) => Some(
+                self.take_password_attempt(
+                    AttemptsAt::SignIn { username },
+                    "too many failed sign-ins",
                 )
-                .with_retry_after((until - now).to_std().unwrap_or_default()));
-            }
-        }
+                .await?,
+            ),
+            None => None,
+        };
         let hash = user
             .as_ref()
             .map_or_else(|| DUMMY_HASH.clone(), |user| user.password_hash.clone());
         let matches = ticket.verify(hash, password).await;
         let verified = matches && user.as_ref().is_some_and(|user| !user.disabled);
-        let known = user.is_some();
         let Some(user) = user.filter(|_| verified) else {
             attempt_from_address.failed(Instant::now());
-            if known {
-                self.store()
-                    .attempt_failed(
-                        AttemptsAt::SignIn { username },
-                        policy.max_failures,
-                        lock_until,
-                    )
-                    .await?;
+            if let Some(stored_attempt) = stored_attempt {
+                stored_attempt.failed().await?;
             }
             return Err(AppError::new(
                 Code::InvalidCredentials,
@@ -141,7 +128,9 @@ impl App {
             ));
         };
         attempt_from_address.succeeded();
-        self.store().clear_login_failures(username).await?;
+        if let Some(stored_attempt) = stored_attempt {
+            stored_attempt.succeeded().await?;
+        }
         let token = new_token("");
         let csrf_token = new_token("");
         let lasts = Duration::hours(i64::from(policy.session_hours));

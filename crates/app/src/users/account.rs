@@ -1,7 +1,7 @@
 //! The caller's own account: their password and their API tokens.
 
 use chrono::{DateTime, Duration, Utc};
-use segsync_store::{AttemptsAt, KeptCredential, PasswordAttempt};
+use segsync_store::{AttemptsAt, KeptCredential};
 use uuid::Uuid;
 
 use super::{
@@ -38,36 +38,24 @@ impl<'a> Account<'a> {
         let store = self.app.store();
         let user = store.user(self.caller.user.id).await?;
         let ticket = self.app.passwords().enter()?;
-        let policy = self.app.sign_in_policy();
-        let now = Utc::now();
-        let lock_until = now + Duration::minutes(i64::from(policy.lock_minutes));
-        let attempts = AttemptsAt::PasswordChange { user_id: user.id };
-        if let PasswordAttempt::Locked { until } = store
-            .take_attempt(attempts, policy.max_failures, now, lock_until)
-            .await?
-        {
-            return Err(AppError::new(
-                Code::SignInLocked,
-                format!(
-                    "too many wrong current passwords; try again after {}",
-                    until.format("%H:%M UTC")
-                ),
+        let attempt = self
+            .app
+            .take_password_attempt(
+                AttemptsAt::PasswordChange { user_id: user.id },
+                "too many wrong current passwords",
             )
-            .with_retry_after((until - now).to_std().unwrap_or_default()));
-        }
+            .await?;
         if !ticket
             .verify(user.password_hash.clone(), change.current_password)
             .await
         {
-            store
-                .attempt_failed(attempts, policy.max_failures, lock_until)
-                .await?;
+            attempt.failed().await?;
             return Err(AppError::invalid(
                 "current_password",
                 "this is not your current password",
             ));
         }
-        store.clear_attempts(attempts).await?;
+        attempt.succeeded().await?;
         let hash = self
             .app
             .passwords()

@@ -25,9 +25,6 @@ enum Stop {
     None,
     Shutdown,
     OutOfTime,
-    /// It did not stop within the grace after its time budget (a call that never answers): it
-    /// was abandoned where it stood.
-    Hung,
 }
 
 pub(super) async fn perform(
@@ -177,7 +174,8 @@ async fn take_up(
 }
 
 /// Runs the export beside the writer of its progress, and stops it after its batch in flight
-/// when the server stops, its time budget runs out, or its claim lapses.
+/// when the server stops, its time budget runs out, or its claim lapses; none when it did not
+/// stop within the grace after its budget (a call that never answered) and was abandoned.
 async fn supervise(
     context: &RunContext,
     run: &Run,
@@ -215,7 +213,6 @@ async fn supervise(
                 result = &mut exporting => break Some(result),
                 () = &mut abandon => {
                     warn!(run = %run.id, seconds = (time_budget + context.stop_grace).as_secs(), "The run did not stop after its time budget and grace; it is abandoned where it stood.");
-                    stop = Stop::Hung;
                     break None;
                 }
                 () = stopping.cancelled(), if !cancel.is_cancelled() => {
@@ -286,7 +283,7 @@ fn ending_of(
         (RunOutcome::Succeeded, None) => return Ending::Succeeded(report),
         (RunOutcome::Cancelled | RunOutcome::Failed { .. }, None) => match stop {
             Stop::Shutdown => return Ending::Resume(report),
-            Stop::OutOfTime | Stop::Hung => RunFailure::TimedOut {
+            Stop::OutOfTime => RunFailure::TimedOut {
                 seconds: context.time_budget.as_secs(),
                 sent,
             },

@@ -10,10 +10,10 @@ use segsync_export::ExportPlan;
 use segsync_store::{Connection, LedgerOf, Role, Run};
 use uuid::Uuid;
 
+use crate::RunEngine;
 use crate::failure::RunFailure;
 use crate::schedule::system_schedule;
-use crate::stored_segments::{catalogue, open_profiles};
-use crate::{RunEngine, RunsError};
+use crate::stored_segments::catalogue;
 
 /// Everything a run needs, gathered before anything is sent.
 pub struct Prepared {
@@ -74,27 +74,7 @@ impl RunEngine {
             FieldMapping::from_names(&export.mapping).map_err(RunFailure::MappingInvalid)?;
         let time_zone = system_schedule(&self.store).await?.time_zone;
         let catalogue = catalogue(&self.store).await?;
-        let profiles = match place {
-            None => {
-                open_profiles(
-                    self.settings.profiles.as_ref(),
-                    &self.settings.related,
-                    &self.settings.engine,
-                )
-                .await?
-            }
-            Some(place) => {
-                let source = self
-                    .settings
-                    .profiles
-                    .clone()
-                    .ok_or(RunsError::ProfilesNotConfigured)?;
-                self.evaluations
-                    .open(source, &self.settings.related, place)
-                    .await
-                    .map_err(RunsError::ProfilesUnreadable)?
-            }
-        };
+        let profiles = self.open_profiles(place).await?;
         let clock = RunClock::new(Utc::now(), time_zone);
         // A stored segment that no longer fits the profiles (an attribute gone, a referred
         // segment changed) fails the run naming it and every problem, before anything is sent.

@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// Signs `username` in with `password`; the session cookie, or the refusal's status.
-async fn session(app: &TestApp, username: &str, password: &str) -> Result<String, StatusCode> {
+pub(crate) async fn session(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> Result<String, StatusCode> {
     let response = app
         .http
         .post(app.url("/api/v1/session"))
@@ -39,7 +43,7 @@ async fn me_with_cookie(app: &TestApp, cookie: &str) -> StatusCode {
         .status()
 }
 
-async fn me_with_token(app: &TestApp, token: &str) -> StatusCode {
+pub(crate) async fn me_with_token(app: &TestApp, token: &str) -> StatusCode {
     app.http
         .get(app.url("/api/v1/me"))
         .bearer_auth(token)
@@ -49,7 +53,7 @@ async fn me_with_token(app: &TestApp, token: &str) -> StatusCode {
         .status()
 }
 
-async fn id_of(app: &TestApp, username: &str) -> String {
+pub(crate) async fn id_of(app: &TestApp, username: &str) -> String {
     let (_, users) = app
         .call(Some(Role::Admin), Method::GET, "/api/v1/users", None)
         .await;

@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use segsync_store::Role;
 use serde_json::{Value, json};
 
+use crate::accounts::{id_of, me_with_token, session};
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// A call with `token` as its bearer: the status and the body.
@@ -41,25 +42,7 @@ async fn make_token(
 }
 
 async fn works(app: &TestApp, token: &str) -> bool {
-    call_with(app, token, Method::GET, "/api/v1/me", None)
-        .await
-        .0
-        == StatusCode::OK
-}
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    let (_, users) = app
-        .call(Some(Role::Admin), Method::GET, "/api/v1/users", None)
-        .await;
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|user| user["username"] == username)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    me_with_token(app, token).await == StatusCode::OK
 }
 
 #[tokio::test]
@@ -130,7 +113,7 @@ async fn a_new_password_ends_the_users_api_tokens_but_the_one_that_asked() {
     assert!(!works(&app, &first).await);
     assert!(!works(&app, &nightly).await);
 
-    let viewer = user_id(&app, "viewer").await;
+    let viewer = id_of(&app, "viewer").await;
     let (_, audit) = app
         .call(
             Some(Role::Admin),
@@ -148,7 +131,7 @@ async fn a_new_password_ends_the_users_api_tokens_but_the_one_that_asked() {
 #[tokio::test]
 async fn admins_see_and_revoke_anyones_tokens_and_signing_out_everywhere_ends_them() {
     let app = spawn_app().await;
-    let viewer = user_id(&app, "viewer").await;
+    let viewer = id_of(&app, "viewer").await;
     let (_, nightly) = make_token(&app, app.token(Role::Viewer), "nightly", None).await;
     let (nightly_id, nightly) = (
         nightly["id"].as_str().unwrap().to_owned(),
@@ -241,16 +224,8 @@ async fn wrong_current_passwords_are_limited_apart_from_sign_in() {
         (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_locked")),
         "even the right password waits: {body}"
     );
-    let signed_in = app
-        .http
-        .post(app.url("/api/v1/session"))
-        .json(&json!({ "username": "viewer", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        signed_in.status(),
-        StatusCode::OK,
+    assert!(
+        session(&app, "viewer", PASSWORD).await.is_ok(),
         "sign-in is counted apart"
     );
 }

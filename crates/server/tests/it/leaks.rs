@@ -6,7 +6,18 @@ use reqwest::{Method, StatusCode, header};
 use segsync_store::Role;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
+
+/// Saves a segment every profile is a member of: the answer's status and body.
+async fn a_segment_of_everyone(app: &TestApp) -> (StatusCode, serde_json::Value) {
+    app.call(
+        Some(Role::Contributor),
+        Method::POST,
+        "/api/v1/segments",
+        Some(json!({ "name": "all", "rule": { "attribute": "email", "op": "is_not_null" } })),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn answers_with_secrets_or_members_are_never_stored_and_assets_may_be() {
@@ -37,14 +48,7 @@ async fn answers_with_secrets_or_members_are_never_stored_and_assets_may_be() {
         Some("no-store"),
         "a generated password"
     );
-    let (_, segment) = app
-        .call(
-            Some(Role::Contributor),
-            Method::POST,
-            "/api/v1/segments",
-            Some(json!({ "name": "all", "rule": { "attribute": "email", "op": "is_not_null" } })),
-        )
-        .await;
+    let (_, segment) = a_segment_of_everyone(&app).await;
     let preview = app
         .request(
             Some(Role::Viewer),
@@ -78,14 +82,7 @@ async fn answers_with_secrets_or_members_are_never_stored_and_assets_may_be() {
 #[tokio::test]
 async fn a_viewer_is_told_the_profiles_are_unreadable_but_not_where_they_live() {
     let app = spawn_app().await;
-    let (status, segment) = app
-        .call(
-            Some(Role::Contributor),
-            Method::POST,
-            "/api/v1/segments",
-            Some(json!({ "name": "all", "rule": { "attribute": "email", "op": "is_not_null" } })),
-        )
-        .await;
+    let (status, segment) = a_segment_of_everyone(&app).await;
     assert_eq!(status, StatusCode::CREATED, "{segment}");
     let location = app
         .config()

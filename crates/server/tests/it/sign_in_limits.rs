@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode, header};
 use segsync_store::Role;
 use serde_json::{Value, json};
 
+use crate::accounts::{id_of, me_with_token};
 use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 /// What 429 answers may say: the username or address is locked, or the server is busy
@@ -63,32 +64,13 @@ async fn three_hundred_guesses_at_once_get_no_more_checks_than_the_limit() {
         (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_locked")),
         "even the right password waits out the lock"
     );
-    let me = app
-        .request(Some(Role::Viewer), Method::GET, "/api/v1/me")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        me.status(),
+        me_with_token(&app, app.token(Role::Viewer)).await,
         StatusCode::OK,
         "the owner's API token works while the username is locked"
     );
 
-    let users = app
-        .request(Some(Role::Admin), Method::GET, "/api/v1/users")
-        .send()
-        .await
-        .unwrap();
-    let users = TestApp::json(users).await;
-    let viewer = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|user| user["username"] == "viewer")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let viewer = id_of(&app, "viewer").await;
     let refused = app
         .request(
             Some(Role::Contributor),

@@ -131,7 +131,7 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
     for taken in 1..=5 {
         assert_eq!(
             store
-                .take_sign_in_attempt("ada", 5, now, until)
+                .take_attempt(AttemptsAt::SignIn { username: "ada" }, 5, now, until)
                 .await
                 .unwrap(),
             PasswordAttempt::Granted
@@ -150,7 +150,12 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
     );
     assert_eq!(
         store
-            .take_sign_in_attempt("ada", 5, now + Duration::minutes(1), until)
+            .take_attempt(
+                AttemptsAt::SignIn { username: "ada" },
+                5,
+                now + Duration::minutes(1),
+                until
+            )
             .await
             .unwrap(),
         PasswordAttempt::Locked {
@@ -160,7 +165,12 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
     assert_eq!(store.login_throttle("bob").await.unwrap().failures, 0);
     assert_eq!(
         store
-            .take_sign_in_attempt("ada", 5, until + Duration::seconds(1), until)
+            .take_attempt(
+                AttemptsAt::SignIn { username: "ada" },
+                5,
+                until + Duration::seconds(1),
+                until
+            )
             .await
             .unwrap(),
         PasswordAttempt::Granted,
@@ -175,7 +185,7 @@ async fn repeated_failed_sign_ins_lock_the_username(store: TestStore) {
         "and the count started again"
     );
     store
-        .take_sign_in_attempt("ada", 1, now, until)
+        .take_attempt(AttemptsAt::SignIn { username: "ada" }, 1, now, until)
         .await
         .unwrap();
     assert!(
@@ -197,7 +207,8 @@ on_both!(repeated_failed_sign_ins_lock_the_username);
 async fn sign_in_attempts_at_the_same_moment_get_no_more_than_the_limit(store: TestStore) {
     let now = Utc::now();
     let until = now + Duration::minutes(15);
-    let attempts = (0..40).map(|_| store.take_sign_in_attempt("ada", 5, now, until));
+    let attempts =
+        (0..40).map(|_| store.take_attempt(AttemptsAt::SignIn { username: "ada" }, 5, now, until));
     let answers = futures_util::future::try_join_all(attempts)
         .await
         .expect("concurrent attempts wait their turn instead of failing");
@@ -226,7 +237,7 @@ async fn password_change_attempts_are_counted_apart_from_sign_ins(store: TestSto
     let until = now + Duration::minutes(15);
     let change = AttemptsAt::PasswordChange { user_id: ada.id };
     store
-        .take_sign_in_attempt("ada", 0, now, until)
+        .take_attempt(AttemptsAt::SignIn { username: "ada" }, 0, now, until)
         .await
         .unwrap();
     assert!(
