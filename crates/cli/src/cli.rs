@@ -59,10 +59,53 @@ pub(crate) enum ClusterCommand {
     Scheduler(SchedulerArgs),
     /// An executor: it runs tasks, reading the profiles itself.
     Executor(ExecutorArgs),
+    /// Makes a certificate for one peer (scheduler, executor or node), signed by the cluster's
+    /// authority in the folder, which is made first when the folder has none.
+    Certificates(CertificatesArgs),
 }
 
-/// Ballista's gRPC is plain (no TLS, no authentication): both roles listen on loopback unless
-/// told otherwise, and belong on a private network.
+/// The cluster's mutual TLS: all three files, or none (then only loopback is allowed).
+#[derive(Debug, Args)]
+pub(crate) struct ClusterTlsArgs {
+    /// The cluster's certificate authority, PEM (`ca.pem` of `segsync cluster certificates`).
+    #[arg(long = "tls-ca", value_name = "FILE", requires_all = ["tls_certificate", "tls_key"])]
+    pub(crate) tls_ca: Option<PathBuf>,
+    /// This peer's certificate, signed by the authority, PEM.
+    #[arg(long = "tls-certificate", value_name = "FILE", requires_all = ["tls_ca", "tls_key"])]
+    pub(crate) tls_certificate: Option<PathBuf>,
+    /// This peer's private key, PEM.
+    #[arg(long = "tls-key", value_name = "FILE", requires_all = ["tls_ca", "tls_certificate"])]
+    pub(crate) tls_key: Option<PathBuf>,
+}
+
+impl ClusterTlsArgs {
+    /// The files, when given.
+    pub(crate) fn files(&self) -> Option<segsync_engine::ClusterTls> {
+        Some(segsync_engine::ClusterTls {
+            ca: self.tls_ca.clone()?,
+            certificate: self.tls_certificate.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CertificatesArgs {
+    /// The peer's name: its files are NAME.pem and NAME.key.
+    pub(crate) name: String,
+    /// A host name or address the peer is reached by (as the others dial it); repeat for each.
+    #[arg(long = "host", required = true, value_name = "HOST")]
+    pub(crate) hosts: Vec<String>,
+    /// The folder of the cluster's authority and certificates.
+    #[arg(long, default_value = "cluster-tls")]
+    pub(crate) folder: PathBuf,
+    /// Days the certificate is valid.
+    #[arg(long, default_value_t = 365)]
+    pub(crate) days: u32,
+}
+
+/// Both roles listen on loopback unless told otherwise; beyond it, they require the cluster's
+/// TLS files, and accept only peers with a certificate of the same authority.
 #[derive(Debug, Args)]
 pub(crate) struct SchedulerArgs {
     #[arg(long, default_value = "127.0.0.1")]
@@ -80,6 +123,8 @@ pub(crate) struct SchedulerArgs {
     /// "engine unavailable", and is tried again later).
     #[arg(long, default_value_t = 60)]
     pub(crate) executor_wait_seconds: u64,
+    #[command(flatten)]
+    pub(crate) tls: ClusterTlsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +158,8 @@ pub(crate) struct ExecutorArgs {
     /// --executor-timeout-seconds.
     #[arg(long, default_value_t = 10)]
     pub(crate) heartbeat_seconds: u64,
+    #[command(flatten)]
+    pub(crate) tls: ClusterTlsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +336,9 @@ pub(crate) struct SegmentArgs {
     /// (`df://host:50050`); its executors must be able to read the profiles.
     #[arg(long = "cluster", value_name = "df://HOST:PORT")]
     pub(crate) cluster: Option<String>,
+    /// This node's mutual TLS with the cluster: required when it is on another machine.
+    #[command(flatten)]
+    pub(crate) cluster_tls: ClusterTlsArgs,
 }
 
 impl SegmentArgs {
@@ -298,6 +348,7 @@ impl SegmentArgs {
             .with_memory_limit(self.memory_limit)
             .with_sort_merge_joins(self.sort_merge_joins)
             .with_cluster(self.cluster.clone())
+            .with_cluster_tls(self.cluster_tls.files())
     }
 
     pub(crate) fn related_tables(&self) -> anyhow::Result<Vec<segsync_engine::RelatedTable>> {

@@ -2,7 +2,8 @@
 //! service builds the path of a shuffle file from the job id a ticket carries; a ticket whose
 //! job id is not a plain identifier (`../..`, a slash, an absolute path) or names no job this
 //! executor ran is refused before a path is built. Every other call goes to Ballista's service
-//! unchanged.
+//! unchanged. With the cluster's TLS files, only a peer with a certificate of the cluster's
+//! authority reaches the service at all.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use ballista_core::utils::{GrpcServerConfig, create_grpc_server};
 use ballista_executor::ArrowFlightServerProvider;
 use ballista_executor::flight_service::BallistaFlightService;
 use ballista_executor::shutdown::Shutdown;
+use tonic::transport::ServerTlsConfig;
 use tonic::{Request, Response, Status, Streaming};
 
 /// The action Ballista fetches shuffle files with, block by block.
@@ -29,21 +31,27 @@ const BLOCK_TRANSPORT: &str = "IO_BLOCK_TRANSPORT";
 const MAX_JOB_ID: usize = 64;
 
 /// The provider an executor starts its Flight server with: Ballista's server and message
-/// sizes, around the checked service.
+/// sizes, around the checked service, over mutual TLS with `tls`.
 pub(crate) fn provider(
     max_encoding_message_size: usize,
     max_decoding_message_size: usize,
+    tls: Option<ServerTlsConfig>,
 ) -> Arc<ArrowFlightServerProvider> {
     Arc::new(
         move |work_dir: String,
               address: SocketAddr,
               mut shutdown: Shutdown,
               config: GrpcServerConfig| {
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let service = FlightServiceServer::new(CheckedFlightService::new(work_dir))
                     .max_encoding_message_size(max_encoding_message_size)
                     .max_decoding_message_size(max_decoding_message_size);
-                create_grpc_server(&config)
+                let mut server = create_grpc_server(&config);
+                if let Some(tls) = tls {
+                    server = server.tls_config(tls).map_err(BallistaError::TonicError)?;
+                }
+                server
                     .add_service(service)
                     .serve_with_shutdown(address, shutdown.recv())
                     .await

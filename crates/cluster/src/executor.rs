@@ -1,15 +1,20 @@
 //! An executor: it runs the tasks the scheduler hands it, reading the profiles itself (so it
 //! needs the same paths or object-store credentials as the segsync nodes), and serves what
-//! its jobs produced — nothing else — to the next stage or to the node that asked.
+//! its jobs produced — nothing else — to the next stage or to the node that asked. With the
+//! cluster's TLS files it serves over mutual TLS, and dials the scheduler and the other
+//! executors with its certificate.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::extension::SessionConfigExt;
+use ballista_core::utils::default_config_producer;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use segsync_engine::ClusterIdentity;
 
-use crate::ClusterError;
 use crate::named_tasks::NamedTasks;
+use crate::{ClusterError, check_listening};
 
 /// Where an executor listens, which scheduler it works for, and what it may use.
 #[derive(Debug, Clone)]
@@ -34,6 +39,8 @@ pub struct ExecutorOptions {
     pub work_dir: Option<PathBuf>,
     /// Seconds between heartbeats to the scheduler.
     pub heartbeat_seconds: u64,
+    /// The cluster's TLS files, read: required to listen beyond loopback.
+    pub tls: Option<ClusterIdentity>,
 }
 
 impl Default for ExecutorOptions {
@@ -49,6 +56,7 @@ impl Default for ExecutorOptions {
             memory_limit: None,
             work_dir: None,
             heartbeat_seconds: 10,
+            tls: None,
         }
     }
 }
@@ -56,6 +64,7 @@ impl Default for ExecutorOptions {
 /// Serves as an executor until the process stops (or the scheduler cannot be reached at
 /// start).
 pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> {
+    check_listening("executor", &options.bind_host, options.tls.as_ref())?;
     let external_host = options
         .external_host
         .clone()
@@ -65,7 +74,18 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
     let flight = crate::checked_flight::provider(
         defaults.grpc_max_encoding_message_size as usize,
         defaults.grpc_max_decoding_message_size as usize,
+        options.tls.as_ref().map(ClusterIdentity::server_tls),
     );
+    // The scheduler and the executors whose results a task reads are dialled with this
+    // executor's certificate; a task's own settings say TLS too, since its node used it.
+    let dial = options.tls.as_ref().map(ClusterIdentity::endpoint_override);
+    let task_settings = dial.clone().map(|dial| {
+        Arc::new(move || {
+            default_config_producer()
+                .with_ballista_use_tls(true)
+                .with_ballista_override_create_grpc_client_endpoint(dial.clone())
+        }) as ballista_core::ConfigProducer
+    });
     let config = ExecutorProcessConfig {
         bind_host: options.bind_host.clone(),
         external_host: Some(external_host),
@@ -87,6 +107,8 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         override_execution_engine: Some(Arc::new(NamedTasks::new(reached_at))),
         // Only what this executor's own jobs wrote is served (see `checked_flight.rs`).
         override_arrow_flight_service: Some(flight),
+        override_create_grpc_client_endpoint: dial,
+        override_config_producer: task_settings,
         ..defaults
     };
     start_executor_process(Arc::new(config))

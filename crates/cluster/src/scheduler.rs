@@ -1,21 +1,29 @@
 //! The scheduler: it takes each query's plan from a segsync node, splits it into stages and
 //! hands their tasks to the executors. Its state is in memory: a restart loses the queries
 //! running, which the runs that sent them retry.
+//!
+//! It serves Ballista's scheduler service alone, over mutual TLS when it has the cluster's TLS
+//! files: Ballista's own server has no TLS, and adds routes segsync does not use.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::error::BallistaError;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use ballista_scheduler::scheduler_process::create_scheduler;
 use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use segsync_engine::ClusterIdentity;
 use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
-use crate::ClusterError;
+use crate::{ClusterError, check_listening};
 
 /// Where the scheduler listens, and what it tells executors to call it.
 #[derive(Debug, Clone)]
@@ -32,6 +40,8 @@ pub struct SchedulerOptions {
     /// Seconds a query may wait while no executor is up before it is given up, so that the
     /// node that sent it fails its run (engine unavailable) instead of waiting for ever.
     pub executor_wait_seconds: u64,
+    /// The cluster's TLS files, read: required to listen beyond loopback.
+    pub tls: Option<ClusterIdentity>,
 }
 
 impl Default for SchedulerOptions {
@@ -42,6 +52,7 @@ impl Default for SchedulerOptions {
             external_host: None,
             executor_timeout_seconds: 60,
             executor_wait_seconds: 60,
+            tls: None,
         }
     }
 }
@@ -62,12 +73,15 @@ impl SchedulerOptions {
         config.executor_timeout_seconds = self.executor_timeout_seconds;
         config.no_executors_grace_period_seconds = self.executor_wait_seconds;
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
+        config.override_create_grpc_client_endpoint =
+            self.tls.as_ref().map(ClusterIdentity::endpoint_override);
         config
     }
 }
 
 /// Binds the scheduler's port and serves until the process stops.
 pub async fn run_scheduler(options: SchedulerOptions) -> Result<(), ClusterError> {
+    check_listening("scheduler", &options.bind_host, options.tls.as_ref())?;
     let address = format!("{}:{}", options.bind_host, options.port);
     let listener = TcpListener::bind(&address)
         .await
@@ -84,6 +98,7 @@ pub async fn run_scheduler_on(
     listener: TcpListener,
     options: SchedulerOptions,
 ) -> Result<(), ClusterError> {
+    check_listening("scheduler", &options.bind_host, options.tls.as_ref())?;
     let port = listener
         .local_addr()
         .map(|address: SocketAddr| address.port())
@@ -96,7 +111,7 @@ pub async fn run_scheduler_on(
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(ballista)?;
-    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
+    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
         .await
         .map_err(ballista)?;
     tokio::spawn(give_up_without_executors(
@@ -105,11 +120,42 @@ pub async fn run_scheduler_on(
     ));
     info!(
         address = %listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string()),
+        tls = options.tls.is_some(),
         "The cluster's scheduler is listening."
     );
-    start_grpc_service_with_listener(listener, scheduler)
+    serve(listener, scheduler, options.tls.as_ref(), &config).await
+}
+
+/// Serves Ballista's scheduler service on `listener`, over mutual TLS with `tls`. (Ballista's
+/// own server also gives its handlers the caller's address, which they use only for an
+/// executor that names no host of its own; segsync's executors always name theirs.)
+async fn serve(
+    listener: TcpListener,
+    scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
+    tls: Option<&ClusterIdentity>,
+    config: &SchedulerConfig,
+) -> Result<(), ClusterError> {
+    let service = SchedulerGrpcServer::new(scheduler)
+        .max_encoding_message_size(config.grpc_server_max_encoding_message_size as usize)
+        .max_decoding_message_size(config.grpc_server_max_decoding_message_size as usize);
+    let mut server = Server::builder().tcp_nodelay(true);
+    if let Some(tls) = tls {
+        server = server
+            .tls_config(tls.server_tls())
+            .map_err(|source| ClusterError::Tls {
+                role: "scheduler",
+                source,
+            })?;
+    }
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    server
+        .add_service(service)
+        .serve_with_incoming(incoming)
         .await
-        .map_err(ballista)
+        .map_err(|source| ClusterError::Ballista {
+            role: "scheduler",
+            source: BallistaError::TonicError(source),
+        })
 }
 
 /// Cancels the queries running while no executor has been up for `wait`. Ballista fails them

@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use ballista::prelude::SessionContextExt;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::cluster_tls::{ClusterTls, is_loopback};
 use crate::error::EngineError;
 use crate::source::{ProfileFormat, ProfileSource};
 
@@ -37,8 +38,39 @@ pub(crate) async fn remote_context(
         .map_err(|error| unavailable(cluster, error.to_string()))
 }
 
+/// `config` for queries sent to the cluster at `cluster`: over mutual TLS with `tls`, which a
+/// cluster on another machine requires.
+pub(crate) fn authenticated(
+    cluster: &str,
+    tls: Option<&ClusterTls>,
+    config: SessionConfig,
+) -> Result<SessionConfig, EngineError> {
+    let (host, _) = scheduler_host_port(cluster)?;
+    let Some(tls) = tls else {
+        return if is_loopback(&host) {
+            Ok(config)
+        } else {
+            Err(EngineError::ClusterUnauthenticated {
+                cluster: cluster.to_owned(),
+            })
+        };
+    };
+    let identity = tls.load()?;
+    // Upgraded first, so that Ballista's own defaults are applied before TLS is turned on
+    // (it applies them only to a configuration it has not seen).
+    Ok(config
+        .upgrade_for_ballista()
+        .with_ballista_use_tls(true)
+        .with_ballista_override_create_grpc_client_endpoint(identity.endpoint_override()))
+}
+
 /// `host:port` of a `df://host:port` address (the port is 50050 when left out).
 fn scheduler_address(cluster: &str) -> Result<String, EngineError> {
+    let (host, port) = scheduler_host_port(cluster)?;
+    Ok(format!("{host}:{port}"))
+}
+
+fn scheduler_host_port(cluster: &str) -> Result<(String, u16), EngineError> {
     let url = url::Url::parse(cluster).map_err(|error| EngineError::ClusterAddress {
         cluster: cluster.to_owned(),
         problem: error.to_string(),
@@ -47,7 +79,7 @@ fn scheduler_address(cluster: &str) -> Result<String, EngineError> {
         cluster: cluster.to_owned(),
         problem: "it names no host".to_owned(),
     })?;
-    Ok(format!("{host}:{}", url.port().unwrap_or(50050)))
+    Ok((host.to_owned(), url.port().unwrap_or(50050)))
 }
 
 pub(crate) fn unavailable(cluster: &str, problem: String) -> EngineError {
@@ -157,6 +189,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("localhost:50050"), "{error}");
+    }
+
+    #[test]
+    fn a_cluster_on_another_machine_needs_tls() {
+        let config = SessionConfig::new();
+        for local in ["df://127.0.0.1:50050", "df://localhost", "df://[::1]:7"] {
+            authenticated(local, None, config.clone()).unwrap();
+        }
+        let error = authenticated("df://10.0.0.5:50050", None, config).unwrap_err();
+        assert!(
+            matches!(error, EngineError::ClusterUnauthenticated { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("cluster_tls"), "{error}");
     }
 
     #[test]

@@ -61,6 +61,22 @@ pub enum EngineError {
     #[error("the engine is unavailable: the cluster at {cluster} {problem}")]
     ClusterUnavailable { cluster: String, problem: String },
 
+    /// `[engine] cluster` is on another machine and `[engine] cluster_tls` is not set: the
+    /// node would send its queries to whoever answers at that address.
+    #[error(
+        "[engine] cluster {cluster:?} is not on this machine, and a node sends queries only to a \
+         cluster it can authenticate: set [engine] cluster_tls (the cluster's certificate \
+         authority, this node's certificate and its key; see `segsync cluster certificates`)"
+    )]
+    ClusterUnauthenticated { cluster: String },
+
+    /// A file of the cluster's TLS (`[engine] cluster_tls`, `--tls-*`) cannot be used.
+    #[error("the cluster's TLS file {} cannot be used: {problem}", file.display())]
+    ClusterTls {
+        file: std::path::PathBuf,
+        problem: String,
+    },
+
     /// A task ran out of the memory its executor allows (`--memory-limit` of
     /// `segsync cluster executor`), beyond what it could spill.
     #[error(
@@ -102,9 +118,10 @@ impl EngineError {
             Self::NotOnCluster { format, .. } => {
                 format!("a {format} source cannot be evaluated on the cluster yet")
             }
-            Self::ClusterAddress { .. } | Self::ClusterUnavailable { .. } => {
-                "the engine's cluster is unavailable".to_owned()
-            }
+            Self::ClusterAddress { .. }
+            | Self::ClusterUnavailable { .. }
+            | Self::ClusterUnauthenticated { .. }
+            | Self::ClusterTls { .. } => "the engine's cluster is unavailable".to_owned(),
             Self::Query(_) => "evaluating the segments over the profile source failed".to_owned(),
             Self::Related { .. }
             | Self::Segment(_)

@@ -3,6 +3,7 @@
 //! record batches, never as a collection of Rust structs.
 
 mod cluster;
+mod cluster_tls;
 mod common_values;
 mod compile;
 mod compile_error;
@@ -15,6 +16,7 @@ mod settings;
 mod source;
 
 pub use cluster::FAILED_ON_EXECUTOR;
+pub use cluster_tls::{ClusterIdentity, ClusterTls, EndpointOverride, is_loopback};
 pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};
 pub use compile_error::CompileError;

@@ -91,7 +91,10 @@ impl Profiles {
     ) -> Result<Self, EngineError> {
         // Batches of 8,192 rows keep memory flat while streaming members. DataFusion's own
         // settings may be tuned from the environment (`DATAFUSION_EXECUTION_…`).
-        let config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
+        let mut config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
+        if let Some(cluster) = &settings.cluster {
+            config = crate::cluster::authenticated(cluster, settings.cluster_tls.as_ref(), config)?;
+        }
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)

@@ -12,6 +12,7 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::cluster_tls::ClusterTls;
 use crate::error::EngineError;
 
 /// What the engine may use: for one run, and for the counts, previews and dry runs of a
@@ -36,6 +37,9 @@ pub struct EngineSettings {
     /// evaluated in this process. The executors read the sources themselves, so they need the
     /// same paths or credentials as this node.
     pub cluster: Option<String>,
+    /// The files this node authenticates the cluster with, and itself to it: required when
+    /// `cluster` is on another machine.
+    pub cluster_tls: Option<ClusterTls>,
     /// Counts, previews and dry runs evaluated at once by one server, all within one
     /// `memory_limit`; past them, a request is answered 429 `busy`. Runs are bounded by the
     /// workers, each within a `memory_limit` of its own. 2 by default.
@@ -49,6 +53,7 @@ impl Default for EngineSettings {
             spill_directory: None,
             sort_merge_joins: false,
             cluster: None,
+            cluster_tls: None,
             max_concurrent_evaluations: 2,
         }
     }
@@ -74,6 +79,27 @@ impl EngineSettings {
     /// The settings with segments evaluated on the cluster whose scheduler is at `cluster`.
     pub fn with_cluster(self, cluster: Option<String>) -> Self {
         Self { cluster, ..self }
+    }
+
+    /// The settings with the files of this node's mutual TLS with the cluster.
+    pub fn with_cluster_tls(self, cluster_tls: Option<ClusterTls>) -> Self {
+        Self {
+            cluster_tls,
+            ..self
+        }
+    }
+
+    /// Checks what can be checked before anything is evaluated: the cluster's address, and
+    /// that a cluster beyond this machine has TLS files this node can use.
+    pub fn check(&self) -> Result<(), EngineError> {
+        if let Some(cluster) = &self.cluster {
+            crate::cluster::authenticated(
+                cluster,
+                self.cluster_tls.as_ref(),
+                SessionConfig::new(),
+            )?;
+        }
+        Ok(())
     }
 
     /// DataFusion's session settings changed by these: how joins are made, and what each sort

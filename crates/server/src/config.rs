@@ -272,6 +272,10 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.encryption_key()?;
         self.previous_encryption_keys()?;
+        self.engine.check().map_err(|error| ConfigError::Value {
+            key: "engine.cluster",
+            problem: error.to_string(),
+        })?;
         if self.runs.max_run_seconds == 0 {
             return Err(ConfigError::Value {
                 key: "runs.max_run_seconds",

@@ -1,14 +1,25 @@
-//! `segsync cluster scheduler|executor`: the roles of a Ballista cluster, from this binary.
+//! `segsync cluster scheduler|executor|certificates`: the roles of a Ballista cluster, from this
+//! binary, and the certificates of their mutual TLS.
 
+use std::io::Write;
+
+use segsync_cluster::certificates::{AUTHORITY_CERTIFICATE, AUTHORITY_KEY, write_peer};
 use segsync_cluster::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
+use segsync_engine::ClusterIdentity;
 
-use crate::cli::{ClusterCommand, ExecutorArgs, SchedulerArgs};
+use crate::cli::{CertificatesArgs, ClusterCommand, ClusterTlsArgs, ExecutorArgs, SchedulerArgs};
 
 pub(crate) async fn run(command: ClusterCommand) -> anyhow::Result<()> {
     match command {
         ClusterCommand::Scheduler(args) => scheduler(args).await,
         ClusterCommand::Executor(args) => executor(args).await,
+        ClusterCommand::Certificates(args) => certificates(&args),
     }
+}
+
+/// The TLS files given, read and checked.
+fn identity(tls: &ClusterTlsArgs) -> anyhow::Result<Option<ClusterIdentity>> {
+    Ok(tls.files().map(|files| files.load()).transpose()?)
 }
 
 async fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
@@ -18,6 +29,7 @@ async fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         external_host: args.external_host,
         executor_timeout_seconds: args.executor_timeout_seconds,
         executor_wait_seconds: args.executor_wait_seconds,
+        tls: identity(&args.tls)?,
     })
     .await?;
     Ok(())
@@ -36,7 +48,31 @@ async fn executor(args: ExecutorArgs) -> anyhow::Result<()> {
         memory_limit: args.memory_limit.map(|limit| limit.as_u64()),
         work_dir: args.work_dir,
         heartbeat_seconds: args.heartbeat_seconds,
+        tls: identity(&args.tls)?,
     })
     .await?;
+    Ok(())
+}
+
+fn certificates(args: &CertificatesArgs) -> anyhow::Result<()> {
+    let written = write_peer(&args.folder, &args.name, &args.hosts, args.days)?;
+    let mut out = std::io::stdout();
+    if written.new_authority {
+        writeln!(
+            out,
+            "Made the cluster's authority: {} (give it to every peer) and its key {} (keep it \
+             off the peers).",
+            args.folder.join(AUTHORITY_CERTIFICATE).display(),
+            args.folder.join(AUTHORITY_KEY).display()
+        )?;
+    }
+    writeln!(
+        out,
+        "Wrote {} and {} for {}, valid for {} days.",
+        written.certificate.display(),
+        written.key.display(),
+        args.hosts.join(", "),
+        args.days
+    )?;
     Ok(())
 }

@@ -1,18 +1,37 @@
 //! A Ballista cluster on loopback for the tests: a scheduler on a port of its own and
-//! executors, each on ports of their own, started in this process.
+//! executors, each on ports of their own, started in this process; plain, or over mutual TLS
+//! with certificates of an authority made for the test.
 
+use std::path::Path;
 use std::time::Duration;
 
+use segsync_cluster::certificates::{AUTHORITY_CERTIFICATE, write_peer};
 use segsync_cluster::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler_on};
-use segsync_engine::{EngineSettings, ProfileSource, Profiles};
+use segsync_engine::{ClusterIdentity, ClusterTls, EngineSettings, ProfileSource, Profiles};
 use tokio::task::JoinHandle;
 
 pub struct LoopbackCluster {
     /// `df://127.0.0.1:PORT`, as `[engine] cluster` takes it.
     pub url: String,
+    /// The scheduler's port.
+    pub port: u16,
     /// The Arrow Flight port of each executor.
     pub flight_ports: Vec<u16>,
+    /// A node's TLS files, when the cluster serves over TLS.
+    pub node_tls: Option<ClusterTls>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// The TLS files of a peer named `name`, reached on loopback, signed by the authority in
+/// `folder` (made there first when it has none).
+pub fn peer_tls(folder: &Path, name: &str) -> ClusterTls {
+    let hosts = ["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let written = write_peer(folder, name, &hosts, 1).unwrap();
+    ClusterTls {
+        ca: folder.join(AUTHORITY_CERTIFICATE),
+        certificate: written.certificate,
+        key: written.key,
+    }
 }
 
 impl Drop for LoopbackCluster {
@@ -35,11 +54,24 @@ pub fn free_port() -> u16 {
 impl LoopbackCluster {
     /// A scheduler and `executors` executors of two task slots each, ready for queries.
     pub async fn start(executors: usize) -> Self {
+        Self::start_with(executors, None).await
+    }
+
+    /// As [`Self::start`], every peer with a certificate of an authority made in `folder`.
+    pub async fn start_tls(executors: usize, folder: &Path) -> Self {
+        Self::start_with(executors, Some(folder)).await
+    }
+
+    async fn start_with(executors: usize, tls_folder: Option<&Path>) -> Self {
+        let identity = |name: &str| -> Option<ClusterIdentity> {
+            tls_folder.map(|folder| peer_tls(folder, name).load().unwrap())
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let options = SchedulerOptions {
             port,
             executor_timeout_seconds: 10,
+            tls: identity("scheduler"),
             ..SchedulerOptions::default()
         };
         let mut tasks = vec![tokio::spawn(async move {
@@ -48,7 +80,7 @@ impl LoopbackCluster {
             }
         })];
         let mut flight_ports = Vec::new();
-        for _ in 0..executors {
+        for executor in 0..executors {
             let flight_port = free_port();
             flight_ports.push(flight_port);
             let options = ExecutorOptions {
@@ -57,6 +89,7 @@ impl LoopbackCluster {
                 scheduler_port: port,
                 concurrency: 2,
                 heartbeat_seconds: 1,
+                tls: identity(&format!("executor-{executor}")),
                 ..ExecutorOptions::default()
             };
             tasks.push(tokio::spawn(async move {
@@ -67,7 +100,9 @@ impl LoopbackCluster {
         }
         let cluster = Self {
             url: format!("df://127.0.0.1:{port}"),
+            port,
             flight_ports,
+            node_tls: tls_folder.map(|folder| peer_tls(folder, "node")),
             tasks,
         };
         cluster.wait_until_ready().await;
@@ -76,7 +111,9 @@ impl LoopbackCluster {
 
     /// The engine's settings for this cluster.
     pub fn settings(&self) -> EngineSettings {
-        EngineSettings::default().with_cluster(Some(self.url.clone()))
+        EngineSettings::default()
+            .with_cluster(Some(self.url.clone()))
+            .with_cluster_tls(self.node_tls.clone())
     }
 
     /// Waits up to 30 s for a query to run: the executors have registered.

@@ -11,3 +11,4 @@ mod differential;
 mod fixtures;
 mod flight_checks;
 mod loopback_cluster;
+mod tls_cluster;

@@ -72,7 +72,16 @@ async fn export_on_cluster(
     files: usize,
     gold_every: usize,
 ) -> ExportOnCluster {
-    let mut cluster = ProcessCluster::start();
+    export_on(ProcessCluster::start(), executors, rows, files, gold_every).await
+}
+
+async fn export_on(
+    mut cluster: ProcessCluster,
+    executors: usize,
+    rows: usize,
+    files: usize,
+    gold_every: usize,
+) -> ExportOnCluster {
     for _ in 0..executors {
         cluster.start_executor(None);
     }
@@ -196,6 +205,38 @@ async fn a_whole_export_through_the_server_is_evaluated_on_the_cluster() {
             log[before..].contains("Running a task."),
             "executor {index} ran none of the export's tasks"
         );
+    }
+}
+
+/// The same over mutual TLS, with certificates `segsync cluster certificates` made: the export
+/// runs on both executors and the list holds the segment's members.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_whole_export_is_evaluated_on_a_cluster_over_mutual_tls() {
+    let on = export_on(ProcessCluster::start_tls(), 2, 6_000, 4, 5).await;
+    let done = ended(&on.app, &start(&on.app, &on.export).await).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["report"]["sent"], on.members.len(), "{done}");
+    assert_list_holds(&on.app, &on.list, &on.members);
+    for index in 0..2 {
+        let log = on.cluster.log(&format!("executor-{index}"));
+        assert!(
+            log.contains("Running a task."),
+            "executor {index} ran no task"
+        );
+    }
+}
+
+/// `segsync cluster` refuses to listen beyond loopback without TLS, saying what to give it.
+#[test]
+fn the_cluster_refuses_to_listen_beyond_loopback_without_tls() {
+    for role in ["scheduler", "executor"] {
+        let refused = std::process::Command::new(crate::processes::segsync_binary())
+            .args(["cluster", role, "--bind-host", "0.0.0.0"])
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "{role}: {refused:?}");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("--tls-ca"), "{role}: {said}");
     }
 }
 

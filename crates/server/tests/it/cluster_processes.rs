@@ -20,19 +20,73 @@ pub(crate) struct ProcessCluster {
     scheduler: Option<Process>,
     executors: Vec<Option<Process>>,
     folder: tempfile::TempDir,
+    /// Where the authority and the certificates are, when the cluster speaks TLS.
+    tls: Option<PathBuf>,
 }
 
 impl ProcessCluster {
     /// A scheduler, and no executor yet.
     pub(crate) fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// As [`Self::start`], every process over mutual TLS with a certificate of its own.
+    pub(crate) fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
+        let folder = tempfile::tempdir().unwrap();
         let mut cluster = Self {
             scheduler_port: free_port(),
             scheduler: None,
             executors: Vec::new(),
-            folder: tempfile::tempdir().unwrap(),
+            tls: tls.then(|| folder.path().join("tls")),
+            folder,
         };
         cluster.start_scheduler();
         cluster
+    }
+
+    /// The TLS files of the peer `name`, made by `segsync cluster certificates` the first
+    /// time; none when the cluster is plain.
+    fn peer_tls(&self, name: &str) -> Option<segsync_engine::ClusterTls> {
+        let folder = self.tls.as_ref()?;
+        let files = segsync_engine::ClusterTls {
+            ca: folder.join("ca.pem"),
+            certificate: folder.join(format!("{name}.pem")),
+            key: folder.join(format!("{name}.key")),
+        };
+        if !files.certificate.exists() {
+            let made = Command::new(segsync_binary())
+                .args([
+                    "cluster",
+                    "certificates",
+                    name,
+                    "--host",
+                    "127.0.0.1",
+                    "--folder",
+                ])
+                .arg(folder)
+                .output()
+                .unwrap();
+            assert!(made.status.success(), "{made:?}");
+        }
+        Some(files)
+    }
+
+    /// The `--tls-*` options of the peer `name`; none when the cluster is plain.
+    fn tls_arguments(&self, name: &str) -> Vec<String> {
+        self.peer_tls(name).map_or_else(Vec::new, |files| {
+            [
+                ("--tls-ca", files.ca),
+                ("--tls-certificate", files.certificate),
+                ("--tls-key", files.key),
+            ]
+            .into_iter()
+            .flat_map(|(option, file)| [option.to_owned(), file.to_string_lossy().into_owned()])
+            .collect()
+        })
     }
 
     /// `df://127.0.0.1:PORT`, as `[engine] cluster` takes it.
@@ -42,7 +96,9 @@ impl ProcessCluster {
 
     /// The engine's settings for this cluster.
     pub(crate) fn settings(&self) -> EngineSettings {
-        EngineSettings::default().with_cluster(Some(self.url()))
+        EngineSettings::default()
+            .with_cluster(Some(self.url()))
+            .with_cluster_tls(self.peer_tls("node"))
     }
 
     /// Starts the scheduler (again) on its port.
@@ -53,7 +109,8 @@ impl ProcessCluster {
             .args(["cluster", "scheduler", "--port"])
             .arg(self.scheduler_port.to_string())
             .args(["--executor-timeout-seconds", EXECUTOR_TIMEOUT_SECONDS])
-            .args(["--executor-wait-seconds", "5"]);
+            .args(["--executor-wait-seconds", "5"])
+            .args(self.tls_arguments("scheduler"));
         self.scheduler = Some(spawn_logging(command, log));
     }
 
@@ -69,7 +126,7 @@ impl ProcessCluster {
         let index = self.executors.len();
         let work_dir = self.folder.path().join(format!("executor-{index}"));
         std::fs::create_dir_all(&work_dir).unwrap();
-        let arguments: Vec<String> = [
+        let mut arguments: Vec<String> = [
             "cluster",
             "executor",
             "--scheduler-port",
@@ -88,6 +145,7 @@ impl ProcessCluster {
         .into_iter()
         .map(str::to_owned)
         .collect();
+        arguments.extend(self.tls_arguments(&format!("executor-{index}")));
         let command = match hidden {
             None => {
                 let mut command = Command::new(segsync_binary());

@@ -102,6 +102,40 @@ fn webhooks_load_from_the_file_with_their_events_and_secrets_redacted() {
     assert!(error.to_string().contains("alerts.webhooks.url"), "{error}");
 }
 
+/// A node refuses, before it starts, a cluster on another machine without the TLS files to
+/// authenticate it, and TLS files it cannot use, naming the file.
+#[test]
+fn a_cluster_beyond_this_machine_needs_usable_tls_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let on = |cluster: &str, tls: Option<segsync_engine::ClusterTls>| ServerConfig {
+        encryption_key: Some("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".into()),
+        engine: segsync_engine::EngineSettings::default()
+            .with_cluster(Some(cluster.to_owned()))
+            .with_cluster_tls(tls),
+        ..ServerConfig::default()
+    };
+    on("df://127.0.0.1:50050", None).check().unwrap();
+    let error = on("df://10.0.0.5:50050", None)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("engine.cluster") && error.contains("cluster_tls"),
+        "{error}"
+    );
+    let missing = folder.path().join("ca.pem");
+    let tls = segsync_engine::ClusterTls {
+        ca: missing.clone(),
+        certificate: folder.path().join("node.pem"),
+        key: folder.path().join("node.key"),
+    };
+    let error = on("df://10.0.0.5:50050", Some(tls))
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(&*missing.to_string_lossy()), "{error}");
+}
+
 #[test]
 fn unknown_keys_and_bad_keys_are_refused_by_name() {
     let folder = tempfile::tempdir().unwrap();
