@@ -33,7 +33,16 @@ fn build_segsync() -> PathBuf {
     // `cargo` as the developer runs it (through rustup, which reads `rust-toolchain.toml`),
     // not the `CARGO` the tests were started by: that one is the toolchain's own binary, whose
     // path gives every artifact another hash, so it would build the whole workspace again.
-    let status = Command::new("cargo")
+    let mut cargo = Command::new("cargo");
+    // Nor in the environment Cargo gives a test of this package: a crate that reads
+    // `CARGO_MANIFEST_DIR` when it is built (ring does) would see this package's and be built
+    // again, with everything above it.
+    for (variable, _) in std::env::vars_os() {
+        if variable.to_str().is_some_and(set_by_cargo_for_this_test) {
+            cargo.env_remove(variable);
+        }
+    }
+    let status = cargo
         .args(["test", "--workspace", "--no-run", "--quiet"])
         .args(profile_arguments)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -44,6 +53,18 @@ fn build_segsync() -> PathBuf {
     let binary = profile_folder.join("segsync");
     assert!(binary.exists(), "{} was not built", binary.display());
     binary
+}
+
+/// Whether Cargo sets `variable` for the test binaries of this package (its manifest, its
+/// package's metadata, the test's own folder), rather than the developer for every build.
+fn set_by_cargo_for_this_test(variable: &str) -> bool {
+    variable == "CARGO"
+        || variable == "CARGO_CRATE_NAME"
+        || variable == "CARGO_PRIMARY_PACKAGE"
+        || variable == "CARGO_TARGET_TMPDIR"
+        || variable.starts_with("CARGO_MANIFEST_")
+        || variable.starts_with("CARGO_PKG_")
+        || variable.starts_with("CARGO_BIN_")
 }
 
 /// A child process, killed when dropped if still alive.
