@@ -416,6 +416,11 @@ pub(crate) struct ExportArgs {
     /// Send every member, changed or not (with `export.state_file`; without it every run does).
     #[arg(long)]
     pub(crate) full_resync: bool,
+    /// Go on with a mirror run's removals even when a guard would stop it (more than
+    /// `export.guards.max_removal_share` of the list, a drop of more than `max_member_drop` in
+    /// members, or empty profiles): you confirm them.
+    #[arg(long)]
+    pub(crate) confirm_removals: bool,
 }
 
 #[derive(Debug, Args)]

@@ -94,6 +94,10 @@ pub(crate) struct ExportSection {
     pub(crate) state_file: Option<PathBuf>,
     #[serde(default)]
     pub(crate) sync_mode: SyncMode,
+    /// Mirror mode: how much a run may remove, and the members drop, before it needs
+    /// `--confirm-removals`.
+    #[serde(default)]
+    pub(crate) guards: segsync_domain::RemovalGuards,
     pub(crate) mapping: BTreeMap<String, String>,
 }
 

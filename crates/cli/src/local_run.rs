@@ -29,15 +29,27 @@ pub(crate) fn context(state: &StateFile, api_key: &str, daily_quota: Option<u32>
     }
 }
 
+/// What the person at the terminal asked of a run here.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunRequest {
+    /// Send every member, changed or not.
+    pub(crate) full_resync: bool,
+    /// Go on with removals a guard would stop (`--confirm-removals`).
+    pub(crate) confirm_removals: bool,
+}
+
 /// Carries out the run the state file holds next — one an earlier process left, else a new one
-/// (a full resync when `full_resync`) — and returns it as it ended.
+/// — and returns it as it ended.
 pub(crate) async fn carry_out_here(
     state: &StateFile,
     context: &RunContext,
     prepared: &Prepared,
-    full_resync: bool,
+    request: RunRequest,
 ) -> anyhow::Result<Run> {
-    let run = match state.next_run(full_resync).await? {
+    let run = match state
+        .next_run(request.full_resync, request.confirm_removals)
+        .await?
+    {
         NextRun::Claimed(run) => run,
         NextRun::Waiting(run) => bail!(
             "the export's run {} waits until {} ({}); run it again then to take it up",

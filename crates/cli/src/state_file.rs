@@ -91,6 +91,8 @@ impl StateFile {
         let id = export
             .connection_id
             .context("the state file's export has lost its connection")?;
+        let mut plan = plan;
+        plan.guard.members_before = self.store.members_at_last_success(export.id).await?;
         Ok(Prepared {
             connection: self.store.connection(id).await?,
             client,
@@ -101,19 +103,30 @@ impl StateFile {
     }
 
     /// Claims the run to carry out: one a killed process left (taken up where it stopped),
-    /// else a new one, sending every member when `full_resync`.
-    pub(crate) async fn next_run(&self, full_resync: bool) -> anyhow::Result<NextRun> {
-        let queued = self
-            .store
-            .queue_run_with(self.of.export_id, Trigger::Manual, None, None, full_resync)
-            .await;
-        let run = match queued {
-            Ok(run) => run,
-            Err(QueueError::AlreadyActive(earlier)) => self.store.run(earlier).await?,
-            Err(QueueError::Store(error)) => {
-                return Err(error).context("recording the run in the state file");
+    /// else a new one, sending every member when `full_resync`. A run a guard stopped is gone
+    /// on with when `confirm_removals` (the person at the terminal confirmed whatever it
+    /// removes); otherwise it is discarded and a new run judged afresh.
+    pub(crate) async fn next_run(
+        &self,
+        full_resync: bool,
+        confirm_removals: bool,
+    ) -> anyhow::Result<NextRun> {
+        let mut run = self.queue(full_resync).await?;
+        if run.status == RunStatus::AwaitingConfirmation {
+            let by = self.store.export(self.of.export_id).await?.created_by;
+            if confirm_removals {
+                self.store.confirm_run(run.id, by, u64::MAX).await?;
+                run = self.store.run(run.id).await?;
+            } else {
+                self.store
+                    .discard_run(
+                        run.id,
+                        "discarded: a new command-line run judges the data afresh",
+                    )
+                    .await?;
+                run = self.queue(full_resync).await?;
             }
-        };
+        }
         if run.status == RunStatus::Queued && run.not_before.is_some_and(|until| until > Utc::now())
         {
             return Ok(NextRun::Waiting(run));
@@ -124,6 +137,21 @@ impl StateFile {
                 "the run {} recorded in the state file could not be claimed",
                 run.id
             ),
+        }
+    }
+
+    /// A new run, or the export's run of the moment.
+    async fn queue(&self, full_resync: bool) -> anyhow::Result<Run> {
+        let queued = self
+            .store
+            .queue_run_with(self.of.export_id, Trigger::Manual, None, None, full_resync)
+            .await;
+        match queued {
+            Ok(run) => Ok(run),
+            Err(QueueError::AlreadyActive(earlier)) => Ok(self.store.run(earlier).await?),
+            Err(QueueError::Store(error)) => {
+                Err(error).context("recording the run in the state file")
+            }
         }
     }
 
@@ -214,6 +242,7 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
                 mapping: Default::default(),
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
+                guards: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,

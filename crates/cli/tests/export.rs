@@ -160,6 +160,14 @@ fn export(config: &Path, flags: &[&str]) -> String {
 /// A later export of a configuration, with the stored tokens; returns what it printed on
 /// stdout and on stderr.
 fn export_saying(config: &Path, flags: &[&str]) -> (String, String) {
+    let (succeeded, stdout, stderr) = export_ending(config, flags);
+    assert!(succeeded, "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// A later export of a configuration, with the stored tokens: whether it succeeded, and what it
+/// printed on stdout and on stderr.
+fn export_ending(config: &Path, flags: &[&str]) -> (bool, String, String) {
     let finished = Command::new(env!("CARGO_BIN_EXE_segsync"))
         .args(["export", "--config", config.to_str().unwrap()])
         .args(flags)
@@ -170,12 +178,15 @@ fn export_saying(config: &Path, flags: &[&str]) -> (String, String) {
         String::from_utf8_lossy(&finished.stdout),
         String::from_utf8_lossy(&finished.stderr),
     );
-    assert!(finished.status.success(), "{stdout}\n{stderr}");
     assert!(
         !stderr.contains("confirm the code"),
         "no second device flow"
     );
-    (stdout.into_owned(), stderr.into_owned())
+    (
+        finished.status.success(),
+        stdout.into_owned(),
+        stderr.into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -256,7 +267,25 @@ async fn with_a_state_file_later_runs_send_only_changes_and_mirror_removes_leave
         planned.contains("Would remove from the list: 1"),
         "{planned}"
     );
-    let changed = export(&config, &[]);
+    // One of the list's two members leaving is more than the 20 % a run removes unconfirmed.
+    assert!(
+        planned.contains("A run would send nothing and wait for confirmation"),
+        "{planned}"
+    );
+    let (succeeded, _, stopped) = export_ending(&config, &[]);
+    assert!(!succeeded);
+    assert!(
+        stopped.contains("the export sent nothing and waits for confirmation")
+            && stopped.contains("1 of the list's 2 members would be removed (more than 20 %)")
+            && stopped.contains("--confirm-removals"),
+        "{stopped}"
+    );
+    assert_eq!(
+        sandbox.list_members().await,
+        serde_json::json!(["ada@example.com", "zoe@example.com"]),
+        "nothing was sent or removed"
+    );
+    let changed = export(&config, &["--confirm-removals"]);
     assert!(changed.contains("(1 new, 1 changed)"), "{changed}");
     assert!(
         changed.contains("left the segments: 1 removed from the list"),

@@ -25,10 +25,13 @@ pub enum RunStatus {
     Skipped,
     /// Stopped cleanly when it reached the longest a run may take, after its batch in flight.
     TimedOut,
+    /// A guard stopped it before it sent anything (see `removal_guard`): it holds its export
+    /// until a person confirms it (it is queued again) or discards it (it ends Cancelled).
+    AwaitingConfirmation,
 }
 
 impl RunStatus {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Queued,
         Self::Running,
         Self::Succeeded,
@@ -36,6 +39,7 @@ impl RunStatus {
         Self::Cancelled,
         Self::Skipped,
         Self::TimedOut,
+        Self::AwaitingConfirmation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl RunStatus {
             Self::Cancelled => "cancelled",
             Self::Skipped => "skipped",
             Self::TimedOut => "timed_out",
+            Self::AwaitingConfirmation => "awaiting_confirmation",
         }
     }
 
@@ -54,8 +59,12 @@ impl RunStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == text)
     }
 
+    /// Queued, running, or awaiting a person's confirmation: the export's one run of the moment.
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Queued | Self::Running)
+        matches!(
+            self,
+            Self::Queued | Self::Running | Self::AwaitingConfirmation
+        )
     }
 }
 

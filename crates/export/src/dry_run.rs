@@ -11,6 +11,8 @@ use segsync_engine::Membership;
 use segsync_engine::{MemberQuery, Profiles};
 use serde::Serialize;
 
+use segsync_domain::{GuardStop, RunFacts};
+
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
 use crate::list_members::ListSnapshot;
@@ -50,6 +52,9 @@ pub struct DryRunReport {
     pub requests_left_today: u64,
     /// Whether a run started now fits in what is left today.
     pub fits_today: bool,
+    /// Mirror mode: the guards a run started now would trip, with their numbers — it would send
+    /// nothing and wait for a person's confirmation.
+    pub guard: Option<GuardStop>,
     /// Whether the segments hold more profiles than one export may send; a run would be refused.
     pub over_member_limit: bool,
     pub member_limit: u64,
@@ -141,6 +146,20 @@ pub async fn dry_run_in_step(
         removals: would_remove,
     });
     let requests_left_today = u64::from(client.budget().remaining_today());
+    let guard = if plan.mode == SyncMode::Mirror {
+        let facts = RunFacts {
+            profiles_read,
+            members_now: profiles_in_segments,
+            members_before: plan.guard.members_before,
+            list_members: list.membership_count.unwrap_or_default(),
+            removals_planned: would_remove,
+        };
+        plan.guard
+            .guards
+            .judge(&facts, plan.guard.confirmed_removals)
+    } else {
+        None
+    };
     Ok(DryRunReport {
         mode: plan.mode,
         full_resync: plan.full_resync,
@@ -163,6 +182,7 @@ pub async fn dry_run_in_step(
         requests,
         requests_left_today,
         fits_today: requests.fits_in(requests_left_today),
+        guard,
         over_member_limit: profiles_in_segments > plan.member_limit,
         member_limit: plan.member_limit,
     })
@@ -228,8 +248,8 @@ async fn sort_members(
 pub(crate) struct SortedWithoutSending {
     pub(crate) counts: SyncCounts,
     pub(crate) imports: u64,
-    /// Mirror mode: the members this export put on the list who left the segments.
-    pub(crate) leavers: u64,
+    /// Mirror mode: the keys of the members this export put on the list who left the segments.
+    pub(crate) leavers: Vec<u64>,
     /// The ledger with the members the sorting met marked; `Ledger::forget_seen` before sending.
     pub(crate) ledger: Ledger,
 }
@@ -256,9 +276,9 @@ pub(crate) async fn sort_without_sending(
     )
     .await?;
     let leavers = if plan.mode == SyncMode::Mirror {
-        sorted.sorter.ledger.leavers().len() as u64
+        sorted.sorter.ledger.leavers()
     } else {
-        0
+        Vec::new()
     };
     Ok(SortedWithoutSending {
         counts: sorted.sorter.counts,

@@ -35,6 +35,12 @@ pub enum ExportError {
         left: u64,
     },
 
+    /// A mirror run's guard stopped it before it sent anything; a person must confirm it.
+    #[error(
+        "a guard stopped the run before it sent anything: {0}; an admin or the export's manager must confirm the removals or discard the run"
+    )]
+    NeedsConfirmation(Box<segsync_domain::GuardStop>),
+
     #[error("recording the run")]
     Checkpoints(#[from] crate::checkpoints::CheckpointError),
 

@@ -24,7 +24,7 @@ pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
-pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, missing_custom_fields};
+pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, GuardPlan, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{
     ActivityReport, ActivityState, ConstantContactCounters, RelatedRead, RunOutcome, RunReport,

@@ -38,6 +38,41 @@ impl ListSnapshot {
     }
 }
 
+/// Pages of the list read at most for samples of the contacts a run would remove.
+const SAMPLE_PAGES: usize = 10;
+
+/// Up to `limit` emails of the list's members whose keys are among `keys`, reading at most
+/// ten pages of 500: the samples a guard shows of the contacts a run would remove.
+pub(crate) async fn emails_among(
+    client: &ConstantContact,
+    list_id: Uuid,
+    keys: &nohash_hasher::IntSet<u64>,
+    limit: usize,
+) -> Result<Vec<String>, ClientError> {
+    let mut found = Vec::new();
+    let query = ContactQuery::in_list(list_id).with_limit(MAX_CONTACT_PAGE_SIZE);
+    let mut page = client.contacts(&query).await?;
+    for _ in 0..SAMPLE_PAGES {
+        found.extend(
+            page.items
+                .iter()
+                .filter_map(|contact| contact.email_address.as_ref())
+                .filter_map(|email| Email::parse(&email.address).ok())
+                .filter(|email| keys.contains(&email_key(email.as_str())))
+                .map(|email| email.as_str().to_owned()),
+        );
+        if found.len() >= limit {
+            break;
+        }
+        match page.next.take() {
+            Some(next) => page = client.next_contacts(&next).await?,
+            None => break,
+        }
+    }
+    found.truncate(limit);
+    Ok(found)
+}
+
 /// Every unsubscribed contact of the account, 500 per request.
 pub(crate) async fn unsubscribed_contacts(
     client: &ConstantContact,

@@ -1,8 +1,8 @@
 //! What one export run does: which segments, which list, which fields, which limits.
 
 use constant_contact::api::PollPolicy;
-use segsync_domain::FieldMapping;
 use segsync_domain::segment::{RunClock, SegmentDefinition};
+use segsync_domain::{FieldMapping, RemovalGuards};
 use uuid::Uuid;
 
 use crate::sync::SyncMode;
@@ -26,6 +26,17 @@ pub struct ExportPlan {
     pub mode: SyncMode,
     /// Send every member, changed or not (those known unsubscribed excepted).
     pub full_resync: bool,
+    /// Mirror mode's guards and what they compare with.
+    pub guard: GuardPlan,
+}
+
+/// What a mirror run's guards judge it against: the export's guards, the segments' members at
+/// its last successful run, and the removals a person confirmed for this run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuardPlan {
+    pub guards: RemovalGuards,
+    pub members_before: Option<u64>,
+    pub confirmed_removals: Option<u64>,
 }
 
 impl ExportPlan {
@@ -45,7 +56,19 @@ impl ExportPlan {
             poll_policy: PollPolicy::default(),
             mode: SyncMode::default(),
             full_resync: false,
+            guard: GuardPlan::default(),
         }
+    }
+
+    pub fn with_guard(mut self, guard: GuardPlan) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// The removals a person confirmed for the run: it may remove up to as many.
+    pub fn with_confirmed_removals(mut self, confirmed_removals: Option<u64>) -> Self {
+        self.guard.confirmed_removals = confirmed_removals;
+        self
     }
 
     pub fn with_catalogue(mut self, catalogue: Vec<SegmentDefinition>) -> Self {

@@ -4,8 +4,8 @@
 //! nowhere else.
 
 use chrono::{DateTime, Utc};
-use segsync_domain::MappingError;
 use segsync_domain::segment::SegmentError;
+use segsync_domain::{GuardStop, MappingError};
 use segsync_export::{ExportError, ExportFailure};
 use segsync_store::{RunStatus, StoreError};
 
@@ -84,6 +84,11 @@ pub enum RunFailure {
     /// The export failed while sending; the report says what it sent.
     #[error(transparent)]
     Export(ExportFailure),
+    /// A mirror run's guard stopped it before it sent anything: it waits for a person.
+    #[error(
+        "a guard stopped the run before it sent anything: {0}; an admin or the export's manager must confirm the removals or discard the run"
+    )]
+    NeedsConfirmation(Box<GuardStop>),
     #[error("cancelled on request after sending {sent} contacts")]
     Cancelled { sent: u64 },
     #[error(
@@ -100,15 +105,18 @@ pub enum RunFailure {
 
 /// What becomes of a run that did not succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
+pub enum Disposition<'a> {
     /// It ends with this status.
     End(RunStatus),
     /// It goes back to the queue until the quota resets.
     WaitUntil(DateTime<Utc>),
+    /// It waits, holding its export, with the guard's numbers, until a person confirms or
+    /// discards it.
+    AwaitConfirmation(&'a GuardStop),
 }
 
 impl RunFailure {
-    pub fn disposition(&self) -> Disposition {
+    pub fn disposition(&self) -> Disposition<'_> {
         match self {
             Self::Detached | Self::SegmentInactive { .. } | Self::OverQuotaAnyDay { .. } => {
                 Disposition::End(RunStatus::Skipped)
@@ -117,6 +125,7 @@ impl RunFailure {
                 Disposition::WaitUntil(*until)
             }
             Self::QuotaExceeded { resets_at, .. } => Disposition::WaitUntil(*resets_at),
+            Self::NeedsConfirmation(stop) => Disposition::AwaitConfirmation(stop),
             Self::Cancelled { .. } => Disposition::End(RunStatus::Cancelled),
             Self::TimedOut { .. } => Disposition::End(RunStatus::TimedOut),
             Self::SegmentInvalid { .. }
@@ -191,28 +200,45 @@ mod tests {
 
     #[test]
     fn each_failure_ends_the_run_with_its_own_status() {
-        let status = |failure: RunFailure| failure.disposition();
-        assert_eq!(
-            status(RunFailure::Detached),
-            Disposition::End(RunStatus::Skipped)
-        );
+        let status = |failure: RunFailure| match failure.disposition() {
+            Disposition::End(status) => Some(status),
+            Disposition::AwaitConfirmation(_) => Some(RunStatus::AwaitingConfirmation),
+            Disposition::WaitUntil(_) => None,
+        };
+        assert_eq!(status(RunFailure::Detached), Some(RunStatus::Skipped));
         assert_eq!(
             status(RunFailure::Cancelled { sent: 3 }),
-            Disposition::End(RunStatus::Cancelled)
+            Some(RunStatus::Cancelled)
         );
         assert_eq!(
             status(RunFailure::TimedOut {
                 seconds: 60,
                 sent: 3
             }),
-            Disposition::End(RunStatus::TimedOut)
+            Some(RunStatus::TimedOut)
         );
         assert_eq!(
             status(RunFailure::NeedsReauthentication {
                 connection: "CC".into(),
                 description: "revoked".into()
             }),
-            Disposition::End(RunStatus::Failed)
+            Some(RunStatus::Failed)
+        );
+        let stop = segsync_domain::RemovalGuards::default()
+            .judge(
+                &segsync_domain::RunFacts {
+                    profiles_read: 0,
+                    members_now: 0,
+                    members_before: Some(10),
+                    list_members: 10,
+                    removals_planned: 10,
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            status(RunFailure::NeedsConfirmation(Box::new(stop))),
+            Some(RunStatus::AwaitingConfirmation)
         );
     }
 }

@@ -277,6 +277,7 @@ mod tests {
                     mapping: Default::default(),
                     schedule_override: None,
                     sync_mode: segsync_domain::SyncMode::AddOnly,
+                    guards: Default::default(),
                     segment_ids: vec![segment.id],
                 },
                 by,

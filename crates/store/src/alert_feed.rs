@@ -1,5 +1,5 @@
-//! What alerts are made of, read in the order it happened: runs that ended failed or timed out,
-//! and connections whose health became "needs re-authentication". A reader keeps a
+//! What alerts are made of, read in the order it happened: runs that ended failed or timed out
+//! or that a guard stopped to wait for confirmation, and connections whose health became "needs re-authentication". A reader keeps a
 //! `FeedCursor` per feed and asks for what came after it.
 
 use chrono::{DateTime, Utc};
@@ -31,8 +31,8 @@ impl FeedCursor {
 }
 
 impl Store {
-    /// Runs that ended failed or timed out after `after` and no later than `until`, oldest
-    /// first, at most `limit`.
+    /// Runs that ended failed or timed out, or that a guard stopped (they wait for confirmation),
+    /// after `after` and no later than `until`, oldest first, at most `limit`.
     pub async fn runs_ended_badly(
         &self,
         after: &FeedCursor,
@@ -40,9 +40,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Run>, StoreError> {
         let which = format!(
-            "status IN ('{}', '{}')",
+            "status IN ('{}', '{}', '{}')",
             RunStatus::Failed.as_str(),
-            RunStatus::TimedOut.as_str()
+            RunStatus::TimedOut.as_str(),
+            RunStatus::AwaitingConfirmation.as_str()
         );
         let rows = self
             .read_feed(

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use segsync_domain::SyncMode;
 use segsync_domain::schedule::RefreshSchedule;
+use segsync_domain::{RemovalGuards, Share, SyncMode};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -27,6 +27,9 @@ pub struct Export {
     /// The export's own schedule, over the system's.
     pub schedule_override: Option<RefreshSchedule>,
     pub sync_mode: SyncMode,
+    /// How much a mirror run may remove, and the segments' members drop, without a person's
+    /// confirmation.
+    pub guards: RemovalGuards,
     pub segment_ids: Vec<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -42,6 +45,7 @@ pub struct ExportDraft {
     pub mapping: BTreeMap<String, String>,
     pub schedule_override: Option<RefreshSchedule>,
     pub sync_mode: SyncMode,
+    pub guards: RemovalGuards,
     pub segment_ids: Vec<Uuid>,
 }
 
@@ -57,7 +61,7 @@ impl ExportDraft {
     }
 }
 
-const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at";
+const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, created_by, created_at, updated_by, updated_at";
 
 fn not_found(id: Uuid) -> StoreError {
     StoreError::NotFound {
@@ -76,6 +80,13 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
     let mapping: String = row.try_get("mapping")?;
     let schedule_override: Option<String> = row.try_get("schedule_override")?;
     let sync_mode: String = row.try_get("sync_mode")?;
+    let share = |column: &str| -> Result<Share, StoreError> {
+        let points: i64 = row.try_get(column)?;
+        u16::try_from(points)
+            .ok()
+            .and_then(Share::from_basis_points)
+            .ok_or_else(|| corrupt(column, &format!("{points} basis points")))
+    };
     Ok(Export {
         id,
         name: row.try_get("name")?,
@@ -95,6 +106,10 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
         sync_mode: sync_mode
             .parse()
             .map_err(|error: String| corrupt("sync mode", &error))?,
+        guards: RemovalGuards {
+            max_removal_share: share("max_removal_share")?,
+            max_member_drop: share("max_member_drop")?,
+        },
         segment_ids,
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -110,8 +125,8 @@ impl Store {
         let now = to_millis(Utc::now());
         let mut transaction = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, created_by, created_at, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $7, $8)",
+            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, created_by, created_at, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, $7, $8, $7, $8)",
         )
         .bind(id.to_string())
         .bind(&draft.name)
@@ -122,6 +137,8 @@ impl Store {
         .bind(by.to_string())
         .bind(now)
         .bind(draft.sync_mode.as_str())
+        .bind(i64::from(draft.guards.max_removal_share.basis_points()))
+        .bind(i64::from(draft.guards.max_member_drop.basis_points()))
         .execute(&mut *transaction)
         .await;
         match inserted {
@@ -196,8 +213,8 @@ impl Store {
     ) -> Result<Export, StoreError> {
         let mut transaction = self.begin_write().await?;
         let updated = sqlx::query(
-            "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7, sync_mode = $9 \
-             WHERE id = $8",
+            "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7, sync_mode = $9, \
+             max_removal_share = $10, max_member_drop = $11 WHERE id = $8",
         )
         .bind(&draft.name)
         .bind(draft.connection_id.to_string())
@@ -208,6 +225,8 @@ impl Store {
         .bind(to_millis(Utc::now()))
         .bind(id.to_string())
         .bind(draft.sync_mode.as_str())
+        .bind(i64::from(draft.guards.max_removal_share.basis_points()))
+        .bind(i64::from(draft.guards.max_member_drop.basis_points()))
         .execute(&mut *transaction)
         .await;
         match updated {

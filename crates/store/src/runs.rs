@@ -7,9 +7,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use segsync_domain::RunProgress;
 use segsync_domain::run_report::RunReport;
 pub use segsync_domain::run_status::{RunStatus, Trigger};
+use segsync_domain::{GuardStop, RunProgress};
 
 use crate::database::Store;
 use crate::error::StoreError;
@@ -43,6 +43,11 @@ pub struct Run {
     pub not_before: Option<DateTime<Utc>>,
     /// The number of the run's latest claim (0 before any).
     pub claim: i64,
+    /// Why a guard stopped the run before it sent anything, with the numbers it judged.
+    pub guard: Option<GuardStop>,
+    /// The removals a person confirmed for this run (it may remove up to as many).
+    pub confirmed_removals: Option<u64>,
+    pub confirmed_by: Option<Uuid>,
 }
 
 impl Run {
@@ -58,7 +63,7 @@ impl Run {
 /// Why a run could not be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("the export already has a run {0} queued or running")]
+    #[error("the export already has a run {0} queued, running or awaiting confirmation")]
     AlreadyActive(Uuid),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -71,7 +76,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before, claim";
+pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before, claim, guard, confirmed_removals, confirmed_by";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -128,6 +133,14 @@ pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
             .try_get::<Option<i64>, _>("not_before")?
             .map(from_millis),
         claim: row.try_get("claim")?,
+        guard: json_column(row, "guard")?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| StoreError::Corrupt(format!("runs.guard: {error}")))?,
+        confirmed_removals: row
+            .try_get::<Option<i64>, _>("confirmed_removals")?
+            .map(i64::unsigned_abs),
+        confirmed_by: optional_uuid("confirmed_by")?,
     })
 }
 
@@ -170,7 +183,7 @@ impl Store {
             Ok(_) => Ok(self.run(id).await?),
             Err(error) if StoreError::is_unique_violation(&error) => {
                 let active: String = sqlx::query_scalar(
-                    "SELECT id FROM runs WHERE export_id = $1 AND status IN ('queued', 'running')",
+                    "SELECT id FROM runs WHERE export_id = $1 AND status IN ('queued', 'running', 'awaiting_confirmation')",
                 )
                 .bind(export_id.to_string())
                 .fetch_one(&self.pool)
@@ -390,6 +403,78 @@ impl Store {
         .execute(&self.pool)
         .await?;
         claim_held(done.rows_affected(), claim)
+    }
+
+    /// Stops a claimed run that a guard stopped before it sent anything: it waits for a person,
+    /// holding its export, with `reason` and the guard's numbers. `ClaimLost` when the claim is
+    /// no longer current.
+    pub async fn await_confirmation(
+        &self,
+        claim: &RunClaim,
+        reason: &str,
+        guard: &GuardStop,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'awaiting_confirmation', reason = $1, guard = $2, finished_at = $3, node_id = NULL, heartbeat_at = NULL \
+             WHERE id = $4 AND claim = $5 AND status = 'running'",
+        )
+        .bind(reason)
+        .bind(serde_json::to_string(guard).expect("a guard stop serialises"))
+        .bind(to_millis(Utc::now()))
+        .bind(claim.run_id.to_string())
+        .bind(claim.claim)
+        .execute(&self.pool)
+        .await?;
+        claim_held(done.rows_affected(), claim)
+    }
+
+    /// Queues again a run awaiting confirmation, now allowed to remove up to `removals`
+    /// (confirmed by `by`). Returns false when the run no longer awaits confirmation.
+    pub async fn confirm_run(&self, id: Uuid, by: Uuid, removals: u64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'queued', confirmed_removals = $1, confirmed_by = $2, finished_at = NULL, reason = NULL \
+             WHERE id = $3 AND status = 'awaiting_confirmation'",
+        )
+        .bind(i64::try_from(removals).unwrap_or(i64::MAX))
+        .bind(by.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a run awaiting confirmation as Cancelled, with `reason`. Returns false when the run
+    /// no longer awaits confirmation.
+    pub async fn discard_run(&self, id: Uuid, reason: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'cancelled', reason = $1, finished_at = $2 WHERE id = $3 AND status = 'awaiting_confirmation'",
+        )
+        .bind(reason)
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The profiles in the segments at the export's last successful run: what the member-drop
+    /// guard compares with.
+    pub async fn members_at_last_success(
+        &self,
+        export_id: Uuid,
+    ) -> Result<Option<u64>, StoreError> {
+        let report: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT report FROM runs WHERE export_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1",
+        )
+        .bind(export_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(Some(report)) = report else {
+            return Ok(None);
+        };
+        let report: RunReport = serde_json::from_str(&report)
+            .map_err(|error| StoreError::Corrupt(format!("runs.report: {error}")))?;
+        Ok(Some(report.profiles_in_segments))
     }
 
     /// Puts a running run back in the queue, not to be claimed before `not_before`, with why.

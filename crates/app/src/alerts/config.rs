@@ -52,6 +52,9 @@ pub enum AlertEvent {
     RunFailed,
     #[serde(rename = "run.timed_out")]
     RunTimedOut,
+    /// A guard stopped a run before it sent anything; a person must confirm or discard it.
+    #[serde(rename = "run.needs_confirmation")]
+    RunNeedsConfirmation,
     #[serde(rename = "connection.needs_reauthentication")]
     ConnectionNeedsReauthentication,
 }
@@ -61,6 +64,7 @@ impl AlertEvent {
         match self {
             Self::RunFailed => "run.failed",
             Self::RunTimedOut => "run.timed_out",
+            Self::RunNeedsConfirmation => "run.needs_confirmation",
             Self::ConnectionNeedsReauthentication => "connection.needs_reauthentication",
         }
     }

@@ -2,6 +2,7 @@
 //! delivery is tried again, so that a receiver can drop repeats.
 
 use chrono::{DateTime, Utc};
+use segsync_domain::GuardStop;
 use segsync_store::{Connection, Run, RunStatus, Trigger};
 use serde::Serialize;
 use serde_json::json;
@@ -28,17 +29,30 @@ struct RunPart<'a> {
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     sent: Option<u64>,
+    /// A run a guard stopped: the numbers it judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guard: Option<&'a GuardStop>,
     url: String,
 }
 
-/// The alert for a run that ended failed or timed out; `export_name` is `None` once the export
+/// The alert for a run that ended failed or timed out, or that a guard stopped; `export_name` is `None` once the export
 /// is removed.
 pub(crate) fn run_alert(run: &Run, export_name: Option<&str>, public_url: &Url) -> Alert {
     let event = match run.status {
         RunStatus::TimedOut => AlertEvent::RunTimedOut,
+        RunStatus::AwaitingConfirmation => AlertEvent::RunNeedsConfirmation,
         _ => AlertEvent::RunFailed,
     };
-    let id = format!("{}/{}", event.as_str(), run.id);
+    // A run stopped again after a confirmation (its data got worse) is a new alert.
+    let id = match event {
+        AlertEvent::RunNeedsConfirmation => format!(
+            "{}/{}/{}",
+            event.as_str(),
+            run.id,
+            run.finished_at.map_or(0, |at| at.timestamp_millis())
+        ),
+        _ => format!("{}/{}", event.as_str(), run.id),
+    };
     let sent = run.report.as_ref().map(|report| report.sent);
     let part = RunPart {
         id: run.id.to_string(),
@@ -49,6 +63,7 @@ pub(crate) fn run_alert(run: &Run, export_name: Option<&str>, public_url: &Url) 
         started_at: run.started_at,
         finished_at: run.finished_at,
         sent,
+        guard: run.guard.as_ref(),
         url: page(public_url, &format!("runs/{}", run.id)),
     };
     Alert {

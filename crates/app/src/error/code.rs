@@ -52,6 +52,9 @@ pub enum Code {
     RunInProgress,
     /// The run has already ended.
     RunEnded,
+    /// The run does not wait for a person's confirmation (it was confirmed, discarded, or never
+    /// stopped by a guard).
+    NotAwaitingConfirmation,
     /// No profile source is configured.
     ProfilesNotConfigured,
     /// The profile source could not be read.
@@ -94,7 +97,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order above.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::Unauthenticated,
         Self::InvalidCredentials,
         Self::SignInLocked,
@@ -116,6 +119,7 @@ impl Code {
         Self::NoExportUser,
         Self::RunInProgress,
         Self::RunEnded,
+        Self::NotAwaitingConfirmation,
         Self::ProfilesNotConfigured,
         Self::ProfilesUnreadable,
         Self::ConnectionUnusable,
@@ -154,6 +158,7 @@ impl Code {
             | Self::NoExportUser
             | Self::RunInProgress
             | Self::RunEnded
+            | Self::NotAwaitingConfirmation
             | Self::ProfilesNotConfigured
             | Self::ConnectionUnusable
             | Self::ConnectionNeedsReauthentication => StatusCode::CONFLICT,
@@ -198,6 +203,7 @@ impl Code {
             Self::NoExportUser => "no_export_user",
             Self::RunInProgress => "run_in_progress",
             Self::RunEnded => "run_ended",
+            Self::NotAwaitingConfirmation => "not_awaiting_confirmation",
             Self::ProfilesNotConfigured => "profiles_not_configured",
             Self::ProfilesUnreadable => "profiles_unreadable",
             Self::ConnectionUnusable => "connection_unusable",

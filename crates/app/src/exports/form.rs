@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use segsync_domain::schedule::RefreshSchedule;
-use segsync_domain::{ContactField, FieldMapping};
+use segsync_domain::{ContactField, FieldMapping, RemovalGuards};
 use segsync_export::SyncMode;
 use segsync_store::ExportDraft;
 use serde::Deserialize;
@@ -28,6 +28,11 @@ pub struct ExportForm {
     /// What runs do with the list; `add_only` when left out.
     #[serde(default)]
     pub sync_mode: SyncMode,
+    /// How much a mirror run may remove of the list, and the segments' members drop since the
+    /// last successful run, before it waits for a person's confirmation; 20 % and 50 % when
+    /// left out.
+    #[serde(default)]
+    pub guards: RemovalGuards,
 }
 
 /// The form as a draft the store saves, or the first thing wrong with it, naming its field.
@@ -142,6 +147,7 @@ pub(crate) async fn checked(
         mapping: form.mapping.clone(),
         schedule_override: form.schedule_override.clone(),
         sync_mode: form.sync_mode,
+        guards: form.guards,
         segment_ids: form.segment_ids.clone(),
     })
 }

@@ -113,6 +113,7 @@ impl<'a> ExportChanges<'a> {
             mapping: original.mapping.clone(),
             schedule_override: original.schedule_override.clone(),
             sync_mode: original.sync_mode,
+            guards: original.guards,
             segment_ids: original.segment_ids.clone(),
         };
         let copy = self

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use segsync_domain::RemovalGuards;
 use segsync_domain::schedule::RefreshSchedule;
 use segsync_export::SyncMode;
 use segsync_store::{Export, Role, Store, UsableBy};
@@ -33,6 +34,8 @@ pub struct ExportView {
     pub segment_ids: Vec<Uuid>,
     pub schedule_override: Option<RefreshSchedule>,
     pub sync_mode: SyncMode,
+    /// How much a mirror run may remove, and the segments' members drop, without confirmation.
+    pub guards: RemovalGuards,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub you_may: Permissions,
@@ -66,6 +69,7 @@ pub(crate) async fn view(
         segment_ids: export.segment_ids,
         schedule_override: export.schedule_override,
         sync_mode: export.sync_mode,
+        guards: export.guards,
         created_at: export.created_at,
         updated_at: export.updated_at,
         you_may: Permissions {

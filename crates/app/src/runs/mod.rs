@@ -15,7 +15,7 @@ use segsync_domain::ChainExt;
 use segsync_export::{DryRunReport, ExportError};
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
 use segsync_runs::{DryRunError, Started};
-use segsync_store::{Export, QueueError, RunFilter, Trigger};
+use segsync_store::{Export, QueueError, RunFilter, RunStatus, Trigger};
 use uuid::Uuid;
 
 use crate::App;
@@ -161,7 +161,7 @@ impl<'a> RunControl<'a> {
                 return Err(AppError::new(
                     Code::RunInProgress,
                     format!(
-                        "run {active} of this export is queued or running; wait for it or cancel it"
+                        "run {active} of this export is queued, running or awaiting confirmation; wait for it, confirm it or cancel it"
                     ),
                 )
                 .with_details(serde_json::json!({ "run_id": active })));
@@ -216,10 +216,14 @@ impl<'a> RunControl<'a> {
     }
 
     /// Asks a queued or running run to stop: a queued one ends at once, a running one after
-    /// its batch in flight. A run that has ended is `run_ended`.
+    /// its batch in flight; a run awaiting confirmation is discarded. A run that has ended is
+    /// `run_ended`.
     pub async fn cancel(&self, id: Uuid) -> Result<RunView, AppError> {
         let store = self.app.store();
         let run = store.run(id).await?;
+        if run.status == RunStatus::AwaitingConfirmation {
+            return self.discard(id).await;
+        }
         let export = self
             .manageable(run.export_id, "cancel runs of this export")
             .await?;
@@ -243,6 +247,71 @@ impl<'a> RunControl<'a> {
         record(store, Some(self.user_id()), "cancelled", subject, None).await?;
         let run = store.run(id).await?;
         Ok(RunView::of(run, Some(export.name)))
+    }
+
+    /// Lets a run a guard stopped go on: it is queued again, allowed to remove as many contacts
+    /// as it planned (a run that finds more stops again). A run that does not await
+    /// confirmation is `not_awaiting_confirmation`.
+    pub async fn confirm(&self, id: Uuid) -> Result<RunView, AppError> {
+        let store = self.app.store();
+        let run = store.run(id).await?;
+        let export = self
+            .manageable(run.export_id, "confirm runs of this export")
+            .await?;
+        let planned = match (&run.guard, run.status) {
+            (Some(guard), RunStatus::AwaitingConfirmation) => guard.removals_planned,
+            _ => return Err(not_awaiting(id)),
+        };
+        if !store.confirm_run(id, self.user_id(), planned).await? {
+            return Err(not_awaiting(id));
+        }
+        self.app.engine().run_queued();
+        let detail = serde_json::json!({ "removals": planned });
+        self.record_on(&export, id, "confirmed", Some(detail))
+            .await?;
+        Ok(RunView::of(store.run(id).await?, Some(export.name)))
+    }
+
+    /// Ends a run a guard stopped, sending nothing: it is Cancelled and frees its export. A run
+    /// that does not await confirmation is `not_awaiting_confirmation`.
+    pub async fn discard(&self, id: Uuid) -> Result<RunView, AppError> {
+        let store = self.app.store();
+        let run = store.run(id).await?;
+        let export = self
+            .manageable(run.export_id, "discard runs of this export")
+            .await?;
+        let reason = format!(
+            "discarded by {}: a guard stopped it and nothing was sent",
+            self.by.caller().user.username
+        );
+        if !store.discard_run(id, &reason).await? {
+            return Err(not_awaiting(id));
+        }
+        self.record_on(&export, id, "discarded", None).await?;
+        Ok(RunView::of(store.run(id).await?, Some(export.name)))
+    }
+
+    async fn record_on(
+        &self,
+        export: &Export,
+        run_id: Uuid,
+        action: &str,
+        detail: Option<serde_json::Value>,
+    ) -> Result<(), AppError> {
+        let subject = Subject {
+            kind: "run",
+            id: run_id.to_string(),
+            name: &export.name,
+        };
+        record(
+            self.app.store(),
+            Some(self.user_id()),
+            action,
+            subject,
+            detail,
+        )
+        .await?;
+        Ok(())
     }
 
     /// What a run of the export would do, sending nothing: members it would add, update and
@@ -287,4 +356,12 @@ impl<'a> RunControl<'a> {
     async fn manageable(&self, id: Uuid, what: &str) -> Result<Export, AppError> {
         manageable(self.app.store(), self.by.caller(), id, what).await
     }
+}
+
+/// A run that does not wait for a person's confirmation.
+fn not_awaiting(id: Uuid) -> AppError {
+    AppError::new(
+        Code::NotAwaitingConfirmation,
+        format!("run {id} does not await confirmation"),
+    )
 }

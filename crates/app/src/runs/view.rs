@@ -1,8 +1,8 @@
 //! A run as the API and the console show it.
 
 use chrono::{DateTime, Utc};
-use segsync_domain::RunProgress;
 use segsync_domain::run_report::RunReport;
+use segsync_domain::{GuardStop, RunProgress};
 use segsync_store::{Run, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,6 +31,12 @@ pub struct RunView {
     pub full_resync: bool,
     /// Times the run was taken up again after its process died.
     pub resumed: u32,
+    /// Why a guard stopped the run before it sent anything (awaiting confirmation, or after),
+    /// with the numbers it judged.
+    pub guard: Option<GuardStop>,
+    /// The removals a person confirmed, and who.
+    pub confirmed_removals: Option<u64>,
+    pub confirmed_by: Option<Uuid>,
 }
 
 impl RunView {
@@ -52,6 +58,9 @@ impl RunView {
             cancel_requested: run.cancel_requested,
             full_resync: run.full_resync,
             resumed: run.resumed,
+            guard: run.guard,
+            confirmed_removals: run.confirmed_removals,
+            confirmed_by: run.confirmed_by,
         }
     }
 }

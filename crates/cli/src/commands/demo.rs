@@ -23,7 +23,7 @@ use url::Url;
 
 use crate::cli::DemoArgs;
 use crate::connect::authorize_with_sandbox;
-use crate::local_run::{self, carry_out_here};
+use crate::local_run::{self, RunRequest, carry_out_here};
 use crate::progress::counter;
 use crate::sample::write_profiles;
 use crate::sample_orders::write_orders;
@@ -203,7 +203,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let state = StateFile::temporary(list.list_id).await?;
     let prepared = state.prepared(client, profiles, plan).await?;
     let context = local_run::context(&state, CLIENT_ID, None);
-    let run = carry_out_here(&state, &context, &prepared, false).await;
+    let run = carry_out_here(&state, &context, &prepared, RunRequest::default()).await;
     state.close().await;
     let run = run?;
     let Some(report) = run.report else {

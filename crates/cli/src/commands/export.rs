@@ -10,7 +10,7 @@ use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
-use segsync_export::{DryRunReport, ExportPlan, SyncMode};
+use segsync_export::{DryRunReport, ExportPlan, GuardPlan, SyncMode};
 use segsync_runs::{Prepared, RunContext};
 use segsync_store::RunStatus;
 
@@ -18,7 +18,7 @@ use super::segments::load_segments;
 use crate::cli::ExportArgs;
 use crate::connect::authorize_with_device;
 use crate::export_config::ExportConfig;
-use crate::local_run::{self, carry_out_here};
+use crate::local_run::{self, RunRequest, carry_out_here};
 use crate::state_file::StateFile;
 use crate::token_file::TokenFile;
 
@@ -61,7 +61,11 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
             &config.constant_contact.client_id,
             config.constant_contact.daily_quota,
         );
-        run_export(&state, &context, prepared, args.full_resync).await
+        let request = RunRequest {
+            full_resync: args.full_resync,
+            confirm_removals: args.confirm_removals,
+        };
+        run_export(&state, &context, prepared, request).await
     };
     state.close().await;
     ended
@@ -89,7 +93,11 @@ fn plan(config: &ExportConfig) -> anyhow::Result<ExportPlan> {
         RunClock::new(Utc::now(), time_zone),
     )
     .with_catalogue(catalogue)
-    .with_mode(config.export.sync_mode);
+    .with_mode(config.export.sync_mode)
+    .with_guard(GuardPlan {
+        guards: config.export.guards,
+        ..GuardPlan::default()
+    });
     if let Some(limit) = config.export.member_limit {
         plan = plan.with_member_limit(limit);
     }
@@ -101,9 +109,9 @@ async fn run_export(
     state: &StateFile,
     context: &RunContext,
     prepared: Prepared,
-    full_resync: bool,
+    request: RunRequest,
 ) -> anyhow::Result<()> {
-    let run = carry_out_here(state, context, &prepared, full_resync).await?;
+    let run = carry_out_here(state, context, &prepared, request).await?;
     if let Some(report) = &run.report {
         writeln!(std::io::stdout().lock(), "{report}")?;
     }
@@ -111,6 +119,9 @@ async fn run_export(
     match run.status {
         RunStatus::Succeeded => Ok(()),
         RunStatus::Cancelled => bail!("the export was cancelled; the report says what was sent"),
+        RunStatus::AwaitingConfirmation => bail!(
+            "the export sent nothing and waits for confirmation: {reason}. If that is what you want, run segsync export again with --confirm-removals; a run without it judges the data afresh"
+        ),
         RunStatus::Queued => {
             bail!("the export stopped and waits: {reason}; run segsync export again to take it up")
         }
@@ -152,6 +163,12 @@ fn print_dry_run(report: &DryRunReport) -> anyhow::Result<()> {
     )?;
     if report.would_remove > 0 {
         writeln!(out, "Would remove from the list: {}", report.would_remove)?;
+    }
+    if let Some(guard) = &report.guard {
+        writeln!(
+            out,
+            "A run would send nothing and wait for confirmation (--confirm-removals): {guard}"
+        )?;
     }
     for (reason, count) in &report.skipped {
         let samples = report

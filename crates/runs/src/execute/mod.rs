@@ -173,6 +173,10 @@ async fn store_ending(context: &RunContext, run: &Run, ending: Ending) {
         Ending::NotSucceeded { failure, report } => {
             let reason = failure.chain().to_string();
             match failure.disposition() {
+                Disposition::AwaitConfirmation(stop) => {
+                    let stored = store.await_confirmation(&claim, &reason, stop).await;
+                    (stored, Some((RunStatus::AwaitingConfirmation, reason)))
+                }
                 Disposition::WaitUntil(until) => {
                     let stored = store.defer_run(&claim, until, &reason).await;
                     if stored.is_ok() {

@@ -185,7 +185,12 @@ async fn supervise(
     progress: &Watched<'_>,
     stopping: &CancellationToken,
 ) -> (Option<Result<RunEnded, ExportError>>, Stop) {
-    let plan = prepared.plan.clone().with_full_resync(run.full_resync);
+    // A person who confirmed the run's removals allowed up to as many.
+    let plan = prepared
+        .plan
+        .clone()
+        .with_full_resync(run.full_resync)
+        .with_confirmed_removals(run.confirmed_removals);
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
     let time_budget = context.time_budget;
@@ -266,6 +271,9 @@ fn ending_of(
         }
         Err(ExportError::ConstantContact(error)) => {
             return Ending::failed(client_failure(&prepared.connection, error));
+        }
+        Err(ExportError::NeedsConfirmation(stop)) => {
+            return Ending::failed(RunFailure::NeedsConfirmation(stop));
         }
         Err(error) => return Ending::failed(RunFailure::NotStarted(error)),
     };

@@ -6,7 +6,7 @@ use constant_contact::ConstantContact;
 use segsync_domain::FieldMapping;
 use segsync_domain::segment::RunClock;
 use segsync_engine::{EngineError, EvaluationPlace, Profiles};
-use segsync_export::ExportPlan;
+use segsync_export::{ExportPlan, GuardPlan};
 use segsync_store::{Connection, LedgerOf, Role, Run};
 use uuid::Uuid;
 
@@ -88,10 +88,16 @@ impl RunEngine {
                 });
             }
         }
+        let guard = GuardPlan {
+            guards: export.guards,
+            members_before: self.store.members_at_last_success(export.id).await?,
+            confirmed_removals: None,
+        };
         let plan = ExportPlan::new(segments, mapping, export.list_id, clock)
             .with_catalogue(catalogue)
             .with_member_limit(self.settings.member_limit)
-            .with_mode(export.sync_mode);
+            .with_mode(export.sync_mode)
+            .with_guard(guard);
         Ok(Prepared {
             connection,
             client,

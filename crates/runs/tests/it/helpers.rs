@@ -139,6 +139,7 @@ pub async fn spawn_engine(
                 mapping: [("email".to_owned(), "email".to_owned())].into(),
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
+                guards: Default::default(),
                 segment_ids: vec![segment.id],
             },
             user_id,

@@ -79,6 +79,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/runs/{id}", get(runs::page))
         .route("/runs/{id}/live", get(runs::live))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/confirm", post(runs::confirm))
+        .route("/runs/{id}/discard", post(runs::discard))
         .route("/status", get(runs::status))
         .route("/schedule", get(schedule::page).post(schedule::save))
         .route("/segments", get(segments::list))

@@ -42,6 +42,47 @@ struct RunLive {
     /// While it can be cancelled by this visitor: the run's id and the session's CSRF token.
     cancel: Option<(Uuid, String)>,
     skipped_url: String,
+    /// A run a guard stopped: the numbers, and whether this visitor may confirm or discard it.
+    awaiting: Option<Awaiting>,
+}
+
+/// What the page shows of a run a guard stopped before it sent anything.
+struct Awaiting {
+    figures: Vec<Figure>,
+    removal_samples: Vec<String>,
+    /// The run's id and the session's CSRF token, when the visitor may confirm or discard it.
+    decide: Option<(Uuid, String)>,
+}
+
+impl Awaiting {
+    fn of(run: &RunView, may_decide: bool, csrf: &str) -> Option<Self> {
+        let guard = run.guard.as_ref()?;
+        if run.status != RunStatus::AwaitingConfirmation {
+            return None;
+        }
+        let figure = |label: &'static str, value: String| Figure { label, value };
+        let before = guard
+            .members_before
+            .map_or_else(|| "no successful run yet".to_owned(), |n| n.to_string());
+        Some(Self {
+            figures: vec![
+                figure("Profiles read", guard.profiles_read.to_string()),
+                figure("Members at the last successful run", before),
+                figure("Members now", guard.members_now.to_string()),
+                figure("On the list", guard.list_members.to_string()),
+                figure("Removals planned", guard.removals_planned.to_string()),
+                figure(
+                    "Guards",
+                    format!(
+                        "removals over {} of the list, a drop of over {} in members, empty profiles",
+                        guard.guards.max_removal_share, guard.guards.max_member_drop
+                    ),
+                ),
+            ],
+            removal_samples: guard.removal_samples.clone(),
+            decide: may_decide.then(|| (run.id, csrf.to_owned())),
+        })
+    }
 }
 
 impl RunLive {
@@ -50,7 +91,7 @@ impl RunLive {
         let figures = run.report.as_ref().map(figures_of).unwrap_or_default();
         Self {
             status: run.status.as_str().to_owned(),
-            active: run.status.is_active(),
+            active: matches!(run.status, RunStatus::Queued | RunStatus::Running),
             reason: run.reason.clone(),
             phase: progress.phase_or_waiting().to_owned(),
             processed: progress.members_processed,
@@ -62,8 +103,10 @@ impl RunLive {
                 .report
                 .as_ref()
                 .and_then(|report| serde_json::to_string_pretty(report).ok()),
-            cancel: (may_cancel && run.status.is_active()).then(|| (run.id, csrf.to_owned())),
+            cancel: (may_cancel && matches!(run.status, RunStatus::Queued | RunStatus::Running))
+                .then(|| (run.id, csrf.to_owned())),
             skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
+            awaiting: Awaiting::of(run, may_cancel, csrf),
         }
     }
 }
@@ -184,6 +227,50 @@ pub(crate) async fn cancel(
                 .app
                 .run_control(&visitor.caller, "cancel runs of this export")?
                 .cancel(id)
+                .await
+        },
+        |_| format!("/runs/{id}"),
+    )
+    .await
+}
+
+/// Confirms a run a guard stopped: it goes on, allowed the removals it planned.
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    act(
+        &visitor,
+        &fields,
+        async {
+            state
+                .app
+                .run_control(&visitor.caller, "confirm runs of this export")?
+                .confirm(id)
+                .await
+        },
+        |_| format!("/runs/{id}"),
+    )
+    .await
+}
+
+/// Discards a run a guard stopped: nothing is sent.
+pub(crate) async fn discard(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    act(
+        &visitor,
+        &fields,
+        async {
+            state
+                .app
+                .run_control(&visitor.caller, "discard runs of this export")?
+                .discard(id)
                 .await
         },
         |_| format!("/runs/{id}"),

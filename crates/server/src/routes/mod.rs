@@ -110,6 +110,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_days::per_day))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))
+        .routes(routes!(runs::confirm))
+        .routes(routes!(runs::discard))
         .routes(routes!(runs::skipped_csv))
         .routes(routes!(segments::list, segments::create))
         .routes(routes!(segments::validate))

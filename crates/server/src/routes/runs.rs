@@ -139,7 +139,7 @@ pub(crate) async fn get(
 }
 
 /// Asks a queued or running run to stop: a queued one ends at once, a running one after its
-/// batch in flight.
+/// batch in flight; a run awaiting confirmation is discarded.
 #[utoipa::path(
     post,
     path = "/api/v1/runs/{id}/cancel",
@@ -159,6 +159,51 @@ pub(crate) async fn cancel(
         .app
         .run_control(&caller, "cancel runs of this export")?;
     Ok((StatusCode::ACCEPTED, Json(control.cancel(id).await?)))
+}
+
+/// Lets a run a guard stopped go on: it is queued again, allowed to remove as many contacts as
+/// it planned (a run that finds more stops again). For admins and the export's managers.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs/{id}/confirm",
+    operation_id = "runs_confirm",
+    tag = "runs",
+    responses(
+        (status = OK, description = "Queued again", body = RunView),
+        (status = CONFLICT, description = "`not_awaiting_confirmation`", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RunView>, AppError> {
+    let control = state
+        .app
+        .run_control(&caller, "confirm runs of this export")?;
+    Ok(Json(control.confirm(id).await?))
+}
+
+/// Ends a run a guard stopped, sending nothing: it is cancelled and frees its export.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs/{id}/discard",
+    operation_id = "runs_discard",
+    tag = "runs",
+    responses(
+        (status = OK, description = "Discarded", body = RunView),
+        (status = CONFLICT, description = "`not_awaiting_confirmation`", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn discard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RunView>, AppError> {
+    let control = state
+        .app
+        .run_control(&caller, "discard runs of this export")?;
+    Ok(Json(control.discard(id).await?))
 }
 
 /// What a run of the export would do, sending nothing: members it would add, update and leave

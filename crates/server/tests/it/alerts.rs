@@ -22,24 +22,24 @@ const SECRET: &str = "whsec-for-tests";
 
 /// What a receiver was sent: its headers of interest and its body.
 #[derive(Debug, Clone)]
-struct Delivery {
-    delivery_id: String,
-    event: String,
-    signature: Option<String>,
-    body: String,
+pub(crate) struct Delivery {
+    pub(crate) delivery_id: String,
+    pub(crate) event: String,
+    pub(crate) signature: Option<String>,
+    pub(crate) body: String,
 }
 
 /// A webhook receiver on a real port: records each post and answers, after `pause`, with the
 /// next status queued, 200 once none is.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     received: Arc<Mutex<Vec<Delivery>>>,
     answers: Arc<Mutex<VecDeque<StatusCode>>>,
     pause: Duration,
 }
 
 impl Receiver {
-    async fn start(answers: &[StatusCode]) -> (Self, url::Url) {
+    pub(crate) async fn start(answers: &[StatusCode]) -> (Self, url::Url) {
         Self::start_answering_after(answers, Duration::ZERO).await
     }
 
@@ -63,7 +63,7 @@ impl Receiver {
     }
 
     /// Waits until `count` posts arrived.
-    async fn until_received(&self, count: usize) -> Vec<Delivery> {
+    pub(crate) async fn until_received(&self, count: usize) -> Vec<Delivery> {
         for _ in 0..300 {
             let received = self.received();
             if received.len() >= count {

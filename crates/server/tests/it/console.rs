@@ -421,7 +421,7 @@ async fn every_console_page_and_form_checks_the_role() {
     let fill = |path: &str| fixture.fill(path);
     let pages = PAGES.iter().filter(|(page, _)| *page != "/sign-in");
     // Forms that change something: a role below the least is refused by the API's handler.
-    let forms: [(&str, Role); 21] = [
+    let forms: [(&str, Role); 23] = [
         ("/users", Role::Admin),
         ("/users/{someone}/disable", Role::Admin),
         ("/users/{someone}/enable", Role::Admin),
@@ -439,6 +439,8 @@ async fn every_console_page_and_form_checks_the_role() {
         ("/exports/{export}/remove", Role::Contributor),
         ("/segments/{segment}/active", Role::Contributor),
         ("/runs/{run}/cancel", Role::Contributor),
+        ("/runs/{run}/confirm", Role::Contributor),
+        ("/runs/{run}/discard", Role::Contributor),
         ("/schedule", Role::Admin),
         ("/connections/new", Role::Admin),
         ("/connections/{connection}/authenticate", Role::Admin),

@@ -10,11 +10,26 @@ use crate::exports::{form, set_up};
 use crate::helpers::{PROFILES_CSV, TestApp, spawn_app};
 use crate::runs::ended;
 
+/// Guards that never stop a run with profiles: for tests of what removals do.
+pub(crate) fn guards_off() -> Value {
+    json!({"max_removal_share": 1.0, "max_member_drop": 1.0})
+}
+
 /// An export of the `gold` segment (ada, zoe, and an invalid email) in `mode`, after `before`
 /// had its say on the sandbox's list. Returns the export and the list.
 pub(crate) async fn export_in_mode(
     app: &TestApp,
     mode: &str,
+    before: impl FnOnce(&TestApp, &str),
+) -> (String, String) {
+    export_with_guards(app, mode, Value::Null, before).await
+}
+
+/// As `export_in_mode`, with the export's `guards` (null: the defaults).
+pub(crate) async fn export_with_guards(
+    app: &TestApp,
+    mode: &str,
+    guards: Value,
     before: impl FnOnce(&TestApp, &str),
 ) -> (String, String) {
     let (connection, list, segment) = set_up(app).await;
@@ -30,6 +45,9 @@ pub(crate) async fn export_in_mode(
     assert!(status.is_success());
     let mut body = form(&connection, &list, &segment);
     body["sync_mode"] = json!(mode);
+    if !guards.is_null() {
+        body["guards"] = guards;
+    }
     let (status, export) = app
         .call(
             Some(Role::Contributor),
@@ -165,7 +183,7 @@ async fn a_delta_run_sends_only_new_and_changed_members_and_a_full_resync_sends_
 async fn mirror_mode_removes_members_who_left_but_only_those_it_added() {
     let app = spawn_app().await;
     // Someone put Zoë on the list before the export ever ran.
-    let (export, list) = export_in_mode(&app, "mirror", |app, list| {
+    let (export, list) = export_with_guards(&app, "mirror", guards_off(), |app, list| {
         assert!(
             app.sandbox
                 .state()
@@ -228,7 +246,7 @@ fn requests_to(app: &TestApp, endpoint: &str) -> usize {
 #[tokio::test]
 async fn mirror_removals_go_back_to_back_and_one_that_fails_is_retried_next_run() {
     let app = spawn_app().await;
-    let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
+    let (export, list) = export_with_guards(&app, "mirror", guards_off(), |_, _| {}).await;
     let many: String = (0..1_200)
         .map(|n| format!("{},member{n}@example.com,M,Ember,US,gold,1\n", 100 + n))
         .collect();
@@ -284,7 +302,7 @@ fn removal_requests(app: &TestApp) -> usize {
 #[tokio::test]
 async fn a_member_who_unsubscribes_leaves_the_list_and_mirror_mode_has_nothing_to_remove() {
     let app = spawn_app().await;
-    let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
+    let (export, list) = export_with_guards(&app, "mirror", guards_off(), |_, _| {}).await;
     let first = run_to_end(&app, &export, false).await;
     assert_eq!(first["report"]["sent"], 2, "{first}");
     assert_eq!(

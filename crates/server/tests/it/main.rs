@@ -18,6 +18,7 @@ mod credentials;
 mod custom_fields;
 mod errors;
 mod exports;
+mod guards;
 mod helpers;
 mod home;
 mod in_step;

@@ -257,6 +257,25 @@ pub(crate) fn routes() -> Vec<Route> {
             route(Method::POST, "/api/v1/runs/{run}/cancel", None, contributor),
             StatusCode::CONFLICT,
         ),
+        // The run does not await confirmation: the role is checked first, then its state.
+        or(
+            route(
+                Method::POST,
+                "/api/v1/runs/{run}/confirm",
+                None,
+                contributor,
+            ),
+            StatusCode::CONFLICT,
+        ),
+        or(
+            route(
+                Method::POST,
+                "/api/v1/runs/{run}/discard",
+                None,
+                contributor,
+            ),
+            StatusCode::CONFLICT,
+        ),
         route(
             Method::POST,
             "/api/v1/exports/{export}/detach",

@@ -53,10 +53,28 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         mapping: [("email".to_owned(), "email".to_owned())].into(),
         schedule_override: None,
         sync_mode: segsync_domain::SyncMode::Mirror,
+        guards: Default::default(),
         segment_ids: vec![second.id, first.id],
     };
     let export = store.create_export(&draft, by).await.unwrap();
     assert_eq!(export.sync_mode, segsync_domain::SyncMode::Mirror);
+    assert_eq!(export.guards, segsync_domain::RemovalGuards::default());
+    let guarded = segsync_domain::RemovalGuards {
+        max_removal_share: segsync_domain::Share::from_fraction(0.125).unwrap(),
+        max_member_drop: segsync_domain::Share::from_fraction(1.0).unwrap(),
+    };
+    let export = store
+        .update_export(
+            export.id,
+            &ExportDraft {
+                guards: guarded,
+                ..draft.clone()
+            },
+            by,
+        )
+        .await
+        .unwrap();
+    assert_eq!(export.guards, guarded, "the guards are kept as set");
     assert_eq!(
         export.segment_ids,
         [second.id, first.id],
@@ -149,6 +167,7 @@ async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(s
                 mapping: [("email".to_owned(), "email".to_owned())].into(),
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::Mirror,
+                guards: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,

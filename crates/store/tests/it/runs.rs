@@ -52,6 +52,7 @@ pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
                 mapping: Default::default(),
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
+                guards: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,
@@ -291,3 +292,102 @@ async fn one_run_per_export_claimed_once_and_never_left_running(store: TestStore
     );
 }
 on_both!(one_run_per_export_claimed_once_and_never_left_running);
+
+/// A run a guard stopped holds its export until a person confirms it (queued again, with the
+/// removals allowed) or discards it (cancelled, the export free); the member-drop guard reads the
+/// members of the last successful run.
+async fn a_run_awaiting_confirmation_holds_its_export_until_confirmed_or_discarded(
+    store: TestStore,
+) {
+    let (export, by) = an_export(&store).await;
+    assert_eq!(store.members_at_last_success(export).await.unwrap(), None);
+    let succeeded = store
+        .queue_run(export, Trigger::Manual, Some(by), Some(by))
+        .await
+        .unwrap();
+    let claimed = store.claim_next_run("node-a").await.unwrap().unwrap();
+    assert_eq!(claimed.id, succeeded.id);
+    let report = RunReport {
+        profiles_in_segments: 1_000,
+        ..RunReport::default()
+    };
+    store
+        .finish_run(
+            &claimed.held_claim(),
+            RunStatus::Succeeded,
+            None,
+            Some(&report),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.members_at_last_success(export).await.unwrap(),
+        Some(1_000)
+    );
+
+    let stopped = store
+        .queue_run(export, Trigger::Schedule, None, Some(by))
+        .await
+        .unwrap();
+    let claimed = store.claim_next_run("node-a").await.unwrap().unwrap();
+    let guard = segsync_domain::RemovalGuards::default()
+        .judge(
+            &segsync_domain::RunFacts {
+                profiles_read: 0,
+                members_now: 0,
+                members_before: Some(1_000),
+                list_members: 1_000,
+                removals_planned: 1_000,
+            },
+            None,
+        )
+        .unwrap();
+    store
+        .await_confirmation(&claimed.held_claim(), "empty", &guard)
+        .await
+        .unwrap();
+    let waiting = store.run(stopped.id).await.unwrap();
+    assert_eq!(waiting.status, RunStatus::AwaitingConfirmation);
+    assert_eq!(waiting.guard.as_ref(), Some(&guard));
+    assert!(waiting.finished_at.is_some() && waiting.node_id.is_none());
+    assert!(
+        store.claim_next_run("node-a").await.unwrap().is_none(),
+        "no worker takes a run that waits for a person"
+    );
+    assert!(matches!(
+        store.queue_run(export, Trigger::Manual, Some(by), Some(by)).await,
+        Err(QueueError::AlreadyActive(id)) if id == stopped.id
+    ));
+
+    assert!(store.confirm_run(stopped.id, by, 1_000).await.unwrap());
+    assert!(
+        !store.confirm_run(stopped.id, by, 1_000).await.unwrap(),
+        "confirmed once"
+    );
+    assert!(!store.discard_run(stopped.id, "too late").await.unwrap());
+    let confirmed = store.claim_next_run("node-a").await.unwrap().unwrap();
+    assert_eq!(confirmed.id, stopped.id);
+    assert_eq!(confirmed.confirmed_removals, Some(1_000));
+    assert_eq!(confirmed.confirmed_by, Some(by));
+    store
+        .await_confirmation(&confirmed.held_claim(), "worse", &guard)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .discard_run(stopped.id, "discarded by ada")
+            .await
+            .unwrap()
+    );
+    let discarded = store.run(stopped.id).await.unwrap();
+    assert_eq!(discarded.status, RunStatus::Cancelled);
+    assert_eq!(discarded.reason.as_deref(), Some("discarded by ada"));
+    assert!(
+        store
+            .queue_run(export, Trigger::Manual, Some(by), Some(by))
+            .await
+            .is_ok(),
+        "a discarded run frees its export"
+    );
+}
+on_both!(a_run_awaiting_confirmation_holds_its_export_until_confirmed_or_discarded);

@@ -1,6 +1,7 @@
 //! What the export form holds, and its conversions: from a stored export, from the submitted
 //! fields, and to the API's form.
 
+use segsync_domain::{RemovalGuards, Share};
 use segsync_export::SyncMode;
 use uuid::Uuid;
 
@@ -25,6 +26,26 @@ pub(super) struct Draft {
     pub(super) segment_ids: Vec<Uuid>,
     pub(super) schedule: ScheduleFields,
     pub(super) sync_mode: String,
+    /// The guards as percentages, as written.
+    pub(super) max_removal_percent: String,
+    pub(super) max_member_drop_percent: String,
+}
+
+/// A share as the percentage the form shows: `20`, `12.5`.
+fn percent(share: Share) -> String {
+    (share.fraction() * 100.0).to_string()
+}
+
+/// A percentage from the form as a share, or the problem with it.
+fn share_of(percent: &str) -> Result<Share, &'static str> {
+    percent
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|percent| Share::from_fraction(percent / 100.0))
+        .ok_or("a percentage from 0 to 100")
 }
 
 impl Draft {
@@ -47,6 +68,8 @@ impl Draft {
             segment_ids: Vec::new(),
             schedule: ScheduleFields::of(None, true),
             sync_mode: SyncMode::default().as_str().to_owned(),
+            max_removal_percent: percent(RemovalGuards::default().max_removal_share),
+            max_member_drop_percent: percent(RemovalGuards::default().max_member_drop),
         }
     }
 
@@ -81,6 +104,8 @@ impl Draft {
             segment_ids: view.segment_ids.clone(),
             schedule: ScheduleFields::of(schedule.as_ref(), true),
             sync_mode: view.sync_mode.as_str().to_owned(),
+            max_removal_percent: percent(view.guards.max_removal_share),
+            max_member_drop_percent: percent(view.guards.max_member_drop),
         }
     }
 
@@ -107,6 +132,8 @@ impl Draft {
                 .collect(),
             schedule: ScheduleFields::as_typed(fields, true),
             sync_mode: fields.get("sync_mode").to_owned(),
+            max_removal_percent: fields.get("max_removal_percent").to_owned(),
+            max_member_drop_percent: fields.get("max_member_drop_percent").to_owned(),
         }
     }
 
@@ -128,8 +155,27 @@ impl Draft {
         let sync_mode = self.sync_mode.parse::<SyncMode>().map_err(|problem| {
             problems.at("sync_mode", problem);
         });
-        let (Ok(connection_id), Ok(list_id), Ok(schedule_override), Ok(sync_mode)) =
-            (connection_id, list_id, schedule_override, sync_mode)
+        let max_removal_share = share_of(&self.max_removal_percent).map_err(|problem| {
+            problems.at("max_removal_percent", problem);
+        });
+        let max_member_drop = share_of(&self.max_member_drop_percent).map_err(|problem| {
+            problems.at("max_member_drop_percent", problem);
+        });
+        let (
+            Ok(connection_id),
+            Ok(list_id),
+            Ok(schedule_override),
+            Ok(sync_mode),
+            Ok(max_removal_share),
+            Ok(max_member_drop),
+        ) = (
+            connection_id,
+            list_id,
+            schedule_override,
+            sync_mode,
+            max_removal_share,
+            max_member_drop,
+        )
         else {
             return Err(problems);
         };
@@ -150,6 +196,10 @@ impl Draft {
             segment_ids: self.segment_ids.clone(),
             schedule_override,
             sync_mode,
+            guards: RemovalGuards {
+                max_removal_share,
+                max_member_drop,
+            },
         })
     }
 }

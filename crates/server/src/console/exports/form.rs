@@ -60,6 +60,8 @@ struct ExportFormPage {
     chosen_members: u64,
     schedule: ScheduleFields,
     sync_mode: String,
+    max_removal_percent: String,
+    max_member_drop_percent: String,
     problems: Problems,
     /// Of an existing export: what the visitor may do, and its runs.
     you_may_run: bool,
@@ -220,6 +222,8 @@ async fn form_page(
         chosen_members,
         schedule: draft.schedule,
         sync_mode: draft.sync_mode,
+        max_removal_percent: draft.max_removal_percent,
+        max_member_drop_percent: draft.max_member_drop_percent,
         problems,
         you_may_run,
         you_may_edit,
