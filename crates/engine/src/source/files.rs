@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::file_format::options::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions,
 };
@@ -157,12 +158,22 @@ async fn read_listing(
         }
         ProfileFormat::Csv => {
             let delimiter = csv_delimiter(source)?;
-            let options = CsvReadOptions::new()
-                .has_header(true)
-                .delimiter(delimiter)
-                .file_extension(extension)
-                .schema_infer_max_records(10_000);
-            ctx.read_csv(table_path, options).await
+            let options = || {
+                CsvReadOptions::new()
+                    .has_header(true)
+                    .delimiter(delimiter)
+                    .file_extension(extension)
+                    .schema_infer_max_records(10_000)
+            };
+            // A column without a single value (every column of a file with only its header)
+            // is inferred as Null, which no rule can compare; it is text, as written.
+            match ctx.read_csv(table_path.clone(), options()).await {
+                Ok(frame) if has_columns_without_values(frame.schema().as_arrow()) => {
+                    let typed = columns_without_values_as_text(frame.schema().as_arrow());
+                    ctx.read_csv(table_path, options().schema(&typed)).await
+                }
+                read => read,
+            }
         }
         ProfileFormat::Json => {
             let options = JsonReadOptions {
@@ -182,6 +193,27 @@ async fn read_listing(
             detail: error.to_string(),
         },
     })
+}
+
+fn has_columns_without_values(schema: &Schema) -> bool {
+    schema
+        .fields()
+        .iter()
+        .any(|field| field.data_type() == &DataType::Null)
+}
+
+/// The schema with every Null column (no value to infer a type from) read as text.
+fn columns_without_values_as_text(schema: &Schema) -> Schema {
+    Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|field| match field.data_type() {
+                DataType::Null => Field::new(field.name(), DataType::Utf8, true),
+                _ => field.as_ref().clone(),
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// CSV: the field delimiter, one ASCII character (`,` unless the source says).

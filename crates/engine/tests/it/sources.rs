@@ -31,6 +31,40 @@ async fn csv_with_a_header_has_its_types_inferred() {
     assert_eq!(profiles.count_all().await.unwrap(), 2);
 }
 
+/// A column without a single value — every column of a file that holds only its header, as a
+/// failed load leaves it — is text, so segments over it still read (and find nobody).
+#[tokio::test]
+async fn csv_columns_without_values_are_text() {
+    let folder = tempfile::tempdir().unwrap();
+    let header_only = write(folder.path(), "empty.csv", "email,tier,phone\n");
+    let profiles = Profiles::open(ProfileSource::new(&header_only))
+        .await
+        .unwrap();
+    let schema = profiles.schema();
+    assert_eq!(schema.get("tier").unwrap().kind, AttributeType::Text);
+    assert_eq!(profiles.count_all().await.unwrap(), 0);
+    assert_eq!(
+        profiles
+            .count(col("tier").eq(lit("gold")).into())
+            .await
+            .unwrap(),
+        0
+    );
+
+    let never_filled = write(
+        folder.path(),
+        "profiles.csv",
+        "email,phone,age\nada@example.com,,36\n",
+    );
+    let profiles = Profiles::open(ProfileSource::new(&never_filled))
+        .await
+        .unwrap();
+    let schema = profiles.schema();
+    assert_eq!(schema.get("phone").unwrap().kind, AttributeType::Text);
+    assert_eq!(schema.get("age").unwrap().kind, AttributeType::Integer);
+    assert_eq!(profiles.count_all().await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn folders_globs_and_newline_delimited_json() {
     let folder = tempfile::tempdir().unwrap();
