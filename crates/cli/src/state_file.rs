@@ -91,8 +91,6 @@ impl StateFile {
         let id = export
             .connection_id
             .context("the state file's export has lost its connection")?;
-        let mut plan = plan;
-        plan.guard.members_before = self.store.members_at_last_success(export.id).await?;
         Ok(Prepared {
             connection: self.store.connection(id).await?,
             client,

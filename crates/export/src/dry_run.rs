@@ -154,9 +154,7 @@ pub async fn dry_run_in_step(
             list_members: list.membership_count.unwrap_or_default(),
             removals_planned: would_remove,
         };
-        plan.guard
-            .guards
-            .judge(&facts, plan.guard.confirmed_removals)
+        plan.guard.judge(&facts)
     } else {
         None
     };

@@ -2,7 +2,7 @@
 
 use constant_contact::api::PollPolicy;
 use segsync_domain::segment::{RunClock, SegmentDefinition};
-use segsync_domain::{FieldMapping, RemovalGuards};
+use segsync_domain::{FieldMapping, GuardStop, RemovalGuards, RunFacts};
 use uuid::Uuid;
 
 use crate::sync::SyncMode;
@@ -39,6 +39,14 @@ pub struct GuardPlan {
     pub confirmed_removals: Option<u64>,
 }
 
+impl GuardPlan {
+    /// The guards `facts` trip, unless a person confirmed the removals planned; what a run and
+    /// a dry run both judge by.
+    pub(crate) fn judge(&self, facts: &RunFacts) -> Option<GuardStop> {
+        self.guards.judge(facts, self.confirmed_removals)
+    }
+}
+
 impl ExportPlan {
     pub fn new(
         segments: Vec<SegmentDefinition>,
@@ -68,6 +76,13 @@ impl ExportPlan {
     /// The removals a person confirmed for the run: it may remove up to as many.
     pub fn with_confirmed_removals(mut self, confirmed_removals: Option<u64>) -> Self {
         self.guard.confirmed_removals = confirmed_removals;
+        self
+    }
+
+    /// The segments' members at the export's last successful run, which the member-drop guard
+    /// compares with.
+    pub fn with_members_before(mut self, members_before: Option<u64>) -> Self {
+        self.guard.members_before = members_before;
         self
     }
 

@@ -239,12 +239,7 @@ impl<'a> RunControl<'a> {
             self.by.caller().user.username
         );
         store.cancel_queued_run(id, &reason).await?;
-        let subject = Subject {
-            kind: "run",
-            id: id.to_string(),
-            name: &export.name,
-        };
-        record(store, Some(self.user_id()), "cancelled", subject, None).await?;
+        self.record_on(&export, id, "cancelled", None).await?;
         let run = store.run(id).await?;
         Ok(RunView::of(run, Some(export.name)))
     }
@@ -291,6 +286,7 @@ impl<'a> RunControl<'a> {
         Ok(RunView::of(store.run(id).await?, Some(export.name)))
     }
 
+    /// Audits `action` on the run `run_id` of `export`, by the caller.
     async fn record_on(
         &self,
         export: &Export,

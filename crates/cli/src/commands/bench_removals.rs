@@ -32,10 +32,7 @@ const NARROWED: &str = r#"segments:
 pub(crate) async fn removals_bench(folder: &std::path::Path) -> anyhow::Result<()> {
     let path = members_file(folder, LIST_MEMBERS)?;
     let (sandbox, client, everyone) = sandbox_and_plan().await?;
-    // The narrowed run removes nine in ten: a person confirmed it.
-    let everyone = everyone
-        .with_mode(SyncMode::Mirror)
-        .with_confirmed_removals(Some(u64::MAX));
+    let everyone = everyone.with_mode(SyncMode::Mirror);
     let narrowed = parse_segments(NARROWED, SegmentFormat::Yaml, "bench")
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let narrowed = ExportPlan::new(
@@ -45,6 +42,7 @@ pub(crate) async fn removals_bench(folder: &std::path::Path) -> anyhow::Result<(
         everyone.clock,
     )
     .with_mode(SyncMode::Mirror)
+    // It removes nine in ten: a person confirmed it.
     .with_confirmed_removals(Some(u64::MAX));
     let database = folder.join(format!("removals-bench-{}.db", Uuid::new_v4()));
     let store = Store::open(&format!("sqlite://{}", database.display())).await?;

@@ -4,7 +4,7 @@
 //! is sent.
 
 use nohash_hasher::IntSet;
-use segsync_domain::{ChainExt, GuardStop, RunFacts};
+use segsync_domain::{ChainExt, RunFacts};
 
 use super::{Planned, Run};
 use crate::checkpoints::{Checkpoints, Reservation};
@@ -78,7 +78,7 @@ pub(crate) async fn count<C: Checkpoints>(
     };
     // The guards judge the most the run could remove first: only when that would stop it are
     // the removals counted exactly (the judgement only grows with them).
-    let may_stop = mirror && judge(plan, &facts).is_some();
+    let may_stop = mirror && plan.guard.judge(&facts).is_some();
     let mut to_send = profiles_in_segments;
     let mut estimate = quick;
     let mut stop = None;
@@ -107,7 +107,7 @@ pub(crate) async fn count<C: Checkpoints>(
                 removals_planned: sorted.leavers.len() as u64,
                 ..facts
             };
-            stop = judge(plan, &exact).map(|stop| (stop, sorted.leavers));
+            stop = plan.guard.judge(&exact).map(|stop| (stop, sorted.leavers));
         }
     }
     if let Some((mut stop, leavers)) = stop {
@@ -137,12 +137,6 @@ pub(crate) async fn count<C: Checkpoints>(
         },
         ledger,
     })
-}
-
-fn judge(plan: &crate::ExportPlan, facts: &RunFacts) -> Option<GuardStop> {
-    plan.guard
-        .guards
-        .judge(facts, plan.guard.confirmed_removals)
 }
 
 /// A few emails of the contacts a stopped run would remove, read from the list with requests

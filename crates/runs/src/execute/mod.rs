@@ -132,7 +132,14 @@ pub async fn dry_run(
 ) -> Result<DryRunReport, DryRunError> {
     // No run is going on: nothing in the ledger was sent by it.
     let ledger = crate::ledger::load_ledger(store, prepared.ledger_of, Uuid::nil()).await?;
-    let plan = prepared.plan.clone().with_full_resync(full_resync);
+    let members_before = store
+        .members_at_last_success(prepared.ledger_of.export_id)
+        .await?;
+    let plan = prepared
+        .plan
+        .clone()
+        .with_full_resync(full_resync)
+        .with_members_before(members_before);
     Ok(
         segsync_export::dry_run_in_step(&prepared.profiles, &plan, &prepared.client, ledger)
             .await?,

@@ -4,7 +4,9 @@
 use chrono::Utc;
 use constant_contact::budget::next_utc_midnight;
 use segsync_domain::ChainExt;
-use segsync_export::{ExportError, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step};
+use segsync_export::{
+    ExportError, ExportPlan, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step,
+};
 use segsync_store::{Run, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -44,11 +46,16 @@ pub(super) async fn perform(
         Err(TakeUpError::ClaimLost) => return Ending::TakenOver,
         Err(TakeUpError::Failed(failure)) => return Ending::failed(failure),
     };
+    let plan = match plan_of_run(context, run, prepared).await {
+        Ok(plan) => plan,
+        Err(error) => return Ending::failed(error),
+    };
     let progress = LiveProgress::default();
     let (result, stop) = supervise(
         context,
         run,
         prepared,
+        &plan,
         ledger,
         &checkpoints,
         &Watched {
@@ -173,6 +180,25 @@ async fn take_up(
     ))
 }
 
+/// The prepared plan as this run carries it out: a full resync when asked, and the guards
+/// judging it against the export's last successful run, with the removals a person confirmed.
+async fn plan_of_run(
+    context: &RunContext,
+    run: &Run,
+    prepared: &Prepared,
+) -> Result<ExportPlan, StoreError> {
+    let members_before = context
+        .store
+        .members_at_last_success(prepared.ledger_of.export_id)
+        .await?;
+    Ok(prepared
+        .plan
+        .clone()
+        .with_full_resync(run.full_resync)
+        .with_members_before(members_before)
+        .with_confirmed_removals(run.confirmed_removals))
+}
+
 /// Runs the export beside the writer of its progress, and stops it after its batch in flight
 /// when the server stops, its time budget runs out, or its claim lapses; none when it did not
 /// stop within the grace after its budget (a call that never answered) and was abandoned.
@@ -180,17 +206,12 @@ async fn supervise(
     context: &RunContext,
     run: &Run,
     prepared: &Prepared,
+    plan: &ExportPlan,
     ledger: Ledger,
     checkpoints: &StoreCheckpoints,
     progress: &Watched<'_>,
     stopping: &CancellationToken,
 ) -> (Option<Result<RunEnded, ExportError>>, Stop) {
-    // A person who confirmed the run's removals allowed up to as many.
-    let plan = prepared
-        .plan
-        .clone()
-        .with_full_resync(run.full_resync)
-        .with_confirmed_removals(run.confirmed_removals);
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
     let time_budget = context.time_budget;
@@ -201,7 +222,7 @@ async fn supervise(
     tokio::pin!(abandon);
     let exporting = run_export_in_step(
         &prepared.profiles,
-        &plan,
+        plan,
         &prepared.client,
         ledger,
         checkpoints,

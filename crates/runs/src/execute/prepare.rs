@@ -88,10 +88,11 @@ impl RunEngine {
                 });
             }
         }
+        // What the guards compare with is read when the plan is carried out (`perform`,
+        // `dry_run`), on the one path of every run.
         let guard = GuardPlan {
             guards: export.guards,
-            members_before: self.store.members_at_last_success(export.id).await?,
-            confirmed_removals: None,
+            ..GuardPlan::default()
         };
         let plan = ExportPlan::new(segments, mapping, export.list_id, clock)
             .with_catalogue(catalogue)

@@ -89,9 +89,11 @@ impl RunLive {
     fn of(run: &RunView, may_cancel: bool, csrf: &str) -> Self {
         let progress = run.progress.clone().unwrap_or_default();
         let figures = run.report.as_ref().map(figures_of).unwrap_or_default();
+        // A run awaiting confirmation has no progress to follow; it is decided below.
+        let going = matches!(run.status, RunStatus::Queued | RunStatus::Running);
         Self {
             status: run.status.as_str().to_owned(),
-            active: matches!(run.status, RunStatus::Queued | RunStatus::Running),
+            active: going,
             reason: run.reason.clone(),
             phase: progress.phase_or_waiting().to_owned(),
             processed: progress.members_processed,
@@ -103,8 +105,7 @@ impl RunLive {
                 .report
                 .as_ref()
                 .and_then(|report| serde_json::to_string_pretty(report).ok()),
-            cancel: (may_cancel && matches!(run.status, RunStatus::Queued | RunStatus::Running))
-                .then(|| (run.id, csrf.to_owned())),
+            cancel: (may_cancel && going).then(|| (run.id, csrf.to_owned())),
             skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
             awaiting: Awaiting::of(run, may_cancel, csrf),
         }

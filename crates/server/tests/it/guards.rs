@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::alerts::Receiver;
 use crate::helpers::{PROFILES_CSV, TestApp, spawn_app_with};
-use crate::in_step::export_in_mode;
+use crate::in_step::{export_in_mode, removal_requests, run_to_end, write_profiles};
 use crate::runs::ended;
 
 /// The test profiles and `extra` more gold members, `member0@example.com` on.
@@ -21,34 +21,18 @@ fn profiles_with(extra: usize) -> String {
     format!("{PROFILES_CSV}{many}")
 }
 
-fn write_profiles(app: &TestApp, csv: &str) {
-    std::fs::write(
-        app.config().profiles.as_ref().unwrap().location.as_str(),
-        csv,
-    )
-    .unwrap();
-}
-
-async fn run_to_end(app: &TestApp, export: &str) -> Value {
-    let (status, queued) = app
-        .call(
-            Some(Role::Contributor),
-            Method::POST,
-            &format!("/api/v1/exports/{export}/run"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
-    ended(app, queued["id"].as_str().unwrap()).await
-}
-
-fn removal_requests(app: &TestApp) -> usize {
-    app.sandbox
-        .state()
-        .requests()
-        .iter()
-        .filter(|request| request.endpoint == "remove_list_memberships")
-        .count()
+/// The run's console page as `username` sees it.
+async fn run_page(app: &TestApp, username: &str, run: &str) -> String {
+    let (cookie, _) = app.browser_session(username).await;
+    app.http
+        .get(app.url(&format!("/runs/{run}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 fn tripped(run: &Value) -> Vec<&str> {
@@ -74,7 +58,7 @@ async fn mirror_runs_over_empty_or_cut_profiles_remove_nothing_until_a_person_co
     .await;
     write_profiles(&app, &profiles_with(20));
     let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
-    let first = run_to_end(&app, &export).await;
+    let first = run_to_end(&app, &export, false).await;
     assert_eq!(first["status"], "succeeded", "{first}");
     assert_eq!(app.list_members(&list).len(), 22);
 
@@ -95,7 +79,7 @@ async fn mirror_runs_over_empty_or_cut_profiles_remove_nothing_until_a_person_co
         ["empty_source", "removal_share", "member_drop"],
         "the dry run says which guards would stop the run: {dry_run}"
     );
-    let empty = run_to_end(&app, &export).await;
+    let empty = run_to_end(&app, &export, false).await;
     assert_eq!(empty["status"], "awaiting_confirmation", "{empty}");
     assert_eq!(
         tripped(&empty),
@@ -170,7 +154,7 @@ async fn mirror_runs_over_empty_or_cut_profiles_remove_nothing_until_a_person_co
     // A load cut in half: ten of the twenty-two leave, which is more than 20 % of the list but
     // less than half of the members.
     write_profiles(&app, &profiles_with(10));
-    let cut = run_to_end(&app, &export).await;
+    let cut = run_to_end(&app, &export, false).await;
     assert_eq!(cut["status"], "awaiting_confirmation", "{cut}");
     assert_eq!(tripped(&cut), ["removal_share"]);
     assert_eq!(cut["guard"]["removals_planned"], 10);
@@ -178,34 +162,14 @@ async fn mirror_runs_over_empty_or_cut_profiles_remove_nothing_until_a_person_co
     let cut_id = cut["id"].as_str().unwrap();
 
     // The console shows the numbers and the buttons to whoever may decide.
-    let (cookie, _) = app.browser_session("contributor").await;
-    let page = app
-        .http
-        .get(app.url(&format!("/runs/{cut_id}")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = run_page(&app, "contributor", cut_id).await;
     assert!(page.contains("id=\"awaiting-confirmation\""), "{page}");
     assert!(page.contains("id=\"confirm-removals\""), "{page}");
     assert!(
         page.contains("data-figure=\"Removals planned\">10<"),
         "{page}"
     );
-    let (cookie, _) = app.browser_session("viewer").await;
-    let page = app
-        .http
-        .get(app.url(&format!("/runs/{cut_id}")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = run_page(&app, "viewer", cut_id).await;
     assert!(page.contains("id=\"awaiting-confirmation\""), "{page}");
     assert!(!page.contains("id=\"confirm-removals\""), "{page}");
 
@@ -239,10 +203,13 @@ async fn a_confirmation_covers_the_removals_it_was_given_for_and_no_more() {
     let app = spawn_app_with(|_| {}).await;
     write_profiles(&app, &profiles_with(20));
     let (export, list) = export_in_mode(&app, "mirror", |_, _| {}).await;
-    assert_eq!(run_to_end(&app, &export).await["status"], "succeeded");
+    assert_eq!(
+        run_to_end(&app, &export, false).await["status"],
+        "succeeded"
+    );
 
     write_profiles(&app, &profiles_with(10));
-    let cut = run_to_end(&app, &export).await;
+    let cut = run_to_end(&app, &export, false).await;
     assert_eq!(cut["guard"]["removals_planned"], 10, "{cut}");
     // Before the confirmed run starts again, the load gets worse still.
     write_profiles(&app, &profiles_with(2));

@@ -62,7 +62,7 @@ pub(crate) async fn export_with_guards(
 }
 
 /// Runs the export to its end (a full resync when asked) and returns the run.
-async fn run_to_end(app: &TestApp, export: &str, full_resync: bool) -> Value {
+pub(crate) async fn run_to_end(app: &TestApp, export: &str, full_resync: bool) -> Value {
     let (status, queued) = app
         .call(
             Some(Role::Contributor),
@@ -104,7 +104,7 @@ async fn skipped_csv(app: &TestApp, run: &Value) -> String {
 }
 
 /// Rewrites the profiles the server reads.
-fn write_profiles(app: &TestApp, csv: &str) {
+pub(crate) fn write_profiles(app: &TestApp, csv: &str) {
     std::fs::write(
         app.config().profiles.as_ref().unwrap().location.as_str(),
         csv,
@@ -290,7 +290,7 @@ async fn mirror_removals_go_back_to_back_and_one_that_fails_is_retried_next_run(
 }
 
 /// How many removals from lists the sandbox was asked for.
-fn removal_requests(app: &TestApp) -> usize {
+pub(crate) fn removal_requests(app: &TestApp) -> usize {
     app.sandbox
         .state()
         .requests()
