@@ -53,7 +53,6 @@ pub(super) async fn perform(
     let progress = LiveProgress::default();
     let (result, stop) = supervise(
         context,
-        run,
         prepared,
         &plan,
         ledger,
@@ -204,7 +203,6 @@ async fn plan_of_run(
 /// stop within the grace after its budget (a call that never answered) and was abandoned.
 async fn supervise(
     context: &RunContext,
-    run: &Run,
     prepared: &Prepared,
     plan: &ExportPlan,
     ledger: Ledger,
@@ -214,6 +212,7 @@ async fn supervise(
 ) -> (Option<Result<RunEnded, ExportError>>, Stop) {
     let cancel = CancellationToken::new();
     let mut stop = Stop::None;
+    let run_id = checkpoints.claim.run_id;
     let time_budget = context.time_budget;
     let deadline = tokio::time::sleep(time_budget);
     tokio::pin!(deadline);
@@ -238,7 +237,7 @@ async fn supervise(
             tokio::select! {
                 result = &mut exporting => break Some(result),
                 () = &mut abandon => {
-                    warn!(run = %run.id, seconds = (time_budget + context.stop_grace).as_secs(), "The run did not stop after its time budget and grace; it is abandoned where it stood.");
+                    warn!(run = %run_id, seconds = (time_budget + context.stop_grace).as_secs(), "The run did not stop after its time budget and grace; it is abandoned where it stood.");
                     break None;
                 }
                 () = stopping.cancelled(), if !cancel.is_cancelled() => {
@@ -246,12 +245,12 @@ async fn supervise(
                     cancel.cancel();
                 }
                 () = &mut deadline, if !cancel.is_cancelled() => {
-                    info!(run = %run.id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
+                    info!(run = %run_id, seconds = time_budget.as_secs(), "The run reached its time budget; it stops after its batch in flight.");
                     stop = Stop::OutOfTime;
                     cancel.cancel();
                 }
                 () = checkpoints.claim_lost.cancelled(), if !cancel.is_cancelled() => {
-                    warn!(run = %run.id, "The run's claim lapsed; it stops before its next send.");
+                    warn!(run = %run_id, "The run's claim lapsed; it stops before its next send.");
                     cancel.cancel();
                 }
             }
