@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::state::SandboxState;
 use crate::state::activities::ActivityState;
+use crate::state::contact_exports::ExportRequest;
 use crate::state::imports::{ImportRequest, ImportRow, apply_import};
 
 pub(crate) enum Job {
@@ -15,6 +16,8 @@ pub(crate) enum Job {
         contact_ids: Vec<Uuid>,
         lists: Vec<u32>,
     },
+    /// The file is written when the activity completes, from the contacts as they are then.
+    ExportContacts(ExportRequest),
 }
 
 /// A job with its contacts read.
@@ -27,6 +30,7 @@ enum PreparedJob {
         contact_ids: Vec<Uuid>,
         lists: Vec<u32>,
     },
+    ExportContacts(ExportRequest),
 }
 
 fn prepare(job: Job) -> PreparedJob {
@@ -38,6 +42,7 @@ fn prepare(job: Job) -> PreparedJob {
         Job::RemoveMemberships { contact_ids, lists } => {
             PreparedJob::RemoveMemberships { contact_ids, lists }
         }
+        Job::ExportContacts(request) => PreparedJob::ExportContacts(request),
     }
 }
 
@@ -87,6 +92,15 @@ fn finish(state: &SandboxState, activity_id: Uuid, job: &PreparedJob) {
                         items_total_count: total,
                         items_completed_count: total,
                         list_count: lists.len() as u64,
+                        ..Default::default()
+                    }
+                }
+                PreparedJob::ExportContacts(request) => {
+                    let (csv, rows) = request.write_csv(&inner.contacts, now);
+                    inner.export_files.keep(activity_id, csv, now);
+                    crate::state::activities::Counters {
+                        items_total_count: rows,
+                        items_completed_count: rows,
                         ..Default::default()
                     }
                 }

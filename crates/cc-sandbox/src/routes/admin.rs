@@ -65,14 +65,25 @@ pub(crate) async fn revoke_tokens(State(state): State<Arc<SandboxState>>) -> Res
 #[derive(Deserialize)]
 pub(crate) struct Emails {
     emails: Vec<String>,
+    /// Why they unsubscribed, as a person may say when they do.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub(crate) async fn unsubscribe(
     State(state): State<Arc<SandboxState>>,
     Json(body): Json<Emails>,
 ) -> Response {
-    let changed = state.unsubscribe(&body.emails);
+    let changed = state.unsubscribe_because(&body.emails, body.reason.as_deref());
     Json(json!({ "unsubscribed": changed })).into_response()
+}
+
+pub(crate) async fn delete_contacts(
+    State(state): State<Arc<SandboxState>>,
+    Json(body): Json<Emails>,
+) -> Response {
+    let deleted = state.delete_contacts(&body.emails);
+    Json(json!({ "deleted": deleted })).into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,12 @@
-//! `GET /v3/contacts`: by email, by list, by status, with `include` and cursor paging.
+//! `GET /v3/contacts`: by email, by list, by status, changed since a moment (`updated_after`),
+//! with `include` and cursor paging.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -44,6 +46,8 @@ pub(crate) struct ContactsQuery {
     #[serde(default)]
     include: Option<String>,
     #[serde(default)]
+    updated_after: Option<String>,
+    #[serde(default)]
     limit: Option<String>,
     #[serde(default, skip_serializing)]
     cursor: Option<String>,
@@ -53,6 +57,7 @@ struct Filter {
     email: Option<String>,
     lists: Vec<u32>,
     statuses: Vec<String>,
+    updated_after: Option<DateTime<Utc>>,
     include: Vec<String>,
     limit: usize,
 }
@@ -146,10 +151,23 @@ fn read_filter(query: &ContactsQuery, inner: &Inner) -> Result<Filter, Response>
             None => return Err(errors::not_found(&format!("List {id} was not found."))),
         }
     }
+    let updated_after = match query.updated_after.as_deref() {
+        None => None,
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| {
+                    errors::validation(&[format!(
+                        "updated_after must be an ISO-8601 date and time, not {text:?}."
+                    )])
+                })?,
+        ),
+    };
     Ok(Filter {
         email: query.email.clone(),
         lists,
         statuses,
+        updated_after,
         include,
         limit,
     })
@@ -158,13 +176,11 @@ fn read_filter(query: &ContactsQuery, inner: &Inner) -> Result<Filter, Response>
 fn matches(contact: &ContactRecord, filter: &Filter) -> bool {
     let in_lists =
         filter.lists.is_empty() || contact.lists.iter().any(|list| filter.lists.contains(list));
-    let status = contact.permission.status();
-    let status_ok = filter.statuses.is_empty()
-        || filter
-            .statuses
-            .iter()
-            .any(|wanted| wanted == "all" || wanted == status);
-    in_lists && status_ok
+    let status_ok = contact.has_status(&filter.statuses);
+    let recent = filter
+        .updated_after
+        .is_none_or(|after| contact.updated_at > after);
+    in_lists && status_ok && recent
 }
 
 fn contact_json(contact: &ContactRecord, include: &[String], inner: &Inner) -> Value {
@@ -180,6 +196,9 @@ fn contact_json(contact: &ContactRecord, include: &[String], inner: &Inner) -> V
     if let Some(opt_out) = &contact.opt_out {
         email_address["opt_out_source"] = json!(opt_out.source);
         email_address["opt_out_date"] = json!(timestamp(opt_out.at));
+        if let Some(reason) = &opt_out.reason {
+            email_address["opt_out_reason"] = json!(reason);
+        }
     }
     let mut body = json!({
         "contact_id": contact.contact_id,

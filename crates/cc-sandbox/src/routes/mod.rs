@@ -7,6 +7,7 @@
 
 mod activities;
 mod admin;
+mod contact_exports;
 mod contacts;
 mod custom_fields;
 mod errors;
@@ -47,6 +48,14 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
         .route(
             "/v3/activities/remove_list_memberships",
             post(memberships::remove_list_memberships),
+        )
+        .route(
+            "/v3/activities/contact_exports",
+            post(contact_exports::export_contacts),
+        )
+        .route(
+            "/v3/contact_exports/{file_export_id}",
+            get(contact_exports::exported_file),
         )
         .route("/v3/activities", get(activities::get_activities))
         .route(
@@ -90,6 +99,7 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
         .route("/__sandbox/tokens/expire", post(admin::expire_tokens))
         .route("/__sandbox/tokens/revoke", post(admin::revoke_tokens))
         .route("/__sandbox/contacts/unsubscribe", post(admin::unsubscribe))
+        .route("/__sandbox/contacts/delete", post(admin::delete_contacts))
         .route("/__sandbox/contacts", get(admin::contact))
         .route("/__sandbox/device/approve", post(admin::approve_device))
         .route("/__sandbox/lists", get(admin::lists))

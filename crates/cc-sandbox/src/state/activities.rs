@@ -48,6 +48,7 @@ impl ActivityState {
 pub(crate) enum ActivityKind {
     ContactsJsonImport,
     RemoveListMemberships,
+    ContactExport,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,6 +94,10 @@ impl ActivityRecord {
                 "items_completed_count": counters.items_completed_count,
                 "list_count": counters.list_count,
             }),
+            ActivityKind::ContactExport => json!({
+                "items_total_count": counters.items_total_count,
+                "items_completed_count": counters.items_completed_count,
+            }),
         };
         let percent_done = match self.state {
             ActivityState::Initialized => 0,
@@ -114,6 +119,10 @@ impl ActivityRecord {
         }
         if let Some(completed_at) = self.completed_at {
             body["completed_at"] = json!(timestamp(completed_at));
+        }
+        if self.kind == ActivityKind::ContactExport && self.state == ActivityState::Completed {
+            body["_links"]["results"] =
+                json!({ "href": format!("/v3/contact_exports/{}", self.activity_id) });
         }
         body
     }

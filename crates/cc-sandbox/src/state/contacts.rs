@@ -54,6 +54,9 @@ pub(crate) enum Permission {
     /// Signed up and not yet confirmed: a list member, but not an active contact.
     PendingConfirmation,
     Unsubscribed,
+    /// Deleted in Constant Contact: on no list, sent nothing, and revived by the next import
+    /// that names it.
+    Deleted,
 }
 
 impl Permission {
@@ -62,6 +65,7 @@ impl Permission {
             Permission::Implicit => "implicit",
             Permission::PendingConfirmation => "pending_confirmation",
             Permission::Unsubscribed => "unsubscribed",
+            Permission::Deleted => "deleted",
         }
     }
 
@@ -71,6 +75,7 @@ impl Permission {
             Permission::Implicit => "active",
             Permission::PendingConfirmation => "pending_confirmation",
             Permission::Unsubscribed => "unsubscribed",
+            Permission::Deleted => "deleted",
         }
     }
 }
@@ -104,9 +109,24 @@ pub(crate) struct OptOut {
     /// `Contact` when the person unsubscribed; `Account` when the account did.
     pub(crate) source: &'static str,
     pub(crate) at: DateTime<Utc>,
+    /// What the person gave as their reason, when they gave one.
+    pub(crate) reason: Option<String>,
 }
 
 impl ContactRecord {
+    /// Whether the contact has one of the statuses asked for (`GET /contacts?status=`, a
+    /// contact export's `status`). Deleted contacts are found only when asked for by name:
+    /// no status, and `all`, mean every contact that is not deleted.
+    pub(crate) fn has_status(&self, wanted: &[String]) -> bool {
+        let status = self.permission.status();
+        if wanted.is_empty() {
+            return self.permission != Permission::Deleted;
+        }
+        wanted.iter().any(|wanted| {
+            wanted == status || (wanted == "all" && self.permission != Permission::Deleted)
+        })
+    }
+
     pub(crate) fn field(&self, key: &str) -> Option<&str> {
         self.fields
             .binary_search_by(|(existing, _)| existing.as_ref().cmp(key))
@@ -208,6 +228,10 @@ impl ContactStore {
         if contact.permission == Permission::Unsubscribed {
             return UpsertOutcome::CannotAddToList;
         }
+        if contact.permission == Permission::Deleted {
+            // Deleting is not unsubscribing: an import brings the contact back.
+            contact.permission = Permission::Implicit;
+        }
         let merged_keys = contact
             .fields
             .iter()
@@ -235,7 +259,12 @@ impl ContactStore {
     /// Marks a contact unsubscribed by their own action, creating it when unknown. As Constant
     /// Contact does, an unsubscribed contact is taken off every list: no list counts or returns
     /// them any more.
-    pub(crate) fn unsubscribe(&mut self, email: &str, now: DateTime<Utc>) -> bool {
+    pub(crate) fn unsubscribe(
+        &mut self,
+        email: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let key = email.trim().to_lowercase();
         if key.is_empty() {
             return false;
@@ -250,7 +279,23 @@ impl ContactStore {
         contact.opt_out = Some(OptOut {
             source: "Contact",
             at: now,
+            reason: reason.map(str::to_owned),
         });
+        contact.updated_at = now;
+        true
+    }
+
+    /// Deletes a known contact as the account's owner may: it leaves every list and counts as
+    /// active nowhere, but an import brings it back. Returns whether the address was known.
+    pub(crate) fn delete(&mut self, email: &str, now: DateTime<Utc>) -> bool {
+        let Some(position) = self.by_email.get(&email.trim().to_lowercase()).copied() else {
+            return false;
+        };
+        let contact = &mut self.contacts[position];
+        if contact.permission != Permission::Unsubscribed {
+            contact.permission = Permission::Deleted;
+        }
+        contact.lists.clear();
         contact.updated_at = now;
         true
     }

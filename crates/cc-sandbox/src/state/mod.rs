@@ -2,6 +2,7 @@
 //! request handlers take the lock briefly and never across an await.
 
 pub mod activities;
+pub mod contact_exports;
 pub mod contacts;
 pub mod custom_fields;
 pub mod faults;
@@ -50,6 +51,7 @@ pub(crate) struct Inner {
     pub(crate) custom_fields: custom_fields::CustomFieldStore,
     pub(crate) contacts: contacts::ContactStore,
     pub(crate) activities: activities::ActivityStore,
+    pub(crate) export_files: contact_exports::ExportFiles,
     pub(crate) limits: limits::Limits,
     pub(crate) faults: faults::Faults,
     pub(crate) log: Vec<LoggedRequest>,
@@ -283,11 +285,27 @@ impl SandboxState {
     /// which takes them off every list, creating them when they do not exist yet. Returns how
     /// many were changed.
     pub fn unsubscribe(&self, emails: &[String]) -> usize {
+        self.unsubscribe_because(emails, None)
+    }
+
+    /// Unsubscribes contacts as [`SandboxState::unsubscribe`] does, with the reason they gave.
+    pub fn unsubscribe_because(&self, emails: &[String], reason: Option<&str>) -> usize {
         let now = self.now();
         let mut inner = self.lock();
         emails
             .iter()
-            .filter(|email| inner.contacts.unsubscribe(email, now))
+            .filter(|email| inner.contacts.unsubscribe(email, reason, now))
+            .count()
+    }
+
+    /// Deletes contacts as the account's owner may in Constant Contact's interface; returns how
+    /// many of the addresses were known.
+    pub fn delete_contacts(&self, emails: &[String]) -> usize {
+        let now = self.now();
+        let mut inner = self.lock();
+        emails
+            .iter()
+            .filter(|email| inner.contacts.delete(email, now))
             .count()
     }
 

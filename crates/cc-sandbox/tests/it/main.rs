@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod account;
+mod contact_exports;
 mod helpers;
 mod imports;
 mod oauth;
