@@ -64,6 +64,15 @@ pub enum Error {
         waited_seconds: u64,
     },
 
+    /// An activity ended without completing (`failed`, `cancelled`, `timed_out`), where what
+    /// asked for it needs its result.
+    #[error("activity {activity_id} ended {state}{}", if errors.is_empty() { String::new() } else { format!(": {}", errors.join("; ")) })]
+    ActivityDidNotComplete {
+        activity_id: uuid::Uuid,
+        state: crate::wire::activities::ActivityState,
+        errors: Vec<String>,
+    },
+
     /// The request breaks one of Constant Contact's documented limits and was not sent.
     #[error("request not sent: {0}")]
     InvalidRequest(String),

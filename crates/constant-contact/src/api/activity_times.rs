@@ -27,6 +27,7 @@ const ESTIMATE_MARGIN: f64 = 1.1;
 pub enum ActivityKind {
     Import,
     Removal,
+    ContactExport,
 }
 
 #[derive(Debug, Clone, Copy)]

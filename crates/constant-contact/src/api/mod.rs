@@ -4,6 +4,7 @@
 
 mod activities;
 mod activity_times;
+mod contact_exports;
 mod contacts;
 mod custom_fields;
 mod imports;
@@ -21,6 +22,7 @@ use serde::de::DeserializeOwned;
 
 pub use activities::PollPolicy;
 pub use activity_times::{ActivityKind, ActivityTimes};
+pub use contact_exports::{ContactExport, MAX_EXPORT_LISTS};
 pub use contacts::{ContactQuery, MAX_CONTACT_PAGE_SIZE, MAX_LIST_FILTER, Page};
 pub use memberships::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_LIST_IDS_PER_REMOVAL};
 
@@ -158,6 +160,8 @@ struct ApiRequest {
     url: String,
     query: Vec<(String, String)>,
     json_body: Option<Bytes>,
+    /// The media type asked for: JSON, but for the CSV of a contact export.
+    accept: &'static str,
 }
 
 impl ApiRequest {
@@ -167,7 +171,13 @@ impl ApiRequest {
             url,
             query: Vec::new(),
             json_body: None,
+            accept: "application/json",
         }
+    }
+
+    fn accepting(mut self, media_type: &'static str) -> Self {
+        self.accept = media_type;
+        self
     }
 
     fn with_query(mut self, query: &[(&str, String)]) -> Self {
@@ -225,7 +235,7 @@ impl Exchange for ApiExchange<'_> {
             .http
             .request(self.request.method.clone(), &self.request.url)
             .bearer_auth(token.expose_secret())
-            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT, self.request.accept)
             .header(header::CACHE_CONTROL, "no-cache");
         if !self.request.query.is_empty() {
             builder = builder.query(&self.request.query);

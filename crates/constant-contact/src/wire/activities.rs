@@ -104,6 +104,40 @@ pub struct Activity {
     pub activity_errors: Vec<ActivityErrorEntry>,
     #[serde(default)]
     pub status: ActivityStatus,
+    #[serde(
+        default,
+        rename = "_links",
+        skip_serializing_if = "ActivityLinks::is_empty"
+    )]
+    pub links: ActivityLinks,
+}
+
+impl Activity {
+    /// The `file_export_id` of a completed contact export: the last part of
+    /// `_links.results.href`.
+    pub fn file_export_id(&self) -> Option<&str> {
+        let href = self.links.results.as_ref()?.href.as_str();
+        let id = href.split('?').next()?.rsplit('/').next()?;
+        (!id.is_empty()).then_some(id)
+    }
+}
+
+/// `_links` of an activity: `results` names the file of a completed contact export.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ActivityLinks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Link>,
+}
+
+impl ActivityLinks {
+    fn is_empty(&self) -> bool {
+        self.results.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Link {
+    pub href: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

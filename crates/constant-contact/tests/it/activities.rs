@@ -157,3 +157,65 @@ async fn the_first_poll_comes_when_the_import_is_likely_done() {
     );
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
+
+#[tokio::test]
+async fn a_list_is_read_back_through_a_contact_export_and_its_file() {
+    let app = spawn_app().await;
+    let list = app.list_id("Newsletter");
+    for email in ["ann@example.com", "bob@example.com"] {
+        let activity = import_one(&app, email).await;
+        app.client
+            .wait_for_activity(activity, &fast_polling())
+            .await
+            .unwrap();
+    }
+    let export = constant_contact::api::ContactExport::of_list(list, &["email_address"]);
+    let (file, ended) = app
+        .client
+        .export_contacts_to_file(&export, &fast_polling())
+        .await
+        .unwrap();
+    assert_eq!(ended.state, ActivityState::Completed);
+    assert_eq!(ended.status.items_total_count, 2);
+    assert_eq!(
+        ended.file_export_id(),
+        Some(ended.activity_id.to_string().as_str())
+    );
+    assert_eq!(
+        std::str::from_utf8(&file).unwrap(),
+        "email_address\nann@example.com\nbob@example.com\n"
+    );
+    assert_eq!(app.requests_to("contact_exports").len(), 1);
+    assert_eq!(app.requests_to("get_contact_export").len(), 1);
+
+    // A file that is gone answers 404, as Constant Contact's does once it expired.
+    let gone = app
+        .client
+        .contact_export_file(&uuid::Uuid::new_v4().to_string())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(gone, Error::Rejected { status: 404, .. }),
+        "{gone:?}"
+    );
+
+    // An export that fails says so rather than handing back an empty file.
+    app.sandbox
+        .state()
+        .fail_next_activities(1, cc_sandbox::state::activities::ActivityState::Failed);
+    let failed = app
+        .client
+        .export_contacts_to_file(&export, &fast_polling())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            failed,
+            Error::ActivityDidNotComplete {
+                state: ActivityState::Failed,
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
+}
