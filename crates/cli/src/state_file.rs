@@ -241,6 +241,7 @@ pub(crate) async fn command_line_export(store: &Store, list_id: Uuid) -> anyhow:
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
                 guards: Default::default(),
+                verify: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,

@@ -92,3 +92,30 @@ impl Trigger {
             .find(|trigger| trigger.as_str() == text)
     }
 }
+
+/// What a run is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunPurpose {
+    /// Keeps the list in step with the segments (and reads it back after, when the export
+    /// says so).
+    #[default]
+    Sync,
+    /// Only reads the list back and corrects the ledger; sends nothing.
+    Verify,
+}
+
+impl RunPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Verify => "verify",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Sync, Self::Verify]
+            .into_iter()
+            .find(|purpose| purpose.as_str() == text)
+    }
+}

@@ -41,6 +41,10 @@ pub enum ExportError {
     )]
     NeedsConfirmation(Box<segsync_domain::GuardStop>),
 
+    /// The file of a list read back could not be read.
+    #[error("reading the list back: {0}")]
+    ReadBack(String),
+
     #[error("recording the run")]
     Checkpoints(#[from] crate::checkpoints::CheckpointError),
 

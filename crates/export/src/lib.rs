@@ -1,7 +1,8 @@
 //! The export run: the members of one or more segments, streamed from the profiles, mapped
 //! to Constant Contact's fields, checked, de-duplicated by email, sorted against what the export
 //! sent before, batched within Constant Contact's limits and imported into one list — with
-//! leavers removed in mirror mode — and a report that accounts for every profile.
+//! leavers removed in mirror mode — and a report that accounts for every profile; and the list
+//! read back and compared with what the export means it to hold.
 
 mod checkpoints;
 mod contacts;
@@ -16,6 +17,7 @@ mod report;
 mod requests;
 mod run;
 mod sync;
+mod verify;
 
 pub use checkpoints::{
     BatchMember, CheckpointError, Checkpoints, NoCheckpoints, Reservation, UnsubscribedMember,
@@ -33,3 +35,7 @@ pub use report::{
 pub use requests::{RequestEstimate, RunWork, imports_at_least};
 pub use run::{RunEnded, run_export, run_export_in_step};
 pub use sync::{Ledger, RESEND, Remembered, SyncMode, email_key, fingerprint};
+pub use verify::{
+    DriftCount, ExtraCause, LedgerCorrection, ListVerification, MissingCause, READ_BACK_REQUESTS,
+    verify_list,
+};

@@ -100,6 +100,13 @@ impl Ledger {
         self.entries.get(&key).map(|entry| entry.remembered)
     }
 
+    /// Every entry, by email key, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, Remembered)> + '_ {
+        self.entries
+            .iter()
+            .map(|(key, entry)| (*key, entry.remembered))
+    }
+
     /// Decides what to do with a member and notes that the run met it. `on_list` is known in
     /// update-only mode.
     pub(crate) fn decide(

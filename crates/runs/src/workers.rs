@@ -278,6 +278,7 @@ mod tests {
                     schedule_override: None,
                     sync_mode: segsync_domain::SyncMode::AddOnly,
                     guards: Default::default(),
+                    verify: Default::default(),
                     segment_ids: vec![segment.id],
                 },
                 by,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use segsync_domain::schedule::RefreshSchedule;
-use segsync_domain::{RemovalGuards, Share, SyncMode};
+use segsync_domain::{RemovalGuards, Share, SyncMode, VerifySchedule};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -30,6 +30,8 @@ pub struct Export {
     /// How much a mirror run may remove, and the segments' members drop, without a person's
     /// confirmation.
     pub guards: RemovalGuards,
+    /// When the export reads its list back.
+    pub verify: VerifySchedule,
     pub segment_ids: Vec<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -46,6 +48,7 @@ pub struct ExportDraft {
     pub schedule_override: Option<RefreshSchedule>,
     pub sync_mode: SyncMode,
     pub guards: RemovalGuards,
+    pub verify: VerifySchedule,
     pub segment_ids: Vec<Uuid>,
 }
 
@@ -61,7 +64,7 @@ impl ExportDraft {
     }
 }
 
-const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, created_by, created_at, updated_by, updated_at";
+const COLUMNS: &str = "id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, verify, created_by, created_at, updated_by, updated_at";
 
 fn not_found(id: Uuid) -> StoreError {
     StoreError::NotFound {
@@ -80,6 +83,7 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
     let mapping: String = row.try_get("mapping")?;
     let schedule_override: Option<String> = row.try_get("schedule_override")?;
     let sync_mode: String = row.try_get("sync_mode")?;
+    let verify: String = row.try_get("verify")?;
     let share = |column: &str| -> Result<Share, StoreError> {
         let points: i64 = row.try_get(column)?;
         u16::try_from(points)
@@ -110,6 +114,9 @@ fn export_from_row(row: &AnyRow, segment_ids: Vec<Uuid>) -> Result<Export, Store
             max_removal_share: share("max_removal_share")?,
             max_member_drop: share("max_member_drop")?,
         },
+        verify: verify
+            .parse()
+            .map_err(|error: String| corrupt("verify schedule", &error))?,
         segment_ids,
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
@@ -125,8 +132,8 @@ impl Store {
         let now = to_millis(Utc::now());
         let mut transaction = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, created_by, created_at, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, $7, $8, $7, $8)",
+            "INSERT INTO exports (id, name, connection_id, list_id, mapping, schedule_override, sync_mode, max_removal_share, max_member_drop, verify, created_by, created_at, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, $12, $7, $8, $7, $8)",
         )
         .bind(id.to_string())
         .bind(&draft.name)
@@ -139,6 +146,7 @@ impl Store {
         .bind(draft.sync_mode.as_str())
         .bind(i64::from(draft.guards.max_removal_share.basis_points()))
         .bind(i64::from(draft.guards.max_member_drop.basis_points()))
+        .bind(draft.verify.as_str())
         .execute(&mut *transaction)
         .await;
         match inserted {
@@ -214,7 +222,7 @@ impl Store {
         let mut transaction = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE exports SET name = $1, connection_id = $2, list_id = $3, mapping = $4, schedule_override = $5, updated_by = $6, updated_at = $7, sync_mode = $9, \
-             max_removal_share = $10, max_member_drop = $11 WHERE id = $8",
+             max_removal_share = $10, max_member_drop = $11, verify = $12 WHERE id = $8",
         )
         .bind(&draft.name)
         .bind(draft.connection_id.to_string())
@@ -227,6 +235,7 @@ impl Store {
         .bind(draft.sync_mode.as_str())
         .bind(i64::from(draft.guards.max_removal_share.basis_points()))
         .bind(i64::from(draft.guards.max_member_drop.basis_points()))
+        .bind(draft.verify.as_str())
         .execute(&mut *transaction)
         .await;
         match updated {

@@ -286,6 +286,38 @@ impl Store {
         Ok(marked)
     }
 
+    /// Corrects the ledger from the list as it was read back, in one transaction under the
+    /// run's claim: `forget` are off the list (the next run sends them again when they are
+    /// still meant), `unsubscribed` are off it because they unsubscribed (never sent again).
+    pub async fn correct_ledger(
+        &self,
+        claim: &RunClaim,
+        export_id: Uuid,
+        list_id: Uuid,
+        forget: &[u64],
+        unsubscribed: &[u64],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        fence(&mut transaction, claim).await?;
+        let ledger = Store::ledger_id_in(&mut transaction, export_id, list_id).await?;
+        Store::over_keys_in(
+            &mut transaction,
+            ledger,
+            forget,
+            "DELETE FROM export_members WHERE ledger_id = $1 AND email_key IN ({keys})",
+        )
+        .await?;
+        Store::over_keys_in(
+            &mut transaction,
+            ledger,
+            unsubscribed,
+            &format!("UPDATE export_members SET flags = flags | {UNSUBSCRIBED} WHERE ledger_id = $1 AND email_key IN ({{keys}})"),
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// How many emails an export's ledger holds for its list.
     pub async fn ledger_size(&self, export_id: Uuid, list_id: Uuid) -> Result<u64, StoreError> {
         let Some(ledger) = self.existing_ledger_id(export_id, list_id).await? else {

@@ -37,7 +37,7 @@ pub use ledger::{LedgerEntry, SentMember};
 pub use quota::QuotaDay;
 pub use run_batches::{BatchState, LedgerOf, RunBatch};
 pub use run_claims::RunClaim;
-pub use runs::{QueueError, Run, RunFilter, RunStatus, Trigger};
+pub use runs::{DriftPoint, QueueError, Run, RunFilter, RunPurpose, RunStatus, Trigger};
 pub use segments::{Segment, SegmentDraft};
 pub use time::{from_millis, to_millis};
 pub use token_refresh::{RefreshTurn, StoredTokens};

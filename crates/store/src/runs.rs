@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use segsync_domain::run_report::RunReport;
-pub use segsync_domain::run_status::{RunStatus, Trigger};
+pub use segsync_domain::run_status::{RunPurpose, RunStatus, Trigger};
 use segsync_domain::{GuardStop, RunProgress};
 
 use crate::database::Store;
@@ -48,6 +48,18 @@ pub struct Run {
     /// The removals a person confirmed for this run (it may remove up to as many).
     pub confirmed_removals: Option<u64>,
     pub confirmed_by: Option<Uuid>,
+    /// A sync run, or one that only reads the list back.
+    pub purpose: RunPurpose,
+}
+
+/// One reading of an export's list: when, and how far the list had drifted from what the
+/// export means it to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriftPoint {
+    pub run_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub missing: u64,
+    pub extra: u64,
 }
 
 impl Run {
@@ -76,7 +88,7 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
 }
 
-pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before, claim, guard, confirmed_removals, confirmed_by";
+pub(crate) const COLUMNS: &str = "id, export_id, status, reason, triggered_by, requested_by, acting_user, queued_at, started_at, finished_at, progress, report, cancel_requested, node_id, heartbeat_at, full_resync, resumed, not_before, claim, guard, confirmed_removals, confirmed_by, purpose";
 
 fn json_column(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = row.try_get(column)?;
@@ -141,6 +153,21 @@ pub(crate) fn run_from_row(row: &AnyRow) -> Result<Run, StoreError> {
             .try_get::<Option<i64>, _>("confirmed_removals")?
             .map(i64::unsigned_abs),
         confirmed_by: optional_uuid("confirmed_by")?,
+        purpose: {
+            let purpose: String = row.try_get("purpose")?;
+            RunPurpose::parse(&purpose).ok_or_else(|| {
+                StoreError::Corrupt(format!("run {id} has the purpose {purpose:?}"))
+            })?
+        },
+    })
+}
+
+fn drift_from_row(row: &AnyRow) -> Result<DriftPoint, StoreError> {
+    Ok(DriftPoint {
+        run_id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+        at: from_millis(row.try_get("finished_at")?),
+        missing: row.try_get::<i64, _>("drift_missing")?.unsigned_abs(),
+        extra: row.try_get::<i64, _>("drift_extra")?.unsigned_abs(),
     })
 }
 
@@ -166,9 +193,46 @@ impl Store {
         acting_user: Option<Uuid>,
         full_resync: bool,
     ) -> Result<Run, QueueError> {
+        self.queue(
+            export_id,
+            trigger,
+            (requested_by, acting_user),
+            full_resync,
+            RunPurpose::Sync,
+        )
+        .await
+    }
+
+    /// Queues a run that only reads the export's list back, unless the export has a run
+    /// queued, running or awaiting confirmation: then that one's id comes back.
+    pub async fn queue_verification(
+        &self,
+        export_id: Uuid,
+        trigger: Trigger,
+        requested_by: Option<Uuid>,
+        acting_user: Option<Uuid>,
+    ) -> Result<Run, QueueError> {
+        self.queue(
+            export_id,
+            trigger,
+            (requested_by, acting_user),
+            false,
+            RunPurpose::Verify,
+        )
+        .await
+    }
+
+    async fn queue(
+        &self,
+        export_id: Uuid,
+        trigger: Trigger,
+        (requested_by, acting_user): (Option<Uuid>, Option<Uuid>),
+        full_resync: bool,
+        purpose: RunPurpose,
+    ) -> Result<Run, QueueError> {
         let id = Uuid::new_v4();
         let inserted = sqlx::query(
-            "INSERT INTO runs (id, export_id, status, triggered_by, requested_by, acting_user, queued_at, full_resync) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7)",
+            "INSERT INTO runs (id, export_id, status, triggered_by, requested_by, acting_user, queued_at, full_resync, purpose) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.to_string())
         .bind(export_id.to_string())
@@ -177,6 +241,7 @@ impl Store {
         .bind(acting_user.map(|id| id.to_string()))
         .bind(to_millis(Utc::now()))
         .bind(i64::from(full_resync))
+        .bind(purpose.as_str())
         .execute(&self.pool)
         .await;
         match inserted {
@@ -391,8 +456,9 @@ impl Store {
         reason: Option<&str>,
         report: Option<&RunReport>,
     ) -> Result<(), StoreError> {
+        let drift = report.and_then(|report| report.verification.as_ref());
         let done = sqlx::query(
-            "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4 WHERE id = $5 AND claim = $6 AND status = 'running'",
+            "UPDATE runs SET status = $1, reason = $2, report = $3, finished_at = $4, drift_missing = $7, drift_extra = $8 WHERE id = $5 AND claim = $6 AND status = 'running'",
         )
         .bind(status.as_str())
         .bind(reason)
@@ -400,9 +466,57 @@ impl Store {
         .bind(to_millis(Utc::now()))
         .bind(claim.run_id.to_string())
         .bind(claim.claim)
+        .bind(drift.map(|drift| drift.missing as i64))
+        .bind(drift.map(|drift| drift.extra as i64))
         .execute(&self.pool)
         .await?;
         claim_held(done.rows_affected(), claim)
+    }
+
+    /// The export's drift as its list was read, newest first, at most `limit` readings.
+    pub async fn drift_of_export(
+        &self,
+        export_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<DriftPoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, finished_at, drift_missing, drift_extra FROM runs WHERE export_id = $1 AND drift_missing IS NOT NULL ORDER BY finished_at DESC LIMIT $2",
+        )
+        .bind(export_id.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(drift_from_row).collect()
+    }
+
+    /// Each export's latest reading of its list, by export.
+    pub async fn latest_drift(&self) -> Result<Vec<(Uuid, DriftPoint)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT export_id, id, finished_at, drift_missing, drift_extra FROM runs r WHERE drift_missing IS NOT NULL \
+             AND finished_at = (SELECT max(finished_at) FROM runs l WHERE l.export_id = r.export_id AND l.drift_missing IS NOT NULL)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let export_id = parse_uuid(&row.try_get::<String, _>("export_id")?)?;
+                Ok((export_id, drift_from_row(row)?))
+            })
+            .collect()
+    }
+
+    /// When the export's list was last read back, by a run that succeeded.
+    pub async fn last_verified_at(
+        &self,
+        export_id: Uuid,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT max(finished_at) FROM runs WHERE export_id = $1 AND drift_missing IS NOT NULL",
+        )
+        .bind(export_id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(at.map(from_millis))
     }
 
     /// Stops a claimed run that a guard stopped before it sent anything: it waits for a person,

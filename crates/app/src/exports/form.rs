@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use segsync_domain::schedule::RefreshSchedule;
-use segsync_domain::{ContactField, FieldMapping, RemovalGuards};
+use segsync_domain::{ContactField, FieldMapping, RemovalGuards, VerifySchedule};
 use segsync_export::SyncMode;
 use segsync_store::ExportDraft;
 use serde::Deserialize;
@@ -33,6 +33,9 @@ pub struct ExportForm {
     /// left out.
     #[serde(default)]
     pub guards: RemovalGuards,
+    /// When the export reads its list back: `after_run`, `daily` or `off` (when left out).
+    #[serde(default)]
+    pub verify: VerifySchedule,
 }
 
 /// The form as a draft the store saves, or the first thing wrong with it, naming its field.
@@ -148,6 +151,7 @@ pub(crate) async fn checked(
         schedule_override: form.schedule_override.clone(),
         sync_mode: form.sync_mode,
         guards: form.guards,
+        verify: form.verify,
         segment_ids: form.segment_ids.clone(),
     })
 }

@@ -114,6 +114,7 @@ impl<'a> ExportChanges<'a> {
             schedule_override: original.schedule_override.clone(),
             sync_mode: original.sync_mode,
             guards: original.guards,
+            verify: original.verify,
             segment_ids: original.segment_ids.clone(),
         };
         let copy = self

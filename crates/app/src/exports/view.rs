@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use segsync_domain::RemovalGuards;
+use segsync_domain::{RemovalGuards, VerifySchedule};
 use segsync_domain::schedule::RefreshSchedule;
 use segsync_export::SyncMode;
 use segsync_store::{Export, Role, Store, UsableBy};
@@ -36,6 +36,8 @@ pub struct ExportView {
     pub sync_mode: SyncMode,
     /// How much a mirror run may remove, and the segments' members drop, without confirmation.
     pub guards: RemovalGuards,
+    /// When the export reads its list back.
+    pub verify: VerifySchedule,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub you_may: Permissions,
@@ -70,6 +72,7 @@ pub(crate) async fn view(
         schedule_override: export.schedule_override,
         sync_mode: export.sync_mode,
         guards: export.guards,
+        verify: export.verify,
         created_at: export.created_at,
         updated_at: export.updated_at,
         you_may: Permissions {

@@ -236,6 +236,11 @@ pub struct RunReport {
     pub phases: Vec<(String, f64)>,
     /// Members of the list, as Constant Contact counted them when the run began.
     pub list_members_at_start: Option<u64>,
+    /// The list read back after the run (or, for a run that only reads it back, instead of
+    /// sending): what it holds against what the export means it to hold.
+    pub verification: Option<crate::list_drift::ListVerification>,
+    /// Why reading the list back failed, when it did (the run's own work stands).
+    pub verification_failed: Option<String>,
 }
 
 impl RunReport {

@@ -164,6 +164,8 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
         requests_used,
         phases,
         list_members_at_start,
+        verification: None,
+        verification_failed: None,
     };
     RunEnded { report, failure }
 }

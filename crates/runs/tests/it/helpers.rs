@@ -140,6 +140,7 @@ pub async fn spawn_engine(
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
                 guards: Default::default(),
+                verify: Default::default(),
                 segment_ids: vec![segment.id],
             },
             user_id,

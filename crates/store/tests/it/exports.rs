@@ -54,6 +54,7 @@ async fn exports_keep_their_segments_in_order_and_protect_what_they_use(store: T
         schedule_override: None,
         sync_mode: segsync_domain::SyncMode::Mirror,
         guards: Default::default(),
+        verify: Default::default(),
         segment_ids: vec![second.id, first.id],
     };
     let export = store.create_export(&draft, by).await.unwrap();
@@ -168,6 +169,7 @@ async fn a_corrupt_stored_value_is_one_clear_error_wherever_the_export_is_read(s
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::Mirror,
                 guards: Default::default(),
+                verify: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,

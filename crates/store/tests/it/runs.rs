@@ -53,6 +53,7 @@ pub(crate) async fn an_export(store: &TestStore) -> (uuid::Uuid, uuid::Uuid) {
                 schedule_override: None,
                 sync_mode: segsync_domain::SyncMode::AddOnly,
                 guards: Default::default(),
+                verify: Default::default(),
                 segment_ids: vec![segment.id],
             },
             by,

@@ -25,7 +25,53 @@ pub(crate) fn charts(runs: &[Run]) -> Vec<Chart> {
     if let Some(sizes) = list_sizes(&ended) {
         charts.push(sizes);
     }
+    if let Some(drift) = drift(&ended) {
+        charts.push(drift);
+    }
     charts
+}
+
+/// The list's drift at each reading: members the export meant that were missing from it, and
+/// members it held that the export did not mean — once any run has read the list back.
+fn drift(runs: &[&Run]) -> Option<Chart> {
+    let readings: Vec<(&Run, &segsync_domain::ListVerification)> = runs
+        .iter()
+        .filter_map(|run| {
+            let verification = run.report.as_ref()?.verification.as_ref()?;
+            Some((*run, verification))
+        })
+        .collect();
+    let (_, latest) = readings.last()?;
+    let series = |name: &str, class, each: fn(&segsync_domain::ListVerification) -> u64| Series {
+        name: name.to_owned(),
+        class,
+        values: readings
+            .iter()
+            .map(|(_, verification)| each(verification))
+            .collect(),
+    };
+    let readings_runs: Vec<&Run> = readings.iter().map(|(run, _)| *run).collect();
+    Some(
+        StackedBars {
+            id: "chart-drift".to_owned(),
+            title: "The list read back".to_owned(),
+            summary: format!(
+                "At the latest of {} readings the list held {} members: {} the export meant were missing and {} it did not mean were on it.",
+                readings.len(),
+                thousands(latest.list_members),
+                thousands(latest.missing),
+                thousands(latest.extra)
+            ),
+            categories: readings_runs.iter().map(|run| label(run)).collect(),
+            links: links(&readings_runs),
+            series: vec![
+                series("missing", "removed", |verification| verification.missing),
+                series("extra", "skipped", |verification| verification.extra),
+            ],
+            format: thousands,
+        }
+        .draw(),
+    )
 }
 
 fn label(run: &Run) -> String {

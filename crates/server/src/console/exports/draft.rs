@@ -1,7 +1,7 @@
 //! What the export form holds, and its conversions: from a stored export, from the submitted
 //! fields, and to the API's form.
 
-use segsync_domain::{RemovalGuards, Share};
+use segsync_domain::{RemovalGuards, Share, VerifySchedule};
 use segsync_export::SyncMode;
 use uuid::Uuid;
 
@@ -29,6 +29,8 @@ pub(super) struct Draft {
     /// The guards as percentages, as written.
     pub(super) max_removal_percent: String,
     pub(super) max_member_drop_percent: String,
+    /// When the list is read back: `after_run`, `daily` or `off`.
+    pub(super) verify: String,
 }
 
 /// A share as the percentage the form shows: `20`, `12.5`.
@@ -70,6 +72,7 @@ impl Draft {
             sync_mode: SyncMode::default().as_str().to_owned(),
             max_removal_percent: percent(RemovalGuards::default().max_removal_share),
             max_member_drop_percent: percent(RemovalGuards::default().max_member_drop),
+            verify: VerifySchedule::default().as_str().to_owned(),
         }
     }
 
@@ -106,6 +109,7 @@ impl Draft {
             sync_mode: view.sync_mode.as_str().to_owned(),
             max_removal_percent: percent(view.guards.max_removal_share),
             max_member_drop_percent: percent(view.guards.max_member_drop),
+            verify: view.verify.as_str().to_owned(),
         }
     }
 
@@ -134,6 +138,7 @@ impl Draft {
             sync_mode: fields.get("sync_mode").to_owned(),
             max_removal_percent: fields.get("max_removal_percent").to_owned(),
             max_member_drop_percent: fields.get("max_member_drop_percent").to_owned(),
+            verify: fields.get("verify").to_owned(),
         }
     }
 
@@ -161,6 +166,9 @@ impl Draft {
         let max_member_drop = share_of(&self.max_member_drop_percent).map_err(|problem| {
             problems.at("max_member_drop_percent", problem);
         });
+        let verify = self.verify.parse::<VerifySchedule>().map_err(|problem| {
+            problems.at("verify", problem);
+        });
         let (
             Ok(connection_id),
             Ok(list_id),
@@ -168,6 +176,7 @@ impl Draft {
             Ok(sync_mode),
             Ok(max_removal_share),
             Ok(max_member_drop),
+            Ok(verify),
         ) = (
             connection_id,
             list_id,
@@ -175,6 +184,7 @@ impl Draft {
             sync_mode,
             max_removal_share,
             max_member_drop,
+            verify,
         )
         else {
             return Err(problems);
@@ -200,6 +210,7 @@ impl Draft {
                 max_removal_share,
                 max_member_drop,
             },
+            verify,
         })
     }
 }

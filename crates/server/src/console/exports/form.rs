@@ -62,6 +62,7 @@ struct ExportFormPage {
     sync_mode: String,
     max_removal_percent: String,
     max_member_drop_percent: String,
+    verify: String,
     problems: Problems,
     /// Of an existing export: what the visitor may do, and its runs.
     you_may_run: bool,
@@ -224,6 +225,7 @@ async fn form_page(
         sync_mode: draft.sync_mode,
         max_removal_percent: draft.max_removal_percent,
         max_member_drop_percent: draft.max_member_drop_percent,
+        verify: draft.verify,
         problems,
         you_may_run,
         you_may_edit,
