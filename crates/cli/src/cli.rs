@@ -421,6 +421,14 @@ pub(crate) struct ExportArgs {
     /// members, or empty profiles): you confirm them.
     #[arg(long)]
     pub(crate) confirm_removals: bool,
+    /// Read the list back once the run has sent: what it holds against what the export means it
+    /// to hold, missing and extra members by cause; the state file learns from it, so the next
+    /// run adds back members someone removed.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub(crate) verify: bool,
+    /// Only read the list back, sending nothing (with `export.state_file`).
+    #[arg(long, conflicts_with_all = ["dry_run", "verify", "full_resync", "confirm_removals"])]
+    pub(crate) verify_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -98,6 +98,10 @@ pub(crate) struct ExportSection {
     /// `--confirm-removals`.
     #[serde(default)]
     pub(crate) guards: segsync_domain::RemovalGuards,
+    /// `after_run`: every run reads the list back once it has sent (as `--verify` does);
+    /// `off` (the default) or `daily` (a server's setting; here the same as `off`).
+    #[serde(default)]
+    pub(crate) verify: segsync_domain::VerifySchedule,
     pub(crate) mapping: BTreeMap<String, String>,
 }
 

@@ -36,6 +36,8 @@ pub(crate) struct RunRequest {
     pub(crate) full_resync: bool,
     /// Go on with removals a guard would stop (`--confirm-removals`).
     pub(crate) confirm_removals: bool,
+    /// Only read the list back (`--verify-only`).
+    pub(crate) verify_only: bool,
 }
 
 /// Carries out the run the state file holds next — one an earlier process left, else a new one
@@ -47,7 +49,7 @@ pub(crate) async fn carry_out_here(
     request: RunRequest,
 ) -> anyhow::Result<Run> {
     let run = match state
-        .next_run(request.full_resync, request.confirm_removals)
+        .next_run(request)
         .await?
     {
         NextRun::Claimed(run) => run,

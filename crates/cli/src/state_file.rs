@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_engine::Profiles;
+use segsync_domain::VerifySchedule;
 use segsync_export::ExportPlan;
 use segsync_runs::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES, Prepared};
 use segsync_store::{
@@ -20,6 +21,8 @@ use segsync_store::{
     Store, Trigger, UsableBy,
 };
 use tempfile::TempDir;
+
+use crate::local_run::RunRequest;
 use uuid::Uuid;
 
 /// The one export a state file holds; each list it sends to has a ledger of its own.
@@ -86,6 +89,7 @@ impl StateFile {
         client: ConstantContact,
         profiles: Profiles,
         plan: ExportPlan,
+        verify: VerifySchedule,
     ) -> anyhow::Result<Prepared> {
         let export = self.store.export(self.of.export_id).await?;
         let id = export
@@ -97,22 +101,20 @@ impl StateFile {
             profiles,
             plan,
             ledger_of: self.of,
+            verify,
         })
     }
 
     /// Claims the run to carry out: one a killed process left (taken up where it stopped),
-    /// else a new one, sending every member when `full_resync`. A run a guard stopped is gone
-    /// on with when `confirm_removals` (the person at the terminal confirmed whatever it
-    /// removes); otherwise it is discarded and a new run judged afresh.
-    pub(crate) async fn next_run(
-        &self,
-        full_resync: bool,
-        confirm_removals: bool,
-    ) -> anyhow::Result<NextRun> {
-        let mut run = self.queue(full_resync).await?;
+    /// else a new one as `request` asks (sending every member, or only reading the list back).
+    /// A run a guard stopped is gone on with when the request confirms removals (the person at
+    /// the terminal confirmed whatever it removes); otherwise it is discarded and a new run
+    /// judged afresh.
+    pub(crate) async fn next_run(&self, request: RunRequest) -> anyhow::Result<NextRun> {
+        let mut run = self.queue(request).await?;
         if run.status == RunStatus::AwaitingConfirmation {
             let by = self.store.export(self.of.export_id).await?.created_by;
-            if confirm_removals {
+            if request.confirm_removals {
                 self.store.confirm_run(run.id, by, u64::MAX).await?;
                 run = self.store.run(run.id).await?;
             } else {
@@ -122,7 +124,7 @@ impl StateFile {
                         "discarded: a new command-line run judges the data afresh",
                     )
                     .await?;
-                run = self.queue(full_resync).await?;
+                run = self.queue(request).await?;
             }
         }
         if run.status == RunStatus::Queued && run.not_before.is_some_and(|until| until > Utc::now())
@@ -139,11 +141,17 @@ impl StateFile {
     }
 
     /// A new run, or the export's run of the moment.
-    async fn queue(&self, full_resync: bool) -> anyhow::Result<Run> {
-        let queued = self
-            .store
-            .queue_run_with(self.of.export_id, Trigger::Manual, None, None, full_resync)
-            .await;
+    async fn queue(&self, request: RunRequest) -> anyhow::Result<Run> {
+        let export_id = self.of.export_id;
+        let queued = if request.verify_only {
+            self.store
+                .queue_verification(export_id, Trigger::Manual, None, None)
+                .await
+        } else {
+            self.store
+                .queue_run_with(export_id, Trigger::Manual, None, None, request.full_resync)
+                .await
+        };
         match queued {
             Ok(run) => Ok(run),
             Err(QueueError::AlreadyActive(earlier)) => Ok(self.store.run(earlier).await?),

@@ -126,3 +126,52 @@ pub struct ListVerification {
     /// Requests the read used.
     pub requests: u64,
 }
+
+impl fmt::Display for ListVerification {
+    /// One line: the list's size, then the missing and the extra members by cause, with a
+    /// sample of each.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the list read back: {} members, {} meant, {} missing, {} extra",
+            self.list_members, self.meant, self.missing, self.extra
+        )?;
+        let causes = self
+            .missing_by_cause
+            .iter()
+            .map(|(cause, drift)| (format!("missing, {}", cause.as_str()), drift))
+            .chain(
+                self.extra_by_cause
+                    .iter()
+                    .map(|(cause, drift)| (format!("extra, {}", cause.as_str()), drift)),
+            );
+        for (cause, drift) in causes {
+            write!(f, "; {cause}: {}", drift.count)?;
+            if let Some(sample) = drift.samples.first() {
+                write!(f, " (e.g. {sample})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MissingCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unsubscribed => "unsubscribed",
+            Self::Deleted => "deleted",
+            Self::Removed => "removed",
+            Self::NotSentYet => "not_sent_yet",
+        }
+    }
+}
+
+impl ExtraCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AddedElsewhere => "added_elsewhere",
+            Self::AwaitingRemoval => "awaiting_removal",
+            Self::KeptLeaver => "kept_leaver",
+        }
+    }
+}

@@ -89,6 +89,9 @@ pub enum RunFailure {
         "a guard stopped the run before it sent anything: {0}; an admin or the export's manager must confirm the removals or discard the run"
     )]
     NeedsConfirmation(Box<GuardStop>),
+    /// A run that only reads the list back could not read it.
+    #[error("reading the list back")]
+    ReadBack(#[source] crate::execute::ReadBackError),
     #[error("cancelled on request after sending {sent} contacts")]
     Cancelled { sent: u64 },
     #[error(
@@ -137,6 +140,7 @@ impl RunFailure {
             | Self::StoreUnavailable(_)
             | Self::Resuming(_)
             | Self::NotStarted(_)
+            | Self::ReadBack(_)
             | Self::Export(_)
             | Self::Hung { .. } => Disposition::End(RunStatus::Failed),
         }

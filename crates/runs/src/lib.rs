@@ -32,7 +32,7 @@ mod workers;
 pub use checkpoints::StoreCheckpoints;
 pub use engine::{RunEngine, RunSettings};
 pub use error::RunsError;
-pub use execute::{DryRunError, Prepared, RunContext, carry_out, dry_run};
+pub use execute::{DryRunError, Prepared, ReadBackError, RunContext, carry_out, dry_run};
 pub use failure::{Disposition, RunFailure};
 pub use ledger::load_ledger;
 pub use quota::SharedQuota;

@@ -16,7 +16,7 @@ use constant_contact::{ApiConfig, ConstantContact, Endpoints, MemoryTokenStore};
 use constant_contact::{NewContactList, NewCustomField};
 use secrecy::SecretString;
 use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
-use segsync_domain::{ContactField, FieldMapping};
+use segsync_domain::{ContactField, FieldMapping, VerifySchedule};
 use segsync_engine::{ProfileSource, Profiles, RelatedTable};
 use segsync_export::{ExportPlan, RunOutcome};
 use url::Url;
@@ -201,7 +201,9 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "6. Exporting the three segments into the list (email, first and last name, country, company, birthday, cf:tier)"
     )?;
     let state = StateFile::temporary(list.list_id).await?;
-    let prepared = state.prepared(client, profiles, plan).await?;
+    let prepared = state
+        .prepared(client, profiles, plan, VerifySchedule::Off)
+        .await?;
     let context = local_run::context(&state, CLIENT_ID, None);
     let run = carry_out_here(&state, &context, &prepared, RunRequest::default()).await;
     state.close().await;

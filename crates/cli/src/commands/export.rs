@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use constant_contact::ConstantContact;
+use segsync_domain::VerifySchedule;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
 use segsync_export::{DryRunReport, ExportPlan, GuardPlan, SyncMode};
@@ -49,7 +50,17 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .await?
         .relate(&config.related_tables())
         .await?;
-    let prepared = state.prepared(client, profiles, plan).await?;
+    if args.verify_only && config.export.state_file.is_none() {
+        bail!(
+            "--verify-only needs export.state_file: the list is compared with what the export sent, which only the state file remembers"
+        );
+    }
+    let verify = if args.verify {
+        VerifySchedule::AfterRun
+    } else {
+        config.export.verify
+    };
+    let prepared = state.prepared(client, profiles, plan, verify).await?;
     let ended = if args.dry_run {
         segsync_runs::dry_run(state.store(), &prepared, args.full_resync)
             .await
@@ -64,6 +75,7 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         let request = RunRequest {
             full_resync: args.full_resync,
             confirm_removals: args.confirm_removals,
+            verify_only: args.verify_only,
         };
         run_export(&state, &context, prepared, request).await
     };

@@ -129,6 +129,12 @@ impl fmt::Display for RunReport {
                 self.removed, self.already_off_list
             )?;
         }
+        if let Some(verification) = &self.verification {
+            writeln!(f, "  {verification}")?;
+        }
+        if let Some(problem) = &self.verification_failed {
+            writeln!(f, "  the list could not be read back: {problem}")?;
+        }
         writeln!(f, "  requests used: {}", self.requests_used)?;
         write!(f, "  phases: {}", self.phases_in_words())
     }

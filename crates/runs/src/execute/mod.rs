@@ -11,6 +11,7 @@
 mod perform;
 mod prepare;
 mod progress_writer;
+mod read_back;
 
 use segsync_domain::ChainExt;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use tracing::{error, info, warn};
 use uuid::Uuid;
 
 pub use prepare::Prepared;
+pub use read_back::ReadBackError;
 
 use crate::RunEngine;
 use crate::failure::{Disposition, RunFailure};

@@ -7,12 +7,13 @@ use segsync_domain::ChainExt;
 use segsync_export::{
     ExportError, ExportPlan, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step,
 };
-use segsync_store::{Run, StoreError};
+use segsync_domain::VerifySchedule;
+use segsync_store::{Run, RunPurpose, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::progress_writer::{report_progress, write_skipped};
-use super::{Ending, Prepared, RunContext, client_failure};
+use super::{Ending, Prepared, RunContext, client_failure, read_back};
 use crate::checkpoints::StoreCheckpoints;
 use crate::failure::RunFailure;
 use crate::ledger::load_ledger;
@@ -40,6 +41,9 @@ pub(super) async fn perform(
     if let Err(failure) = quota_not_paused(context, &quota).await {
         return Ending::failed(failure);
     }
+    if run.purpose == RunPurpose::Verify {
+        return read_back::verification_run(context, run, prepared, quota).await;
+    }
     let requests_before = prepared.client.requests_sent();
     let (ledger, checkpoints) = match take_up(context, run, prepared, quota).await {
         Ok(taken_up) => taken_up,
@@ -51,7 +55,7 @@ pub(super) async fn perform(
         Err(error) => return Ending::failed(error),
     };
     let progress = LiveProgress::default();
-    let (result, stop) = supervise(
+    let (mut result, stop) = supervise(
         context,
         prepared,
         &plan,
@@ -64,6 +68,17 @@ pub(super) async fn perform(
         stopping,
     )
     .await;
+    if prepared.verify == VerifySchedule::AfterRun
+        && stop == Stop::None
+        && !checkpoints.claim_lost.is_cancelled()
+        && let Some(Ok(RunEnded {
+            report,
+            failure: None,
+        })) = &mut result
+        && report.outcome == RunOutcome::Succeeded
+    {
+        read_back::after_run(context, run, prepared, &checkpoints, report).await;
+    }
     // The requests were used whoever holds the run now.
     let used = prepared.client.requests_sent() - requests_before;
     if let Err(error) = checkpoints.quota.settle(&context.store, used).await {

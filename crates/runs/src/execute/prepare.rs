@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use constant_contact::ConstantContact;
-use segsync_domain::FieldMapping;
+use segsync_domain::{FieldMapping, VerifySchedule};
 use segsync_domain::segment::RunClock;
 use segsync_engine::{EngineError, EvaluationPlace, Profiles};
 use segsync_export::{ExportPlan, GuardPlan};
@@ -23,6 +23,8 @@ pub struct Prepared {
     pub plan: ExportPlan,
     /// Where the export's ledger for its list is.
     pub ledger_of: LedgerOf,
+    /// When the export reads its list back.
+    pub verify: VerifySchedule,
 }
 
 impl RunEngine {
@@ -108,6 +110,7 @@ impl RunEngine {
                 export_id: export.id,
                 list_id: export.list_id,
             },
+            verify: export.verify,
         })
     }
 }
