@@ -15,7 +15,7 @@ use segsync_domain::ChainExt;
 use segsync_export::{DryRunReport, ExportError};
 use segsync_runs::schedule::{has_active_schedule, system_schedule};
 use segsync_runs::{DryRunError, Started};
-use segsync_store::{Export, QueueError, RunFilter, RunStatus, Trigger};
+use segsync_store::{Export, QueueError, RunFilter, RunPurpose, RunStatus, Trigger};
 use uuid::Uuid;
 
 use crate::App;
@@ -128,8 +128,33 @@ impl<'a> RunControl<'a> {
     /// everyone with `full_resync`. A run already queued or running is `run_in_progress` with
     /// its id in `details.run_id`.
     pub async fn run_now(&self, id: Uuid, options: RunOptions) -> Result<RunView, AppError> {
+        self.queue_now(id, options, RunPurpose::Sync).await
+    }
+
+    /// Queues a run that only reads the export's list back: what it holds against what the
+    /// export means it to hold, by cause, the ledger corrected so the next run adds back what
+    /// someone removed. Nothing is sent. A run already queued or running is `run_in_progress`.
+    pub async fn verify_now(&self, id: Uuid) -> Result<RunView, AppError> {
+        self.queue_now(id, RunOptions::default(), RunPurpose::Verify)
+            .await
+    }
+
+    async fn queue_now(
+        &self,
+        id: Uuid,
+        options: RunOptions,
+        purpose: RunPurpose,
+    ) -> Result<RunView, AppError> {
         let store = self.app.store();
-        let export = self.manageable(id, "run this export").await?;
+        let export = self
+            .manageable(
+                id,
+                match purpose {
+                    RunPurpose::Sync => "run this export",
+                    RunPurpose::Verify => "read this export's list back",
+                },
+            )
+            .await?;
         let Some(connection_id) = export.connection_id else {
             return Err(AppError::new(
                 Code::ExportDetached,
@@ -146,16 +171,26 @@ impl<'a> RunControl<'a> {
                 ),
             ));
         };
-        let run = match store
-            .queue_run_with(
-                id,
-                Trigger::Manual,
-                Some(self.user_id()),
-                Some(export_user),
-                options.full_resync,
-            )
-            .await
-        {
+        let by = Some(self.user_id());
+        let queued = match purpose {
+            RunPurpose::Sync => {
+                store
+                    .queue_run_with(
+                        id,
+                        Trigger::Manual,
+                        by,
+                        Some(export_user),
+                        options.full_resync,
+                    )
+                    .await
+            }
+            RunPurpose::Verify => {
+                store
+                    .queue_verification(id, Trigger::Manual, by, Some(export_user))
+                    .await
+            }
+        };
+        let run = match queued {
             Ok(run) => run,
             Err(QueueError::AlreadyActive(active)) => {
                 return Err(AppError::new(
@@ -174,8 +209,11 @@ impl<'a> RunControl<'a> {
             id: export.id.to_string(),
             name: &export.name,
         };
-        let detail = serde_json::json!({ "run_id": run.id });
-        record(store, Some(self.user_id()), "ran", subject, Some(detail)).await?;
+        let (action, detail) = match purpose {
+            RunPurpose::Sync => ("ran", serde_json::json!({ "run_id": run.id })),
+            RunPurpose::Verify => ("verified", serde_json::json!({ "run_id": run.id })),
+        };
+        record(store, Some(self.user_id()), action, subject, Some(detail)).await?;
         Ok(RunView::of(run, Some(export.name)))
     }
 

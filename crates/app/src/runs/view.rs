@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use segsync_domain::run_report::RunReport;
 use segsync_domain::{GuardStop, RunProgress};
-use segsync_store::{Run, RunStatus, Trigger};
+use segsync_store::{Run, RunPurpose, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -37,6 +37,9 @@ pub struct RunView {
     /// The removals a person confirmed, and who.
     pub confirmed_removals: Option<u64>,
     pub confirmed_by: Option<Uuid>,
+    /// `sync`, or `verify` for a run that only reads the list back (its report's
+    /// `verification` says what it found).
+    pub purpose: RunPurpose,
 }
 
 impl RunView {
@@ -61,6 +64,7 @@ impl RunView {
             guard: run.guard,
             confirmed_removals: run.confirmed_removals,
             confirmed_by: run.confirmed_by,
+            purpose: run.purpose,
         }
     }
 }

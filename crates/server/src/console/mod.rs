@@ -72,6 +72,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/exports/run-all", post(exports::run_all))
         .route("/exports/{id}", get(exports::edit).post(exports::update))
         .route("/exports/{id}/run", post(exports::run))
+        .route("/exports/{id}/verify", post(exports::verify))
         .route("/exports/{id}/dry-run", post(exports::dry_run))
         .route("/exports/{id}/duplicate", post(exports::duplicate))
         .route("/exports/{id}/detach", post(exports::detach))

@@ -5,8 +5,9 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use segsync_domain::list_drift::{DriftCount, ListVerification};
 use segsync_domain::run_report::RunReport;
-use segsync_store::{RunFilter, RunStatus};
+use segsync_store::{RunFilter, RunPurpose, RunStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -44,6 +45,66 @@ struct RunLive {
     skipped_url: String,
     /// A run a guard stopped: the numbers, and whether this visitor may confirm or discard it.
     awaiting: Option<Awaiting>,
+    /// What reading the list back found, once it was read.
+    read_back: Option<ReadBack>,
+    /// Why the list could not be read back after the run, when it could not.
+    read_back_failed: Option<String>,
+}
+
+/// What the page shows of the list read back: its figures, then each cause with samples.
+struct ReadBack {
+    figures: Vec<Figure>,
+    causes: Vec<DriftRow>,
+}
+
+struct DriftRow {
+    kind: &'static str,
+    cause: String,
+    count: u64,
+    samples: String,
+}
+
+impl ReadBack {
+    fn of(verification: &ListVerification) -> Self {
+        let figure = |label: &'static str, value: u64| Figure {
+            label,
+            value: value.to_string(),
+        };
+        let row = |kind, cause: &str, drift: &DriftCount| DriftRow {
+            kind,
+            cause: cause.replace('_', " "),
+            count: drift.count,
+            samples: drift.samples.join(", "),
+        };
+        Self {
+            figures: vec![
+                figure("On the list", verification.list_members),
+                figure("Meant to be on it", verification.meant),
+                figure("Missing", verification.missing),
+                figure("Extra", verification.extra),
+                figure(
+                    "Forgotten by the ledger (sent again when meant)",
+                    verification.ledger_forgotten,
+                ),
+                figure(
+                    "Found unsubscribed (never sent again)",
+                    verification.ledger_unsubscribed,
+                ),
+                figure("Requests used to read it", verification.requests),
+            ],
+            causes: verification
+                .missing_by_cause
+                .iter()
+                .map(|(cause, drift)| row("missing", cause.as_str(), drift))
+                .chain(
+                    verification
+                        .extra_by_cause
+                        .iter()
+                        .map(|(cause, drift)| row("extra", cause.as_str(), drift)),
+                )
+                .collect(),
+        }
+    }
 }
 
 /// What the page shows of a run a guard stopped before it sent anything.
@@ -88,7 +149,11 @@ impl Awaiting {
 impl RunLive {
     fn of(run: &RunView, may_cancel: bool, csrf: &str) -> Self {
         let progress = run.progress.clone().unwrap_or_default();
-        let figures = run.report.as_ref().map(figures_of).unwrap_or_default();
+        // A run that only read the list back has no sending to report.
+        let figures = match run.purpose {
+            RunPurpose::Sync => run.report.as_ref().map(figures_of).unwrap_or_default(),
+            RunPurpose::Verify => Vec::new(),
+        };
         // A run awaiting confirmation has no progress to follow; it is decided below.
         let going = matches!(run.status, RunStatus::Queued | RunStatus::Running);
         Self {
@@ -108,6 +173,15 @@ impl RunLive {
             cancel: (may_cancel && going).then(|| (run.id, csrf.to_owned())),
             skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
             awaiting: Awaiting::of(run, may_cancel, csrf),
+            read_back: run
+                .report
+                .as_ref()
+                .and_then(|report| report.verification.as_ref())
+                .map(ReadBack::of),
+            read_back_failed: run
+                .report
+                .as_ref()
+                .and_then(|report| report.verification_failed.clone()),
         }
     }
 }

@@ -36,6 +36,17 @@ pub(crate) async fn metrics(
         )
         .expect("writing to a String");
     }
+    let drift = state.store.latest_drift().await?;
+    text.push_str("# HELP segsync_list_drift Members missing from each export's list and extra on it, at its latest reading.\n# TYPE segsync_list_drift gauge\n");
+    for (export, point) in drift {
+        for (kind, members) in [("missing", point.missing), ("extra", point.extra)] {
+            writeln!(
+                text,
+                "segsync_list_drift{{export=\"{export}\",kind=\"{kind}\"}} {members}"
+            )
+            .expect("writing to a String");
+        }
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

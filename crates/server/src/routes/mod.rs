@@ -104,6 +104,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(exports::detach))
         .routes(routes!(runs::run_all))
         .routes(routes!(runs::run_now))
+        .routes(routes!(runs::verify_now))
         .routes(routes!(runs::dry_run))
         .routes(routes!(runs::history))
         .routes(routes!(runs::list))

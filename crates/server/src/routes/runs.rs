@@ -41,6 +41,31 @@ pub(crate) async fn run_now(
     ))
 }
 
+/// Reads the export's list back now, as a run that sends nothing: what the list holds against
+/// what the export means it to hold, missing and extra members by cause (the run's report's
+/// `verification`), the ledger corrected so that the next run adds back what someone removed.
+/// A run already queued or running answers 409 with its id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports/{id}/verify",
+    operation_id = "runs_verify_now",
+    tag = "runs",
+    responses(
+        (status = ACCEPTED, description = "Queued", body = RunView),
+        (status = CONFLICT, description = "`run_in_progress` with `details.run_id`, or `export_detached`, or `no_export_user`", body = crate::error::ErrorBody),
+    )
+)]
+pub(crate) async fn verify_now(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<RunView>), AppError> {
+    let control = state
+        .app
+        .run_control(&caller, "read this export's list back")?;
+    Ok((StatusCode::ACCEPTED, Json(control.verify_now(id).await?)))
+}
+
 /// Runs every export with an active schedule that the caller may run, as "Run all" does in the
 /// original: exports already running are recorded as Skipped with the reason.
 #[utoipa::path(

@@ -1,16 +1,16 @@
-//! The actions on exports — Run, Run all, Duplicate, Detach, Remove — each through its use
-//! case in `segsync_app`.
+//! The actions on exports — Run, Read the list back, Run all, Duplicate, Detach, Remove — each
+//! through its use case in `segsync_app`.
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use segsync_app::runs::RunOptions;
+use segsync_app::runs::{RunOptions, RunView};
 use uuid::Uuid;
 
 use crate::console::fields::Fields;
 use crate::console::page::{act, failure};
 use crate::console::visitor::Visitor;
-use crate::error::Code;
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// Runs the export now and shows its run.
@@ -33,7 +33,32 @@ pub(crate) async fn run(
             .run_now(id, options)
             .await
     };
-    match run.await {
+    show_run(run.await)
+}
+
+/// Reads the export's list back now and shows the run that does it.
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> Response {
+    if let Err(error) = visitor.check_form(fields.csrf()) {
+        return failure(error);
+    }
+    let run = async {
+        state
+            .app
+            .run_control(&visitor.caller, "read this export's list back")?
+            .verify_now(id)
+            .await
+    };
+    show_run(run.await)
+}
+
+/// The run queued, or the one already going when there was one.
+fn show_run(queued: Result<RunView, AppError>) -> Response {
+    match queued {
         Ok(run) => Redirect::to(&format!("/runs/{}", run.id)).into_response(),
         Err(error) if error.code == Code::RunInProgress => {
             let running = error

@@ -7,7 +7,7 @@ mod dry_run;
 mod form;
 mod list;
 
-pub(crate) use actions::{detach, duplicate, remove, run, run_all};
+pub(crate) use actions::{detach, duplicate, remove, run, run_all, verify};
 pub(crate) use dry_run::dry_run;
 pub(crate) use form::{create, edit, new, update};
 pub(crate) use list::list;
