@@ -48,10 +48,7 @@ pub(crate) async fn carry_out_here(
     prepared: &Prepared,
     request: RunRequest,
 ) -> anyhow::Result<Run> {
-    let run = match state
-        .next_run(request)
-        .await?
-    {
+    let run = match state.next_run(request).await? {
         NextRun::Claimed(run) => run,
         NextRun::Waiting(run) => bail!(
             "the export's run {} waits until {} ({}); run it again then to take it up",

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use constant_contact::ConstantContact;
-use segsync_engine::Profiles;
 use segsync_domain::VerifySchedule;
+use segsync_engine::Profiles;
 use segsync_export::ExportPlan;
 use segsync_runs::{INTERRUPTED_TOO_OFTEN, MAX_RESUMES, Prepared};
 use segsync_store::{

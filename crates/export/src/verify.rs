@@ -15,8 +15,8 @@ use constant_contact::api::ContactExport;
 use futures_util::StreamExt;
 use nohash_hasher::{IntMap, IntSet};
 use segsync_domain::Email;
-use segsync_engine::{MemberQuery, Profiles};
 pub use segsync_domain::list_drift::{DriftCount, ExtraCause, ListVerification, MissingCause};
+use segsync_engine::{MemberQuery, Profiles};
 
 use crate::contacts::ContactBuilder;
 use crate::error::ExportError;
@@ -93,7 +93,8 @@ pub async fn verify_list(
                 }
                 None if remembered.is_none() => not_sent_yet.add(Some(contact.email)),
                 None => {
-                    let sample = (missing_sent.len() < SAMPLES * 10).then(|| contact.email.to_owned());
+                    let sample =
+                        (missing_sent.len() < SAMPLES * 10).then(|| contact.email.to_owned());
                     missing_sent.insert(contact.key, sample);
                 }
             }

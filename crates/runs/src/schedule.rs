@@ -1,14 +1,16 @@
 //! The refresh schedules: the system's, which every export follows unless it has its own, and
 //! each export's override. A moment of a schedule starts the runs of its exports once, however
 //! many processes watch it: each process advances the schedule's cursor in the store only if no
-//! other process did first.
+//! other process did first. Exports that read their list back daily get a run that does it once
+//! a day, taken the same way.
 
 use segsync_domain::ChainExt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use segsync_domain::VerifySchedule;
 use segsync_domain::schedule::RefreshSchedule;
-use segsync_store::{Export, Trigger};
+use segsync_store::{Export, QueueError, Trigger};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -57,6 +59,11 @@ pub async fn tick(engine: &RunEngine, now: DateTime<Utc>) -> Result<Vec<Started>
     // One export that cannot start never costs the others their moment: it is recorded as
     // Skipped with the reason, and the tick goes on.
     for export in &exports {
+        if export.verify == VerifySchedule::Daily
+            && let Err(error) = verify_if_due(engine, export, now).await
+        {
+            warn!(export = %export.id, error = %error, "A daily reading of the list could not start.");
+        }
         match start_if_due(engine, export, &system, system_due, now).await {
             Ok(Some(outcome)) => started.push(outcome),
             Ok(None) => {}
@@ -127,6 +134,76 @@ async fn start_if_due(
         .await?;
     info!(action, kind = "export", id = %export.id, name = %export.name, "Audited.");
     Ok(Some(outcome))
+}
+
+/// Queues a run that reads the export's list back when a day has passed since the last daily
+/// reading (with several processes, the one that moves the cursor queues it). A run of the
+/// export already going makes it wait for the next tick.
+async fn verify_if_due(
+    engine: &RunEngine,
+    export: &Export,
+    now: DateTime<Utc>,
+) -> Result<(), RunsError> {
+    let key = format!("verify_cursor:export:{}", export.id);
+    let Some(connection_id) = export.connection_id else {
+        return Ok(());
+    };
+    let cursor = engine.store.setting(&key).await?;
+    let last = match &cursor {
+        None => {
+            // A reading the first day after the schedule was chosen, not at once.
+            engine
+                .store
+                .replace_setting(&key, None, &serde_json::json!(now))
+                .await?;
+            return Ok(());
+        }
+        Some(cursor) => {
+            serde_json::from_value::<DateTime<Utc>>(cursor.clone()).map_err(|source| {
+                RunsError::CorruptSetting {
+                    key: key.clone(),
+                    source,
+                }
+            })?
+        }
+    };
+    if now - last < chrono::TimeDelta::days(1) {
+        return Ok(());
+    }
+    let connection = engine.store.connection(connection_id).await?;
+    let Some(export_user) = connection.export_user_id else {
+        return Ok(());
+    };
+    if !engine
+        .store
+        .replace_setting(&key, cursor.as_ref(), &serde_json::json!(now))
+        .await?
+    {
+        return Ok(());
+    }
+    match engine
+        .store
+        .queue_verification(export.id, Trigger::Schedule, None, Some(export_user))
+        .await
+    {
+        Ok(run) => {
+            engine.run_queued();
+            info!(export = %export.id, run = %run.id, "The daily reading of the list was queued.");
+        }
+        Err(QueueError::AlreadyActive(_)) => {
+            // A run of the export is going: the reading waits for a later tick.
+            engine
+                .store
+                .replace_setting(
+                    &key,
+                    Some(&serde_json::json!(now)),
+                    &serde_json::json!(last),
+                )
+                .await?;
+        }
+        Err(QueueError::Store(error)) => return Err(error.into()),
+    }
+    Ok(())
 }
 
 /// Whether a moment of `schedule` fell after its cursor and by `now`; if so, this process takes

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use segsync_domain::{RemovalGuards, VerifySchedule};
 use segsync_domain::schedule::RefreshSchedule;
+use segsync_domain::{RemovalGuards, VerifySchedule};
 use segsync_export::SyncMode;
 use segsync_store::{Export, Role, Store, UsableBy};
 use serde::Serialize;

@@ -251,6 +251,19 @@ impl SandboxState {
         added
     }
 
+    /// Takes a contact off a list as the account's owner would by hand; the contact stays.
+    /// Returns whether it was on the list.
+    pub fn remove_from_list(&self, list_id: Uuid, email: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(index) = inner.lists.get(list_id).map(|list| list.index) else {
+            return false;
+        };
+        let Some(contact_id) = inner.contacts.by_email(email).map(|c| c.contact_id) else {
+            return false;
+        };
+        inner.contacts.remove_memberships(contact_id, &[index])
+    }
+
     /// How many contact imports the sandbox accepted, whether or not their caller heard back.
     pub fn imports_accepted(&self) -> usize {
         self.lock().activities.imports()

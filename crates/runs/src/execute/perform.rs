@@ -4,10 +4,10 @@
 use chrono::Utc;
 use constant_contact::budget::next_utc_midnight;
 use segsync_domain::ChainExt;
+use segsync_domain::VerifySchedule;
 use segsync_export::{
     ExportError, ExportPlan, Ledger, Progress, RunEnded, RunOutcome, run_export_in_step,
 };
-use segsync_domain::VerifySchedule;
 use segsync_store::{Run, RunPurpose, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use constant_contact::ConstantContact;
-use segsync_domain::{FieldMapping, VerifySchedule};
 use segsync_domain::segment::RunClock;
+use segsync_domain::{FieldMapping, VerifySchedule};
 use segsync_engine::{EngineError, EvaluationPlace, Profiles};
 use segsync_export::{ExportPlan, GuardPlan};
 use segsync_store::{Connection, LedgerOf, Role, Run};

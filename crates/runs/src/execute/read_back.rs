@@ -52,8 +52,13 @@ pub(super) async fn read_back(
         }
     }
     let ledger = load_ledger(&context.store, prepared.ledger_of, run.id).await?;
-    let (verification, correction) =
-        verify_list(&prepared.profiles, &prepared.plan, &prepared.client, &ledger).await?;
+    let (verification, correction) = verify_list(
+        &prepared.profiles,
+        &prepared.plan,
+        &prepared.client,
+        &ledger,
+    )
+    .await?;
     context
         .store
         .correct_ledger(
@@ -103,13 +108,8 @@ pub(super) async fn verification_run(
 ) -> Ending {
     let started_at = Utc::now();
     let claim = run.held_claim();
-    let checkpoints = StoreCheckpoints::new(
-        context.store.clone(),
-        claim,
-        prepared.ledger_of,
-        0,
-        quota,
-    );
+    let checkpoints =
+        StoreCheckpoints::new(context.store.clone(), claim, prepared.ledger_of, 0, quota);
     let requests_before = prepared.client.requests_sent();
     let read = read_back(context, run, prepared, &checkpoints).await;
     let used = prepared.client.requests_sent() - requests_before;

@@ -27,6 +27,7 @@ mod openapi;
 mod polish;
 mod processes;
 mod quota;
+mod read_back;
 mod roles;
 mod runs;
 mod schedule;
