@@ -247,6 +247,16 @@ pub(crate) fn routes() -> Vec<Route> {
             None,
             contributor,
         ),
+        // A run of the export may still be going: the role is checked first.
+        or(
+            route(
+                Method::POST,
+                "/api/v1/exports/{export}/verify",
+                None,
+                contributor,
+            ),
+            StatusCode::CONFLICT,
+        ),
         route(Method::POST, "/api/v1/exports/run-all", None, contributor),
         route(Method::GET, "/api/v1/exports/{export}/runs", None, None),
         route(Method::GET, "/api/v1/runs", None, None),
