@@ -301,6 +301,67 @@ async fn with_a_state_file_later_runs_send_only_changes_and_mirror_removes_leave
     assert!(resync.contains("(0 new, 2 changed)"), "{resync}");
 }
 
+#[tokio::test]
+async fn the_list_read_back_finds_a_deleted_member_and_the_next_run_adds_it_back() {
+    let sandbox = Sandbox::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = sandbox.configure(folder.path(), "state_file = \"state.db\"\n");
+    let first = sandbox.first_export(&config).await;
+    assert!(first.contains("(2 new, 0 changed)"), "{first}");
+
+    // The account's owner deletes Ada in Constant Contact.
+    let deleted = sandbox
+        .http
+        .post(format!("{}/__sandbox/contacts/delete", sandbox.base))
+        .json(&serde_json::json!({ "emails": ["ada@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success());
+    let blind = export(&config, &[]);
+    assert!(blind.contains("Constant Contact: 0 imports"), "{blind}");
+
+    let read = export(&config, &["--verify-only"]);
+    assert!(
+        read.contains("the list read back: 1 members, 2 meant, 1 missing, 0 extra; missing, deleted: 1 (e.g. ada@example.com)"),
+        "{read}"
+    );
+    assert_eq!(
+        sandbox.list_members().await,
+        serde_json::json!(["zoe@example.com"]),
+        "reading the list back sends nothing"
+    );
+
+    let next = export(&config, &["--verify"]);
+    assert!(next.contains("(1 new, 0 changed)"), "{next}");
+    assert!(
+        next.contains("the list read back: 2 members, 2 meant, 0 missing, 0 extra"),
+        "{next}"
+    );
+    assert_eq!(
+        sandbox.list_members().await,
+        serde_json::json!(["ada@example.com", "zoe@example.com"])
+    );
+
+    let stateless = folder.path().join("stateless");
+    std::fs::create_dir(&stateless).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .args([
+            "export",
+            "--config",
+            sandbox.configure(&stateless, "").to_str().unwrap(),
+            "--verify-only",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--verify-only needs export.state_file"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
 #[test]
 fn mirror_mode_without_a_state_file_is_refused_before_anything_is_sent() {
     let folder = tempfile::tempdir().unwrap();

@@ -30,6 +30,11 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
             "export.sync_mode = \"mirror\" needs export.state_file: mirror mode removes only the contacts the export put on the list, and only the state file remembers which"
         );
     }
+    if args.verify_only && config.export.state_file.is_none() {
+        bail!(
+            "--verify-only needs export.state_file: the list is compared with what the export sent, which only the state file remembers"
+        );
+    }
     let api = config.api_config()?;
     let token_file = TokenFile::new(&config.constant_contact.token_file);
     let tokens = match token_file.load().context("reading the stored tokens")? {
@@ -50,11 +55,6 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .await?
         .relate(&config.related_tables())
         .await?;
-    if args.verify_only && config.export.state_file.is_none() {
-        bail!(
-            "--verify-only needs export.state_file: the list is compared with what the export sent, which only the state file remembers"
-        );
-    }
     let verify = if args.verify {
         VerifySchedule::AfterRun
     } else {
