@@ -26,6 +26,7 @@ pub(crate) fn context(state: &StateFile, api_key: &str, daily_quota: Option<u32>
         requests_per_day: u64::from(daily_quota.unwrap_or(DEFAULT_DAILY_QUOTA)),
         time_budget: NO_TIME_BUDGET,
         stop_grace: Duration::ZERO,
+        opt_outs_write_to: None,
     }
 }
 

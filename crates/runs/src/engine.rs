@@ -23,6 +23,8 @@ pub struct RunSettings {
     pub member_limit: u64,
     /// The memory each run's segment evaluation may hold, and where it spills.
     pub engine: segsync_engine::EngineSettings,
+    /// Where the opt-outs runs learn are appended (`[opt_outs] write_to`), if anywhere.
+    pub opt_outs_write_to: Option<segsync_engine::ProfileSource>,
 }
 
 /// The run engine of one process.

@@ -36,6 +36,11 @@ pub struct ServerConfig {
     /// `source` like `profiles`, the `key` column that holds the profile's key, the
     /// `profile_key` it matches and, optionally, the `dated_by` column windows test.
     pub related: BTreeMap<String, segsync_engine::RelatedTable>,
+    /// Opt-outs brought home: `write_to`, a location like `profiles` (a Parquet folder, a Delta
+    /// table or an existing PostgreSQL table), gets every opt-out runs learn from Constant
+    /// Contact appended (email, contact_id, opted_out_at, opt_out_source, reason,
+    /// connection_id, learned_at).
+    pub opt_outs: OptOutsConfig,
     /// The most members one export may send.
     pub member_limit: u64,
     /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
@@ -83,6 +88,13 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// Where the opt-outs runs learn are written back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptOutsConfig {
+    pub write_to: Option<segsync_engine::ProfileSource>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -116,6 +128,7 @@ pub struct ConstantContactConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
+            opt_outs: OptOutsConfig::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),

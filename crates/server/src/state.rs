@@ -46,6 +46,7 @@ impl AppState {
                 related: config.related_tables(),
                 member_limit: config.member_limit,
                 engine: config.engine.clone(),
+                opt_outs_write_to: config.opt_outs.write_to.clone(),
             },
         );
         let app = App::new(

@@ -9,7 +9,7 @@ pub use oauth::{AuthorizationStarted, OAuthRedirect};
 
 pub use view::{
     CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionSummary, ConnectionView, ConsentText,
-    CustomFieldView, ListView, Visible,
+    CustomFieldView, ListView, OptOutView, Visible,
 };
 
 use segsync_store::{Connection, NewConnection, Role, UsableBy};
@@ -250,6 +250,20 @@ impl<'a> ConnectionAdmin<'a> {
             .await?;
         audit(self.app, self.user_id(), "changed", &connection, None).await?;
         full_view(self.app, connection).await
+    }
+
+    /// The contacts Constant Contact says opted out, as segsync learned them for this connection
+    /// (its exports never send them), latest learned first.
+    pub async fn opt_outs(&self, id: Uuid) -> Result<Vec<OptOutView>, AppError> {
+        self.app.store().connection(id).await?;
+        Ok(self
+            .app
+            .store()
+            .opt_outs(id)
+            .await?
+            .into_iter()
+            .map(OptOutView::from)
+            .collect())
     }
 
     /// Removes a connection no export uses, and forgets its client.

@@ -86,3 +86,32 @@ pub struct CustomFieldView {
     /// What people are shown.
     pub label: String,
 }
+
+/// A contact who opted out, as Constant Contact said when segsync asked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OptOutView {
+    pub email: String,
+    pub contact_id: Option<Uuid>,
+    /// When it opted out, as Constant Contact says (ISO-8601).
+    pub opted_out_at: Option<String>,
+    /// `Contact` (the person) or `Account` (the account's owner).
+    pub opt_out_source: Option<String>,
+    pub reason: Option<String>,
+    pub connection_id: Uuid,
+    /// When segsync learned it.
+    pub learned_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<segsync_store::OptOut> for OptOutView {
+    fn from(opt_out: segsync_store::OptOut) -> Self {
+        Self {
+            email: opt_out.email,
+            contact_id: opt_out.contact_id,
+            opted_out_at: opt_out.opted_out_at,
+            opt_out_source: opt_out.opt_out_source,
+            reason: opt_out.reason,
+            connection_id: opt_out.connection_id,
+            learned_at: opt_out.learned_at,
+        }
+    }
+}

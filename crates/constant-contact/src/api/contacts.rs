@@ -22,6 +22,9 @@ pub struct ContactQuery {
     pub include: Vec<String>,
     /// `all`, `active`, `unsubscribed`, …; Constant Contact's default is every non-deleted one.
     pub status: Option<String>,
+    /// Only contacts changed after this moment (ISO-8601), such as the opt-outs since the last
+    /// time they were asked for.
+    pub updated_after: Option<String>,
     /// 1 to 500; Constant Contact's default is 50.
     pub limit: Option<u32>,
 }
@@ -51,6 +54,11 @@ impl ContactQuery {
         self
     }
 
+    pub fn updated_after(mut self, moment: impl Into<String>) -> Self {
+        self.updated_after = Some(moment.into());
+        self
+    }
+
     pub fn with_limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
@@ -76,6 +84,9 @@ impl ContactQuery {
         }
         if let Some(status) = &self.status {
             query.push(("status", status.clone()));
+        }
+        if let Some(moment) = &self.updated_after {
+            query.push(("updated_after", moment.clone()));
         }
         if let Some(limit) = self.limit {
             query.push(("limit", limit.clamp(1, MAX_CONTACT_PAGE_SIZE).to_string()));

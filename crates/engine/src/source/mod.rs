@@ -5,6 +5,7 @@
 //! Files are Parquet, CSV or newline-delimited JSON, one or a folder or a glob; a folder with a
 //! `_delta_log` is a Delta table; a `postgres://` location is a table or view.
 
+mod append;
 mod config;
 mod delta;
 mod files;

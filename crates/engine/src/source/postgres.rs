@@ -48,6 +48,53 @@ pub(crate) async fn read_postgres(
     url: &Url,
     options: &SourceOptions,
 ) -> Result<DataFrame, Failure> {
+    let (factory, table) = connect(url, options, Access::ReadOnly).await?;
+    let provider = factory
+        .table_provider(TableReference::from(table.as_str()))
+        .await
+        .map_err(|error| table_failure(&table, error.as_ref()))?;
+    ctx.read_table(Arc::new(ExactPushdown::new(provider)))
+        .map_err(|error| (SourcePart::Format, error.to_string()))
+}
+
+/// The table of a PostgreSQL location as DataFusion writes to it (`INSERT`): the table must
+/// exist, with the columns written.
+pub(crate) async fn writable_table(
+    url: &Url,
+    options: &SourceOptions,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>, Failure> {
+    let (factory, table) = connect(url, options, Access::ReadWrite).await?;
+    factory
+        .read_write_table_provider(TableReference::from(table.as_str()))
+        .await
+        .map_err(|error| table_failure(&table, error.as_ref()))
+}
+
+/// Whether the session may write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+fn table_failure(table: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
+    // The pool says only "connection failed" and keeps PostgreSQL's own words ("database …
+    // does not exist") in its source.
+    let text = ErrorChain(error).to_string();
+    let part = if text.contains("does not exist") || text.contains("not found") {
+        SourcePart::Path
+    } else {
+        connection_failure(&text).0
+    };
+    (part, format!("table {table}: {text}"))
+}
+
+/// A connection pool to the location's database, and the table the location names.
+async fn connect(
+    url: &Url,
+    options: &SourceOptions,
+    access: Access,
+) -> Result<(PostgresTableFactory, String), Failure> {
     let option = |key: &str| {
         options
             .get(key)
@@ -114,35 +161,25 @@ pub(crate) async fn read_postgres(
             )
         })?,
     };
-    // segsync only reads; each statement has a time limit.
-    set("options", session_options(statement_timeout));
+    // Sources are only read (write-back targets only appended to); each statement has a time
+    // limit.
+    set("options", session_options(statement_timeout, access));
 
     let pool = PostgresConnectionPool::new(params)
         .await
         .map_err(|error| connection_failure(&error.chain().to_string()))?;
-    let factory = PostgresTableFactory::new(Arc::new(pool));
-    let provider = factory
-        .table_provider(TableReference::from(table.as_str()))
-        .await
-        .map_err(|error| {
-            // The pool says only "connection failed" and keeps PostgreSQL's own words ("database …
-            // does not exist") in its source.
-            let text = ErrorChain(error.as_ref()).to_string();
-            let part = if text.contains("does not exist") || text.contains("not found") {
-                SourcePart::Path
-            } else {
-                connection_failure(&text).0
-            };
-            (part, format!("table {table}: {text}"))
-        })?;
-    ctx.read_table(Arc::new(ExactPushdown::new(provider)))
-        .map_err(|error| (SourcePart::Format, error.to_string()))
+    Ok((PostgresTableFactory::new(Arc::new(pool)), table))
 }
 
-/// The session's settings: read-only transactions, and statements that end after `seconds`.
-fn session_options(seconds: u64) -> String {
+/// The session's settings: read-only transactions unless writing, and statements that end after
+/// `seconds`.
+fn session_options(seconds: u64, access: Access) -> String {
+    let read_only = match access {
+        Access::ReadOnly => "on",
+        Access::ReadWrite => "off",
+    };
     format!(
-        "-c default_transaction_read_only=on -c statement_timeout={}",
+        "-c default_transaction_read_only={read_only} -c statement_timeout={}",
         seconds.saturating_mul(1000)
     )
 }
@@ -208,10 +245,14 @@ mod tests {
     }
 
     #[test]
-    fn sessions_are_read_only_and_statements_end_in_time() {
+    fn sessions_are_read_only_unless_writing_back_and_statements_end_in_time() {
         assert_eq!(
-            session_options(90),
+            session_options(90, Access::ReadOnly),
             "-c default_transaction_read_only=on -c statement_timeout=90000"
+        );
+        assert_eq!(
+            session_options(90, Access::ReadWrite),
+            "-c default_transaction_read_only=off -c statement_timeout=90000"
         );
     }
 }

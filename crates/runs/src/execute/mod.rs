@@ -8,6 +8,7 @@
 //! takes it with its state file and the plan of its configuration ([`carry_out`]). A dry run
 //! has one path too ([`dry_run`]).
 
+mod opt_outs;
 mod perform;
 mod prepare;
 mod progress_writer;
@@ -79,6 +80,8 @@ pub struct RunContext {
     pub time_budget: Duration,
     /// How long past its time budget the batch in flight may take before the run is abandoned.
     pub stop_grace: Duration,
+    /// Where the opt-outs learned are appended, if anywhere.
+    pub opt_outs_write_to: Option<segsync_engine::ProfileSource>,
 }
 
 impl RunEngine {
@@ -91,6 +94,7 @@ impl RunEngine {
             requests_per_day: u64::from(api.daily_quota),
             time_budget: Duration::from_secs(self.settings.runs.max_run_seconds),
             stop_grace: Duration::from_secs(self.settings.runs.shutdown_grace_seconds),
+            opt_outs_write_to: self.settings.opt_outs_write_to.clone(),
         }
     }
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::progress_writer::{report_progress, write_skipped};
-use super::{Ending, Prepared, RunContext, client_failure, read_back};
+use super::{Ending, Prepared, RunContext, client_failure, opt_outs, read_back};
 use crate::checkpoints::StoreCheckpoints;
 use crate::failure::RunFailure;
 use crate::ledger::load_ledger;
@@ -45,6 +45,15 @@ pub(super) async fn perform(
         return read_back::verification_run(context, run, prepared, quota).await;
     }
     let requests_before = prepared.client.requests_sent();
+    // Before anything is sent: who opted out since the connection last asked.
+    if let Err(failure) = opt_outs::learn(context, prepared, &quota).await {
+        let used = prepared.client.requests_sent() - requests_before;
+        if let Err(error) = quota.settle(&context.store, used).await {
+            warn!(run = %run.id, error = %error.chain(), "The requests a run used could not be counted in the store.");
+        }
+        return Ending::failed(failure);
+    }
+    opt_outs::write_back(context).await;
     let (ledger, checkpoints) = match take_up(context, run, prepared, quota).await {
         Ok(taken_up) => taken_up,
         Err(TakeUpError::ClaimLost) => return Ending::TakenOver,

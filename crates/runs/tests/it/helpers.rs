@@ -156,6 +156,7 @@ pub async fn spawn_engine(
         related: Vec::new(),
         member_limit: 1_000_000,
         engine: segsync_engine::EngineSettings::default(),
+        opt_outs_write_to: None,
     };
     TestEngine {
         engine: RunEngine::new(store.clone(), clients, settings),

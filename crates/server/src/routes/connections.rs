@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use segsync_app::connections::{
     CONSENT_TEXT, ConnectionChange, ConnectionForm, ConnectionView, ConsentText, CustomFieldView,
-    ListView, Visible,
+    ListView, OptOutView, Visible,
 };
 use uuid::Uuid;
 
@@ -145,6 +145,90 @@ pub(crate) async fn become_export_user(
 ) -> Result<Json<ConnectionView>, AppError> {
     let admin = state.app.connection_admin(&caller, "set the export user")?;
     Ok(Json(admin.become_export_user(id).await?))
+}
+
+/// How the opt-outs are answered.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub(crate) struct OptOutsQuery {
+    /// `json` (the default) or `csv`.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The contacts Constant Contact says opted out, as runs learned them before sending (no export
+/// of the connection sends them again), latest learned first; admins only. `format=csv` answers
+/// a CSV file with the same columns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}/opt-outs",
+    operation_id = "connections_opt_outs",
+    tag = "connections",
+    params(OptOutsQuery),
+    responses(
+        (status = OK, description = "The opt-outs", body = [OptOutView]),
+        (status = OK, description = "The opt-outs as CSV (format=csv)", content_type = "text/csv", body = String),
+    )
+)]
+pub(crate) async fn opt_outs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(query): Query<OptOutsQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let admin = state
+        .app
+        .connection_admin(&caller, "read a connection's opt-outs")?;
+    let opt_outs = admin.opt_outs(id).await?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(opt_outs).into_response()),
+        Some("csv") => Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/csv; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"connection-{id}-opt-outs.csv\""),
+                ),
+            ],
+            opt_outs_csv(&opt_outs),
+        )
+            .into_response()),
+        Some(other) => Err(AppError::new(
+            crate::error::Code::Invalid,
+            format!("format: json or csv, not {other:?}"),
+        )),
+    }
+}
+
+fn opt_outs_csv(opt_outs: &[OptOutView]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record([
+        "email",
+        "contact_id",
+        "opted_out_at",
+        "opt_out_source",
+        "reason",
+        "connection_id",
+        "learned_at",
+    ]);
+    for opt_out in opt_outs {
+        let _ = writer.write_record([
+            opt_out.email.as_str(),
+            &opt_out
+                .contact_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            opt_out.opted_out_at.as_deref().unwrap_or_default(),
+            opt_out.opt_out_source.as_deref().unwrap_or_default(),
+            opt_out.reason.as_deref().unwrap_or_default(),
+            &opt_out.connection_id.to_string(),
+            &opt_out.learned_at.to_rfc3339(),
+        ]);
+    }
+    writer.into_inner().unwrap_or_default()
 }
 
 /// The contact lists of the connection's Constant Contact account, to pick a List ID from.

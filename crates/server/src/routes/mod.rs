@@ -90,6 +90,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(oauth::start))
         .routes(routes!(connections::become_export_user))
+        .routes(routes!(connections::opt_outs))
         .routes(routes!(connections::lists))
         .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))
