@@ -24,6 +24,7 @@ mod home;
 mod in_step;
 mod leaks;
 mod openapi;
+mod opt_outs;
 mod polish;
 mod processes;
 mod quota;

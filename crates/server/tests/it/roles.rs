@@ -134,6 +134,12 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/connections/{connection}/opt-outs",
+            None,
+            admin,
+        ),
+        route(
+            Method::GET,
             "/api/v1/connections/{shared}/lists",
             None,
             contributor,
