@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)]
 
+mod appends;
 mod behaviour;
 mod csv_properties;
 mod delta_tables;
