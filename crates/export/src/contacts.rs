@@ -18,6 +18,9 @@ use crate::report::SAMPLES;
 use crate::sync::email_key;
 use constant_contact::contact_json::{ContactWriter, Slot, Source, Value, slots};
 
+/// The reason an excluded member is left out, in the list of those left out.
+pub(crate) const EXCLUDED: &str = "excluded";
+
 /// What happened to the rows seen so far.
 #[derive(Debug, Default)]
 pub(crate) struct Tallies {
@@ -26,6 +29,9 @@ pub(crate) struct Tallies {
     pub(crate) invalid: BTreeMap<String, u64>,
     pub(crate) invalid_samples: BTreeMap<String, Vec<String>>,
     pub(crate) duplicates: u64,
+    /// Members an exclusion held back, with a few of their emails.
+    pub(crate) excluded: u64,
+    pub(crate) excluded_samples: Vec<String>,
     /// Extra profiles per email that more than one profile had.
     pub(crate) duplicate_counts: HashMap<Box<str>, u64>,
     pub(crate) truncated: BTreeMap<String, u64>,
@@ -51,6 +57,7 @@ pub(crate) struct ContactBuilder {
     /// The contact's keys in the order its JSON carries them.
     slots: Vec<Slot>,
     seen: IntSet<u64>,
+    exclusions: std::sync::Arc<crate::exclusions::Exclusions>,
     pub(crate) tallies: Tallies,
     /// Members left out since the last `take_skipped`: the email as written and why.
     skipped: Vec<(String, String)>,
@@ -88,11 +95,21 @@ impl ContactBuilder {
                 usize::try_from(expected_members).unwrap_or(0),
                 Default::default(),
             ),
+            exclusions: std::sync::Arc::default(),
             tallies,
             skipped: Vec::new(),
             email: String::new(),
             json: Vec::with_capacity(256),
         }
+    }
+
+    /// Holds back the members `exclusions` names.
+    pub(crate) fn with_exclusions(
+        mut self,
+        exclusions: std::sync::Arc<crate::exclusions::Exclusions>,
+    ) -> Self {
+        self.exclusions = exclusions;
+        self
     }
 
     /// The attributes a member stream must carry, each once.
@@ -141,6 +158,14 @@ impl ContactBuilder {
                     .duplicate_counts
                     .entry(self.email.as_str().into())
                     .or_default() += 1;
+                continue;
+            }
+            if self.exclusions.excludes(&self.email, key) {
+                self.tallies.excluded += 1;
+                if self.tallies.excluded_samples.len() < SAMPLES {
+                    self.tallies.excluded_samples.push(self.email.clone());
+                }
+                self.skipped.push((self.email.clone(), EXCLUDED.to_owned()));
                 continue;
             }
             let mut contact = ContactWriter::start(&mut self.json);

@@ -122,6 +122,10 @@ pub async fn dry_run_in_step(
             duplicates.into_iter().map(str::to_owned).collect(),
         );
     }
+    if tallies.excluded > 0 {
+        skipped.insert("excluded".to_owned(), tallies.excluded);
+        skipped_samples.insert("excluded".to_owned(), tallies.excluded_samples.clone());
+    }
     let counts = std::mem::take(&mut sorted.sorter.counts);
     if counts.unsubscribed > 0 {
         skipped.insert("unsubscribed".to_owned(), counts.unsubscribed);
@@ -202,7 +206,8 @@ async fn sort_members(
     on_list: Option<ListSnapshot>,
     expected_members: u64,
 ) -> Result<Sorted, ExportError> {
-    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len(), expected_members);
+    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len(), expected_members)
+        .with_exclusions(plan.exclusions.clone());
     let mut sorter = MemberSorter::new(ledger, plan.mode, plan.full_resync, on_list, plan.list_id)?;
     let query = MemberQuery {
         columns: builder.columns().to_vec(),

@@ -8,6 +8,7 @@ mod checkpoints;
 mod contacts;
 mod dry_run;
 mod error;
+mod exclusions;
 mod failure;
 mod list_members;
 mod member_sorter;
@@ -24,6 +25,7 @@ pub use checkpoints::{
 };
 pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
+pub use exclusions::{Exclusions, KEYED_HASH_BYTES, KeyedHashes, keyed_hash};
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, GuardPlan, missing_custom_fields};

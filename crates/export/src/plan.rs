@@ -28,6 +28,8 @@ pub struct ExportPlan {
     pub full_resync: bool,
     /// Mirror mode's guards and what they compare with.
     pub guard: GuardPlan,
+    /// Addresses never sent, whatever the segments hold.
+    pub exclusions: std::sync::Arc<crate::exclusions::Exclusions>,
 }
 
 /// What a mirror run's guards judge it against: the export's guards, the segments' members at
@@ -65,7 +67,13 @@ impl ExportPlan {
             mode: SyncMode::default(),
             full_resync: false,
             guard: GuardPlan::default(),
+            exclusions: std::sync::Arc::default(),
         }
+    }
+
+    pub fn with_exclusions(mut self, exclusions: std::sync::Arc<crate::exclusions::Exclusions>) -> Self {
+        self.exclusions = exclusions;
+        self
     }
 
     pub fn with_guard(mut self, guard: GuardPlan) -> Self {

@@ -65,7 +65,8 @@ pub async fn verify_list(
 
     // The segments' members, each looked for on the list.
     let (_, members) = count_profiles(profiles, &segments).await?;
-    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len(), members);
+    let mut builder = ContactBuilder::new(plan.mapping.clone(), segments.len(), members)
+        .with_exclusions(plan.exclusions.clone());
     let query = MemberQuery {
         columns: builder.columns().to_vec(),
         segments,

@@ -64,6 +64,19 @@ impl fmt::Display for RunReport {
         for (email, extra) in self.duplicate_samples.iter().take(3) {
             writeln!(f, "      {email} (+{extra})")?;
         }
+        if self.excluded > 0 {
+            writeln!(
+                f,
+                "    excluded (never sent)      {:>10}   e.g. {}",
+                self.excluded,
+                self.excluded_samples
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
         let sync = &self.sync;
         for (label, count) in [
             ("unchanged (not sent)", sync.unchanged),

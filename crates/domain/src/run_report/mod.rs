@@ -204,6 +204,11 @@ pub struct RunReport {
     pub duplicates_collapsed: u64,
     /// Up to twenty emails shared by several profiles, with the number of extra profiles.
     pub duplicate_samples: Vec<(String, u64)>,
+    /// Profiles whose email an exclusion names (kept by admins, or read from the exclusions
+    /// source): never sent.
+    pub excluded: u64,
+    /// Up to twenty of them.
+    pub excluded_samples: Vec<String>,
     /// Values cut to the length their field allows, by field.
     pub fields_truncated: BTreeMap<String, u64>,
     /// Unique contacts in imports Constant Contact accepted.
@@ -249,13 +254,14 @@ impl RunReport {
     }
 
     /// Whether every profile is accounted for: those outside the segments plus those inside
-    /// make all profiles read, and those inside were each invalid, a duplicate, held back
+    /// make all profiles read, and those inside were each invalid, a duplicate, excluded, held back
     /// (unchanged, sent earlier, unsubscribed, not on the list), sent, or not sent because the
     /// run stopped.
     pub fn totals_add_up(&self) -> bool {
         self.profiles_outside_segments + self.profiles_in_segments == self.profiles_read
             && self.invalid_total()
                 + self.duplicates_collapsed
+                + self.excluded
                 + self.sync.held_back()
                 + self.rejected
                 + self.sent

@@ -124,6 +124,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
         .collect();
     let accounted = tallies.invalid.values().sum::<u64>()
         + tallies.duplicates
+        + tallies.excluded
         + counts.held_back()
         + sent.rejected
         + sent.contacts;
@@ -144,6 +145,8 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
         invalid_samples: tallies.invalid_samples,
         duplicates_collapsed: tallies.duplicates,
         duplicate_samples,
+        excluded: tallies.excluded,
+        excluded_samples: tallies.excluded_samples,
         fields_truncated: tallies.truncated,
         sent: sent.contacts,
         not_sent: profiles.in_segments.saturating_sub(accounted),

@@ -123,7 +123,8 @@ pub(crate) async fn send<C: Checkpoints>(
         plan.mapping.clone(),
         planned.segments.len(),
         members_in_segments,
-    );
+    )
+    .with_exclusions(plan.exclusions.clone());
     let sorter = MemberSorter::new(
         ledger,
         plan.mode,

@@ -200,6 +200,7 @@ fn figures_of(report: &RunReport) -> Vec<Figure> {
         figure("In the segments", report.profiles_in_segments),
         figure("Invalid emails", report.invalid_total()),
         figure("Duplicates collapsed", report.duplicates_collapsed),
+        figure("Excluded (never sent)", report.excluded),
         figure("Unchanged since last sent (not sent)", sync.unchanged),
         figure("Sent before the run was interrupted", sync.sent_earlier),
         figure("Known unsubscribed (not sent)", sync.unsubscribed),
