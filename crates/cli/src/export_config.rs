@@ -59,6 +59,9 @@ pub(crate) struct ExportConfig {
     pub(crate) engine: EngineSettings,
     pub(crate) constant_contact: ConstantContactSection,
     pub(crate) export: ExportSection,
+    /// Addresses never sent, read from a source at each run: `source` and `email_column`.
+    #[serde(default)]
+    pub(crate) exclusions: Option<segsync_runs::ExclusionsSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +149,9 @@ impl ExportConfig {
             .map(|p| resolve(p))
             .collect();
         config.profiles = config.profiles.relative_to(base);
+        if let Some(exclusions) = &mut config.exclusions {
+            exclusions.source = exclusions.source.clone().relative_to(base);
+        }
         for table in config.related.values_mut() {
             table.source = table.source.clone().relative_to(base);
         }

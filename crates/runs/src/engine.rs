@@ -25,6 +25,21 @@ pub struct RunSettings {
     pub engine: segsync_engine::EngineSettings,
     /// Where the opt-outs runs learn are appended (`[opt_outs] write_to`), if anywhere.
     pub opt_outs_write_to: Option<segsync_engine::ProfileSource>,
+    /// A source of addresses no export may send (`[exclusions]`), read at each run.
+    pub exclusions_source: Option<ExclusionsSource>,
+}
+
+/// A source of addresses no export may send: its location and the column of the emails.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionsSource {
+    pub source: segsync_engine::ProfileSource,
+    #[serde(default = "email_column")]
+    pub email_column: String,
+}
+
+fn email_column() -> String {
+    "email".to_owned()
 }
 
 /// The run engine of one process.

@@ -89,6 +89,9 @@ pub enum RunFailure {
         "a guard stopped the run before it sent anything: {0}; an admin or the export's manager must confirm the removals or discard the run"
     )]
     NeedsConfirmation(Box<GuardStop>),
+    /// The exclusions could not be read: nothing is sent without them.
+    #[error("the exclusions could not be read: {0}; nothing was sent")]
+    Exclusions(String),
     /// A run that only reads the list back could not read it.
     #[error("reading the list back")]
     ReadBack(#[source] crate::execute::ReadBackError),
@@ -141,6 +144,7 @@ impl RunFailure {
             | Self::Resuming(_)
             | Self::NotStarted(_)
             | Self::ReadBack(_)
+            | Self::Exclusions(_)
             | Self::Export(_)
             | Self::Hung { .. } => Disposition::End(RunStatus::Failed),
         }

@@ -41,6 +41,9 @@ pub struct ServerConfig {
     /// Contact appended (email, contact_id, opted_out_at, opt_out_source, reason,
     /// connection_id, learned_at).
     pub opt_outs: OptOutsConfig,
+    /// Addresses no export may send, read from a source at each run: `source` like `profiles`
+    /// and `email_column` (`email` unless told). Admins also keep exclusions in the console.
+    pub exclusions: Option<segsync_runs::ExclusionsSource>,
     /// The most members one export may send.
     pub member_limit: u64,
     /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
@@ -129,6 +132,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             opt_outs: OptOutsConfig::default(),
+            exclusions: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),

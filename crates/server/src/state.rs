@@ -47,6 +47,7 @@ impl AppState {
                 member_limit: config.member_limit,
                 engine: config.engine.clone(),
                 opt_outs_write_to: config.opt_outs.write_to.clone(),
+                exclusions_source: config.exclusions.clone(),
             },
         );
         let app = App::new(

@@ -11,7 +11,8 @@ use constant_contact::ConstantContact;
 use segsync_domain::VerifySchedule;
 use segsync_domain::segment::RunClock;
 use segsync_engine::Profiles;
-use segsync_export::{DryRunReport, ExportPlan, GuardPlan, SyncMode};
+use segsync_domain::Email;
+use segsync_export::{DryRunReport, Exclusions, ExportPlan, GuardPlan, SyncMode, email_key};
 use segsync_runs::{Prepared, RunContext};
 use segsync_store::RunStatus;
 
@@ -46,7 +47,7 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
     };
     let client = ConstantContact::connect(&api, tokens, Arc::new(token_file))?;
-    let plan = plan(&config)?;
+    let plan = plan(&config)?.with_exclusions(exclusions(&config).await?);
     let state = match &config.export.state_file {
         Some(path) => StateFile::open(path, config.export.list_id).await?,
         None => StateFile::temporary(config.export.list_id).await?,
@@ -81,6 +82,23 @@ pub(crate) async fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     state.close().await;
     ended
+}
+
+/// The addresses the configuration's exclusions source holds now.
+async fn exclusions(config: &ExportConfig) -> anyhow::Result<Arc<Exclusions>> {
+    let mut exclusions = Exclusions::default();
+    if let Some(source) = &config.exclusions {
+        source
+            .source
+            .each_text(&source.email_column, |text| {
+                if let Ok(email) = Email::parse(text) {
+                    exclusions.source_keys.insert(email_key(email.as_str()));
+                }
+            })
+            .await
+            .context("reading the exclusions source")?;
+    }
+    Ok(Arc::new(exclusions))
 }
 
 /// The export's plan, from its configuration.

@@ -6,6 +6,7 @@
 //! `_delta_log` is a Delta table; a `postgres://` location is a table or view.
 
 mod append;
+mod values;
 mod config;
 mod delta;
 mod files;

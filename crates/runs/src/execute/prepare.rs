@@ -6,12 +6,15 @@ use constant_contact::ConstantContact;
 use segsync_domain::segment::RunClock;
 use segsync_domain::{FieldMapping, VerifySchedule};
 use segsync_engine::{EngineError, EvaluationPlace, Profiles};
-use segsync_export::{ExportPlan, GuardPlan};
+use segsync_export::{ExportPlan, Exclusions, GuardPlan, KEYED_HASH_BYTES, email_key};
+use std::sync::Arc;
+use segsync_domain::{ChainExt, Email};
 use segsync_store::{Connection, LedgerOf, Role, Run};
 use uuid::Uuid;
 
 use crate::RunEngine;
 use crate::failure::RunFailure;
+use crate::privacy_key::installation_hash_key;
 use crate::schedule::system_schedule;
 use crate::stored_segments::catalogue;
 
@@ -28,6 +31,36 @@ pub struct Prepared {
 }
 
 impl RunEngine {
+    /// What runs exclude: the exclusions admins keep (keyed hashes, with the installation's key)
+    /// and the addresses the exclusions source holds now.
+    pub async fn exclusions(&self) -> Result<Arc<Exclusions>, RunFailure> {
+        let mut exclusions = Exclusions::default();
+        let stored = self.store.exclusion_hashes().await?;
+        if !stored.is_empty() {
+            exclusions.stored.key = installation_hash_key(&self.store, self.clients.sealer())
+                .await
+                .map_err(|error| RunFailure::Exclusions(error.to_string()))?;
+            exclusions.stored.hashes = stored
+                .iter()
+                .filter_map(|hex| from_hex(hex))
+                .collect();
+        }
+        if let Some(source) = &self.settings.exclusions_source {
+            source
+                .source
+                .each_text(&source.email_column, |text| {
+                    if let Ok(email) = Email::parse(text) {
+                        exclusions.source_keys.insert(email_key(email.as_str()));
+                    }
+                })
+                .await
+                .map_err(|error| {
+                    RunFailure::Exclusions(format!("the exclusions source: {}", error.chain()))
+                })?;
+        }
+        Ok(Arc::new(exclusions))
+    }
+
     /// What `run` needs, once the user it acts as may still run exports: an export user
     /// disabled or demoted since the run was queued (a scheduled run queues as the export user
     /// of the moment) fails the run before anything is read or sent.
@@ -96,7 +129,9 @@ impl RunEngine {
             guards: export.guards,
             ..GuardPlan::default()
         };
+        let exclusions = self.exclusions().await?;
         let plan = ExportPlan::new(segments, mapping, export.list_id, clock)
+            .with_exclusions(exclusions)
             .with_catalogue(catalogue)
             .with_member_limit(self.settings.member_limit)
             .with_mode(export.sync_mode)
@@ -113,4 +148,16 @@ impl RunEngine {
             verify: export.verify,
         })
     }
+}
+
+/// A keyed hash from its hex; none for text that is not one.
+fn from_hex(hex: &str) -> Option<[u8; KEYED_HASH_BYTES]> {
+    let mut hash = [0; KEYED_HASH_BYTES];
+    if hex.len() != KEYED_HASH_BYTES * 2 {
+        return None;
+    }
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(hash)
 }

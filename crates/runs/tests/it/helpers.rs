@@ -157,6 +157,7 @@ pub async fn spawn_engine(
         member_limit: 1_000_000,
         engine: segsync_engine::EngineSettings::default(),
         opt_outs_write_to: None,
+        exclusions_source: None,
     };
     TestEngine {
         engine: RunEngine::new(store.clone(), clients, settings),
