@@ -30,6 +30,7 @@ pub mod audit;
 mod caller;
 pub mod connections;
 pub mod error;
+pub mod exclusions;
 pub mod exports;
 mod metered;
 pub mod runs;
@@ -142,6 +143,15 @@ impl App {
         what: &str,
     ) -> Result<connections::ConnectionAdmin<'a>, AppError> {
         Ok(connections::ConnectionAdmin::new(self, caller.admin(what)?))
+    }
+
+    /// Keeping the addresses no export may send: admins.
+    pub fn exclusion_admin<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<exclusions::ExclusionAdmin<'a>, AppError> {
+        Ok(exclusions::ExclusionAdmin::new(self, caller.admin(what)?))
     }
 
     /// Reading exports: every signed-in caller.

@@ -71,7 +71,10 @@ impl ExportPlan {
         }
     }
 
-    pub fn with_exclusions(mut self, exclusions: std::sync::Arc<crate::exclusions::Exclusions>) -> Self {
+    pub fn with_exclusions(
+        mut self,
+        exclusions: std::sync::Arc<crate::exclusions::Exclusions>,
+    ) -> Self {
         self.exclusions = exclusions;
         self
     }

@@ -57,9 +57,11 @@ impl Store {
 
     /// Every exclusion, latest added first.
     pub async fn exclusions(&self) -> Result<Vec<Exclusion>, StoreError> {
-        let rows = sqlx::query("SELECT hash, added_by, added_at FROM exclusions ORDER BY added_at DESC, hash")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT hash, added_by, added_at FROM exclusions ORDER BY added_at DESC, hash",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(Exclusion {

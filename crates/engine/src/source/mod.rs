@@ -6,7 +6,6 @@
 //! `_delta_log` is a Delta table; a `postgres://` location is a table or view.
 
 mod append;
-mod values;
 mod config;
 mod delta;
 mod files;
@@ -14,6 +13,7 @@ mod object_stores;
 mod options;
 mod postgres;
 mod postgres_pushdown;
+mod values;
 
 use std::fmt;
 use std::path::Path;

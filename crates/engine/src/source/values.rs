@@ -20,10 +20,7 @@ impl ProfileSource {
         let ctx = SessionContext::new();
         let (frame, _) = self.read(&ctx).await?;
         if frame.schema().field_with_unqualified_name(column).is_err() {
-            return Err(self.problem(
-                SourcePart::Format,
-                format!("there is no column {column:?}"),
-            ));
+            return Err(self.problem(SourcePart::Format, format!("there is no column {column:?}")));
         }
         let mut batches = frame
             .select(vec![col(format!("\"{column}\""))])
@@ -33,7 +30,8 @@ impl ProfileSource {
             .map_err(|error| self.problem(SourcePart::Format, error.to_string()))?;
         let mut count = 0;
         while let Some(batch) = batches.next().await {
-            let batch = batch.map_err(|error| self.problem(SourcePart::Format, error.to_string()))?;
+            let batch =
+                batch.map_err(|error| self.problem(SourcePart::Format, error.to_string()))?;
             let texts = cast(batch.column(0), &DataType::Utf8)
                 .map_err(|error| self.problem(SourcePart::Format, error.to_string()))?;
             let texts = texts.as_string::<i32>();

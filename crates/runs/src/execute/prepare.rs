@@ -4,12 +4,12 @@
 use chrono::Utc;
 use constant_contact::ConstantContact;
 use segsync_domain::segment::RunClock;
+use segsync_domain::{ChainExt, Email};
 use segsync_domain::{FieldMapping, VerifySchedule};
 use segsync_engine::{EngineError, EvaluationPlace, Profiles};
-use segsync_export::{ExportPlan, Exclusions, GuardPlan, KEYED_HASH_BYTES, email_key};
-use std::sync::Arc;
-use segsync_domain::{ChainExt, Email};
+use segsync_export::{Exclusions, ExportPlan, GuardPlan, KEYED_HASH_BYTES, email_key};
 use segsync_store::{Connection, LedgerOf, Role, Run};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::RunEngine;
@@ -40,10 +40,7 @@ impl RunEngine {
             exclusions.stored.key = installation_hash_key(&self.store, self.clients.sealer())
                 .await
                 .map_err(|error| RunFailure::Exclusions(error.to_string()))?;
-            exclusions.stored.hashes = stored
-                .iter()
-                .filter_map(|hex| from_hex(hex))
-                .collect();
+            exclusions.stored.hashes = stored.iter().filter_map(|hex| from_hex(hex)).collect();
         }
         if let Some(source) = &self.settings.exclusions_source {
             source

@@ -6,6 +6,7 @@
 mod audit;
 mod charts;
 mod connections;
+mod exclusions;
 mod exports;
 mod fields;
 mod home;
@@ -92,6 +93,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/system", get(system::page))
         .route("/system/webhooks/test", post(system::test_webhooks))
         .route("/users", get(users::list).post(users::add))
+        .route(
+            "/exclusions",
+            get(exclusions::page).post(exclusions::change),
+        )
         .route("/users/{id}/{action}", post(users::change))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))

@@ -5,7 +5,8 @@
 pub(crate) mod accounts;
 pub(crate) mod alerts;
 pub(crate) mod connections;
-pub(crate) mod exports;
+pub(crate) mod exclusions;
+mod exports;
 mod health;
 mod json_errors;
 mod metrics;
@@ -91,6 +92,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::start))
         .routes(routes!(connections::become_export_user))
         .routes(routes!(connections::opt_outs))
+        .routes(routes!(exclusions::list, exclusions::add))
+        .routes(routes!(exclusions::remove))
         .routes(routes!(connections::lists))
         .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))

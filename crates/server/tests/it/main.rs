@@ -17,6 +17,7 @@ mod crash;
 mod credentials;
 mod custom_fields;
 mod errors;
+mod exclusions;
 mod exports;
 mod guards;
 mod helpers;

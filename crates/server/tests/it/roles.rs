@@ -138,6 +138,19 @@ pub(crate) fn routes() -> Vec<Route> {
             None,
             admin,
         ),
+        route(Method::GET, "/api/v1/exclusions", None, admin),
+        route(
+            Method::POST,
+            "/api/v1/exclusions",
+            Some(json!({ "emails": ["excluded-by-{role}@example.com"] })),
+            admin,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/exclusions/remove",
+            Some(json!({ "emails": ["excluded-by-{role}@example.com"] })),
+            admin,
+        ),
         route(
             Method::GET,
             "/api/v1/connections/{shared}/lists",
