@@ -442,8 +442,8 @@ pub(crate) struct BenchArgs {
     /// Where to write the generated files (a temporary folder by default).
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
-    /// Run only one part: `segments`, `export`, `delta`, `removals`, `sources`, `behaviour`
-    /// or `parity`; or `cluster`, which runs only when asked for.
+    /// Run only one part: `segments`, `export`, `delta`, `removals`, `read-back`, `sources`,
+    /// `behaviour` or `parity`; or `cluster`, which runs only when asked for.
     #[arg(long)]
     pub(crate) only: Option<String>,
     /// Evaluate the `export` part on the cluster whose scheduler is here (`df://HOST:PORT`);

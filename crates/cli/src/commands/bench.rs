@@ -55,6 +55,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "removals") {
         super::bench_removals::removals_bench(&folder).await?;
     }
+    if only.is_none_or(|part| part == "read-back") {
+        super::bench_read_back::read_back_bench(&folder, args.members).await?;
+    }
     if only.is_none_or(|part| part == "segments") {
         segment_bench(&folder, args.profiles).await?;
     }
@@ -361,6 +364,37 @@ impl SandboxProcess {
 
     fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Drift made by hand in the account: `count` members of the list deleted and `count` more
+    /// unsubscribed. Returns `count`.
+    pub(super) async fn drift(&self, list_id: uuid::Uuid, count: usize) -> anyhow::Result<usize> {
+        let base = self.base_url();
+        let members: serde_json::Value =
+            reqwest::get(format!("{base}/__sandbox/lists/{list_id}/members"))
+                .await?
+                .json()
+                .await?;
+        let emails: Vec<String> = members["members"]
+            .as_array()
+            .map(|members| {
+                members
+                    .iter()
+                    .take(2 * count)
+                    .filter_map(|email| email.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (deleted, unsubscribed) = emails.split_at(count.min(emails.len()));
+        let http = reqwest::Client::new();
+        for (action, emails) in [("delete", deleted), ("unsubscribe", unsubscribed)] {
+            http.post(format!("{base}/__sandbox/contacts/{action}"))
+                .json(&serde_json::json!({ "emails": emails }))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        Ok(count)
     }
 
     /// How many requests the sandbox has answered with 429 `throttled` so far.

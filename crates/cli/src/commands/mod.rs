@@ -4,6 +4,7 @@ pub(crate) mod bench;
 mod bench_cluster;
 mod bench_delta;
 mod bench_duckdb;
+mod bench_read_back;
 mod bench_removals;
 mod bench_sources;
 pub(crate) mod cluster;
