@@ -19,13 +19,17 @@ pub enum Step {
     ReadingListMembers,
     BuildingImports,
     RecordingPlannedImport,
-    SendingImport { contacts: usize },
+    SendingImport {
+        contacts: usize,
+    },
     RecordingAcceptedImport,
     RecordingRefusedImport,
     SplittingRefusedImport,
     PollingImports,
     RecordingImportEnds,
     RemovingLeavers,
+    /// Asking Constant Contact for the opt-outs since the last time, before sending.
+    ReadingOptOuts,
 }
 
 impl std::fmt::Display for Step {
@@ -43,6 +47,7 @@ impl std::fmt::Display for Step {
             Self::PollingImports => f.write_str("polling the imports"),
             Self::RecordingImportEnds => f.write_str("recording the imports' ends"),
             Self::RemovingLeavers => f.write_str("removing members who left the segments"),
+            Self::ReadingOptOuts => f.write_str("reading the opt-outs since the last run"),
         }
     }
 }

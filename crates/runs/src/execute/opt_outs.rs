@@ -12,7 +12,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicr
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use segsync_domain::ChainExt;
 use segsync_domain::Email;
-use segsync_export::{ExportError, email_key};
+use segsync_export::{ExportError, ExportFailure, Step, email_key};
 use segsync_store::OptOut;
 use std::sync::Arc;
 use tracing::{info, warn};
@@ -129,7 +129,7 @@ pub(super) async fn learn(
     let mut page = client
         .contacts(&query)
         .await
-        .map_err(|error| client_failure(&prepared.connection, error))?;
+        .map_err(|error| poll_failure(prepared, error))?;
     loop {
         for contact in &page.items {
             if let Some(opt_out) = opt_out_of(connection_id, contact) {
@@ -147,7 +147,7 @@ pub(super) async fn learn(
         page = client
             .next_contacts(&next)
             .await
-            .map_err(|error| client_failure(&prepared.connection, error))?;
+            .map_err(|error| poll_failure(prepared, error))?;
     }
     let new = context
         .store
@@ -161,6 +161,23 @@ pub(super) async fn learn(
         info!(connection = %connection_id, new, "Opt-outs were learned from Constant Contact.");
     }
     Ok(new)
+}
+
+/// What a failed poll of the opt-outs means for the run: a quota Constant Contact says is used
+/// up makes it wait for the reset (and pauses the key, as a run's send does); anything else fails
+/// it before anything is sent.
+fn poll_failure(prepared: &Prepared, error: constant_contact::Error) -> RunFailure {
+    match error {
+        constant_contact::Error::QuotaExceeded { resets_at } => RunFailure::QuotaExceeded {
+            resets_at,
+            sent: 0,
+            source: ExportFailure::ConstantContact {
+                step: Step::ReadingOptOuts,
+                source: Arc::new(error),
+            },
+        },
+        other => client_failure(&prepared.connection, other),
+    }
 }
 
 fn opt_out_of(connection_id: uuid::Uuid, contact: &Contact) -> Option<OptOut> {

@@ -51,6 +51,14 @@ pub(super) async fn perform(
         if let Err(error) = quota.settle(&context.store, used).await {
             warn!(run = %run.id, error = %error.chain(), "The requests a run used could not be counted in the store.");
         }
+        if let RunFailure::QuotaExceeded { resets_at, .. } = &failure
+            && let Err(error) = context
+                .store
+                .pause_api_key(&quota.api_key, quota.day, *resets_at)
+                .await
+        {
+            warn!(run = %run.id, error = %error.chain(), "The quota's pause could not be stored.");
+        }
         return Ending::failed(failure);
     }
     opt_outs::write_back(context).await;

@@ -322,7 +322,8 @@ async fn a_member_who_unsubscribes_leaves_the_list_and_mirror_mode_has_nothing_t
     assert_eq!(second["report"]["sent"], 0, "{second}");
     assert_eq!(second["report"]["removed"], 0);
 
-    // She leaves the segment: she is off the list already, so no removal is asked for.
+    // She leaves the segment: the run learned her opt-out before it sent, so she is no
+    // leaver to remove and no removal is asked for.
     write_profiles(
         &app,
         &PROFILES_CSV.replace("O'Brien,FR,gold", "O'Brien,FR,bronze"),
@@ -331,7 +332,7 @@ async fn a_member_who_unsubscribes_leaves_the_list_and_mirror_mode_has_nothing_t
     let third = run_to_end(&app, &export, false).await;
     assert_eq!(third["status"], "succeeded", "{third}");
     assert_eq!(third["report"]["removed"], 0, "{third}");
-    assert_eq!(third["report"]["already_off_list"], 1);
+    assert_eq!(third["report"]["already_off_list"], 0, "{third}");
     assert_eq!(removal_requests(&app), removals_before);
     assert_eq!(app.list_members(&list), ["ada@example.com"]);
 }
@@ -351,7 +352,9 @@ async fn update_only_mode_leaves_out_a_member_who_unsubscribed_and_so_left_the_l
     let run = run_to_end(&app, &export, false).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["report"]["sent"], 1, "Ada only: {run}");
-    assert_eq!(sync(&run)["not_on_list"], 1);
+    // Her opt-out was learned before the run sent: known unsubscribed, not merely off the list.
+    assert_eq!(sync(&run)["unsubscribed"], 1, "{run}");
+    assert_eq!(sync(&run)["not_on_list"], 0, "{run}");
     assert_eq!(
         run["report"]["constant_contact"]["cannot_add_to_list_count"], 0,
         "Zoë was not sent at all"
@@ -359,7 +362,7 @@ async fn update_only_mode_leaves_out_a_member_who_unsubscribed_and_so_left_the_l
     assert!(
         skipped_csv(&app, &run)
             .await
-            .contains("zoe@example.com,not_on_list")
+            .contains("zoe@example.com,unsubscribed")
     );
 }
 
@@ -409,13 +412,14 @@ async fn unsubscribed_contacts_are_remembered_reported_and_never_sent_again() {
     .await;
     let first = run_to_end(&app, &export, false).await;
     assert_eq!(first["status"], "succeeded", "{first}");
+    // Her opt-out is learned before the run sends: she is never sent, not even once.
     assert_eq!(
-        first["report"]["constant_contact"]["cannot_add_to_list_count"],
-        1
+        first["report"]["constant_contact"]["cannot_add_to_list_count"], 0,
+        "{first}"
     );
-    assert_eq!(first["report"]["unsubscribed_found"], 1);
+    assert_eq!(sync(&first)["unsubscribed"], 1, "{first}");
     assert_eq!(
-        first["report"]["unsubscribed_found_samples"],
+        sync(&first)["unsubscribed_samples"],
         json!(["zoe@example.com"])
     );
     assert!(
