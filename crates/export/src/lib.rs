@@ -12,6 +12,7 @@ mod exclusions;
 mod failure;
 mod list_members;
 mod member_sorter;
+mod opt_outs;
 mod plan;
 mod progress;
 mod report;
@@ -28,6 +29,7 @@ pub use error::ExportError;
 pub use exclusions::{Exclusions, KEYED_HASH_BYTES, KeyedHashes, keyed_hash};
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
+pub use opt_outs::{LearnedOptOut, OptOutsPage, first_opt_outs_page, next_opt_outs_page};
 pub use plan::{DEFAULT_MEMBER_LIMIT, ExportPlan, GuardPlan, missing_custom_fields};
 pub use progress::{NoProgress, Progress};
 pub use report::{

@@ -5,14 +5,11 @@
 //! resync included. Constant Contact has no webhooks for contact changes: asking is the way.
 
 use chrono::{DateTime, Utc};
-use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE};
 use constant_contact::budget::next_utc_midnight;
-use constant_contact::wire::contacts::Contact;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use segsync_domain::ChainExt;
-use segsync_domain::Email;
-use segsync_export::{ExportError, ExportFailure, Step, email_key};
+use segsync_export::{ExportError, ExportFailure, Step, first_opt_outs_page, next_opt_outs_page};
 use segsync_store::OptOut;
 use std::sync::Arc;
 use tracing::{info, warn};
@@ -116,36 +113,32 @@ pub(super) async fn learn(
 ) -> Result<u64, RunFailure> {
     let connection_id = prepared.connection.id;
     let watermark = context.store.opt_outs_watermark(connection_id).await?;
-    let mut query = ContactQuery::default()
-        .with_status("unsubscribed")
-        .with_limit(MAX_CONTACT_PAGE_SIZE);
-    if let Some(watermark) = &watermark {
-        query = query.updated_after(watermark.clone());
-    }
+    let client = &prepared.client;
     let mut found = Vec::new();
     let mut latest: Option<(DateTime<Utc>, String)> = None;
     reserve_one(context, quota).await?;
-    let client = &prepared.client;
-    let mut page = client
-        .contacts(&query)
+    let mut page = first_opt_outs_page(client, watermark.as_deref())
         .await
         .map_err(|error| poll_failure(prepared, error))?;
     loop {
-        for contact in &page.items {
-            if let Some(opt_out) = opt_out_of(connection_id, contact) {
-                found.push(opt_out);
-            }
-            if let Some(updated_at) = &contact.updated_at
-                && let Ok(at) = DateTime::parse_from_rfc3339(updated_at)
-                && latest.as_ref().is_none_or(|(seen, _)| at > *seen)
-            {
-                latest = Some((at.with_timezone(&Utc), updated_at.clone()));
-            }
+        found.extend(page.opt_outs.drain(..).map(|learned| OptOut {
+            connection_id,
+            email: learned.email,
+            email_key: learned.email_key,
+            contact_id: Some(learned.contact_id),
+            opted_out_at: learned.opted_out_at,
+            opt_out_source: learned.opt_out_source,
+            reason: learned.reason,
+            learned_at: Utc::now(),
+        }));
+        if let Some(update) = page.latest_update.take()
+            && latest.as_ref().is_none_or(|(seen, _)| update.0 > *seen)
+        {
+            latest = Some(update);
         }
         let Some(next) = page.next.take() else { break };
         reserve_one(context, quota).await?;
-        page = client
-            .next_contacts(&next)
+        page = next_opt_outs_page(client, &next)
             .await
             .map_err(|error| poll_failure(prepared, error))?;
     }
@@ -178,21 +171,6 @@ fn poll_failure(prepared: &Prepared, error: constant_contact::Error) -> RunFailu
         },
         other => client_failure(&prepared.connection, other),
     }
-}
-
-fn opt_out_of(connection_id: uuid::Uuid, contact: &Contact) -> Option<OptOut> {
-    let address = contact.email_address.as_ref()?;
-    let email = Email::parse(&address.address).ok()?;
-    Some(OptOut {
-        connection_id,
-        email_key: email_key(email.as_str()),
-        email: address.address.clone(),
-        contact_id: Some(contact.contact_id),
-        opted_out_at: address.opt_out_date.clone(),
-        opt_out_source: address.opt_out_source.clone(),
-        reason: address.opt_out_reason.clone(),
-        learned_at: Utc::now(),
-    })
 }
 
 /// Reserves one request of the day's quota, or says the run must wait for the reset.
