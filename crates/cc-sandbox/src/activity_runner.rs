@@ -18,6 +18,7 @@ pub(crate) enum Job {
     },
     /// The file is written when the activity completes, from the contacts as they are then.
     ExportContacts(ExportRequest),
+    DeleteContacts(Vec<Uuid>),
 }
 
 /// A job with its contacts read.
@@ -31,6 +32,7 @@ enum PreparedJob {
         lists: Vec<u32>,
     },
     ExportContacts(ExportRequest),
+    DeleteContacts(Vec<Uuid>),
 }
 
 fn prepare(job: Job) -> PreparedJob {
@@ -43,6 +45,7 @@ fn prepare(job: Job) -> PreparedJob {
             PreparedJob::RemoveMemberships { contact_ids, lists }
         }
         Job::ExportContacts(request) => PreparedJob::ExportContacts(request),
+        Job::DeleteContacts(contact_ids) => PreparedJob::DeleteContacts(contact_ids),
     }
 }
 
@@ -92,6 +95,17 @@ fn finish(state: &SandboxState, activity_id: Uuid, job: &PreparedJob) {
                         items_total_count: total,
                         items_completed_count: total,
                         list_count: lists.len() as u64,
+                        ..Default::default()
+                    }
+                }
+                PreparedJob::DeleteContacts(contact_ids) => {
+                    let deleted = contact_ids
+                        .iter()
+                        .filter(|contact_id| inner.contacts.delete_by_id(**contact_id, now))
+                        .count() as u64;
+                    crate::state::activities::Counters {
+                        items_total_count: contact_ids.len() as u64,
+                        items_completed_count: deleted,
                         ..Default::default()
                     }
                 }

@@ -14,6 +14,7 @@ use nohash_hasher::IntSet;
 use segsync_domain::mapping::cut_to;
 use segsync_domain::{ContactField, Email, FieldMapping};
 
+use crate::exclusions::HeldBack;
 use crate::report::SAMPLES;
 use crate::sync::email_key;
 use constant_contact::contact_json::{ContactWriter, Slot, Source, Value, slots};
@@ -32,6 +33,8 @@ pub(crate) struct Tallies {
     /// Members an exclusion held back, with a few of their emails.
     pub(crate) excluded: u64,
     pub(crate) excluded_samples: Vec<String>,
+    /// Members a tombstone held back: counted, never sampled nor listed.
+    pub(crate) erased: u64,
     /// Extra profiles per email that more than one profile had.
     pub(crate) duplicate_counts: HashMap<Box<str>, u64>,
     pub(crate) truncated: BTreeMap<String, u64>,
@@ -160,13 +163,20 @@ impl ContactBuilder {
                     .or_default() += 1;
                 continue;
             }
-            if self.exclusions.excludes(&self.email, key) {
-                self.tallies.excluded += 1;
-                if self.tallies.excluded_samples.len() < SAMPLES {
-                    self.tallies.excluded_samples.push(self.email.clone());
+            match self.exclusions.holds_back(&self.email, key) {
+                Some(HeldBack::Erased) => {
+                    self.tallies.erased += 1;
+                    continue;
                 }
-                self.skipped.push((self.email.clone(), EXCLUDED.to_owned()));
-                continue;
+                Some(HeldBack::Excluded) => {
+                    self.tallies.excluded += 1;
+                    if self.tallies.excluded_samples.len() < SAMPLES {
+                        self.tallies.excluded_samples.push(self.email.clone());
+                    }
+                    self.skipped.push((self.email.clone(), EXCLUDED.to_owned()));
+                    continue;
+                }
+                None => {}
             }
             let mut contact = ContactWriter::start(&mut self.json);
             for slot in &self.slots {

@@ -122,6 +122,9 @@ pub async fn dry_run_in_step(
             duplicates.into_iter().map(str::to_owned).collect(),
         );
     }
+    if tallies.erased > 0 {
+        skipped.insert("erased".to_owned(), tallies.erased);
+    }
     if tallies.excluded > 0 {
         skipped.insert("excluded".to_owned(), tallies.excluded);
         skipped_samples.insert("excluded".to_owned(), tallies.excluded_samples.clone());

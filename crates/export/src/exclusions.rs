@@ -1,7 +1,9 @@
 //! Addresses no export may ever send, whatever the segments hold: those an admin keeps in the
 //! store (as keyed hashes — HMAC-SHA-256 with the installation's own key, never the addresses)
 //! and those read for the run from an exclusions source. Every export checks each member
-//! against them; an excluded member is counted and sampled as `excluded`.
+//! against them; an excluded member is counted and sampled as `excluded`. Tombstones, the keyed
+//! hashes of erased addresses, hold members back the same way, counted as `erased` and never
+//! sampled.
 
 use std::collections::HashSet;
 
@@ -43,11 +45,36 @@ pub struct Exclusions {
     /// The ledger's keys of the addresses an exclusions source held when the run read it.
     pub source_keys: IntSet<u64>,
     pub stored: KeyedHashes,
+    /// Erased addresses.
+    pub tombstones: KeyedHashes,
+}
+
+/// Why a member is held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBack {
+    Excluded,
+    Erased,
 }
 
 impl Exclusions {
     pub fn is_empty(&self) -> bool {
-        self.source_keys.is_empty() && self.stored.hashes.is_empty()
+        self.source_keys.is_empty()
+            && self.stored.hashes.is_empty()
+            && self.tombstones.hashes.is_empty()
+    }
+
+    /// Why the member of normalised `email` (ledger key `key`) is held back, if it is: an
+    /// erasure before an exclusion.
+    pub fn holds_back(&self, email: &str, key: u64) -> Option<HeldBack> {
+        if !self.tombstones.hashes.is_empty()
+            && self
+                .tombstones
+                .hashes
+                .contains(&keyed_hash(&self.tombstones.key, email))
+        {
+            return Some(HeldBack::Erased);
+        }
+        self.excludes(email, key).then_some(HeldBack::Excluded)
     }
 
     /// Whether the member of normalised `email` (ledger key `key`) is excluded.
@@ -88,6 +115,23 @@ mod tests {
                 "{email}"
             );
         }
+        exclusions
+            .tombstones
+            .hashes
+            .insert(keyed_hash(&key, "ada@example.com"));
+        exclusions.tombstones.key = key;
+        assert_eq!(
+            exclusions.holds_back("ada@example.com", email_key("ada@example.com")),
+            Some(HeldBack::Erased)
+        );
+        assert_eq!(
+            exclusions.holds_back("zoe@example.com", email_key("zoe@example.com")),
+            Some(HeldBack::Excluded)
+        );
+        assert_eq!(
+            exclusions.holds_back("bob@example.com", email_key("bob@example.com")),
+            None
+        );
         assert_ne!(
             keyed_hash(&key, "ada@example.com"),
             keyed_hash(&[8; 32], "ada@example.com")

@@ -105,8 +105,9 @@ impl Store {
         // and the row stays locked until the transaction ends.
         let mut transaction = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "INSERT INTO {table} ({key_column}, failures, locked_until) VALUES ($1, 1, 0) \
+            "INSERT INTO {table} ({key_column}, failures, locked_until, last_attempt_at) VALUES ($1, 1, 0, $2) \
              ON CONFLICT ({key_column}) DO UPDATE SET \
+               last_attempt_at = $2, \
                failures = CASE WHEN {table}.locked_until > $2 THEN {table}.failures \
                                WHEN {table}.locked_until > 0 THEN 1 \
                                ELSE {table}.failures + 1 END, \

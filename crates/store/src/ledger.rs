@@ -48,11 +48,11 @@ fn loaded(value: i64) -> u64 {
     value as u64
 }
 
-const OWNED: i64 = 1;
-const UNSUBSCRIBED: i64 = 2;
+pub(crate) const OWNED: i64 = 1;
+pub(crate) const UNSUBSCRIBED: i64 = 2;
 
 /// 64 bits of a run's id, kept with each email the run sent.
-fn run_tag(run_id: Uuid) -> i64 {
+pub(crate) fn run_tag(run_id: Uuid) -> i64 {
     let (high, low) = run_id.as_u64_pair();
     stored(high ^ low)
 }

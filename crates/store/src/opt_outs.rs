@@ -29,7 +29,7 @@ pub struct OptOut {
     pub learned_at: chrono::DateTime<Utc>,
 }
 
-fn opt_out_from_row(row: &AnyRow) -> Result<OptOut, StoreError> {
+pub(crate) fn opt_out_from_row(row: &AnyRow) -> Result<OptOut, StoreError> {
     Ok(OptOut {
         connection_id: parse_uuid(&row.try_get::<String, _>("connection_id")?)?,
         email: row.try_get("email")?,
@@ -46,7 +46,7 @@ fn opt_out_from_row(row: &AnyRow) -> Result<OptOut, StoreError> {
     })
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "connection_id, email, email_key, contact_id, opted_out_at, opt_out_source, reason, learned_at";
 
 impl Store {

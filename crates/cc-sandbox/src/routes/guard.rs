@@ -33,6 +33,7 @@ pub(crate) fn endpoint_name(method: &Method, path: &str) -> &'static str {
         ("POST", "/v3/activities/contacts_json_import") => "contacts_json_import",
         ("POST", "/v3/activities/remove_list_memberships") => "remove_list_memberships",
         ("POST", "/v3/activities/contact_exports") => "contact_exports",
+        ("POST", "/v3/activities/contact_delete") => "contact_delete",
         ("GET", "/v3/contact_exports/{file_export_id}") => "get_contact_export",
         ("GET", "/v3/activities") => "get_activities",
         ("GET", "/v3/activities/{activity_id}") => "get_activity",

@@ -7,6 +7,7 @@
 
 mod activities;
 mod admin;
+mod contact_delete;
 mod contact_exports;
 mod contacts;
 mod custom_fields;
@@ -48,6 +49,10 @@ pub(crate) fn router(state: Arc<SandboxState>) -> Router {
         .route(
             "/v3/activities/remove_list_memberships",
             post(memberships::remove_list_memberships),
+        )
+        .route(
+            "/v3/activities/contact_delete",
+            post(contact_delete::delete_contacts),
         )
         .route(
             "/v3/activities/contact_exports",

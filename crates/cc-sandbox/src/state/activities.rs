@@ -49,6 +49,7 @@ pub(crate) enum ActivityKind {
     ContactsJsonImport,
     RemoveListMemberships,
     ContactExport,
+    ContactDelete,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -94,7 +95,7 @@ impl ActivityRecord {
                 "items_completed_count": counters.items_completed_count,
                 "list_count": counters.list_count,
             }),
-            ActivityKind::ContactExport => json!({
+            ActivityKind::ContactExport | ActivityKind::ContactDelete => json!({
                 "items_total_count": counters.items_total_count,
                 "items_completed_count": counters.items_completed_count,
             }),

@@ -300,6 +300,17 @@ impl ContactStore {
         true
     }
 
+    /// Deletes a contact by its id, as `contact_delete` does; returns whether it was known.
+    pub(crate) fn delete_by_id(&mut self, contact_id: Uuid, now: DateTime<Utc>) -> bool {
+        let Some(address) = self
+            .by_id_mut(contact_id)
+            .map(|contact| contact.email_key.clone())
+        else {
+            return false;
+        };
+        self.delete(&address, now)
+    }
+
     /// Removes the contact from the lists; returns whether it was on any of them.
     pub(crate) fn remove_memberships(&mut self, contact_id: Uuid, lists: &[u32]) -> bool {
         let Some(contact) = self.by_id_mut(contact_id) else {

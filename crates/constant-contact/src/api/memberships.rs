@@ -1,5 +1,6 @@
-//! Removing contacts from lists. This removes list memberships only: nobody is unsubscribed
-//! and no contact is deleted.
+//! Removing contacts from lists, and deleting contacts. Removing memberships unsubscribes
+//! nobody and deletes no contact; deleting is not unsubscribing either, and a deleted contact
+//! comes back when it is imported again.
 
 use reqwest::Method;
 use serde::Serialize;
@@ -19,6 +20,11 @@ pub const MAX_LIST_IDS_PER_REMOVAL: usize = 50;
 struct RemoveListMemberships<'a> {
     source: Source<'a>,
     list_ids: &'a [Uuid],
+}
+
+#[derive(Serialize)]
+struct ContactDelete<'a> {
+    contact_ids: &'a [Uuid],
 }
 
 #[derive(Serialize)]
@@ -75,5 +81,25 @@ impl ConstantContact {
             activities.push(self.remove_list_memberships(chunk, list_ids).await?);
         }
         Ok(activities)
+    }
+
+    /// Deletes up to 500 contacts, as one `contact_delete` activity.
+    pub async fn delete_contacts(&self, contact_ids: &[Uuid]) -> Result<Activity> {
+        if contact_ids.is_empty() || contact_ids.len() > MAX_CONTACT_IDS_PER_REMOVAL {
+            return Err(Error::InvalidRequest(format!(
+                "a deletion names 1 to {MAX_CONTACT_IDS_PER_REMOVAL} contacts, not {}",
+                contact_ids.len()
+            )));
+        }
+        let body = serde_json::to_vec(&ContactDelete { contact_ids }).expect("ids serialise");
+        let request = ApiRequest::new(Method::POST, self.endpoints.api("activities/contact_delete"))
+            .with_json_body(body.into());
+        let activity: Activity = self.send_json(&request).await?;
+        self.activity_times.accepted(
+            activity.activity_id,
+            ActivityKind::Removal,
+            contact_ids.len() as u64,
+        );
+        Ok(activity)
     }
 }

@@ -77,6 +77,9 @@ impl fmt::Display for RunReport {
                     .join(", ")
             )?;
         }
+        if self.erased > 0 {
+            writeln!(f, "    erased (never sent)        {:>10}", self.erased)?;
+        }
         let sync = &self.sync;
         for (label, count) in [
             ("unchanged (not sent)", sync.unchanged),

@@ -209,6 +209,8 @@ pub struct RunReport {
     pub excluded: u64,
     /// Up to twenty of them.
     pub excluded_samples: Vec<String>,
+    /// Profiles whose email was erased (a tombstone names it): never sent, and never sampled.
+    pub erased: u64,
     /// Values cut to the length their field allows, by field.
     pub fields_truncated: BTreeMap<String, u64>,
     /// Unique contacts in imports Constant Contact accepted.
@@ -254,7 +256,7 @@ impl RunReport {
     }
 
     /// Whether every profile is accounted for: those outside the segments plus those inside
-    /// make all profiles read, and those inside were each invalid, a duplicate, excluded, held back
+    /// make all profiles read, and those inside were each invalid, a duplicate, excluded, erased, held back
     /// (unchanged, sent earlier, unsubscribed, not on the list), sent, or not sent because the
     /// run stopped.
     pub fn totals_add_up(&self) -> bool {
@@ -262,6 +264,7 @@ impl RunReport {
             && self.invalid_total()
                 + self.duplicates_collapsed
                 + self.excluded
+                + self.erased
                 + self.sync.held_back()
                 + self.rejected
                 + self.sent

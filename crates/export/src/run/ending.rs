@@ -125,6 +125,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
     let accounted = tallies.invalid.values().sum::<u64>()
         + tallies.duplicates
         + tallies.excluded
+        + tallies.erased
         + counts.held_back()
         + sent.rejected
         + sent.contacts;
@@ -147,6 +148,7 @@ pub(crate) fn report(mut ended: Ended<'_>) -> RunEnded {
         duplicate_samples,
         excluded: tallies.excluded,
         excluded_samples: tallies.excluded_samples,
+        erased: tallies.erased,
         fields_truncated: tallies.truncated,
         sent: sent.contacts,
         not_sent: profiles.in_segments.saturating_sub(accounted),

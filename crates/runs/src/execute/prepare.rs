@@ -31,16 +31,22 @@ pub struct Prepared {
 }
 
 impl RunEngine {
-    /// What runs exclude: the exclusions admins keep (keyed hashes, with the installation's key)
-    /// and the addresses the exclusions source holds now.
+    /// What runs exclude: the exclusions admins keep and the tombstones of erased addresses
+    /// (keyed hashes, with the installation's key), and the addresses the exclusions source
+    /// holds now.
     pub async fn exclusions(&self) -> Result<Arc<Exclusions>, RunFailure> {
         let mut exclusions = Exclusions::default();
         let stored = self.store.exclusion_hashes().await?;
-        if !stored.is_empty() {
-            exclusions.stored.key = installation_hash_key(&self.store, self.clients.sealer())
+        let tombstones = self.store.tombstone_hashes().await?;
+        if !stored.is_empty() || !tombstones.is_empty() {
+            let key = installation_hash_key(&self.store, self.clients.sealer())
                 .await
                 .map_err(|error| RunFailure::Exclusions(error.to_string()))?;
+            exclusions.stored.key = key;
             exclusions.stored.hashes = stored.iter().filter_map(|hex| from_hex(hex)).collect();
+            exclusions.tombstones.key = key;
+            exclusions.tombstones.hashes =
+                tombstones.iter().filter_map(|hex| from_hex(hex)).collect();
         }
         if let Some(source) = &self.settings.exclusions_source {
             source

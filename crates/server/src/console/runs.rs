@@ -201,6 +201,7 @@ fn figures_of(report: &RunReport) -> Vec<Figure> {
         figure("Invalid emails", report.invalid_total()),
         figure("Duplicates collapsed", report.duplicates_collapsed),
         figure("Excluded (never sent)", report.excluded),
+        figure("Erased (never sent)", report.erased),
         figure("Unchanged since last sent (not sent)", sync.unchanged),
         figure("Sent before the run was interrupted", sync.sent_earlier),
         figure("Known unsubscribed (not sent)", sync.unsubscribed),
