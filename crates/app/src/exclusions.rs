@@ -81,6 +81,36 @@ pub fn addresses_in(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The addresses in what was given (each entry one per line, or a CSV's `email` column), and
+/// the values refused by their line counted across the entries; an error when there is nothing.
+pub(crate) fn parse_addresses(
+    entries: &[String],
+) -> Result<(Vec<Email>, Vec<RefusedAddress>), AppError> {
+    let mut emails = Vec::new();
+    let mut refused = Vec::new();
+    let mut line_offset = 0;
+    for entry in entries {
+        for (line, value) in addresses_in(entry) {
+            match Email::parse(&value) {
+                Ok(email) => emails.push(email),
+                Err(problem) => refused.push(RefusedAddress {
+                    line: line_offset + line,
+                    value,
+                    problem: problem.to_string(),
+                }),
+            }
+        }
+        line_offset += entry.lines().count();
+    }
+    if emails.is_empty() && refused.is_empty() {
+        return Err(AppError::new(
+            Code::Invalid,
+            "emails: give at least one address, one per line or as a CSV with an email column",
+        ));
+    }
+    Ok((emails, refused))
+}
+
 fn csv_fields(line: &str) -> Vec<String> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -162,33 +192,13 @@ impl<'a> ExclusionAdmin<'a> {
         let key = installation_hash_key(self.app.store(), self.app.engine().clients().sealer())
             .await
             .map_err(AppError::internal)?;
+        let (emails, refused) = parse_addresses(&form.emails)?;
         let mut hashes = Vec::new();
-        let mut refused = Vec::new();
-        let mut line_offset = 0;
-        for entry in &form.emails {
-            let addresses = addresses_in(entry);
-            for (line, value) in &addresses {
-                match Email::parse(value) {
-                    Ok(email) => {
-                        let hash = to_hex(&keyed_hash(&key, email.as_str()));
-                        if !hashes.contains(&hash) {
-                            hashes.push(hash);
-                        }
-                    }
-                    Err(problem) => refused.push(RefusedAddress {
-                        line: line_offset + line,
-                        value: value.clone(),
-                        problem: problem.to_string(),
-                    }),
-                }
+        for email in &emails {
+            let hash = to_hex(&keyed_hash(&key, email.as_str()));
+            if !hashes.contains(&hash) {
+                hashes.push(hash);
             }
-            line_offset += entry.lines().count();
-        }
-        if hashes.is_empty() && refused.is_empty() {
-            return Err(AppError::new(
-                Code::Invalid,
-                "emails: give at least one address, one per line or as a CSV with an email column",
-            ));
         }
         Ok((hashes, refused))
     }

@@ -33,6 +33,7 @@ pub mod error;
 pub mod exclusions;
 pub mod exports;
 mod metered;
+pub mod privacy;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;
@@ -70,6 +71,8 @@ pub struct App {
     sign_ins: Arc<sessions::SignIns>,
     /// Each connection's contact lists and custom fields of the last minute.
     look_ups: Arc<metered::LookUps>,
+    /// How long what ages out is kept.
+    retention: Arc<privacy::retention::RetentionConfig>,
 }
 
 /// What the application is configured with besides its run engine.
@@ -81,6 +84,8 @@ pub struct AppSettings {
     pub sign_in: sessions::SignInPolicy,
     /// How long a connection's contact lists and custom fields are kept once looked up.
     pub look_ups_kept_for: std::time::Duration,
+    /// How long what ages out is kept (`[retention]`).
+    pub retention: privacy::retention::RetentionConfig,
 }
 
 impl App {
@@ -95,6 +100,7 @@ impl App {
             public_url: settings.public_url,
             sign_ins: Arc::new(sessions::SignIns::new(settings.sign_in)),
             look_ups: Arc::new(metered::LookUps::new(settings.look_ups_kept_for)),
+            retention: Arc::new(settings.retention),
         }
     }
 
@@ -143,6 +149,20 @@ impl App {
         what: &str,
     ) -> Result<connections::ConnectionAdmin<'a>, AppError> {
         Ok(connections::ConnectionAdmin::new(self, caller.admin(what)?))
+    }
+
+    /// How long what ages out is kept.
+    pub fn retention(&self) -> &privacy::retention::RetentionConfig {
+        &self.retention
+    }
+
+    /// Serving erasure and access requests: admins.
+    pub fn privacy<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<privacy::Privacy<'a>, AppError> {
+        Ok(privacy::Privacy::new(self, caller.admin(what)?))
     }
 
     /// Keeping the addresses no export may send: admins.

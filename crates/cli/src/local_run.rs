@@ -27,6 +27,8 @@ pub(crate) fn context(state: &StateFile, api_key: &str, daily_quota: Option<u32>
         time_budget: NO_TIME_BUDGET,
         stop_grace: Duration::ZERO,
         opt_outs_write_to: None,
+        // The person at the terminal reads the report of their own data: whole addresses.
+        full_samples: true,
     }
 }
 

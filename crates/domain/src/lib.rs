@@ -6,9 +6,11 @@
 
 pub mod connection_access;
 pub mod email;
+pub mod erasure;
 pub mod error_chain;
 pub mod list_drift;
 pub mod mapping;
+pub mod masking;
 pub mod removal_guard;
 pub mod role;
 pub mod run_progress;
@@ -21,6 +23,8 @@ pub mod sync_mode;
 
 pub use connection_access::{Health, UsableBy};
 pub use email::{Email, EmailProblem};
+pub use erasure::{AccountRemoval, ErasureReceipt, LedgerPurged, PersonErased, PurgedRecords};
+pub use masking::masked;
 pub use error_chain::{ChainExt, ErrorChain};
 pub use list_drift::{ListVerification, VerifySchedule};
 pub use mapping::{ContactField, FieldMapping, MappingError};

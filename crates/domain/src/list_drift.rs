@@ -113,6 +113,21 @@ pub struct DriftCount {
     pub samples: Vec<String>,
 }
 
+impl ListVerification {
+    /// Masks every sampled address (`a••@example.com`).
+    pub fn mask_samples(&mut self) {
+        let counts = self
+            .missing_by_cause
+            .values_mut()
+            .chain(self.extra_by_cause.values_mut());
+        for count in counts {
+            for sample in &mut count.samples {
+                *sample = crate::masked(sample);
+            }
+        }
+    }
+}
+
 impl DriftCount {
     /// One more member, with its email as a sample while there are fewer than twenty.
     pub fn add(&mut self, sample: Option<&str>) {

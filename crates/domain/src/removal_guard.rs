@@ -161,6 +161,15 @@ pub struct GuardStop {
     pub removal_samples: Vec<String>,
 }
 
+impl GuardStop {
+    /// Masks every sampled address (`a••@example.com`).
+    pub fn mask_samples(&mut self) {
+        for sample in &mut self.removal_samples {
+            *sample = crate::masked(sample);
+        }
+    }
+}
+
 impl RemovalGuards {
     /// The guards `facts` trip, unless a person confirmed at least the removals planned
     /// (`confirmed_removals`): a confirmation covers the run it was given for, never a worse one.

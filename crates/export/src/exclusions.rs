@@ -24,6 +24,14 @@ pub fn keyed_hash(key: &[u8; 32], email: &str) -> [u8; KEYED_HASH_BYTES] {
     hash
 }
 
+/// The keyed hash of a normalised email in hex, as the store keeps exclusions and tombstones.
+pub fn keyed_hash_hex(key: &[u8; 32], email: &str) -> String {
+    keyed_hash(key, email)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// The stored exclusions: their keyed hashes and the key that made them.
 #[derive(Clone, Default)]
 pub struct KeyedHashes {

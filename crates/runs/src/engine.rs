@@ -27,6 +27,8 @@ pub struct RunSettings {
     pub opt_outs_write_to: Option<segsync_engine::ProfileSource>,
     /// A source of addresses no export may send (`[exclusions]`), read at each run.
     pub exclusions_source: Option<ExclusionsSource>,
+    /// Whole addresses in reports' samples (`[privacy] full_samples`); masked otherwise.
+    pub full_samples: bool,
 }
 
 /// A source of addresses no export may send: its location and the column of the emails.

@@ -122,6 +122,12 @@ pub enum Disposition<'a> {
 }
 
 impl RunFailure {
+    /// Masks the addresses a guard's stop samples.
+    pub fn mask_samples(&mut self) {
+        if let Self::NeedsConfirmation(stop) = self {
+            stop.mask_samples();
+        }
+    }
     pub fn disposition(&self) -> Disposition<'_> {
         match self {
             Self::Detached | Self::SegmentInactive { .. } | Self::OverQuotaAnyDay { .. } => {

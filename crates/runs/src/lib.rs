@@ -16,6 +16,7 @@
 
 mod checkpoints;
 mod engine;
+mod erasure;
 mod error;
 mod execute;
 mod failure;
@@ -32,6 +33,7 @@ mod workers;
 
 pub use checkpoints::StoreCheckpoints;
 pub use engine::{ExclusionsSource, RunEngine, RunSettings};
+pub use erasure::{Carried, ErasureError};
 pub use error::RunsError;
 pub use execute::{DryRunError, Prepared, ReadBackError, RunContext, carry_out, dry_run};
 pub use failure::{Disposition, RunFailure};

@@ -1,5 +1,6 @@
 //! The background work of one server process: the run engine's workers, reaper and scheduler,
-//! the alerts' sender, and the purge of expired sessions, started together and stopped together.
+//! the alerts' sender, the purge of expired sessions, and the care of personal data (erasures
+//! waiting, retention's purge), started together and stopped together.
 
 use segsync_domain::ChainExt;
 use std::time::Duration;
@@ -27,6 +28,10 @@ impl Background {
             stopping.clone(),
         ));
         tasks.spawn(purge_expired(state.clone(), stopping.clone()));
+        tasks.spawn(segsync_app::privacy::housekeeping::keep_looking_after(
+            state.app.clone(),
+            stopping.clone(),
+        ));
         Self {
             runs: Workers::start(&state.runs),
             tasks,

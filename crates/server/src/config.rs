@@ -44,6 +44,12 @@ pub struct ServerConfig {
     /// Addresses no export may send, read from a source at each run: `source` like `profiles`
     /// and `email_column` (`email` unless told). Admins also keep exclusions in the console.
     pub exclusions: Option<segsync_runs::ExclusionsSource>,
+    /// How long what ages out is kept, in days: `run_details_days` (run reports' samples and
+    /// skipped-members lists, 30), `runs_days` (400), `audit_days` (400).
+    pub retention: segsync_app::privacy::retention::RetentionConfig,
+    /// `full_samples = true` keeps whole addresses in run reports' samples; they are masked
+    /// (`a••@example.com`) otherwise.
+    pub privacy: PrivacyConfig,
     /// The most members one export may send.
     pub member_limit: u64,
     /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
@@ -91,6 +97,14 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// How much of an address reports keep.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Whole addresses in run reports' samples, instead of masked ones.
+    pub full_samples: bool,
+}
+
 /// Where the opt-outs runs learn are written back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -133,6 +147,8 @@ impl Default for ServerConfig {
         Self {
             opt_outs: OptOutsConfig::default(),
             exclusions: None,
+            retention: Default::default(),
+            privacy: PrivacyConfig::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),
@@ -289,6 +305,12 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.encryption_key()?;
         self.previous_encryption_keys()?;
+        self.retention
+            .check()
+            .map_err(|problem| ConfigError::Value {
+                key: "retention",
+                problem,
+            })?;
         self.engine.check().map_err(|error| ConfigError::Value {
             key: "engine.cluster",
             problem: error.to_string(),

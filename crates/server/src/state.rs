@@ -48,6 +48,7 @@ impl AppState {
                 engine: config.engine.clone(),
                 opt_outs_write_to: config.opt_outs.write_to.clone(),
                 exclusions_source: config.exclusions.clone(),
+                full_samples: config.privacy.full_samples,
             },
         );
         let app = App::new(
@@ -64,6 +65,7 @@ impl AppState {
                 look_ups_kept_for: std::time::Duration::from_secs(
                     config.constant_contact.look_ups_kept_seconds,
                 ),
+                retention: config.retention.clone(),
             },
         );
         Ok(Self {

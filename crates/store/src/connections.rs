@@ -34,6 +34,8 @@ pub struct Connection {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether erasing a person also deletes the contact in this account.
+    pub contact_delete: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +55,7 @@ pub struct OAuthFlow {
     pub created_at: DateTime<Utc>,
 }
 
-pub(crate) const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, health_changed_at, created_by, created_at, updated_at, tokens_version";
+pub(crate) const COLUMNS: &str = "id, name, usable_by, consent_by, consent_at, export_user_id, tokens_sealed, health, health_reason, health_changed_at, created_by, created_at, updated_at, tokens_version, contact_delete";
 
 pub(crate) fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError> {
     let id: String = row.try_get("id")?;
@@ -83,6 +85,7 @@ pub(crate) fn connection_from_row(row: &AnyRow) -> Result<Connection, StoreError
         created_by: parse_uuid(&row.try_get::<String, _>("created_by")?)?,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
+        contact_delete: row.try_get::<i64, _>("contact_delete")? != 0,
     })
 }
 
@@ -109,6 +112,23 @@ impl Store {
             }),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Sets whether erasing a person also deletes the contact in the connection's account.
+    pub async fn set_contact_delete(&self, id: Uuid, delete: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE connections SET contact_delete = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(delete))
+            .bind(to_millis(Utc::now()))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                kind: "connection",
+                key: id.to_string(),
+            });
+        }
+        Ok(())
     }
 
     pub async fn connection(&self, id: Uuid) -> Result<Connection, StoreError> {

@@ -264,6 +264,18 @@ impl Store {
             == 1)
     }
 
+    /// Runs still going that began before `at`: they may have read the profiles before a
+    /// tombstone was made, so an erasure waits for them.
+    pub async fn runs_going_since_before(&self, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        let going: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE status = 'running' AND started_at < $1",
+        )
+        .bind(to_millis(at))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(going as u64)
+    }
+
     /// Notes that an erasure being carried out is alive, with its receipt so far.
     pub async fn erasure_progress(
         &self,

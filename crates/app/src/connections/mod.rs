@@ -37,6 +37,7 @@ pub(crate) async fn full_view(
         consent_at: connection.consent_at,
         export_user_id: connection.export_user_id,
         exports,
+        contact_delete: connection.contact_delete,
         created_at: connection.created_at,
         updated_at: connection.updated_at,
     })
@@ -248,6 +249,13 @@ impl<'a> ConnectionAdmin<'a> {
             .store()
             .update_connection(id, &name, change.usable_by.unwrap_or(current.usable_by))
             .await?;
+        let connection = match change.contact_delete {
+            Some(delete) if delete != connection.contact_delete => {
+                self.app.store().set_contact_delete(id, delete).await?;
+                self.app.store().connection(id).await?
+            }
+            _ => connection,
+        };
         audit(self.app, self.user_id(), "changed", &connection, None).await?;
         full_view(self.app, connection).await
     }

@@ -24,6 +24,8 @@ pub struct ConnectionView {
     pub consent_at: DateTime<Utc>,
     pub export_user_id: Option<Uuid>,
     pub exports: Vec<String>,
+    /// Whether erasing a person also deletes the contact in this account.
+    pub contact_delete: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -68,6 +70,9 @@ fn admins_only() -> UsableBy {
 pub struct ConnectionChange {
     pub name: Option<String>,
     pub usable_by: Option<UsableBy>,
+    /// Whether erasing a person also deletes the contact in this account (deleting is not
+    /// unsubscribing, and a later import revives a deleted contact).
+    pub contact_delete: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

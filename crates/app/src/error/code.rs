@@ -55,6 +55,8 @@ pub enum Code {
     /// The run does not wait for a person's confirmation (it was confirmed, discarded, or never
     /// stopped by a guard).
     NotAwaitingConfirmation,
+    /// The erasure did not fail, so there is nothing to retry.
+    ErasureNotFailed,
     /// No profile source is configured.
     ProfilesNotConfigured,
     /// The profile source could not be read.
@@ -97,7 +99,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order above.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 41] = [
         Self::Unauthenticated,
         Self::InvalidCredentials,
         Self::SignInLocked,
@@ -120,6 +122,7 @@ impl Code {
         Self::RunInProgress,
         Self::RunEnded,
         Self::NotAwaitingConfirmation,
+        Self::ErasureNotFailed,
         Self::ProfilesNotConfigured,
         Self::ProfilesUnreadable,
         Self::ConnectionUnusable,
@@ -159,6 +162,7 @@ impl Code {
             | Self::RunInProgress
             | Self::RunEnded
             | Self::NotAwaitingConfirmation
+            | Self::ErasureNotFailed
             | Self::ProfilesNotConfigured
             | Self::ConnectionUnusable
             | Self::ConnectionNeedsReauthentication => StatusCode::CONFLICT,
@@ -204,6 +208,7 @@ impl Code {
             Self::RunInProgress => "run_in_progress",
             Self::RunEnded => "run_ended",
             Self::NotAwaitingConfirmation => "not_awaiting_confirmation",
+            Self::ErasureNotFailed => "erasure_not_failed",
             Self::ProfilesNotConfigured => "profiles_not_configured",
             Self::ProfilesUnreadable => "profiles_unreadable",
             Self::ConnectionUnusable => "connection_unusable",

@@ -251,6 +251,31 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Masks every sampled address (`a••@example.com`), as reports are kept unless an admin
+    /// turns full samples on.
+    pub fn mask_samples(&mut self) {
+        let mask_all = |samples: &mut Vec<String>| {
+            for sample in samples {
+                *sample = crate::masked(sample);
+            }
+        };
+        for samples in self.invalid_samples.values_mut() {
+            mask_all(samples);
+        }
+        for (email, _) in &mut self.duplicate_samples {
+            *email = crate::masked(email);
+        }
+        mask_all(&mut self.excluded_samples);
+        for (email, _) in &mut self.rejected_samples {
+            *email = crate::masked(email);
+        }
+        mask_all(&mut self.unsubscribed_found_samples);
+        mask_all(&mut self.sync.unsubscribed_samples);
+        if let Some(verification) = &mut self.verification {
+            verification.mask_samples();
+        }
+    }
+
     pub fn invalid_total(&self) -> u64 {
         self.invalid.values().sum()
     }

@@ -56,6 +56,22 @@ impl Ending {
         }
     }
 
+    /// Masks the addresses the report and guard sample.
+    fn mask_samples(&mut self) {
+        match self {
+            Self::Succeeded(report)
+            | Self::Resume(report)
+            | Self::NotSucceeded {
+                report: Some(report),
+                ..
+            } => report.mask_samples(),
+            _ => {}
+        }
+        if let Self::NotSucceeded { failure, .. } = self {
+            failure.mask_samples();
+        }
+    }
+
     fn report(&self) -> Option<&RunReport> {
         match self {
             Self::Succeeded(report)
@@ -82,6 +98,8 @@ pub struct RunContext {
     pub stop_grace: Duration,
     /// Where the opt-outs learned are appended, if anywhere.
     pub opt_outs_write_to: Option<segsync_engine::ProfileSource>,
+    /// Whole addresses in the reports' samples; masked otherwise.
+    pub full_samples: bool,
 }
 
 impl RunEngine {
@@ -95,6 +113,7 @@ impl RunEngine {
             time_budget: Duration::from_secs(self.settings.runs.max_run_seconds),
             stop_grace: Duration::from_secs(self.settings.runs.shutdown_grace_seconds),
             opt_outs_write_to: self.settings.opt_outs_write_to.clone(),
+            full_samples: self.settings.full_samples,
         }
     }
 }
@@ -162,7 +181,10 @@ pub enum DryRunError {
 }
 
 /// Writes the ending to the store, under the run's claim.
-async fn store_ending(context: &RunContext, run: &Run, ending: Ending) {
+async fn store_ending(context: &RunContext, run: &Run, mut ending: Ending) {
+    if !context.full_samples {
+        ending.mask_samples();
+    }
     let claim = run.held_claim();
     let store = &context.store;
     let (stored, status) = match ending {

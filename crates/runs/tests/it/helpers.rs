@@ -158,6 +158,7 @@ pub async fn spawn_engine(
         engine: segsync_engine::EngineSettings::default(),
         opt_outs_write_to: None,
         exclusions_source: None,
+        full_samples: true,
     };
     TestEngine {
         engine: RunEngine::new(store.clone(), clients, settings),

@@ -254,6 +254,7 @@ pub(crate) async fn update(
     let change = ConnectionChange {
         name: Some(fields.get("name").to_owned()),
         usable_by: Some(usable_by(&fields)),
+        contact_delete: Some(fields.get("contact_delete") == "on"),
     };
     let changed = async {
         state
