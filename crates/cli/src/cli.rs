@@ -46,11 +46,44 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Serve personal-data requests: erase people, or say what is held about one.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Run a Ballista cluster that evaluates segments (`[engine] cluster` names its scheduler).
     Cluster {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PrivacyCommand {
+    /// Erase people: a tombstone for each address (no export sends it again), the store purged
+    /// of it, and the contact taken off every list segsync's exports manage. Waits for the
+    /// erasure to end and prints its receipt (keyed hashes, never the addresses).
+    Erase(EraseArgs),
+    /// What segsync holds about an address, as JSON.
+    Lookup(LookupArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EraseArgs {
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+    /// The addresses to erase.
+    pub(crate) emails: Vec<String>,
+    /// A file of addresses: one per line, or a CSV whose header names an `email` column.
+    #[arg(long)]
+    pub(crate) file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LookupArgs {
+    #[command(flatten)]
+    pub(crate) config: ServerConfigArgs,
+    pub(crate) email: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
             command: SourcesCommand::Check(args),
         } => commands::sources::check(args).await,
         Command::Users { command } => commands::users::run(command).await,
+        Command::Privacy { command } => commands::privacy::run(command).await,
         Command::Cluster { command } => commands::cluster::run(command).await,
     }
 }

@@ -29,6 +29,7 @@ use crate::error::ErrorBody;
         (name = "users", description = "Users and the audit log (admins)"),
         (name = "connections", description = "Constant Contact connections (admins create them)"),
         (name = "exclusions", description = "Addresses no export may send, kept as keyed hashes (admins)"),
+        (name = "privacy", description = "Erasure per person, subject access and retention (admins)"),
         (name = "segments", description = "Rule trees over profile attributes"),
         (name = "exports", description = "Segments to a Constant Contact list; saving never runs them"),
         (name = "runs", description = "Runs of exports: on demand, Run all, on schedule"),

@@ -102,7 +102,7 @@ pub struct OptOutHeld {
     pub learned_at: DateTime<Utc>,
 }
 
-pub(crate) fn erasure_view(erasure: Erasure) -> ErasureView {
+pub fn erasure_view(erasure: Erasure) -> ErasureView {
     ErasureView {
         id: erasure.id,
         state: erasure.state.as_str().to_owned(),
@@ -130,35 +130,9 @@ impl<'a> Privacy<'a> {
     /// Erases the addresses given: their tombstones are in force when this returns, and the
     /// job that purges the store and takes them off the lists starts at once.
     pub async fn erase(&self, form: &ErasureForm) -> Result<ErasureRequested, AppError> {
-        let (emails, refused) = parse_addresses(&form.emails)?;
-        if emails.is_empty() {
-            return Err(AppError::new(
-                Code::Invalid,
-                format!(
-                    "emails: none of the {} values given is an address (line {}: {})",
-                    refused.len(),
-                    refused[0].line,
-                    refused[0].problem
-                ),
-            ));
-        }
-        let engine = self.app.engine();
-        let id = engine
-            .request_erasure(Some(self.user_id()), &emails)
-            .await
-            .map_err(AppError::internal)?;
-        self.audit("erasure_requested", id, emails.len() as u64)
-            .await?;
-        let carrying = engine.clone();
-        tokio::spawn(async move {
-            if let Err(error) = carrying.carry_out_erasure(id).await {
-                tracing::warn!(erasure = %id, error = %segsync_domain::ChainExt::chain(&error), "An erasure could not be carried out now; the next round tries again.");
-            }
-        });
-        Ok(ErasureRequested {
-            erasure: erasure_view(self.app.store().erasure(id).await?),
-            refused,
-        })
+        let requested = request_erasure(self.app, Some(self.user_id()), form).await?;
+        carry_out_in_background(self.app, requested.erasure.id);
+        Ok(requested)
     }
 
     /// The latest erasures, newest first.
@@ -186,94 +160,15 @@ impl<'a> Privacy<'a> {
                 format!("erasure {id} is {}, not failed", erasure.state.as_str()),
             ));
         }
-        self.audit("erasure_retried", id, erasure.people).await?;
-        let carrying = self.app.engine().clone();
-        tokio::spawn(async move {
-            if let Err(error) = carrying.carry_out_erasure(id).await {
-                tracing::warn!(erasure = %id, error = %segsync_domain::ChainExt::chain(&error), "An erasure could not be carried out now; the next round tries again.");
-            }
-        });
+        audit_erasure(self.app, Some(self.user_id()), "erasure_retried", id, erasure.people)
+            .await?;
+        carry_out_in_background(self.app, id);
         self.erasure(id).await
     }
 
     /// What segsync holds about `email`.
     pub async fn lookup(&self, email: &str) -> Result<SubjectAccess, AppError> {
-        let email = Email::parse(email)
-            .map_err(|problem| AppError::new(Code::Invalid, format!("email: {problem}")))?;
-        let address = email.as_str();
-        let store = self.app.store();
-        let key = installation_hash_key(store, self.app.engine().clients().sealer())
-            .await
-            .map_err(AppError::internal)?;
-        let hash = keyed_hash_hex(&key, address);
-        let records = store.person_records(address, email_key(address)).await?;
-        let exports = store.exports().await?;
-        let sent_by = records
-            .sent_by
-            .into_iter()
-            .map(|sent| {
-                let export = exports.iter().find(|export| export.id == sent.export_id);
-                SentView {
-                    export_id: sent.export_id,
-                    export_name: sent.export_name,
-                    connection_id: export.and_then(|export| export.connection_id),
-                    list_id: sent.list_id,
-                    fields: export
-                        .map(|export| export.mapping.keys().cloned().collect())
-                        .unwrap_or_default(),
-                    fingerprint: format!("{:016x}", sent.fingerprint),
-                    put_on_list_by_segsync: sent.owned,
-                    unsubscribed: sent.unsubscribed,
-                    last_sent_by_run: sent.last_sent_by_run,
-                    last_sent_at: sent.last_sent_at,
-                }
-            })
-            .collect();
-        let excluded = store.exclusion_hashes().await?.contains(&hash);
-        let erased_at = store.tombstone(&hash).await?;
-        let access = SubjectAccess {
-            email: address.to_owned(),
-            hash: hash.clone(),
-            sent_by,
-            skipped: records
-                .skipped
-                .into_iter()
-                .map(|skipped| SkippedView {
-                    run_id: skipped.run_id,
-                    export_id: skipped.export_id,
-                    queued_at: skipped.queued_at,
-                    email_as_written: skipped.email_as_written,
-                    reason: skipped.reason,
-                })
-                .collect(),
-            opt_outs: records
-                .opt_outs
-                .into_iter()
-                .map(|opt_out| OptOutHeld {
-                    connection_id: opt_out.connection_id,
-                    contact_id: opt_out.contact_id,
-                    opted_out_at: opt_out.opted_out_at,
-                    opt_out_source: opt_out.opt_out_source,
-                    reason: opt_out.reason,
-                    learned_at: opt_out.learned_at,
-                })
-                .collect(),
-            excluded,
-            erased_at,
-        };
-        record(
-            store,
-            Some(self.user_id()),
-            "subject_access_lookup",
-            Subject {
-                kind: "privacy",
-                id: hash,
-                name: "subject access",
-            },
-            None,
-        )
-        .await?;
-        Ok(access)
+        subject_access(self.app, Some(self.user_id()), email).await
     }
 
     /// What the store holds that ages out, and when it goes.
@@ -287,20 +182,150 @@ impl<'a> Privacy<'a> {
     fn user_id(&self) -> Uuid {
         self.by.caller().user.id
     }
+}
 
-    /// Audited by how many people, never which.
-    async fn audit(&self, action: &str, id: Uuid, people: u64) -> Result<(), AppError> {
-        record(
-            self.app.store(),
-            Some(self.user_id()),
-            action,
-            Subject {
-                kind: "erasure",
-                id: id.to_string(),
-                name: "erasure",
-            },
-            Some(serde_json::json!({ "people": people })),
-        )
-        .await
+/// Records an erasure of the addresses given for `actor` (none: the command line): their
+/// tombstones are in force when this returns; the job waits to be carried out.
+pub async fn request_erasure(
+    app: &App,
+    actor: Option<Uuid>,
+    form: &ErasureForm,
+) -> Result<ErasureRequested, AppError> {
+    let (emails, refused) = parse_addresses(&form.emails)?;
+    if emails.is_empty() {
+        return Err(AppError::new(
+            Code::Invalid,
+            format!(
+                "emails: none of the {} values given is an address (line {}: {})",
+                refused.len(),
+                refused[0].line,
+                refused[0].problem
+            ),
+        ));
     }
+    let id = app
+        .engine()
+        .request_erasure(actor, &emails)
+        .await
+        .map_err(AppError::internal)?;
+    audit_erasure(app, actor, "erasure_requested", id, emails.len() as u64).await?;
+    Ok(ErasureRequested {
+        erasure: erasure_view(app.store().erasure(id).await?),
+        refused,
+    })
+}
+
+fn carry_out_in_background(app: &App, id: Uuid) {
+    let engine = app.engine().clone();
+    tokio::spawn(async move {
+        if let Err(error) = engine.carry_out_erasure(id).await {
+            tracing::warn!(erasure = %id, error = %segsync_domain::ChainExt::chain(&error), "An erasure could not be carried out now; the next round tries again.");
+        }
+    });
+}
+
+/// Audited by how many people, never which.
+async fn audit_erasure(
+    app: &App,
+    actor: Option<Uuid>,
+    action: &str,
+    id: Uuid,
+    people: u64,
+) -> Result<(), AppError> {
+    record(
+        app.store(),
+        actor,
+        action,
+        Subject {
+            kind: "erasure",
+            id: id.to_string(),
+            name: "erasure",
+        },
+        Some(serde_json::json!({ "people": people })),
+    )
+    .await
+}
+
+/// What segsync holds about `email`, looked up by `actor` (none: the command line).
+pub async fn subject_access(
+app: &App,
+actor: Option<Uuid>,
+email: &str,
+) -> Result<SubjectAccess, AppError> {
+    let email = Email::parse(email)
+        .map_err(|problem| AppError::new(Code::Invalid, format!("email: {problem}")))?;
+    let address = email.as_str();
+    let store = app.store();
+    let key = installation_hash_key(store, app.engine().clients().sealer())
+        .await
+        .map_err(AppError::internal)?;
+    let hash = keyed_hash_hex(&key, address);
+    let records = store.person_records(address, email_key(address)).await?;
+    let exports = store.exports().await?;
+    let sent_by = records
+        .sent_by
+        .into_iter()
+        .map(|sent| {
+            let export = exports.iter().find(|export| export.id == sent.export_id);
+            SentView {
+                export_id: sent.export_id,
+                export_name: sent.export_name,
+                connection_id: export.and_then(|export| export.connection_id),
+                list_id: sent.list_id,
+                fields: export
+                    .map(|export| export.mapping.keys().cloned().collect())
+                    .unwrap_or_default(),
+                fingerprint: format!("{:016x}", sent.fingerprint),
+                put_on_list_by_segsync: sent.owned,
+                unsubscribed: sent.unsubscribed,
+                last_sent_by_run: sent.last_sent_by_run,
+                last_sent_at: sent.last_sent_at,
+            }
+        })
+        .collect();
+    let excluded = store.exclusion_hashes().await?.contains(&hash);
+    let erased_at = store.tombstone(&hash).await?;
+    let access = SubjectAccess {
+        email: address.to_owned(),
+        hash: hash.clone(),
+        sent_by,
+        skipped: records
+            .skipped
+            .into_iter()
+            .map(|skipped| SkippedView {
+                run_id: skipped.run_id,
+                export_id: skipped.export_id,
+                queued_at: skipped.queued_at,
+                email_as_written: skipped.email_as_written,
+                reason: skipped.reason,
+            })
+            .collect(),
+        opt_outs: records
+            .opt_outs
+            .into_iter()
+            .map(|opt_out| OptOutHeld {
+                connection_id: opt_out.connection_id,
+                contact_id: opt_out.contact_id,
+                opted_out_at: opt_out.opted_out_at,
+                opt_out_source: opt_out.opt_out_source,
+                reason: opt_out.reason,
+                learned_at: opt_out.learned_at,
+            })
+            .collect(),
+        excluded,
+        erased_at,
+    };
+    record(
+        store,
+        actor,
+        "subject_access_lookup",
+        Subject {
+            kind: "privacy",
+            id: hash,
+            name: "subject access",
+        },
+        None,
+    )
+    .await?;
+    Ok(access)
 }

@@ -10,6 +10,7 @@ mod bench_sources;
 pub(crate) mod cluster;
 pub(crate) mod demo;
 pub(crate) mod export;
+pub(crate) mod privacy;
 pub(crate) mod sandbox;
 pub(crate) mod segments;
 pub(crate) mod serve;

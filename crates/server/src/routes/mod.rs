@@ -12,6 +12,7 @@ mod json_errors;
 mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod paging;
+pub(crate) mod privacy;
 pub(crate) mod run_days;
 pub(crate) mod runs;
 pub(crate) mod schedule;
@@ -94,6 +95,11 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::opt_outs))
         .routes(routes!(exclusions::list, exclusions::add))
         .routes(routes!(exclusions::remove))
+        .routes(routes!(privacy::erase, privacy::erasures))
+        .routes(routes!(privacy::erasure))
+        .routes(routes!(privacy::retry))
+        .routes(routes!(privacy::lookup))
+        .routes(routes!(privacy::held))
         .routes(routes!(connections::lists))
         .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))

@@ -152,6 +152,31 @@ pub(crate) fn routes() -> Vec<Route> {
             admin,
         ),
         route(
+            Method::POST,
+            "/api/v1/privacy/erasures",
+            Some(json!({ "emails": ["erased-by-{role}@example.com"] })),
+            admin,
+        ),
+        route(Method::GET, "/api/v1/privacy/erasures", None, admin),
+        route(Method::GET, "/api/v1/privacy/erasures/{erasure}", None, admin),
+        // The erasure did not fail: the role is checked first, then its state.
+        or(
+            route(
+                Method::POST,
+                "/api/v1/privacy/erasures/{erasure}/retry",
+                None,
+                admin,
+            ),
+            StatusCode::CONFLICT,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/privacy/lookup?email=someone@example.com",
+            None,
+            admin,
+        ),
+        route(Method::GET, "/api/v1/privacy/held", None, admin),
+        route(
             Method::GET,
             "/api/v1/connections/{shared}/lists",
             None,
@@ -375,6 +400,16 @@ async fn every_route_checks_the_role() {
     )
     .await;
     let (export, _) = crate::runs::an_export(&app).await;
+    let (status, erasure) = app
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            "/api/v1/privacy/erasures",
+            Some(json!({ "emails": ["matrix@example.com"] })),
+        )
+        .await;
+    assert!(status.is_success(), "{erasure}");
+    let erasure = erasure["erasure"]["id"].as_str().unwrap().to_owned();
     let (_, export_view) = app
         .call(
             Some(Role::Admin),
@@ -409,6 +444,7 @@ async fn every_route_checks_the_role() {
             .replace("{list}", &list)
             .replace("{run}", &run)
             .replace("{someone}", &someone)
+            .replace("{erasure}", &erasure)
     };
     for route in routes() {
         let path = fill(route.path);
