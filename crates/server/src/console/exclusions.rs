@@ -53,46 +53,14 @@ pub(crate) async fn change(
     {
         return failure(error);
     }
-    let mut multipart = match Multipart::from_request(request, &state).await {
-        Ok(multipart) => multipart,
-        Err(rejection) => {
-            return failure(AppError::new(
-                Code::Invalid,
-                format!("the form could not be read: {rejection}"),
-            ));
-        }
+    let AddressesForm {
+        csrf,
+        action,
+        emails,
+    } = match AddressesForm::read(request, &state).await {
+        Ok(form) => form,
+        Err(error) => return failure(error),
     };
-    let mut csrf = String::new();
-    let mut action = String::new();
-    let mut emails = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => {
-                return failure(AppError::new(
-                    Code::Invalid,
-                    format!("the form could not be read: {error}"),
-                ));
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let text = match field.text().await {
-            Ok(text) => text,
-            Err(error) => {
-                return failure(AppError::new(
-                    Code::Invalid,
-                    format!("{name}: not text: {error}"),
-                ));
-            }
-        };
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "action" => action = text,
-            "emails" | "file" if !text.trim().is_empty() => emails.push(text),
-            _ => {}
-        }
-    }
     if let Err(error) = visitor.check_form(&csrf) {
         return failure(error);
     }
@@ -118,5 +86,45 @@ pub(crate) async fn change(
             change: Some(change),
         }),
         Err(error) => failure(error),
+    }
+}
+
+/// A form of addresses, typed (`emails`) or uploaded (`file`), with its CSRF token and the
+/// button pressed (`action`), as the exclusions and privacy pages post it.
+pub(crate) struct AddressesForm {
+    pub(crate) csrf: String,
+    pub(crate) action: String,
+    pub(crate) emails: Vec<String>,
+}
+
+impl AddressesForm {
+    pub(crate) async fn read(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, AppError> {
+        let unreadable =
+            |error: &dyn std::fmt::Display| AppError::new(Code::Invalid, format!("the form could not be read: {error}"));
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|rejection| unreadable(&rejection))?;
+        let mut form = Self {
+            csrf: String::new(),
+            action: String::new(),
+            emails: Vec::new(),
+        };
+        while let Some(field) = multipart.next_field().await.map_err(|error| unreadable(&error))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let text = field
+                .text()
+                .await
+                .map_err(|error| AppError::new(Code::Invalid, format!("{name}: not text: {error}")))?;
+            match name.as_str() {
+                "csrf" => form.csrf = text,
+                "action" => form.action = text,
+                "emails" | "file" if !text.trim().is_empty() => form.emails.push(text),
+                _ => {}
+            }
+        }
+        Ok(form)
     }
 }

@@ -12,6 +12,7 @@ mod fields;
 mod home;
 mod listing;
 mod page;
+mod privacy;
 mod rule_tree;
 mod runs;
 mod schedule;
@@ -97,6 +98,10 @@ pub(crate) fn router() -> Router<AppState> {
             "/exclusions",
             get(exclusions::page).post(exclusions::change),
         )
+        .route("/privacy", get(privacy::page))
+        .route("/privacy/erasures", post(privacy::erase))
+        .route("/privacy/erasures/{id}/retry", post(privacy::retry))
+        .route("/privacy/lookup", post(privacy::lookup))
         .route("/users/{id}/{action}", post(users::change))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))

@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use segsync_app::alerts::{TestPost, WebhookView};
+use segsync_app::privacy::retention::HeldView;
 use segsync_app::system::{AboutView, ProfileSourceView, QuotaView};
 
 use super::fields::Fields;
@@ -25,6 +26,8 @@ struct SystemPage {
     /// What a test post just gave, per webhook.
     tested: Vec<TestPost>,
     quota: Vec<QuotaView>,
+    /// What the store holds that ages out.
+    held: HeldView,
     about: AboutView,
 }
 
@@ -38,14 +41,27 @@ impl SystemPage {
         let quota = system.quota().await?;
         let webhooks = alerts.webhooks().await?;
         let source = system.profile_source().await;
+        let held = state
+            .app
+            .privacy(&visitor.caller, "see what is held")?
+            .held()
+            .await?;
         Ok(Self {
             nav: Nav::new(visitor, "system"),
             source,
             webhooks,
             tested: Vec::new(),
             quota,
+            held,
             about,
         })
+    }
+
+    fn when(&self, at: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        at.map_or_else(
+            || "—".to_owned(),
+            |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
     }
 
     fn events(&self, webhook: &WebhookView) -> String {

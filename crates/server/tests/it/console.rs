@@ -341,7 +341,7 @@ pub(crate) struct ConsoleFixture {
 }
 
 /// Every console page, with the least role that may see it (none: everyone signed in).
-pub(crate) const PAGES: [(&str, Option<Role>); 21] = [
+pub(crate) const PAGES: [(&str, Option<Role>); 22] = [
     ("/", None),
     ("/exports", None),
     ("/exports/new", Some(Role::Contributor)),
@@ -358,6 +358,7 @@ pub(crate) const PAGES: [(&str, Option<Role>); 21] = [
     ("/runs/{run}", None),
     ("/users", Some(Role::Admin)),
     ("/exclusions", Some(Role::Admin)),
+    ("/privacy", Some(Role::Admin)),
     ("/audit", Some(Role::Admin)),
     ("/system", Some(Role::Admin)),
     ("/account/tokens", None),
@@ -422,9 +423,15 @@ async fn every_console_page_and_form_checks_the_role() {
     let fill = |path: &str| fixture.fill(path);
     let pages = PAGES.iter().filter(|(page, _)| *page != "/sign-in");
     // Forms that change something: a role below the least is refused by the API's handler.
-    let forms: [(&str, Role); 24] = [
+    let forms: [(&str, Role); 27] = [
         ("/users", Role::Admin),
         ("/exclusions", Role::Admin),
+        ("/privacy/erasures", Role::Admin),
+        ("/privacy/lookup", Role::Admin),
+        (
+            "/privacy/erasures/00000000-0000-0000-0000-000000000000/retry",
+            Role::Admin,
+        ),
         ("/users/{someone}/disable", Role::Admin),
         ("/users/{someone}/enable", Role::Admin),
         ("/users/{someone}/role", Role::Admin),
