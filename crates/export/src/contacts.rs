@@ -60,6 +60,8 @@ pub(crate) struct ContactBuilder {
     /// The contact's keys in the order its JSON carries them.
     slots: Vec<Slot>,
     seen: IntSet<u64>,
+    /// The keys of erased addresses seen so far (their later profiles are erased too).
+    erased: IntSet<u64>,
     exclusions: std::sync::Arc<crate::exclusions::Exclusions>,
     pub(crate) tallies: Tallies,
     /// Members left out since the last `take_skipped`: the email as written and why.
@@ -98,6 +100,7 @@ impl ContactBuilder {
                 usize::try_from(expected_members).unwrap_or(0),
                 Default::default(),
             ),
+            erased: IntSet::default(),
             exclusions: std::sync::Arc::default(),
             tallies,
             skipped: Vec::new(),
@@ -155,6 +158,11 @@ impl ContactBuilder {
             }
             let key = email_key(&self.email);
             if !self.seen.insert(key) {
+                // A later profile of an erased address is erased too, never sampled.
+                if self.erased.contains(&key) {
+                    self.tallies.erased += 1;
+                    continue;
+                }
                 self.tallies.duplicates += 1;
                 *self
                     .tallies
@@ -166,6 +174,7 @@ impl ContactBuilder {
             match self.exclusions.holds_back(&self.email, key) {
                 Some(HeldBack::Erased) => {
                     self.tallies.erased += 1;
+                    self.erased.insert(key);
                     continue;
                 }
                 Some(HeldBack::Excluded) => {

@@ -85,24 +85,35 @@ impl<'a> Runs<'a> {
     }
 
     /// The members the run left out because of their email, as CSV chunks (`email,reason`)
-    /// written as they are taken; `not_found` when there is no such run.
+    /// written as they are taken; `not_found` when there is no such run. Only those who may
+    /// manage the run's export may have them, and only within `[retention] run_details_days`
+    /// (the rows are purged after).
     pub async fn skipped_csv(
         &self,
         id: Uuid,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>, AppError> {
-        self.app.store().run(id).await?;
+        let run = self.app.store().run(id).await?;
+        let export = self.app.store().export(run.export_id).await?;
+        if !may_manage(self.app.store(), self.caller, &export).await? {
+            return Err(AppError::forbidden("download a run's skipped members"));
+        }
         Ok(skipped_csv::skipped_csv(self.app.store().clone(), id))
     }
 
     /// Whether the caller may cancel `run`: it is still going, and they may manage its export.
     pub async fn may_cancel(&self, run: &RunView) -> bool {
-        run.status.is_active()
-            && match self.app.store().export(run.export_id).await {
-                Ok(export) => may_manage(self.app.store(), self.caller, &export)
-                    .await
-                    .unwrap_or(false),
-                Err(_) => false,
-            }
+        run.status.is_active() && self.may_manage(run).await
+    }
+
+    /// Whether the caller may manage `run`'s export (and so decide on the run and download
+    /// its skipped members).
+    pub async fn may_manage(&self, run: &RunView) -> bool {
+        match self.app.store().export(run.export_id).await {
+            Ok(export) => may_manage(self.app.store(), self.caller, &export)
+                .await
+                .unwrap_or(false),
+            Err(_) => false,
+        }
     }
 
     pub async fn get(&self, id: Uuid) -> Result<RunView, AppError> {

@@ -5,4 +5,5 @@
 #![allow(unreachable_pub)]
 
 mod helpers;
+mod logs;
 mod runs;

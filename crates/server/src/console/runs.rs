@@ -42,7 +42,8 @@ struct RunLive {
     phases: Option<Chart>,
     /// While it can be cancelled by this visitor: the run's id and the session's CSRF token.
     cancel: Option<(Uuid, String)>,
-    skipped_url: String,
+    /// For those who may manage the export.
+    skipped_url: Option<String>,
     /// A run a guard stopped: the numbers, and whether this visitor may confirm or discard it.
     awaiting: Option<Awaiting>,
     /// What reading the list back found, once it was read.
@@ -147,6 +148,8 @@ impl Awaiting {
 }
 
 impl RunLive {
+    /// `may_manage`: the visitor may manage the run's export (cancel it, decide on a guard's
+    /// stop, download its skipped members).
     fn of(run: &RunView, may_cancel: bool, csrf: &str) -> Self {
         let progress = run.progress.clone().unwrap_or_default();
         // A run that only read the list back has no sending to report.
@@ -171,7 +174,7 @@ impl RunLive {
                 .as_ref()
                 .and_then(|report| serde_json::to_string_pretty(report).ok()),
             cancel: (may_cancel && going).then(|| (run.id, csrf.to_owned())),
-            skipped_url: format!("/api/v1/runs/{}/skipped.csv", run.id),
+            skipped_url: may_cancel.then(|| format!("/api/v1/runs/{}/skipped.csv", run.id)),
             awaiting: Awaiting::of(run, may_cancel, csrf),
             read_back: run
                 .report
@@ -247,9 +250,10 @@ async fn read(state: &AppState, visitor: &Visitor, id: Uuid) -> Result<RunView, 
     state.app.runs(&visitor.caller).get(id).await
 }
 
-/// Whether the visitor may cancel the run while it is active.
+/// Whether the visitor may manage the run's export: cancel the run while it is going, decide on
+/// a guard's stop, download its skipped members.
 async fn may_cancel(state: &AppState, visitor: &Visitor, run: &RunView) -> bool {
-    state.app.runs(&visitor.caller).may_cancel(run).await
+    state.app.runs(&visitor.caller).may_manage(run).await
 }
 
 pub(crate) async fn page(

@@ -47,6 +47,40 @@ pub(crate) async fn metrics(
             .expect("writing to a String");
         }
     }
+    let held = state
+        .app
+        .retention()
+        .view(state.store.held_data().await?);
+    text.push_str("# HELP segsync_personal_data_held Records the store holds that carry or stand for personal data, by kind.\n# TYPE segsync_personal_data_held gauge\n");
+    for (kind, count) in [
+        ("runs", held.runs),
+        ("runs_with_details", held.runs_with_details),
+        ("skipped_entries", held.skipped_entries),
+        ("audit_entries", held.audit_entries),
+        ("sign_in_failures", held.sign_in_failures),
+        ("ledger_members", held.ledger_members),
+        ("opt_outs", held.opt_outs),
+        ("exclusions", held.exclusions),
+        ("tombstones", held.tombstones),
+    ] {
+        writeln!(text, "segsync_personal_data_held{{kind=\"{kind}\"}} {count}")
+            .expect("writing to a String");
+    }
+    text.push_str("# HELP segsync_personal_data_next_purge_timestamp_seconds When the oldest of each kind ages out of retention (Unix seconds).\n# TYPE segsync_personal_data_next_purge_timestamp_seconds gauge\n");
+    for (kind, at) in [
+        ("run_details", held.next_details_purge),
+        ("runs", held.next_run_purge),
+        ("audit_entries", held.next_audit_purge),
+    ] {
+        if let Some(at) = at {
+            writeln!(
+                text,
+                "segsync_personal_data_next_purge_timestamp_seconds{{kind=\"{kind}\"}} {}",
+                at.timestamp()
+            )
+            .expect("writing to a String");
+        }
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

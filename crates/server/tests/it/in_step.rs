@@ -91,7 +91,7 @@ async fn dry_run(app: &TestApp, export: &str) -> Value {
 
 async fn skipped_csv(app: &TestApp, run: &Value) -> String {
     app.request(
-        Some(Role::Viewer),
+        Some(Role::Contributor),
         Method::GET,
         &format!("/api/v1/runs/{}/skipped.csv", run["id"].as_str().unwrap()),
     )

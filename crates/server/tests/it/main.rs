@@ -27,6 +27,7 @@ mod leaks;
 mod openapi;
 mod opt_outs;
 mod polish;
+mod privacy;
 mod processes;
 mod quota;
 mod read_back;

@@ -305,7 +305,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::GET, "/api/v1/exports/{export}/runs", None, None),
         route(Method::GET, "/api/v1/runs", None, None),
         route(Method::GET, "/api/v1/runs/{run}", None, None),
-        route(Method::GET, "/api/v1/runs/{run}/skipped.csv", None, None),
+        route(Method::GET, "/api/v1/runs/{run}/skipped.csv", None, contributor),
         // The run has ended: the role is checked first, then the run's state.
         or(
             route(Method::POST, "/api/v1/runs/{run}/cancel", None, contributor),

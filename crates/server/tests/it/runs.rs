@@ -104,9 +104,19 @@ async fn a_contributor_runs_an_export_and_the_list_holds_its_members() {
     assert_eq!(done["progress"]["contacts_sent"], 2);
     let members = app.list_members(&list);
     assert_eq!(members, ["ada@example.com", "zoe@example.com"]);
+    // The skipped members are for those who manage the export, not for every reader.
+    let (refused, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::GET,
+            &format!("/api/v1/runs/{}/skipped.csv", done["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(refused, StatusCode::FORBIDDEN);
     let csv = app
         .request(
-            Some(Role::Viewer),
+            Some(Role::Contributor),
             Method::GET,
             &format!("/api/v1/runs/{}/skipped.csv", done["id"].as_str().unwrap()),
         )
