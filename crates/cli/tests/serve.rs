@@ -234,3 +234,62 @@ async fn users_are_disabled_enabled_unlocked_given_roles_and_passwords_on_the_co
         );
     }
 }
+
+/// Runs `segsync privacy …` on `database_url` with the encryption key; its success and output.
+fn privacy(folder: &std::path::Path, database_url: &str, args: &[&str]) -> (bool, String) {
+    let done = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .arg("privacy")
+        .args(args)
+        .args(["--database-url", database_url])
+        .env(
+            "SEGSYNC_ENCRYPTION_KEY",
+            "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+        )
+        .current_dir(folder)
+        .output()
+        .unwrap();
+    (
+        done.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        ),
+    )
+}
+
+#[test]
+fn people_are_erased_and_looked_up_on_the_command_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", folder.path().join("segsync.db").display());
+    let list = folder.path().join("erase.csv");
+    std::fs::write(&list, "id,email\n1,zoe@example.com\n2,nobody\n").unwrap();
+
+    let (erased, output) = privacy(
+        folder.path(),
+        &database_url,
+        &["erase", "Ada@Example.com", "--file", list.to_str().unwrap()],
+    );
+    assert!(erased, "{output}");
+    assert!(output.contains("\"nobody\" is not an address"), "{output}");
+    assert!(
+        output.contains("2 people; their tombstones are in force"),
+        "{output}"
+    );
+    assert!(output.contains("\"state\": \"done\""), "{output}");
+    assert!(
+        !output.contains("zoe@example.com"),
+        "the receipt names no address: {output}"
+    );
+
+    let (looked_up, output) = privacy(folder.path(), &database_url, &["lookup", "ada@example.com"]);
+    assert!(looked_up, "{output}");
+    let access: serde_json::Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(access["email"], "ada@example.com");
+    assert!(access["erased_at"].is_string(), "{access}");
+    assert_eq!(access["sent_by"], serde_json::json!([]));
+
+    let (refused, output) = privacy(folder.path(), &database_url, &["lookup", "not-an-email"]);
+    assert!(!refused);
+    assert!(output.contains("email:"), "{output}");
+}

@@ -26,7 +26,9 @@ pub use checkpoints::{
 };
 pub use dry_run::{DryRunReport, dry_run, dry_run_in_step};
 pub use error::ExportError;
-pub use exclusions::{Exclusions, HeldBack, KEYED_HASH_BYTES, KeyedHashes, keyed_hash, keyed_hash_hex};
+pub use exclusions::{
+    Exclusions, HeldBack, KEYED_HASH_BYTES, KeyedHashes, keyed_hash, keyed_hash_hex,
+};
 pub use failure::{ExportFailure, Step};
 pub use member_sorter::SyncCounts;
 pub use opt_outs::{LearnedOptOut, OptOutsPage, first_opt_outs_page, next_opt_outs_page};

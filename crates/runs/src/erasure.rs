@@ -96,7 +96,12 @@ impl RunEngine {
     /// Carries out erasure `id` if it is waiting and no run that began before it is going.
     pub async fn carry_out_erasure(&self, id: Uuid) -> Result<Carried, ErasureError> {
         let erasure = self.store.erasure(id).await?;
-        if self.store.runs_going_since_before(erasure.requested_at).await? > 0 {
+        if self
+            .store
+            .runs_going_since_before(erasure.requested_at)
+            .await?
+            > 0
+        {
             return Ok(Carried::Waiting);
         }
         let stale_before = Utc::now() - chrono::Duration::minutes(STALE_AFTER_MINUTES);
@@ -114,7 +119,8 @@ impl RunEngine {
         {
             Some(addresses) if addresses.len() == receipt.people.len() => addresses,
             _ => {
-                let reason = "the erasure's addresses do not open with the configured encryption keys";
+                let reason =
+                    "the erasure's addresses do not open with the configured encryption keys";
                 self.store
                     .end_erasure(id, Some(reason), &receipt_json(&receipt))
                     .await?;
@@ -128,7 +134,9 @@ impl RunEngine {
         self.store
             .erasure_progress(id, &receipt_json(&receipt))
             .await?;
-        let outcome = self.remove_from_accounts(id, &addresses, &mut receipt).await;
+        let outcome = self
+            .remove_from_accounts(id, &addresses, &mut receipt)
+            .await;
         match outcome {
             Ok(()) => {
                 receipt.finished_at = Some(Utc::now());
@@ -160,7 +168,10 @@ impl RunEngine {
         let exports = self.store.exports().await.map_err(store_failure)?;
         for connection in self.store.connections().await.map_err(store_failure)? {
             let mut lists: BTreeSet<Uuid> = BTreeSet::new();
-            for export in exports.iter().filter(|e| e.connection_id == Some(connection.id)) {
+            for export in exports
+                .iter()
+                .filter(|e| e.connection_id == Some(connection.id))
+            {
                 lists.insert(export.list_id);
                 for person in &receipt.people {
                     lists.extend(
@@ -250,7 +261,10 @@ impl RunEngine {
             .filter(|(_, on)| !on.is_empty())
             .filter_map(|(contact, _)| *contact)
             .collect();
-        let found: Vec<Uuid> = removals.iter().filter_map(|(contact, _)| *contact).collect();
+        let found: Vec<Uuid> = removals
+            .iter()
+            .filter_map(|(contact, _)| *contact)
+            .collect();
         let list_ids: Vec<Uuid> = lists.iter().copied().collect();
         let policy = PollPolicy::default();
         let removal_activities = on_lists.len().div_ceil(MAX_CONTACT_IDS_PER_REMOVAL)
@@ -340,12 +354,12 @@ async fn completed(
 
 fn add_purged(person: &mut PersonErased, purged: PurgedFromStore) {
     let records = &mut person.store;
-    records
-        .ledgers
-        .extend(purged.ledgers.into_iter().map(|(export_id, list_id)| LedgerPurged {
-            export_id,
-            list_id,
-        }));
+    records.ledgers.extend(
+        purged
+            .ledgers
+            .into_iter()
+            .map(|(export_id, list_id)| LedgerPurged { export_id, list_id }),
+    );
     records.skipped_entries += purged.skipped_entries;
     records.opt_outs += purged.opt_outs;
     records.runs_rewritten += purged.runs_rewritten;

@@ -116,12 +116,14 @@ impl Store {
 
     /// Sets whether erasing a person also deletes the contact in the connection's account.
     pub async fn set_contact_delete(&self, id: Uuid, delete: bool) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE connections SET contact_delete = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(delete))
-            .bind(to_millis(Utc::now()))
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE connections SET contact_delete = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(i64::from(delete))
+        .bind(to_millis(Utc::now()))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
                 kind: "connection",

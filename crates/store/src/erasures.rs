@@ -77,7 +77,8 @@ pub struct PurgedFromStore {
 /// What an erased address is replaced with wherever text held it.
 pub const ERASED: &str = "(erased)";
 
-const COLUMNS: &str = "id, state, requested_by, requested_at, updated_at, people, failure, attempts, receipt";
+const COLUMNS: &str =
+    "id, state, requested_by, requested_at, updated_at, people, failure, attempts, receipt";
 
 fn erasure_from_row(row: &AnyRow) -> Result<Erasure, StoreError> {
     let receipt: String = row.try_get("receipt")?;
@@ -175,10 +176,11 @@ impl Store {
 
     /// When the address of keyed hash `hash` was erased, if it was.
     pub async fn tombstone(&self, hash: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<i64> = sqlx::query_scalar("SELECT erased_at FROM tombstones WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT erased_at FROM tombstones WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(at.map(from_millis))
     }
 
@@ -300,8 +302,12 @@ impl Store {
         receipt: &serde_json::Value,
     ) -> Result<(), StoreError> {
         let query = match failure {
-            None => "UPDATE erasures SET state = 'done', failure = $1, updated_at = $2, receipt = $3, subjects_sealed = NULL WHERE id = $4",
-            Some(_) => "UPDATE erasures SET state = 'failed', failure = $1, updated_at = $2, receipt = $3 WHERE id = $4",
+            None => {
+                "UPDATE erasures SET state = 'done', failure = $1, updated_at = $2, receipt = $3, subjects_sealed = NULL WHERE id = $4"
+            }
+            Some(_) => {
+                "UPDATE erasures SET state = 'failed', failure = $1, updated_at = $2, receipt = $3 WHERE id = $4"
+            }
         };
         sqlx::query(query)
             .bind(failure)
@@ -344,11 +350,12 @@ impl Store {
                 ));
             }
         }
-        purged.skipped_entries = sqlx::query("DELETE FROM run_skips WHERE lower(email) = $1 OR lower(trim(email)) = $1")
-            .bind(&lowered)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
+        purged.skipped_entries =
+            sqlx::query("DELETE FROM run_skips WHERE lower(email) = $1 OR lower(trim(email)) = $1")
+                .bind(&lowered)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
         purged.opt_outs =
             sqlx::query("DELETE FROM opt_outs WHERE email_key = $1 OR lower(email) = $2")
                 .bind(key)
@@ -368,7 +375,9 @@ impl Store {
             let mut changed = false;
             for column in ["report", "progress", "guard", "reason"] {
                 let text: Option<String> = run.try_get(column)?;
-                let rewritten = text.as_deref().and_then(|text| without_address(text, address));
+                let rewritten = text
+                    .as_deref()
+                    .and_then(|text| without_address(text, address));
                 changed |= rewritten.is_some();
                 columns.push(rewritten.or(text));
             }
@@ -419,8 +428,11 @@ mod tests {
     #[test]
     fn an_address_is_replaced_in_any_case_and_only_where_it_is() {
         assert_eq!(
-            without_address(r#"{"samples":["Ada@Example.com","bob@example.com"]}"#, "ada@example.com")
-                .as_deref(),
+            without_address(
+                r#"{"samples":["Ada@Example.com","bob@example.com"]}"#,
+                "ada@example.com"
+            )
+            .as_deref(),
             Some(r#"{"samples":["(erased)","bob@example.com"]}"#)
         );
         assert_eq!(without_address("nothing here", "ada@example.com"), None);

@@ -74,10 +74,11 @@ impl Store {
             };
             let export_id = parse_uuid(&ledger.try_get::<String, _>("export_id")?)?;
             let tag: i64 = member.try_get("run_tag")?;
-            let runs = sqlx::query("SELECT id, started_at, finished_at FROM runs WHERE export_id = $1")
-                .bind(export_id.to_string())
-                .fetch_all(&self.pool)
-                .await?;
+            let runs =
+                sqlx::query("SELECT id, started_at, finished_at FROM runs WHERE export_id = $1")
+                    .bind(export_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
             let mut last_sent_by_run = None;
             let mut last_sent_at = None;
             for run in &runs {
@@ -125,7 +126,10 @@ impl Store {
         .bind(address.to_ascii_lowercase())
         .fetch_all(&self.pool)
         .await?;
-        records.opt_outs = opt_outs.iter().map(opt_out_from_row).collect::<Result<_, _>>()?;
+        records.opt_outs = opt_outs
+            .iter()
+            .map(opt_out_from_row)
+            .collect::<Result<_, _>>()?;
         Ok(records)
     }
 }

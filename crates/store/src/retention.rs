@@ -39,7 +39,9 @@ pub fn without_samples(text: &str) -> Option<String> {
                 for (name, field) in fields.iter_mut() {
                     if name.ends_with("samples") {
                         let emptied = match field {
-                            Value::Array(items) if !items.is_empty() => Some(Value::Array(Vec::new())),
+                            Value::Array(items) if !items.is_empty() => {
+                                Some(Value::Array(Vec::new()))
+                            }
                             Value::Object(items) if !items.is_empty() => {
                                 Some(Value::Object(serde_json::Map::new()))
                             }
@@ -124,19 +126,25 @@ impl Store {
             let id: String = run.try_get("id")?;
             let report: Option<String> = run.try_get("report")?;
             let guard: Option<String> = run.try_get("guard")?;
-            let report = report.as_deref().map(|text| without_samples(text).unwrap_or(text.to_owned()));
-            let guard = guard.as_deref().map(|text| without_samples(text).unwrap_or(text.to_owned()));
+            let report = report
+                .as_deref()
+                .map(|text| without_samples(text).unwrap_or(text.to_owned()));
+            let guard = guard
+                .as_deref()
+                .map(|text| without_samples(text).unwrap_or(text.to_owned()));
             sqlx::query("DELETE FROM run_skips WHERE run_id = $1")
                 .bind(&id)
                 .execute(&mut *transaction)
                 .await?;
-            sqlx::query("UPDATE runs SET report = $1, guard = $2, details_purged_at = $3 WHERE id = $4")
-                .bind(report)
-                .bind(guard)
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *transaction)
-                .await?;
+            sqlx::query(
+                "UPDATE runs SET report = $1, guard = $2, details_purged_at = $3 WHERE id = $4",
+            )
+            .bind(report)
+            .bind(guard)
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *transaction)
+            .await?;
         }
         transaction.commit().await?;
         Ok(runs.len() as u64)

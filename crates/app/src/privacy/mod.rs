@@ -160,8 +160,14 @@ impl<'a> Privacy<'a> {
                 format!("erasure {id} is {}, not failed", erasure.state.as_str()),
             ));
         }
-        audit_erasure(self.app, Some(self.user_id()), "erasure_retried", id, erasure.people)
-            .await?;
+        audit_erasure(
+            self.app,
+            Some(self.user_id()),
+            "erasure_retried",
+            id,
+            erasure.people,
+        )
+        .await?;
         carry_out_in_background(self.app, id);
         self.erasure(id).await
     }
@@ -176,7 +182,7 @@ impl<'a> Privacy<'a> {
         Ok(self
             .app
             .retention()
-            .view(self.app.store().held_data().await?))
+            .view(&self.app.store().held_data().await?))
     }
 
     fn user_id(&self) -> Uuid {
@@ -248,9 +254,9 @@ async fn audit_erasure(
 
 /// What segsync holds about `email`, looked up by `actor` (none: the command line).
 pub async fn subject_access(
-app: &App,
-actor: Option<Uuid>,
-email: &str,
+    app: &App,
+    actor: Option<Uuid>,
+    email: &str,
 ) -> Result<SubjectAccess, AppError> {
     let email = Email::parse(email)
         .map_err(|problem| AppError::new(Code::Invalid, format!("email: {problem}")))?;

@@ -91,7 +91,7 @@ impl RetentionConfig {
     }
 
     /// What `held` holds, and when its oldest goes.
-    pub fn view(&self, held: HeldData) -> HeldView {
+    pub fn view(&self, held: &HeldData) -> HeldView {
         let after = |at: Option<DateTime<Utc>>, days: u32| {
             at.map(|at| at + Duration::days(i64::from(days)))
         };
@@ -134,7 +134,9 @@ impl RetentionConfig {
             }
         }
         loop {
-            let done = store.purge_audit(days(self.audit_days), PURGE_BATCH).await?;
+            let done = store
+                .purge_audit(days(self.audit_days), PURGE_BATCH)
+                .await?;
             purged.audit_entries += done;
             if done == 0 {
                 break;
@@ -162,7 +164,10 @@ impl RetentionConfig {
             return Ok(None);
         }
         let mark = serde_json::json!(now.timestamp_millis());
-        if !store.replace_setting(LAST_PURGE, last.as_ref(), &mark).await? {
+        if !store
+            .replace_setting(LAST_PURGE, last.as_ref(), &mark)
+            .await?
+        {
             return Ok(None);
         }
         let purged = self.purge(store, now).await?;

@@ -23,8 +23,7 @@ async fn erase(args: EraseArgs) -> anyhow::Result<()> {
     let mut entries = args.emails;
     if let Some(file) = &args.file {
         entries.push(
-            std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?,
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?,
         );
     }
     anyhow::ensure!(
@@ -53,7 +52,10 @@ async fn erase(args: EraseArgs) -> anyhow::Result<()> {
         match state.runs.carry_out_erasure(id).await? {
             Carried::Done | Carried::Failed(_) | Carried::NotTaken => break,
             Carried::Waiting => {
-                writeln!(out, "Waiting for runs that began before the request to end…")?;
+                writeln!(
+                    out,
+                    "Waiting for runs that began before the request to end…"
+                )?;
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             }
         }

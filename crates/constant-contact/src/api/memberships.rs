@@ -92,8 +92,11 @@ impl ConstantContact {
             )));
         }
         let body = serde_json::to_vec(&ContactDelete { contact_ids }).expect("ids serialise");
-        let request = ApiRequest::new(Method::POST, self.endpoints.api("activities/contact_delete"))
-            .with_json_body(body.into());
+        let request = ApiRequest::new(
+            Method::POST,
+            self.endpoints.api("activities/contact_delete"),
+        )
+        .with_json_body(body.into());
         let activity: Activity = self.send_json(&request).await?;
         self.activity_times.accepted(
             activity.activity_id,

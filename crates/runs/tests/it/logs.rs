@@ -52,8 +52,14 @@ async fn a_run_and_an_erasure_log_no_member_address() {
 
     let erased = Email::parse("person-7@example.com").unwrap();
     let id = app.engine.request_erasure(None, &[erased]).await.unwrap();
-    assert_eq!(app.engine.carry_out_erasure(id).await.unwrap(), Carried::Done);
-    assert!(!app.list_members().contains(&"person-7@example.com".to_owned()));
+    assert_eq!(
+        app.engine.carry_out_erasure(id).await.unwrap(),
+        Carried::Done
+    );
+    assert!(
+        !app.list_members()
+            .contains(&"person-7@example.com".to_owned())
+    );
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("A run ended."), "the log was captured: {log}");

@@ -102,8 +102,12 @@ impl AddressesForm {
         request: axum::extract::Request,
         state: &AppState,
     ) -> Result<Self, AppError> {
-        let unreadable =
-            |error: &dyn std::fmt::Display| AppError::new(Code::Invalid, format!("the form could not be read: {error}"));
+        let unreadable = |error: &dyn std::fmt::Display| {
+            AppError::new(
+                Code::Invalid,
+                format!("the form could not be read: {error}"),
+            )
+        };
         let mut multipart = Multipart::from_request(request, state)
             .await
             .map_err(|rejection| unreadable(&rejection))?;
@@ -112,12 +116,15 @@ impl AddressesForm {
             action: String::new(),
             emails: Vec::new(),
         };
-        while let Some(field) = multipart.next_field().await.map_err(|error| unreadable(&error))? {
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|error| unreadable(&error))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
-            let text = field
-                .text()
-                .await
-                .map_err(|error| AppError::new(Code::Invalid, format!("{name}: not text: {error}")))?;
+            let text = field.text().await.map_err(|error| {
+                AppError::new(Code::Invalid, format!("{name}: not text: {error}"))
+            })?;
             match name.as_str() {
                 "csrf" => form.csrf = text,
                 "action" => form.action = text,

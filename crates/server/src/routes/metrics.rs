@@ -47,10 +47,7 @@ pub(crate) async fn metrics(
             .expect("writing to a String");
         }
     }
-    let held = state
-        .app
-        .retention()
-        .view(state.store.held_data().await?);
+    let held = state.app.retention().view(&state.store.held_data().await?);
     text.push_str("# HELP segsync_personal_data_held Records the store holds that carry or stand for personal data, by kind.\n# TYPE segsync_personal_data_held gauge\n");
     for (kind, count) in [
         ("runs", held.runs),
@@ -63,8 +60,11 @@ pub(crate) async fn metrics(
         ("exclusions", held.exclusions),
         ("tombstones", held.tombstones),
     ] {
-        writeln!(text, "segsync_personal_data_held{{kind=\"{kind}\"}} {count}")
-            .expect("writing to a String");
+        writeln!(
+            text,
+            "segsync_personal_data_held{{kind=\"{kind}\"}} {count}"
+        )
+        .expect("writing to a String");
     }
     text.push_str("# HELP segsync_personal_data_next_purge_timestamp_seconds When the oldest of each kind ages out of retention (Unix seconds).\n# TYPE segsync_personal_data_next_purge_timestamp_seconds gauge\n");
     for (kind, at) in [

@@ -98,7 +98,12 @@ async fn three_exports_on_two_lists(app: &TestApp) -> (Vec<String>, [String; 2])
         let mut body = form(&connection, list, segment);
         body["name"] = json!(name);
         let (status, export) = app
-            .call(Some(Role::Admin), Method::POST, "/api/v1/exports", Some(body))
+            .call(
+                Some(Role::Admin),
+                Method::POST,
+                "/api/v1/exports",
+                Some(body),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{export}");
         let export = export["id"].as_str().unwrap().to_owned();
@@ -179,7 +184,10 @@ async fn columns_holding(store: &Store, needle: &str) -> Vec<String> {
                 .collect()
         }
     };
-    assert!(columns.len() > 40, "the store's columns were not all found: {columns:?}");
+    assert!(
+        columns.len() > 40,
+        "the store's columns were not all found: {columns:?}"
+    );
     let mut holding = Vec::new();
     for (table, column) in columns {
         let count: i64 = sqlx::query_scalar(&format!(
@@ -294,10 +302,17 @@ async fn an_address_is_erased_everywhere(app: &TestApp) {
     assert_eq!(erasure["people"], 1);
     let person = &erasure["receipt"]["people"][0];
     assert_eq!(person["hash"].as_str().unwrap().len(), 32, "{erasure}");
-    assert_eq!(person["store"]["ledgers"].as_array().unwrap().len(), 3, "{erasure}");
+    assert_eq!(
+        person["store"]["ledgers"].as_array().unwrap().len(),
+        3,
+        "{erasure}"
+    );
     assert_eq!(person["store"]["skipped_entries"], 1, "{erasure}");
     assert_eq!(person["store"]["opt_outs"], 1, "{erasure}");
-    assert!(person["store"]["runs_rewritten"].as_u64().unwrap() >= 1, "{erasure}");
+    assert!(
+        person["store"]["runs_rewritten"].as_u64().unwrap() >= 1,
+        "{erasure}"
+    );
     assert_eq!(person["store"]["audit_entries_rewritten"], 1, "{erasure}");
     let account = &person["constant_contact"][0];
     assert_eq!(account["contact_found"], true, "{erasure}");
@@ -317,7 +332,10 @@ async fn an_address_is_erased_everywhere(app: &TestApp) {
     for list in &lists {
         let members = app.list_members(list);
         assert!(!members.contains(&ERASED.to_owned()), "{members:?}");
-        assert!(members.contains(&"zoe@example.com".to_owned()), "{members:?}");
+        assert!(
+            members.contains(&"zoe@example.com".to_owned()),
+            "{members:?}"
+        );
     }
     assert_eq!(
         columns_holding(store, ERASED).await,
@@ -395,7 +413,10 @@ async fn a_failed_removal_leaves_the_erasure_failed_and_retriable_with_the_tombs
     let erasure = erasure_ended(&app, &id).await;
     assert_eq!(erasure["state"], "failed", "{erasure}");
     assert!(
-        erasure["failure"].as_str().unwrap().contains("removing list memberships"),
+        erasure["failure"]
+            .as_str()
+            .unwrap()
+            .contains("removing list memberships"),
         "{erasure}"
     );
     assert!(app.list_members(&lists[0]).contains(&ERASED.to_owned()));
@@ -455,7 +476,10 @@ async fn a_connection_that_says_so_deletes_the_erased_contact() {
     let contact = app.sandbox.state().contact("zoe@example.com").unwrap();
     assert_eq!(contact.permission_to_send, "deleted", "{contact:?}");
     for list in &lists {
-        assert!(!app.list_members(list).contains(&"zoe@example.com".to_owned()));
+        assert!(
+            !app.list_members(list)
+                .contains(&"zoe@example.com".to_owned())
+        );
     }
 }
 
@@ -483,11 +507,13 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
         )
         .await;
     let run = runs[0]["id"].as_str().unwrap().to_owned();
-    sqlx::query("INSERT INTO run_skips (run_id, email, reason) VALUES ($1, 'x@example.com', 'excluded')")
-        .bind(&run)
-        .execute(store.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO run_skips (run_id, email, reason) VALUES ($1, 'x@example.com', 'excluded')",
+    )
+    .bind(&run)
+    .execute(store.pool())
+    .await
+    .unwrap();
     let retention = app.state.app.retention().clone();
     let now = Utc::now();
     let (_, held) = app
@@ -508,7 +534,8 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("segsync_personal_data_next_purge_timestamp_seconds{kind=\"run_details\"}"),
+        metrics
+            .contains("segsync_personal_data_next_purge_timestamp_seconds{kind=\"run_details\"}"),
         "{metrics}"
     );
 
@@ -519,9 +546,20 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
     let purged = retention.purge(store, later).await.unwrap();
     assert_eq!(purged.run_details, 3);
     assert_eq!(purged.runs, 0);
-    assert!(store.run_skips(run.parse().unwrap()).await.unwrap().is_empty());
+    assert!(
+        store
+            .run_skips(run.parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let (_, kept) = app
-        .call(Some(Role::Admin), Method::GET, &format!("/api/v1/runs/{run}"), None)
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/runs/{run}"),
+            None,
+        )
         .await;
     assert_eq!(kept["report"]["duplicate_samples"], json!([]), "{kept}");
     assert_eq!(kept["report"]["sent"], 2, "the figures stay: {kept}");
@@ -531,20 +569,46 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
     assert_eq!(purged.runs, 3);
     assert!(purged.audit_entries > 0);
     let (status, _) = app
-        .call(Some(Role::Admin), Method::GET, &format!("/api/v1/runs/{run}"), None)
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            &format!("/api/v1/runs/{run}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, held) = app
         .call(Some(Role::Admin), Method::GET, "/api/v1/privacy/held", None)
         .await;
     assert_eq!(held["runs"], 0, "{held}");
-    assert_eq!(held["ledger_members"].as_u64().unwrap() > 0, true, "ledgers stay: {held}");
+    assert!(
+        held["ledger_members"].as_u64().unwrap() > 0,
+        "ledgers stay: {held}"
+    );
 
     // Each round is taken by one node: a second within the interval purges nothing (the
     // server's own round has just run, so the clock moves past it first).
-    assert!(retention.purge_when_due(store, now).await.unwrap().is_none());
-    assert!(retention.purge_when_due(store, much_later).await.unwrap().is_some());
-    assert!(retention.purge_when_due(store, much_later).await.unwrap().is_none());
+    assert!(
+        retention
+            .purge_when_due(store, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        retention
+            .purge_when_due(store, much_later)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        retention
+            .purge_when_due(store, much_later)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // A removed export's ledger goes at once.
     let (status, _) = app
@@ -556,10 +620,11 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
         )
         .await;
     assert!(status.is_success());
-    let ledgers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM export_ledgers WHERE export_id = $1")
-        .bind(&exports[1])
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let ledgers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM export_ledgers WHERE export_id = $1")
+            .bind(&exports[1])
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(ledgers, 0);
 }

@@ -158,7 +158,12 @@ pub(crate) fn routes() -> Vec<Route> {
             admin,
         ),
         route(Method::GET, "/api/v1/privacy/erasures", None, admin),
-        route(Method::GET, "/api/v1/privacy/erasures/{erasure}", None, admin),
+        route(
+            Method::GET,
+            "/api/v1/privacy/erasures/{erasure}",
+            None,
+            admin,
+        ),
         // The erasure did not fail: the role is checked first, then its state.
         or(
             route(
@@ -305,7 +310,12 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::GET, "/api/v1/exports/{export}/runs", None, None),
         route(Method::GET, "/api/v1/runs", None, None),
         route(Method::GET, "/api/v1/runs/{run}", None, None),
-        route(Method::GET, "/api/v1/runs/{run}/skipped.csv", None, contributor),
+        route(
+            Method::GET,
+            "/api/v1/runs/{run}/skipped.csv",
+            None,
+            contributor,
+        ),
         // The run has ended: the role is checked first, then the run's state.
         or(
             route(Method::POST, "/api/v1/runs/{run}/cancel", None, contributor),
