@@ -409,7 +409,39 @@ async fn a_failed_removal_leaves_the_erasure_failed_and_retriable_with_the_tombs
         400,
         json!([{ "error_key": "json.field.invalid", "error_message": "refused for the test" }]),
     ));
-    let id = erase(&app, json!([ERASED])).await;
+    // Erased in the console, from an uploaded CSV file.
+    let (cookie, csrf) = app.browser_session("admin").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("emails", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::text(format!("id,email\n1,{ERASED}\n"))
+                .file_name("erase.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let page = app
+        .http
+        .post(app.url("/privacy/erasures"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("id=\"erasure-requested\""), "{page}");
+    assert!(!page.contains(ERASED), "the page names no address: {page}");
+    let (_, erasures) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            "/api/v1/privacy/erasures",
+            None,
+        )
+        .await;
+    let id = erasures[0]["id"].as_str().unwrap().to_owned();
     let erasure = erasure_ended(&app, &id).await;
     assert_eq!(erasure["state"], "failed", "{erasure}");
     assert!(
@@ -424,15 +456,30 @@ async fn a_failed_removal_leaves_the_erasure_failed_and_retriable_with_the_tombs
     let run = run_to_end(&app, &exports[0], true).await;
     assert_eq!(run["report"]["erased"], 2, "{run}");
 
-    let (status, retried) = app
-        .call(
-            Some(Role::Admin),
-            Method::POST,
-            &format!("/api/v1/privacy/erasures/{id}/retry"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{retried}");
+    // Retried from the console's button.
+    let page = app
+        .http
+        .get(app.url("/privacy"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/privacy/erasures/{id}/retry")),
+        "{page}"
+    );
+    let retried = app
+        .http
+        .post(app.url(&format!("/privacy/erasures/{id}/retry")))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), StatusCode::SEE_OTHER);
     let erasure = erasure_ended(&app, &id).await;
     assert_eq!(erasure["state"], "done", "{erasure}");
     assert_eq!(erasure["attempts"], 2, "{erasure}");
@@ -539,13 +586,25 @@ async fn retention_purges_details_then_runs_and_audit_on_a_moved_clock() {
         "{metrics}"
     );
 
+    // A wrong password leaves a sign-in failure, forgotten a day later.
+    let (status, _) = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({ "username": "admin", "password": "not the password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let nothing = retention.purge(store, now).await.unwrap();
+    assert_eq!(nothing.sign_in_failures, 0);
     assert_eq!(nothing.run_details + nothing.runs, 0);
 
     let later = now + chrono::Duration::days(31);
     let purged = retention.purge(store, later).await.unwrap();
     assert_eq!(purged.run_details, 3);
     assert_eq!(purged.runs, 0);
+    assert_eq!(purged.sign_in_failures, 1);
     assert!(
         store
             .run_skips(run.parse().unwrap())
