@@ -289,3 +289,74 @@ async fn an_exported_file_answers_404_once_it_expired() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn contacts_are_deleted_by_id_or_by_list_as_the_swagger_file_describes_and_an_import_revives_them()
+ {
+    let swagger = swagger();
+    assert!(swagger["paths"]["/activities/contact_delete"]["post"]["responses"]["201"].is_object());
+    let raw = spawn(config(), "contact_data").await;
+    import(
+        &raw,
+        &[("ann@example.com", "Ann"), ("bob@example.com", "Bob")],
+    )
+    .await;
+    let ann = raw.sandbox.state().contact("ann@example.com").unwrap();
+
+    let (status, started) = raw
+        .post_json(
+            "/v3/activities/contact_delete",
+            &json!({ "contact_ids": [ann.contact_id] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_on_schema(&started, "ActivityDeleteStatus");
+    let done = raw.wait_for(started["activity_id"].as_str().unwrap()).await;
+    assert_on_schema(&done, "ActivityDeleteStatus");
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["status"]["items_completed_count"], 1);
+    let ann = raw.sandbox.state().contact("ann@example.com").unwrap();
+    assert_eq!(ann.permission_to_send, "deleted");
+    assert!(ann.list_ids.is_empty());
+    assert_eq!(
+        raw.sandbox.state().contact("bob@example.com").unwrap().permission_to_send,
+        "implicit"
+    );
+
+    for (body, why) in [
+        (
+            json!({ "contact_ids": [ann.contact_id], "list_ids": [raw.list_id()] }),
+            "both",
+        ),
+        (json!({}), "neither"),
+        (json!({ "contact_ids": [] }), "none"),
+        (
+            json!({ "contact_ids": vec![ann.contact_id; 501] }),
+            "over 500",
+        ),
+    ] {
+        let (status, refused) = raw.post_json("/v3/activities/contact_delete", &body).await;
+        assert_eq!(status, 400, "{why}: {refused}");
+    }
+
+    // By list: every member of the list.
+    let (status, started) = raw
+        .post_json(
+            "/v3/activities/contact_delete",
+            &json!({ "list_ids": [raw.list_id()] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    raw.wait_for(started["activity_id"].as_str().unwrap()).await;
+    assert_eq!(
+        raw.sandbox.state().contact("bob@example.com").unwrap().permission_to_send,
+        "deleted"
+    );
+
+    // Deleting is not unsubscribing: an import brings the contact back.
+    import(&raw, &[("ann@example.com", "Ann")]).await;
+    assert_eq!(
+        raw.sandbox.state().contact("ann@example.com").unwrap().permission_to_send,
+        "implicit"
+    );
+}
