@@ -319,7 +319,11 @@ async fn contacts_are_deleted_by_id_or_by_list_as_the_swagger_file_describes_and
     assert_eq!(ann.permission_to_send, "deleted");
     assert!(ann.list_ids.is_empty());
     assert_eq!(
-        raw.sandbox.state().contact("bob@example.com").unwrap().permission_to_send,
+        raw.sandbox
+            .state()
+            .contact("bob@example.com")
+            .unwrap()
+            .permission_to_send,
         "implicit"
     );
 
@@ -349,14 +353,22 @@ async fn contacts_are_deleted_by_id_or_by_list_as_the_swagger_file_describes_and
     assert_eq!(status, 201, "{started}");
     raw.wait_for(started["activity_id"].as_str().unwrap()).await;
     assert_eq!(
-        raw.sandbox.state().contact("bob@example.com").unwrap().permission_to_send,
+        raw.sandbox
+            .state()
+            .contact("bob@example.com")
+            .unwrap()
+            .permission_to_send,
         "deleted"
     );
 
     // Deleting is not unsubscribing: an import brings the contact back.
     import(&raw, &[("ann@example.com", "Ann")]).await;
     assert_eq!(
-        raw.sandbox.state().contact("ann@example.com").unwrap().permission_to_send,
+        raw.sandbox
+            .state()
+            .contact("ann@example.com")
+            .unwrap()
+            .permission_to_send,
         "implicit"
     );
 }

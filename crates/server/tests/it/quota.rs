@@ -111,6 +111,52 @@ async fn quota_exceeded_pauses_the_key_and_the_run_resumes_after_the_reset() {
     );
 }
 
+#[tokio::test]
+async fn quota_exceeded_on_the_opt_out_poll_defers_the_run_before_it_sends() {
+    const KEY: &str = "quota-opt-outs";
+    // The sandbox's day: the lists and the export's list check; the run's poll of the opt-outs
+    // is the request too many.
+    let app = spawn_app_configured(
+        |sandbox| {
+            *sandbox = sandbox.clone().with_client(KEY, Some(CLIENT_SECRET), &[]);
+            sandbox.daily_quota = 2;
+        },
+        |config| config.constant_contact.client_id = KEY.to_owned(),
+    )
+    .await;
+    let (export, list) = an_export(&app).await;
+
+    let run = deferred(&app, &export).await;
+    let reason = run.reason.unwrap();
+    assert!(reason.contains("quota ran out"), "{reason}");
+    assert_eq!(run.not_before, Some(next_midnight()));
+    let endpoints: Vec<String> = app
+        .sandbox
+        .state()
+        .requests()
+        .iter()
+        .map(|request| request.endpoint.clone())
+        .collect();
+    assert_eq!(
+        endpoints.last().map(String::as_str),
+        Some("get_contacts"),
+        "the opt-outs' poll met the quota: {endpoints:?}"
+    );
+    assert!(
+        !endpoints
+            .iter()
+            .any(|endpoint| endpoint == "contacts_json_import")
+    );
+    assert!(app.list_members(&list).is_empty());
+    let today = app
+        .state
+        .store
+        .quota_day(KEY, Utc::now().date_naive())
+        .await
+        .unwrap();
+    assert_eq!(today.paused_until, Some(next_midnight()));
+}
+
 /// The requests Constant Contact's API received from this installation (not its OAuth server).
 fn api_requests_received(app: &crate::helpers::TestApp) -> u64 {
     app.sandbox
