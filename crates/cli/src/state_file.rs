@@ -95,6 +95,9 @@ impl StateFile {
         let id = export
             .connection_id
             .context("the state file's export has lost its connection")?;
+        let versions = segsync_runs::SourceVersions::of_profiles(&profiles)
+            .await
+            .map_err(|failure| anyhow::anyhow!("{}", segsync_domain::ChainExt::chain(&failure)))?;
         Ok(Prepared {
             connection: self.store.connection(id).await?,
             client,
@@ -102,6 +105,7 @@ impl StateFile {
             plan,
             ledger_of: self.of,
             verify,
+            versions,
         })
     }
 

@@ -35,6 +35,38 @@ fn profiles(first_id: i64, count: i64) -> RecordBatch {
     RecordBatch::try_new(schema, columns).unwrap()
 }
 
+/// The `version:` line of `sources check` on `location`.
+fn version_of(location: &std::path::Path) -> String {
+    let (output, stdout, stderr) = sources_check(&["--profiles", location.to_str().unwrap()]);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("version: "))
+        .unwrap_or_else(|| panic!("no version in:\n{stdout}"))
+        .to_owned()
+}
+
+#[test]
+fn a_folder_of_files_has_a_version_that_changes_when_a_file_does_and_only_then() {
+    let folder = tempfile::tempdir().unwrap();
+    let location = folder.path().join("profiles");
+    std::fs::create_dir(&location).unwrap();
+    std::fs::write(location.join("a.csv"), "email\na@example.com\n").unwrap();
+    std::fs::write(location.join("b.csv"), "email\nb@example.com\n").unwrap();
+    let first = version_of(&location);
+    assert!(first.starts_with("2 files, 40 bytes"), "{first}");
+    assert_eq!(version_of(&location), first, "nothing changed");
+    std::fs::write(
+        location.join("b.csv"),
+        "email\nb@example.com\nc@example.com\n",
+    )
+    .unwrap();
+    let second = version_of(&location);
+    assert_ne!(second, first);
+    std::fs::write(location.join("c.csv"), "email\nd@example.com\n").unwrap();
+    assert!(version_of(&location).starts_with("3 files"));
+}
+
 #[tokio::test]
 async fn a_delta_table_is_described_with_its_version_rows_and_schema() {
     let folder = tempfile::tempdir().unwrap();
@@ -54,6 +86,7 @@ async fn a_delta_table_is_described_with_its_version_rows_and_schema() {
     let (output, stdout, stderr) = sources_check(&["--profiles", location.to_str().unwrap()]);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     for expected in [
+        "version: Delta version 1",
         "format: delta",
         "Delta version: 1",
         "rows: 42",

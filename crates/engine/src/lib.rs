@@ -26,7 +26,9 @@ pub use profiles::{MemberQuery, Profiles};
 pub use related::{RelatedTable, related_tables};
 pub use schema::profile_schema;
 pub use settings::EngineSettings;
-pub use source::{OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot};
+pub use source::{
+    OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot, SourceVersion,
+};
 
 /// Sizes in bytes, as the engine's settings take them.
 pub use bytesize::ByteSize;

@@ -32,6 +32,7 @@ fn table_read(
         location: source.display_location(),
         format: snapshot.format.name().to_owned(),
         delta_version: snapshot.delta_version,
+        version: None,
     }
 }
 

@@ -92,6 +92,16 @@ pub enum RunFailure {
     /// The exclusions could not be read: nothing is sent without them.
     #[error("the exclusions could not be read: {0}; nothing was sent")]
     Exclusions(String),
+    /// A source's files or rows changed between the start of the run and its end: what it
+    /// sent may mix two loads.
+    #[error(
+        "the {table} changed while the run read them (at the start: {before}; at the end: {now}); run it again to send one load"
+    )]
+    SourceChanged {
+        table: String,
+        before: String,
+        now: String,
+    },
     /// A run that only reads the list back could not read it.
     #[error("reading the list back")]
     ReadBack(#[source] crate::execute::ReadBackError),
@@ -151,6 +161,7 @@ impl RunFailure {
             | Self::NotStarted(_)
             | Self::ReadBack(_)
             | Self::Exclusions(_)
+            | Self::SourceChanged { .. }
             | Self::Export(_)
             | Self::Hung { .. } => Disposition::End(RunStatus::Failed),
         }

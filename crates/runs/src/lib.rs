@@ -35,7 +35,9 @@ pub use checkpoints::StoreCheckpoints;
 pub use engine::{ExclusionsSource, RunEngine, RunSettings};
 pub use erasure::{Carried, ErasureError};
 pub use error::RunsError;
-pub use execute::{DryRunError, Prepared, ReadBackError, RunContext, carry_out, dry_run};
+pub use execute::{
+    DryRunError, Prepared, ReadBackError, RunContext, SourceVersions, carry_out, dry_run,
+};
 pub use failure::{Disposition, RunFailure};
 pub use ledger::load_ledger;
 pub use privacy_key::{PrivacyKeyError, installation_hash_key};

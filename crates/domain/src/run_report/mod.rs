@@ -153,6 +153,10 @@ pub struct TableRead {
     pub location: String,
     pub format: String,
     pub delta_version: Option<u64>,
+    /// What change detection told of it when the run began (a Delta version, a fingerprint of
+    /// the files' listing, a PostgreSQL `changed_by` value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// `location (format, version N)`.
@@ -326,6 +330,7 @@ mod tests {
                 location: "lake/profiles".into(),
                 format: "delta".into(),
                 delta_version: Some(7),
+                version: None,
             },
             related: vec![
                 RelatedRead {
@@ -334,6 +339,7 @@ mod tests {
                         location: "lake/orders".into(),
                         format: "delta".into(),
                         delta_version: Some(3),
+                        version: None,
                     },
                 },
                 RelatedRead {
@@ -342,6 +348,7 @@ mod tests {
                         location: "opens.parquet".into(),
                         format: "parquet".into(),
                         delta_version: None,
+                        version: None,
                     },
                 },
             ],

@@ -67,6 +67,25 @@ pub(crate) async fn read_delta(
     Ok(DeltaRead { frame, version })
 }
 
+/// The latest committed version of the table at `table_url`, read from its log alone (no
+/// state, no files): what change detection compares.
+pub(crate) async fn latest_version(
+    table_url: Url,
+    store: Option<&StoreLocation>,
+) -> Result<u64, Failure> {
+    register_cloud_log_stores();
+    let mut builder =
+        DeltaTableBuilder::from_url(table_url.clone()).map_err(|error| delta_failure(&error))?;
+    if let Some(location) = store {
+        builder = builder.with_storage_backend(Arc::clone(&location.store), table_url);
+    }
+    let table = builder.build().map_err(|error| delta_failure(&error))?;
+    table
+        .get_latest_version()
+        .await
+        .map_err(|error| delta_failure(&error))
+}
+
 fn no_such_version(version: u64) -> Failure {
     (
         SourcePart::Options,

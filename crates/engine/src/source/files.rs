@@ -7,7 +7,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::file_format::options::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions,
 };
+use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::prelude::{DataFrame, SessionContext};
+use futures_util::TryStreamExt;
+use object_store::ObjectMeta;
 use url::Url;
 
 use super::object_stores::{Failure, query_failure};
@@ -81,18 +84,11 @@ pub(crate) fn local_files(location: &str, format: Option<ProfileFormat>) -> Vec<
     files
 }
 
-pub(crate) async fn read_local(
-    ctx: &SessionContext,
-    source: &ProfileSource,
-    path: &Path,
-    format: ProfileFormat,
-) -> Result<DataFrame, EngineError> {
+/// The listing DataFusion reads for a local path: a folder by a trailing slash and the format's
+/// extension; a single file with its own extension; a glob as it is.
+fn local_table_path(path: &Path, format: ProfileFormat) -> (String, String) {
     let location = path.to_string_lossy();
-    if !path.exists() && !location.contains(['*', '?', '[']) {
-        return Err(source.problem(SourcePart::Path, "no such file or folder".to_owned()));
-    }
-    // A folder is listed by a trailing slash; a single file keeps its own extension.
-    let (table_path, extension) = if path.is_dir() {
+    if path.is_dir() {
         (
             format!("{}/", location.trim_end_matches('/')),
             default_extension(format).to_owned(),
@@ -105,7 +101,20 @@ pub(crate) async fn read_local(
         (location.into_owned(), extension)
     } else {
         (location.into_owned(), String::new())
-    };
+    }
+}
+
+pub(crate) async fn read_local(
+    ctx: &SessionContext,
+    source: &ProfileSource,
+    path: &Path,
+    format: ProfileFormat,
+) -> Result<DataFrame, EngineError> {
+    let location = path.to_string_lossy();
+    if !path.exists() && !location.contains(['*', '?', '[']) {
+        return Err(source.problem(SourcePart::Path, "no such file or folder".to_owned()));
+    }
+    let (table_path, extension) = local_table_path(path, format);
     read_listing(ctx, source, table_path, &extension, format).await
 }
 
@@ -125,8 +134,20 @@ pub(crate) async fn read_in_store(
             "globs are read on the local disk only; in an object store, name the folder (with format if it holds other files)".to_owned(),
         ));
     }
+    let (table_path, extension) = store_table_path(url, format, first_file);
+    read_listing(ctx, source, table_path, &extension, format).await
+}
+
+/// The listing DataFusion reads in an object store: a URL with an extension is one file;
+/// without, a folder, with the extension of the first file of the format found there.
+fn store_table_path(
+    url: &Url,
+    format: ProfileFormat,
+    first_file: Option<&str>,
+) -> (String, String) {
+    let text = url.as_str();
     let last = text.rsplit('/').next().unwrap_or_default();
-    let (table_path, extension) = if ProfileFormat::from_extension(last).is_some() {
+    if ProfileFormat::from_extension(last).is_some() {
         (text.to_owned(), String::new())
     } else {
         let extension = first_file
@@ -137,8 +158,57 @@ pub(crate) async fn read_in_store(
                 |(_, extension)| format!(".{extension}"),
             );
         (format!("{}/", text.trim_end_matches('/')), extension)
+    }
+}
+
+/// Where the files of a source are listed: a local path, or an object store's URL with the
+/// first file found there.
+pub(crate) enum FilesAt<'a> {
+    Local(&'a Path),
+    Store {
+        url: &'a Url,
+        first_file: Option<&'a str>,
+    },
+}
+
+/// The files DataFusion would read for the source, as their object metadata (path, size, last
+/// modified, ETag), sorted by path: what a listing's fingerprint is made of.
+pub(crate) async fn listed_files(
+    ctx: &SessionContext,
+    source: &ProfileSource,
+    at: FilesAt<'_>,
+    format: ProfileFormat,
+) -> Result<Vec<ObjectMeta>, EngineError> {
+    let (table_path, extension) = match at {
+        FilesAt::Local(path) => {
+            let location = path.to_string_lossy();
+            if !path.exists() && !location.contains(['*', '?', '[']) {
+                return Err(source.problem(SourcePart::Path, "no such file or folder".to_owned()));
+            }
+            local_table_path(path, format)
+        }
+        FilesAt::Store { url, first_file } => store_table_path(url, format, first_file),
     };
-    read_listing(ctx, source, table_path, &extension, format).await
+    let listing_failed = |detail: String| EngineError::Read {
+        file: source.display_location(),
+        detail,
+    };
+    let url =
+        ListingTableUrl::parse(&table_path).map_err(|error| listing_failed(error.to_string()))?;
+    let store = ctx
+        .runtime_env()
+        .object_store(&url)
+        .map_err(|error| listing_failed(error.to_string()))?;
+    let state = ctx.state();
+    let mut files: Vec<ObjectMeta> = url
+        .list_all_files(&state, store.as_ref(), &extension)
+        .await
+        .map_err(|error| listing_failed(error.to_string()))?
+        .try_collect()
+        .await
+        .map_err(|error| listing_failed(error.to_string()))?;
+    files.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(files)
 }
 
 async fn read_listing(

@@ -14,6 +14,7 @@ mod options;
 mod postgres;
 mod postgres_pushdown;
 mod values;
+mod version;
 
 use std::fmt;
 use std::path::Path;
@@ -22,6 +23,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use url::Url;
 
 pub use options::{OptionError, SourceOptions};
+pub use version::SourceVersion;
 
 use crate::error::{EngineError, SourcePart};
 use object_stores::{Failure, StoreLocation};

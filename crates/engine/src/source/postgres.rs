@@ -34,6 +34,7 @@ pub(crate) const POSTGRES_KEYS: &[&str] = &[
     "sslrootcert",
     "password",
     "statement_timeout_seconds",
+    "changed_by",
 ];
 
 /// How long one statement may take unless `statement_timeout_seconds` says otherwise: a run's
@@ -89,12 +90,70 @@ fn table_failure(table: &str, error: &(dyn std::error::Error + 'static)) -> Fail
     (part, format!("table {table}: {text}"))
 }
 
-/// A connection pool to the location's database, and the table the location names.
+/// A table factory on the location's database, and the table the location names.
 async fn connect(
     url: &Url,
     options: &SourceOptions,
     access: Access,
 ) -> Result<(PostgresTableFactory, String), Failure> {
+    let (pool, table) = connect_pool(url, options, access).await?;
+    Ok((PostgresTableFactory::new(pool), table))
+}
+
+/// The value of the source's `changed_by` — a column (its maximum is read) or a query that
+/// answers one value — as text; none when the source has no `changed_by`.
+pub(crate) async fn changed_by(
+    url: &Url,
+    options: &SourceOptions,
+) -> Result<Option<String>, Failure> {
+    let Some(changed_by) = options
+        .get("changed_by")
+        .map_err(|error| (SourcePart::Options, error.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let (pool, table) = connect_pool(url, options, Access::ReadOnly).await?;
+    let changed_by = changed_by.trim();
+    let sql = if changed_by.to_ascii_lowercase().starts_with("select") {
+        format!("SELECT CAST(({changed_by}) AS text)")
+    } else {
+        format!(
+            "SELECT CAST(max(\"{}\") AS text) FROM {table}",
+            changed_by.replace('"', "\"\"")
+        )
+    };
+    let connection = pool
+        .connect_direct()
+        .await
+        .map_err(|error| connection_failure(&error.chain().to_string()))?;
+    let row = connection
+        .conn
+        .query_one(&sql, &[])
+        .await
+        .map_err(|error| {
+            (
+                SourcePart::Options,
+                format!("changed_by ({sql}): {}", ErrorChain(&error)),
+            )
+        })?;
+    let value: Option<String> = row.try_get(0).map_err(|error| {
+        (
+            SourcePart::Options,
+            format!(
+                "changed_by answers one value as text: {}",
+                ErrorChain(&error)
+            ),
+        )
+    })?;
+    Ok(Some(value.unwrap_or_else(|| "(none)".to_owned())))
+}
+
+/// A connection pool to the location's database, and the table the location names.
+async fn connect_pool(
+    url: &Url,
+    options: &SourceOptions,
+    access: Access,
+) -> Result<(Arc<PostgresConnectionPool>, String), Failure> {
     let option = |key: &str| {
         options
             .get(key)
@@ -168,7 +227,7 @@ async fn connect(
     let pool = PostgresConnectionPool::new(params)
         .await
         .map_err(|error| connection_failure(&error.chain().to_string()))?;
-    Ok((PostgresTableFactory::new(Arc::new(pool)), table))
+    Ok((Arc::new(pool), table))
 }
 
 /// The session's settings: read-only transactions unless writing, and statements that end after

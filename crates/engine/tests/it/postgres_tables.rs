@@ -276,3 +276,52 @@ async fn a_statement_that_outlasts_its_limit_ends_in_time() {
         segsync_domain::ErrorChain(&refused)
     );
 }
+
+#[tokio::test]
+async fn a_postgres_source_tells_its_version_by_its_changed_by_column_or_query() {
+    use segsync_engine::SourceVersion;
+    let database = PostgresProfiles::create(&fixtures::rows(10, 1)).await;
+    let source = database.source("crm.profiles");
+    assert_eq!(source.version().await.unwrap(), SourceVersion::Unknown);
+
+    let by_column = database
+        .source("crm.profiles")
+        .with_option("changed_by", "id");
+    let by_query = database
+        .source("crm.profiles")
+        .with_option("changed_by", "SELECT count(*) FROM crm.profiles");
+    let before = (
+        by_column.version().await.unwrap(),
+        by_query.version().await.unwrap(),
+    );
+    assert_eq!(
+        before.1,
+        SourceVersion::Postgres {
+            changed_by: "10".to_owned()
+        }
+    );
+    let mut url = database.url.clone();
+    url.set_password(Some(&database.password)).unwrap();
+    let mut connection = PgConnection::connect(url.as_str()).await.unwrap();
+    sqlx::query("INSERT INTO crm.profiles (id, name) VALUES (1000, 'new')")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let after = (
+        by_column.version().await.unwrap(),
+        by_query.version().await.unwrap(),
+    );
+    assert_ne!(after.0, before.0);
+    assert_eq!(
+        after.1,
+        SourceVersion::Postgres {
+            changed_by: "11".to_owned()
+        }
+    );
+    // A column that is not there says so, as an option's problem.
+    let wrong = database
+        .source("crm.profiles")
+        .with_option("changed_by", "updated_at");
+    let error = wrong.version().await.unwrap_err();
+    assert_eq!(part(&error), SourcePart::Options, "{error}");
+}

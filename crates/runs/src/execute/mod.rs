@@ -13,6 +13,7 @@ mod perform;
 mod prepare;
 mod progress_writer;
 mod read_back;
+mod source_versions;
 
 use segsync_domain::ChainExt;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use prepare::Prepared;
 pub use read_back::ReadBackError;
+pub use source_versions::SourceVersions;
 
 use crate::RunEngine;
 use crate::failure::{Disposition, RunFailure};
@@ -141,7 +143,7 @@ pub async fn carry_out(
     watcher: &dyn Progress,
     stopping: &CancellationToken,
 ) {
-    let ending = perform::perform(context, &run, prepared, watcher, stopping).await;
+    let ending = Box::pin(perform::perform(context, &run, prepared, watcher, stopping)).await;
     if let Some(report) = ending.report() {
         metrics::counter!("segsync_members_sent_total").increment(report.sent);
     }

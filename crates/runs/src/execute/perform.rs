@@ -123,6 +123,7 @@ pub(super) async fn perform(
             sent: progress.snapshot().contacts_sent,
         }),
     };
+    let ending = one_load(prepared, ending).await;
     if let Ending::NotSucceeded {
         failure: RunFailure::QuotaExceeded { resets_at, .. },
         ..
@@ -139,6 +140,30 @@ pub(super) async fn perform(
         }
     }
     ending
+}
+
+/// Records the versions read in the report, and fails a run that succeeded over sources that
+/// changed while it read them.
+async fn one_load(prepared: &Prepared, mut ending: Ending) -> Ending {
+    match &mut ending {
+        Ending::Succeeded(report)
+        | Ending::Resume(report)
+        | Ending::NotSucceeded {
+            report: Some(report),
+            ..
+        } => prepared.versions.record_in(&mut report.source),
+        _ => {}
+    }
+    match ending {
+        Ending::Succeeded(report) => match prepared.versions.changed_since().await {
+            Ok(()) => Ending::Succeeded(report),
+            Err(failure) => Ending::NotSucceeded {
+                failure,
+                report: Some(report),
+            },
+        },
+        other => other,
+    }
 }
 
 /// Fails when another run found the API key's quota spent and its reset is still ahead.

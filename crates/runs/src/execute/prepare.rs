@@ -28,6 +28,8 @@ pub struct Prepared {
     pub ledger_of: LedgerOf,
     /// When the export reads its list back.
     pub verify: VerifySchedule,
+    /// Each source's version before anything was read.
+    pub versions: super::SourceVersions,
 }
 
 impl RunEngine {
@@ -112,6 +114,8 @@ impl RunEngine {
             FieldMapping::from_names(&export.mapping).map_err(RunFailure::MappingInvalid)?;
         let time_zone = system_schedule(&self.store).await?.time_zone;
         let catalogue = catalogue(&self.store).await?;
+        // Told before anything is read, so a load that lands during the run shows at its end.
+        let versions = self.source_versions().await?;
         let profiles = self.open_profiles(place).await?;
         let clock = RunClock::new(Utc::now(), time_zone);
         // A stored segment that no longer fits the profiles (an attribute gone, a referred
@@ -149,6 +153,7 @@ impl RunEngine {
                 list_id: export.list_id,
             },
             verify: export.verify,
+            versions,
         })
     }
 }

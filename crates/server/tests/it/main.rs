@@ -24,6 +24,7 @@ mod helpers;
 mod home;
 mod in_step;
 mod leaks;
+mod one_load;
 mod openapi;
 mod opt_outs;
 mod polish;

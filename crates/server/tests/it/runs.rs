@@ -55,7 +55,7 @@ pub(crate) async fn ended_within(app: &TestApp, run: &str, limit: Duration) -> V
 }
 
 /// Reads the run until its worker has it in `phase`.
-async fn in_phase(app: &TestApp, run: &str, phase: &str) {
+pub(crate) async fn in_phase(app: &TestApp, run: &str, phase: &str) {
     for _ in 0..300 {
         let (_, body) = app
             .call(
