@@ -22,6 +22,7 @@ pub struct Caller {
 pub struct CallerToken {
     pub id: Uuid,
     pub expires_at: Option<DateTime<Utc>>,
+    pub scope: segsync_domain::TokenScope,
 }
 
 /// A caller whose role is contributor or admin: they configure and run exports.

@@ -40,6 +40,7 @@ pub mod secrets;
 pub mod segments;
 pub mod sessions;
 pub mod system;
+pub mod triggers;
 pub mod users;
 
 pub use caller::{Admin, Caller, CallerToken, Contributor};
@@ -154,6 +155,15 @@ impl App {
     /// How long what ages out is kept.
     pub fn retention(&self) -> &privacy::retention::RetentionConfig {
         &self.retention
+    }
+
+    /// Telling segsync a source changed: contributors and admins.
+    pub fn triggers<'a>(
+        &'a self,
+        caller: &'a Caller,
+        what: &str,
+    ) -> Result<triggers::Triggers<'a>, AppError> {
+        Ok(triggers::Triggers::new(self, caller.contributor(what)?))
     }
 
     /// Serving erasure and access requests: admins.

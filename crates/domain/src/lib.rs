@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod schema;
 pub mod segment;
 pub mod sync_mode;
+pub mod token_scope;
 
 pub use connection_access::{Health, UsableBy};
 pub use email::{Email, EmailProblem};
@@ -35,3 +36,4 @@ pub use run_status::{RunPurpose, RunStatus, Trigger};
 pub use schema::{Attribute, AttributeType, ProfileSchema, RelatedSchema};
 pub use segment::{Rule, SegmentDefinition, SegmentError};
 pub use sync_mode::SyncMode;
+pub use token_scope::TokenScope;

@@ -75,6 +75,10 @@ pub enum Trigger {
     Manual,
     RunAll,
     Schedule,
+    /// The sources the export reads changed, and settled.
+    OnChange,
+    /// A pipeline said a source changed (`POST /api/v1/triggers/source-changed`).
+    Pipeline,
 }
 
 impl Trigger {
@@ -83,13 +87,21 @@ impl Trigger {
             Self::Manual => "manual",
             Self::RunAll => "run_all",
             Self::Schedule => "schedule",
+            Self::OnChange => "on_change",
+            Self::Pipeline => "pipeline",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Manual, Self::RunAll, Self::Schedule]
-            .into_iter()
-            .find(|trigger| trigger.as_str() == text)
+        [
+            Self::Manual,
+            Self::RunAll,
+            Self::Schedule,
+            Self::OnChange,
+            Self::Pipeline,
+        ]
+        .into_iter()
+        .find(|trigger| trigger.as_str() == text)
     }
 }
 

@@ -23,6 +23,9 @@ pub enum Frequency {
         #[schema(value_type = Vec<String>, example = json!(["Mon", "Thu"]))]
         days: Vec<Weekday>,
     },
+    /// When the sources the export reads change and settle (segsync watches them), or when a
+    /// pipeline says so (`POST /api/v1/triggers/source-changed`); no times of day.
+    OnChange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -35,6 +38,11 @@ pub struct RefreshSchedule {
     #[serde(with = "tz_name")]
     #[schema(value_type = String, example = "Europe/Paris")]
     pub time_zone: Tz,
+    /// A clock schedule's moment skips an export whose sources did not change since its last
+    /// successful run ("unchanged since …") instead of spending requests. On-change schedules
+    /// never run over unchanged sources.
+    #[serde(default)]
+    pub skip_unchanged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +53,8 @@ pub enum ScheduleError {
     NoTimes,
     #[error("days: a weekly schedule needs at least one day")]
     NoDays,
+    #[error("times: a schedule on change has no times of day")]
+    TimesOnChange,
 }
 
 impl RefreshSchedule {
@@ -54,7 +64,13 @@ impl RefreshSchedule {
             frequency: Frequency::Off,
             times: Vec::new(),
             time_zone: chrono_tz::UTC,
+            skip_unchanged: false,
         }
+    }
+
+    /// Whether runs follow the sources' changes rather than the clock.
+    pub fn on_change(&self) -> bool {
+        self.frequency == Frequency::OnChange
     }
 
     pub fn check(&self) -> Result<(), ScheduleError> {
@@ -63,6 +79,8 @@ impl RefreshSchedule {
         }
         match &self.frequency {
             Frequency::Off => Ok(()),
+            Frequency::OnChange if !self.times.is_empty() => Err(ScheduleError::TimesOnChange),
+            Frequency::OnChange => Ok(()),
             _ if self.times.is_empty() => Err(ScheduleError::NoTimes),
             Frequency::Weekly { days } if days.is_empty() => Err(ScheduleError::NoDays),
             _ => Ok(()),
@@ -71,7 +89,7 @@ impl RefreshSchedule {
 
     fn runs_on(&self, day: NaiveDate) -> bool {
         match &self.frequency {
-            Frequency::Off => false,
+            Frequency::Off | Frequency::OnChange => false,
             Frequency::Daily => true,
             Frequency::Weekly { days } => days.contains(&day.weekday()),
         }
@@ -155,6 +173,7 @@ mod tests {
             frequency: Frequency::Daily,
             times: times.iter().map(|t| time(t)).collect(),
             time_zone,
+            skip_unchanged: false,
         }
     }
 
@@ -166,6 +185,7 @@ mod tests {
             },
             times: vec![time("06:00")],
             time_zone: chrono_tz::Europe::Paris,
+            skip_unchanged: false,
         };
         let json = serde_json::to_value(&schedule).unwrap();
         assert_eq!(
@@ -208,6 +228,7 @@ mod tests {
             frequency: Frequency::Weekly { days: vec![] },
             times: vec![time("06:00")],
             time_zone: chrono_tz::UTC,
+            skip_unchanged: false,
         };
         assert_eq!(weekly.check(), Err(ScheduleError::NoDays));
     }
@@ -239,6 +260,7 @@ mod tests {
             },
             times: vec![time("07:30")],
             time_zone: chrono_tz::Europe::Paris,
+            skip_unchanged: false,
         };
         // Friday 2026-07-03 → Monday 2026-07-06 07:30 in Paris (UTC+2).
         assert_eq!(

@@ -29,6 +29,8 @@ pub struct RunSettings {
     pub exclusions_source: Option<ExclusionsSource>,
     /// Whole addresses in reports' samples (`[privacy] full_samples`); masked otherwise.
     pub full_samples: bool,
+    /// How the sources are watched for on-change runs (`[schedule]`).
+    pub watch: crate::follow::WatchConfig,
 }
 
 /// A source of addresses no export may send: its location and the column of the emails.

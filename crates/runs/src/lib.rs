@@ -20,6 +20,7 @@ mod erasure;
 mod error;
 mod execute;
 mod failure;
+pub mod follow;
 mod ledger;
 mod privacy_key;
 mod progress;

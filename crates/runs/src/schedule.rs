@@ -110,6 +110,13 @@ async fn start_if_due(
     if !due {
         return Ok(None);
     }
+    let schedule = schedule_of(export, system);
+    if schedule.skip_unchanged
+        && let Some(skipped) = engine.skip_if_unchanged(export).await?
+    {
+        info!(export = %export.id, reason = ?skipped.reason, "A scheduled run was skipped: the data did not change.");
+        return Ok(Some(Started::Skipped(skipped)));
+    }
     let outcome = engine.start(export, Trigger::Schedule, None).await?;
     info!(export = %export.id, outcome = ?outcome, "The refresh schedule started a run.");
     let run = outcome.run();

@@ -82,6 +82,12 @@ impl Workers {
         tasks.spawn(reap(engine.clone(), stopping.clone()));
         if engine.settings.runs.scheduler {
             tasks.spawn(keep_time(engine.clone(), stopping.clone()));
+            if engine.settings.watch.watch_seconds > 0 {
+                tasks.spawn(crate::follow::keep_watching(
+                    engine.clone(),
+                    stopping.clone(),
+                ));
+            }
         }
         Self { tasks, stopping }
     }

@@ -50,6 +50,10 @@ pub struct ServerConfig {
     /// `full_samples = true` keeps whole addresses in run reports' samples; they are masked
     /// (`a••@example.com`) otherwise.
     pub privacy: PrivacyConfig,
+    /// Runs that follow the data (`on_change` schedules): `watch_seconds` (60; 0 watches
+    /// nothing, pipelines still trigger), `settle_seconds` (120), `max_runs_per_day` (24) and
+    /// `min_minutes_between` (15) per export.
+    pub schedule: segsync_runs::follow::WatchConfig,
     /// The most members one export may send.
     pub member_limit: u64,
     /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
@@ -149,6 +153,7 @@ impl Default for ServerConfig {
             exclusions: None,
             retention: Default::default(),
             privacy: PrivacyConfig::default(),
+            schedule: Default::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),

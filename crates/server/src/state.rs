@@ -49,6 +49,7 @@ impl AppState {
                 opt_outs_write_to: config.opt_outs.write_to.clone(),
                 exclusions_source: config.exclusions.clone(),
                 full_samples: config.privacy.full_samples,
+                watch: config.schedule.clone(),
             },
         );
         let app = App::new(

@@ -2,6 +2,7 @@
 //! tokens and API tokens; making and checking them is the application's work.
 
 use chrono::{DateTime, Utc};
+use segsync_domain::TokenScope;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -48,6 +49,7 @@ pub struct ApiTokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// After this the token no longer works; none lasts until revoked.
     pub expires_at: Option<DateTime<Utc>>,
+    pub scope: TokenScope,
 }
 
 /// An API token in use: the user it acts for, and which token it is.
@@ -56,6 +58,12 @@ pub struct TokenUse {
     pub user: User,
     pub token_id: Uuid,
     pub expires_at: Option<DateTime<Utc>>,
+    pub scope: TokenScope,
+}
+
+fn scope_of(text: &str) -> Result<TokenScope, StoreError> {
+    TokenScope::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("an API token's scope {text:?}")))
 }
 
 /// How stale the recorded last use of an API token may be.
@@ -229,6 +237,19 @@ impl Store {
         token_hash: &str,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<ApiTokenRecord, StoreError> {
+        self.create_scoped_api_token(user_id, name, token_hash, expires_at, TokenScope::Full)
+            .await
+    }
+
+    /// An API token of `scope` that stops working at `expires_at`, if given.
+    pub async fn create_scoped_api_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+        scope: TokenScope,
+    ) -> Result<ApiTokenRecord, StoreError> {
         let record = ApiTokenRecord {
             id: Uuid::new_v4(),
             user_id,
@@ -236,14 +257,16 @@ impl Store {
             created_at: from_millis(to_millis(Utc::now())),
             last_used_at: None,
             expires_at: expires_at.map(|at| from_millis(to_millis(at))),
+            scope,
         };
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(record.id.to_string())
             .bind(user_id.to_string())
             .bind(name)
             .bind(token_hash)
             .bind(to_millis(record.created_at))
             .bind(record.expires_at.map(to_millis))
+            .bind(scope.as_str())
             .execute(&self.pool)
             .await?;
         Ok(record)
@@ -259,7 +282,7 @@ impl Store {
     /// enabled; the use is recorded.
     pub async fn api_token_use(&self, token_hash: &str) -> Result<Option<TokenUse>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, api_tokens.id AS token_id, api_tokens.expires_at AS token_expires_at \
+            "SELECT {USER_COLUMNS}, api_tokens.id AS token_id, api_tokens.expires_at AS token_expires_at, api_tokens.scope AS token_scope \
              FROM api_tokens JOIN users ON users.id = api_tokens.user_id \
              WHERE api_tokens.token_hash = $1 AND users.disabled = 0 \
              AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > $2)"
@@ -283,11 +306,12 @@ impl Store {
             expires_at: row
                 .try_get::<Option<i64>, _>("token_expires_at")?
                 .map(from_millis),
+            scope: scope_of(&row.try_get::<String, _>("token_scope")?)?,
         }))
     }
 
     pub async fn api_tokens(&self, user_id: Uuid) -> Result<Vec<ApiTokenRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, user_id, name, created_at, last_used_at, expires_at, scope FROM api_tokens WHERE user_id = $1 ORDER BY created_at")
             .bind(user_id.to_string())
             .fetch_all(&self.pool)
             .await?;
@@ -304,6 +328,7 @@ impl Store {
                     expires_at: row
                         .try_get::<Option<i64>, _>("expires_at")?
                         .map(from_millis),
+                    scope: scope_of(&row.try_get::<String, _>("scope")?)?,
                 })
             })
             .collect()

@@ -163,6 +163,7 @@ impl App {
             CallerToken {
                 id: used.token_id,
                 expires_at: used.expires_at,
+                scope: used.scope,
             },
         ))
     }

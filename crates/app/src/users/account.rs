@@ -106,7 +106,13 @@ impl<'a> Account<'a> {
         let created = self
             .app
             .store()
-            .create_expiring_api_token(self.caller.user.id, name, &hash_token(&token), expires_at)
+            .create_scoped_api_token(
+                self.caller.user.id,
+                name,
+                &hash_token(&token),
+                expires_at,
+                new.scope,
+            )
             .await?;
         let subject = Subject {
             kind: "api_token",

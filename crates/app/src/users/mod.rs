@@ -66,6 +66,10 @@ pub struct NewToken {
     /// Days the token works for (1 to 3650); without it, until revoked.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
+    /// `full` (the default: what the user's role allows), `read` (reading only) or `trigger`
+    /// (only `POST /api/v1/triggers/source-changed`, and reading a run).
+    #[serde(default)]
+    pub scope: segsync_domain::TokenScope,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -40,6 +40,7 @@ pub struct ApiTokenView {
     pub last_used_at: Option<DateTime<Utc>>,
     /// After this the token no longer works; none lasts until revoked.
     pub expires_at: Option<DateTime<Utc>>,
+    pub scope: segsync_domain::TokenScope,
 }
 
 impl From<ApiTokenRecord> for ApiTokenView {
@@ -51,6 +52,7 @@ impl From<ApiTokenRecord> for ApiTokenView {
             created_at: token.created_at,
             last_used_at: token.last_used_at,
             expires_at: token.expires_at,
+            scope: token.scope,
         }
     }
 }

@@ -60,6 +60,23 @@ impl Rule {
         self.references().contains(&name)
     }
 
+    /// The related tables this rule tests, at any depth of its own (not of the segments it
+    /// uses), repeats included.
+    pub fn related_tables(&self) -> Vec<&str> {
+        match self {
+            Self::All(rules) | Self::Any(rules) => {
+                rules.iter().flat_map(Rule::related_tables).collect()
+            }
+            Self::Not(rule) => rule.related_tables(),
+            Self::Related(related) => vec![related.table.as_str()],
+            Self::Condition(_)
+            | Self::Segment(_)
+            | Self::Union(_)
+            | Self::Intersect(_)
+            | Self::Except(_) => Vec::new(),
+        }
+    }
+
     /// The names of the segments this rule uses directly, in order, repeats included.
     pub fn references(&self) -> Vec<&str> {
         match self {

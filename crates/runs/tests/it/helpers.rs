@@ -159,6 +159,7 @@ pub async fn spawn_engine(
         opt_outs_write_to: None,
         exclusions_source: None,
         full_samples: true,
+        watch: segsync_runs::follow::WatchConfig::default(),
     };
     TestEngine {
         engine: RunEngine::new(store.clone(), clients, settings),

@@ -75,6 +75,18 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(token) = bearer {
             let caller = state.app.caller_by_api_token(token).await?;
             tracing::Span::current().record("caller", caller.user.username.as_str());
+            if let Some(token) = caller.token
+                && !token.scope.allows(parts.method.as_str(), parts.uri.path())
+            {
+                return Err(AppError::new(
+                    Code::Forbidden,
+                    format!(
+                        "this API token's scope is {}: it may do {}",
+                        token.scope.as_str(),
+                        token.scope.says()
+                    ),
+                ));
+            }
             return Ok(Self {
                 caller,
                 csrf_token: None,

@@ -16,6 +16,7 @@ pub(crate) struct ScheduleFields {
     pub(crate) time_zone: String,
     /// Whether "use the system schedule" is a choice (exports only).
     pub(crate) may_follow_system: bool,
+    pub(crate) skip_unchanged: bool,
 }
 
 impl ScheduleFields {
@@ -40,6 +41,7 @@ impl ScheduleFields {
                 Some(Frequency::Off) => "off",
                 Some(Frequency::Daily) => "daily",
                 Some(Frequency::Weekly { .. }) => "weekly",
+                Some(Frequency::OnChange) => "on_change",
             }
             .to_owned(),
             days: DAYS
@@ -49,6 +51,7 @@ impl ScheduleFields {
             times,
             time_zone: schedule.map_or_else(|| "UTC".to_owned(), |s| s.time_zone.name().to_owned()),
             may_follow_system,
+            skip_unchanged: schedule.is_some_and(|schedule| schedule.skip_unchanged),
         }
     }
 
@@ -67,6 +70,7 @@ impl ScheduleFields {
             times,
             time_zone: fields.get("time_zone").to_owned(),
             may_follow_system,
+            skip_unchanged: fields.has("skip_unchanged"),
         }
     }
 }
@@ -93,13 +97,17 @@ pub(crate) fn read(fields: &Fields) -> Result<Option<RefreshSchedule>, String> {
         })
         .collect();
     let time_zone = fields.text("time_zone").unwrap_or_else(|| "UTC".to_owned());
+    let skip_unchanged = fields.has("skip_unchanged");
     let written = match mode {
         "off" => serde_json::json!({ "frequency": "off", "times": [], "time_zone": time_zone }),
         "daily" => {
-            serde_json::json!({ "frequency": "daily", "times": times, "time_zone": time_zone })
+            serde_json::json!({ "frequency": "daily", "times": times, "time_zone": time_zone, "skip_unchanged": skip_unchanged })
         }
         "weekly" => {
-            serde_json::json!({ "frequency": "weekly", "days": days, "times": times, "time_zone": time_zone })
+            serde_json::json!({ "frequency": "weekly", "days": days, "times": times, "time_zone": time_zone, "skip_unchanged": skip_unchanged })
+        }
+        "on_change" => {
+            serde_json::json!({ "frequency": "on_change", "times": [], "time_zone": time_zone, "skip_unchanged": true })
         }
         other => return Err(format!("no schedule {other:?}")),
     };

@@ -82,6 +82,7 @@ pub(crate) async fn create(
             let new = NewToken {
                 name: name.clone(),
                 expires_in_days: days,
+                scope: segsync_domain::TokenScope::parse(fields.get("scope")).unwrap_or_default(),
             };
             match state.app.account(&visitor.caller).create_token(&new).await {
                 Ok(made) => created = Some((made.record.name, made.token)),

@@ -20,6 +20,7 @@ pub(crate) mod segments;
 pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod tokens;
+pub(crate) mod triggers;
 pub(crate) mod users;
 
 use axum::routing::get;
@@ -100,6 +101,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy::retry))
         .routes(routes!(privacy::lookup))
         .routes(routes!(privacy::held))
+        .routes(routes!(triggers::source_changed))
         .routes(routes!(connections::lists))
         .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))
