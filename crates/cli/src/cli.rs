@@ -46,6 +46,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Tell a server that a source changed, as a pipeline's last step: the exports that follow
+    /// the data and read it start; with --wait, exits non-zero when one of them fails.
+    Trigger(TriggerArgs),
     /// Serve personal-data requests: erase people, or say what is held about one.
     Privacy {
         #[command(subcommand)]
@@ -56,6 +59,28 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TriggerArgs {
+    /// The server's address, e.g. https://segsync.example.com.
+    #[arg(long, env = "SEGSYNC_SERVER")]
+    pub(crate) server: url::Url,
+    /// The environment variable that holds the API token (a token scoped to `trigger`).
+    #[arg(long, default_value = "SEGSYNC_TOKEN")]
+    pub(crate) token_env: String,
+    /// The source that changed: `profiles` or a related table's name; every source without.
+    #[arg(long)]
+    pub(crate) source: Option<String>,
+    /// The version the pipeline wrote, for the audit log.
+    #[arg(long = "source-version")]
+    pub(crate) source_version: Option<String>,
+    /// Wait for the runs started to end; exit non-zero when one did not succeed.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// The longest --wait waits, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) wait_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

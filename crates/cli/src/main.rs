@@ -39,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
         } => commands::sources::check(args).await,
         Command::Users { command } => commands::users::run(command).await,
         Command::Privacy { command } => commands::privacy::run(command).await,
+        Command::Trigger(args) => commands::trigger::run(args).await,
         Command::Cluster { command } => commands::cluster::run(command).await,
     }
 }

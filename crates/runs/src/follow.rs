@@ -156,10 +156,23 @@ impl RunEngine {
         let system = system_schedule(&self.store).await?;
         let mut dependents = Vec::new();
         for export in self.store.exports().await? {
-            if schedule_of(&export, &system).on_change() && export.connection_id.is_some() {
-                let sources = self.sources_of(&export).await?;
-                dependents.push((export, sources));
+            // An export that cannot run (detached, or no export user) waits quietly: a run
+            // recorded skipped at every look would bury its history.
+            let Some(connection_id) = export.connection_id else {
+                continue;
+            };
+            if !schedule_of(&export, &system).on_change()
+                || self
+                    .store
+                    .connection(connection_id)
+                    .await?
+                    .export_user_id
+                    .is_none()
+            {
+                continue;
             }
+            let sources = self.sources_of(&export).await?;
+            dependents.push((export, sources));
         }
         if dependents.is_empty() {
             return Ok(Vec::new());
@@ -306,23 +319,7 @@ impl RunEngine {
         export: &Export,
         trigger: Trigger,
     ) -> Result<Option<Started>, RunsError> {
-        let going = self
-            .store
-            .runs(
-                &RunFilter {
-                    export_id: Some(export.id),
-                    status: None,
-                },
-                1,
-                0,
-            )
-            .await?
-            .first()
-            .is_some_and(|run| run.status.is_active());
-        if going {
-            return Ok(None);
-        }
-        Ok(Some(self.start(export, trigger, None).await?))
+        Ok(self.start_unless_going(export, trigger, None).await?.ok())
     }
 
     /// The clock's check before a scheduled run: an export whose schedule skips unchanged

@@ -32,11 +32,37 @@ impl RunEngine {
         trigger: Trigger,
         requested_by: Option<Uuid>,
     ) -> Result<Started, StoreError> {
+        match self
+            .start_unless_going(export, trigger, requested_by)
+            .await?
+        {
+            Ok(started) => Ok(started),
+            Err(active) => self
+                .store
+                .record_skipped_run(
+                    export.id,
+                    trigger,
+                    requested_by,
+                    &format!("run {active} of this export was still queued or running"),
+                )
+                .await
+                .map(Started::Skipped),
+        }
+    }
+
+    /// As [`RunEngine::start`], but a run of the export still queued or running (another node
+    /// may have just started it) is answered as its id, and nothing is recorded.
+    pub async fn start_unless_going(
+        &self,
+        export: &Export,
+        trigger: Trigger,
+        requested_by: Option<Uuid>,
+    ) -> Result<Result<Started, Uuid>, StoreError> {
         let skip = |reason: String| async move {
             self.store
                 .record_skipped_run(export.id, trigger, requested_by, &reason)
                 .await
-                .map(Started::Skipped)
+                .map(|run| Ok(Started::Skipped(run)))
         };
         let Some(connection_id) = export.connection_id else {
             return skip("the export has no connection: it was detached".to_owned()).await;
@@ -56,14 +82,9 @@ impl RunEngine {
         {
             Ok(run) => {
                 self.run_queued();
-                Ok(Started::Queued(run))
+                Ok(Ok(Started::Queued(run)))
             }
-            Err(QueueError::AlreadyActive(active)) => {
-                skip(format!(
-                    "run {active} of this export was still queued or running"
-                ))
-                .await
-            }
+            Err(QueueError::AlreadyActive(active)) => Ok(Err(active)),
             Err(QueueError::Store(error)) => Err(error),
         }
     }

@@ -15,4 +15,5 @@ pub(crate) mod sandbox;
 pub(crate) mod segments;
 pub(crate) mod serve;
 pub(crate) mod sources;
+pub(crate) mod trigger;
 pub(crate) mod users;

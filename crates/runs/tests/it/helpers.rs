@@ -27,7 +27,10 @@ pub struct TestEngine {
     pub client_id: String,
     pub user_id: Uuid,
     api: ApiConfig,
-    _folder: tempfile::TempDir,
+    /// The engine's settings and store, for another engine on the same store (another node).
+    pub settings: RunSettings,
+    database_url: String,
+    pub folder: tempfile::TempDir,
 }
 
 /// `n` profiles, `person-0@example.com` on.
@@ -44,6 +47,17 @@ pub fn profiles_csv(n: usize) -> String {
 pub async fn spawn_engine(
     n: usize,
     adjust: impl FnOnce(&mut RunsConfig, &mut ApiConfig),
+) -> TestEngine {
+    spawn_engine_on(n, None, adjust, |_, _| {}).await
+}
+
+/// As `spawn_engine`, on the store at `database_url` (a SQLite file of its own when none), the
+/// engine's settings changed by `settle` (which is given the test's folder) before it starts.
+pub async fn spawn_engine_on(
+    n: usize,
+    database_url: Option<String>,
+    adjust: impl FnOnce(&mut RunsConfig, &mut ApiConfig),
+    settle: impl FnOnce(&mut RunSettings, &std::path::Path),
 ) -> TestEngine {
     let client_id = format!("runs-{}", Uuid::new_v4());
     let sandbox = cc_sandbox::spawn(
@@ -75,12 +89,9 @@ pub async fn spawn_engine(
     adjust(&mut runs, &mut api);
 
     let folder = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!(
-        "sqlite://{}",
-        folder.path().join("segsync.db").display()
-    ))
-    .await
-    .unwrap();
+    let database_url = database_url
+        .unwrap_or_else(|| format!("sqlite://{}", folder.path().join("segsync.db").display()));
+    let store = Store::open(&database_url).await.unwrap();
     let profiles = folder.path().join("profiles.csv");
     std::fs::write(&profiles, profiles_csv(n)).unwrap();
 
@@ -148,7 +159,7 @@ pub async fn spawn_engine(
         .await
         .unwrap();
     let clients = Clients::new(store.clone(), api.clone(), Arc::new(sealer), "node-test").unwrap();
-    let settings = RunSettings {
+    let mut settings = RunSettings {
         runs,
         profiles: Some(segsync_engine::ProfileSource::new(
             profiles.to_string_lossy(),
@@ -161,8 +172,11 @@ pub async fn spawn_engine(
         full_samples: true,
         watch: segsync_runs::follow::WatchConfig::default(),
     };
+    settle(&mut settings, folder.path());
     TestEngine {
-        engine: RunEngine::new(store.clone(), clients, settings),
+        engine: RunEngine::new(store.clone(), clients, settings.clone()),
+        settings,
+        database_url,
         sandbox,
         store,
         export,
@@ -170,7 +184,7 @@ pub async fn spawn_engine(
         client_id,
         user_id,
         api,
-        _folder: folder,
+        folder,
     }
 }
 
@@ -206,6 +220,20 @@ async fn authorize(api: &ApiConfig) -> TokenSet {
 }
 
 impl TestEngine {
+    /// Another engine on the same store and sandbox, as another node would have.
+    pub async fn another_node(&self) -> RunEngine {
+        let store = Store::open(&self.database_url).await.unwrap();
+        let sealer = Sealer::new(&[7; 32], &[]);
+        let clients = Clients::new(
+            store.clone(),
+            self.api.clone(),
+            Arc::new(sealer),
+            "node-other",
+        )
+        .unwrap();
+        RunEngine::new(store, clients, self.settings.clone())
+    }
+
     /// A run of the export queued for the workers, acting as its export user.
     pub async fn queue_run(&self) -> Run {
         match self

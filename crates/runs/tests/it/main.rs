@@ -4,6 +4,7 @@
 
 #![allow(unreachable_pub)]
 
+mod follow;
 mod helpers;
 mod logs;
 mod runs;
