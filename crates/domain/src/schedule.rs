@@ -41,7 +41,7 @@ pub struct RefreshSchedule {
     /// A clock schedule's moment skips an export whose sources did not change since its last
     /// successful run ("unchanged since …") instead of spending requests. On-change schedules
     /// never run over unchanged sources.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_unchanged: bool,
 }
 

@@ -83,7 +83,7 @@ impl Sightings {
 /// What became of one export when a pipeline said a source changed.
 #[derive(Debug)]
 pub enum Triggered {
-    Started(Started),
+    Started(Box<Started>),
     /// Not started, and why.
     Held {
         export: Uuid,
@@ -241,7 +241,7 @@ impl RunEngine {
             }
             let outcome = self.start(&export, Trigger::Pipeline, None).await?;
             info!(export = %export.id, "A pipeline's word started a run.");
-            answers.push(Triggered::Started(outcome));
+            answers.push(Triggered::Started(Box::new(outcome)));
         }
         Ok(answers)
     }

@@ -44,3 +44,4 @@ mod takeover;
 mod timeouts;
 mod tokens;
 mod traces;
+mod triggers;

@@ -182,6 +182,12 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         route(Method::GET, "/api/v1/privacy/held", None, admin),
         route(
+            Method::POST,
+            "/api/v1/triggers/source-changed",
+            Some(json!({ "source": "profiles" })),
+            contributor,
+        ),
+        route(
             Method::GET,
             "/api/v1/connections/{shared}/lists",
             None,
@@ -371,45 +377,44 @@ async fn created_id(app: &TestApp, role: Role, path: &str, body: serde_json::Val
     created["id"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn every_route_checks_the_role() {
-    let app = spawn_app().await;
+/// The objects the routes' placeholders name, made for the matrix.
+async fn fixture(app: &TestApp) -> Vec<(&'static str, String)> {
     let connection = created_id(
-        &app,
+        app,
         Role::Admin,
         "/api/v1/connections",
         json!({ "name": "matrix", "consent": true }),
     )
     .await;
     let segment = created_id(
-        &app,
+        app,
         Role::Admin,
         "/api/v1/segments",
         json!({ "name": "matrix", "rule": everyone() }),
     )
     .await;
     let doomed = created_id(
-        &app,
+        app,
         Role::Admin,
         "/api/v1/segments",
         json!({ "name": "doomed", "rule": everyone() }),
     )
     .await;
     let token = created_id(
-        &app,
+        app,
         Role::Admin,
         "/api/v1/me/tokens",
         json!({ "name": "doomed" }),
     )
     .await;
     let someone = created_id(
-        &app,
+        app,
         Role::Admin,
         "/api/v1/users",
         json!({ "username": "someone", "role": "viewer", "password": "another long password" }),
     )
     .await;
-    let (export, _) = crate::runs::an_export(&app).await;
+    let (export, _) = crate::runs::an_export(app).await;
     let (status, erasure) = app
         .call(
             Some(Role::Admin),
@@ -443,19 +448,35 @@ async fn every_route_checks_the_role() {
         .unwrap()
         .id
         .to_string();
-    let fill = |text: &str| {
-        text.replace("{connection}", &connection)
-            .replace("{segment}", &segment)
-            .replace("{doomed}", &doomed)
-            .replace("{token}", &token)
-            .replace("{token_id}", &token)
-            .replace("{export}", &export)
-            .replace("{shared}", &shared)
-            .replace("{list}", &list)
-            .replace("{run}", &run)
-            .replace("{someone}", &someone)
-            .replace("{erasure}", &erasure)
-    };
+    vec![
+        ("{connection}", connection.clone()),
+        ("{segment}", segment.clone()),
+        ("{doomed}", doomed.clone()),
+        ("{token}", token.clone()),
+        ("{token_id}", token.clone()),
+        ("{export}", export.clone()),
+        ("{shared}", shared.clone()),
+        ("{list}", list.clone()),
+        ("{run}", run.clone()),
+        ("{someone}", someone.clone()),
+        ("{erasure}", erasure.clone()),
+    ]
+}
+
+/// `text` with every placeholder of `fixture` filled in.
+fn filled(text: &str, fixture: &[(&'static str, String)]) -> String {
+    fixture
+        .iter()
+        .fold(text.to_owned(), |text, (placeholder, value)| {
+            text.replace(placeholder, value)
+        })
+}
+
+#[tokio::test]
+async fn every_route_checks_the_role() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let fill = |text: &str| filled(text, &fixture);
     for route in routes() {
         let path = fill(route.path);
         for caller in [
@@ -494,6 +515,67 @@ async fn every_route_checks_the_role() {
                     route.path,
                     response.text().await.unwrap()
                 ),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_checks_the_tokens_scope() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let mut scoped = Vec::new();
+    for scope in ["read", "trigger"] {
+        let (status, made) = app
+            .call(
+                Some(Role::Admin),
+                Method::POST,
+                "/api/v1/me/tokens",
+                Some(json!({ "name": format!("scoped {scope}"), "scope": scope })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        scoped.push((
+            segsync_domain::TokenScope::parse(scope).unwrap(),
+            made["token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    for route in routes() {
+        let path = filled(route.path, &fixture);
+        for (scope, token) in &scoped {
+            let mut request = app
+                .http
+                .request(route.method.clone(), app.url(&path))
+                .bearer_auth(token);
+            if let Some(body) = &route.body {
+                request = request.json(
+                    &serde_json::from_str::<serde_json::Value>(
+                        &filled(&body.to_string(), &fixture).replace("{role}", "scoped"),
+                    )
+                    .unwrap(),
+                );
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let bare = route.path.split('?').next().unwrap_or_default();
+            let within = scope.allows(route.method.as_str(), &filled(bare, &fixture));
+            if within {
+                assert_ne!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{} {} with a {scope:?} token: {}",
+                    route.method,
+                    route.path,
+                    response.text().await.unwrap()
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{} {} with a {scope:?} token",
+                    route.method,
+                    route.path
+                );
             }
         }
     }
