@@ -54,6 +54,10 @@ pub struct ServerConfig {
     /// nothing, pipelines still trigger), `settle_seconds` (120), `max_runs_per_day` (24) and
     /// `min_minutes_between` (15) per export.
     pub schedule: segsync_runs::follow::WatchConfig,
+    /// Webhooks that say a source changed: `dbt_cloud_secret`, the secret of a dbt Cloud
+    /// webhook (its requests to `/api/v1/triggers/dbt-cloud` are checked against it), and
+    /// `dbt_cloud_source`, the source its job builds (`profiles` unless told).
+    pub triggers: TriggersConfig,
     /// The most members one export may send.
     pub member_limit: u64,
     /// How much memory evaluating segments may hold (`memory_limit`) and where it spills
@@ -99,6 +103,15 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     pub format: LogFormat,
+}
+
+/// Webhooks that say a source changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TriggersConfig {
+    #[serde(serialize_with = "redacted")]
+    pub dbt_cloud_secret: Option<SecretString>,
+    pub dbt_cloud_source: Option<String>,
 }
 
 /// How much of an address reports keep.
@@ -154,6 +167,7 @@ impl Default for ServerConfig {
             retention: Default::default(),
             privacy: PrivacyConfig::default(),
             schedule: Default::default(),
+            triggers: TriggersConfig::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8910)),
             public_url: Url::parse("http://127.0.0.1:8910/").expect("a valid URL"),
             database_url: "sqlite://segsync.db".to_owned(),

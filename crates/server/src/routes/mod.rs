@@ -102,6 +102,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(privacy::lookup))
         .routes(routes!(privacy::held))
         .routes(routes!(triggers::source_changed))
+        .routes(routes!(triggers::dbt_cloud))
         .routes(routes!(connections::lists))
         .routes(routes!(connections::custom_fields))
         .routes(routes!(schedule::get, schedule::put))

@@ -184,3 +184,62 @@ async fn a_read_token_reads_and_changes_nothing() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {refused}");
     }
 }
+
+#[tokio::test]
+async fn a_signed_dbt_cloud_webhook_of_a_successful_run_starts_the_runs_and_nothing_else_does() {
+    use hmac::{Hmac, Mac};
+    const SECRET: &str = "dbt webhook secret";
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.triggers.dbt_cloud_secret = Some(SECRET.into());
+    })
+    .await;
+    export_in_mode(&app, "add_only", |_, _| {}).await;
+    app.call(
+        Some(Role::Admin),
+        Method::PUT,
+        "/api/v1/schedule",
+        Some(json!({ "frequency": "on_change", "times": [], "time_zone": "UTC" })),
+    )
+    .await;
+    let post = |body: Value, secret: &'static str| {
+        let body = body.to_string();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        let signature: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        app.http
+            .post(app.url("/api/v1/triggers/dbt-cloud"))
+            .header("authorization", signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let event = |status: &str| {
+        json!({
+            "accountId": 1,
+            "eventType": "job.run.completed",
+            "data": { "jobId": "42", "runId": "9001", "runStatus": status }
+        })
+    };
+    let forged = post(event("Success"), "not the secret").await.unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let failed: Value = post(event("Errored"), SECRET)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["started"], json!([]), "{failed}");
+    let succeeded = post(event("Success"), SECRET).await.unwrap();
+    assert_eq!(succeeded.status(), StatusCode::ACCEPTED);
+    let succeeded: Value = succeeded.json().await.unwrap();
+    assert_eq!(
+        succeeded["started"].as_array().unwrap().len(),
+        1,
+        "{succeeded}"
+    );
+}
