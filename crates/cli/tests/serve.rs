@@ -293,3 +293,95 @@ fn people_are_erased_and_looked_up_on_the_command_line() {
     assert!(!refused);
     assert!(output.contains("email:"), "{output}");
 }
+
+/// Runs `segsync trigger` against `server` with `token`; its success and output.
+fn trigger(server: &str, token: &str, args: &[&str]) -> (bool, String) {
+    let done = Command::new(env!("CARGO_BIN_EXE_segsync"))
+        .args(["trigger", "--server", server])
+        .args(args)
+        .env("SEGSYNC_TOKEN", token)
+        .output()
+        .unwrap();
+    (
+        done.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_pipeline_says_a_source_changed_with_segsync_trigger() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let folder = tempfile::tempdir().unwrap();
+    let config = segsync_server::ServerConfig {
+        database_url: format!("sqlite://{}", folder.path().join("segsync.db").display()),
+        encryption_key: Some("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".into()),
+        ..segsync_server::ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = segsync_server::spawn(config, listener).await.unwrap();
+    let store = &server.state.store;
+    let mut tokens = Vec::new();
+    for (role, scope) in [
+        (
+            segsync_store::Role::Contributor,
+            segsync_domain::TokenScope::Trigger,
+        ),
+        (
+            segsync_store::Role::Viewer,
+            segsync_domain::TokenScope::Trigger,
+        ),
+    ] {
+        let user = store
+            .create_user(&segsync_store::NewUser {
+                username: format!("pipeline-{role}"),
+                display_name: "Pipeline".into(),
+                role,
+                password_hash: "unused".into(),
+            })
+            .await
+            .unwrap();
+        let token = segsync_app::secrets::new_token("sgs_");
+        store
+            .create_scoped_api_token(
+                user.id,
+                "pipeline",
+                &segsync_app::secrets::hash_token(&token),
+                None,
+                scope,
+            )
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
+    let server_url = base.clone();
+    let contributor = tokens[0].clone();
+    let viewer = tokens[1].clone();
+    let ((said, output), (refused, why), (unknown, unknown_why)) =
+        tokio::task::spawn_blocking(move || {
+            (
+                trigger(
+                    &server_url,
+                    &contributor,
+                    &["--source", "profiles", "--wait"],
+                ),
+                trigger(&server_url, &viewer, &[]),
+                trigger(&server_url, &contributor, &["--source", "shipments"]),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(said, "{output}");
+    assert!(output.contains("no run started"), "{output}");
+    assert!(!refused, "{why}");
+    assert!(why.contains("403"), "{why}");
+    assert!(!unknown, "{unknown_why}");
+    assert!(
+        unknown_why.contains("no source is named \"shipments\""),
+        "{unknown_why}"
+    );
+}
