@@ -11,11 +11,16 @@ use std::time::{Duration, Instant};
 
 use ballista_core::config::TaskSchedulingPolicy;
 use ballista_core::error::BallistaError;
+use ballista_core::optimizer::with_ballista_optimizer_rules;
 use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
+use ballista_core::utils::default_session_builder;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::create_scheduler;
 use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::SessionState;
+use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use segsync_engine::ClusterIdentity;
 use tokio::net::TcpListener;
@@ -75,8 +80,22 @@ impl SchedulerOptions {
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
         config.override_create_grpc_client_endpoint =
             self.tls.as_ref().map(ClusterIdentity::endpoint_override);
+        config.override_session_builder = Some(Arc::new(planning_as_a_node_does));
         config
     }
+}
+
+/// The scheduler's sessions plan a node's query again with the rules the node planned it with
+/// (`segsync_engine::optimizer_rules`, beside Ballista's own): with DataFusion's defaults,
+/// common-subexpression elimination turns the shared `FILTER` of several measures into a
+/// projection whose nullability the physical plan disagrees with, and the query fails.
+fn planning_as_a_node_does(config: SessionConfig) -> datafusion::common::Result<SessionState> {
+    let state = default_session_builder(config)?;
+    Ok(SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(with_ballista_optimizer_rules(
+            &segsync_engine::optimizer_rules(),
+        ))
+        .build())
 }
 
 /// Binds the scheduler's port and serves until the process stops.

@@ -22,7 +22,7 @@ pub use compile::{Membership, RelatedColumns, membership_expr};
 pub use compile_error::CompileError;
 pub use error::{EngineError, SourcePart};
 pub use evaluations::{EvaluationPlace, Evaluations, EvaluationsBusy};
-pub use profiles::{MemberQuery, Profiles};
+pub use profiles::{MemberQuery, Profiles, optimizer_rules};
 pub use related::{RelatedTable, related_tables};
 pub use schema::profile_schema;
 pub use settings::EngineSettings;

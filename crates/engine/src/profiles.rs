@@ -472,8 +472,9 @@ impl Profiles {
 /// condition in the `FILTER` of several measures, it projects the condition out beneath the
 /// aggregate with a nullability the physical plan disagrees with, and the plan fails
 /// ("Physical input schema should be the same as the one converted from logical input
-/// schema"; DataFusion 55).
-fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
+/// schema"; DataFusion 55). A cluster's scheduler plans again what a node sends it, so it must
+/// plan with these rules too (`segsync_cluster`'s scheduler does).
+pub fn optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     Optimizer::new()
         .rules
         .into_iter()

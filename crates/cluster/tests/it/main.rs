@@ -4,6 +4,7 @@
 
 #![allow(unreachable_pub, dead_code)]
 
+mod behaviour_on_cluster;
 mod cluster;
 #[path = "../../../engine/tests/it/differential.rs"]
 mod differential;
