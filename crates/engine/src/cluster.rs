@@ -144,10 +144,32 @@ pub(crate) fn query_failure(
              --executor-wait-seconds)"
                 .to_owned()
         }
-        Some(at) if text.contains("Job ") => format!("gave the query up: {}", &text[at + 8..]),
+        Some(at) if text.contains("Job ") => {
+            let detail = text[at + 8..].trim();
+            if rejected_as_a_plan(detail) {
+                return EngineError::ClusterRejected {
+                    cluster: cluster.to_owned(),
+                    detail: detail.to_owned(),
+                };
+            }
+            format!("gave the query up: {detail}")
+        }
         _ => format!("lost the query: {text}"),
     };
     unavailable(cluster, problem)
+}
+
+/// Whether a job's failure is the query's own: DataFusion could not plan it, on the scheduler.
+fn rejected_as_a_plan(detail: &str) -> bool {
+    [
+        "Internal error",
+        "Error during planning",
+        "Schema error",
+        "This feature is not implemented",
+        "Optimizer rule",
+    ]
+    .iter()
+    .any(|words| detail.contains(words))
 }
 
 /// The message of an executor's task failure in Ballista's report of a job, which quotes the
@@ -238,6 +260,20 @@ mod tests {
             error.to_string().starts_with(
                 "the engine is unavailable: the cluster at df://10.0.0.5:50050 lost the query: "
             ),
+            "{error}"
+        );
+        let rejected = DataFusionError::Execution(
+            "Job 7 failed: DataFusion error: Internal error: Physical input schema should be the same as the one converted from logical input schema.".to_owned(),
+        );
+        let error = query_failure("df://h:1", &source, &rejected);
+        assert!(
+            matches!(error, EngineError::ClusterRejected { .. }),
+            "a plan the cluster could not build is the query's failure, not unavailability: {error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("the cluster at df://h:1 could not carry out the query: DataFusion error: Internal error"),
             "{error}"
         );
         let given_up = DataFusionError::Execution("Job 9 failed: Cancelled".to_owned());

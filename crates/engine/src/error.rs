@@ -61,6 +61,11 @@ pub enum EngineError {
     #[error("the engine is unavailable: the cluster at {cluster} {problem}")]
     ClusterUnavailable { cluster: String, problem: String },
 
+    /// The cluster took the query and could not carry it out for the query's own sake (a plan
+    /// it could not build): the cluster is up, and trying again gives the same.
+    #[error("the cluster at {cluster} could not carry out the query: {detail}")]
+    ClusterRejected { cluster: String, detail: String },
+
     /// `[engine] cluster` is on another machine and `[engine] cluster_tls` is not set: the
     /// node would send its queries to whoever answers at that address.
     #[error(
@@ -122,7 +127,9 @@ impl EngineError {
             | Self::ClusterUnavailable { .. }
             | Self::ClusterUnauthenticated { .. }
             | Self::ClusterTls { .. } => "the engine's cluster is unavailable".to_owned(),
-            Self::Query(_) => "evaluating the segments over the profile source failed".to_owned(),
+            Self::Query(_) | Self::ClusterRejected { .. } => {
+                "evaluating the segments over the profile source failed".to_owned()
+            }
             Self::Related { .. }
             | Self::Segment(_)
             | Self::Compile(_)

@@ -85,8 +85,15 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         .iter()
         .map(|segment| profiles.segment_expr(segment, &segments, &clock))
         .collect::<Result<Vec<_>, _>>()?;
-    // Every segment counted in one pass over the data.
-    let counts = profiles.count_each(&memberships).await?;
+    // Every segment counted in one pass over the data; a query the engine could not carry
+    // out names the segments it counted.
+    let counts = profiles.count_each(&memberships).await.map_err(|error| {
+        let names: Vec<String> = segments
+            .iter()
+            .map(|segment| format!("{:?}", segment.name))
+            .collect();
+        anyhow::anyhow!("counting the segments {}: {error}", names.join(", "))
+    })?;
     for ((segment, membership), count) in segments.iter().zip(memberships).zip(counts) {
         writeln!(out, "\n{} — {count} members", segment.name)?;
         if let Some(description) = &segment.description {
