@@ -148,4 +148,22 @@ async fn several_behaviour_segments_in_one_query_count_the_same_on_a_cluster() {
         .await
         .unwrap_or_else(|error| panic!("together: {error}"));
     assert_eq!(together, expected);
+
+    // One stream for the three, as an export with several segments reads its members.
+    let query = |profiles: &Profiles| segsync_engine::MemberQuery {
+        columns: vec!["id".into()],
+        segments: segments
+            .iter()
+            .map(|segment| {
+                (
+                    segment.name.clone(),
+                    profiles.segment_expr(segment, &segments, &clock()).unwrap(),
+                )
+            })
+            .collect(),
+    };
+    let embedded_members = crate::differential::streamed_ids(&embedded, &query(&embedded)).await;
+    let cluster_members = crate::differential::streamed_ids(&on_cluster, &query(&on_cluster)).await;
+    assert!(!embedded_members.is_empty());
+    assert_eq!(cluster_members, embedded_members);
 }
