@@ -34,7 +34,7 @@ pub(crate) async fn read_back_bench(
     let of = command_line_export(&store, plan.list_id).await?;
     let profiles = Profiles::open(ProfileSource::new(path.to_string_lossy())).await?;
     let mut out = std::io::stdout();
-    writeln!(out, "(j) the list read back: {members} members")?;
+    writeln!(out, "(k) the list read back: {members} members")?;
 
     let run = claimed_run(&store, of).await?;
     let ledger = load_ledger(&store, of, run.id).await?;
