@@ -181,6 +181,10 @@ pub(crate) struct SchedulerArgs {
     /// "engine unavailable", and is tried again later).
     #[arg(long, default_value_t = 60)]
     pub(crate) executor_wait_seconds: u64,
+    /// A TOML file of the storage options the scheduler lists object storage with when it
+    /// plans a query over files there (as the executors' --source-options).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) source_options: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) tls: ClusterTlsArgs,
 }
@@ -216,6 +220,12 @@ pub(crate) struct ExecutorArgs {
     /// --executor-timeout-seconds.
     #[arg(long, default_value_t = 10)]
     pub(crate) heartbeat_seconds: u64,
+    /// A TOML file of the storage options the executor opens object storage with (`endpoint`,
+    /// `region`, `access_key_id_env`, …, as a profile source takes them): the profiles and
+    /// related tables in S3, GCS or Azure are read with these and the platform's credential
+    /// chain, never with credentials sent in a plan.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) source_options: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) tls: ClusterTlsArgs,
 }

@@ -41,6 +41,11 @@ pub struct ExecutorOptions {
     pub heartbeat_seconds: u64,
     /// The cluster's TLS files, read: required to listen beyond loopback.
     pub tls: Option<ClusterIdentity>,
+    /// How this executor reaches object storage (`endpoint`, `region`, credentials — any
+    /// storage option of a profile source, from a file, `_file` or `_env`): the buckets a
+    /// node's plans read are opened with these and the platform's credential chain, so no
+    /// credential travels in a plan.
+    pub source_options: segsync_engine::SourceOptions,
 }
 
 impl Default for ExecutorOptions {
@@ -57,6 +62,7 @@ impl Default for ExecutorOptions {
             work_dir: None,
             heartbeat_seconds: 10,
             tls: None,
+            source_options: segsync_engine::SourceOptions::default(),
         }
     }
 }
@@ -109,6 +115,10 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         override_arrow_flight_service: Some(flight),
         override_create_grpc_client_endpoint: dial,
         override_config_producer: task_settings,
+        override_runtime_producer: Some(runtime_with_source_stores(
+            options.work_dir.clone(),
+            options.source_options.clone(),
+        )),
         ..defaults
     };
     start_executor_process(Arc::new(config))
@@ -117,4 +127,21 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
             role: "executor",
             source,
         })
+}
+
+/// Each task's runtime: spill files in the work folder, and the object stores built from the
+/// executor's own storage options (see `source_stores.rs`); Ballista adds the memory pool.
+fn runtime_with_source_stores(
+    work_dir: Option<PathBuf>,
+    options: segsync_engine::SourceOptions,
+) -> ballista_core::RuntimeProducer {
+    let stores = Arc::new(crate::source_stores::SourceStores::new(options));
+    Arc::new(move |_| {
+        let mut builder = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_object_store_registry(stores.clone());
+        if let Some(folder) = &work_dir {
+            builder = builder.with_temp_file_path(folder);
+        }
+        Ok(Arc::new(builder.build()?))
+    })
 }

@@ -13,6 +13,7 @@ mod checked_flight;
 mod executor;
 mod named_tasks;
 mod scheduler;
+mod source_stores;
 
 pub use executor::{ExecutorOptions, run_executor};
 pub use scheduler::{SchedulerOptions, run_scheduler, run_scheduler_on};

@@ -20,6 +20,7 @@ use ballista_scheduler::scheduler_process::create_scheduler;
 use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use segsync_engine::ClusterIdentity;
@@ -28,6 +29,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
+use crate::source_stores::SourceStores;
 use crate::{ClusterError, check_listening};
 
 /// Where the scheduler listens, and what it tells executors to call it.
@@ -47,6 +49,9 @@ pub struct SchedulerOptions {
     pub executor_wait_seconds: u64,
     /// The cluster's TLS files, read: required to listen beyond loopback.
     pub tls: Option<ClusterIdentity>,
+    /// How the scheduler reaches object storage, which it lists when it plans a query over
+    /// files there (as each executor's `source_options`).
+    pub source_options: segsync_engine::SourceOptions,
 }
 
 impl Default for SchedulerOptions {
@@ -58,6 +63,7 @@ impl Default for SchedulerOptions {
             executor_timeout_seconds: 60,
             executor_wait_seconds: 60,
             tls: None,
+            source_options: segsync_engine::SourceOptions::default(),
         }
     }
 }
@@ -80,7 +86,10 @@ impl SchedulerOptions {
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
         config.override_create_grpc_client_endpoint =
             self.tls.as_ref().map(ClusterIdentity::endpoint_override);
-        config.override_session_builder = Some(Arc::new(planning_as_a_node_does));
+        let stores = Arc::new(SourceStores::new(self.source_options.clone()));
+        config.override_session_builder = Some(Arc::new(move |config| {
+            planning_as_a_node_does(config, Arc::clone(&stores))
+        }));
         config
     }
 }
@@ -88,10 +97,18 @@ impl SchedulerOptions {
 /// The scheduler's sessions plan a node's query again with the rules the node planned it with
 /// (`segsync_engine::optimizer_rules`, beside Ballista's own): with DataFusion's defaults,
 /// common-subexpression elimination turns the shared `FILTER` of several measures into a
-/// projection whose nullability the physical plan disagrees with, and the query fails.
-fn planning_as_a_node_does(config: SessionConfig) -> datafusion::common::Result<SessionState> {
+/// projection whose nullability the physical plan disagrees with, and the query fails. They
+/// list files in object storage through the scheduler's own storage options.
+fn planning_as_a_node_does(
+    config: SessionConfig,
+    stores: Arc<SourceStores>,
+) -> datafusion::common::Result<SessionState> {
     let state = default_session_builder(config)?;
+    let runtime = RuntimeEnvBuilder::new()
+        .with_object_store_registry(stores)
+        .build()?;
     Ok(SessionStateBuilder::new_from_existing(state)
+        .with_runtime_env(Arc::new(runtime))
         .with_optimizer_rules(with_ballista_optimizer_rules(
             &segsync_engine::optimizer_rules(),
         ))

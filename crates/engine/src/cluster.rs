@@ -90,20 +90,16 @@ pub(crate) fn unavailable(cluster: &str, problem: String) -> EngineError {
 }
 
 /// Refuses, before anything runs, a source the executors could not read from the plan
-/// alone: Delta tables and PostgreSQL need codecs the cluster does not have yet, and object
-/// storage needs its credentials on every executor, which they are not given yet.
+/// alone: Delta tables and PostgreSQL need codecs the cluster does not have yet. Files in
+/// object storage are read by the executors with their own storage options
+/// (`segsync cluster executor --source-options`), never with credentials sent in a plan.
 pub(crate) fn check_source(
     what: &str,
-    source: &ProfileSource,
+    _source: &ProfileSource,
     format: ProfileFormat,
 ) -> Result<(), EngineError> {
     let refused = match format {
         ProfileFormat::Delta | ProfileFormat::Postgres => format.name(),
-        ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json
-            if source.is_in_object_storage() =>
-        {
-            "object storage"
-        }
         ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json => return Ok(()),
     };
     Err(EngineError::NotOnCluster {

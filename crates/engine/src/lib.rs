@@ -28,6 +28,7 @@ pub use schema::profile_schema;
 pub use settings::EngineSettings;
 pub use source::{
     OptionError, ProfileFormat, ProfileSource, SourceOptions, SourceSnapshot, SourceVersion,
+    object_store_for,
 };
 
 /// Sizes in bytes, as the engine's settings take them.

@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use anyhow::Context;
+
 use segsync_cluster::certificates::{AUTHORITY_CERTIFICATE, AUTHORITY_KEY, write_peer};
 use segsync_cluster::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
 use segsync_engine::ClusterIdentity;
@@ -30,6 +32,7 @@ async fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         executor_timeout_seconds: args.executor_timeout_seconds,
         executor_wait_seconds: args.executor_wait_seconds,
         tls: identity(&args.tls)?,
+        source_options: source_options(args.source_options.as_deref())?,
     })
     .await?;
     Ok(())
@@ -49,9 +52,31 @@ async fn executor(args: ExecutorArgs) -> anyhow::Result<()> {
         work_dir: args.work_dir,
         heartbeat_seconds: args.heartbeat_seconds,
         tls: identity(&args.tls)?,
+        source_options: source_options(args.source_options.as_deref())?,
     })
     .await?;
     Ok(())
+}
+
+/// The storage options of `--source-options FILE`: a TOML table of keys and text values.
+fn source_options(file: Option<&std::path::Path>) -> anyhow::Result<segsync_engine::SourceOptions> {
+    let mut options = segsync_engine::SourceOptions::default();
+    let Some(file) = file else {
+        return Ok(options);
+    };
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let table: std::collections::BTreeMap<String, String> =
+        toml::from_str(&text).with_context(|| {
+            format!(
+                "{}: storage options are keys with text values",
+                file.display()
+            )
+        })?;
+    for (key, value) in table {
+        options.set(&key, value);
+    }
+    Ok(options)
 }
 
 fn certificates(args: &CertificatesArgs) -> anyhow::Result<()> {

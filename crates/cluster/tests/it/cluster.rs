@@ -8,6 +8,7 @@ use segsync_engine::{EngineError, EngineSettings, ProfileSource, Profiles};
 use crate::differential::{check_generated_segments, check_set_operations};
 use crate::fixtures;
 use crate::loopback_cluster::{LoopbackCluster, free_port};
+use crate::s3_server::S3Server;
 
 #[tokio::test]
 async fn an_unreachable_scheduler_makes_the_engine_unavailable_before_anything_runs() {
@@ -48,6 +49,29 @@ async fn the_differential_suite_gives_the_same_members_on_a_cluster() {
     assert_eq!(profiles.count_all().await.unwrap(), 3_000);
     check_generated_segments(&profiles, &rows, "Parquet on the cluster").await;
     check_set_operations(&profiles, &rows, "Parquet on the cluster").await;
+}
+
+/// The same suite with the Parquet parts in S3 (moto's server): the node plans with its
+/// source's options, the executors open the bucket with their own (`--source-options`), and no
+/// credential travels in a plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_differential_suite_gives_the_same_members_from_object_storage_on_a_cluster() {
+    let s3 = S3Server::start();
+    s3.create_bucket("lake").await;
+    let folder = tempfile::tempdir().unwrap();
+    let rows = fixtures::rows(3_000, 43);
+    for (part, chunk) in rows.chunks(700).enumerate() {
+        fixtures::write_parquet(&folder.path().join(format!("part-{part}.parquet")), chunk);
+    }
+    s3.upload("lake", folder.path(), "profiles").await;
+    let source = s3.source("s3://lake/profiles/");
+    let cluster = LoopbackCluster::start_reading(2, source.options.clone()).await;
+    let profiles = Profiles::open_with(source, &cluster.settings())
+        .await
+        .unwrap();
+    assert_eq!(profiles.count_all().await.unwrap(), 3_000);
+    check_generated_segments(&profiles, &rows, "Parquet in S3 on the cluster").await;
+    check_set_operations(&profiles, &rows, "Parquet in S3 on the cluster").await;
 }
 
 /// A scheduler with no executor gives the query up after its wait, and the node says so,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use segsync_cluster::certificates::{AUTHORITY_CERTIFICATE, write_peer};
 use segsync_cluster::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler_on};
-use segsync_engine::{ClusterIdentity, ClusterTls, EngineSettings, ProfileSource, Profiles};
+use segsync_engine::{
+    ClusterIdentity, ClusterTls, EngineSettings, ProfileSource, Profiles, SourceOptions,
+};
 use tokio::task::JoinHandle;
 
 pub struct LoopbackCluster {
@@ -54,15 +56,24 @@ pub fn free_port() -> u16 {
 impl LoopbackCluster {
     /// A scheduler and `executors` executors of two task slots each, ready for queries.
     pub async fn start(executors: usize) -> Self {
-        Self::start_with(executors, None).await
+        Self::start_with(executors, None, SourceOptions::default()).await
+    }
+
+    /// As [`Self::start`], the executors opening object storage with `source_options`.
+    pub async fn start_reading(executors: usize, source_options: SourceOptions) -> Self {
+        Self::start_with(executors, None, source_options).await
     }
 
     /// As [`Self::start`], every peer with a certificate of an authority made in `folder`.
     pub async fn start_tls(executors: usize, folder: &Path) -> Self {
-        Self::start_with(executors, Some(folder)).await
+        Self::start_with(executors, Some(folder), SourceOptions::default()).await
     }
 
-    async fn start_with(executors: usize, tls_folder: Option<&Path>) -> Self {
+    async fn start_with(
+        executors: usize,
+        tls_folder: Option<&Path>,
+        source_options: SourceOptions,
+    ) -> Self {
         let identity = |name: &str| -> Option<ClusterIdentity> {
             tls_folder.map(|folder| peer_tls(folder, name).load().unwrap())
         };
@@ -72,6 +83,7 @@ impl LoopbackCluster {
             port,
             executor_timeout_seconds: 10,
             tls: identity("scheduler"),
+            source_options: source_options.clone(),
             ..SchedulerOptions::default()
         };
         let mut tasks = vec![tokio::spawn(async move {
@@ -90,6 +102,7 @@ impl LoopbackCluster {
                 concurrency: 2,
                 heartbeat_seconds: 1,
                 tls: identity(&format!("executor-{executor}")),
+                source_options: source_options.clone(),
                 ..ExecutorOptions::default()
             };
             tasks.push(tokio::spawn(async move {

@@ -12,4 +12,6 @@ mod differential;
 mod fixtures;
 mod flight_checks;
 mod loopback_cluster;
+#[path = "../../../engine/tests/it/s3_server.rs"]
+mod s3_server;
 mod tls_cluster;

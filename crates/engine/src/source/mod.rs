@@ -348,6 +348,18 @@ impl ProfileSource {
 /// Before the format is known, the options no storage reads.
 const STORAGE_NEUTRAL_KEYS: &[&str] = &["format", "csv_delimiter", "version"];
 
+/// The object store a `scheme://bucket/…` URL names (S3 and S3-compatible, Google Cloud
+/// Storage, Azure Blob), built from storage `options` and the platform's credential chain: what
+/// a cluster's executor builds for the locations a node's plans read.
+pub fn object_store_for(
+    url: &Url,
+    options: &SourceOptions,
+) -> Result<std::sync::Arc<dyn object_store::ObjectStore>, EngineError> {
+    object_stores::store_for(url, options, STORAGE_NEUTRAL_KEYS)
+        .map(|location| location.store)
+        .map_err(|failure| ProfileSource::new(url.as_str()).failed(failure))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
