@@ -177,6 +177,19 @@ pub fn profiles_unreadable(error: &segsync_engine::EngineError) -> AppError {
     )
 }
 
+/// As [`profiles_unreadable`], naming `segment` when the failure is its query's own (the
+/// engine, or a cluster, could not carry it out) rather than the source's.
+pub fn segment_unevaluable(segment: &str, error: &segsync_engine::EngineError) -> AppError {
+    let mut answer = profiles_unreadable(error);
+    if matches!(
+        error,
+        segsync_engine::EngineError::ClusterRejected { .. } | segsync_engine::EngineError::Query(_)
+    ) {
+        answer.message = format!("the segment {segment:?}: {}", answer.message);
+    }
+    answer
+}
+
 impl From<segsync_engine::EvaluationsBusy> for AppError {
     fn from(busy: segsync_engine::EvaluationsBusy) -> Self {
         Self::new(Code::Busy, busy.to_string()).with_retry_after(std::time::Duration::from_secs(1))
@@ -203,4 +216,34 @@ pub fn client_failure(connection: &Connection, error: &constant_contact::Error) 
         );
     }
     AppError::new(Code::ConstantContact, error.chain().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_the_cluster_could_not_carry_out_names_its_segment_and_no_location() {
+        let rejected = segsync_engine::EngineError::ClusterRejected {
+            cluster: "df://10.0.0.5:50050".to_owned(),
+            detail: "Internal error: no suitable object store found for s3://lake/profiles/"
+                .to_owned(),
+        };
+        let answer = segment_unevaluable("big spenders", &rejected);
+        assert!(
+            answer.message.starts_with("the segment \"big spenders\": "),
+            "{}",
+            answer.message
+        );
+        assert!(!answer.message.contains("s3://"), "{}", answer.message);
+        let unreadable = segsync_engine::EngineError::Read {
+            file: "s3://lake/profiles/".to_owned(),
+            detail: "gone".to_owned(),
+        };
+        assert!(
+            !segment_unevaluable("x", &unreadable)
+                .message
+                .contains("the segment")
+        );
+    }
 }

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::audit::{Subject, record};
 use crate::caller::{Caller, Contributor};
-use crate::error::{AppError, Code, profiles_unreadable};
+use crate::error::{AppError, Code, segment_unevaluable};
 use check::{catalogue, check, check_all, clock_now, count_written, invalid};
 use preview::{PREVIEW_ROWS, rows_as_text};
 
@@ -130,7 +130,8 @@ impl<'a> Segments<'a> {
         let definition = segment.definition();
         let catalogue = catalogue(self.app).await?;
         let profiles = self.app.profiles_to_evaluate().await?;
-        let unreadable = |error: segsync_engine::EngineError| profiles_unreadable(&error);
+        let unreadable =
+            |error: segsync_engine::EngineError| segment_unevaluable(&definition.name, &error);
         let membership = profiles
             .segment_expr(&definition, &catalogue, &clock_now())
             .map_err(unreadable)?;
