@@ -9,6 +9,14 @@ pub enum ExportError {
     #[error(transparent)]
     Profiles(#[from] EngineError),
 
+    /// The segments' own query could not be carried out (by the engine or a cluster): named,
+    /// unlike a failure of the source.
+    #[error("the segments {}: {error}", segments.iter().map(|name| format!("{name:?}")).collect::<Vec<_>>().join(", "))]
+    SegmentsQuery {
+        segments: Vec<String>,
+        error: Box<EngineError>,
+    },
+
     #[error(
         "the selected segments hold {members} profiles, over the limit of {limit} per export; nothing was sent. Narrow the segments or raise the limit"
     )]

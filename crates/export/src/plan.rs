@@ -205,5 +205,62 @@ pub(crate) async fn count_profiles(
         segments.iter().map(|(_, membership)| membership.clone()),
     )
     .ok_or(crate::ExportError::NoSegments)?;
-    Ok((read, profiles.count(any_segment).await?))
+    let members = profiles
+        .count(any_segment)
+        .await
+        .map_err(|error| segments_failed(segments, error))?;
+    Ok((read, members))
+}
+
+/// A failure of the segments' own query names them; a failure of the source stays the
+/// source's.
+pub(crate) fn segments_failed(
+    segments: &[(String, segsync_engine::Membership)],
+    error: segsync_engine::EngineError,
+) -> crate::ExportError {
+    match error {
+        segsync_engine::EngineError::ClusterRejected { .. }
+        | segsync_engine::EngineError::Query(_) => crate::ExportError::SegmentsQuery {
+            segments: segments.iter().map(|(name, _)| name.clone()).collect(),
+            error: Box::new(error),
+        },
+        other => crate::ExportError::Profiles(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use segsync_engine::EngineError;
+
+    use super::segments_failed;
+
+    #[test]
+    fn the_segments_own_query_failing_names_them_and_the_sources_failure_does_not() {
+        let rejected = EngineError::ClusterRejected {
+            cluster: "df://h:1".to_owned(),
+            detail: "Internal error: a plan it could not build".to_owned(),
+        };
+        let named = segments_failed(&[], rejected);
+        assert!(matches!(named, crate::ExportError::SegmentsQuery { .. }));
+        let unread = segments_failed(
+            &[],
+            EngineError::Read {
+                file: "profiles.parquet".to_owned(),
+                detail: "gone".to_owned(),
+            },
+        );
+        assert!(matches!(unread, crate::ExportError::Profiles(_)));
+        let shown = crate::ExportError::SegmentsQuery {
+            segments: vec!["frequent".to_owned(), "big spenders".to_owned()],
+            error: Box::new(EngineError::ClusterRejected {
+                cluster: "df://h:1".to_owned(),
+                detail: "Internal error".to_owned(),
+            }),
+        }
+        .to_string();
+        assert_eq!(
+            shown,
+            "the segments \"frequent\", \"big spenders\": the cluster at df://h:1 could not carry out the query: Internal error"
+        );
+    }
 }
