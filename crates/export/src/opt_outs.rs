@@ -1,11 +1,9 @@
-//! The opt-outs since a moment, read a page at a time from `GET
-//! /contacts?status=unsubscribed&updated_after=`: each contact's email (with the ledger's key),
-//! id, when and why it opted out, and the latest `updated_at` seen, where the next poll starts.
+//! The opt-outs since a moment, a page at a time as the client reads them, each address with
+//! the ledger's key: what a run learns before it sends.
 
 use chrono::{DateTime, Utc};
 use constant_contact::ConstantContact;
-use constant_contact::api::{ContactQuery, MAX_CONTACT_PAGE_SIZE, Page};
-use constant_contact::wire::contacts::Contact;
+use constant_contact::api::{OptOutPage, OptedOut};
 use segsync_domain::Email;
 use uuid::Uuid;
 
@@ -35,13 +33,7 @@ pub async fn first_opt_outs_page(
     client: &ConstantContact,
     watermark: Option<&str>,
 ) -> Result<OptOutsPage, constant_contact::Error> {
-    let mut query = ContactQuery::default()
-        .with_status("unsubscribed")
-        .with_limit(MAX_CONTACT_PAGE_SIZE);
-    if let Some(watermark) = watermark {
-        query = query.updated_after(watermark);
-    }
-    Ok(page_of(client.contacts(&query).await?))
+    Ok(page_of(client.opt_outs_since(watermark).await?))
 }
 
 /// The page a previous page's `next` names.
@@ -49,34 +41,27 @@ pub async fn next_opt_outs_page(
     client: &ConstantContact,
     next: &url::Url,
 ) -> Result<OptOutsPage, constant_contact::Error> {
-    Ok(page_of(client.next_contacts(next).await?))
+    Ok(page_of(client.next_opt_outs(next).await?))
 }
 
-fn page_of(page: Page<Contact>) -> OptOutsPage {
-    let mut latest_update: Option<(DateTime<Utc>, String)> = None;
-    for updated_at in page.items.iter().filter_map(|c| c.updated_at.as_ref()) {
-        if let Ok(at) = DateTime::parse_from_rfc3339(updated_at)
-            && latest_update.as_ref().is_none_or(|(seen, _)| at > *seen)
-        {
-            latest_update = Some((at.with_timezone(&Utc), updated_at.clone()));
-        }
-    }
+/// The page with each address keyed as the ledger keys it; an address that is not one is left
+/// out.
+fn page_of(page: OptOutPage) -> OptOutsPage {
     OptOutsPage {
-        opt_outs: page.items.iter().filter_map(opt_out_of).collect(),
-        latest_update,
+        opt_outs: page.opt_outs.into_iter().filter_map(learned).collect(),
+        latest_update: page.latest_update,
         next: page.next,
     }
 }
 
-fn opt_out_of(contact: &Contact) -> Option<LearnedOptOut> {
-    let address = contact.email_address.as_ref()?;
-    let email = Email::parse(&address.address).ok()?;
+fn learned(opted_out: OptedOut) -> Option<LearnedOptOut> {
+    let email = Email::parse(&opted_out.address).ok()?;
     Some(LearnedOptOut {
-        email: address.address.clone(),
         email_key: email_key(email.as_str()),
-        contact_id: contact.contact_id,
-        opted_out_at: address.opt_out_date.clone(),
-        opt_out_source: address.opt_out_source.clone(),
-        reason: address.opt_out_reason.clone(),
+        email: opted_out.address,
+        contact_id: opted_out.contact_id,
+        opted_out_at: opted_out.opted_out_at,
+        opt_out_source: opted_out.opt_out_source,
+        reason: opted_out.reason,
     })
 }

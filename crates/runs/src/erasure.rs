@@ -35,6 +35,44 @@ pub enum ErasureError {
     Key(#[from] PrivacyKeyError),
 }
 
+/// Why taking the people off the lists stopped: the first failure, kept with its cause.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RemovalFailure {
+    #[error("the store")]
+    Store(#[from] StoreError),
+    #[error("connection {connection:?}")]
+    InAccount {
+        connection: String,
+        #[source]
+        source: AccountFailure,
+    },
+}
+
+/// What failed in one Constant Contact account.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AccountFailure {
+    #[error(transparent)]
+    Unusable(#[from] segsync_connections::ConnectionUnusable),
+    #[error("the store")]
+    Store(#[from] StoreError),
+    #[error("{step}")]
+    Request {
+        step: &'static str,
+        #[source]
+        source: constant_contact::Error,
+    },
+    #[error("{what} (activity {activity_id}) ended {state}")]
+    Ended {
+        what: &'static str,
+        activity_id: Uuid,
+        state: constant_contact::ActivityState,
+    },
+    #[error(
+        "the day's quota of requests has {left} left and the removal needs {needed}; retry after midnight UTC"
+    )]
+    OverQuota { left: u64, needed: u64 },
+}
+
 /// What became of an attempt to carry an erasure out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Carried {
@@ -146,7 +184,8 @@ impl RunEngine {
                 info!(erasure = %id, "An erasure is done.");
                 Ok(Carried::Done)
             }
-            Err(reason) => {
+            Err(failure) => {
+                let reason = failure.chain().to_string();
                 warn!(erasure = %id, %reason, "An erasure failed; it may be retried.");
                 self.store
                     .end_erasure(id, Some(&reason), &receipt_json(&receipt))
@@ -163,10 +202,9 @@ impl RunEngine {
         id: Uuid,
         addresses: &[String],
         receipt: &mut ErasureReceipt,
-    ) -> Result<(), String> {
-        let store_failure = |error: StoreError| format!("the store: {}", error.chain());
-        let exports = self.store.exports().await.map_err(store_failure)?;
-        for connection in self.store.connections().await.map_err(store_failure)? {
+    ) -> Result<(), RemovalFailure> {
+        let exports = self.store.exports().await?;
+        for connection in self.store.connections().await? {
             let mut lists: BTreeSet<Uuid> = BTreeSet::new();
             for export in exports
                 .iter()
@@ -190,7 +228,10 @@ impl RunEngine {
             let removals = self
                 .remove_from_account(&connection, addresses, &lists)
                 .await
-                .map_err(|reason| format!("connection {:?}: {reason}", connection.name))?;
+                .map_err(|source| RemovalFailure::InAccount {
+                    connection: connection.name.clone(),
+                    source,
+                })?;
             for (person, removal) in receipt.people.iter_mut().zip(removals) {
                 person
                     .constant_contact
@@ -199,8 +240,7 @@ impl RunEngine {
             }
             self.store
                 .erasure_progress(id, &receipt_json(receipt))
-                .await
-                .map_err(store_failure)?;
+                .await?;
         }
         Ok(())
     }
@@ -210,11 +250,8 @@ impl RunEngine {
         connection: &Connection,
         addresses: &[String],
         lists: &BTreeSet<Uuid>,
-    ) -> Result<Vec<AccountRemoval>, String> {
-        let client = self
-            .clients
-            .for_connection(connection)
-            .map_err(|error| error.chain().to_string())?;
+    ) -> Result<Vec<AccountRemoval>, AccountFailure> {
+        let client = self.clients.for_connection(connection)?;
         let api = self.clients.api();
         let quota = SharedQuota::new(api.client_id.clone(), u64::from(api.daily_quota));
         let requests_before = client.requests_sent();
@@ -235,14 +272,17 @@ impl RunEngine {
         connection: &Connection,
         addresses: &[String],
         lists: &BTreeSet<Uuid>,
-    ) -> Result<Vec<AccountRemoval>, String> {
+    ) -> Result<Vec<AccountRemoval>, AccountFailure> {
         self.reserve(quota, addresses.len() as u64).await?;
         let mut removals = Vec::with_capacity(addresses.len());
         for address in addresses {
             let contact = client
                 .contact_by_email(address, &["list_memberships"])
                 .await
-                .map_err(|error| format!("looking the contact up: {}", error.chain()))?;
+                .map_err(|source| AccountFailure::Request {
+                    step: "looking the contact up",
+                    source,
+                })?;
             removals.push(match contact {
                 Some(contact) => (
                     Some(contact.contact_id),
@@ -284,17 +324,22 @@ impl RunEngine {
                 let activity = client
                     .remove_list_memberships(contacts, targets)
                     .await
-                    .map_err(|error| format!("removing list memberships: {}", error.chain()))?;
-                completed(client, activity.activity_id, &policy, "the removal").await?;
+                    .map_err(|source| AccountFailure::Request {
+                        step: "removing list memberships",
+                        source,
+                    })?;
+                completed(client, activity.activity_id, &policy, REMOVAL).await?;
             }
         }
         if connection.contact_delete {
             for contacts in found.chunks(MAX_CONTACT_IDS_PER_REMOVAL) {
-                let activity = client
-                    .delete_contacts(contacts)
-                    .await
-                    .map_err(|error| format!("deleting contacts: {}", error.chain()))?;
-                completed(client, activity.activity_id, &policy, "the deletion").await?;
+                let activity = client.delete_contacts(contacts).await.map_err(|source| {
+                    AccountFailure::Request {
+                        step: "deleting contacts",
+                        source,
+                    }
+                })?;
+                completed(client, activity.activity_id, &policy, DELETION).await?;
             }
         }
         let at = Some(Utc::now());
@@ -311,43 +356,63 @@ impl RunEngine {
             .collect())
     }
 
-    async fn reserve(&self, quota: &SharedQuota, requests: u64) -> Result<(), String> {
+    async fn reserve(&self, quota: &SharedQuota, requests: u64) -> Result<(), AccountFailure> {
         if requests == 0 {
             return Ok(());
         }
         match self
             .store
             .reserve_requests(&quota.api_key, quota.day, requests, quota.requests_per_day)
-            .await
-            .map_err(|error| format!("the store: {}", error.chain()))?
+            .await?
         {
             Ok(()) => {
                 quota.note_reserved(requests);
                 Ok(())
             }
-            Err(left) => Err(format!(
-                "the day's quota of requests has {left} left and the removal needs {requests}; retry after midnight UTC"
-            )),
+            Err(left) => Err(AccountFailure::OverQuota {
+                left,
+                needed: requests,
+            }),
         }
     }
 }
+
+/// An activity's work, and the step of waiting for it.
+#[derive(Clone, Copy)]
+struct Work {
+    what: &'static str,
+    waiting: &'static str,
+}
+
+const REMOVAL: Work = Work {
+    what: "the removal",
+    waiting: "waiting for the removal",
+};
+const DELETION: Work = Work {
+    what: "the deletion",
+    waiting: "waiting for the deletion",
+};
 
 /// Waits for an activity to end, and says so when it did not complete.
 async fn completed(
     client: &ConstantContact,
     activity_id: Uuid,
     policy: &PollPolicy,
-    what: &str,
-) -> Result<(), String> {
+    work: Work,
+) -> Result<(), AccountFailure> {
     let activity = client
         .wait_for_activity(activity_id, policy)
         .await
-        .map_err(|error| format!("waiting for {what}: {}", error.chain()))?;
+        .map_err(|source| AccountFailure::Request {
+            step: work.waiting,
+            source,
+        })?;
     if activity.state != constant_contact::ActivityState::Completed {
-        return Err(format!(
-            "{what} (activity {activity_id}) ended {}",
-            activity.state
-        ));
+        return Err(AccountFailure::Ended {
+            what: work.what,
+            activity_id,
+            state: activity.state,
+        });
     }
     Ok(())
 }

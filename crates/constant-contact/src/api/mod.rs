@@ -10,6 +10,7 @@ mod custom_fields;
 mod imports;
 mod lists;
 mod memberships;
+mod opt_outs;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,7 @@ pub use activity_times::{ActivityKind, ActivityTimes};
 pub use contact_exports::{ContactExport, MAX_EXPORT_LISTS};
 pub use contacts::{ContactQuery, MAX_CONTACT_PAGE_SIZE, MAX_LIST_FILTER, Page};
 pub use memberships::{MAX_CONTACT_IDS_PER_REMOVAL, MAX_LIST_IDS_PER_REMOVAL};
+pub use opt_outs::{OptOutPage, OptedOut};
 
 use crate::budget::ApiKeyBudget;
 use crate::classify::{
