@@ -200,7 +200,11 @@ impl RunEngine {
             {
                 continue;
             }
-            if self.unchanged_since(export, &versions).await?.is_some() {
+            if self
+                .unchanged_since(export, sources, &versions)
+                .await?
+                .is_some()
+            {
                 continue;
             }
             if self.held_back(export, now).await?.is_some() {
@@ -246,11 +250,12 @@ impl RunEngine {
         Ok(answers)
     }
 
-    /// When the export's sources are at the versions its last successful run read: that run's
-    /// end. Unknown versions never count as unchanged.
+    /// When the export's `sources` are at the versions its last successful run read: that
+    /// run's end. Unknown versions never count as unchanged.
     pub async fn unchanged_since(
         &self,
         export: &Export,
+        sources: &BTreeSet<String>,
         versions: &BTreeMap<String, Option<String>>,
     ) -> Result<Option<DateTime<Utc>>, RunsError> {
         let Some(last) = last_successful_sync(&self.store, export.id).await? else {
@@ -260,7 +265,6 @@ impl RunEngine {
             return Ok(None);
         };
         let read = recorded_versions(&report.source);
-        let sources = self.sources_of(export).await?;
         let same = sources.iter().all(|name| {
             let now = versions.get(name).cloned().flatten();
             now.is_some() && read.get(name.as_str()).cloned().flatten() == now
@@ -330,7 +334,7 @@ impl RunEngine {
     ) -> Result<Option<Run>, RunsError> {
         let sources = self.sources_of(export).await?;
         let versions = self.versions_now(&sources).await?;
-        let Some(since) = self.unchanged_since(export, &versions).await? else {
+        let Some(since) = self.unchanged_since(export, &sources, &versions).await? else {
             return Ok(None);
         };
         let reason = format!(
