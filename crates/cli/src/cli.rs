@@ -63,7 +63,7 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct TriggerArgs {
-    /// The server's address, e.g. https://segsync.example.com.
+    /// The server's address, e.g. `https://segsync.example.com`.
     #[arg(long, env = "SEGSYNC_SERVER")]
     pub(crate) server: url::Url,
     /// The environment variable that holds the API token (a token scoped to `trigger`).
