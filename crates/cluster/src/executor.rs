@@ -115,6 +115,12 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<(), ClusterError> 
         override_arrow_flight_service: Some(flight),
         override_create_grpc_client_endpoint: dial,
         override_config_producer: task_settings,
+        // The plans' Delta files and PostgreSQL scans; the executor connects to PostgreSQL
+        // with its own source options.
+        override_logical_codec: Some(segsync_engine::ClusterLogicalCodec::shared()),
+        override_physical_codec: Some(segsync_engine::ClusterPhysicalCodec::shared(
+            options.source_options.clone(),
+        )),
         override_runtime_producer: Some(runtime_with_source_stores(
             options.work_dir.clone(),
             options.source_options.clone(),

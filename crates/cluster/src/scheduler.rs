@@ -86,6 +86,12 @@ impl SchedulerOptions {
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
         config.override_create_grpc_client_endpoint =
             self.tls.as_ref().map(ClusterIdentity::endpoint_override);
+        // A node's plans may read Delta tables' files and PostgreSQL tables (see
+        // `segsync_engine::ClusterLogicalCodec`).
+        config.override_logical_codec = Some(segsync_engine::ClusterLogicalCodec::shared());
+        config.override_physical_codec = Some(segsync_engine::ClusterPhysicalCodec::shared(
+            segsync_engine::SourceOptions::default(),
+        ));
         let stores = Arc::new(SourceStores::new(self.source_options.clone()));
         config.override_session_builder = Some(Arc::new(move |config| {
             planning_as_a_node_does(config, Arc::clone(&stores))

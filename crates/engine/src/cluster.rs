@@ -9,9 +9,10 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::cluster_codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
 use crate::cluster_tls::{ClusterTls, is_loopback};
 use crate::error::EngineError;
-use crate::source::{ProfileFormat, ProfileSource};
+use crate::source::ProfileSource;
 
 /// How long a node waits for the scheduler to answer before it calls the engine unavailable.
 const REACH: Duration = Duration::from_secs(5);
@@ -64,6 +65,16 @@ pub(crate) fn authenticated(
         .with_ballista_override_create_grpc_client_endpoint(identity.endpoint_override()))
 }
 
+/// `config` with the plan codecs of segsync's cluster (see `cluster_codec.rs`), which the
+/// scheduler and the executors use too.
+pub(crate) fn with_codecs(config: SessionConfig) -> SessionConfig {
+    config
+        .with_ballista_logical_extension_codec(ClusterLogicalCodec::shared())
+        .with_ballista_physical_extension_codec(ClusterPhysicalCodec::shared(
+            crate::SourceOptions::default(),
+        ))
+}
+
 /// `host:port` of a `df://host:port` address (the port is 50050 when left out).
 fn scheduler_address(cluster: &str) -> Result<String, EngineError> {
     let (host, port) = scheduler_host_port(cluster)?;
@@ -87,25 +98,6 @@ pub(crate) fn unavailable(cluster: &str, problem: String) -> EngineError {
         cluster: cluster.to_owned(),
         problem,
     }
-}
-
-/// Refuses, before anything runs, a source the executors could not read from the plan
-/// alone: Delta tables and PostgreSQL need codecs the cluster does not have yet. Files in
-/// object storage are read by the executors with their own storage options
-/// (`segsync cluster executor --source-options`), never with credentials sent in a plan.
-pub(crate) fn check_source(
-    what: &str,
-    _source: &ProfileSource,
-    format: ProfileFormat,
-) -> Result<(), EngineError> {
-    let refused = match format {
-        ProfileFormat::Delta | ProfileFormat::Postgres => format.name(),
-        ProfileFormat::Parquet | ProfileFormat::Csv | ProfileFormat::Json => return Ok(()),
-    };
-    Err(EngineError::NotOnCluster {
-        what: what.to_owned(),
-        format: refused,
-    })
 }
 
 /// The words a task's failure starts with when an executor of `segsync cluster executor` ran it;

@@ -90,12 +90,6 @@ pub enum EngineError {
     )]
     ExecutorMemory { detail: String },
 
-    /// A source the cluster's executors cannot read yet.
-    #[error(
-        "{what} is a {format} source, which a cluster cannot evaluate yet; leave [engine] cluster unset to evaluate it here"
-    )]
-    NotOnCluster { what: String, format: &'static str },
-
     #[error("the query failed")]
     Query(#[from] datafusion::error::DataFusionError),
 }
@@ -119,9 +113,6 @@ impl EngineError {
             Self::Read { .. } => "a file of the profile source could not be read".to_owned(),
             Self::RelatedUnreadable { table, .. } => {
                 format!("the source of the related table {table:?} could not be read")
-            }
-            Self::NotOnCluster { format, .. } => {
-                format!("a {format} source cannot be evaluated on the cluster yet")
             }
             Self::ClusterAddress { .. }
             | Self::ClusterUnavailable { .. }

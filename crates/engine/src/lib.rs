@@ -3,6 +3,7 @@
 //! record batches, never as a collection of Rust structs.
 
 mod cluster;
+mod cluster_codec;
 mod cluster_tls;
 mod common_values;
 mod compile;
@@ -16,6 +17,7 @@ mod settings;
 mod source;
 
 pub use cluster::FAILED_ON_EXECUTOR;
+pub use cluster_codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
 pub use cluster_tls::{ClusterIdentity, ClusterTls, EndpointOverride, is_loopback};
 pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};

@@ -27,7 +27,7 @@ use crate::evaluations::EvaluationPlace;
 use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
 use crate::settings::EngineSettings;
-use crate::source::{ProfileSource, SourceSnapshot};
+use crate::source::{ProfileSource, Reader, SourceSnapshot};
 
 /// The columns a member stream carries: the mapped attributes, then one boolean per segment.
 #[derive(Debug, Clone)]
@@ -94,6 +94,7 @@ impl Profiles {
         let mut config = settings.apply(SessionConfig::from_env()?.with_batch_size(8_192));
         if let Some(cluster) = &settings.cluster {
             config = crate::cluster::authenticated(cluster, settings.cluster_tls.as_ref(), config)?;
+            config = crate::cluster::with_codecs(config);
         }
         let state = SessionStateBuilder::new()
             .with_config(config)
@@ -105,10 +106,11 @@ impl Profiles {
             None => SessionContext::new_with_state(state),
             Some(cluster) => crate::cluster::remote_context(cluster, state).await?,
         };
-        let (frame, snapshot) = source.read(&ctx).await?;
-        if settings.cluster.is_some() {
-            crate::cluster::check_source("the profile source", &source, snapshot.format)?;
-        }
+        let reader = match settings.cluster {
+            None => Reader::Node,
+            Some(_) => Reader::Cluster,
+        };
+        let (frame, snapshot) = source.read(&ctx, reader).await?;
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
             source,
@@ -125,19 +127,15 @@ impl Profiles {
     /// Opens each related table and checks it against its configuration and these profiles.
     pub async fn relate(mut self, tables: &[RelatedTable]) -> Result<Self, EngineError> {
         for table in tables {
-            let (frame, snapshot) = table.source.read(&self.ctx).await.map_err(|error| {
-                EngineError::RelatedUnreadable {
-                    table: table.name.clone(),
-                    problem: error.to_string(),
-                }
-            })?;
-            if self.settings.cluster.is_some() {
-                crate::cluster::check_source(
-                    &format!("related table {:?}", table.name),
-                    &table.source,
-                    snapshot.format,
-                )?;
-            }
+            let (frame, snapshot) =
+                table
+                    .source
+                    .read(&self.ctx, self.reader())
+                    .await
+                    .map_err(|error| EngineError::RelatedUnreadable {
+                        table: table.name.clone(),
+                        problem: error.to_string(),
+                    })?;
             let opened = OpenedRelated::check(table.clone(), frame, snapshot, &self.schema)?;
             self.related.push(opened);
         }
@@ -149,6 +147,14 @@ impl Profiles {
         self.related
             .iter()
             .map(|related| (&related.table, related.snapshot))
+    }
+
+    /// Who reads the sources: this process, or the cluster's executors.
+    fn reader(&self) -> Reader {
+        match self.settings.cluster {
+            None => Reader::Node,
+            Some(_) => Reader::Cluster,
+        }
     }
 
     pub fn source(&self) -> &ProfileSource {
@@ -452,7 +458,7 @@ impl Profiles {
                     location: file.clone(),
                     ..self.source.clone()
                 };
-                let failed = match single.read(&self.ctx).await {
+                let failed = match single.read(&self.ctx, Reader::Node).await {
                     Ok((frame, _)) => read_every_value(frame).await.err().map(|e| e.to_string()),
                     Err(error) => Some(error.to_string()),
                 };

@@ -10,6 +10,8 @@ use deltalake_core::logstore::{
 use deltalake_core::{DeltaResult, DeltaTableBuilder, DeltaTableError};
 use url::Url;
 
+use super::Reader;
+use super::delta_files::DeltaFiles;
 use super::object_stores::{Failure, StoreLocation, store_failure};
 use crate::error::SourcePart;
 
@@ -20,12 +22,14 @@ pub(crate) struct DeltaRead {
 }
 
 /// Opens the table at `table_url` (a `file://` URL for a local table), through `store` when it
-/// lives in an object store.
+/// lives in an object store. For a cluster, the version's files are read as Parquet (see
+/// `delta_files.rs`).
 pub(crate) async fn read_delta(
     ctx: &SessionContext,
     table_url: Url,
     store: Option<&StoreLocation>,
     version: Option<u64>,
+    reader: Reader,
 ) -> Result<DeltaRead, Failure> {
     register_cloud_log_stores();
     let mut builder =
@@ -54,6 +58,13 @@ pub(crate) async fn read_delta(
             "the Delta table has no committed version".to_owned(),
         )
     })?;
+    if reader == Reader::Cluster {
+        let files = DeltaFiles::of(&table)?;
+        let frame = ctx
+            .read_table(Arc::new(files))
+            .map_err(|error| (SourcePart::Format, error.to_string()))?;
+        return Ok(DeltaRead { frame, version });
+    }
     table
         .update_datafusion_session(&ctx.state())
         .map_err(|error| delta_failure(&error))?;

@@ -8,10 +8,12 @@
 mod append;
 mod config;
 mod delta;
+mod delta_files;
 mod files;
 mod object_stores;
 mod options;
 mod postgres;
+mod postgres_on_cluster;
 mod postgres_pushdown;
 mod values;
 mod version;
@@ -22,11 +24,21 @@ use std::path::Path;
 use datafusion::prelude::{DataFrame, SessionContext};
 use url::Url;
 
+pub(crate) use delta_files::DeltaFiles;
 pub use options::{OptionError, SourceOptions};
+pub(crate) use postgres_on_cluster::{PostgresOnCluster, PostgresShares};
 pub use version::SourceVersion;
 
 use crate::error::{EngineError, SourcePart};
 use object_stores::{Failure, StoreLocation};
+
+/// Who carries out the queries over what a source reads: this process, or a cluster's
+/// executors (which read a Delta table's files and a PostgreSQL table themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    Node,
+    Cluster,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileFormat {
@@ -215,6 +227,7 @@ impl ProfileSource {
     pub(crate) async fn read(
         &self,
         ctx: &SessionContext,
+        reader: Reader,
     ) -> Result<(DataFrame, SourceSnapshot), EngineError> {
         let configured = self.configured_format()?;
         let snapshot = |format, delta_version| SourceSnapshot {
@@ -223,7 +236,7 @@ impl ProfileSource {
         };
         match self.place()? {
             Place::Postgres(url) => {
-                let frame = postgres::read_postgres(ctx, &url, &self.options)
+                let frame = postgres::read_postgres(ctx, &url, &self.options, reader)
                     .await
                     .map_err(|failure| self.failed(failure))?;
                 Ok((frame, snapshot(ProfileFormat::Postgres, None)))
@@ -240,7 +253,7 @@ impl ProfileSource {
                         .map_err(|error| self.problem(SourcePart::Path, error.to_string()))?;
                     let url = Url::from_directory_path(&absolute)
                         .map_err(|()| self.problem(SourcePart::Path, "not a folder".to_owned()))?;
-                    let read = delta::read_delta(ctx, url, None, self.delta_version()?)
+                    let read = delta::read_delta(ctx, url, None, self.delta_version()?, reader)
                         .await
                         .map_err(|failure| self.failed(failure))?;
                     return Ok((read.frame, snapshot(format, Some(read.version))));
@@ -275,7 +288,9 @@ impl ProfileSource {
                 };
                 ctx.register_object_store(&location.root, location.store.clone());
                 if format == ProfileFormat::Delta {
-                    let read = self.read_delta_in_store(ctx, &url, &location).await?;
+                    let read = self
+                        .read_delta_in_store(ctx, &url, &location, reader)
+                        .await?;
                     return Ok((read.frame, snapshot(format, Some(read.version))));
                 }
                 let frame =
@@ -291,14 +306,21 @@ impl ProfileSource {
         ctx: &SessionContext,
         url: &Url,
         location: &StoreLocation,
+        reader: Reader,
     ) -> Result<delta::DeltaRead, EngineError> {
         let mut table_url = url.clone();
         if !table_url.path().ends_with('/') {
             table_url.set_path(&format!("{}/", table_url.path()));
         }
-        delta::read_delta(ctx, table_url, Some(location), self.delta_version()?)
-            .await
-            .map_err(|failure| self.failed(failure))
+        delta::read_delta(
+            ctx,
+            table_url,
+            Some(location),
+            self.delta_version()?,
+            reader,
+        )
+        .await
+        .map_err(|failure| self.failed(failure))
     }
 
     fn delta_version(&self) -> Result<Option<u64>, EngineError> {

@@ -21,8 +21,10 @@ use secrecy::SecretString;
 use segsync_domain::{ChainExt, ErrorChain};
 use url::Url;
 
+use super::Reader;
 use super::object_stores::Failure;
 use super::options::SourceOptions;
+use super::postgres_on_cluster::PostgresOnCluster;
 use super::postgres_pushdown::ExactPushdown;
 use crate::error::SourcePart;
 
@@ -35,6 +37,8 @@ pub(crate) const POSTGRES_KEYS: &[&str] = &[
     "password",
     "statement_timeout_seconds",
     "changed_by",
+    "partition_column",
+    "partitions",
 ];
 
 /// How long one statement may take unless `statement_timeout_seconds` says otherwise: a run's
@@ -44,17 +48,24 @@ const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
 /// Connections a source keeps open: a segment count or a member stream uses one at a time.
 const POOL_SIZE: &str = "4";
 
+/// The table or view a location names. For a cluster, the node reads its columns and the
+/// executors its rows (see `postgres_on_cluster.rs`).
 pub(crate) async fn read_postgres(
     ctx: &SessionContext,
     url: &Url,
     options: &SourceOptions,
+    reader: Reader,
 ) -> Result<DataFrame, Failure> {
     let (factory, table) = connect(url, options, Access::ReadOnly).await?;
     let provider = factory
         .table_provider(TableReference::from(table.as_str()))
         .await
         .map_err(|error| table_failure(&table, error.as_ref()))?;
-    ctx.read_table(Arc::new(ExactPushdown::new(provider)))
+    let provider: Arc<dyn datafusion::catalog::TableProvider> = match reader {
+        Reader::Node => Arc::new(ExactPushdown::new(provider)),
+        Reader::Cluster => Arc::new(PostgresOnCluster::new(url, options, provider.schema())?),
+    };
+    ctx.read_table(provider)
         .map_err(|error| (SourcePart::Format, error.to_string()))
 }
 
@@ -73,7 +84,7 @@ pub(crate) async fn writable_table(
 
 /// Whether the session may write.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(super) enum Access {
     ReadOnly,
     ReadWrite,
 }
@@ -91,7 +102,7 @@ fn table_failure(table: &str, error: &(dyn std::error::Error + 'static)) -> Fail
 }
 
 /// A table factory on the location's database, and the table the location names.
-async fn connect(
+pub(super) async fn connect(
     url: &Url,
     options: &SourceOptions,
     access: Access,

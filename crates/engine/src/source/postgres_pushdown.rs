@@ -29,6 +29,8 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExpr;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use datafusion::sql::unparser::Unparser;
+use datafusion::sql::unparser::dialect::PostgreSqlDialect;
 
 /// A PostgreSQL table provider that sends PostgreSQL only the filters it runs exactly.
 pub(crate) struct ExactPushdown {
@@ -162,6 +164,22 @@ impl ExecutionPlan for SealedScan {
     ) -> Result<SendableRecordBatchStream> {
         self.scan.execute(partition, context)
     }
+}
+
+/// Which of `filters` PostgreSQL runs, without a connection to ask the provider: those it runs
+/// exactly that the provider's dialect can write as SQL.
+pub(crate) fn pushdown_in_postgres(filters: &[&Expr]) -> Vec<TableProviderFilterPushDown> {
+    let unparser = Unparser::new(&PostgreSqlDialect {});
+    filters
+        .iter()
+        .map(|filter| {
+            if runs_exactly_in_postgres(filter) && unparser.expr_to_sql(filter).is_ok() {
+                TableProviderFilterPushDown::Exact
+            } else {
+                TableProviderFilterPushDown::Unsupported
+            }
+        })
+        .collect()
 }
 
 /// Whether every part of `filter` means in PostgreSQL what it means in DataFusion.

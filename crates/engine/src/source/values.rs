@@ -18,7 +18,7 @@ impl ProfileSource {
         mut each: impl FnMut(&str),
     ) -> Result<u64, EngineError> {
         let ctx = SessionContext::new();
-        let (frame, _) = self.read(&ctx).await?;
+        let (frame, _) = self.read(&ctx, super::Reader::Node).await?;
         if frame.schema().field_with_unqualified_name(column).is_err() {
             return Err(self.problem(SourcePart::Format, format!("there is no column {column:?}")));
         }

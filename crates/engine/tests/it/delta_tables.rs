@@ -16,21 +16,9 @@ use segsync_engine::{
 };
 use url::Url;
 
+use crate::delta_writer::write_delta;
 use crate::fixtures::{self, Row};
 use crate::s3_server::S3Server;
-
-/// Writes `rows` as a new Delta table (version 0), or appends them (the next version).
-pub async fn write_delta(folder: &std::path::Path, rows: &[Row]) -> DeltaTable {
-    std::fs::create_dir_all(folder).unwrap();
-    let url = Url::from_directory_path(folder).unwrap();
-    let table = DeltaTable::try_from_url(url).await.unwrap();
-    let batches: Vec<RecordBatch> = rows.chunks(1_000).map(fixtures::batch).collect();
-    table
-        .write(batches)
-        .with_save_mode(SaveMode::Append)
-        .await
-        .unwrap()
-}
 
 /// Version 2 of the table adds a `tier` column to what it holds.
 async fn append_with_tier(folder: &std::path::Path, rows: &[Row], tier: &str) {

@@ -4,10 +4,10 @@
 
 use segsync_engine::{ProfileSource, Profiles};
 
-use crate::delta_tables::write_delta;
+use crate::delta_writer::write_delta;
 use crate::differential::{check_generated_segments, check_set_operations};
 use crate::fixtures;
-use crate::postgres_tables::PostgresProfiles;
+use crate::postgres_database::PostgresProfiles;
 use crate::s3_server::S3Server;
 
 #[tokio::test]
