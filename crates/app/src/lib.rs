@@ -109,6 +109,12 @@ impl App {
         &self.store
     }
 
+    /// What the cluster can do now, in words anyone may read (`/readyz`); none without a
+    /// cluster.
+    pub async fn cluster_readiness(&self) -> Option<String> {
+        system::cluster_view(self).await.readiness()
+    }
+
     /// The run engine: the clients of connections and the run queue.
     pub fn engine(&self) -> &RunEngine {
         &self.engine

@@ -120,6 +120,27 @@ pub(crate) enum ClusterCommand {
     /// Makes a certificate for one peer (scheduler, executor or node), signed by the cluster's
     /// authority in the folder, which is made first when the folder has none.
     Certificates(CertificatesArgs),
+    /// What the scheduler says of the cluster: each executor, alive or not, with its task slots
+    /// and last heartbeat, and the queries running. Exits non-zero when the scheduler cannot be
+    /// reached or no executor is alive.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The scheduler's address.
+    #[arg(
+        long = "cluster",
+        value_name = "df://HOST:PORT",
+        default_value = "df://127.0.0.1:50050"
+    )]
+    pub(crate) cluster: String,
+    /// The answer as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// This node's mutual TLS with the cluster: required when it is on another machine.
+    #[command(flatten)]
+    pub(crate) tls: ClusterTlsArgs,
 }
 
 /// The cluster's mutual TLS: all three files, or none (then only loopback is allowed).
@@ -181,6 +202,10 @@ pub(crate) struct SchedulerArgs {
     /// "engine unavailable", and is tried again later).
     #[arg(long, default_value_t = 60)]
     pub(crate) executor_wait_seconds: u64,
+    /// Seconds an executor shutting down cleanly (SIGTERM, Ctrl-C) is kept: it takes no new
+    /// task, finishes those it runs, and its results stay reachable meanwhile.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) drain_seconds: u64,
     /// A TOML file of the storage options the scheduler lists object storage with when it
     /// plans a query over files there (as the executors' --source-options).
     #[arg(long, value_name = "FILE")]

@@ -167,3 +167,129 @@ fn segments_check_names_the_rule_and_suggests_the_attribute() {
         "{stdout}"
     );
 }
+
+/// Cluster processes started from the binary, killed when the test ends however it ends.
+struct Processes(Vec<std::process::Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `segsync cluster status` until `wanted` is in what it prints (at most 30 s); what it printed
+/// last.
+fn status_until(cluster: &str, wanted: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..60 {
+        let output = segsync()
+            .args(["cluster", "status", "--cluster", cluster])
+            .output()
+            .unwrap();
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if last.contains(wanted) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("`segsync cluster status` never said {wanted:?}; last:\n{last}");
+}
+
+/// A scheduler and two executors as separate processes: `segsync cluster status` lists the
+/// executors alive with their slots; an executor stopped cleanly (SIGTERM) drains and exits 0,
+/// the status no longer counts it, and the cluster still evaluates on the other.
+#[test]
+fn cluster_processes_report_their_executors_and_one_stopped_cleanly_drains() {
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cluster = format!("df://127.0.0.1:{port}");
+    let mut processes = Processes(vec![
+        segsync()
+            .args(["cluster", "scheduler", "--port", &port.to_string()])
+            .args(["--executor-timeout-seconds", "10", "--drain-seconds", "2"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    ]);
+    for executor in 0..2 {
+        let folder = work.path().join(format!("executor-{executor}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        processes.0.push(
+            segsync()
+                .args(["cluster", "executor", "--scheduler-port", &port.to_string()])
+                .args(["--flight-port", &free_port().to_string()])
+                .args(["--grpc-port", &free_port().to_string()])
+                .args(["--concurrency", "2", "--heartbeat-seconds", "1"])
+                .arg("--work-dir")
+                .arg(&folder)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    let both = status_until(&cluster, "2 executors alive with 4 task slots");
+    let rows_alive = both
+        .lines()
+        .filter(|line| line.starts_with("  127.0.0.1:") && line.contains(" alive "))
+        .count();
+    assert_eq!(rows_alive, 2, "{both}");
+
+    let stopping = processes.0[2].id();
+    let signal = Command::new("kill")
+        .args(["-TERM", &stopping.to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let mut exited = None;
+    for _ in 0..60 {
+        if let Some(status) = processes.0[2].try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let exited = exited.expect("the executor stopped within 30 s of SIGTERM");
+    assert!(exited.success(), "a clean shutdown exits 0: {exited:?}");
+    let one = status_until(&cluster, "1 executor alive with 2 task slots");
+    assert!(!one.contains("no executor"), "{one}");
+
+    let profiles = work.path().join("profiles.csv");
+    std::fs::write(&profiles, "id,email\n1,a@example.com\n2,b@example.com\n").unwrap();
+    let segments = work.path().join("segments.yaml");
+    std::fs::write(
+        &segments,
+        "name: all\nrule: { attribute: email, op: is_not_empty }\n",
+    )
+    .unwrap();
+    let output = segsync()
+        .args(["segments", "preview", "--rows", "1", "--profiles"])
+        .arg(&profiles)
+        .arg("--segments")
+        .arg(&segments)
+        .args(["--cluster", &cluster])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("all — 2 members"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -14,6 +14,7 @@ mod executor;
 mod named_tasks;
 mod scheduler;
 mod source_stores;
+mod status_service;
 
 pub use executor::{ExecutorOptions, run_executor};
 pub use scheduler::{SchedulerOptions, run_scheduler, run_scheduler_on};

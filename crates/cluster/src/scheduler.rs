@@ -30,6 +30,7 @@ use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::source_stores::SourceStores;
+use crate::status_service::StatusService;
 use crate::{ClusterError, check_listening};
 
 /// Where the scheduler listens, and what it tells executors to call it.
@@ -47,6 +48,10 @@ pub struct SchedulerOptions {
     /// Seconds a query may wait while no executor is up before it is given up, so that the
     /// node that sent it fails its run (engine unavailable) instead of waiting for ever.
     pub executor_wait_seconds: u64,
+    /// Seconds an executor shutting down cleanly is kept before its tasks are given to others:
+    /// it takes no new task (it said it is terminating), finishes those it runs, and what they
+    /// wrote stays reachable meanwhile.
+    pub drain_seconds: u64,
     /// The cluster's TLS files, read: required to listen beyond loopback.
     pub tls: Option<ClusterIdentity>,
     /// How the scheduler reaches object storage, which it lists when it plans a query over
@@ -62,6 +67,7 @@ impl Default for SchedulerOptions {
             external_host: None,
             executor_timeout_seconds: 60,
             executor_wait_seconds: 60,
+            drain_seconds: 30,
             tls: None,
             source_options: segsync_engine::SourceOptions::default(),
         }
@@ -83,6 +89,7 @@ impl SchedulerOptions {
         };
         config.executor_timeout_seconds = self.executor_timeout_seconds;
         config.no_executors_grace_period_seconds = self.executor_wait_seconds;
+        config.executor_termination_grace_period = self.drain_seconds;
         config.expire_dead_executor_interval_seconds = self.executor_timeout_seconds.clamp(1, 15);
         config.override_create_grpc_client_endpoint =
             self.tls.as_ref().map(ClusterIdentity::endpoint_override);
@@ -153,9 +160,15 @@ pub async fn run_scheduler_on(
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(ballista)?;
+    let cluster_state = cluster.cluster_state();
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
         .await
         .map_err(ballista)?;
+    let status = StatusService::new(
+        scheduler.clone(),
+        cluster_state,
+        Duration::from_secs(options.executor_timeout_seconds),
+    );
     tokio::spawn(give_up_without_executors(
         scheduler.clone(),
         Duration::from_secs(options.executor_wait_seconds),
@@ -165,15 +178,17 @@ pub async fn run_scheduler_on(
         tls = options.tls.is_some(),
         "The cluster's scheduler is listening."
     );
-    serve(listener, scheduler, options.tls.as_ref(), &config).await
+    serve(listener, scheduler, status, options.tls.as_ref(), &config).await
 }
 
-/// Serves Ballista's scheduler service on `listener`, over mutual TLS with `tls`. (Ballista's
+/// Serves Ballista's scheduler service and segsync's status service on `listener`, over mutual
+/// TLS with `tls`. (Ballista's
 /// own server also gives its handlers the caller's address, which they use only for an
 /// executor that names no host of its own; segsync's executors always name theirs.)
 async fn serve(
     listener: TcpListener,
     scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
+    status: StatusService,
     tls: Option<&ClusterIdentity>,
     config: &SchedulerConfig,
 ) -> Result<(), ClusterError> {
@@ -192,6 +207,7 @@ async fn serve(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     server
         .add_service(service)
+        .add_service(status)
         .serve_with_incoming(incoming)
         .await
         .map_err(|source| ClusterError::Ballista {

@@ -81,7 +81,7 @@ fn scheduler_address(cluster: &str) -> Result<String, EngineError> {
     Ok(format!("{host}:{port}"))
 }
 
-fn scheduler_host_port(cluster: &str) -> Result<(String, u16), EngineError> {
+pub(crate) fn scheduler_host_port(cluster: &str) -> Result<(String, u16), EngineError> {
     let url = url::Url::parse(cluster).map_err(|error| EngineError::ClusterAddress {
         cluster: cluster.to_owned(),
         problem: error.to_string(),

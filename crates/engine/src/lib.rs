@@ -4,6 +4,7 @@
 
 mod cluster;
 mod cluster_codec;
+mod cluster_status;
 mod cluster_tls;
 mod common_values;
 mod compile;
@@ -18,6 +19,10 @@ mod source;
 
 pub use cluster::FAILED_ON_EXECUTOR;
 pub use cluster_codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
+pub use cluster_status::{
+    CLUSTER_STATUS_PATH, CLUSTER_STATUS_SERVICE, ClusterStatus, ClusterStatusRequest,
+    ExecutorState, cluster_status,
+};
 pub use cluster_tls::{ClusterIdentity, ClusterTls, EndpointOverride, is_loopback};
 pub use common_values::CommonValue;
 pub use compile::{Membership, RelatedColumns, membership_expr};

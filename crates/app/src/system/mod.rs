@@ -1,11 +1,15 @@
-//! What admins see of the installation itself: the profile source and whether it opens, today's
-//! Constant Contact request budget of each API key, and the build.
+//! What admins see of the installation itself: the profile source and whether it opens, the
+//! cluster segments are evaluated on, today's Constant Contact request budget of each API key,
+//! and the build.
 
 mod about;
+mod cluster;
 mod profile_source;
 mod quota;
 
 pub use about::AboutView;
+pub(crate) use cluster::cluster_view;
+pub use cluster::{ClusterView, ExecutorView};
 pub use profile_source::{
     ProfileSourceView, SourceColumnView, SourceOptionView, SourceProblemView,
 };

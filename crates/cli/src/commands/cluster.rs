@@ -1,5 +1,5 @@
-//! `segsync cluster scheduler|executor|certificates`: the roles of a Ballista cluster, from this
-//! binary, and the certificates of their mutual TLS.
+//! `segsync cluster scheduler|executor|certificates|status`: the roles of a Ballista cluster,
+//! from this binary, the certificates of their mutual TLS, and what the scheduler says of it.
 
 use std::io::Write;
 
@@ -9,14 +9,47 @@ use segsync_cluster::certificates::{AUTHORITY_CERTIFICATE, AUTHORITY_KEY, write_
 use segsync_cluster::{ExecutorOptions, SchedulerOptions, run_executor, run_scheduler};
 use segsync_engine::ClusterIdentity;
 
-use crate::cli::{CertificatesArgs, ClusterCommand, ClusterTlsArgs, ExecutorArgs, SchedulerArgs};
+use crate::cli::{
+    CertificatesArgs, ClusterCommand, ClusterTlsArgs, ExecutorArgs, SchedulerArgs, StatusArgs,
+};
 
 pub(crate) async fn run(command: ClusterCommand) -> anyhow::Result<()> {
     match command {
         ClusterCommand::Scheduler(args) => scheduler(args).await,
         ClusterCommand::Executor(args) => executor(args).await,
         ClusterCommand::Certificates(args) => certificates(&args),
+        ClusterCommand::Status(args) => status(&args).await,
     }
+}
+
+/// Prints what the scheduler says; fails when it cannot be reached or no executor is alive.
+async fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let status = segsync_engine::cluster_status(&args.cluster, args.tls.files().as_ref()).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
+    } else {
+        writeln!(
+            out,
+            "The cluster at {}: {}.",
+            args.cluster,
+            status.summary()
+        )?;
+        for executor in &status.executors {
+            let heartbeat = executor
+                .seconds_since_heartbeat
+                .map_or_else(|| "never".to_owned(), |seconds| format!("{seconds} s ago"));
+            writeln!(
+                out,
+                "  {}  {:<8}  {} slots  last heartbeat {heartbeat}",
+                executor.address, executor.state, executor.slots
+            )?;
+        }
+    }
+    if status.alive().next().is_none() {
+        anyhow::bail!("no executor of the cluster at {} is alive", args.cluster);
+    }
+    Ok(())
 }
 
 /// The TLS files given, read and checked.
@@ -31,6 +64,7 @@ async fn scheduler(args: SchedulerArgs) -> anyhow::Result<()> {
         external_host: args.external_host,
         executor_timeout_seconds: args.executor_timeout_seconds,
         executor_wait_seconds: args.executor_wait_seconds,
+        drain_seconds: args.drain_seconds,
         tls: identity(&args.tls)?,
         source_options: source_options(args.source_options.as_deref())?,
     })

@@ -74,6 +74,46 @@ async fn the_differential_suite_gives_the_same_members_from_object_storage_on_a_
     check_set_operations(&profiles, &rows, "Parquet in S3 on the cluster").await;
 }
 
+/// The scheduler says which executors are alive, with their slots and last heartbeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_says_which_executors_are_alive_with_their_slots() {
+    let cluster = LoopbackCluster::start(2).await;
+    let status = segsync_engine::cluster_status(&cluster.url, None)
+        .await
+        .unwrap();
+    assert_eq!(status.alive().count(), 2, "{status:?}");
+    assert_eq!(status.alive_slots(), 4, "two slots each: {status:?}");
+    let mut addresses: Vec<String> = status.executors.iter().map(|e| e.address.clone()).collect();
+    addresses.sort();
+    let mut expected: Vec<String> = cluster
+        .flight_ports
+        .iter()
+        .map(|port| format!("127.0.0.1:{port}"))
+        .collect();
+    expected.sort();
+    assert_eq!(addresses, expected);
+    assert!(
+        status
+            .executors
+            .iter()
+            .all(|executor| executor.seconds_since_heartbeat.is_some_and(|s| s <= 5)),
+        "{status:?}"
+    );
+}
+
+/// Nobody answers at the address: the status says the cluster is unavailable.
+#[tokio::test]
+async fn the_status_of_a_cluster_nobody_answers_for_is_unavailable() {
+    let nowhere = format!("df://127.0.0.1:{}", free_port());
+    let error = segsync_engine::cluster_status(&nowhere, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, EngineError::ClusterUnavailable { .. }),
+        "{error:?}"
+    );
+}
+
 /// A scheduler with no executor gives the query up after its wait, and the node says so,
 /// instead of waiting for an executor for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

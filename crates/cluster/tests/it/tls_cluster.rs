@@ -44,6 +44,14 @@ async fn segments_on_a_tls_cluster_give_the_embedded_engine_s_members() {
         .unwrap();
     assert_eq!(profiles.count_all().await.unwrap(), 2_000);
     check_generated_segments(&profiles, &rows, "Parquet on a TLS cluster").await;
+
+    // The status is asked over the same TLS, by a member of the cluster only.
+    let status = segsync_engine::cluster_status(&cluster.url, cluster.node_tls.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(status.alive().count(), 2, "{status:?}");
+    let in_the_clear = segsync_engine::cluster_status(&cluster.url, None).await;
+    assert!(in_the_clear.is_err(), "{in_the_clear:?}");
 }
 
 /// The ways a stranger dials a peer: in the clear, over TLS with no certificate, and with a

@@ -1,5 +1,5 @@
 //! System (admins): what the server reads its profiles from, whether that source opens now,
-//! and its schema; the alert webhooks, with a test post and each one's last delivery; today's
+//! and its schema; the cluster it evaluates segments on; the alert webhooks, with a test post and each one's last delivery; today's
 //! Constant Contact requests per API key; and the build. The page shows what the application's
 //! system and alert handles give the visitor.
 
@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use segsync_app::alerts::{TestPost, WebhookView};
 use segsync_app::privacy::retention::HeldView;
-use segsync_app::system::{AboutView, ProfileSourceView, QuotaView};
+use segsync_app::system::{AboutView, ClusterView, ProfileSourceView, QuotaView};
 
 use super::fields::Fields;
 use super::page::{Nav, failure, render};
@@ -28,6 +28,8 @@ struct SystemPage {
     quota: Vec<QuotaView>,
     /// What the store holds that ages out.
     held: HeldView,
+    /// The cluster segments are evaluated on, as its scheduler says now.
+    cluster: ClusterView,
     about: AboutView,
 }
 
@@ -41,6 +43,7 @@ impl SystemPage {
         let quota = system.quota().await?;
         let webhooks = alerts.webhooks().await?;
         let source = system.profile_source().await;
+        let cluster = system.cluster().await;
         let held = state
             .app
             .privacy(&visitor.caller, "see what is held")?
@@ -53,6 +56,7 @@ impl SystemPage {
             tested: Vec::new(),
             quota,
             held,
+            cluster,
             about,
         })
     }

@@ -111,6 +111,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::profiles))
         .routes(routes!(system::about))
         .routes(routes!(system::quota))
+        .routes(routes!(system::cluster))
         .routes(routes!(exports::list, exports::create))
         .routes(routes!(exports::get, exports::update, exports::remove))
         .routes(routes!(exports::duplicate))

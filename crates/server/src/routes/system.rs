@@ -1,9 +1,10 @@
 //! What admins see of the server itself: what it reads its profiles from and whether that opens
-//! now, today's Constant Contact request budget of each API key, and its build and store.
+//! now, the cluster it evaluates segments on, today's Constant Contact request budget of each API
+//! key, and its build and store.
 
 use axum::Json;
 use axum::extract::State;
-use segsync_app::system::{AboutView, ProfileSourceView, QuotaView};
+use segsync_app::system::{AboutView, ClusterView, ProfileSourceView, QuotaView};
 
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -59,4 +60,21 @@ pub(crate) async fn quota(
 ) -> Result<Json<Vec<QuotaView>>, AppError> {
     let system = state.app.system(&caller, "see the request quota")?;
     Ok(Json(system.quota().await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/system/cluster",
+    operation_id = "system_cluster",
+    tag = "system",
+    responses(
+        (status = OK, description = "What the cluster's scheduler says now (no scheduler when segments are evaluated by each node)", body = ClusterView),
+    )
+)]
+pub(crate) async fn cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ClusterView>, AppError> {
+    let system = state.app.system(&caller, "see the cluster")?;
+    Ok(Json(system.cluster().await))
 }

@@ -341,3 +341,93 @@ async fn executors_that_cannot_read_the_profiles_fail_the_run_naming_the_path_an
         "nothing was sent"
     );
 }
+
+/// What the API says of the cluster, asked by an admin.
+async fn cluster_view(app: &TestApp) -> Value {
+    let (status, view) = app
+        .call(
+            Some(Role::Admin),
+            Method::GET,
+            "/api/v1/system/cluster",
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{view}");
+    view
+}
+
+async fn readyz(app: &TestApp) -> (StatusCode, String) {
+    let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The System page, its API and `/readyz` show the cluster as its scheduler says: executors
+/// alive with their slots; one killed is no longer alive; a scheduler gone is unreachable —
+/// and the server stays ready, since the console and the API do not need the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_system_page_and_readyz_show_the_cluster() {
+    let mut cluster = ProcessCluster::start();
+    cluster.start_executor(None);
+    cluster.start_executor(None);
+    cluster.until_ready().await;
+    let profiles = tempfile::tempdir().unwrap();
+    write_profiles(profiles.path(), 100, 1, 7);
+    let app = app_on(&cluster, profiles.path()).await;
+
+    let view = cluster_view(&app).await;
+    assert_eq!(view["scheduler"], cluster.url(), "{view}");
+    assert_eq!(view["reachable"], true, "{view}");
+    let executors = view["executors"].as_array().unwrap();
+    assert_eq!(executors.len(), 2, "{view}");
+    assert!(executors.iter().all(|e| e["state"] == "alive"), "{view}");
+    let slots: u64 = executors.iter().map(|e| e["slots"].as_u64().unwrap()).sum();
+    assert_eq!(view["alive_slots"].as_u64(), Some(slots), "{view}");
+    let (status, text) = readyz(&app).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        text,
+        format!("ready\ncluster: 2 executors alive with {slots} task slots")
+    );
+    let page = crate::system::system_page(&app).await;
+    assert!(page.contains("id=\"cluster-executors\""), "{page}");
+    assert!(page.contains(&cluster.url()), "{page}");
+
+    cluster.kill_executor(1);
+    let mut last = Value::Null;
+    for _ in 0..40 {
+        last = cluster_view(&app).await;
+        let alive = last["executors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["state"] == "alive")
+            .count();
+        if alive == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        last["executors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["state"] == "alive")
+            .count(),
+        1,
+        "a killed executor is not alive once its heartbeats stop: {last}"
+    );
+
+    cluster.kill_scheduler();
+    let gone = cluster_view(&app).await;
+    assert_eq!(gone["reachable"], false, "{gone}");
+    assert!(
+        gone["problem"]
+            .as_str()
+            .is_some_and(|problem| problem.contains("the engine is unavailable")),
+        "{gone}"
+    );
+    let (status, text) = readyz(&app).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text, "ready\ncluster: the scheduler does not answer");
+}

@@ -213,6 +213,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(Method::GET, "/api/v1/system/profiles", None, admin),
         route(Method::GET, "/api/v1/system/quota", None, admin),
         route(Method::GET, "/api/v1/system/about", None, admin),
+        route(Method::GET, "/api/v1/system/cluster", None, admin),
         route(Method::GET, "/api/v1/segments", None, None),
         route(
             Method::POST,

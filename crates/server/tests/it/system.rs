@@ -22,7 +22,7 @@ async fn profile_source(app: &TestApp) -> serde_json::Value {
 }
 
 /// The System page as the admin's browser gets it.
-async fn system_page(app: &TestApp) -> String {
+pub(crate) async fn system_page(app: &TestApp) -> String {
     let (cookie, _) = app.browser_session("admin").await;
     app.http
         .get(app.url("/system"))
