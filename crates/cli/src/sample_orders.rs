@@ -47,8 +47,22 @@ pub(crate) fn write_orders(
     profiles: usize,
     per_profile: usize,
     seed: u64,
+    on_day: impl FnMut(usize),
+) -> anyhow::Result<usize> {
+    write_orders_of(path, 0..profiles, per_profile, seed, on_day)
+}
+
+/// As [`write_orders`], for the profiles whose ids are `customers` (one part of many: order ids
+/// start at `customers.start * per_profile`, so that parts never share one).
+pub(crate) fn write_orders_of(
+    path: &Path,
+    customers: std::ops::Range<usize>,
+    per_profile: usize,
+    seed: u64,
     mut on_day: impl FnMut(usize),
 ) -> anyhow::Result<usize> {
+    let profiles = customers.len();
+    let first_order = customers.start * per_profile;
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
@@ -61,7 +75,8 @@ pub(crate) fn write_orders(
     for day in 0..DAYS {
         let rows = (total * (day as usize + 1) / DAYS as usize) - written;
         let start = now - Duration::days(DAYS - day);
-        writer.write(&day_of_orders(&mut rng, written, rows, profiles, start)?)?;
+        let ids = first_order + written;
+        writer.write(&day_of_orders(&mut rng, ids, rows, &customers, start)?)?;
         written += rows;
         on_day(written);
     }
@@ -73,19 +88,23 @@ fn day_of_orders(
     rng: &mut StdRng,
     first_id: usize,
     rows: usize,
-    profiles: usize,
+    customers: &std::ops::Range<usize>,
     start: chrono::DateTime<Utc>,
 ) -> anyhow::Result<RecordBatch> {
+    let (first, last) = (
+        customers.start as i64,
+        customers.end.max(customers.start + 1) as i64 - 1,
+    );
     let mut times: Vec<i64> = (0..rows)
         .map(|_| (start + Duration::seconds(rng.gen_range(0..86_400))).timestamp_micros())
         .collect();
     times.sort_unstable();
     let customers: Vec<i64> = (0..rows)
         .map(|_| {
-            let customer = rng.gen_range(0..profiles.max(1)) as i64;
+            let customer = rng.gen_range(first..=last);
             // Every seventh profile never ordered: its orders go to the next profile.
             if customer % 7 == 0 {
-                (customer + 1).min(profiles as i64 - 1)
+                (customer + 1).min(last)
             } else {
                 customer
             }

@@ -72,7 +72,13 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     // Generates 2.4 GB of profiles and starts a cluster: only when asked for.
     if only == Some("cluster") {
-        super::bench_cluster::cluster_bench(&folder, args.cluster_profiles, args.members).await?;
+        super::bench_cluster::cluster_bench(
+            &folder,
+            args.cluster_profiles,
+            args.members,
+            args.moto_server.as_deref(),
+        )
+        .await?;
     }
     Ok(())
 }

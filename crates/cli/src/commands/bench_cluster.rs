@@ -2,7 +2,8 @@
 //! partitioned Parquet, embedded against a loopback cluster of this binary's processes (a
 //! scheduler and two executors of one task slot each), then a 1,000,000-member export
 //! streamed from the cluster beside the same export embedded, with the exporting process's
-//! peak memory.
+//! peak memory; and (l), behaviour segments over the same profiles and their orders in object
+//! storage (`bench_cluster_storage.rs`).
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -16,23 +17,35 @@ use segsync_domain::segment::RunClock;
 use segsync_engine::{EngineSettings, ProfileSource, Profiles};
 
 use super::bench::{bench_segments, peak_memory_mb_of, three_counts, until_listening};
+use super::bench_cluster_storage::ObjectStorageBench;
+use super::bench_sources::MotoProcess;
 use crate::progress::counter;
 use crate::sample::write_profile_part;
 
 /// Rows in each Parquet file of the partitioned profiles.
-const ROWS_PER_PART: usize = 10_000_000;
+pub(super) const ROWS_PER_PART: usize = 10_000_000;
 
 pub(super) async fn cluster_bench(
     folder: &Path,
     largest: usize,
     members: usize,
+    moto_server: Option<&Path>,
 ) -> anyhow::Result<()> {
     let sizes: Vec<usize> = [10_000_000, 30_000_000, 100_000_000]
         .into_iter()
         .filter(|&rows| rows <= largest.max(ROWS_PER_PART))
         .collect();
     let parts = partitioned_profiles(folder, *sizes.last().unwrap_or(&ROWS_PER_PART))?;
-    let cluster = LoopbackCluster::start(folder)?;
+    // The executors open the object storage of (l) with their own options.
+    let moto = match moto_server {
+        Some(program) => Some(MotoProcess::start(program).await?),
+        None => None,
+    };
+    let options_file = folder.join("cluster-source-options.toml");
+    if let Some(moto) = &moto {
+        moto.write_options_file(&options_file)?;
+    }
+    let cluster = LoopbackCluster::start(folder, moto.as_ref().map(|_| options_file.as_path()))?;
     let on_cluster = EngineSettings::default().with_cluster(Some(cluster.url()));
     let embedded = EngineSettings::default();
     let segments = bench_segments()?;
@@ -77,6 +90,28 @@ pub(super) async fn cluster_bench(
         "    peak resident memory of the cluster's processes: {}",
         cluster.peak_memory_in_words()
     )?;
+    match &moto {
+        Some(moto) => {
+            let storage = ObjectStorageBench {
+                folder,
+                parts: &parts,
+                moto,
+                cluster: &cluster.url(),
+            };
+            storage.run().await?;
+            writeln!(
+                out,
+                "    peak resident memory: the cluster's processes {}; moto {} MB",
+                cluster.peak_memory_in_words(),
+                peak_memory_mb_of(&moto.pid().to_string())
+            )?;
+        }
+        None => writeln!(
+            out,
+            "(l) behaviour segments from object storage on the cluster: left out (give \
+             --moto-server or MOTO_SERVER)"
+        )?,
+    }
     Ok(())
 }
 
@@ -155,12 +190,18 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl LoopbackCluster {
-    fn start(folder: &Path) -> anyhow::Result<Self> {
+    /// With `source_options`, every process opens object storage with that file's options.
+    fn start(folder: &Path, source_options: Option<&Path>) -> anyhow::Result<Self> {
         let binary = std::env::current_exe()?;
         let port = free_port()?;
+        let options: Vec<&std::ffi::OsStr> = match source_options {
+            Some(file) => vec!["--source-options".as_ref(), file.as_os_str()],
+            None => Vec::new(),
+        };
         let mut processes = vec![
             Command::new(&binary)
                 .args(["cluster", "scheduler", "--port", &port.to_string()])
+                .args(&options)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -180,6 +221,7 @@ impl LoopbackCluster {
                     .args(["--grpc-port", &free_port()?.to_string()])
                     .args(["--concurrency", "1", "--work-dir"])
                     .arg(&work_dir)
+                    .args(&options)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()

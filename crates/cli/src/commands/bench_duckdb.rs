@@ -27,7 +27,7 @@ const ROUNDS: usize = 5;
 /// The memory limit of the behaviour counts' bounded processes, in MiB.
 const BOUNDED_MIB: u64 = 256;
 
-const BEHAVIOUR_SEGMENTS: &str = r#"segments:
+pub(super) const BEHAVIOUR_SEGMENTS: &str = r#"segments:
   - name: three-orders-in-90-days
     rule: { has: orders, at_least: 3, window: { op: within_last, amount: 90, unit: days } }
   - name: paid-over-500-in-365-days

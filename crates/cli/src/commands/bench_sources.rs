@@ -204,13 +204,13 @@ fn column_definitions(schema: &Schema) -> anyhow::Result<String> {
 }
 
 /// moto's S3-compatible server as a child process on a loopback port it picks, with one bucket.
-struct MotoProcess {
+pub(super) struct MotoProcess {
     child: Child,
     endpoint: String,
 }
 
 impl MotoProcess {
-    async fn start(program: &Path) -> anyhow::Result<Self> {
+    pub(super) async fn start(program: &Path) -> anyhow::Result<Self> {
         let mut child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
@@ -256,7 +256,7 @@ impl MotoProcess {
         ))
     }
 
-    async fn upload(&self, file: &Path, key: &str) -> anyhow::Result<()> {
+    pub(super) async fn upload(&self, file: &Path, key: &str) -> anyhow::Result<()> {
         let mut writer = BufWriter::new(self.store()?, StorePath::from(key));
         let mut reader = tokio::fs::File::open(file).await?;
         tokio::io::copy(&mut reader, &mut writer).await?;
@@ -264,13 +264,39 @@ impl MotoProcess {
         Ok(())
     }
 
-    fn source(&self, key: &str) -> ProfileSource {
-        ProfileSource::new(format!("s3://{BUCKET}/{key}"))
-            .with_option("endpoint", &self.endpoint)
-            .with_option("allow_http", "true")
-            .with_option("region", "us-east-1")
-            .with_option("access_key_id", "bench")
-            .with_option("secret_access_key", "bench")
+    pub(super) fn source(&self, key: &str) -> ProfileSource {
+        let mut source = ProfileSource::new(format!("s3://{BUCKET}/{key}"));
+        for (option, value) in self.options() {
+            source = source.with_option(option, &value);
+        }
+        source
+    }
+
+    /// The storage options that reach the bucket.
+    fn options(&self) -> [(&'static str, String); 5] {
+        [
+            ("endpoint", self.endpoint.clone()),
+            ("allow_http", "true".to_owned()),
+            ("region", "us-east-1".to_owned()),
+            ("access_key_id", "bench".to_owned()),
+            ("secret_access_key", "bench".to_owned()),
+        ]
+    }
+
+    /// Writes the options as a `--source-options` file for a cluster's processes.
+    pub(super) fn write_options_file(&self, path: &Path) -> anyhow::Result<()> {
+        let lines: String = self
+            .options()
+            .iter()
+            .map(|(option, value)| format!("{option} = {value:?}\n"))
+            .collect();
+        std::fs::write(path, lines)?;
+        Ok(())
+    }
+
+    /// moto's process id, for its peak memory.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 mod bench_cluster;
+mod bench_cluster_storage;
 mod bench_delta;
 mod bench_duckdb;
 mod bench_read_back;

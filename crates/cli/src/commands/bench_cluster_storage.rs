@@ -1,0 +1,150 @@
+//! (l) of `segsync bench --only cluster`: the three behaviour segments of (f) over the
+//! partitioned profiles and five orders each, both in object storage (moto's S3 server),
+//! counted embedded (this process reads the bucket) and on the loopback cluster (the executors
+//! read it with their own `--source-options`), median of three; the counts must agree.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+use segsync_domain::segment::{RunClock, SegmentFormat, parse_segments};
+use segsync_engine::{EngineSettings, Membership, Profiles, RelatedTable};
+
+use super::bench::{peak_memory_mb, reset_peak_memory};
+use super::bench_cluster::ROWS_PER_PART;
+use super::bench_duckdb::BEHAVIOUR_SEGMENTS;
+use super::bench_sources::MotoProcess;
+use crate::progress::counter;
+use crate::sample_orders::write_orders_of;
+
+/// Orders per profile, as in (f).
+const ORDERS_PER_PROFILE: usize = 5;
+
+pub(super) struct ObjectStorageBench<'a> {
+    pub(super) folder: &'a Path,
+    /// The profiles' parts, ten million each.
+    pub(super) parts: &'a [PathBuf],
+    pub(super) moto: &'a MotoProcess,
+    /// The scheduler's address.
+    pub(super) cluster: &'a str,
+}
+
+impl ObjectStorageBench<'_> {
+    pub(super) async fn run(&self) -> anyhow::Result<()> {
+        let mut out = std::io::stdout();
+        let profiles = self.parts.len() * ROWS_PER_PART;
+        let mut orders = 0;
+        let mut bytes = 0;
+        for (part, profile_file) in self.parts.iter().enumerate() {
+            let (orders_file, written) = self.orders_part(part)?;
+            orders += written;
+            bytes +=
+                std::fs::metadata(profile_file)?.len() + std::fs::metadata(&orders_file)?.len();
+            self.moto
+                .upload(
+                    profile_file,
+                    &format!("lake/profiles/part-{part:02}.parquet"),
+                )
+                .await?;
+            self.moto
+                .upload(&orders_file, &format!("lake/orders/part-{part:02}.parquet"))
+                .await?;
+        }
+        writeln!(
+            out,
+            "(l) behaviour segments over {profiles} profiles and {orders} orders in object \
+             storage (moto's S3 server, {:.1} GB of Parquet), embedded and on the loopback \
+             cluster, median of three",
+            bytes as f64 / 1e9
+        )?;
+        let segments = parse_segments(BEHAVIOUR_SEGMENTS, SegmentFormat::Yaml, "bench")
+            .map_err(|problems| anyhow::anyhow!("{problems:?}"))?;
+        let related = RelatedTable {
+            name: "orders".to_owned(),
+            source: self.moto.source("lake/orders/"),
+            key: "customer_id".to_owned(),
+            profile_key: "profile_id".to_owned(),
+            dated_by: Some("ordered_at".to_owned()),
+        };
+        let open = |settings: EngineSettings| {
+            let source = self.moto.source("lake/profiles/");
+            let related = related.clone();
+            async move {
+                Profiles::open_with(source, &settings)
+                    .await?
+                    .relate(&[related])
+                    .await
+            }
+        };
+        let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+        reset_peak_memory();
+        let embedded = open(EngineSettings::default()).await?;
+        let memberships = segments
+            .iter()
+            .map(|segment| embedded.segment_expr(segment, &segments, &clock))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (here, here_seconds) = median_of_three(&embedded, &memberships).await?;
+        let embedded_peak = peak_memory_mb();
+        drop(embedded);
+        let on_cluster =
+            open(EngineSettings::default().with_cluster(Some(self.cluster.to_owned()))).await?;
+        let (there, there_seconds) = median_of_three(&on_cluster, &memberships).await?;
+        anyhow::ensure!(
+            here == there,
+            "the cluster counted {there:?}, the embedded engine {here:?}"
+        );
+        for (segment, members) in segments.iter().zip(&here) {
+            writeln!(out, "    {:<30} {members:>11} members", segment.name)?;
+        }
+        writeln!(
+            out,
+            "    the three together: embedded {here_seconds:.2} s (peak {embedded_peak} MB of \
+             this process), cluster {there_seconds:.2} s ({:.2}×)",
+            there_seconds / here_seconds
+        )?;
+        Ok(())
+    }
+
+    /// The orders of the profiles of part `part`, generated once; with how many it holds.
+    fn orders_part(&self, part: usize) -> anyhow::Result<(PathBuf, usize)> {
+        let folder = self.folder.join("cluster-orders");
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!("part-{part:02}.parquet"));
+        let expected = ROWS_PER_PART * ORDERS_PER_PROFILE;
+        if !path.exists() {
+            let partial = path.with_extension("partial");
+            let bar = counter(
+                expected as u64,
+                &format!("generating orders of part {part}"),
+            );
+            let first = part * ROWS_PER_PART;
+            write_orders_of(
+                &partial,
+                first..first + ROWS_PER_PART,
+                ORDERS_PER_PROFILE,
+                300 + part as u64,
+                |written| bar.set_position(written as u64),
+            )?;
+            bar.finish_and_clear();
+            std::fs::rename(&partial, &path)?;
+        }
+        Ok((path, expected))
+    }
+}
+
+/// Each segment's members, and the median wall time of three counts of them together.
+async fn median_of_three(
+    profiles: &Profiles,
+    memberships: &[Membership],
+) -> anyhow::Result<(Vec<u64>, f64)> {
+    let mut timings = [0.0; 3];
+    let mut members = Vec::new();
+    for timing in &mut timings {
+        let started = Instant::now();
+        members = profiles.count_each(memberships).await?;
+        *timing = started.elapsed().as_secs_f64();
+    }
+    timings.sort_by(f64::total_cmp);
+    Ok((members, timings[1]))
+}
