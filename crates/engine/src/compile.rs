@@ -19,7 +19,7 @@ use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::functions::expr_fn::{btrim, contains, ends_with, lower, starts_with};
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
 use datafusion::logical_expr::{
-    BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, ident, lit, not,
+    BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, cast, ident, lit, not,
 };
 use segsync_domain::segment::{
     Aggregate, Condition, Period, RelatedCondition, Rule, RunClock, SegmentCatalogue,
@@ -110,7 +110,16 @@ pub(crate) struct Measure {
     pub(crate) aggregate: Expr,
     /// The rows that count (also inside the aggregate), so that only those need be read.
     pub(crate) rows: Option<Expr>,
+    /// The measure as segments compare it and previews show it: its column, or — for a sum
+    /// or an average of floating-point numbers, which are added exactly as decimals — that
+    /// column as a float again.
+    pub(crate) value: Expr,
 }
+
+/// The decimal places a sum or an average of floating-point numbers keeps while adding them
+/// exactly: floats added in different orders (partitions merged as they finish, a cluster's
+/// tasks) round differently, and a total on a segment's threshold would flip between runs.
+const EXACT_SCALE: i8 = 9;
 
 /// A related table as the compiler sees it: its name, columns and date column.
 #[derive(Debug, Clone, Copy)]
@@ -314,6 +323,18 @@ impl Compiler<'_> {
         }
         let rows = filters.into_iter().reduce(Expr::and);
         let argument = related.column.as_deref().map_or_else(|| lit(1i64), ident);
+        let floating = related.column.as_deref().is_some_and(|column| {
+            table
+                .schema
+                .field_with_name(column)
+                .is_ok_and(|field| field.data_type().is_floating())
+        });
+        let exactly = floating && matches!(related.aggregate, Aggregate::Sum | Aggregate::Avg);
+        let argument = if exactly {
+            cast(argument, DataType::Decimal128(38, EXACT_SCALE))
+        } else {
+            argument
+        };
         let aggregate = match related.aggregate {
             Aggregate::Count => count(argument),
             Aggregate::Sum => sum(argument),
@@ -334,6 +355,11 @@ impl Compiler<'_> {
             .get_type(&columns)
             .map_err(self.planning(path, "the type of the measure"))?;
         let name = measure_name(&related.table, &aggregate);
+        let (value, measured_type) = if exactly {
+            (cast(ident(&name), DataType::Float64), DataType::Float64)
+        } else {
+            (ident(&name), measured_type)
+        };
         {
             let mut measures = self.measures.borrow_mut();
             if !measures.iter().any(|measure| measure.name == name) {
@@ -344,10 +370,11 @@ impl Compiler<'_> {
                     table: related.table.clone(),
                     aggregate: aggregate.alias(&name),
                     rows,
+                    value: value.clone(),
                 });
             }
         }
-        let compared = self.test(&ident(&name), &measured_type, &related.test, false, path)?;
+        let compared = self.test(&value, &measured_type, &related.test, false, path)?;
         Ok(match related.aggregate.empty_value() {
             // A profile without counted rows compares the empty value: the test of a literal,
             // which the optimizer folds to true or false, so that a test the empty value fails

@@ -312,8 +312,8 @@ impl Profiles {
         for measure in &membership.measures {
             if self.schema.field_with_name(&measure.label).is_err() {
                 let value = match measure.empty_value {
-                    Some(empty) => coalesce(vec![ident(&measure.name), lit(empty)]),
-                    None => ident(&measure.name),
+                    Some(empty) => coalesce(vec![measure.value.clone(), lit(empty)]),
+                    None => measure.value.clone(),
                 };
                 columns.push(value.alias(&measure.label));
             }

@@ -44,9 +44,10 @@ pub(super) const BEHAVIOUR_SEGMENTS: &str = r#"segments:
 "#;
 
 /// The same three counts in DuckDB's SQL; `{P}` and `{O}` are the profiles' and orders' files.
+/// Amounts are summed exactly, as segsync sums them.
 const BEHAVIOUR_SQL: &str = "\
 SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 90 DAY AND ordered_at <= now() GROUP BY customer_id HAVING count(*) >= 3);
-SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= now() - INTERVAL 365 DAY AND ordered_at <= now() GROUP BY customer_id HAVING sum(amount) > 500);
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= now() - INTERVAL 365 DAY AND ordered_at <= now() GROUP BY customer_id HAVING sum(CAST(amount AS DECIMAL(38, 9))) > 500);
 SELECT count(*) FROM read_parquet('{P}') WHERE profile_id NOT IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 180 DAY AND ordered_at <= now());
 ";
 

@@ -844,3 +844,54 @@ async fn related_tables_are_checked_against_the_profiles() {
         "the source's own error follows"
     );
 }
+
+/// Sums and averages of floating-point amounts are added exactly, so that a total on a
+/// segment's threshold is the same whatever order the rows are added in (partitions merged as
+/// they finish, a cluster's tasks): 0.1 + 0.2 + 0.3 is 0.6, not 0.6000000000000001 one way
+/// and 0.6 the other.
+#[tokio::test]
+async fn sums_of_amounts_do_not_depend_on_the_order_rows_are_added() {
+    let folder = tempfile::tempdir().unwrap();
+    let profiles = folder.path().join("profiles.csv");
+    std::fs::write(
+        &profiles,
+        "id,email\n1,a@example.com\n2,b@example.com\n3,c@example.com\n",
+    )
+    .unwrap();
+    let orders = folder.path().join("orders.csv");
+    // Profile 1's amounts in the order that rounds up as floats, profile 2's in the order that
+    // does not; profile 3 spent a little more than 0.6.
+    std::fs::write(
+        &orders,
+        "customer_id,amount\n1,0.1\n1,0.2\n1,0.3\n2,0.3\n2,0.2\n2,0.1\n3,0.3\n3,0.31\n",
+    )
+    .unwrap();
+    let profiles = Profiles::open(ProfileSource::new(profiles.to_string_lossy()))
+        .await
+        .unwrap()
+        .relate(&[related("orders", &orders, "customer_id", None)])
+        .await
+        .unwrap();
+    for (rule, expected) in [
+        (
+            "{ measure: sum, of: amount, over: orders, op: greater_than, value: 0.6 }",
+            vec![3],
+        ),
+        (
+            "{ measure: sum, of: amount, over: orders, op: equals, value: 0.6 }",
+            vec![1, 2],
+        ),
+        (
+            "{ measure: avg, of: amount, over: orders, op: greater_than, value: 0.2 }",
+            vec![3],
+        ),
+    ] {
+        let segment = parse(&format!("name: s\nrule: {rule}\n"));
+        let members: Vec<i64> =
+            crate::differential::member_ids(&profiles, &segment, std::slice::from_ref(&segment))
+                .await
+                .into_iter()
+                .collect();
+        assert_eq!(members, expected, "{rule}");
+    }
+}
