@@ -78,31 +78,62 @@ impl ObjectStorageBench<'_> {
             }
         };
         let clock = RunClock::new(Utc::now(), chrono_tz::UTC);
+        let memberships = {
+            let planning = open(EngineSettings::default()).await?;
+            segments
+                .iter()
+                .map(|segment| planning.segment_expr(segment, &segments, &clock))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        // Either side may fail where the other does not (the embedded engine past its memory
+        // limit, say): what failed is said, and the other side still measured.
         reset_peak_memory();
-        let embedded = open(EngineSettings::default()).await?;
-        let memberships = segments
-            .iter()
-            .map(|segment| embedded.segment_expr(segment, &segments, &clock))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (here, here_seconds) = median_of_three(&embedded, &memberships).await?;
+        let embedded = match open(EngineSettings::default()).await {
+            Ok(profiles) => median_of_three(&profiles, &memberships).await,
+            Err(error) => Err(error.into()),
+        };
         let embedded_peak = peak_memory_mb();
-        drop(embedded);
-        let on_cluster =
-            open(EngineSettings::default().with_cluster(Some(self.cluster.to_owned()))).await?;
-        let (there, there_seconds) = median_of_three(&on_cluster, &memberships).await?;
-        anyhow::ensure!(
-            here == there,
-            "the cluster counted {there:?}, the embedded engine {here:?}"
-        );
-        for (segment, members) in segments.iter().zip(&here) {
-            writeln!(out, "    {:<30} {members:>11} members", segment.name)?;
+        let settings = EngineSettings::default().with_cluster(Some(self.cluster.to_owned()));
+        let on_cluster = match open(settings).await {
+            Ok(profiles) => median_of_three(&profiles, &memberships).await,
+            Err(error) => Err(error.into()),
+        };
+        let counted = match (&embedded, &on_cluster) {
+            (Ok((here, _)), Ok((there, _))) => {
+                anyhow::ensure!(
+                    here == there,
+                    "the cluster counted {there:?}, the embedded engine {here:?}"
+                );
+                Some(here)
+            }
+            (Ok((here, _)), Err(_)) => Some(here),
+            (Err(_), Ok((there, _))) => Some(there),
+            (Err(_), Err(_)) => None,
+        };
+        if let Some(counted) = counted {
+            for (segment, members) in segments.iter().zip(counted) {
+                writeln!(out, "    {:<30} {members:>11} members", segment.name)?;
+            }
         }
-        writeln!(
-            out,
-            "    the three together: embedded {here_seconds:.2} s (peak {embedded_peak} MB of \
-             this process), cluster {there_seconds:.2} s ({:.2}×)",
-            there_seconds / here_seconds
-        )?;
+        match &embedded {
+            Ok((_, seconds)) => writeln!(
+                out,
+                "    embedded: the three together in {seconds:.2} s (peak {embedded_peak} MB of \
+                 this process)"
+            )?,
+            Err(error) => writeln!(out, "    embedded: failed: {error:#}")?,
+        }
+        match (&on_cluster, &embedded) {
+            (Ok((_, there)), Ok((_, here))) => writeln!(
+                out,
+                "    cluster: the three together in {there:.2} s ({:.2}× embedded)",
+                there / here
+            )?,
+            (Ok((_, there)), Err(_)) => {
+                writeln!(out, "    cluster: the three together in {there:.2} s")?;
+            }
+            (Err(error), _) => writeln!(out, "    cluster: failed: {error:#}")?,
+        }
         Ok(())
     }
 
