@@ -21,6 +21,17 @@ use crate::sample_orders::write_orders_of;
 /// Orders per profile, as in (f).
 const ORDERS_PER_PROFILE: usize = 5;
 
+/// What the two executors of the loopback cluster may hold together, about: each takes a share
+/// of the machine's memory (Ballista's default).
+const EXECUTORS_MEMORY_GIB: u64 = 4;
+
+fn is_memory_budget(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<segsync_engine::EngineError>(),
+        Some(segsync_engine::EngineError::MemoryBudget { .. })
+    )
+}
+
 pub(super) struct ObjectStorageBench<'a> {
     pub(super) folder: &'a Path,
     /// The profiles' parts, ten million each.
@@ -92,7 +103,27 @@ impl ObjectStorageBench<'_> {
             Ok(profiles) => median_of_three(&profiles, &memberships).await,
             Err(error) => Err(error.into()),
         };
-        let embedded_peak = peak_memory_mb();
+        let mut embedded_peak = peak_memory_mb();
+        // Past the engine's default limit, the embedded engine is given what the cluster's two
+        // executors may hold together, so that both sides are timed.
+        let embedded = match embedded {
+            Err(error) if is_memory_budget(&error) => {
+                writeln!(
+                    out,
+                    "    embedded at its default memory limit: failed: {error:#}"
+                )?;
+                let limit = segsync_engine::ByteSize::gib(EXECUTORS_MEMORY_GIB);
+                reset_peak_memory();
+                let retried = match open(EngineSettings::default().with_memory_limit(limit)).await {
+                    Ok(profiles) => median_of_three(&profiles, &memberships).await,
+                    Err(error) => Err(error.into()),
+                };
+                embedded_peak = peak_memory_mb();
+                writeln!(out, "    embedded again with memory_limit = {limit}:")?;
+                retried
+            }
+            other => other,
+        };
         let settings = EngineSettings::default().with_cluster(Some(self.cluster.to_owned()));
         let on_cluster = match open(settings).await {
             Ok(profiles) => median_of_three(&profiles, &memberships).await,
