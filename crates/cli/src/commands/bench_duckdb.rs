@@ -207,10 +207,11 @@ fn side_by_side(
             theirs.push(measured(duckdb, &query)?);
         }
     }
-    let counts: Vec<&str> = ours[0]
+    let counts: Vec<String> = ours[0]
         .output
         .lines()
         .filter(|line| line.contains(" members"))
+        .map(str::to_owned)
         .collect();
     writeln!(out, "    segsync: {}", counts.join("; "))?;
     report(
@@ -222,16 +223,25 @@ fn side_by_side(
         writeln!(out, "    (no --duckdb given: DuckDB's side left out)")?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "    DuckDB: {}",
-        theirs[0]
-            .output
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join("; ")
-    )?;
+    let duckdb_counts: Vec<u64> = theirs[0]
+        .output
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("DuckDB's counts: {:?}", theirs[0].output))?;
+    let segsync_counts = member_counts(&counts)?;
+    anyhow::ensure!(
+        segsync_counts == duckdb_counts,
+        "the counts differ: segsync {segsync_counts:?}, DuckDB {duckdb_counts:?}"
+    );
+    writeln!(out, "    DuckDB: the same counts")?;
     report(&mut out, "duckdb -c, same files and counts", &mut theirs)?;
+    let mut ratios: Vec<f64> = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(ours, theirs)| ours.wall / theirs.wall)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
     let median = |runs: &mut Vec<Measured>, pick: fn(&Measured) -> f64| {
         let mut values: Vec<f64> = runs.iter().map(pick).collect();
         values.sort_by(f64::total_cmp);
@@ -239,11 +249,34 @@ fn side_by_side(
     };
     writeln!(
         out,
-        "    ratio of medians, segsync ÷ DuckDB: wall {:.2}×, CPU {:.2}×",
-        median(&mut ours, |m| m.wall) / median(&mut theirs, |m| m.wall),
-        median(&mut ours, |m| m.cpu) / median(&mut theirs, |m| m.cpu)
+        "    segsync ÷ DuckDB, round by round: wall {:.2}× (median; {:.2}–{:.2}× over {} \
+         alternated rounds); CPU {:.2}×, peak memory {:.2}× (ratios of medians)",
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1],
+        ratios.len(),
+        median(&mut ours, |m| m.cpu) / median(&mut theirs, |m| m.cpu),
+        median(&mut ours, |m| m.peak_mb) / median(&mut theirs, |m| m.peak_mb)
     )?;
     Ok(())
+}
+
+/// The members of each segment a preview printed (`name — N members`), in order.
+fn member_counts(lines: &[impl AsRef<str>]) -> anyhow::Result<Vec<u64>> {
+    lines
+        .iter()
+        .map(|line| {
+            let line = line.as_ref();
+            let before = line.split(" members").next().unwrap_or_default().trim_end();
+            before
+                .rsplit(' ')
+                .next()
+                .unwrap_or_default()
+                .replace(',', "")
+                .parse::<u64>()
+                .with_context(|| format!("a preview's count in {line:?}"))
+        })
+        .collect()
 }
 
 /// The arguments of a `segsync segments preview` that counts `segments` over `profiles`.
@@ -336,4 +369,19 @@ fn measured(program: &Path, arguments: &[&std::ffi::OsStr]) -> anyhow::Result<Me
         peak_mb: peak_kb / 1024.0,
         output: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_counts;
+
+    #[test]
+    fn a_preview_s_counts_are_read_in_order() {
+        let lines = [
+            "three-orders-in-90-days — 1,077,832 members",
+            "no-order-in-180-days — 12 members (0.1 %)",
+        ];
+        assert_eq!(member_counts(&lines).unwrap(), vec![1_077_832, 12]);
+        assert!(member_counts(&["gold — many members"]).is_err());
+    }
 }
