@@ -495,6 +495,11 @@ pub(crate) struct PreviewArgs {
     /// The IANA time zone relative dates are counted in.
     #[arg(long, default_value = "UTC")]
     pub(crate) time_zone: String,
+    /// Count relative dates (`within_last`, windows) as of this instant (RFC 3339, e.g.
+    /// `2026-06-30T00:00:00Z`) instead of now: what the segments held then, or the same answer
+    /// twice.
+    #[arg(long, value_name = "INSTANT")]
+    pub(crate) as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Args)]

@@ -293,3 +293,42 @@ fn cluster_processes_report_their_executors_and_one_stopped_cleanly_drains() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `segments preview --as-of` counts relative dates from the instant given, so that the same
+/// question gets the same answer whenever it is asked.
+#[test]
+fn a_preview_as_of_an_instant_counts_relative_dates_from_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let profiles = folder.path().join("profiles.csv");
+    std::fs::write(
+        &profiles,
+        "id,email,last_seen\n1,a@example.com,2026-01-10T00:00:00Z\n2,b@example.com,2026-03-01T00:00:00Z\n3,c@example.com,2025-06-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let segments = folder.path().join("segments.yaml");
+    std::fs::write(
+        &segments,
+        "name: recent\nrule: { attribute: last_seen, op: within_last, amount: 30, unit: days }\n",
+    )
+    .unwrap();
+    let preview = |as_of: &str| {
+        let output = segsync()
+            .args(["segments", "preview", "--rows", "0", "--profiles"])
+            .arg(&profiles)
+            .arg("--segments")
+            .arg(&segments)
+            .args(["--as-of", as_of])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    assert!(preview("2026-01-20T00:00:00Z").contains("recent — 1 members"));
+    assert!(preview("2026-03-15T12:00:00Z").contains("recent — 1 members"));
+    assert!(preview("2026-12-01T00:00:00Z").contains("recent — 0 members"));
+}

@@ -43,12 +43,13 @@ pub(super) const BEHAVIOUR_SEGMENTS: &str = r#"segments:
     rule: { not: { has: orders, window: { op: within_last, amount: 180, unit: days } } }
 "#;
 
-/// The same three counts in DuckDB's SQL; `{P}` and `{O}` are the profiles' and orders' files.
-/// Amounts are summed exactly, as segsync sums them.
+/// The same three counts in DuckDB's SQL; `{P}` and `{O}` are the profiles' and orders' files,
+/// `{NOW}` the instant both sides count relative dates from. Amounts are summed exactly, as
+/// segsync sums them.
 const BEHAVIOUR_SQL: &str = "\
-SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 90 DAY AND ordered_at <= now() GROUP BY customer_id HAVING count(*) >= 3);
-SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= now() - INTERVAL 365 DAY AND ordered_at <= now() GROUP BY customer_id HAVING sum(CAST(amount AS DECIMAL(38, 9))) > 500);
-SELECT count(*) FROM read_parquet('{P}') WHERE profile_id NOT IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= now() - INTERVAL 180 DAY AND ordered_at <= now());
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= {NOW} - INTERVAL 90 DAY AND ordered_at <= {NOW} GROUP BY customer_id HAVING count(*) >= 3);
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= {NOW} - INTERVAL 365 DAY AND ordered_at <= {NOW} GROUP BY customer_id HAVING sum(CAST(amount AS DECIMAL(38, 9))) > 500);
+SELECT count(*) FROM read_parquet('{P}') WHERE profile_id NOT IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= {NOW} - INTERVAL 180 DAY AND ordered_at <= {NOW});
 ";
 
 const ORDINARY_SEGMENTS: &str = r#"segments:
@@ -72,7 +73,7 @@ const ORDINARY_SEGMENTS: &str = r#"segments:
 const ORDINARY_SQL: &str = "\
 SELECT count(*) FROM read_parquet('{P}') WHERE tier IN ('gold', 'platinum') AND lower(country) = 'us';
 SELECT count(*) FROM read_parquet('{P}') WHERE newsletter_opt_in AND lifetime_value >= 1000;
-SELECT count(*) FROM read_parquet('{P}') WHERE country IN ('FR', 'DE', 'IE') AND last_purchase_at >= now() - INTERVAL 90 DAY AND last_purchase_at <= now();
+SELECT count(*) FROM read_parquet('{P}') WHERE country IN ('FR', 'DE', 'IE') AND last_purchase_at >= {NOW} - INTERVAL 90 DAY AND last_purchase_at <= {NOW};
 ";
 
 /// The orders file of the behaviour benchmark, generated once: five per profile on average.
@@ -196,8 +197,20 @@ fn side_by_side(
     let segsync = std::env::current_exe()?;
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
-    let preview = preview_arguments(profiles, segments, extra);
-    let query: Vec<&std::ffi::OsStr> = ["-noheader", "-csv", "-c", sql]
+    // Both sides count relative dates as of one instant: orders cross a window's edge every
+    // second, so two processes asking "now" a few seconds apart would count different members.
+    let as_of = chrono::Utc::now();
+    let as_of_flag = as_of.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let sql = sql.replace(
+        "{NOW}",
+        &format!("TIMESTAMPTZ '{}'", as_of.format("%Y-%m-%d %H:%M:%S%.6f+00")),
+    );
+    let mut preview = preview_arguments(profiles, segments, extra);
+    preview.extend([
+        std::ffi::OsStr::new("--as-of"),
+        std::ffi::OsStr::new(&as_of_flag),
+    ]);
+    let query: Vec<&std::ffi::OsStr> = ["-noheader", "-csv", "-c", sql.as_str()]
         .into_iter()
         .map(std::ffi::OsStr::new)
         .collect();

@@ -70,7 +70,7 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         .time_zone
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.time_zone))?;
-    let clock = RunClock::new(Utc::now(), time_zone);
+    let clock = RunClock::new(args.as_of.unwrap_or_else(Utc::now), time_zone);
     let segments = load_segments(&args.segments.segment_files)?;
     let source = args.segments.profiles.source()?;
     let shown = source.display_location();
