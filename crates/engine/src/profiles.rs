@@ -106,11 +106,7 @@ impl Profiles {
             None => SessionContext::new_with_state(state),
             Some(cluster) => crate::cluster::remote_context(cluster, state).await?,
         };
-        let reader = match settings.cluster {
-            None => Reader::Node,
-            Some(_) => Reader::Cluster,
-        };
-        let (frame, snapshot) = source.read(&ctx, reader).await?;
+        let (frame, snapshot) = source.read(&ctx, Reader::of(settings)).await?;
         let schema = Arc::clone(frame.schema().inner());
         Ok(Self {
             source,
@@ -127,15 +123,14 @@ impl Profiles {
     /// Opens each related table and checks it against its configuration and these profiles.
     pub async fn relate(mut self, tables: &[RelatedTable]) -> Result<Self, EngineError> {
         for table in tables {
-            let (frame, snapshot) =
-                table
-                    .source
-                    .read(&self.ctx, self.reader())
-                    .await
-                    .map_err(|error| EngineError::RelatedUnreadable {
-                        table: table.name.clone(),
-                        problem: error.to_string(),
-                    })?;
+            let (frame, snapshot) = table
+                .source
+                .read(&self.ctx, Reader::of(&self.settings))
+                .await
+                .map_err(|error| EngineError::RelatedUnreadable {
+                    table: table.name.clone(),
+                    problem: error.to_string(),
+                })?;
             let opened = OpenedRelated::check(table.clone(), frame, snapshot, &self.schema)?;
             self.related.push(opened);
         }
@@ -147,14 +142,6 @@ impl Profiles {
         self.related
             .iter()
             .map(|related| (&related.table, related.snapshot))
-    }
-
-    /// Who reads the sources: this process, or the cluster's executors.
-    fn reader(&self) -> Reader {
-        match self.settings.cluster {
-            None => Reader::Node,
-            Some(_) => Reader::Cluster,
-        }
     }
 
     pub fn source(&self) -> &ProfileSource {

@@ -34,6 +34,19 @@ pub struct ExecutorView {
 }
 
 impl ClusterView {
+    /// No answer from `scheduler` (none: no cluster), for `problem`.
+    fn unreached(scheduler: Option<String>, problem: Option<String>) -> Self {
+        Self {
+            scheduler,
+            reachable: false,
+            problem,
+            executors: Vec::new(),
+            alive_slots: 0,
+            running_queries: 0,
+            pending_queries: 0,
+        }
+    }
+
     /// One line of what the cluster can do now, for `/readyz`, which anyone may ask: no
     /// address and no error's words. None without a cluster.
     pub fn readiness(&self) -> Option<String> {
@@ -63,15 +76,7 @@ impl SystemAdmin<'_> {
 pub(crate) async fn cluster_view(app: &crate::App) -> ClusterView {
     let settings = &app.engine().settings().engine;
     let Some(scheduler) = settings.cluster.clone() else {
-        return ClusterView {
-            scheduler: None,
-            reachable: false,
-            problem: None,
-            executors: Vec::new(),
-            alive_slots: 0,
-            running_queries: 0,
-            pending_queries: 0,
-        };
+        return ClusterView::unreached(None, None);
     };
     match segsync_engine::cluster_status(&scheduler, settings.cluster_tls.as_ref()).await {
         Ok(status) => {
@@ -99,14 +104,6 @@ pub(crate) async fn cluster_view(app: &crate::App) -> ClusterView {
                 reachable: true,
             }
         }
-        Err(error) => ClusterView {
-            scheduler: Some(scheduler),
-            reachable: false,
-            problem: Some(error.to_string()),
-            executors: Vec::new(),
-            alive_slots: 0,
-            running_queries: 0,
-            pending_queries: 0,
-        },
+        Err(error) => ClusterView::unreached(Some(scheduler), Some(error.to_string())),
     }
 }

@@ -40,6 +40,16 @@ pub(crate) enum Reader {
     Cluster,
 }
 
+impl Reader {
+    /// Who reads for queries evaluated with `settings`.
+    pub(crate) fn of(settings: &crate::EngineSettings) -> Self {
+        match settings.cluster {
+            None => Self::Node,
+            Some(_) => Self::Cluster,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileFormat {
     Parquet,

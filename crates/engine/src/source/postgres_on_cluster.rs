@@ -233,6 +233,7 @@ impl TableProvider for PostgresOnCluster {
 /// The executors' scan of a PostgreSQL table, as a file source whose "files" are the shares of
 /// its rows: Ballista gives each task the file groups of its partitions, so share `i` is read
 /// once, by the task that runs partition `i`.
+#[derive(Clone)]
 pub(crate) struct PostgresShares {
     planned: PlannedTable,
     /// The columns the scan reads, before projection.
@@ -386,20 +387,6 @@ impl PostgresShares {
             mine
         })
     }
-
-    fn copy(&self) -> Self {
-        Self {
-            planned: self.planned.clone(),
-            columns: Arc::clone(&self.columns),
-            projection: self.projection.clone(),
-            filters: self.filters.clone(),
-            limit: self.limit,
-            parts: self.parts,
-            output: self.output.clone(),
-            executor_options: self.executor_options.clone(),
-            metrics: self.metrics.clone(),
-        }
-    }
 }
 
 fn share_index(file: &PartitionedFile) -> Result<usize> {
@@ -417,7 +404,7 @@ impl FileSource for PostgresShares {
         _partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         Ok(Arc::new(ShareOpener {
-            shares: Arc::new(self.copy()),
+            shares: Arc::new(self.clone()),
         }))
     }
 
@@ -426,7 +413,7 @@ impl FileSource for PostgresShares {
     }
 
     fn with_batch_size(&self, _batch_size: usize) -> Arc<dyn FileSource> {
-        Arc::new(self.copy())
+        Arc::new(self.clone())
     }
 
     fn metrics(&self) -> &ExecutionPlanMetricsSet {
