@@ -500,6 +500,10 @@ pub(crate) struct PreviewArgs {
     /// twice.
     #[arg(long, value_name = "INSTANT")]
     pub(crate) as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// After the counts, run each counting query again as `EXPLAIN ANALYZE` and print its
+    /// plan with every operator's metrics: rows, time, bytes read, row groups and pages pruned.
+    #[arg(long)]
+    pub(crate) explain_analyze: bool,
 }
 
 #[derive(Debug, Args)]
@@ -566,4 +570,22 @@ pub(crate) struct BenchArgs {
     /// `segsync_bench`); without it that part is left out.
     #[arg(long, env = "SEGSYNC_BENCH_POSTGRES_URL")]
     pub(crate) postgres_url: Option<String>,
+    /// The data `behaviour` and `parity` count over: `uniform` (the benchmark's own profiles
+    /// and orders), `varied` (wide rows, many nulls, skewed orders, uneven files) or `both`.
+    #[arg(long, value_enum, default_value_t = BenchData::Both)]
+    pub(crate) data: BenchData,
+}
+
+/// The data sets of the whole-process comparisons with DuckDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchData {
+    Uniform,
+    Varied,
+    Both,
+}
+
+impl BenchData {
+    pub(crate) fn includes(self, data: BenchData) -> bool {
+        self == BenchData::Both || self == data
+    }
 }

@@ -8,6 +8,7 @@ mod local_run;
 mod progress;
 mod sample;
 mod sample_orders;
+mod sample_varied;
 mod state_file;
 mod token_file;
 

@@ -6,6 +6,10 @@
 //! `segsync segments preview` process against `duckdb -c` running the equivalent SQL, and
 //! the same process within a memory limit that makes the grouping spill;
 //! (g) three ordinary segments over the same profiles, the same way.
+//!
+//! Each runs over the benchmark's own data and over data shaped otherwise (`--data`): wide
+//! rows with many nulls in uneven files, orders skewed over the customers (see
+//! `sample_varied`), so that no comparison is won on one data set's shape.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,9 +21,10 @@ use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::{ProfileSource, Profiles};
 
 use super::bench::{count_three_times, peak_memory_mb, profiles_file, reset_peak_memory};
-use crate::cli::{BenchArgs, related_table};
+use crate::cli::{BenchArgs, BenchData, related_table};
 use crate::progress::counter;
 use crate::sample_orders::write_orders;
+use crate::sample_varied::{parts_glob, write_skewed_orders, write_wide_profiles};
 
 /// Rounds of each whole process, alternating.
 const ROUNDS: usize = 5;
@@ -89,99 +94,214 @@ fn orders_file(folder: &Path, profiles: usize) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn related_flag(orders: &Path) -> String {
-    format!(
-        "orders={},key=customer_id,profile_key=profile_id,dated_by=ordered_at",
-        orders.display()
-    )
+/// The files one comparison counts over, as segsync's flags and DuckDB's SQL name them.
+struct DataSet {
+    description: String,
+    /// A file or a folder of files.
+    profiles: PathBuf,
+    /// What DuckDB's `read_parquet` reads: the file, or a glob of the folder's files.
+    profiles_sql: String,
+    orders: Option<(PathBuf, String)>,
+}
+
+impl DataSet {
+    fn uniform(folder: &Path, profiles: usize, with_orders: bool) -> anyhow::Result<Self> {
+        let profiles_path = profiles_file(folder, profiles)?;
+        let mut description = format!(
+            "the benchmark's own data: {profiles} profiles of 12 columns ({:.0} MB of Parquet)",
+            megabytes(&profiles_path)?
+        );
+        let orders = if with_orders {
+            let orders_path = orders_file(folder, profiles)?;
+            description += &format!(
+                " and {} orders, about 5 per profile, by day ({:.0} MB)",
+                profiles * 5,
+                megabytes(&orders_path)?
+            );
+            let sql = orders_path.to_string_lossy().into_owned();
+            Some((orders_path, sql))
+        } else {
+            None
+        };
+        Ok(Self {
+            description,
+            profiles_sql: profiles_path.to_string_lossy().into_owned(),
+            profiles: profiles_path,
+            orders,
+        })
+    }
+
+    fn varied(folder: &Path, profiles: usize, with_orders: bool) -> anyhow::Result<Self> {
+        let profiles_path = folder.join(format!("varied-profiles-{profiles}"));
+        if !profiles_path.exists() {
+            let bar = counter(profiles as u64, "generating wide profiles");
+            write_wide_profiles(&profiles_path, profiles, 29, |written| {
+                bar.set_position(written as u64)
+            })?;
+            bar.finish_and_clear();
+        }
+        let mut description = format!(
+            "varied data: {profiles} profiles of 40 columns with many nulls, in 4 files of \
+             uneven row groups ({:.0} MB)",
+            folder_megabytes(&profiles_path)?
+        );
+        let orders = if with_orders {
+            let orders_path = folder.join(format!("varied-orders-{}", profiles * 5));
+            if !orders_path.exists() {
+                let bar = counter((profiles * 5) as u64, "generating skewed orders");
+                write_skewed_orders(&orders_path, profiles, 5, 31, |written| {
+                    bar.set_position(written as u64)
+                })?;
+                bar.finish_and_clear();
+            }
+            description += &format!(
+                " and {} orders skewed over the customers, in no order of time ({:.0} MB)",
+                profiles * 5,
+                folder_megabytes(&orders_path)?
+            );
+            let sql = parts_glob(&orders_path).to_string_lossy().into_owned();
+            Some((orders_path, sql))
+        } else {
+            None
+        };
+        Ok(Self {
+            description,
+            profiles_sql: parts_glob(&profiles_path).to_string_lossy().into_owned(),
+            profiles: profiles_path,
+            orders,
+        })
+    }
+
+    /// The data sets `args` asks for.
+    fn chosen(folder: &Path, args: &BenchArgs, with_orders: bool) -> anyhow::Result<Vec<Self>> {
+        let mut sets = Vec::new();
+        if args.data.includes(BenchData::Uniform) {
+            sets.push(Self::uniform(folder, args.profiles, with_orders)?);
+        }
+        if args.data.includes(BenchData::Varied) {
+            sets.push(Self::varied(folder, args.profiles, with_orders)?);
+        }
+        Ok(sets)
+    }
+
+    /// `sql` reading these files.
+    fn sql(&self, sql: &str) -> String {
+        let sql = sql.replace("{P}", &self.profiles_sql);
+        match &self.orders {
+            Some((_, orders)) => sql.replace("{O}", orders),
+            None => sql,
+        }
+    }
+
+    /// segsync's `--related` flag for the orders.
+    fn related_flag(&self) -> Option<String> {
+        self.orders.as_ref().map(|(orders, _)| {
+            format!(
+                "orders={},key=customer_id,profile_key=profile_id,dated_by=ordered_at",
+                orders.display()
+            )
+        })
+    }
 }
 
 pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::Result<()> {
-    let profiles_path = profiles_file(folder, args.profiles)?;
-    let orders_path = orders_file(folder, args.profiles)?;
     let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "(f) behaviour segments over {} profiles ({:.0} MB) and {} orders ({:.0} MB of Parquet)",
-        args.profiles,
-        megabytes(&profiles_path)?,
-        args.profiles * 5,
-        megabytes(&orders_path)?
-    )?;
+    let segments_file = folder.join("behaviour-segments.yaml");
+    std::fs::write(&segments_file, BEHAVIOUR_SEGMENTS)?;
+    for data in DataSet::chosen(folder, args, true)? {
+        writeln!(out, "(f) behaviour segments over {}", data.description)?;
+        let related = data.related_flag().expect("behaviour data has orders");
+        if data.profiles.is_file() {
+            count_in_this_process(&data.profiles, &related).await?;
+        }
+        side_by_side(
+            args,
+            &data.profiles,
+            &segments_file,
+            &["--related", &related],
+            &data.sql(BEHAVIOUR_SQL),
+        )?;
+        // The same process within a memory limit far below what the grouping takes
+        // unbounded: the grouping and the sorts of a sort-merge join spill to disk (a hash
+        // join's table of the measures, ten million profiles' worth, would not fit and cannot
+        // spill). Measured as processes of their own, so that what an earlier count left to
+        // the allocator does not count.
+        let limit = format!("{BOUNDED_MIB}MiB");
+        let mut bounded = Vec::new();
+        for _ in 0..ROUNDS {
+            bounded.push(measured(
+                &std::env::current_exe()?,
+                &preview_arguments(
+                    &data.profiles,
+                    &segments_file,
+                    &[
+                        "--related",
+                        &related,
+                        "--memory-limit",
+                        &limit,
+                        "--sort-merge-joins",
+                    ],
+                ),
+            )?);
+        }
+        report(
+            &mut out,
+            &format!("the same, --memory-limit {limit} --sort-merge-joins"),
+            &mut bounded,
+        )?;
+    }
+    Ok(())
+}
+
+/// The behaviour segments counted inside this process, median of three, with its peak memory.
+async fn count_in_this_process(profiles_path: &Path, related: &str) -> anyhow::Result<()> {
     let segments = parse_segments(BEHAVIOUR_SEGMENTS, SegmentFormat::Yaml, "bench")
         .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
     reset_peak_memory();
     let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy()))
         .await?
-        .relate(&[related_table(&related_flag(&orders_path))?])
+        .relate(&[related_table(related)?])
         .await?;
     count_three_times(&profiles, &segments).await?;
     writeln!(
-        out,
+        std::io::stdout(),
         "    peak resident memory of this process while counting: {} MB",
         peak_memory_mb()
     )?;
-    drop(profiles);
-    let segments_file = folder.join("behaviour-segments.yaml");
-    std::fs::write(&segments_file, BEHAVIOUR_SEGMENTS)?;
-    let sql = BEHAVIOUR_SQL
-        .replace("{P}", &profiles_path.to_string_lossy())
-        .replace("{O}", &orders_path.to_string_lossy());
-    let related = related_flag(&orders_path);
-    let limit = format!("{BOUNDED_MIB}MiB");
-    side_by_side(
-        args,
-        &profiles_path,
-        &segments_file,
-        &["--related", &related],
-        &sql,
-    )?;
-    // The same process within a memory limit far below what the grouping takes unbounded:
-    // the grouping and the sorts of a sort-merge join spill to disk (a hash join's table of
-    // the measures, ten million profiles' worth, would not fit and cannot spill). Measured as
-    // processes of their own, so that what an earlier count left to the allocator does not
-    // count.
-    let mut bounded = Vec::new();
-    for _ in 0..ROUNDS {
-        bounded.push(measured(
-            &std::env::current_exe()?,
-            &preview_arguments(
-                &profiles_path,
-                &segments_file,
-                &[
-                    "--related",
-                    &related,
-                    "--memory-limit",
-                    &limit,
-                    "--sort-merge-joins",
-                ],
-            ),
-        )?);
-    }
-    report(
-        &mut std::io::stdout(),
-        &format!("the same, --memory-limit {limit} --sort-merge-joins"),
-        &mut bounded,
-    )
+    Ok(())
 }
 
 pub(super) async fn parity_bench(folder: &Path, args: &BenchArgs) -> anyhow::Result<()> {
-    let profiles_path = profiles_file(folder, args.profiles)?;
-    let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "(g) three ordinary segments over {} profiles ({:.0} MB of Parquet), whole processes",
-        args.profiles,
-        megabytes(&profiles_path)?
-    )?;
     let segments_file = folder.join("ordinary-segments.yaml");
     std::fs::write(&segments_file, ORDINARY_SEGMENTS)?;
-    let sql = ORDINARY_SQL.replace("{P}", &profiles_path.to_string_lossy());
-    side_by_side(args, &profiles_path, &segments_file, &[], &sql)
+    for data in DataSet::chosen(folder, args, false)? {
+        writeln!(
+            std::io::stdout(),
+            "(g) three ordinary segments over {}, whole processes",
+            data.description
+        )?;
+        side_by_side(
+            args,
+            &data.profiles,
+            &segments_file,
+            &[],
+            &data.sql(ORDINARY_SQL),
+        )?;
+    }
+    Ok(())
 }
 
 fn megabytes(path: &Path) -> anyhow::Result<f64> {
     Ok(std::fs::metadata(path)?.len() as f64 / 1e6)
+}
+
+/// The size of the files in a folder.
+fn folder_megabytes(folder: &Path) -> anyhow::Result<f64> {
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(folder)? {
+        bytes += entry?.metadata()?.len();
+    }
+    Ok(bytes as f64 / 1e6)
 }
 
 /// A `segsync segments preview` process and, with `--duckdb`, a `duckdb -c` process counting
