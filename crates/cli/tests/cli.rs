@@ -297,6 +297,59 @@ fn cluster_processes_report_their_executors_and_one_stopped_cleanly_drains() {
 /// `segments preview --as-of` counts relative dates from the instant given, so that the same
 /// question gets the same answer whenever it is asked.
 #[test]
+fn a_preview_explains_each_counting_query_with_its_operators_metrics() {
+    let folder = tempfile::tempdir().unwrap();
+    let profiles = folder.path().join("profiles.csv");
+    std::fs::write(
+        &profiles,
+        "id,email,tier\n1,a@example.com,gold\n2,b@example.com,silver\n3,c@example.com,gold\n",
+    )
+    .unwrap();
+    let orders = folder.path().join("orders.csv");
+    std::fs::write(&orders, "customer,amount\n1,10\n1,20\n3,5\n").unwrap();
+    let segments = folder.path().join("segments.yaml");
+    std::fs::write(
+        &segments,
+        "segments:\n  - name: gold\n    rule: { attribute: tier, op: equals, value: gold }\n  - name: buyers\n    rule: { has: orders, at_least: 2 }\n",
+    )
+    .unwrap();
+    let output = segsync()
+        .args(["segments", "preview", "--rows", "0", "--profiles"])
+        .arg(&profiles)
+        .arg("--segments")
+        .arg(&segments)
+        .arg("--related")
+        .arg(format!(
+            "orders={},key=customer,profile_key=id",
+            orders.display()
+        ))
+        .arg("--explain-analyze")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("gold — 2 members"), "{stdout}");
+    assert!(stdout.contains("buyers — 1 members"), "{stdout}");
+    // Each query once, after the counts, with the rows each operator produced.
+    let gold = stdout
+        .find("the count of gold, with metrics:")
+        .expect(&stdout);
+    let buyers = stdout
+        .find("the count of buyers, with metrics:")
+        .expect(&stdout);
+    assert!(gold > stdout.find("buyers — 1 members").unwrap());
+    for plan in [&stdout[gold..buyers], &stdout[buyers..]] {
+        assert!(plan.contains("AggregateExec"), "{plan}");
+        assert!(plan.contains("output_rows="), "{plan}");
+    }
+    assert!(stdout[buyers..].contains("HashJoinExec"), "{stdout}");
+}
+
+#[test]
 fn a_preview_as_of_an_instant_counts_relative_dates_from_it() {
     let folder = tempfile::tempdir().unwrap();
     let profiles = folder.path().join("profiles.csv");

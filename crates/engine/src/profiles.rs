@@ -45,6 +45,33 @@ impl MemberQuery {
     }
 }
 
+/// A query that counts the members of some segments: one row, a count per segment.
+struct CountingQuery {
+    /// The segments counted, by their place in what was asked.
+    segments: Vec<usize>,
+    frame: DataFrame,
+}
+
+impl CountingQuery {
+    /// The counts in the query's one row, in the order of its segments.
+    fn counts(&self, batches: &[RecordBatch]) -> Result<Vec<u64>, EngineError> {
+        let missing = |problem: &str| EngineError::Query(DataFusionError::Internal(problem.into()));
+        let batch = batches
+            .iter()
+            .find(|batch| batch.num_rows() > 0)
+            .ok_or_else(|| missing("a count without a row"))?;
+        (0..self.segments.len())
+            .map(|i| {
+                let column = batch
+                    .column(i)
+                    .as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| missing("a count not of Int64"))?;
+                Ok(column.value(0) as u64)
+            })
+            .collect()
+    }
+}
+
 pub struct Profiles {
     source: ProfileSource,
     settings: EngineSettings,
@@ -219,29 +246,87 @@ impl Profiles {
     /// once. The scans run at the same time: while one waits on the disk or merges its
     /// partitions, the others keep the cores busy.
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
-        let (measuring, ordinary): (Vec<usize>, Vec<usize>) =
-            (0..memberships.len()).partition(|&i| memberships[i].uses_related_tables());
-        let together: Vec<Membership> = measuring.iter().map(|&i| memberships[i].clone()).collect();
-        let one_by_one = try_join_all(ordinary.iter().map(|&i| self.count(memberships[i].clone())));
-        let (one_by_one, together) =
-            futures_util::try_join!(one_by_one, self.count_in_one_pass(&together))?;
+        let queries = self.counting_queries(memberships)?;
+        let counted = try_join_all(queries.iter().map(|query| async {
+            match query.frame.clone().collect().await {
+                Ok(batches) => query.counts(&batches),
+                Err(error) => Err(self.read_error(error).await),
+            }
+        }))
+        .await?;
         let mut counts = vec![0; memberships.len()];
-        for (i, count) in ordinary.into_iter().zip(one_by_one) {
-            counts[i] = count;
-        }
-        for (i, count) in measuring.into_iter().zip(together) {
-            counts[i] = count;
+        for (query, query_counts) in queries.iter().zip(counted) {
+            for (&i, count) in query.segments.iter().zip(query_counts) {
+                counts[i] = count;
+            }
         }
         Ok(counts)
+    }
+
+    /// The queries [`Profiles::count_each`] runs, run again one after another as DataFusion's
+    /// `EXPLAIN ANALYZE`: for each, the segments it counts and its physical plan with each
+    /// operator's metrics (rows, time spent, bytes read, row groups and pages pruned).
+    pub async fn explain_counts(
+        &self,
+        memberships: &[Membership],
+    ) -> Result<Vec<(Vec<usize>, String)>, EngineError> {
+        let mut explained = Vec::new();
+        for query in self.counting_queries(memberships)? {
+            let batches = match query.frame.explain(false, true)?.collect().await {
+                Ok(batches) => batches,
+                Err(error) => return Err(self.read_error(error).await),
+            };
+            let mut plan = String::new();
+            for batch in &batches {
+                let Some(lines) = batch
+                    .column_by_name("plan")
+                    .and_then(|c| c.as_string_opt::<i32>())
+                else {
+                    continue;
+                };
+                for line in lines.iter().flatten() {
+                    plan.push_str(line);
+                }
+            }
+            explained.push((query.segments, plan));
+        }
+        Ok(explained)
+    }
+
+    /// A query per segment over the profiles' own columns, and one for all the segments that
+    /// measure related tables.
+    fn counting_queries(
+        &self,
+        memberships: &[Membership],
+    ) -> Result<Vec<CountingQuery>, EngineError> {
+        let (measuring, ordinary): (Vec<usize>, Vec<usize>) =
+            (0..memberships.len()).partition(|&i| memberships[i].uses_related_tables());
+        let mut queries = Vec::new();
+        for i in ordinary {
+            let frame = self
+                .members_of(&memberships[i])?
+                .aggregate(Vec::new(), vec![count(lit(1i64)).alias("members_0")])?;
+            queries.push(CountingQuery {
+                segments: vec![i],
+                frame,
+            });
+        }
+        if !measuring.is_empty() {
+            let together: Vec<&Membership> = measuring.iter().map(|&i| &memberships[i]).collect();
+            queries.push(CountingQuery {
+                segments: measuring,
+                frame: self.counted_in_one_pass(&together)?,
+            });
+        }
+        Ok(queries)
     }
 
     /// The members of each segment, counted in one pass: only the profiles in some segment
     /// are read past the filter the source runs, and each segment's count is an aggregate of
     /// those.
-    async fn count_in_one_pass(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
-        let Some(any) = Membership::any_of(memberships.iter().cloned()) else {
-            return Ok(Vec::new());
-        };
+    fn counted_in_one_pass(&self, memberships: &[&Membership]) -> Result<DataFrame, EngineError> {
+        let any = Membership::any_of(memberships.iter().map(|&m| m.clone()))
+            .expect("one pass counts at least one segment");
         let counts = memberships
             .iter()
             .enumerate()
@@ -252,25 +337,7 @@ impl Profiles {
                     .alias(format!("members_{i}")))
             })
             .collect::<Result<Vec<Expr>, DataFusionError>>()?;
-        let counted = self.members_of(&any)?.aggregate(Vec::new(), counts)?;
-        let batches = match counted.collect().await {
-            Ok(batches) => batches,
-            Err(error) => return Err(self.read_error(error).await),
-        };
-        let batch = batches.first().ok_or_else(|| {
-            EngineError::Query(DataFusionError::Internal("a count without a row".into()))
-        })?;
-        (0..memberships.len())
-            .map(|i| {
-                let column = batch
-                    .column(i)
-                    .as_primitive_opt::<Int64Type>()
-                    .ok_or_else(|| {
-                        EngineError::Query(DataFusionError::Internal("a count not of Int64".into()))
-                    })?;
-                Ok(column.value(0) as u64)
-            })
-            .collect()
+        Ok(self.members_of(&any)?.aggregate(Vec::new(), counts)?)
     }
 
     /// The physical plan of a segment's count, as DataFusion shows it: which filters a source

@@ -94,14 +94,24 @@ pub(crate) async fn preview(args: PreviewArgs) -> anyhow::Result<()> {
             .collect();
         anyhow::anyhow!("counting the segments {}: {error}", names.join(", "))
     })?;
-    for ((segment, membership), count) in segments.iter().zip(memberships).zip(counts) {
+    for ((segment, membership), count) in segments.iter().zip(&memberships).zip(counts) {
         writeln!(out, "\n{} — {count} members", segment.name)?;
         if let Some(description) = &segment.description {
             writeln!(out, "  {description}")?;
         }
         if args.rows > 0 && count > 0 {
-            let sample = profiles.preview(membership, args.rows).await?;
+            let sample = profiles.preview(membership.clone(), args.rows).await?;
             writeln!(out, "{}", pretty_format_batches(&sample)?)?;
+        }
+    }
+    if args.explain_analyze {
+        for (counted, plan) in profiles.explain_counts(&memberships).await? {
+            let names: Vec<&str> = counted.iter().map(|&i| segments[i].name.as_str()).collect();
+            writeln!(
+                out,
+                "\nthe count of {}, with metrics:\n{plan}",
+                names.join(", ")
+            )?;
         }
     }
     Ok(())
