@@ -68,7 +68,7 @@ impl Membership {
 }
 
 /// `expr` with the `IS TRUE` tests that do not change which rows it keeps as a filter removed.
-fn without_truth_tests(expr: Expr) -> Expr {
+pub(crate) fn without_truth_tests(expr: Expr) -> Expr {
     match expr {
         Expr::IsTrue(inner) => without_truth_tests(*inner),
         Expr::BinaryExpr(BinaryExpr { left, op, right })

@@ -20,7 +20,7 @@ use futures_util::future::try_join_all;
 use segsync_domain::ProfileSchema;
 use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
-use crate::compile::{Measure, Membership, RelatedColumns, membership_expr};
+use crate::compile::{Measure, Membership, RelatedColumns, membership_expr, without_truth_tests};
 use crate::error::EngineError;
 use crate::error::SourcePart;
 use crate::evaluations::EvaluationPlace;
@@ -459,8 +459,11 @@ impl Profiles {
             }
             let mut rows = related.frame.clone();
             let filters: Option<Vec<Expr>> = of_table.iter().map(|m| m.rows.clone()).collect();
+            // Without the truth tests each condition carries, so that the scan prunes by
+            // them: wrapped in `IS TRUE`, a window defeated Parquet's row-group statistics
+            // and every row group of the table was read.
             if let Some(any_counted) = filters.and_then(|f| f.into_iter().reduce(Expr::or)) {
-                rows = rows.filter(any_counted)?;
+                rows = rows.filter(without_truth_tests(any_counted))?;
             }
             let key_column = format!("__key_{}", joined_keys.len());
             let key = ident(&related.table.key);

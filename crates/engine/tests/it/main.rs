@@ -14,6 +14,7 @@ mod memory_budget;
 mod object_storage;
 mod postgres_database;
 mod postgres_tables;
+mod related_pruning;
 mod s3_server;
 mod same_members;
 mod sources;
