@@ -153,11 +153,7 @@ fn write_profile_range(
     changed: impl Fn(usize) -> bool,
     mut on_chunk: impl FnMut(usize),
 ) -> anyhow::Result<usize> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, schema(), Some(properties))?;
+    let mut writer = parquet_writer(path, schema(), None)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = 0;
     while written < count {
@@ -168,6 +164,26 @@ fn write_profile_range(
     }
     writer.close()?;
     Ok(written)
+}
+
+/// A Parquet file as the sample generators write them: zstd at level 1, row groups of at most
+/// `row_group` rows (the writer's default, 1,048,576, without one).
+pub(crate) fn parquet_writer(
+    path: &Path,
+    schema: Arc<Schema>,
+    row_group: Option<usize>,
+) -> anyhow::Result<ArrowWriter<File>> {
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut properties =
+        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?));
+    if let Some(rows) = row_group {
+        properties = properties.set_max_row_group_row_count(Some(rows));
+    }
+    Ok(ArrowWriter::try_new(
+        file,
+        schema,
+        Some(properties.build()),
+    )?)
 }
 
 fn chunk(

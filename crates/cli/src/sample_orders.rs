@@ -5,22 +5,19 @@
 //! about `per_profile` orders each. Most orders are paid, some refunded or pending; amounts run
 //! from 5 to 300.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{Duration, Utc};
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::sample::parquet_writer;
 
 const DAYS: i64 = 730;
 const CATEGORIES: &[&str] = &["outdoor", "footwear", "apparel", "home", "electronics"];
@@ -63,11 +60,7 @@ pub(crate) fn write_orders_of(
 ) -> anyhow::Result<usize> {
     let profiles = customers.len();
     let first_order = customers.start * per_profile;
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, schema(), Some(properties))?;
+    let mut writer = parquet_writer(path, schema(), None)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let total = profiles * per_profile;
     let now = Utc::now();

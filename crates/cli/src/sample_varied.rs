@@ -6,22 +6,19 @@
 //!
 //! Written in chunks, a file at a time, so that tens of millions of rows never sit in memory.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{Duration, Utc};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::sample::parquet_writer;
 
 /// How the rows are split over files: each file's share of the rows (in tenths) and the size of
 /// its row groups, uneven on purpose.
@@ -145,12 +142,7 @@ fn write_files(
             count * share / tenths
         };
         let path = partial.join(format!("part-{number}.parquet"));
-        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-            .set_max_row_group_row_count(Some(row_group))
-            .build();
-        let mut writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(properties))?;
+        let mut writer = parquet_writer(&path, Arc::clone(schema), Some(row_group))?;
         let end = first + rows;
         while first < end {
             let rows = CHUNK.min(end - first);
@@ -339,7 +331,7 @@ mod tests {
         write_skewed_orders(&orders, 1_000, 5, 1, |_| {}).unwrap();
         let mut rows = Vec::new();
         for number in 0..FILES.len() {
-            let file = File::open(orders.join(format!("part-{number}.parquet"))).unwrap();
+            let file = std::fs::File::open(orders.join(format!("part-{number}.parquet"))).unwrap();
             let reader =
                 datafusion::parquet::file::reader::SerializedFileReader::new(file).unwrap();
             use datafusion::parquet::file::reader::FileReader;

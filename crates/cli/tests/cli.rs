@@ -6,6 +6,24 @@ fn segsync() -> Command {
     Command::new(env!("CARGO_BIN_EXE_segsync"))
 }
 
+/// `contents` written to `name` in `folder`.
+fn written(folder: &tempfile::TempDir, name: &str, contents: &str) -> std::path::PathBuf {
+    let path = folder.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// What a process that had to succeed printed; its errors when it did not.
+fn stdout_of_success(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn the_demo_runs_end_to_end_on_a_small_sample() {
     let output = segsync()
@@ -294,43 +312,36 @@ fn cluster_processes_report_their_executors_and_one_stopped_cleanly_drains() {
     );
 }
 
-/// `segments preview --as-of` counts relative dates from the instant given, so that the same
-/// question gets the same answer whenever it is asked.
+/// `segments preview --explain-analyze` prints, after the counts, each query that counted them
+/// with its operators' metrics.
 #[test]
 fn a_preview_explains_each_counting_query_with_its_operators_metrics() {
     let folder = tempfile::tempdir().unwrap();
-    let profiles = folder.path().join("profiles.csv");
-    std::fs::write(
-        &profiles,
+    let profiles = written(
+        &folder,
+        "profiles.csv",
         "id,email,tier\n1,a@example.com,gold\n2,b@example.com,silver\n3,c@example.com,gold\n",
-    )
-    .unwrap();
-    let orders = folder.path().join("orders.csv");
-    std::fs::write(&orders, "customer,amount\n1,10\n1,20\n3,5\n").unwrap();
-    let segments = folder.path().join("segments.yaml");
-    std::fs::write(
-        &segments,
+    );
+    let orders = written(&folder, "orders.csv", "customer,amount\n1,10\n1,20\n3,5\n");
+    let segments = written(
+        &folder,
+        "segments.yaml",
         "segments:\n  - name: gold\n    rule: { attribute: tier, op: equals, value: gold }\n  - name: buyers\n    rule: { has: orders, at_least: 2 }\n",
-    )
-    .unwrap();
-    let output = segsync()
-        .args(["segments", "preview", "--rows", "0", "--profiles"])
-        .arg(&profiles)
-        .arg("--segments")
-        .arg(&segments)
-        .arg("--related")
-        .arg(format!(
-            "orders={},key=customer,profile_key=id",
-            orders.display()
-        ))
-        .arg("--explain-analyze")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = stdout_of_success(
+        &segsync()
+            .args(["segments", "preview", "--rows", "0", "--profiles"])
+            .arg(&profiles)
+            .arg("--segments")
+            .arg(&segments)
+            .arg("--related")
+            .arg(format!(
+                "orders={},key=customer,profile_key=id",
+                orders.display()
+            ))
+            .arg("--explain-analyze")
+            .output()
+            .unwrap(),
     );
     assert!(stdout.contains("gold — 2 members"), "{stdout}");
     assert!(stdout.contains("buyers — 1 members"), "{stdout}");
@@ -349,37 +360,32 @@ fn a_preview_explains_each_counting_query_with_its_operators_metrics() {
     assert!(stdout[buyers..].contains("HashJoinExec"), "{stdout}");
 }
 
+/// `segments preview --as-of` counts relative dates from the instant given, so that the same
+/// question gets the same answer whenever it is asked.
 #[test]
 fn a_preview_as_of_an_instant_counts_relative_dates_from_it() {
     let folder = tempfile::tempdir().unwrap();
-    let profiles = folder.path().join("profiles.csv");
-    std::fs::write(
-        &profiles,
+    let profiles = written(
+        &folder,
+        "profiles.csv",
         "id,email,last_seen\n1,a@example.com,2026-01-10T00:00:00Z\n2,b@example.com,2026-03-01T00:00:00Z\n3,c@example.com,2025-06-01T00:00:00Z\n",
-    )
-    .unwrap();
-    let segments = folder.path().join("segments.yaml");
-    std::fs::write(
-        &segments,
+    );
+    let segments = written(
+        &folder,
+        "segments.yaml",
         "name: recent\nrule: { attribute: last_seen, op: within_last, amount: 30, unit: days }\n",
-    )
-    .unwrap();
+    );
     let preview = |as_of: &str| {
-        let output = segsync()
-            .args(["segments", "preview", "--rows", "0", "--profiles"])
-            .arg(&profiles)
-            .arg("--segments")
-            .arg(&segments)
-            .args(["--as-of", as_of])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(
-            output.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
+        stdout_of_success(
+            &segsync()
+                .args(["segments", "preview", "--rows", "0", "--profiles"])
+                .arg(&profiles)
+                .arg("--segments")
+                .arg(&segments)
+                .args(["--as-of", as_of])
+                .output()
+                .unwrap(),
+        )
     };
     assert!(preview("2026-01-20T00:00:00Z").contains("recent — 1 members"));
     assert!(preview("2026-03-15T12:00:00Z").contains("recent — 1 members"));

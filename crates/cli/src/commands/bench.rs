@@ -88,10 +88,25 @@ pub(super) fn profiles_file(
     folder: &std::path::Path,
     count: usize,
 ) -> anyhow::Result<std::path::PathBuf> {
-    let path = folder.join(format!("profiles-{count}.parquet"));
+    generated_once(
+        folder.join(format!("profiles-{count}.parquet")),
+        count,
+        "generating profiles",
+        |path, progress| write_profiles(path, count, 11, progress),
+    )
+}
+
+/// `path`, written by `write` with a progress bar of `rows` unless it exists: the benchmarks'
+/// generated data is made once per work folder. `write` reports the rows written so far.
+pub(super) fn generated_once<T>(
+    path: std::path::PathBuf,
+    rows: usize,
+    message: &str,
+    write: impl FnOnce(&std::path::Path, &dyn Fn(usize)) -> anyhow::Result<T>,
+) -> anyhow::Result<std::path::PathBuf> {
     if !path.exists() {
-        let bar = counter(count as u64, "generating profiles");
-        write_profiles(&path, count, 11, |written| bar.set_position(written as u64))?;
+        let bar = counter(rows as u64, message);
+        write(&path, &|written| bar.set_position(written as u64))?;
         bar.finish_and_clear();
     }
     Ok(path)
@@ -280,15 +295,12 @@ pub(super) fn members_file(
     folder: &std::path::Path,
     members: usize,
 ) -> anyhow::Result<std::path::PathBuf> {
-    let path = folder.join(format!("members-{members}.parquet"));
-    if !path.exists() {
-        let bar = counter(members as u64, "generating members");
-        write_profiles(&path, members, MEMBERS_SEED, |written| {
-            bar.set_position(written as u64)
-        })?;
-        bar.finish_and_clear();
-    }
-    Ok(path)
+    generated_once(
+        folder.join(format!("members-{members}.parquet")),
+        members,
+        "generating members",
+        |path, progress| write_profiles(path, members, MEMBERS_SEED, progress),
+    )
 }
 
 /// The seed of the members file: the delta benchmark writes the same members, some changed.

@@ -20,9 +20,10 @@ use anyhow::Context;
 use segsync_domain::segment::{SegmentFormat, parse_segments};
 use segsync_engine::{ProfileSource, Profiles};
 
-use super::bench::{count_three_times, peak_memory_mb, profiles_file, reset_peak_memory};
+use super::bench::{
+    count_three_times, generated_once, peak_memory_mb, profiles_file, reset_peak_memory,
+};
 use crate::cli::{BenchArgs, BenchData, related_table};
-use crate::progress::counter;
 use crate::sample_orders::write_orders;
 use crate::sample_varied::{parts_glob, write_skewed_orders, write_wide_profiles};
 
@@ -83,15 +84,12 @@ SELECT count(*) FROM read_parquet('{P}') WHERE country IN ('FR', 'DE', 'IE') AND
 
 /// The orders file of the behaviour benchmark, generated once: five per profile on average.
 fn orders_file(folder: &Path, profiles: usize) -> anyhow::Result<PathBuf> {
-    let path = folder.join(format!("orders-{}.parquet", profiles * 5));
-    if !path.exists() {
-        let bar = counter((profiles * 5) as u64, "generating orders");
-        write_orders(&path, profiles, 5, 17, |written| {
-            bar.set_position(written as u64)
-        })?;
-        bar.finish_and_clear();
-    }
-    Ok(path)
+    generated_once(
+        folder.join(format!("orders-{}.parquet", profiles * 5)),
+        profiles * 5,
+        "generating orders",
+        |path, progress| write_orders(path, profiles, 5, 17, progress),
+    )
 }
 
 /// The files one comparison counts over, as segsync's flags and DuckDB's SQL name them.
@@ -132,32 +130,28 @@ impl DataSet {
     }
 
     fn varied(folder: &Path, profiles: usize, with_orders: bool) -> anyhow::Result<Self> {
-        let profiles_path = folder.join(format!("varied-profiles-{profiles}"));
-        if !profiles_path.exists() {
-            let bar = counter(profiles as u64, "generating wide profiles");
-            write_wide_profiles(&profiles_path, profiles, 29, |written| {
-                bar.set_position(written as u64)
-            })?;
-            bar.finish_and_clear();
-        }
+        let profiles_path = generated_once(
+            folder.join(format!("varied-profiles-{profiles}")),
+            profiles,
+            "generating wide profiles",
+            |path, progress| write_wide_profiles(path, profiles, 29, progress),
+        )?;
         let mut description = format!(
             "varied data: {profiles} profiles of 40 columns with many nulls, in 4 files of \
              uneven row groups ({:.0} MB)",
-            folder_megabytes(&profiles_path)?
+            megabytes(&profiles_path)?
         );
         let orders = if with_orders {
-            let orders_path = folder.join(format!("varied-orders-{}", profiles * 5));
-            if !orders_path.exists() {
-                let bar = counter((profiles * 5) as u64, "generating skewed orders");
-                write_skewed_orders(&orders_path, profiles, 5, 31, |written| {
-                    bar.set_position(written as u64)
-                })?;
-                bar.finish_and_clear();
-            }
+            let orders_path = generated_once(
+                folder.join(format!("varied-orders-{}", profiles * 5)),
+                profiles * 5,
+                "generating skewed orders",
+                |path, progress| write_skewed_orders(path, profiles, 5, 31, progress),
+            )?;
             description += &format!(
                 " and {} orders skewed over the customers, in no order of time ({:.0} MB)",
                 profiles * 5,
-                folder_megabytes(&orders_path)?
+                megabytes(&orders_path)?
             );
             let sql = parts_glob(&orders_path).to_string_lossy().into_owned();
             Some((orders_path, sql))
@@ -291,15 +285,15 @@ pub(super) async fn parity_bench(folder: &Path, args: &BenchArgs) -> anyhow::Res
     Ok(())
 }
 
+/// The size of a file, or of the files in a folder.
 fn megabytes(path: &Path) -> anyhow::Result<f64> {
-    Ok(std::fs::metadata(path)?.len() as f64 / 1e6)
-}
-
-/// The size of the files in a folder.
-fn folder_megabytes(folder: &Path) -> anyhow::Result<f64> {
     let mut bytes = 0;
-    for entry in std::fs::read_dir(folder)? {
-        bytes += entry?.metadata()?.len();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            bytes += entry?.metadata()?.len();
+        }
+    } else {
+        bytes = std::fs::metadata(path)?.len();
     }
     Ok(bytes as f64 / 1e6)
 }
