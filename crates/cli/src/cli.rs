@@ -545,7 +545,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     pub(crate) work_dir: Option<PathBuf>,
     /// Run only one part: `segments`, `export`, `delta`, `removals`, `read-back`, `sources`,
-    /// `behaviour` or `parity`; or `cluster`, which runs only when asked for.
+    /// `behaviour` or `parity`; or `cluster` or `growth`, which run only when asked for.
     #[arg(long)]
     pub(crate) only: Option<String>,
     /// Evaluate the `export` part on the cluster whose scheduler is here (`df://HOST:PORT`);
@@ -556,6 +556,14 @@ pub(crate) struct BenchArgs {
     /// million profiles up to it.
     #[arg(long, default_value_t = 100_000_000)]
     pub(crate) cluster_profiles: usize,
+    /// The profile counts of the `growth` part, which counts (g)'s and (f)'s segments at each
+    /// (with five orders per profile).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [1_000_000, 10_000_000, 30_000_000]
+    )]
+    pub(crate) growth_profiles: Vec<usize>,
     /// DuckDB's command-line tool, which `behaviour` and `parity` run side by side with
     /// segsync; without it their DuckDB side is left out. Give the binary itself (`pip install
     /// duckdb-cli` puts it in `site-packages/duckdb_cli/duckdb`; its `duckdb` script starts

@@ -70,6 +70,10 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if only.is_none_or(|part| part == "parity") {
         super::bench_duckdb::parity_bench(&folder, &args).await?;
     }
+    // Generates 30,000,000 profiles and 150,000,000 orders: only when asked for.
+    if only == Some("growth") {
+        super::bench_growth::growth_bench(&folder, &args).await?;
+    }
     // Generates 2.4 GB of profiles and starts a cluster: only when asked for.
     if only == Some("cluster") {
         super::bench_cluster::cluster_bench(

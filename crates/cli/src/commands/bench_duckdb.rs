@@ -52,13 +52,13 @@ pub(super) const BEHAVIOUR_SEGMENTS: &str = r#"segments:
 /// The same three counts in DuckDB's SQL; `{P}` and `{O}` are the profiles' and orders' files,
 /// `{NOW}` the instant both sides count relative dates from. Amounts are summed exactly, as
 /// segsync sums them.
-const BEHAVIOUR_SQL: &str = "\
+pub(super) const BEHAVIOUR_SQL: &str = "\
 SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= {NOW} - INTERVAL 90 DAY AND ordered_at <= {NOW} GROUP BY customer_id HAVING count(*) >= 3);
 SELECT count(*) FROM read_parquet('{P}') WHERE profile_id IN (SELECT customer_id FROM read_parquet('{O}') WHERE status = 'paid' AND ordered_at >= {NOW} - INTERVAL 365 DAY AND ordered_at <= {NOW} GROUP BY customer_id HAVING sum(CAST(amount AS DECIMAL(38, 9))) > 500);
 SELECT count(*) FROM read_parquet('{P}') WHERE profile_id NOT IN (SELECT customer_id FROM read_parquet('{O}') WHERE ordered_at >= {NOW} - INTERVAL 180 DAY AND ordered_at <= {NOW});
 ";
 
-const ORDINARY_SEGMENTS: &str = r#"segments:
+pub(super) const ORDINARY_SEGMENTS: &str = r#"segments:
   - name: gold-us
     rule:
       all:
@@ -76,7 +76,7 @@ const ORDINARY_SEGMENTS: &str = r#"segments:
         - { attribute: last_purchase_at, op: within_last, amount: 90, unit: days }
 "#;
 
-const ORDINARY_SQL: &str = "\
+pub(super) const ORDINARY_SQL: &str = "\
 SELECT count(*) FROM read_parquet('{P}') WHERE tier IN ('gold', 'platinum') AND lower(country) = 'us';
 SELECT count(*) FROM read_parquet('{P}') WHERE newsletter_opt_in AND lifetime_value >= 1000;
 SELECT count(*) FROM read_parquet('{P}') WHERE country IN ('FR', 'DE', 'IE') AND last_purchase_at >= {NOW} - INTERVAL 90 DAY AND last_purchase_at <= {NOW};
@@ -93,8 +93,8 @@ fn orders_file(folder: &Path, profiles: usize) -> anyhow::Result<PathBuf> {
 }
 
 /// The files one comparison counts over, as segsync's flags and DuckDB's SQL name them.
-struct DataSet {
-    description: String,
+pub(super) struct DataSet {
+    pub(super) description: String,
     /// A file or a folder of files.
     profiles: PathBuf,
     /// What DuckDB's `read_parquet` reads: the file, or a glob of the folder's files.
@@ -103,7 +103,11 @@ struct DataSet {
 }
 
 impl DataSet {
-    fn uniform(folder: &Path, profiles: usize, with_orders: bool) -> anyhow::Result<Self> {
+    pub(super) fn uniform(
+        folder: &Path,
+        profiles: usize,
+        with_orders: bool,
+    ) -> anyhow::Result<Self> {
         let profiles_path = profiles_file(folder, profiles)?;
         let mut description = format!(
             "the benchmark's own data: {profiles} profiles of 12 columns ({:.0} MB of Parquet)",
@@ -179,7 +183,7 @@ impl DataSet {
     }
 
     /// `sql` reading these files.
-    fn sql(&self, sql: &str) -> String {
+    pub(super) fn sql(&self, sql: &str) -> String {
         let sql = sql.replace("{P}", &self.profiles_sql);
         match &self.orders {
             Some((_, orders)) => sql.replace("{O}", orders),
@@ -188,7 +192,7 @@ impl DataSet {
     }
 
     /// segsync's `--related` flag for the orders.
-    fn related_flag(&self) -> Option<String> {
+    pub(super) fn related_flag(&self) -> Option<String> {
         self.orders.as_ref().map(|(orders, _)| {
             format!(
                 "orders={},key=customer_id,profile_key=profile_id,dated_by=ordered_at",
@@ -210,10 +214,11 @@ pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::
         }
         side_by_side(
             args,
-            &data.profiles,
+            &data,
             &segments_file,
             &["--related", &related],
-            &data.sql(BEHAVIOUR_SQL),
+            BEHAVIOUR_SQL,
+            ROUNDS,
         )?;
         // The same process within a memory limit far below what the grouping takes
         // unbounded: the grouping and the sorts of a sort-merge join spill to disk (a hash
@@ -274,13 +279,7 @@ pub(super) async fn parity_bench(folder: &Path, args: &BenchArgs) -> anyhow::Res
             "(g) three ordinary segments over {}, whole processes",
             data.description
         )?;
-        side_by_side(
-            args,
-            &data.profiles,
-            &segments_file,
-            &[],
-            &data.sql(ORDINARY_SQL),
-        )?;
+        side_by_side(args, &data, &segments_file, &[], ORDINARY_SQL, ROUNDS)?;
     }
     Ok(())
 }
@@ -298,15 +297,27 @@ fn megabytes(path: &Path) -> anyhow::Result<f64> {
     Ok(bytes as f64 / 1e6)
 }
 
+/// The medians of one side's rounds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Medians {
+    pub(super) wall: f64,
+    pub(super) peak_mb: f64,
+}
+
 /// A `segsync segments preview` process and, with `--duckdb`, a `duckdb -c` process counting
-/// the same segments, alternating; prints each one's medians and its counts.
-fn side_by_side(
+/// the same segments over `data` (`sql` with its files), `rounds` times alternating; prints
+/// each one's medians and its counts, and fails when the counts differ. Returns segsync's
+/// medians and DuckDB's.
+pub(super) fn side_by_side(
     args: &BenchArgs,
-    profiles: &Path,
+    data: &DataSet,
     segments: &Path,
     extra: &[&str],
     sql: &str,
-) -> anyhow::Result<()> {
+    rounds: usize,
+) -> anyhow::Result<(Medians, Option<Medians>)> {
+    let profiles = &data.profiles;
+    let sql = data.sql(sql);
     let mut out = std::io::stdout();
     let segsync = std::env::current_exe()?;
     let mut ours = Vec::new();
@@ -328,7 +339,7 @@ fn side_by_side(
         .into_iter()
         .map(std::ffi::OsStr::new)
         .collect();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         ours.push(measured(&segsync, &preview)?);
         if let Some(duckdb) = &args.duckdb {
             theirs.push(measured(duckdb, &query)?);
@@ -341,14 +352,14 @@ fn side_by_side(
         .map(str::to_owned)
         .collect();
     writeln!(out, "    segsync: {}", counts.join("; "))?;
-    report(
+    let ours_medians = report(
         &mut out,
         "segsync segments preview (whole process)",
         &mut ours,
     )?;
     if theirs.is_empty() {
         writeln!(out, "    (no --duckdb given: DuckDB's side left out)")?;
-        return Ok(());
+        return Ok((ours_medians, None));
     }
     let duckdb_counts: Vec<u64> = theirs[0]
         .output
@@ -362,7 +373,7 @@ fn side_by_side(
         "the counts differ: segsync {segsync_counts:?}, DuckDB {duckdb_counts:?}"
     );
     writeln!(out, "    DuckDB: the same counts")?;
-    report(&mut out, "duckdb -c, same files and counts", &mut theirs)?;
+    let theirs_medians = report(&mut out, "duckdb -c, same files and counts", &mut theirs)?;
     let mut ratios: Vec<f64> = ours
         .iter()
         .zip(&theirs)
@@ -385,7 +396,7 @@ fn side_by_side(
         median(&mut ours, |m| m.cpu) / median(&mut theirs, |m| m.cpu),
         median(&mut ours, |m| m.peak_mb) / median(&mut theirs, |m| m.peak_mb)
     )?;
-    Ok(())
+    Ok((ours_medians, Some(theirs_medians)))
 }
 
 /// The members of each segment a preview printed (`name — N members`), in order.
@@ -425,7 +436,8 @@ fn preview_arguments<'a>(
     preview
 }
 
-fn report(out: &mut impl Write, label: &str, runs: &mut [Measured]) -> anyhow::Result<()> {
+/// Prints the medians of `runs` under `label`, and returns them.
+fn report(out: &mut impl Write, label: &str, runs: &mut [Measured]) -> anyhow::Result<Medians> {
     let median = |values: &mut Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
@@ -441,7 +453,10 @@ fn report(out: &mut impl Write, label: &str, runs: &mut [Measured]) -> anyhow::R
         median(&mut peaks),
         runs.len()
     )?;
-    Ok(())
+    Ok(Medians {
+        wall: median(&mut walls),
+        peak_mb: median(&mut peaks),
+    })
 }
 
 /// What one whole process took.

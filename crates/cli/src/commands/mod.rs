@@ -5,6 +5,7 @@ mod bench_cluster;
 mod bench_cluster_storage;
 mod bench_delta;
 mod bench_duckdb;
+mod bench_growth;
 mod bench_read_back;
 mod bench_removals;
 mod bench_sources;
