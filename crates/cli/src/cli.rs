@@ -350,6 +350,18 @@ pub(crate) struct DemoArgs {
     /// Seed of the sample generator.
     #[arg(long, default_value_t = 7)]
     pub(crate) seed: u64,
+    /// Start the web console on the demo instead: the server on SQLite in the demo's folder,
+    /// the sandbox in this process, three users, a connection, the segments and an export run
+    /// once, until Ctrl-C.
+    #[arg(long)]
+    pub(crate) serve: bool,
+    /// Where the console listens, with --serve.
+    #[arg(long, default_value = "127.0.0.1:8910", requires = "serve")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Read the admin's password from the first line of standard input instead of generating
+    /// one, with --serve.
+    #[arg(long, requires = "serve")]
+    pub(crate) password_stdin: bool,
 }
 
 /// A profile source on the command line: a location and its options.

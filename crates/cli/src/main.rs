@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         init_logging(cli.verbose, segsync_server::LogFormat::Text);
     }
     match cli.command {
+        Command::Demo(args) if args.serve => commands::demo_serve::run(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Segments {
             command: SegmentsCommand::Check(args),

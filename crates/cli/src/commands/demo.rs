@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -76,29 +76,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout();
 
-    let profiles_path = folder.join("profiles.parquet");
-    writeln!(
-        out,
-        "1. Generating {} sample profiles into {}",
-        args.profiles,
-        profiles_path.display()
-    )?;
-    let bar = counter(args.profiles as u64, "generating profiles");
-    write_profiles(&profiles_path, args.profiles, args.seed, |written| {
-        bar.set_position(written as u64)
-    })?;
-    bar.finish_and_clear();
-    let orders_path = folder.join("orders.parquet");
-    let bar = counter((args.profiles * 5) as u64, "generating orders");
-    let orders = write_orders(&orders_path, args.profiles, 5, args.seed, |written| {
-        bar.set_position(written as u64)
-    })?;
-    bar.finish_and_clear();
-    writeln!(
-        out,
-        "   and {orders} orders of theirs into {} (the related table \"orders\")",
-        orders_path.display()
-    )?;
+    let (profiles_path, orders_path) = generate_data(&folder, &args)?;
 
     let config = SandboxConfig {
         auto_approve: true,
@@ -154,7 +132,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )?;
 
     let segments_path = folder.join("segments.yaml");
-    let written_segments = format!("{DEMO_SEGMENTS}{DEMO_BEHAVIOUR_SEGMENT}");
+    let written_segments = segments_file();
     std::fs::write(&segments_path, &written_segments)?;
     let segments = parse_segments(&written_segments, SegmentFormat::Yaml, "segments.yaml")
         .map_err(|errors| {
@@ -244,4 +222,39 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         anyhow::bail!("the export failed: {reason}");
     }
     Ok(())
+}
+
+/// Writes the sample profiles and their orders into `folder`, saying so: their paths.
+pub(super) fn generate_data(folder: &Path, args: &DemoArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let mut out = std::io::stdout();
+    let profiles_path = folder.join("profiles.parquet");
+    writeln!(
+        out,
+        "1. Generating {} sample profiles into {}",
+        args.profiles,
+        profiles_path.display()
+    )?;
+    let bar = counter(args.profiles as u64, "generating profiles");
+    write_profiles(&profiles_path, args.profiles, args.seed, |written| {
+        bar.set_position(written as u64)
+    })?;
+    bar.finish_and_clear();
+    let orders_path = folder.join("orders.parquet");
+    let bar = counter((args.profiles * 5) as u64, "generating orders");
+    let orders = write_orders(&orders_path, args.profiles, 5, args.seed, |written| {
+        bar.set_position(written as u64)
+    })?;
+    bar.finish_and_clear();
+    writeln!(
+        out,
+        "   and {orders} orders of theirs into {} (the related table \"orders\")",
+        orders_path.display()
+    )?;
+
+    Ok((profiles_path, orders_path))
+}
+
+/// The three demo segments as one segment file.
+pub(super) fn segments_file() -> String {
+    format!("{DEMO_SEGMENTS}{DEMO_BEHAVIOUR_SEGMENT}")
 }

@@ -11,6 +11,7 @@ mod bench_removals;
 mod bench_sources;
 pub(crate) mod cluster;
 pub(crate) mod demo;
+pub(crate) mod demo_serve;
 pub(crate) mod export;
 pub(crate) mod privacy;
 pub(crate) mod sandbox;

@@ -103,7 +103,7 @@ where
 }
 
 /// A password from the first line of standard input, or a strong one generated (true).
-fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+pub(crate) fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
