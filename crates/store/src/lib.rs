@@ -17,6 +17,7 @@ mod error;
 mod exclusions;
 mod exports;
 mod ledger;
+mod next_steps;
 mod opt_outs;
 mod person;
 mod quota;

@@ -1,4 +1,4 @@
-//! The caller's own account: their password and their API tokens.
+//! The caller's own account: their password, their API tokens, and the home page's next steps.
 
 use chrono::{DateTime, Duration, Utc};
 use segsync_store::{AttemptsAt, KeptCredential};
@@ -23,6 +23,24 @@ pub struct Account<'a> {
 impl<'a> Account<'a> {
     pub(crate) fn new(app: &'a App, caller: &'a Caller) -> Self {
         Self { app, caller }
+    }
+
+    /// Whether the caller dismissed the home page's next steps.
+    pub async fn next_steps_dismissed(&self) -> Result<bool, AppError> {
+        Ok(self
+            .app
+            .store()
+            .next_steps_dismissed(self.caller.user.id)
+            .await?)
+    }
+
+    /// Hides the home page's next steps from the caller for good.
+    pub async fn dismiss_next_steps(&self) -> Result<(), AppError> {
+        Ok(self
+            .app
+            .store()
+            .dismiss_next_steps(self.caller.user.id, Utc::now())
+            .await?)
     }
 
     /// Changes the caller's password, given their current one. Wrong current passwords are

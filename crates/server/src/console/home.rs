@@ -1,14 +1,16 @@
 //! The home page: what needs attention now — exports whose last run failed, connections that
-//! need re-authenticating, exports that never run on their own — and, before anything exists,
-//! the first steps in order.
+//! need re-authenticating, exports that never run on their own — before anything exists, the
+//! first steps in order, and once an export exists, what to try next until it is dismissed.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use segsync_store::{Health, RunStatus};
 use uuid::Uuid;
 
-use super::page::{Nav, failure, render};
+use super::fields::Fields;
+use super::page::{Nav, act, failure, render};
 use super::visitor::Visitor;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,6 +25,17 @@ struct Attention {
     link: String,
 }
 
+/// What to try next with an export that exists: the one that ran last (or the first), its
+/// last run and its first segment.
+struct NextSteps {
+    export_id: Uuid,
+    export_name: String,
+    /// The export's last run: its id and status.
+    run: Option<(Uuid, String)>,
+    /// The export's first segment: its id and name.
+    segment: Option<(Uuid, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "console/home.html")]
 struct HomePage {
@@ -35,6 +48,7 @@ struct HomePage {
     runs_today: u64,
     failed_today: u64,
     may_edit: bool,
+    next_steps: Option<NextSteps>,
 }
 
 pub(crate) async fn page(State(state): State<AppState>, visitor: Visitor) -> Response {
@@ -59,6 +73,28 @@ async fn load(state: &AppState, visitor: &Visitor) -> Result<HomePage, AppError>
     let mut attention = Vec::new();
     let mut latest = store.latest_runs().await?;
     latest.sort_by_key(|run| std::cmp::Reverse(run.finished_at.unwrap_or(run.queued_at)));
+    let next_steps = if state.app.account(&visitor.caller).next_steps_dismissed().await? {
+        None
+    } else {
+        let last_run = latest.first();
+        last_run
+            .and_then(|run| exports.iter().find(|export| export.id == run.export_id))
+            .or(exports.first())
+            .map(|export| NextSteps {
+                export_id: export.id,
+                export_name: export.name.clone(),
+                run: latest
+                    .iter()
+                    .find(|run| run.export_id == export.id)
+                    .map(|run| (run.id, run.status.as_str().replace('_', " "))),
+                segment: export.segment_ids.first().and_then(|id| {
+                    segments
+                        .iter()
+                        .find(|segment| segment.id == *id)
+                        .map(|segment| (segment.id, segment.name.clone()))
+                }),
+            })
+    };
     for run in latest {
         if !matches!(run.status, RunStatus::Failed | RunStatus::TimedOut) {
             continue;
@@ -133,5 +169,19 @@ async fn load(state: &AppState, visitor: &Visitor) -> Result<HomePage, AppError>
         runs_today: count(&|status| !status.is_active()),
         failed_today: count(&|status| matches!(status, RunStatus::Failed | RunStatus::TimedOut)),
         may_edit: visitor.may_edit(),
+        next_steps,
     })
+}
+
+/// Hides the next steps from the visitor for good.
+pub(crate) async fn dismiss_next_steps(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let account = state.app.account(&visitor.caller);
+    act(&visitor, &fields, account.dismiss_next_steps(), |()| {
+        "/".to_owned()
+    })
+    .await
 }

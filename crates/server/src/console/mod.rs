@@ -38,6 +38,7 @@ const SCRIPT: &str = include_str!("../../assets/console.js");
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::page))
+        .route("/next-steps/dismiss", post(home::dismiss_next_steps))
         .route(
             "/assets/console.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], STYLES).into_response() }),

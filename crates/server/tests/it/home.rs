@@ -1,5 +1,6 @@
 //! The home page in headless Chromium: the first steps before anything exists, then what needs
-//! attention — a failed run, a connection to re-authenticate, an export without a schedule.
+//! attention — a failed run, a connection to re-authenticate, an export without a schedule —
+//! and what to try next once an export ran, until dismissed.
 
 use segsync_store::Role;
 
@@ -75,4 +76,59 @@ async fn home_says_what_needs_attention_and_where_to_go() {
             .await,
         "viewers are not sent where they may not go"
     );
+}
+
+#[tokio::test]
+async fn once_an_export_ran_home_says_what_to_try_next_until_dismissed() {
+    let app = spawn_app().await;
+    let (export, _) = an_export(&app).await;
+    let (_, queued) = run(&app, Role::Contributor, &export).await;
+    let succeeded = ended(&app, queued["id"].as_str().unwrap()).await;
+    assert_eq!(succeeded["status"], "succeeded");
+
+    let admin = Browser::open(&app.base).await;
+    admin.sign_in("admin", PASSWORD).await;
+    let next = admin.text("#next-steps").await;
+    assert!(next.contains("last ran and succeeded"), "{next}");
+    assert!(next.contains("dry run"), "{next}");
+    assert!(
+        admin
+            .has(&format!(
+                "#next-steps a[href='/runs/{}']",
+                succeeded["id"].as_str().unwrap()
+            ))
+            .await,
+        "the run's report, linked"
+    );
+    assert!(
+        admin
+            .has(&format!("#next-steps a[href='/exports/{export}']"))
+            .await
+    );
+    assert!(admin.has("#next-steps a[href^='/segments/']").await);
+    admin.check_page("home-next-steps").await;
+    admin.click("#dismiss-next-steps").await;
+    admin.wait_for_path("/").await;
+    assert!(!admin.has("#next-steps").await, "dismissed");
+    admin.visit("/").await;
+    assert!(!admin.has("#next-steps").await, "dismissed for good");
+
+    let (cookie, _) = app.browser_session("viewer").await;
+    let forged = app
+        .http
+        .post(app.url("/next-steps/dismiss"))
+        .header("cookie", cookie)
+        .form(&[("csrf", "not the session's")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "a form without its CSRF token");
+    let viewer = Browser::open(&app.base).await;
+    viewer.sign_in("viewer", PASSWORD).await;
+    let next = viewer.text("#next-steps").await;
+    assert!(
+        !next.contains("again") && !next.contains("dry run"),
+        "a viewer is not offered what they may not do: {next}"
+    );
+    assert!(next.contains("Open the last run's report"), "{next}");
 }
