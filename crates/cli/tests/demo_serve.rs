@@ -1,12 +1,13 @@
 //! `segsync demo --serve` as a newcomer runs it: one command, and the console serves a
 //! connected account, the demo's segments and an export that ran, to the three users it
-//! printed; Ctrl-C stops it cleanly.
+//! printed — in headless Chromium too; Ctrl-C stops it cleanly.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use segsync_test_browser::Browser;
 use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "a long enough password";
@@ -108,14 +109,13 @@ fn items(listing: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("not a listing: {listing}"))
 }
 
-#[tokio::test]
-async fn one_command_serves_a_connected_account_segments_and_an_export_that_ran() {
-    let folder = tempfile::tempdir().unwrap();
-    let kept = folder.path().join("demo");
+/// `segsync demo --serve` on a free port, with the admin's password given, ready: the process,
+/// what it printed, and the console's address.
+fn start_demo(kept: &std::path::Path) -> (Demo, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_segsync"))
         .args(["demo", "--serve", "--listen", "127.0.0.1:0"])
         .args(["--password-stdin", "--profiles", "3000", "--keep-in"])
-        .arg(&kept)
+        .arg(kept)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -123,11 +123,18 @@ async fn one_command_serves_a_connected_account_segments_and_an_export_that_ran(
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{ADMIN_PASSWORD}").unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut demo = Demo(child);
+    let demo = Demo(child);
     let printed = printed_until_ready(stdout);
-
     let console = after(&printed, "The console:").to_owned();
     assert!(console.starts_with("http://127.0.0.1:"), "{printed}");
+    (demo, printed, console)
+}
+
+#[tokio::test]
+async fn one_command_serves_a_connected_account_segments_and_an_export_that_ran() {
+    let folder = tempfile::tempdir().unwrap();
+    let kept = folder.path().join("demo");
+    let (mut demo, printed, console) = start_demo(&kept);
     assert!(
         !printed.contains(ADMIN_PASSWORD),
         "a password given is never shown"
@@ -192,4 +199,38 @@ async fn one_command_serves_a_connected_account_segments_and_an_export_that_ran(
         kept.join("segsync.db").exists(),
         "--keep-in keeps the store"
     );
+}
+
+#[tokio::test]
+async fn in_the_browser_the_admin_opens_the_export_runs_it_and_sees_the_report() {
+    let folder = tempfile::tempdir().unwrap();
+    let (_demo, printed, console) = start_demo(&folder.path().join("demo"));
+    let export_path = after(&printed, "The export:")
+        .strip_prefix(console.trim_end_matches('/'))
+        .unwrap()
+        .to_owned();
+
+    let browser = Browser::open(console.trim_end_matches('/')).await;
+    browser.sign_in("admin", ADMIN_PASSWORD).await;
+    let next = browser.text("#next-steps").await;
+    assert!(next.contains("last ran and succeeded"), "{next}");
+    browser
+        .follow(&format!("#next-steps a[href='{export_path}']"))
+        .await;
+    assert_eq!(browser.path().await, export_path);
+    browser.follow("#run").await;
+    assert!(browser.path().await.starts_with("/runs/"));
+    browser
+        .wait_for_text("#run-status", |status| status == "succeeded")
+        .await;
+    assert_eq!(
+        browser.text("dd[data-figure='Profiles read']").await,
+        "3000"
+    );
+    let sent = browser.text("dd[data-figure='Sent']").await;
+    assert!(
+        sent.starts_with("0 "),
+        "nothing changed since the demo's first run, so nothing is sent again: {sent}"
+    );
+    browser.check_page("demo-run").await;
 }

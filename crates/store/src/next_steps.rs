@@ -10,7 +10,11 @@ use crate::time::to_millis;
 
 impl Store {
     /// Marks the next steps dismissed for the user, at `at`; dismissing again keeps the first.
-    pub async fn dismiss_next_steps(&self, user: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn dismiss_next_steps(
+        &self,
+        user: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE users SET next_steps_dismissed_at = $2 \
              WHERE id = $1 AND next_steps_dismissed_at IS NULL",

@@ -73,7 +73,12 @@ async fn load(state: &AppState, visitor: &Visitor) -> Result<HomePage, AppError>
     let mut attention = Vec::new();
     let mut latest = store.latest_runs().await?;
     latest.sort_by_key(|run| std::cmp::Reverse(run.finished_at.unwrap_or(run.queued_at)));
-    let next_steps = if state.app.account(&visitor.caller).next_steps_dismissed().await? {
+    let next_steps = if state
+        .app
+        .account(&visitor.caller)
+        .next_steps_dismissed()
+        .await?
+    {
         None
     } else {
         let last_run = latest.first();
