@@ -1,4 +1,4 @@
-//! Users, sessions, API tokens and the login throttle.
+//! Users, sessions, API tokens, the login throttle and the dismissed next steps.
 
 use chrono::{Duration, Utc};
 use segsync_store::{
@@ -55,6 +55,26 @@ async fn users_are_created_found_and_unique(store: TestStore) {
     );
 }
 on_both!(users_are_created_found_and_unique);
+
+async fn next_steps_stay_dismissed_for_the_user_who_dismissed_them(store: TestStore) {
+    let ada = store
+        .create_user(&new_user("ada", Role::Admin))
+        .await
+        .unwrap();
+    let vic = store
+        .create_user(&new_user("vic", Role::Viewer))
+        .await
+        .unwrap();
+    assert!(!store.next_steps_dismissed(ada.id).await.unwrap());
+    store.dismiss_next_steps(ada.id, Utc::now()).await.unwrap();
+    store.dismiss_next_steps(ada.id, Utc::now()).await.unwrap();
+    assert!(store.next_steps_dismissed(ada.id).await.unwrap());
+    assert!(
+        !store.next_steps_dismissed(vic.id).await.unwrap(),
+        "each user dismisses their own"
+    );
+}
+on_both!(next_steps_stay_dismissed_for_the_user_who_dismissed_them);
 
 async fn sessions_live_until_they_expire_or_end(store: TestStore) {
     let user = store
