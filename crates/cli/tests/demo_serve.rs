@@ -1,6 +1,7 @@
 //! `segsync demo --serve` as a newcomer runs it: one command, and the console serves a
 //! connected account, the demo's segments and an export that ran, to the three users it
-//! printed — in headless Chromium too; Ctrl-C stops it cleanly.
+//! printed — in headless Chromium too; Ctrl-C stops it cleanly, and the same command on the kept
+//! folder starts the same demo again.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -62,6 +63,7 @@ struct Session {
     base: String,
     http: reqwest::Client,
     cookie: String,
+    csrf_token: String,
 }
 
 impl Session {
@@ -81,11 +83,25 @@ impl Session {
             .next()
             .unwrap()
             .to_owned();
+        let body: Value = signed_in.json().await.unwrap();
         Self {
             base: base.to_owned(),
             http,
             cookie,
+            csrf_token: body["csrf_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// The run once it has ended, read for up to a minute.
+    async fn ended(&self, run: &str) -> Value {
+        for _ in 0..240 {
+            let view = self.get(&format!("api/v1/runs/{run}")).await;
+            if !matches!(view["status"].as_str(), Some("queued" | "running")) {
+                return view;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("the run {run} did not end within a minute");
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -199,6 +215,40 @@ async fn one_command_serves_a_connected_account_segments_and_an_export_that_ran(
         kept.join("segsync.db").exists(),
         "--keep-in keeps the store"
     );
+
+    // The same command on the kept folder starts the same demo again: the same sign-in, the
+    // connection still authorised, and the list in the sandbox still holds what was sent.
+    let (_again, printed, console) = start_demo(&kept);
+    assert!(printed.contains("Starting again from"), "{printed}");
+    assert!(
+        printed.contains(&format!("exports/{export_id}")),
+        "{printed}"
+    );
+    let admin = Session::sign_in(&console, "admin", ADMIN_PASSWORD).await;
+    let connections = admin.get("api/v1/connections").await;
+    assert_eq!(items(&connections)[0]["health"], "healthy");
+    let verify = admin
+        .http
+        .post(format!("{console}api/v1/exports/{export_id}/verify"))
+        .header("cookie", &admin.cookie)
+        .header("x-csrf-token", &admin.csrf_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify.status(), 202, "{}", verify.text().await.unwrap());
+    let run_id = verify.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let verified = admin.ended(&run_id).await;
+    assert_eq!(verified["status"], "succeeded", "{verified}");
+    let verification = &verified["report"]["verification"];
+    assert_eq!(
+        verification["matched"].as_u64(),
+        Some(sent),
+        "{verification}"
+    );
+    assert_eq!(verification["missing"], 0, "{verification}");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Lists one contact may belong to.
@@ -48,7 +49,7 @@ pub(crate) fn within_phone_and_address_limits<'a>(keys: impl Iterator<Item = &'a
     phones.len() <= MAX_PHONES_PER_CONTACT && addresses.len() <= MAX_ADDRESSES_PER_CONTACT
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Permission {
     Implicit,
     /// Signed up and not yet confirmed: a list member, but not an active contact.
@@ -87,7 +88,7 @@ pub enum HandAdded {
     PendingConfirmation,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ContactRecord {
     pub(crate) contact_id: Uuid,
     /// The address as first imported.
@@ -104,10 +105,10 @@ pub(crate) struct ContactRecord {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OptOut {
     /// `Contact` when the person unsubscribed; `Account` when the account did.
-    pub(crate) source: &'static str,
+    pub(crate) source: String,
     pub(crate) at: DateTime<Utc>,
     /// What the person gave as their reason, when they gave one.
     pub(crate) reason: Option<String>,
@@ -159,7 +160,7 @@ pub(crate) enum UpsertOutcome {
     TooManyPhonesOrAddresses,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ContactStore {
     contacts: Vec<ContactRecord>,
     by_email: HashMap<String, usize>,
@@ -277,7 +278,7 @@ impl ContactStore {
         contact.permission = Permission::Unsubscribed;
         contact.lists.clear();
         contact.opt_out = Some(OptOut {
-            source: "Contact",
+            source: "Contact".to_owned(),
             at: now,
             reason: reason.map(str::to_owned),
         });

@@ -3,6 +3,7 @@
 //! exist, by `cf:<name>`.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Custom fields one account may define.
@@ -12,7 +13,7 @@ pub const MAX_LABEL_LENGTH: usize = 50;
 /// The types a custom field may take.
 pub const FIELD_TYPES: &[&str] = &["string", "date"];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CustomFieldRecord {
     pub(crate) custom_field_id: Uuid,
     pub(crate) label: String,
@@ -48,7 +49,7 @@ impl std::fmt::Display for CreateFieldError {
 
 impl std::error::Error for CreateFieldError {}
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct CustomFieldStore {
     fields: Vec<CustomFieldRecord>,
 }

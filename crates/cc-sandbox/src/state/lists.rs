@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Longest list name and description Constant Contact accepts.
 pub const MAX_LIST_NAME: usize = 255;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ListRecord {
     pub(crate) list_id: Uuid,
     /// Position in creation order; contacts refer to lists by it.
@@ -27,7 +28,7 @@ pub(crate) enum CreateListError {
     InvalidName(String),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ListStore {
     lists: Vec<ListRecord>,
     by_id: HashMap<Uuid, u32>,

@@ -1,6 +1,7 @@
 //! Everything the sandbox remembers, behind one lock. Each concern lives in its own file;
 //! request handlers take the lock briefly and never across an await.
 
+pub mod account;
 pub mod activities;
 pub mod contact_exports;
 pub mod contacts;

@@ -47,7 +47,7 @@ struct AuthorizationCode {
     used: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AccessGrant {
     pub client_id: String,
     pub scope: String,
@@ -62,7 +62,7 @@ impl AccessGrant {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct RefreshGrant {
     client_id: String,
     scope: String,
@@ -109,10 +109,17 @@ pub struct IssuedDeviceCode {
 pub(crate) struct OAuthState {
     clients: HashMap<String, ClientRegistration>,
     codes: HashMap<String, AuthorizationCode>,
-    access_tokens: HashMap<String, AccessGrant>,
-    refresh_tokens: HashMap<String, RefreshGrant>,
+    grants: Grants,
     device_codes: HashMap<String, DeviceCode>,
     refreshes: RefreshCounts,
+}
+
+/// The access and refresh tokens granted and still known: what an account file keeps, so that
+/// connections stay authorised across a restart.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Grants {
+    access_tokens: HashMap<String, AccessGrant>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
 }
 
 /// Refresh-token grants asked for, by what they got.
@@ -127,6 +134,15 @@ pub struct RefreshCounts {
 impl OAuthState {
     pub(crate) fn register_client(&mut self, client: ClientRegistration) {
         self.clients.insert(client.client_id.clone(), client);
+    }
+
+    pub(crate) fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// Replaces the tokens granted with those an account file kept.
+    pub(crate) fn restore_grants(&mut self, grants: Grants) {
+        self.grants = grants;
     }
 
     pub(crate) fn client(&self, client_id: &str) -> Option<&ClientRegistration> {
@@ -302,9 +318,13 @@ impl OAuthState {
         access_lifetime: Duration,
         now: DateTime<Utc>,
     ) -> Result<IssuedTokens, OAuthError> {
-        let grant = self.refresh_tokens.get_mut(refresh_token).ok_or_else(|| {
-            oauth_error("invalid_grant", "The refresh token is invalid or expired.")
-        })?;
+        let grant = self
+            .grants
+            .refresh_tokens
+            .get_mut(refresh_token)
+            .ok_or_else(|| {
+                oauth_error("invalid_grant", "The refresh token is invalid or expired.")
+            })?;
         if grant.client_id != client_id {
             return Err(oauth_error(
                 "invalid_grant",
@@ -414,21 +434,22 @@ impl OAuthState {
         access_token: &str,
         now: DateTime<Utc>,
     ) -> Option<&AccessGrant> {
-        self.access_tokens
+        self.grants
+            .access_tokens
             .get(access_token)
             .filter(|grant| grant.expires_at > now)
     }
 
     pub(crate) fn expire_access_tokens(&mut self) {
         let past = DateTime::<Utc>::MIN_UTC;
-        for grant in self.access_tokens.values_mut() {
+        for grant in self.grants.access_tokens.values_mut() {
             grant.expires_at = past;
         }
     }
 
     pub(crate) fn revoke_all(&mut self) {
-        self.access_tokens.clear();
-        self.refresh_tokens.clear();
+        self.grants.access_tokens.clear();
+        self.grants.refresh_tokens.clear();
     }
 
     fn issue_tokens(
@@ -439,7 +460,7 @@ impl OAuthState {
         now: DateTime<Utc>,
     ) -> IssuedTokens {
         let access_token = format!("sbx-at-{}", random_token(32));
-        self.access_tokens.insert(
+        self.grants.access_tokens.insert(
             access_token.clone(),
             AccessGrant {
                 client_id: client_id.to_owned(),
@@ -452,7 +473,7 @@ impl OAuthState {
             .any(|granted| granted == OFFLINE_ACCESS_SCOPE);
         let refresh_token = offline.then(|| {
             let token = format!("sbx-rt-{}", random_token(24));
-            self.refresh_tokens.insert(
+            self.grants.refresh_tokens.insert(
                 token.clone(),
                 RefreshGrant {
                     client_id: client_id.to_owned(),

@@ -313,3 +313,62 @@ async fn every_error_is_constant_contacts_json_a_repeated_query_parameter_includ
     let (_, body) = crate::helpers::read(response).await;
     assert!(body[0]["error_message"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn an_account_saved_and_read_back_keeps_its_lists_contacts_fields_and_tokens() {
+    let raw = spawn(
+        config().with_custom_fields(&["Loyalty tier"]),
+        "contact_data offline_access",
+    )
+    .await;
+    let list = raw.list_id();
+    let state = raw.sandbox.state();
+    assert!(state.add_to_list(list.parse().unwrap(), "ada@example.com"));
+    assert!(state.add_to_list(list.parse().unwrap(), "bob@example.com"));
+    assert_eq!(state.unsubscribe(&["bob@example.com".to_owned()]), 1);
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("account.json");
+    state.save_account(&file).unwrap();
+
+    // A new sandbox, another process's: the same account once the file is read.
+    let again = spawn(config(), "contact_data").await;
+    again.sandbox.state().load_account(&file).unwrap();
+    let restored = again.sandbox.state();
+    assert_eq!(restored.lists()[0].list_id.to_string(), list);
+    assert_eq!(
+        restored.list_members(list.parse().unwrap()),
+        ["ada@example.com"]
+    );
+    assert_eq!(
+        restored
+            .contact("bob@example.com")
+            .unwrap()
+            .permission_to_send,
+        "unsubscribed"
+    );
+    assert_eq!(restored.custom_field_names(), ["Loyalty_tier"]);
+    let (status, page) = again
+        .http
+        .get(again.url("/v3/contact_lists"))
+        .bearer_auth(&raw.access_token)
+        .send()
+        .await
+        .map(|response| (response.status(), response))
+        .unwrap();
+    assert_eq!(status, 200, "the first sandbox's token is still good");
+    let page: Value = page.json().await.unwrap();
+    assert_eq!(page["lists"][0]["list_id"], list.as_str());
+
+    let broken = folder.path().join("broken.json");
+    std::fs::write(&broken, "{\"lists\": 3}").unwrap();
+    let refused = restored.load_account(&broken).unwrap_err().to_string();
+    assert!(
+        refused.contains("broken.json is not a sandbox account"),
+        "{refused}"
+    );
+    assert_eq!(
+        restored.list_members(list.parse().unwrap()),
+        ["ada@example.com"],
+        "a file that does not read changes nothing"
+    );
+}

@@ -4,7 +4,8 @@
 //! and sets up what an admin would, through the same API and OAuth flow a person uses: three
 //! users, a connection to the sandbox that is authorised, the three demo segments and an export
 //! on a daily schedule, run once. Then it says where the console is and how to sign in, and
-//! serves until Ctrl-C.
+//! serves until Ctrl-C. The sandbox's account is saved beside the store, so that the same
+//! command on a kept folder starts the same demo again.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -52,7 +53,6 @@ struct SignIn {
 }
 
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let (admin_password, generated) = read_or_generate_password(args.password_stdin)?;
     let temporary = tempfile::tempdir()?;
     let folder: PathBuf = match &args.keep_in {
         Some(folder) => {
@@ -62,16 +62,26 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
         None => temporary.path().to_path_buf(),
     };
-    if folder.join(DATABASE).exists() {
-        bail!(
-            "{} already holds a demo's store; starting a demo again from its folder is not \
-             supported yet: give --keep-in a new folder",
-            folder.display()
-        );
-    }
+    let kept = DemoFiles::in_folder(&folder);
+    let again = kept.database.exists();
+    let admin_password = if again {
+        None
+    } else {
+        Some(read_or_generate_password(args.password_stdin)?)
+    };
     let mut out = std::io::stdout();
 
-    let (profiles, orders) = generate_data(&folder, &args)?;
+    if again {
+        kept.check_all_there()?;
+        writeln!(
+            out,
+            "1. Starting again from {}: its profiles, orders, store and sandbox account",
+            folder.display()
+        )?;
+    } else {
+        generate_data(&folder, &args)?;
+        write_secret_file(&kept.encryption_key, &new_encryption_key())?;
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -82,55 +92,41 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], 0)),
     )
     .await?;
+    if again {
+        sandbox.state().load_account(&kept.sandbox_account)?;
+    }
     writeln!(
         out,
         "2. Started the Constant Contact sandbox at {} with the console's callback registered",
         sandbox.base_url()
     )?;
-    let config = server_config(
-        &folder,
-        address,
-        &public_url,
-        &sandbox.base_url(),
-        [&profiles, &orders],
-    )?;
+    let config = server_config(&kept, address, &public_url, &sandbox.base_url())?;
     let server = segsync_server::spawn(config, listener).await?;
     writeln!(
         out,
-        "3. Started the server at {public_url} on SQLite ({}) with a generated encryption key",
-        folder.join(DATABASE).display()
+        "3. Started the server at {public_url} on SQLite ({})",
+        kept.database.display()
     )?;
-    let users = add_users(&server.state.store, admin_password, generated).await?;
 
-    let set_up = async {
-        let api = Api::sign_in(&public_url, &users[0]).await?;
-        let connection = api.connect().await?;
-        writeln!(
-            out,
-            "4. Connected to the sandbox through OAuth (consent, state and PKCE); you are its export user"
-        )?;
-        let segments = api.import_segments().await?;
-        writeln!(out, "5. Saved the three demo segments")?;
-        let export = api.create_export(&connection, &segments).await?;
-        writeln!(
-            out,
-            "6. Saved the export \"Demo customers\" into the list {LIST_NAME:?}, daily at 06:00 UTC; running it once…"
-        )?;
-        let report = api.run_and_wait(&export).await?;
-        writeln!(out, "\n{report}\n")?;
-        anyhow::Ok(export)
-    }
-    .await;
-    let export = match set_up {
-        Ok(export) => export,
-        Err(error) => {
-            server.stop().await;
-            return Err(error.context("setting up the demo"));
+    let users = match admin_password {
+        Some((password, generated)) => {
+            let set_up = set_up(&server.state.store, &public_url, password, generated).await;
+            match set_up {
+                Ok(users) => users,
+                Err(error) => {
+                    server.stop().await;
+                    return Err(error.context("setting up the demo"));
+                }
+            }
         }
+        None => Vec::new(),
     };
+    sandbox.state().save_account(&kept.sandbox_account)?;
 
     writeln!(out, "The console: {public_url}")?;
-    writeln!(out, "The export:  {public_url}exports/{export}")?;
+    if let Some(export) = server.state.store.exports().await?.first() {
+        writeln!(out, "The export:  {public_url}exports/{}", export.id)?;
+    }
     for user in &users {
         if user.shown {
             writeln!(
@@ -146,15 +142,119 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
             )?;
         }
     }
+    if again {
+        writeln!(
+            out,
+            "Sign in as admin, contributor or viewer with the passwords of the demo's first start."
+        )?;
+    }
     match &args.keep_in {
-        Some(folder) => writeln!(out, "The demo's files are kept in {}.", folder.display())?,
+        Some(folder) => writeln!(
+            out,
+            "The demo's files are kept in {}; the same command starts it again from them.",
+            folder.display()
+        )?,
         None => writeln!(out, "The demo's files go when it stops.")?,
     }
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;
     shutdown_signal().await;
     server.stop().await;
+    sandbox.state().save_account(&kept.sandbox_account)?;
     Ok(())
+}
+
+/// The files of a demo in its folder.
+struct DemoFiles {
+    profiles: PathBuf,
+    orders: PathBuf,
+    database: PathBuf,
+    /// The key that seals the connection's tokens in the store, in base64, readable by its
+    /// owner only.
+    encryption_key: PathBuf,
+    /// The sandbox's account — lists, contacts, custom fields and tokens — as it was when the
+    /// demo stopped.
+    sandbox_account: PathBuf,
+}
+
+impl DemoFiles {
+    fn in_folder(folder: &Path) -> Self {
+        Self {
+            profiles: folder.join("profiles.parquet"),
+            orders: folder.join("orders.parquet"),
+            database: folder.join(DATABASE),
+            encryption_key: folder.join("encryption.key"),
+            sandbox_account: folder.join("sandbox-account.json"),
+        }
+    }
+
+    /// A demo starts again only from a folder that has every file of one.
+    fn check_all_there(&self) -> anyhow::Result<()> {
+        for file in [
+            &self.profiles,
+            &self.orders,
+            &self.encryption_key,
+            &self.sandbox_account,
+        ] {
+            if !file.exists() {
+                bail!(
+                    "{} holds a demo's store but not {}: it cannot start again from there; give \
+                     --keep-in a new folder",
+                    self.database.parent().unwrap_or(Path::new(".")).display(),
+                    file.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 32 random bytes in base64: an encryption key as `segsync serve` takes one.
+fn new_encryption_key() -> String {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+/// Writes a secret to a file only its owner may read.
+fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(())
+}
+
+/// What an admin does on a new installation, through the API: the users, the connection, the
+/// segments and the export, run once. The users and how they sign in.
+async fn set_up(
+    store: &Store,
+    public_url: &Url,
+    admin_password: String,
+    generated: bool,
+) -> anyhow::Result<Vec<SignIn>> {
+    let mut out = std::io::stdout();
+    let users = add_users(store, admin_password, generated).await?;
+    let api = Api::sign_in(public_url, &users[0]).await?;
+    let connection = api.connect().await?;
+    writeln!(
+        out,
+        "4. Connected to the sandbox through OAuth (consent, state and PKCE); you are its export user"
+    )?;
+    let segments = api.import_segments().await?;
+    writeln!(out, "5. Saved the three demo segments")?;
+    let export = api.create_export(&connection, &segments).await?;
+    writeln!(
+        out,
+        "6. Saved the export \"Demo customers\" into the list {LIST_NAME:?}, daily at 06:00 UTC; running it once…"
+    )?;
+    let report = api.run_and_wait(&export).await?;
+    writeln!(out, "\n{report}\n")?;
+    Ok(users)
 }
 
 /// The sandbox as the demo's Constant Contact account: the demo's application with the
@@ -171,36 +271,33 @@ fn sandbox_config(public_url: &Url) -> SandboxConfig {
     .with_client(CLIENT_ID, Some(CLIENT_SECRET), &[callback.as_str()])
 }
 
-/// The server on the demo's folder: its store, the profiles and orders, a fresh encryption
-/// key, and the sandbox as Constant Contact.
+/// The server on the demo's folder: its store, the profiles and orders, the demo's
+/// encryption key, and the sandbox as Constant Contact.
 fn server_config(
-    folder: &Path,
+    files: &DemoFiles,
     listen: SocketAddr,
     public_url: &Url,
     sandbox: &str,
-    [profiles, orders]: [&Path; 2],
 ) -> anyhow::Result<ServerConfig> {
     let endpoints = constant_contact::Endpoints::under(&Url::parse(sandbox)?);
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
+    let key = std::fs::read_to_string(&files.encryption_key)
+        .with_context(|| format!("reading {}", files.encryption_key.display()))?;
     let mut config = ServerConfig {
         listen,
         public_url: public_url.clone(),
-        database_url: format!("sqlite://{}", folder.join(DATABASE).display()),
-        profiles: Some(ProfileSource::new(profiles.to_string_lossy())),
+        database_url: format!("sqlite://{}", files.database.display()),
+        profiles: Some(ProfileSource::new(files.profiles.to_string_lossy())),
         related: BTreeMap::from([(
             "orders".to_owned(),
             RelatedTable {
                 name: "orders".to_owned(),
-                source: ProfileSource::new(orders.to_string_lossy()),
+                source: ProfileSource::new(files.orders.to_string_lossy()),
                 key: "customer_id".to_owned(),
                 profile_key: "profile_id".to_owned(),
                 dated_by: Some("ordered_at".to_owned()),
             },
         )]),
-        encryption_key: Some(SecretString::from(
-            base64::engine::general_purpose::STANDARD.encode(key),
-        )),
+        encryption_key: Some(SecretString::from(key.trim().to_owned())),
         ..ServerConfig::default()
     };
     config.constant_contact.client_id = CLIENT_ID.to_owned();
