@@ -88,7 +88,7 @@ fn thousands(number: usize) -> String {
     let digits = number.to_string();
     let mut grouped = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -128,6 +128,9 @@ fn lines(sizes: &[Size]) -> Vec<Line> {
     .collect()
 }
 
+/// What a panel of the chart plots of each side's medians.
+type Measure = fn(&Medians) -> f64;
+
 /// Draws time and peak memory against the profiles, side by side, into an SVG file.
 fn draw_chart(sizes: &[Size], path: &PathBuf) -> anyhow::Result<()> {
     let lines = lines(sizes);
@@ -135,7 +138,7 @@ fn draw_chart(sizes: &[Size], path: &PathBuf) -> anyhow::Result<()> {
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 2));
     let largest = sizes.iter().map(|s| s.profiles).max().unwrap_or(1) as f64 / 1e6;
-    let axes: [(&str, &str, fn(&Medians) -> f64); 2] = [
+    let axes: [(&str, &str, Measure); 2] = [
         ("Wall time, whole process", "seconds", |m| m.wall),
         ("Peak memory, whole process", "MB", |m| m.peak_mb),
     ];
