@@ -14,6 +14,7 @@ use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident, lit};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures_util::StreamExt;
 use futures_util::future::try_join_all;
@@ -248,10 +249,8 @@ impl Profiles {
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
         let queries = self.counting_queries(memberships)?;
         let counted = try_join_all(queries.iter().map(|query| async {
-            match query.frame.clone().collect().await {
-                Ok(batches) => query.counts(&batches),
-                Err(error) => Err(self.read_error(error).await),
-            }
+            let batches = self.collect_counting(query.frame.clone()).await?;
+            query.counts(&batches)
         }))
         .await?;
         let mut counts = vec![0; memberships.len()];
@@ -261,6 +260,30 @@ impl Profiles {
             }
         }
         Ok(counts)
+    }
+
+    /// The result of a counting query. A hash join whose table of measures outgrows the memory
+    /// limit cannot spill, and how many customers the measures hold is known only once the
+    /// related rows are grouped: a query that runs out of memory with hash joins is counted
+    /// again with the join made by sorting both sides, which spills — slower, but within the
+    /// limit (`sort_merge_joins` in [engine] chooses it from the start). A count reads and
+    /// writes nothing, so running it again is safe.
+    async fn collect_counting(&self, frame: DataFrame) -> Result<Vec<RecordBatch>, EngineError> {
+        let error = match frame.clone().collect().await {
+            Ok(batches) => return Ok(batches),
+            Err(error) => self.read_error(error).await,
+        };
+        if !self.may_join_by_sorting_after(&error) {
+            return Err(error);
+        }
+        tracing::info!(
+            limit = %self.settings.memory_limit,
+            "A count's hash join ran out of memory; counting again with a sort-merge join, which spills."
+        );
+        match joined_by_sorting(frame).collect().await {
+            Ok(batches) => Ok(batches),
+            Err(error) => Err(joined_by_sorting_failed(self.read_error(error).await)),
+        }
     }
 
     /// The queries [`Profiles::count_each`] runs, run again one after another as DataFusion's
@@ -427,10 +450,50 @@ impl Profiles {
                 }),
         );
         let frame = self.members_of(&any_segment)?.select(selection)?;
-        match frame.execute_stream().await {
+        match self.first_batch(frame.clone()).await? {
             Ok(stream) => Ok(stream),
-            Err(error) => Err(self.read_error(error).await),
+            Err(error) if self.may_join_by_sorting_after(&error) => {
+                tracing::info!(
+                    limit = %self.settings.memory_limit,
+                    "The members' hash join ran out of memory before the first member; joining by sorting instead, which spills."
+                );
+                self.first_batch(joined_by_sorting(frame))
+                    .await?
+                    .map_err(joined_by_sorting_failed)
+            }
+            Err(error) => Err(error),
         }
+    }
+
+    /// The query's stream once its first batch is in (or it ended): a hash join builds its
+    /// table of measures before the first member comes, so a table that outgrows the memory
+    /// limit fails here, while nothing has been handed on. The outer error is one that running
+    /// again would not mend.
+    async fn first_batch(
+        &self,
+        frame: DataFrame,
+    ) -> Result<Result<SendableRecordBatchStream, EngineError>, EngineError> {
+        let mut stream = match frame.execute_stream().await {
+            Ok(stream) => stream,
+            Err(error) => return Ok(Err(self.read_error(error).await)),
+        };
+        let schema = stream.schema();
+        let first = match stream.next().await {
+            Some(Err(error)) => return Ok(Err(self.read_error(error).await)),
+            first => first,
+        };
+        Ok(Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures_util::stream::iter(first).chain(stream),
+        ))))
+    }
+
+    /// Whether a query that failed so may run again with sort-merge joins: it ran out of
+    /// memory with hash joins, in this process.
+    fn may_join_by_sorting_after(&self, error: &EngineError) -> bool {
+        !self.settings.sort_merge_joins
+            && self.settings.cluster.is_none()
+            && matches!(error, EngineError::MemoryBudget { .. })
     }
 
     /// The members of one segment: the profiles with its measures, filtered.
@@ -552,4 +615,22 @@ async fn read_every_value(frame: DataFrame) -> Result<(), DataFusionError> {
         batch?;
     }
     Ok(())
+}
+
+/// The same query planned with sort-merge joins instead of hash joins.
+fn joined_by_sorting(frame: DataFrame) -> DataFrame {
+    let (mut state, plan) = frame.into_parts();
+    state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+    DataFrame::new(state, plan)
+}
+
+/// A query that failed joined by sorting too: a memory budget says so.
+fn joined_by_sorting_failed(error: EngineError) -> EngineError {
+    match error {
+        EngineError::MemoryBudget { limit, detail } => EngineError::MemoryBudget {
+            limit,
+            detail: format!("even joined by sorting, which spills: {detail}"),
+        },
+        other => other,
+    }
 }

@@ -1,6 +1,7 @@
 //! Segments over related tables within the engine's memory limit: the grouped related rows
-//! spill to disk and the members stay the same; a limit too small for what cannot spill fails
-//! with a clear error naming the limit, not a read error and not the machine's memory.
+//! spill to disk and the members stay the same; a count or a member stream whose hash join
+//! outgrows the limit is joined by sorting instead; a limit too small for what cannot spill fails with a clear error
+//! naming the limit, not a read error and not the machine's memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,14 +26,14 @@ use crate::fixtures;
 const PROFILES: usize = 60_000;
 const ORDERS: usize = 600_000;
 
-/// Orders spread over every profile, dated over the last 200 days, as (customer, amount, days
-/// ago).
-fn orders() -> Vec<(i64, f64, i64)> {
+/// `count` orders spread over `profiles` profiles, dated over the last 200 days, as (customer,
+/// amount, days ago).
+fn orders(profiles: usize, count: usize) -> Vec<(i64, f64, i64)> {
     let mut rng = StdRng::seed_from_u64(5);
-    (0..ORDERS)
+    (0..count)
         .map(|_| {
             (
-                rng.gen_range(0..PROFILES as i64),
+                rng.gen_range(0..profiles as i64),
                 f64::from(rng.gen_range(1..20_000)) / 100.0,
                 rng.gen_range(0..200),
             )
@@ -80,12 +81,16 @@ struct Data {
 
 impl Data {
     fn generate() -> Self {
+        Self::generate_sized(PROFILES, ORDERS)
+    }
+
+    fn generate_sized(profiles: usize, order_count: usize) -> Self {
         let folder = tempfile::tempdir().unwrap();
         fixtures::write_parquet(
             &folder.path().join("profiles.parquet"),
-            &fixtures::rows(PROFILES, 9),
+            &fixtures::rows(profiles, 9),
         );
-        let orders = orders();
+        let orders = orders(profiles, order_count);
         write_orders(&folder.path().join("orders.parquet"), &orders);
         Self { folder, orders }
     }
@@ -141,6 +146,23 @@ fn segments() -> Vec<SegmentDefinition> {
     parse_segments(SEGMENTS, SegmentFormat::Yaml, "t.yaml").unwrap()
 }
 
+/// The members of either segment, by id.
+fn both_segments(profiles: &Profiles) -> MemberQuery {
+    let segments = segments();
+    MemberQuery {
+        columns: vec!["id".into()],
+        segments: segments
+            .iter()
+            .map(|segment| {
+                (
+                    segment.name.clone(),
+                    profiles.segment_expr(segment, &segments, &clock()).unwrap(),
+                )
+            })
+            .collect(),
+    }
+}
+
 async fn counts(profiles: &Profiles) -> Result<Vec<u64>, EngineError> {
     let segments = segments();
     let memberships = segments
@@ -171,22 +193,9 @@ async fn grouping_spills_past_the_limit_and_the_members_stay_the_same() {
 
     // A member stream of both segments under the same limit gives the members the default
     // settings give.
-    let segments = segments();
-    let query = |profiles: &Profiles| MemberQuery {
-        columns: vec!["id".into()],
-        segments: segments
-            .iter()
-            .map(|segment| {
-                (
-                    segment.name.clone(),
-                    profiles.segment_expr(segment, &segments, &clock()).unwrap(),
-                )
-            })
-            .collect(),
-    };
     let roomy = data.open(&EngineSettings::default()).await;
-    let streamed = streamed_ids(&within_limit, &query(&within_limit)).await;
-    assert_eq!(streamed, streamed_ids(&roomy, &query(&roomy)).await);
+    let streamed = streamed_ids(&within_limit, &both_segments(&within_limit)).await;
+    assert_eq!(streamed, streamed_ids(&roomy, &both_segments(&roomy)).await);
     assert!(streamed.len() as u64 >= three_in_90_days.max(spent_over_1000));
 }
 
@@ -239,4 +248,23 @@ async fn sort_merge_joins_spill_the_join_and_count_the_same() {
         counts(&data.open(&sorting).await).await.unwrap(),
         [three_in_90_days, spent_over_1000]
     );
+}
+
+#[tokio::test]
+async fn a_query_whose_hash_join_outgrows_the_limit_is_joined_by_sorting_instead() {
+    // The measures of 600,000 customers need more than 10 MiB as a hash table, which cannot
+    // spill; joined by sorting, which spills, they fit (hash joins alone fail at 12 MiB).
+    let data = Data::generate_sized(600_000, 1_200_000);
+    let (three_in_90_days, spent_over_1000) = data.expected();
+    let limit = EngineSettings::default().with_memory_limit(ByteSize::mib(10));
+    let within_limit = data.open(&limit).await;
+    assert_eq!(
+        counts(&within_limit).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
+
+    // The members too: the join fails before the first member, and the stream starts again.
+    let roomy = data.open(&EngineSettings::default()).await;
+    let streamed = streamed_ids(&within_limit, &both_segments(&within_limit)).await;
+    assert_eq!(streamed, streamed_ids(&roomy, &both_segments(&roomy)).await);
 }
