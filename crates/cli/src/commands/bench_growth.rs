@@ -34,7 +34,7 @@ pub(super) async fn growth_bench(folder: &Path, args: &BenchArgs) -> anyhow::Res
     let mut sizes = Vec::new();
     for &profiles in &args.growth_profiles {
         let data = DataSet::uniform(folder, profiles, true)?;
-        writeln!(out, "(i) growth: {}", data.description)?;
+        writeln!(out, "(m) growth: {}", data.description)?;
         let related = data.related_flag().expect("growth data has orders");
         writeln!(out, "  three ordinary segments")?;
         let ordinary = side_by_side(args, &data, &ordinary_segments, &[], ORDINARY_SQL, ROUNDS)?;
