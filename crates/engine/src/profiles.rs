@@ -15,6 +15,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, cast, ident, lit};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{StatisticsArgs, StatisticsContext};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures_util::StreamExt;
 use futures_util::future::try_join_all;
@@ -81,6 +82,10 @@ pub struct Profiles {
     schema: SchemaRef,
     snapshot: SourceSnapshot,
     related: Vec<OpenedRelated>,
+    /// How many profiles the source's statistics say there are (Parquet and Delta say; CSV,
+    /// JSON and PostgreSQL do not), read once related tables are opened: it bounds the table
+    /// of measures a hash join would hold.
+    profile_rows: Option<usize>,
     /// The place in the process's evaluation pool these profiles hold, if they were opened
     /// in it.
     _place: Option<EvaluationPlace>,
@@ -144,6 +149,7 @@ impl Profiles {
             schema,
             snapshot,
             related: Vec::new(),
+            profile_rows: None,
             _place: place,
         })
     }
@@ -162,7 +168,36 @@ impl Profiles {
             let opened = OpenedRelated::check(table.clone(), frame, snapshot, &self.schema)?;
             self.related.push(opened);
         }
+        if !tables.is_empty() && self.settings.cluster.is_none() {
+            self.profile_rows = self.rows_by_statistics().await;
+        }
         Ok(self)
+    }
+
+    /// The profiles' row count from the source's statistics, when it has them.
+    async fn rows_by_statistics(&self) -> Option<usize> {
+        let plan = self.frame.clone().create_physical_plan().await.ok()?;
+        let statistics = StatisticsContext::default()
+            .compute(plan.as_ref(), &StatisticsArgs::new())
+            .ok()?;
+        statistics.num_rows.get_value().copied()
+    }
+
+    /// Whether the profiles are joined to `measures` measures by sorting from the start: when
+    /// the hash table of the measures — one row per profile at most, of the key and the
+    /// measures and the table's own overhead, about 24 + 8 × (1 + measures) bytes — would take
+    /// more than three quarters of the memory limit. Without a row count, or below it, the
+    /// hash join is tried, and a query whose table outgrows the limit is made again by sorting
+    /// (`collect_counting`, `first_batch`).
+    fn joins_by_sorting_up_front(&self, measures: usize) -> bool {
+        if measures == 0 || self.settings.sort_merge_joins || self.settings.cluster.is_some() {
+            return false;
+        }
+        let Some(rows) = self.profile_rows else {
+            return false;
+        };
+        let table = (rows as u64).saturating_mul(24 + 8 * (1 + measures as u64));
+        table > self.settings.memory_limit.as_u64() / 4 * 3
     }
 
     /// Each related table and what was read of it (format, Delta version).
@@ -273,7 +308,7 @@ impl Profiles {
             Ok(batches) => return Ok(batches),
             Err(error) => self.read_error(error).await,
         };
-        if !self.may_join_by_sorting_after(&error) {
+        if !(joins_by_hashing(&frame) && self.may_join_by_sorting_after(&error)) {
             return Err(error);
         }
         tracing::info!(
@@ -452,7 +487,7 @@ impl Profiles {
         let frame = self.members_of(&any_segment)?.select(selection)?;
         match self.first_batch(frame.clone()).await? {
             Ok(stream) => Ok(stream),
-            Err(error) if self.may_join_by_sorting_after(&error) => {
+            Err(error) if joins_by_hashing(&frame) && self.may_join_by_sorting_after(&error) => {
                 tracing::info!(
                     limit = %self.settings.memory_limit,
                     "The members' hash join ran out of memory before the first member; joining by sorting instead, which spills."
@@ -498,9 +533,16 @@ impl Profiles {
 
     /// The members of one segment: the profiles with its measures, filtered.
     fn members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
-        Ok(self
+        let members = self
             .with_measures(&membership.measures)?
-            .filter(membership.filter_expr())?)
+            .filter(membership.filter_expr())?;
+        Ok(
+            if self.joins_by_sorting_up_front(membership.measures.len()) {
+                joined_by_sorting(members)
+            } else {
+                members
+            },
+        )
     }
 
     /// The profiles with a column per measure: each related table that is measured is read
@@ -633,4 +675,14 @@ fn joined_by_sorting_failed(error: EngineError) -> EngineError {
         },
         other => other,
     }
+}
+
+/// Whether the query's joins are planned as hash joins.
+fn joins_by_hashing(frame: &DataFrame) -> bool {
+    frame
+        .task_ctx()
+        .session_config()
+        .options()
+        .optimizer
+        .prefer_hash_join
 }

@@ -1,6 +1,7 @@
 //! Segments over related tables within the engine's memory limit: the grouped related rows
-//! spill to disk and the members stay the same; a count or a member stream whose hash join
-//! outgrows the limit is joined by sorting instead; a limit too small for what cannot spill fails with a clear error
+//! spill to disk and the members stay the same; measures too many for a hash table within the
+//! limit are joined by sorting — from the start when the profiles' statistics say so, after the
+//! hash join ran out otherwise; a limit too small for what cannot spill fails with a clear error
 //! naming the limit, not a read error and not the machine's memory.
 
 use std::collections::HashMap;
@@ -76,6 +77,7 @@ fn write_orders(path: &std::path::Path, orders: &[(i64, f64, i64)]) {
 /// Profiles and their orders in a temporary folder, opened as many times as a test needs.
 struct Data {
     folder: tempfile::TempDir,
+    profiles: usize,
     orders: Vec<(i64, f64, i64)>,
 }
 
@@ -92,12 +94,31 @@ impl Data {
         );
         let orders = orders(profiles, order_count);
         write_orders(&folder.path().join("orders.parquet"), &orders);
-        Self { folder, orders }
+        Self {
+            folder,
+            profiles,
+            orders,
+        }
     }
 
     async fn open(&self, settings: &EngineSettings) -> Profiles {
+        self.open_profiles("profiles.parquet", settings).await
+    }
+
+    /// The profiles' ids alone as CSV, which has no statistics to count its rows by.
+    async fn open_as_csv(&self, settings: &EngineSettings) -> Profiles {
+        let ids: String = (0..self.profiles).map(|id| format!("{id}\n")).collect();
+        std::fs::write(
+            self.folder.path().join("profiles.csv"),
+            format!("id\n{ids}"),
+        )
+        .unwrap();
+        self.open_profiles("profiles.csv", settings).await
+    }
+
+    async fn open_profiles(&self, file: &str, settings: &EngineSettings) -> Profiles {
         let path = |name: &str| self.folder.path().join(name).to_string_lossy().into_owned();
-        Profiles::open_with(ProfileSource::new(path("profiles.parquet")), settings)
+        Profiles::open_with(ProfileSource::new(path(file)), settings)
             .await
             .unwrap()
             .relate(&[RelatedTable {
@@ -251,20 +272,45 @@ async fn sort_merge_joins_spill_the_join_and_count_the_same() {
 }
 
 #[tokio::test]
-async fn a_query_whose_hash_join_outgrows_the_limit_is_joined_by_sorting_instead() {
+async fn measures_too_many_for_a_hash_table_within_the_limit_are_joined_by_sorting() {
     // The measures of 600,000 customers need more than 10 MiB as a hash table, which cannot
-    // spill; joined by sorting, which spills, they fit (hash joins alone fail at 12 MiB).
+    // spill (hash joins alone fail at 12 MiB); joined by sorting, which spills, they fit.
     let data = Data::generate_sized(600_000, 1_200_000);
     let (three_in_90_days, spent_over_1000) = data.expected();
     let limit = EngineSettings::default().with_memory_limit(ByteSize::mib(10));
-    let within_limit = data.open(&limit).await;
+    let roomy = data.open(&EngineSettings::default()).await;
+    let expected_members = streamed_ids(&roomy, &both_segments(&roomy)).await;
+
+    // Parquet says how many profiles there are: the join is made by sorting from the start.
+    let counted_rows = data.open(&limit).await;
+    let segments = segments();
+    let membership = counted_rows
+        .segment_expr(&segments[0], &segments, &clock())
+        .unwrap();
+    let plan = counted_rows.explain(membership).await.unwrap();
+    assert!(
+        plan.contains("SortMergeJoin") && !plan.contains("HashJoinExec"),
+        "{plan}"
+    );
     assert_eq!(
-        counts(&within_limit).await.unwrap(),
+        counts(&counted_rows).await.unwrap(),
         [three_in_90_days, spent_over_1000]
     );
+    let streamed = streamed_ids(&counted_rows, &both_segments(&counted_rows)).await;
+    assert_eq!(streamed, expected_members);
 
-    // The members too: the join fails before the first member, and the stream starts again.
-    let roomy = data.open(&EngineSettings::default()).await;
-    let streamed = streamed_ids(&within_limit, &both_segments(&within_limit)).await;
-    assert_eq!(streamed, streamed_ids(&roomy, &both_segments(&roomy)).await);
+    // CSV does not: the hash join is tried, runs out of memory before the first member, and
+    // the count and the member stream are made again by sorting.
+    let uncounted = data.open_as_csv(&limit).await;
+    let membership = uncounted
+        .segment_expr(&segments[0], &segments, &clock())
+        .unwrap();
+    let plan = uncounted.explain(membership).await.unwrap();
+    assert!(plan.contains("HashJoinExec"), "{plan}");
+    assert_eq!(
+        counts(&uncounted).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
+    let streamed = streamed_ids(&uncounted, &both_segments(&uncounted)).await;
+    assert_eq!(streamed, expected_members);
 }
