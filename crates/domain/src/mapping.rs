@@ -210,6 +210,18 @@ impl FieldMapping {
         Ok(Self { email, fields })
     }
 
+    /// The mapping as Constant Contact field name → attribute, as files and the API hold it:
+    /// what [`FieldMapping::from_names`] reads.
+    pub fn names(&self) -> std::collections::BTreeMap<String, String> {
+        std::iter::once(("email".to_owned(), self.email.clone()))
+            .chain(
+                self.fields
+                    .iter()
+                    .map(|(field, attribute)| (field.import_key(), attribute.clone())),
+            )
+            .collect()
+    }
+
     /// The custom fields the mapping fills, by name, in its order.
     pub fn custom_fields(&self) -> Vec<&str> {
         self.fields
@@ -259,6 +271,21 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_mapping_written_as_names_reads_back_as_itself() {
+        let mapping = FieldMapping::email_only("email")
+            .with(ContactField::FirstName, "first_name")
+            .with(ContactField::Birthday, "birth_date")
+            .with(ContactField::Custom("tier".into()), "tier");
+        let names = mapping.names();
+        assert_eq!(names["cf:tier"], "tier");
+        let read = FieldMapping::from_names(&names).unwrap();
+        assert_eq!(read.email, mapping.email);
+        let mut fields = mapping.fields.clone();
+        fields.sort_by_key(|(field, _)| field.import_key());
+        assert_eq!(read.fields, fields);
+    }
 
     #[test]
     fn field_names_round_trip() {

@@ -308,7 +308,7 @@ impl Profiles {
             Ok(batches) => return Ok(batches),
             Err(error) => self.read_error(error).await,
         };
-        if !(joins_by_hashing(&frame) && self.may_join_by_sorting_after(&error)) {
+        if !self.may_join_by_sorting_after(&frame, &error) {
             return Err(error);
         }
         tracing::info!(
@@ -487,7 +487,7 @@ impl Profiles {
         let frame = self.members_of(&any_segment)?.select(selection)?;
         match self.first_batch(frame.clone()).await? {
             Ok(stream) => Ok(stream),
-            Err(error) if joins_by_hashing(&frame) && self.may_join_by_sorting_after(&error) => {
+            Err(error) if self.may_join_by_sorting_after(&frame, &error) => {
                 tracing::info!(
                     limit = %self.settings.memory_limit,
                     "The members' hash join ran out of memory before the first member; joining by sorting instead, which spills."
@@ -523,12 +523,12 @@ impl Profiles {
         ))))
     }
 
-    /// Whether a query that failed so may run again with sort-merge joins: it ran out of
-    /// memory with hash joins, in this process.
-    fn may_join_by_sorting_after(&self, error: &EngineError) -> bool {
-        !self.settings.sort_merge_joins
-            && self.settings.cluster.is_none()
+    /// Whether `frame`, which failed with `error`, may run again with sort-merge joins: it
+    /// ran out of memory with hash joins, in this process.
+    fn may_join_by_sorting_after(&self, frame: &DataFrame, error: &EngineError) -> bool {
+        self.settings.cluster.is_none()
             && matches!(error, EngineError::MemoryBudget { .. })
+            && joins_by_hashing(frame)
     }
 
     /// The members of one segment: the profiles with its measures, filtered.

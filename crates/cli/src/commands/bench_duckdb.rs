@@ -246,7 +246,7 @@ pub(super) async fn behaviour_bench(folder: &Path, args: &BenchArgs) -> anyhow::
         report(
             &mut out,
             &format!("the same, --memory-limit {limit} --sort-merge-joins"),
-            &mut bounded,
+            &bounded,
         )?;
     }
     Ok(())
@@ -301,6 +301,7 @@ fn megabytes(path: &Path) -> anyhow::Result<f64> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Medians {
     pub(super) wall: f64,
+    pub(super) cpu: f64,
     pub(super) peak_mb: f64,
 }
 
@@ -352,11 +353,7 @@ pub(super) fn side_by_side(
         .map(str::to_owned)
         .collect();
     writeln!(out, "    segsync: {}", counts.join("; "))?;
-    let ours_medians = report(
-        &mut out,
-        "segsync segments preview (whole process)",
-        &mut ours,
-    )?;
+    let ours_medians = report(&mut out, "segsync segments preview (whole process)", &ours)?;
     if theirs.is_empty() {
         writeln!(out, "    (no --duckdb given: DuckDB's side left out)")?;
         return Ok((ours_medians, None));
@@ -373,18 +370,13 @@ pub(super) fn side_by_side(
         "the counts differ: segsync {segsync_counts:?}, DuckDB {duckdb_counts:?}"
     );
     writeln!(out, "    DuckDB: the same counts")?;
-    let theirs_medians = report(&mut out, "duckdb -c, same files and counts", &mut theirs)?;
+    let theirs_medians = report(&mut out, "duckdb -c, same files and counts", &theirs)?;
     let mut ratios: Vec<f64> = ours
         .iter()
         .zip(&theirs)
         .map(|(ours, theirs)| ours.wall / theirs.wall)
         .collect();
     ratios.sort_by(f64::total_cmp);
-    let median = |runs: &mut Vec<Measured>, pick: fn(&Measured) -> f64| {
-        let mut values: Vec<f64> = runs.iter().map(pick).collect();
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
     writeln!(
         out,
         "    segsync ÷ DuckDB, round by round: wall {:.2}× (median; {:.2}–{:.2}× over {} \
@@ -393,8 +385,8 @@ pub(super) fn side_by_side(
         ratios[0],
         ratios[ratios.len() - 1],
         ratios.len(),
-        median(&mut ours, |m| m.cpu) / median(&mut theirs, |m| m.cpu),
-        median(&mut ours, |m| m.peak_mb) / median(&mut theirs, |m| m.peak_mb)
+        ours_medians.cpu / theirs_medians.cpu,
+        ours_medians.peak_mb / theirs_medians.peak_mb
     )?;
     Ok((ours_medians, Some(theirs_medians)))
 }
@@ -437,26 +429,26 @@ fn preview_arguments<'a>(
 }
 
 /// Prints the medians of `runs` under `label`, and returns them.
-fn report(out: &mut impl Write, label: &str, runs: &mut [Measured]) -> anyhow::Result<Medians> {
-    let median = |values: &mut Vec<f64>| {
+fn report(out: &mut impl Write, label: &str, runs: &[Measured]) -> anyhow::Result<Medians> {
+    let median = |pick: fn(&Measured) -> f64| {
+        let mut values: Vec<f64> = runs.iter().map(pick).collect();
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    let mut walls: Vec<f64> = runs.iter().map(|m| m.wall).collect();
-    let mut cpus: Vec<f64> = runs.iter().map(|m| m.cpu).collect();
-    let mut peaks: Vec<f64> = runs.iter().map(|m| m.peak_mb).collect();
+    let medians = Medians {
+        wall: median(|m| m.wall),
+        cpu: median(|m| m.cpu),
+        peak_mb: median(|m| m.peak_mb),
+    };
     writeln!(
         out,
         "    {label:<45} wall {:.3} s, CPU {:.3} s, peak memory {:.0} MB (medians of {})",
-        median(&mut walls),
-        median(&mut cpus),
-        median(&mut peaks),
+        medians.wall,
+        medians.cpu,
+        medians.peak_mb,
         runs.len()
     )?;
-    Ok(Medians {
-        wall: median(&mut walls),
-        peak_mb: median(&mut peaks),
-    })
+    Ok(medians)
 }
 
 /// What one whole process took.

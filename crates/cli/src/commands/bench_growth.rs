@@ -191,6 +191,7 @@ mod tests {
     fn size(profiles: usize, wall: f64, duckdb: bool) -> Size {
         let medians = Medians {
             wall,
+            cpu: wall,
             peak_mb: wall * 100.0,
         };
         Size {

@@ -30,6 +30,9 @@ use crate::sample_orders::write_orders;
 use crate::state_file::StateFile;
 
 const CLIENT_ID: &str = "segsync-demo";
+/// The demo's generated files in its folder.
+pub(super) const PROFILES_FILE: &str = "profiles.parquet";
+pub(super) const ORDERS_FILE: &str = "orders.parquet";
 const CLIENT_SECRET: &str = "segsync-demo-secret";
 /// Where the demo says Constant Contact sends the browser back; registered with the sandbox.
 const REDIRECT_URI: &str = "http://127.0.0.1/segsync/oauth/callback";
@@ -150,16 +153,9 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         writeln!(out, "     {line}")?;
     }
 
-    let mapping = FieldMapping::email_only("email")
-        .with(ContactField::FirstName, "first_name")
-        .with(ContactField::LastName, "last_name")
-        .with(ContactField::Country, "country")
-        .with(ContactField::CompanyName, "company")
-        .with(ContactField::Birthday, "birth_date")
-        .with(ContactField::Custom("tier".into()), "tier");
     let plan = ExportPlan::new(
         segments,
-        mapping,
+        demo_mapping(),
         list.list_id,
         RunClock::new(Utc::now(), chrono_tz::UTC),
     );
@@ -227,7 +223,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
 /// Writes the sample profiles and their orders into `folder`, saying so: their paths.
 pub(super) fn generate_data(folder: &Path, args: &DemoArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
     let mut out = std::io::stdout();
-    let profiles_path = folder.join("profiles.parquet");
+    let profiles_path = folder.join(PROFILES_FILE);
     writeln!(
         out,
         "1. Generating {} sample profiles into {}",
@@ -239,7 +235,7 @@ pub(super) fn generate_data(folder: &Path, args: &DemoArgs) -> anyhow::Result<(P
         bar.set_position(written as u64)
     })?;
     bar.finish_and_clear();
-    let orders_path = folder.join("orders.parquet");
+    let orders_path = folder.join(ORDERS_FILE);
     let bar = counter((args.profiles * 5) as u64, "generating orders");
     let orders = write_orders(&orders_path, args.profiles, 5, args.seed, |written| {
         bar.set_position(written as u64)
@@ -252,6 +248,18 @@ pub(super) fn generate_data(folder: &Path, args: &DemoArgs) -> anyhow::Result<(P
     )?;
 
     Ok((profiles_path, orders_path))
+}
+
+/// What the demo's exports send: email, first and last name, country, company, birthday and
+/// the tier, a custom field.
+pub(super) fn demo_mapping() -> FieldMapping {
+    FieldMapping::email_only("email")
+        .with(ContactField::FirstName, "first_name")
+        .with(ContactField::LastName, "last_name")
+        .with(ContactField::Country, "country")
+        .with(ContactField::CompanyName, "company")
+        .with(ContactField::Birthday, "birth_date")
+        .with(ContactField::Custom("tier".into()), "tier")
 }
 
 /// The three demo segments as one segment file.

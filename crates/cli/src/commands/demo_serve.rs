@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use url::Url;
 
-use super::demo::{generate_data, segments_file};
+use super::demo::{ORDERS_FILE, PROFILES_FILE, demo_mapping, generate_data, segments_file};
 use super::serve::shutdown_signal;
 use super::users::read_or_generate_password;
 use crate::cli::DemoArgs;
@@ -180,8 +180,8 @@ struct DemoFiles {
 impl DemoFiles {
     fn in_folder(folder: &Path) -> Self {
         Self {
-            profiles: folder.join("profiles.parquet"),
-            orders: folder.join("orders.parquet"),
+            profiles: folder.join(PROFILES_FILE),
+            orders: folder.join(ORDERS_FILE),
             database: folder.join(DATABASE),
             encryption_key: folder.join("encryption.key"),
             sandbox_account: folder.join("sandbox-account.json"),
@@ -469,16 +469,14 @@ impl Api {
         let listed = self
             .call(Method::GET, "api/v1/segments", None, StatusCode::OK)
             .await?;
-        let items = listed
-            .get("items")
-            .unwrap_or(&listed)
-            .as_array()
-            .context("the segments' list is not a list")?;
-        items.iter().map(|segment| text(segment, "id")).collect()
+        items(&listed)?
+            .iter()
+            .map(|segment| text(segment, "id"))
+            .collect()
     }
 
-    /// The export of the demo: the segments into the sandbox's new list, matching email,
-    /// names, country, company, birthday and the tier, daily at 06:00 UTC.
+    /// The export of the demo: the segments into the sandbox's new list, with the demo's
+    /// mapping, daily at 06:00 UTC.
     async fn create_export(&self, connection: &str, segments: &[String]) -> anyhow::Result<String> {
         let lists = self
             .call(
@@ -488,12 +486,8 @@ impl Api {
                 StatusCode::OK,
             )
             .await?;
-        let list = lists
-            .get("items")
-            .unwrap_or(&lists)
-            .as_array()
-            .into_iter()
-            .flatten()
+        let list = items(&lists)?
+            .iter()
             .find(|list| list["name"] == LIST_NAME)
             .with_context(|| format!("the sandbox has no list {LIST_NAME:?}"))?;
         let export = self
@@ -504,15 +498,7 @@ impl Api {
                     "name": "Demo customers",
                     "connection_id": connection,
                     "list_id": text(list, "list_id")?,
-                    "mapping": {
-                        "email": "email",
-                        "first_name": "first_name",
-                        "last_name": "last_name",
-                        "country": "country",
-                        "company_name": "company",
-                        "birthday": "birth_date",
-                        "cf:tier": "tier",
-                    },
+                    "mapping": demo_mapping().names(),
                     "segment_ids": segments,
                     "schedule_override": {
                         "frequency": "daily",
@@ -602,6 +588,16 @@ fn redirect(response: &reqwest::Response, what: &str) -> anyhow::Result<String> 
         .and_then(|value| value.to_str().ok())
         .with_context(|| format!("{what} redirected nowhere"))?
         .to_owned())
+}
+
+/// The items of a listing the API answered: the page's `items`, or the answer itself when it is
+/// a plain list.
+fn items(listing: &Value) -> anyhow::Result<&Vec<Value>> {
+    listing
+        .get("items")
+        .unwrap_or(listing)
+        .as_array()
+        .with_context(|| format!("the answer is not a listing: {listing}"))
 }
 
 fn text(value: &Value, field: &str) -> anyhow::Result<String> {
