@@ -107,8 +107,8 @@ async fn once_an_export_ran_home_says_what_to_try_next_until_dismissed() {
     );
     assert!(admin.has("#next-steps a[href^='/segments/']").await);
     admin.check_page("home-next-steps").await;
-    admin.click("#dismiss-next-steps").await;
-    admin.wait_for_path("/").await;
+    admin.follow("#dismiss-next-steps").await;
+    assert_eq!(admin.path().await, "/");
     assert!(!admin.has("#next-steps").await, "dismissed");
     admin.visit("/").await;
     assert!(!admin.has("#next-steps").await, "dismissed for good");
