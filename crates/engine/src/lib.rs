@@ -11,6 +11,7 @@ mod compile;
 mod compile_error;
 mod error;
 mod evaluations;
+mod grouping_partitions;
 mod profiles;
 mod related;
 mod schema;

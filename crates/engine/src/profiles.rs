@@ -26,6 +26,7 @@ use crate::compile::{Measure, Membership, RelatedColumns, membership_expr, witho
 use crate::error::EngineError;
 use crate::error::SourcePart;
 use crate::evaluations::EvaluationPlace;
+use crate::grouping_partitions::grouping_partitions;
 use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
 use crate::settings::EngineSettings;
@@ -315,7 +316,7 @@ impl Profiles {
             limit = %self.settings.memory_limit,
             "A count's hash join ran out of memory; counting again with a sort-merge join, which spills."
         );
-        match joined_by_sorting(frame).collect().await {
+        match self.joined_by_sorting(frame).collect().await {
             Ok(batches) => Ok(batches),
             Err(error) => Err(joined_by_sorting_failed(self.read_error(error).await)),
         }
@@ -492,7 +493,7 @@ impl Profiles {
                     limit = %self.settings.memory_limit,
                     "The members' hash join ran out of memory before the first member; joining by sorting instead, which spills."
                 );
-                self.first_batch(joined_by_sorting(frame))
+                self.first_batch(self.joined_by_sorting(frame))
                     .await?
                     .map_err(joined_by_sorting_failed)
             }
@@ -536,13 +537,39 @@ impl Profiles {
         let members = self
             .with_measures(&membership.measures)?
             .filter(membership.filter_expr())?;
-        Ok(
-            if self.joins_by_sorting_up_front(membership.measures.len()) {
-                joined_by_sorting(members)
-            } else {
-                members
-            },
-        )
+        Ok(if membership.measures.is_empty() {
+            members
+        } else if self.joins_by_sorting_up_front(membership.measures.len()) {
+            self.joined_by_sorting(members)
+        } else {
+            self.grouped_in_finer_partitions(members)
+        })
+    }
+
+    /// The query with its related rows grouped and joined in as many partitions as
+    /// [`grouping_partitions`] chooses for these profiles (on a cluster, as the cluster plans).
+    fn grouped_in_finer_partitions(&self, frame: DataFrame) -> DataFrame {
+        if self.settings.cluster.is_some() || !joins_by_hashing(&frame) {
+            return frame;
+        }
+        let partitions = grouping_partitions(
+            self.ctx.copied_config().target_partitions(),
+            self.profile_rows,
+            self.settings.memory_limit,
+        );
+        let (mut state, plan) = frame.into_parts();
+        state.config_mut().options_mut().execution.target_partitions = partitions;
+        DataFrame::new(state, plan)
+    }
+
+    /// The query with its joins made by sorting, which spill, in the session's own partitions:
+    /// each partition then holds two sorts and their merge reservations.
+    fn joined_by_sorting(&self, frame: DataFrame) -> DataFrame {
+        let (mut state, plan) = frame.into_parts();
+        let options = state.config_mut().options_mut();
+        options.optimizer.prefer_hash_join = false;
+        options.execution.target_partitions = self.ctx.copied_config().target_partitions();
+        DataFrame::new(state, plan)
     }
 
     /// The profiles with a column per measure: each related table that is measured is read
@@ -660,12 +687,6 @@ async fn read_every_value(frame: DataFrame) -> Result<(), DataFusionError> {
 }
 
 /// The same query planned with sort-merge joins instead of hash joins.
-fn joined_by_sorting(frame: DataFrame) -> DataFrame {
-    let (mut state, plan) = frame.into_parts();
-    state.config_mut().options_mut().optimizer.prefer_hash_join = false;
-    DataFrame::new(state, plan)
-}
-
 /// A query that failed joined by sorting too: a memory budget says so.
 fn joined_by_sorting_failed(error: EngineError) -> EngineError {
     match error {

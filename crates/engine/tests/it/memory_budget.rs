@@ -2,7 +2,8 @@
 //! spill to disk and the members stay the same; measures too many for a hash table within the
 //! limit are joined by sorting — from the start when the profiles' statistics say so, after the
 //! hash join ran out otherwise; a limit too small for what cannot spill fails with a clear error
-//! naming the limit, not a read error and not the machine's memory.
+//! naming the limit, not a read error and not the machine's memory. Many profiles' measures are
+//! grouped in finer partitions than the cores, with the same members.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -313,4 +314,45 @@ async fn measures_too_many_for_a_hash_table_within_the_limit_are_joined_by_sorti
     );
     let streamed = streamed_ids(&uncounted, &both_segments(&uncounted)).await;
     assert_eq!(streamed, expected_members);
+}
+
+#[tokio::test]
+async fn many_profiles_measures_are_grouped_in_finer_partitions_and_count_the_same() {
+    // 600,000 profiles whose Parquet statistics count them: their orders are grouped and
+    // joined in a partition per quarter million profiles at least (three), not only one per
+    // core, so that each partition's hash table stays small; the members stay the same.
+    let data = Data::generate_sized(600_000, 1_200_000);
+    let (three_in_90_days, spent_over_1000) = data.expected();
+    let profiles = data.open(&EngineSettings::default()).await;
+    let segments = segments();
+    let membership = profiles
+        .segment_expr(&segments[1], &segments, &clock())
+        .unwrap();
+    let plan = profiles.explain(membership).await.unwrap();
+    let partitions: Vec<usize> = plan
+        .match_indices("partitioning=Hash([")
+        .map(|(at, _)| {
+            let after = &plan[at..];
+            let count = &after[after.find("], ").unwrap() + 3..];
+            count[..count.find(|c: char| !c.is_ascii_digit()).unwrap()]
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(!partitions.is_empty(), "{plan}");
+    assert!(partitions.iter().all(|&count| count >= 3), "{plan}");
+    assert!(plan.contains("HashJoinExec"), "{plan}");
+    assert_eq!(
+        counts(&profiles).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
+
+    // Within a limit that affords no more than the cores' partitions, the same members.
+    let tight = data
+        .open(&EngineSettings::default().with_memory_limit(ByteSize::mib(64)))
+        .await;
+    assert_eq!(
+        counts(&tight).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
 }
