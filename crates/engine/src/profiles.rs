@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytesize::ByteSize;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -88,8 +89,8 @@ pub struct Profiles {
     /// of measures a hash join would hold.
     profile_rows: Option<usize>,
     /// The place in the process's evaluation pool these profiles hold, if they were opened
-    /// in it.
-    _place: Option<EvaluationPlace>,
+    /// in it: its memory limit is then shared with the evaluations beside them.
+    place: Option<EvaluationPlace>,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -151,7 +152,7 @@ impl Profiles {
             snapshot,
             related: Vec::new(),
             profile_rows: None,
-            _place: place,
+            place,
         })
     }
 
@@ -547,15 +548,20 @@ impl Profiles {
     }
 
     /// The query with its related rows grouped and joined in as many partitions as
-    /// [`grouping_partitions`] chooses for these profiles (on a cluster, as the cluster plans).
+    /// [`grouping_partitions`] chooses for these profiles, within their share of the limit
+    /// (on a cluster, as the cluster plans).
     fn grouped_in_finer_partitions(&self, frame: DataFrame) -> DataFrame {
         if self.settings.cluster.is_some() || !joins_by_hashing(&frame) {
             return frame;
         }
+        let sharing = match self.place {
+            Some(_) => self.settings.max_concurrent_evaluations.max(1) as u64,
+            None => 1,
+        };
         let partitions = grouping_partitions(
             self.ctx.copied_config().target_partitions(),
             self.profile_rows,
-            self.settings.memory_limit,
+            ByteSize::b(self.settings.memory_limit.as_u64() / sharing),
         );
         let (mut state, plan) = frame.into_parts();
         state.config_mut().options_mut().execution.target_partitions = partitions;

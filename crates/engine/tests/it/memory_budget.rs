@@ -19,7 +19,8 @@ use segsync_engine::datafusion::arrow::datatypes::{DataType, Field, Schema, Time
 use segsync_engine::datafusion::arrow::record_batch::RecordBatch;
 use segsync_engine::datafusion::parquet::arrow::ArrowWriter;
 use segsync_engine::{
-    ByteSize, EngineError, EngineSettings, MemberQuery, ProfileSource, Profiles, RelatedTable,
+    ByteSize, EngineError, EngineSettings, Evaluations, MemberQuery, ProfileSource, Profiles,
+    RelatedTable,
 };
 
 use crate::differential::{clock, streamed_ids};
@@ -316,21 +317,9 @@ async fn measures_too_many_for_a_hash_table_within_the_limit_are_joined_by_sorti
     assert_eq!(streamed, expected_members);
 }
 
-#[tokio::test]
-async fn many_profiles_measures_are_grouped_in_finer_partitions_and_count_the_same() {
-    // 600,000 profiles whose Parquet statistics count them: their orders are grouped and
-    // joined in a partition per quarter million profiles at least (three), not only one per
-    // core, so that each partition's hash table stays small; the members stay the same.
-    let data = Data::generate_sized(600_000, 1_200_000);
-    let (three_in_90_days, spent_over_1000) = data.expected();
-    let profiles = data.open(&EngineSettings::default()).await;
-    let segments = segments();
-    let membership = profiles
-        .segment_expr(&segments[1], &segments, &clock())
-        .unwrap();
-    let plan = profiles.explain(membership).await.unwrap();
-    let partitions: Vec<usize> = plan
-        .match_indices("partitioning=Hash([")
+/// The partition counts of the hash repartitions in a plan.
+fn hash_partitions(plan: &str) -> Vec<usize> {
+    plan.match_indices("partitioning=Hash([")
         .map(|(at, _)| {
             let after = &plan[at..];
             let count = &after[after.find("], ").unwrap() + 3..];
@@ -338,12 +327,76 @@ async fn many_profiles_measures_are_grouped_in_finer_partitions_and_count_the_sa
                 .parse()
                 .unwrap()
         })
-        .collect();
+        .collect()
+}
+
+async fn spent_over_1000_plan(profiles: &Profiles) -> String {
+    let segments = segments();
+    let membership = profiles
+        .segment_expr(&segments[1], &segments, &clock())
+        .unwrap();
+    profiles.explain(membership).await.unwrap()
+}
+
+#[tokio::test]
+async fn many_profiles_measures_are_grouped_in_finer_partitions_and_count_the_same() {
+    // 600,000 profiles whose Parquet statistics count them: their orders are grouped and
+    // joined in a partition per quarter million profiles (three), or one per core if there
+    // are more, so that each partition's hash table stays small; the members stay the same.
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let data = Data::generate_sized(600_000, 1_200_000);
+    let (three_in_90_days, spent_over_1000) = data.expected();
+    let profiles = data.open(&EngineSettings::default()).await;
+    let plan = spent_over_1000_plan(&profiles).await;
+    let partitions = hash_partitions(&plan);
     assert!(!partitions.is_empty(), "{plan}");
-    assert!(partitions.iter().all(|&count| count >= 3), "{plan}");
+    assert!(
+        partitions.iter().all(|&count| count == cores.max(3)),
+        "{plan}"
+    );
     assert!(plan.contains("HashJoinExec"), "{plan}");
     assert_eq!(
         counts(&profiles).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
+
+    // 128 MiB affords four partitions of 32 MiB; in an evaluation pool of two, which share
+    // it, each evaluation's query affords two, so it keeps the cores' count.
+    let shared = EngineSettings {
+        max_concurrent_evaluations: 2,
+        ..EngineSettings::default().with_memory_limit(ByteSize::mib(128))
+    };
+    let alone = data.open(&shared).await;
+    let plan = spent_over_1000_plan(&alone).await;
+    assert!(
+        hash_partitions(&plan)
+            .iter()
+            .all(|&count| count == cores.max(3)),
+        "{plan}"
+    );
+    let evaluations = Evaluations::new(&shared);
+    let path = |name: &str| data.folder.path().join(name).to_string_lossy().into_owned();
+    let in_pool = evaluations
+        .open(
+            ProfileSource::new(path("profiles.parquet")),
+            &[RelatedTable {
+                name: "orders".into(),
+                source: ProfileSource::new(path("orders.parquet")),
+                key: "customer_id".into(),
+                profile_key: "id".into(),
+                dated_by: Some("ordered_at".into()),
+            }],
+            evaluations.try_place().unwrap(),
+        )
+        .await
+        .unwrap();
+    let plan = spent_over_1000_plan(&in_pool).await;
+    assert!(
+        hash_partitions(&plan).iter().all(|&count| count == cores),
+        "{plan}"
+    );
+    assert_eq!(
+        counts(&in_pool).await.unwrap(),
         [three_in_90_days, spent_over_1000]
     );
 
