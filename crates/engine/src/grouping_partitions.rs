@@ -15,6 +15,8 @@
 //! Finer partitions need a floor of memory each (each grouping, buffer and sort keeps some for
 //! itself), so their number is bounded by the memory limit; joins by sorting keep the cores'
 //! count, since every partition then holds two sorts with a merge reservation of their own.
+//! So do member streams: they read every mapped column, each partition's Parquet reader holds
+//! its row group's columns whole, and the API paces an export far below what the engine does.
 
 use bytesize::ByteSize;
 
@@ -26,7 +28,7 @@ const PROFILES_PER_PARTITION: usize = 250_000;
 /// repartitioning buffers and its part of the join's table keep at least a few megabytes each.
 const LIMIT_PER_PARTITION: ByteSize = ByteSize::mib(32);
 
-/// The most partitions a count or a member stream is split into, however large the data.
+/// The most partitions a count is split into, however large the data.
 const MOST_PARTITIONS: usize = 64;
 
 /// The partitions to group and join the related rows of `profile_rows` profiles in, within

@@ -270,7 +270,7 @@ impl Profiles {
     }
 
     pub async fn count(&self, membership: Membership) -> Result<u64, EngineError> {
-        let members = self.members_of(&membership)?;
+        let members = self.counted_members_of(&membership)?;
         match members.count().await {
             Ok(count) => Ok(count as u64),
             Err(error) => Err(self.read_error(error).await),
@@ -397,13 +397,18 @@ impl Profiles {
                     .alias(format!("members_{i}")))
             })
             .collect::<Result<Vec<Expr>, DataFusionError>>()?;
-        Ok(self.members_of(&any)?.aggregate(Vec::new(), counts)?)
+        Ok(self
+            .counted_members_of(&any)?
+            .aggregate(Vec::new(), counts)?)
     }
 
     /// The physical plan of a segment's count, as DataFusion shows it: which filters a source
     /// runs itself (Parquet pruning, SQL sent to PostgreSQL) and which run here.
     pub async fn explain(&self, membership: Membership) -> Result<String, EngineError> {
-        let plan = self.members_of(&membership)?.create_physical_plan().await?;
+        let plan = self
+            .counted_members_of(&membership)?
+            .create_physical_plan()
+            .await?;
         Ok(datafusion::physical_plan::displayable(plan.as_ref())
             .indent(true)
             .to_string())
@@ -538,10 +543,23 @@ impl Profiles {
         let members = self
             .with_measures(&membership.measures)?
             .filter(membership.filter_expr())?;
+        Ok(
+            if self.joins_by_sorting_up_front(membership.measures.len()) {
+                self.joined_by_sorting(members)
+            } else {
+                members
+            },
+        )
+    }
+
+    /// The members of a segment as a count reads them: over related tables, grouped and joined
+    /// in finer partitions than the cores. Member streams keep the cores' count: they read every
+    /// mapped column, each partition's reader holds its row group's columns whole, and the API
+    /// paces them anyway.
+    fn counted_members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
+        let members = self.members_of(membership)?;
         Ok(if membership.measures.is_empty() {
             members
-        } else if self.joins_by_sorting_up_front(membership.measures.len()) {
-            self.joined_by_sorting(members)
         } else {
             self.grouped_in_finer_partitions(members)
         })
