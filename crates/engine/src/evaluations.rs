@@ -50,14 +50,14 @@ impl Evaluations {
     pub fn new(settings: &EngineSettings) -> Self {
         Self {
             settings: settings.clone(),
-            places: Arc::new(Semaphore::new(settings.max_concurrent_evaluations.max(1))),
+            places: Arc::new(Semaphore::new(settings.evaluations_at_once())),
             runtime: OnceLock::new(),
         }
     }
 
     /// How many evaluations run at once.
     pub fn at_once(&self) -> usize {
-        self.settings.max_concurrent_evaluations.max(1)
+        self.settings.evaluations_at_once()
     }
 
     /// A place now, or [`EvaluationsBusy`] when every one is taken.

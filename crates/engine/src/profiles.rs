@@ -7,6 +7,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::JoinType;
+use datafusion::common::config::ConfigOptions;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
@@ -573,7 +574,7 @@ impl Profiles {
             return frame;
         }
         let sharing = match self.place {
-            Some(_) => self.settings.max_concurrent_evaluations.max(1) as u64,
+            Some(_) => self.settings.evaluations_at_once() as u64,
             None => 1,
         };
         let partitions = grouping_partitions(
@@ -581,19 +582,19 @@ impl Profiles {
             self.profile_rows,
             ByteSize::b(self.settings.memory_limit.as_u64() / sharing),
         );
-        let (mut state, plan) = frame.into_parts();
-        state.config_mut().options_mut().execution.target_partitions = partitions;
-        DataFrame::new(state, plan)
+        reconfigured(frame, |options| {
+            options.execution.target_partitions = partitions;
+        })
     }
 
     /// The query with its joins made by sorting, which spill, in the session's own partitions:
     /// each partition then holds two sorts and their merge reservations.
     fn joined_by_sorting(&self, frame: DataFrame) -> DataFrame {
-        let (mut state, plan) = frame.into_parts();
-        let options = state.config_mut().options_mut();
-        options.optimizer.prefer_hash_join = false;
-        options.execution.target_partitions = self.ctx.copied_config().target_partitions();
-        DataFrame::new(state, plan)
+        let cores = self.ctx.copied_config().target_partitions();
+        reconfigured(frame, |options| {
+            options.optimizer.prefer_hash_join = false;
+            options.execution.target_partitions = cores;
+        })
     }
 
     /// The profiles with a column per measure: each related table that is measured is read
@@ -720,6 +721,13 @@ fn joined_by_sorting_failed(error: EngineError) -> EngineError {
         },
         other => other,
     }
+}
+
+/// The same query planned with DataFusion's options changed by `change`.
+fn reconfigured(frame: DataFrame, change: impl FnOnce(&mut ConfigOptions)) -> DataFrame {
+    let (mut state, plan) = frame.into_parts();
+    change(state.config_mut().options_mut());
+    DataFrame::new(state, plan)
 }
 
 /// Whether the query's joins are planned as hash joins.

@@ -68,6 +68,11 @@ impl EngineSettings {
         }
     }
 
+    /// How many evaluations one process runs at once, within one memory limit: at least one.
+    pub fn evaluations_at_once(&self) -> usize {
+        self.max_concurrent_evaluations.max(1)
+    }
+
     /// The settings with joins by sorting, which spill, or by hash tables, which do not.
     pub fn with_sort_merge_joins(self, sort_merge_joins: bool) -> Self {
         Self {

@@ -110,28 +110,32 @@ impl Data {
     /// The profiles' ids alone as CSV, which has no statistics to count its rows by.
     async fn open_as_csv(&self, settings: &EngineSettings) -> Profiles {
         let ids: String = (0..self.profiles).map(|id| format!("{id}\n")).collect();
-        std::fs::write(
-            self.folder.path().join("profiles.csv"),
-            format!("id\n{ids}"),
-        )
-        .unwrap();
+        std::fs::write(self.path("profiles.csv"), format!("id\n{ids}")).unwrap();
         self.open_profiles("profiles.csv", settings).await
     }
 
     async fn open_profiles(&self, file: &str, settings: &EngineSettings) -> Profiles {
-        let path = |name: &str| self.folder.path().join(name).to_string_lossy().into_owned();
-        Profiles::open_with(ProfileSource::new(path(file)), settings)
+        Profiles::open_with(ProfileSource::new(self.path(file)), settings)
             .await
             .unwrap()
-            .relate(&[RelatedTable {
-                name: "orders".into(),
-                source: ProfileSource::new(path("orders.parquet")),
-                key: "customer_id".into(),
-                profile_key: "id".into(),
-                dated_by: Some("ordered_at".into()),
-            }])
+            .relate(&[self.orders_table()])
             .await
             .unwrap()
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.folder.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// The orders, related to the profiles by their id.
+    fn orders_table(&self) -> RelatedTable {
+        RelatedTable {
+            name: "orders".into(),
+            source: ProfileSource::new(self.path("orders.parquet")),
+            key: "customer_id".into(),
+            profile_key: "id".into(),
+            dated_by: Some("ordered_at".into()),
+        }
     }
 
     /// The profiles with at least three orders in the last 90 days, and those that spent more
@@ -375,17 +379,10 @@ async fn many_profiles_measures_are_grouped_in_finer_partitions_and_count_the_sa
         "{plan}"
     );
     let evaluations = Evaluations::new(&shared);
-    let path = |name: &str| data.folder.path().join(name).to_string_lossy().into_owned();
     let in_pool = evaluations
         .open(
-            ProfileSource::new(path("profiles.parquet")),
-            &[RelatedTable {
-                name: "orders".into(),
-                source: ProfileSource::new(path("orders.parquet")),
-                key: "customer_id".into(),
-                profile_key: "id".into(),
-                dated_by: Some("ordered_at".into()),
-            }],
+            ProfileSource::new(data.path("profiles.parquet")),
+            &[data.orders_table()],
             evaluations.try_place().unwrap(),
         )
         .await
