@@ -6,6 +6,9 @@
 //! What we encode starts with a tag that opens with a zero byte, which no protobuf message
 //! Ballista writes can start with (field number 0 does not exist), so anything else is
 //! Ballista's.
+//!
+//! segsync's own functions travel by name, as DataFusion's do: both codecs give a name they
+//! know back as the function.
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
+use crate::equals_ignoring_case::{self, EQUALS_IGNORING_CASE};
 use crate::source::{DeltaFiles, PostgresOnCluster, PostgresShares, SourceOptions};
 
 const DELTA_FILES: &[u8] = b"\0segsync:delta-files\0";
@@ -106,6 +110,9 @@ impl LogicalExtensionCodec for ClusterLogicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        if name == EQUALS_IGNORING_CASE {
+            return Ok(equals_ignoring_case::the_function());
+        }
         self.ballista.try_decode_udf(name, buf)
     }
 
@@ -183,6 +190,9 @@ impl PhysicalExtensionCodec for ClusterPhysicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        if name == EQUALS_IGNORING_CASE {
+            return Ok(equals_ignoring_case::the_function());
+        }
         self.ballista.try_decode_udf(name, buf)
     }
 

@@ -28,6 +28,7 @@ use segsync_domain::segment::{
 use segsync_domain::{AttributeType, RelatedSchema};
 
 use crate::compile_error::CompileError;
+use crate::equals_ignoring_case::equals_ignoring_case;
 use crate::schema::{attribute_type, profile_schema};
 
 /// A segment compiled: the expression that is true exactly for its members, over the
@@ -404,10 +405,19 @@ impl Compiler<'_> {
         } else {
             subject.clone()
         };
-        let value = |literal: &serde_json::Value| -> Result<Expr, CompileError> {
+        let literal_folded = |literal: &serde_json::Value, fold_case: bool| {
             let typed = typed_literal(literal, kind, self.clock)
                 .map_err(|problem| self.problem(path, format!("bad literal: {problem}")))?;
-            Ok(lit(scalar(typed, data_type, fold_case)))
+            Ok::<_, CompileError>(lit(scalar(typed, data_type, fold_case)))
+        };
+        let value = |literal: &serde_json::Value| literal_folded(literal, fold_case);
+        // Equality ignoring case lower-cases the literals itself, and each value as it reads it.
+        let ignoring_case = |literals: &[serde_json::Value]| {
+            let literals = literals
+                .iter()
+                .map(|literal| literal_folded(literal, false))
+                .collect::<Result<_, _>>()?;
+            Ok::<_, CompileError>(equals_ignoring_case(subject.clone(), literals))
         };
         let text = |text: &str| {
             lit(if fold_case {
@@ -423,6 +433,12 @@ impl Compiler<'_> {
                 .or(btrim(vec![subject.clone()]).eq(lit("")))
         };
         Ok(match test {
+            Test::Equals(literal) if fold_case => ignoring_case(std::slice::from_ref(literal))?,
+            Test::NotEquals(literal) if fold_case => {
+                not(ignoring_case(std::slice::from_ref(literal))?)
+            }
+            Test::In(literals) if fold_case => ignoring_case(literals)?,
+            Test::NotIn(literals) if fold_case => not(ignoring_case(literals)?),
             Test::Equals(literal) => column.eq(value(literal)?),
             Test::NotEquals(literal) => column.not_eq(value(literal)?),
             Test::In(literals) => {

@@ -9,6 +9,7 @@ mod cluster_tls;
 mod common_values;
 mod compile;
 mod compile_error;
+mod equals_ignoring_case;
 mod error;
 mod evaluations;
 mod grouping_partitions;

@@ -22,6 +22,17 @@ pub const NAMES: &[&str] = &[
     "Adam",
     "Bea",
     "Ó Súilleabháin",
+    // Lower-cased, these meet other names only as `lower()` has it: a final sigma, the Kelvin
+    // sign that lowers to an ASCII `k`, a long s that stays apart from `s`, a dotted capital I
+    // that lowers to two characters.
+    "ΟΔΥΣΣΕΥΣ",
+    "οδυσσευς",
+    "\u{212A}elvin",
+    "Kelvin",
+    "ſam",
+    "Sam",
+    "İstanbul",
+    "i\u{307}stanbul",
 ];
 
 #[derive(Debug, Clone)]
