@@ -102,9 +102,9 @@ impl ScalarUDFImpl for EqualsIgnoringCase {
             }
             ColumnarValue::Array(array) => {
                 let answers = match array.data_type() {
-                    DataType::Utf8 => compare(array.as_string::<i32>(), &wanted),
-                    DataType::LargeUtf8 => compare(array.as_string::<i64>(), &wanted),
-                    DataType::Utf8View => compare(array.as_string_view(), &wanted),
+                    DataType::Utf8 => compare(&array.as_string::<i32>(), &wanted),
+                    DataType::LargeUtf8 => compare(&array.as_string::<i64>(), &wanted),
+                    DataType::Utf8View => compare(&array.as_string_view(), &wanted),
                     other => return exec_err!("{EQUALS_IGNORING_CASE} compares text, not {other}"),
                 };
                 Ok(ColumnarValue::Array(Arc::new(answers)))
@@ -121,7 +121,7 @@ fn is_string(data_type: &DataType) -> bool {
 }
 
 /// Each row's answer; a null text answers null.
-fn compare<'a>(texts: impl StringArrayType<'a> + Array, wanted: &Wanted) -> BooleanArray {
+fn compare<'a>(texts: &impl StringArrayType<'a>, wanted: &Wanted) -> BooleanArray {
     let mut scratch = String::new();
     let answers = BooleanBuffer::collect_bool(texts.len(), |row| {
         // A null row's slot holds some valid string; its answer is masked by the nulls below.
@@ -170,7 +170,7 @@ impl Wanted {
                 .any(|wanted| wanted.len() == value.len() && wanted.eq_ignore_ascii_case(value)),
             Self::Few(wanted) => {
                 let lowered = value.to_lowercase();
-                wanted.iter().any(|wanted| *wanted == lowered)
+                wanted.contains(&lowered)
             }
             Self::Many(wanted) => {
                 scratch.clear();
