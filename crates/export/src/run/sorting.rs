@@ -94,7 +94,7 @@ pub(crate) fn start(
                 match sorter.push(&contact) {
                     Ok(None) => {}
                     Ok(Some(import)) => {
-                        if imports.blocking_send(import).is_err() {
+                        if !hand_over(&imports, import) {
                             return (sorter, SorterEnd::SenderStopped);
                         }
                     }
@@ -110,9 +110,89 @@ pub(crate) fn start(
     })
 }
 
+/// Sends `import` to the sender, then waits until the sender has taken it: the next import is
+/// built while this one is sent, never further ahead. The API takes one import at a time, so
+/// a third one built early would only be held — an import's body is up to 4 MB. Returns whether
+/// the sender is still taking imports.
+fn hand_over(imports: &mpsc::Sender<PlannedImport>, import: PlannedImport) -> bool {
+    if imports.blocking_send(import).is_err() {
+        return false;
+    }
+    // The sorter is the only one sending: room in the channel means the import was taken.
+    tokio::runtime::Handle::current()
+        .block_on(imports.reserve())
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use constant_contact::batch::MAX_CONTACTS_PER_IMPORT;
+    use segsync_domain::SyncMode;
+    use uuid::Uuid;
+
     use super::*;
+    use crate::sync::Ledger;
+
+    /// A batch of `contacts` small contacts, numbered from `first`.
+    fn built_batch(first: usize, contacts: usize) -> BuiltBatch {
+        let mut batch = BuiltBatch::default();
+        for n in first..first + contacts {
+            let email = format!("c{n}@example.com");
+            let json = format!(r#"{{"email":"{email}"}}"#);
+            batch.push(&BuiltContact {
+                email: &email,
+                key: n as u64,
+                json: json.as_bytes(),
+            });
+        }
+        batch
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sorter_builds_the_next_import_only_once_the_sender_took_the_last() {
+        let sorter = MemberSorter::new(
+            Ledger::new(),
+            SyncMode::AddOnly,
+            false,
+            None,
+            Uuid::new_v4(),
+        )
+        .unwrap();
+        let (batches_out, batches_in) = mpsc::channel(8);
+        let (imports_out, mut imports_in) = mpsc::channel(1);
+        let (skipped_out, _skipped_in) = mpsc::unbounded_channel();
+        let sorting = start(sorter, batches_in, imports_out, skipped_out);
+        // Each batch fills an import; the first contact of the next one sends it.
+        for i in 0..4 {
+            let batch = built_batch(i * MAX_CONTACTS_PER_IMPORT, MAX_CONTACTS_PER_IMPORT);
+            batches_out.send(ToSorter::Batch(batch)).await.unwrap();
+        }
+        while imports_in.len() < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Time for a sorter that runs ahead to take more batches.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            batches_out.capacity(),
+            8 - 2,
+            "with the first import not taken, the sorter stops at the second batch's first contact"
+        );
+        let first = imports_in.recv().await.unwrap();
+        assert_eq!(first.batch.n_contacts(), MAX_CONTACTS_PER_IMPORT);
+        let second = imports_in.recv().await.unwrap();
+        assert_eq!(second.members[0].key, MAX_CONTACTS_PER_IMPORT as u64);
+        batches_out.send(ToSorter::End).await.unwrap();
+        let mut rest = Vec::new();
+        while let Some(import) = imports_in.recv().await {
+            rest.push(import.batch.n_contacts());
+        }
+        assert_eq!(rest, [MAX_CONTACTS_PER_IMPORT; 2]);
+        let (sorter, end) = sorting.await.unwrap();
+        assert!(matches!(end, SorterEnd::Done));
+        assert_eq!(sorter.counts.adds, 4 * MAX_CONTACTS_PER_IMPORT as u64);
+    }
 
     #[test]
     fn a_built_batch_gives_back_its_contacts_in_order() {
