@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::JoinType;
 use datafusion::common::config::ConfigOptions;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
@@ -282,8 +283,10 @@ impl Profiles {
     /// in a scan of its own, each reading only what its filter needs (Parquet statistics
     /// prune row groups per segment, which one scan for all could not); segments that measure
     /// related tables are counted together in one pass, so that each related table is read
-    /// once. The scans run at the same time: while one waits on the disk or merges its
-    /// partitions, the others keep the cores busy.
+    /// once. The scans run at the same time, each on a task of its own: while one waits on the
+    /// disk or merges its partitions, the others keep the cores busy, and the ordinary scans
+    /// share the cores' partitions rather than each holding as many row groups as there are
+    /// cores.
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
         let queries = self.counting_queries(memberships)?;
         let counted = try_join_all(queries.iter().map(|query| async {
@@ -307,7 +310,7 @@ impl Profiles {
     /// limit (`sort_merge_joins` in [engine] chooses it from the start). A count reads and
     /// writes nothing, so running it again is safe.
     async fn collect_counting(&self, frame: DataFrame) -> Result<Vec<RecordBatch>, EngineError> {
-        let error = match frame.clone().collect().await {
+        let error = match collected_on_a_task(frame.clone()).await {
             Ok(batches) => return Ok(batches),
             Err(error) => self.read_error(error).await,
         };
@@ -363,10 +366,12 @@ impl Profiles {
         let (measuring, ordinary): (Vec<usize>, Vec<usize>) =
             (0..memberships.len()).partition(|&i| memberships[i].uses_related_tables());
         let mut queries = Vec::new();
+        let scans_at_once = ordinary.len() + usize::from(!measuring.is_empty());
         for i in ordinary {
             let frame = self
                 .members_of(&memberships[i])?
                 .aggregate(Vec::new(), vec![count(lit(1i64)).alias("members_0")])?;
+            let frame = self.sharing_the_cores(frame, scans_at_once);
             queries.push(CountingQuery {
                 segments: vec![i],
                 frame,
@@ -587,6 +592,20 @@ impl Profiles {
         })
     }
 
+    /// An ordinary count run beside `scans_at_once - 1` others, in its share of the cores'
+    /// partitions (at least one): the scans together keep every core busy, and each holds
+    /// fewer row groups' columns at once — a partition reads its row group's columns whole.
+    fn sharing_the_cores(&self, frame: DataFrame, scans_at_once: usize) -> DataFrame {
+        let cores = self.ctx.copied_config().target_partitions();
+        let share = cores.div_ceil(scans_at_once.max(1));
+        if self.settings.cluster.is_some() || share >= cores {
+            return frame;
+        }
+        reconfigured(frame, |options| {
+            options.execution.target_partitions = share;
+        })
+    }
+
     /// The query with its joins made by sorting, which spill, in the session's own partitions:
     /// each partition then holds two sorts and their merge reservations.
     fn joined_by_sorting(&self, frame: DataFrame) -> DataFrame {
@@ -721,6 +740,16 @@ fn joined_by_sorting_failed(error: EngineError) -> EngineError {
         },
         other => other,
     }
+}
+
+/// `frame`'s batches, collected on a task of its own (cancelled when dropped): queries run
+/// at once then run on every worker thread, even those planned in a single partition, which
+/// DataFusion runs on the task that polls it.
+async fn collected_on_a_task(frame: DataFrame) -> datafusion::error::Result<Vec<RecordBatch>> {
+    SpawnedTask::spawn(frame.collect())
+        .join_unwind()
+        .await
+        .map_err(|cancelled| DataFusionError::External(Box::new(cancelled)))?
 }
 
 /// The same query planned with DataFusion's options changed by `change`.

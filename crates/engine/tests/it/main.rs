@@ -12,6 +12,7 @@ mod differential;
 mod fixtures;
 mod memory_budget;
 mod object_storage;
+mod ordinary_scans;
 mod postgres_database;
 mod postgres_tables;
 mod related_pruning;
