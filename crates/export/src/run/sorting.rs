@@ -169,7 +169,7 @@ mod tests {
             let batch = built_batch(i * MAX_CONTACTS_PER_IMPORT, MAX_CONTACTS_PER_IMPORT);
             batches_out.send(ToSorter::Batch(batch)).await.unwrap();
         }
-        while imports_in.len() < 1 {
+        while imports_in.is_empty() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         // Time for a sorter that runs ahead to take more batches.
