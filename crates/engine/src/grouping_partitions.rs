@@ -8,7 +8,7 @@
 //! (the idea of DuckDB's radix-partitioned aggregation): in 32 partitions the same grouping
 //! took 2.1 s with spilling, and the whole count 3.9 s instead of 7.2 s. The scans of such a
 //! query are split as finely, and each partition's reader keeps buffers of its own — the reason
-//! segments over the profiles' own columns keep the cores' count (16 partitions took 210 MB
+//! segments over the profiles' own columns never take more than the cores' count (16 partitions took 210 MB
 //! instead of 125 MB there, no faster) — but over related rows the smaller tables more than
 //! make up for it (723 MB against 877 MB at its peak).
 //!

@@ -583,33 +583,34 @@ impl Profiles {
             None => 1,
         };
         let partitions = grouping_partitions(
-            self.ctx.copied_config().target_partitions(),
+            self.cores(),
             self.profile_rows,
             ByteSize::b(self.settings.memory_limit.as_u64() / sharing),
         );
-        reconfigured(frame, |options| {
-            options.execution.target_partitions = partitions;
-        })
+        in_partitions(frame, partitions)
     }
 
     /// An ordinary count run beside `scans_at_once - 1` others, in its share of the cores'
     /// partitions (at least one): the scans together keep every core busy, and each holds
     /// fewer row groups' columns at once — a partition reads its row group's columns whole.
     fn sharing_the_cores(&self, frame: DataFrame, scans_at_once: usize) -> DataFrame {
-        let cores = self.ctx.copied_config().target_partitions();
+        let cores = self.cores();
         let share = cores.div_ceil(scans_at_once.max(1));
         if self.settings.cluster.is_some() || share >= cores {
             return frame;
         }
-        reconfigured(frame, |options| {
-            options.execution.target_partitions = share;
-        })
+        in_partitions(frame, share)
+    }
+
+    /// The partitions the session plans a query in: one per core.
+    fn cores(&self) -> usize {
+        self.ctx.state_ref().read().config().target_partitions()
     }
 
     /// The query with its joins made by sorting, which spill, in the session's own partitions:
     /// each partition then holds two sorts and their merge reservations.
     fn joined_by_sorting(&self, frame: DataFrame) -> DataFrame {
-        let cores = self.ctx.copied_config().target_partitions();
+        let cores = self.cores();
         reconfigured(frame, |options| {
             options.optimizer.prefer_hash_join = false;
             options.execution.target_partitions = cores;
@@ -730,7 +731,6 @@ async fn read_every_value(frame: DataFrame) -> Result<(), DataFusionError> {
     Ok(())
 }
 
-/// The same query planned with sort-merge joins instead of hash joins.
 /// A query that failed joined by sorting too: a memory budget says so.
 fn joined_by_sorting_failed(error: EngineError) -> EngineError {
     match error {
@@ -757,6 +757,13 @@ fn reconfigured(frame: DataFrame, change: impl FnOnce(&mut ConfigOptions)) -> Da
     let (mut state, plan) = frame.into_parts();
     change(state.config_mut().options_mut());
     DataFrame::new(state, plan)
+}
+
+/// The same query planned in `partitions` partitions.
+fn in_partitions(frame: DataFrame, partitions: usize) -> DataFrame {
+    reconfigured(frame, |options| {
+        options.execution.target_partitions = partitions;
+    })
 }
 
 /// Whether the query's joins are planned as hash joins.
