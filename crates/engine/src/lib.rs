@@ -13,6 +13,7 @@ mod equals_ignoring_case;
 mod error;
 mod evaluations;
 mod grouping_partitions;
+mod key_parts;
 mod profiles;
 mod related;
 mod schema;

@@ -1,5 +1,6 @@
 //! Profiles opened from a source: their schema, segment counts, previews and member streams.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytesize::ByteSize;
@@ -30,6 +31,7 @@ use crate::error::EngineError;
 use crate::error::SourcePart;
 use crate::evaluations::EvaluationPlace;
 use crate::grouping_partitions::grouping_partitions;
+use crate::key_parts::KeyPart;
 use crate::related::{OpenedRelated, RelatedTable};
 use crate::schema::profile_schema;
 use crate::settings::EngineSettings;
@@ -51,11 +53,23 @@ impl MemberQuery {
     }
 }
 
+/// The share of the memory limit a table of measures may take in a hash join (estimated as
+/// [`Profiles::measures_table`] does); the grouping that builds the measures spills into the
+/// rest. A count whose table would take more is made in passes over parts of the keys, each
+/// within it; a member stream is joined by sorting.
+const HASHED_SHARE_OF_LIMIT: f64 = 0.75;
+
+/// The most passes a count over related tables is made in. Each reads the related rows again;
+/// past this many, one pass joined by sorting is made instead.
+const MOST_PASSES: u32 = 8;
+
 /// A query that counts the members of some segments: one row, a count per segment.
 struct CountingQuery {
     /// The segments counted, by their place in what was asked.
     segments: Vec<usize>,
-    frame: DataFrame,
+    /// The query, or — counted in several passes, each over a part of the keys — one per
+    /// pass, whose counts add up.
+    passes: Vec<DataFrame>,
 }
 
 impl CountingQuery {
@@ -187,21 +201,51 @@ impl Profiles {
         statistics.num_rows.get_value().copied()
     }
 
-    /// Whether the profiles are joined to `measures` measures by sorting from the start: when
-    /// the hash table of the measures — one row per profile at most, of the key and the
-    /// measures and the table's own overhead, about 24 + 8 × (1 + measures) bytes — would take
+    /// The hash table a join of the profiles to `measures` measures would hold, when the
+    /// profiles' row count is known: one row per profile at most, of the key and the measures
+    /// and the table's own overhead, about 24 + 8 × (1 + measures) bytes.
+    fn measures_table(&self, measures: usize) -> Option<u64> {
+        if measures == 0 || self.settings.sort_merge_joins || self.settings.cluster.is_some() {
+            return None;
+        }
+        let rows = self.profile_rows? as u64;
+        Some(rows.saturating_mul(24 + 8 * (1 + measures as u64)))
+    }
+
+    /// Whether the profiles (those whose keys fall in `key_part`, if given) are joined to
+    /// `measures` measures by sorting from the start: when their table of measures would take
     /// more than three quarters of the memory limit. Without a row count, or below it, the
     /// hash join is tried, and a query whose table outgrows the limit is made again by sorting
     /// (`collect_counting`, `first_batch`).
-    fn joins_by_sorting_up_front(&self, measures: usize) -> bool {
-        if measures == 0 || self.settings.sort_merge_joins || self.settings.cluster.is_some() {
-            return false;
-        }
-        let Some(rows) = self.profile_rows else {
+    fn joins_by_sorting_up_front(&self, measures: usize, key_part: Option<KeyPart>) -> bool {
+        let Some(table) = self.measures_table(measures) else {
             return false;
         };
-        let table = (rows as u64).saturating_mul(24 + 8 * (1 + measures as u64));
-        table > self.settings.memory_limit.as_u64() / 4 * 3
+        let parts = key_part.map_or(1, |part| u64::from(part.parts));
+        table / parts > self.hashed_table_limit()
+    }
+
+    /// The largest table of measures joined by hashing.
+    fn hashed_table_limit(&self) -> u64 {
+        (self.settings.memory_limit.as_u64() as f64 * HASHED_SHARE_OF_LIMIT) as u64
+    }
+
+    /// How many passes a count over related tables is made in, each over the profiles and
+    /// related rows whose keys fall in one part: one while the table of measures can be
+    /// hashed within the limit; beyond, as many as bring each pass's table within it (30
+    /// million profiles at the default limit: three passes took 14.5 s where one joined by
+    /// sorting, which spills both sides, took 26 s). Past [`MOST_PASSES`] the count is made
+    /// in one pass, joined by sorting.
+    fn key_parts(&self, measures: usize) -> u32 {
+        let Some(table) = self.measures_table(measures) else {
+            return 1;
+        };
+        let parts = table.div_ceil(self.hashed_table_limit().max(1)).max(1);
+        if parts <= u64::from(MOST_PASSES) {
+            parts as u32
+        } else {
+            1
+        }
     }
 
     /// Each related table and what was read of it (format, Delta version).
@@ -272,11 +316,7 @@ impl Profiles {
     }
 
     pub async fn count(&self, membership: Membership) -> Result<u64, EngineError> {
-        let members = self.counted_members_of(&membership)?;
-        match members.count().await {
-            Ok(count) => Ok(count as u64),
-            Err(error) => Err(self.read_error(error).await),
-        }
+        Ok(self.count_each(&[membership]).await?[0])
     }
 
     /// The members of each segment. Segments over the profiles' own columns are counted each
@@ -290,8 +330,14 @@ impl Profiles {
     pub async fn count_each(&self, memberships: &[Membership]) -> Result<Vec<u64>, EngineError> {
         let queries = self.counting_queries(memberships)?;
         let counted = try_join_all(queries.iter().map(|query| async {
-            let batches = self.collect_counting(query.frame.clone()).await?;
-            query.counts(&batches)
+            let mut counts = vec![0; query.segments.len()];
+            for pass in &query.passes {
+                let batches = self.collect_counting(pass.clone()).await?;
+                for (total, counted) in counts.iter_mut().zip(query.counts(&batches)?) {
+                    *total += counted;
+                }
+            }
+            Ok::<_, EngineError>(counts)
         }))
         .await?;
         let mut counts = vec![0; memberships.len()];
@@ -328,15 +374,25 @@ impl Profiles {
     }
 
     /// The queries [`Profiles::count_each`] runs, run again one after another as DataFusion's
-    /// `EXPLAIN ANALYZE`: for each, the segments it counts and its physical plan with each
-    /// operator's metrics (rows, time spent, bytes read, row groups and pages pruned).
+    /// `EXPLAIN ANALYZE`: for each (and each pass of one counted in several), the segments it
+    /// counts and its physical plan with each operator's metrics (rows, time spent, bytes
+    /// read, row groups and pages pruned).
     pub async fn explain_counts(
         &self,
         memberships: &[Membership],
     ) -> Result<Vec<(Vec<usize>, String)>, EngineError> {
         let mut explained = Vec::new();
-        for query in self.counting_queries(memberships)? {
-            let batches = match query.frame.explain(false, true)?.collect().await {
+        for (query, pass) in self
+            .counting_queries(memberships)?
+            .into_iter()
+            .flat_map(|query| {
+                query
+                    .passes
+                    .into_iter()
+                    .map(move |pass| (query.segments.clone(), pass))
+            })
+        {
+            let batches = match pass.explain(false, true)?.collect().await {
                 Ok(batches) => batches,
                 Err(error) => return Err(self.read_error(error).await),
             };
@@ -352,7 +408,7 @@ impl Profiles {
                     plan.push_str(line);
                 }
             }
-            explained.push((query.segments, plan));
+            explained.push((query, plan));
         }
         Ok(explained)
     }
@@ -369,28 +425,44 @@ impl Profiles {
         let scans_at_once = ordinary.len() + usize::from(!measuring.is_empty());
         for i in ordinary {
             let frame = self
-                .members_of(&memberships[i])?
+                .members_of(&memberships[i], None)?
                 .aggregate(Vec::new(), vec![count(lit(1i64)).alias("members_0")])?;
             let frame = self.sharing_the_cores(frame, scans_at_once);
             queries.push(CountingQuery {
                 segments: vec![i],
-                frame,
+                passes: vec![frame],
             });
         }
         if !measuring.is_empty() {
             let together: Vec<&Membership> = measuring.iter().map(|&i| &memberships[i]).collect();
+            let measures = together
+                .iter()
+                .flat_map(|membership| &membership.measures)
+                .map(|measure| &measure.name)
+                .collect::<HashSet<_>>()
+                .len();
+            let passes = match self.key_parts(measures) {
+                1 => vec![self.counted_together(&together, None)?],
+                parts => KeyPart::all(parts)
+                    .map(|part| self.counted_together(&together, Some(part)))
+                    .collect::<Result<_, _>>()?,
+            };
             queries.push(CountingQuery {
                 segments: measuring,
-                frame: self.counted_in_one_pass(&together)?,
+                passes,
             });
         }
         Ok(queries)
     }
 
-    /// The members of each segment, counted in one pass: only the profiles in some segment
-    /// are read past the filter the source runs, and each segment's count is an aggregate of
-    /// those.
-    fn counted_in_one_pass(&self, memberships: &[&Membership]) -> Result<DataFrame, EngineError> {
+    /// The members of each segment, counted together (of the profiles whose keys fall in
+    /// `key_part`, if given): only the profiles in some segment are read past the filter the
+    /// source runs, and each segment's count is an aggregate of those.
+    fn counted_together(
+        &self,
+        memberships: &[&Membership],
+        key_part: Option<KeyPart>,
+    ) -> Result<DataFrame, EngineError> {
         let any = Membership::any_of(memberships.iter().map(|&m| m.clone()))
             .expect("one pass counts at least one segment");
         let counts = memberships
@@ -404,7 +476,7 @@ impl Profiles {
             })
             .collect::<Result<Vec<Expr>, DataFusionError>>()?;
         Ok(self
-            .counted_members_of(&any)?
+            .counted_members_of(&any, key_part)?
             .aggregate(Vec::new(), counts)?)
     }
 
@@ -412,7 +484,7 @@ impl Profiles {
     /// runs itself (Parquet pruning, SQL sent to PostgreSQL) and which run here.
     pub async fn explain(&self, membership: Membership) -> Result<String, EngineError> {
         let plan = self
-            .counted_members_of(&membership)?
+            .counted_members_of(&membership, None)?
             .create_physical_plan()
             .await?;
         Ok(datafusion::physical_plan::displayable(plan.as_ref())
@@ -444,7 +516,7 @@ impl Profiles {
             }
         }
         match self
-            .members_of(&membership)?
+            .members_of(&membership, None)?
             .select(columns)?
             .limit(0, Some(limit))?
             .collect()
@@ -497,7 +569,7 @@ impl Profiles {
                         .alias(MemberQuery::membership_column(i))
                 }),
         );
-        let frame = self.members_of(&any_segment)?.select(selection)?;
+        let frame = self.members_of(&any_segment, None)?.select(selection)?;
         match self.first_batch(frame.clone()).await? {
             Ok(stream) => Ok(stream),
             Err(error) if self.may_join_by_sorting_after(&frame, &error) => {
@@ -544,13 +616,18 @@ impl Profiles {
             && joins_by_hashing(frame)
     }
 
-    /// The members of one segment: the profiles with its measures, filtered.
-    fn members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
+    /// The members of one segment (of the profiles whose keys fall in `key_part`, if given):
+    /// the profiles with its measures, filtered.
+    fn members_of(
+        &self,
+        membership: &Membership,
+        key_part: Option<KeyPart>,
+    ) -> Result<DataFrame, EngineError> {
         let members = self
-            .with_measures(&membership.measures)?
+            .with_measures(&membership.measures, key_part)?
             .filter(membership.filter_expr())?;
         Ok(
-            if self.joins_by_sorting_up_front(membership.measures.len()) {
+            if self.joins_by_sorting_up_front(membership.measures.len(), key_part) {
                 self.joined_by_sorting(members)
             } else {
                 members
@@ -562,19 +639,27 @@ impl Profiles {
     /// in finer partitions than the cores. Member streams keep the cores' count: they read every
     /// mapped column, each partition's reader holds its row group's columns whole, and the API
     /// paces them anyway.
-    fn counted_members_of(&self, membership: &Membership) -> Result<DataFrame, EngineError> {
-        let members = self.members_of(membership)?;
+    fn counted_members_of(
+        &self,
+        membership: &Membership,
+        key_part: Option<KeyPart>,
+    ) -> Result<DataFrame, EngineError> {
+        let members = self.members_of(membership, key_part)?;
         Ok(if membership.measures.is_empty() {
             members
         } else {
-            self.grouped_in_finer_partitions(members)
+            self.grouped_in_finer_partitions(members, key_part)
         })
     }
 
     /// The query with its related rows grouped and joined in as many partitions as
     /// [`grouping_partitions`] chooses for these profiles, within their share of the limit
     /// (on a cluster, as the cluster plans).
-    fn grouped_in_finer_partitions(&self, frame: DataFrame) -> DataFrame {
+    fn grouped_in_finer_partitions(
+        &self,
+        frame: DataFrame,
+        key_part: Option<KeyPart>,
+    ) -> DataFrame {
         if self.settings.cluster.is_some() || !joins_by_hashing(&frame) {
             return frame;
         }
@@ -582,9 +667,10 @@ impl Profiles {
             Some(_) => self.settings.evaluations_at_once() as u64,
             None => 1,
         };
+        let parts = key_part.map_or(1, |part| part.parts as usize);
         let partitions = grouping_partitions(
             self.cores(),
-            self.profile_rows,
+            self.profile_rows.map(|rows| rows.div_ceil(parts)),
             ByteSize::b(self.settings.memory_limit.as_u64() / sharing),
         );
         in_partitions(frame, partitions)
@@ -621,18 +707,37 @@ impl Profiles {
     /// once (only the rows some measure counts, when each has a filter), grouped by its key
     /// into every measure of it, and joined to the profiles by key. Profiles without related
     /// rows get nulls, which the membership expressions read as the aggregate's empty value.
-    fn with_measures(&self, measures: &[Measure]) -> Result<DataFrame, EngineError> {
+    ///
+    /// With a `key_part`, only the profiles whose key — the profile key of the first measured
+    /// table — falls in that part, and only the related rows of those keys (of every table
+    /// joined by that key; tables joined by another are read whole, as their rows may belong
+    /// to any of the part's profiles).
+    fn with_measures(
+        &self,
+        measures: &[Measure],
+        key_part: Option<KeyPart>,
+    ) -> Result<DataFrame, EngineError> {
+        let measured = |related: &&OpenedRelated| {
+            measures
+                .iter()
+                .any(|measure| measure.table == related.table.name)
+        };
+        let part_key = self
+            .related
+            .iter()
+            .find(measured)
+            .map(|related| related.table.profile_key.as_str());
         let mut frame = self.frame.clone();
+        if let (Some(part), Some(part_key)) = (key_part, part_key) {
+            frame = frame.filter(part.holds(ident(part_key)))?;
+        }
         let mut joined_keys = Vec::new();
-        for related in &self.related {
+        for related in self.related.iter().filter(measured) {
             let mut of_table: Vec<&Measure> = Vec::new();
             for measure in measures.iter().filter(|m| m.table == related.table.name) {
                 if !of_table.iter().any(|seen| seen.name == measure.name) {
                     of_table.push(measure);
                 }
-            }
-            if of_table.is_empty() {
-                continue;
             }
             let mut rows = related.frame.clone();
             let filters: Option<Vec<Expr>> = of_table.iter().map(|m| m.rows.clone()).collect();
@@ -649,6 +754,11 @@ impl Profiles {
             } else {
                 cast(key, related.key_type.clone())
             };
+            if let Some(part) = key_part
+                && part_key == Some(related.table.profile_key.as_str())
+            {
+                rows = rows.filter(part.holds(key.clone()))?;
+            }
             let grouped = rows.aggregate(
                 vec![key.alias(&key_column)],
                 of_table.iter().map(|m| m.aggregate.clone()).collect(),

@@ -1,7 +1,8 @@
 //! Segments over related tables within the engine's memory limit: the grouped related rows
 //! spill to disk and the members stay the same; measures too many for a hash table within the
 //! limit are joined by sorting — from the start when the profiles' statistics say so, after the
-//! hash join ran out otherwise; a limit too small for what cannot spill fails with a clear error
+//! hash join ran out otherwise, and counts too large to join at once are made in passes over
+//! parts of the keys; a limit too small for what cannot spill fails with a clear error
 //! naming the limit, not a read error and not the machine's memory. Many profiles' measures are
 //! grouped in finer partitions than the cores, with the same members.
 
@@ -319,6 +320,40 @@ async fn measures_too_many_for_a_hash_table_within_the_limit_are_joined_by_sorti
     );
     let streamed = streamed_ids(&uncounted, &both_segments(&uncounted)).await;
     assert_eq!(streamed, expected_members);
+}
+
+#[tokio::test]
+async fn a_count_whose_measures_outgrow_the_limit_is_made_in_passes_over_parts_of_the_keys() {
+    // The measures of 600,000 customers take about 29 MB as a hash table, far over three
+    // quarters of 10 MiB: the count is made in four passes, each joining by hashing the
+    // measures of the profiles whose ids fall in its part, and the passes' counts add up.
+    let data = Data::generate_sized(600_000, 1_200_000);
+    let (three_in_90_days, spent_over_1000) = data.expected();
+    let profiles = data
+        .open(&EngineSettings::default().with_memory_limit(ByteSize::mib(10)))
+        .await;
+    let segments = segments();
+    let memberships: Vec<_> = segments
+        .iter()
+        .map(|segment| profiles.segment_expr(segment, &segments, &clock()).unwrap())
+        .collect();
+
+    let explained = profiles.explain_counts(&memberships).await.unwrap();
+    assert_eq!(explained.len(), 4, "one plan per pass");
+    for (part, (counted, plan)) in explained.iter().enumerate() {
+        assert_eq!(counted, &[0, 1]);
+        assert!(
+            plan.contains(&format!("key_in_part(id@0, {part}, 4)"))
+                && plan.contains("key_in_part(")
+                && plan.contains("HashJoinExec")
+                && !plan.contains("SortMergeJoin"),
+            "pass {part}: {plan}"
+        );
+    }
+    assert_eq!(
+        counts(&profiles).await.unwrap(),
+        [three_in_90_days, spent_over_1000]
+    );
 }
 
 /// The partition counts of the hash repartitions in a plan.
