@@ -20,7 +20,9 @@ use segsync_engine::datafusion::arrow::array::{
 use segsync_engine::datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use segsync_engine::datafusion::arrow::record_batch::RecordBatch;
 use segsync_engine::datafusion::parquet::arrow::ArrowWriter;
-use segsync_engine::{EngineError, ProfileSource, Profiles, RelatedTable};
+use segsync_engine::{
+    ByteSize, EngineError, EngineSettings, ProfileSource, Profiles, RelatedTable,
+};
 use serde_json::json;
 
 use crate::differential::{
@@ -257,6 +259,10 @@ struct Behaviour {
 
 impl Behaviour {
     async fn generate(profiles: usize, seed: u64) -> Self {
+        Self::generate_with(profiles, seed, &EngineSettings::default()).await
+    }
+
+    async fn generate_with(profiles: usize, seed: u64, settings: &EngineSettings) -> Self {
         let folder = tempfile::tempdir().unwrap();
         let rows = fixtures::rows(profiles, seed);
         let orders = orders(profiles, seed + 1);
@@ -271,12 +277,15 @@ impl Behaviour {
             related("orders", &orders_path, "customer_id", Some("ordered_at")),
             related("emails", &emails_path, "profile", Some("sent_on")),
         ];
-        let profiles = Profiles::open(ProfileSource::new(profiles_path.to_string_lossy()))
-            .await
-            .unwrap()
-            .relate(&related)
-            .await
-            .unwrap();
+        let profiles = Profiles::open_with(
+            ProfileSource::new(profiles_path.to_string_lossy()),
+            settings,
+        )
+        .await
+        .unwrap()
+        .relate(&related)
+        .await
+        .unwrap();
         Self {
             _folder: folder,
             rows,
@@ -718,6 +727,60 @@ async fn counts_and_member_streams_agree_for_several_segments_at_once() {
         let streamed = crate::differential::streamed_ids(&data.profiles, &query).await;
         assert_eq!(streamed, union, "case {case}");
     }
+}
+
+#[tokio::test]
+async fn counts_made_in_passes_over_parts_of_the_keys_agree_with_the_independent_evaluator() {
+    // 200,000 profiles whose measures need 8 MB or more as a hash table: at a 10 MiB limit a
+    // count over any of their measures is made in passes, each over the profiles and related
+    // rows whose ids fall in one part — orders keyed by a narrower integer with null
+    // customers, emails by the profiles' own type.
+    let data = Behaviour::generate_with(
+        200_000,
+        41,
+        &EngineSettings::default().with_memory_limit(ByteSize::mib(10)),
+    )
+    .await;
+    let mut rng = StdRng::seed_from_u64(43);
+    let mut in_passes = 0;
+    for case in 0..8 {
+        let catalogue: Vec<SegmentDefinition> = (0..3)
+            .map(|i| SegmentDefinition {
+                name: format!("s{i}"),
+                description: None,
+                rule: Rule::Related(random_related(&mut rng)),
+            })
+            .collect();
+        let memberships: Vec<_> = catalogue
+            .iter()
+            .map(|segment| {
+                data.profiles
+                    .segment_expr(segment, &catalogue, &clock())
+                    .unwrap()
+            })
+            .collect();
+        let expected: Vec<u64> = catalogue
+            .iter()
+            .map(|segment| data.expected(segment).len() as u64)
+            .collect();
+        assert_eq!(
+            data.profiles.count_each(&memberships).await.unwrap(),
+            expected,
+            "case {case}: {catalogue:#?}"
+        );
+        let plans = data.profiles.explain_counts(&memberships).await.unwrap();
+        if plans.len() > 1 {
+            assert!(
+                plans.iter().all(|(_, plan)| plan.contains("key_in_part(")),
+                "case {case}: every pass reads one part of the keys"
+            );
+            in_passes += 1;
+        }
+    }
+    assert!(
+        in_passes >= 4,
+        "only {in_passes} of 8 cases were counted in passes"
+    );
 }
 
 fn parse(yaml: &str) -> SegmentDefinition {
