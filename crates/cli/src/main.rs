@@ -1,6 +1,5 @@
 //! `segsync`: keep Constant Contact lists in step with customer segments.
 
-mod allocator;
 mod cli;
 mod commands;
 mod connect;
@@ -19,7 +18,6 @@ use crate::cli::{Cli, Command, SegmentsCommand, SourcesCommand};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    allocator::give_memory_back_sooner();
     let cli = Cli::parse();
     // The server logs as its configuration says, once it is read.
     if !matches!(cli.command, Command::Serve(_)) {
