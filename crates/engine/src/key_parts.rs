@@ -38,6 +38,11 @@ impl KeyPart {
         (0..parts).map(move |part| KeyPart { part, parts })
     }
 
+    /// How many parts the keys are split into: one without a part.
+    pub(crate) fn parts_of(key_part: Option<KeyPart>) -> u32 {
+        key_part.map_or(1, |part| part.parts)
+    }
+
     /// Whether `key` falls in this part.
     pub(crate) fn holds(self, key: Expr) -> Expr {
         the_function().call(vec![key, lit(self.part), lit(self.parts)])

@@ -1,6 +1,5 @@
 //! Profiles opened from a source: their schema, segment counts, previews and member streams.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytesize::ByteSize;
@@ -221,8 +220,7 @@ impl Profiles {
         let Some(table) = self.measures_table(measures) else {
             return false;
         };
-        let parts = key_part.map_or(1, |part| u64::from(part.parts));
-        table / parts > self.hashed_table_limit()
+        table / u64::from(KeyPart::parts_of(key_part)) > self.hashed_table_limit()
     }
 
     /// The largest table of measures joined by hashing.
@@ -435,16 +433,12 @@ impl Profiles {
         }
         if !measuring.is_empty() {
             let together: Vec<&Membership> = measuring.iter().map(|&i| &memberships[i]).collect();
-            let measures = together
-                .iter()
-                .flat_map(|membership| &membership.measures)
-                .map(|measure| &measure.name)
-                .collect::<HashSet<_>>()
-                .len();
-            let passes = match self.key_parts(measures) {
-                1 => vec![self.counted_together(&together, None)?],
+            let any = Membership::any_of(together.iter().map(|&m| m.clone()))
+                .expect("one pass counts at least one segment");
+            let passes = match self.key_parts(any.measures.len()) {
+                1 => vec![self.counted_together(&together, &any, None)?],
                 parts => KeyPart::all(parts)
-                    .map(|part| self.counted_together(&together, Some(part)))
+                    .map(|part| self.counted_together(&together, &any, Some(part)))
                     .collect::<Result<_, _>>()?,
             };
             queries.push(CountingQuery {
@@ -456,15 +450,14 @@ impl Profiles {
     }
 
     /// The members of each segment, counted together (of the profiles whose keys fall in
-    /// `key_part`, if given): only the profiles in some segment are read past the filter the
+    /// `key_part`, if given): only the profiles in `any` of them are read past the filter the
     /// source runs, and each segment's count is an aggregate of those.
     fn counted_together(
         &self,
         memberships: &[&Membership],
+        any: &Membership,
         key_part: Option<KeyPart>,
     ) -> Result<DataFrame, EngineError> {
-        let any = Membership::any_of(memberships.iter().map(|&m| m.clone()))
-            .expect("one pass counts at least one segment");
         let counts = memberships
             .iter()
             .enumerate()
@@ -476,7 +469,7 @@ impl Profiles {
             })
             .collect::<Result<Vec<Expr>, DataFusionError>>()?;
         Ok(self
-            .counted_members_of(&any, key_part)?
+            .counted_members_of(any, key_part)?
             .aggregate(Vec::new(), counts)?)
     }
 
@@ -667,7 +660,7 @@ impl Profiles {
             Some(_) => self.settings.evaluations_at_once() as u64,
             None => 1,
         };
-        let parts = key_part.map_or(1, |part| part.parts as usize);
+        let parts = KeyPart::parts_of(key_part) as usize;
         let partitions = grouping_partitions(
             self.cores(),
             self.profile_rows.map(|rows| rows.div_ceil(parts)),
