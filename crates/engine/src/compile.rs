@@ -6,8 +6,10 @@
 //!
 //! A condition on related rows (`has`, `measure`) becomes a [`Measure`]: an aggregate of the
 //! related table grouped by its key, with a `FILTER` of the rows that count, which the
-//! profiles are joined to (see `Profiles`); the condition compares that column, or the
-//! aggregate's empty value for a profile without such rows.
+//! profiles are joined to (see `Profiles`). The condition itself is a [`Decision`]: decided
+//! beside the measures, before the join, so that the join carries one boolean per condition
+//! rather than the measures, and the profiles read it, or what a profile without such rows
+//! would be, where the join leaves none.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,7 +18,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::{DFSchema, ScalarValue};
-use datafusion::functions::expr_fn::{btrim, contains, ends_with, lower, starts_with};
+use datafusion::functions::expr_fn::{btrim, coalesce, contains, ends_with, lower, starts_with};
 use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
 use datafusion::logical_expr::{
     BinaryExpr, Expr, ExprFunctionExt, ExprSchemable, Operator, cast, ident, lit, not,
@@ -37,6 +39,8 @@ use crate::schema::{attribute_type, profile_schema};
 pub struct Membership {
     pub(crate) expr: Expr,
     pub(crate) measures: Vec<Measure>,
+    /// The conditions on the measures, decided beside them; `expr` reads their columns.
+    pub(crate) decisions: Vec<Decision>,
 }
 
 impl Membership {
@@ -52,6 +56,11 @@ impl Membership {
             for measure in other.measures {
                 if !any.measures.iter().any(|seen| seen.name == measure.name) {
                     any.measures.push(measure);
+                }
+            }
+            for decision in other.decisions {
+                if !any.decisions.iter().any(|seen| seen.name == decision.name) {
+                    any.decisions.push(decision);
                 }
             }
             any
@@ -91,6 +100,7 @@ impl From<Expr> for Membership {
         Self {
             expr,
             measures: Vec::new(),
+            decisions: Vec::new(),
         }
     }
 }
@@ -115,6 +125,30 @@ pub(crate) struct Measure {
     /// or an average of floating-point numbers, which are added exactly as decimals — that
     /// column as a float again.
     pub(crate) value: Expr,
+}
+
+/// A condition on a measure, decided for each key that has related rows, beside the measures
+/// and before the join: a boolean column of the grouped rows. The join then carries a boolean
+/// per condition, not the measures (a 128-bit decimal for an exact sum), and only the keys
+/// for which some condition differs from what a key without rows gets.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    /// The column it becomes: `__decided_` and a hash of the table and the condition, so that
+    /// the same condition in several segments is decided once.
+    pub(crate) name: String,
+    pub(crate) table: String,
+    /// The condition over the table's measure columns, never null, aliased to `name`.
+    pub(crate) decided: Expr,
+    /// The condition for a profile without rows that count: the test of the aggregate's empty
+    /// value, a literal the optimizer folds to true or false.
+    pub(crate) without_rows: Expr,
+}
+
+impl Decision {
+    /// Whether a key's decision differs from a key without rows, so the join must carry it.
+    pub(crate) fn differs_from_without_rows(&self) -> Expr {
+        ident(&self.name).not_eq(self.without_rows.clone())
+    }
 }
 
 /// The decimal places a sum or an average of floating-point numbers keeps while adding them
@@ -151,6 +185,7 @@ pub fn membership_expr(
     );
     validate(segment, &segment_schema, catalogue).map_err(SegmentErrors)?;
     let measures = RefCell::new(Vec::new());
+    let decisions = RefCell::new(Vec::new());
     let compiler = Compiler {
         segment: &segment.name,
         schema,
@@ -159,11 +194,13 @@ pub fn membership_expr(
         clock,
         compiled: RefCell::new(HashMap::new()),
         measures: &measures,
+        decisions: &decisions,
     };
     let expr = compiler.rule(&segment.rule, "rule")?;
     Ok(Membership {
         expr,
         measures: measures.into_inner(),
+        decisions: decisions.into_inner(),
     })
 }
 
@@ -179,6 +216,8 @@ struct Compiler<'a> {
     compiled: RefCell<HashMap<String, Expr>>,
     /// The measures the segment compares, each once.
     measures: &'a RefCell<Vec<Measure>>,
+    /// The conditions on them, each once.
+    decisions: &'a RefCell<Vec<Decision>>,
 }
 
 impl Compiler<'_> {
@@ -305,6 +344,7 @@ impl Compiler<'_> {
             clock: self.clock,
             compiled: RefCell::new(HashMap::new()),
             measures: self.measures,
+            decisions: self.decisions,
         };
         let mut filters = Vec::new();
         if let Some(rows) = &related.rows {
@@ -355,7 +395,7 @@ impl Compiler<'_> {
         let measured_type = aggregate
             .get_type(&columns)
             .map_err(self.planning(path, "the type of the measure"))?;
-        let name = measure_name(&related.table, &aggregate);
+        let name = column_name("measure", &related.table, &aggregate);
         let (value, measured_type) = if exactly {
             (cast(ident(&name), DataType::Float64), DataType::Float64)
         } else {
@@ -376,17 +416,37 @@ impl Compiler<'_> {
             }
         }
         let compared = self.test(&value, &measured_type, &related.test, false, path)?;
-        Ok(match related.aggregate.empty_value() {
-            // A profile without counted rows compares the empty value: the test of a literal,
-            // which the optimizer folds to true or false, so that a test the empty value fails
-            // (`at_least: 3`) leaves a plain comparison of the measure.
-            Some(empty) => {
-                let of_empty =
-                    self.test(&lit(empty), &measured_type, &related.test, false, path)?;
-                compared.or(ident(&name).is_null().and(of_empty))
+        // A profile without counted rows compares the empty value: the test of a literal,
+        // which the optimizer folds to true or false (without an empty value, false).
+        let without_rows = match related.aggregate.empty_value() {
+            Some(empty) => self
+                .test(&lit(empty), &measured_type, &related.test, false, path)?
+                .is_true(),
+            None => lit(false),
+        };
+        // A key whose measure is null (a sum of no counted rows) is decided as one without
+        // rows; so that a test the empty value fails (`at_least: 3`) leaves a plain
+        // comparison of the measure. Made two-valued by `coalesce` rather than `IS TRUE`:
+        // DataFusion 55 plans `IS TRUE` of a nullable operand as a nullable column, which the
+        // logical plan says it is not ("Physical input schema should be the same as the one
+        // converted from logical input schema").
+        let decided = coalesce(vec![
+            compared.or(ident(&name).is_null().and(without_rows.clone())),
+            lit(false),
+        ]);
+        let decision_name = column_name("decided", &related.table, &decided);
+        {
+            let mut decisions = self.decisions.borrow_mut();
+            if !decisions.iter().any(|seen| seen.name == decision_name) {
+                decisions.push(Decision {
+                    name: decision_name.clone(),
+                    table: related.table.clone(),
+                    decided: decided.alias(&decision_name),
+                    without_rows: without_rows.clone(),
+                });
             }
-            None => compared,
-        })
+        }
+        Ok(coalesce(vec![ident(&decision_name), without_rows]))
     }
 
     /// `subject`, a value of `data_type`, tested as `test` asks.
@@ -490,12 +550,13 @@ impl Compiler<'_> {
     }
 }
 
-/// The column name of a measure: the same table and aggregate give the same name.
-fn measure_name(table: &str, aggregate: &Expr) -> String {
+/// The name of a column computed from a related table (`__measure_…`, `__decided_…`): the
+/// same table and expression give the same name.
+fn column_name(kind: &str, table: &str, expr: &Expr) -> String {
     let mut hasher = DefaultHasher::new();
     table.hash(&mut hasher);
-    aggregate.hash(&mut hasher);
-    format!("__measure_{:016x}", hasher.finish())
+    expr.hash(&mut hasher);
+    format!("__{kind}_{:016x}", hasher.finish())
 }
 
 /// A typed literal as a scalar of the column's own type, so comparisons need no cast of the
@@ -588,6 +649,7 @@ mod tests {
             clock: &clock,
             compiled: RefCell::new(HashMap::new()),
             measures: &measures,
+            decisions: &RefCell::new(Vec::new()),
         };
         let condition = |attribute: &str| {
             Rule::Condition(Condition {

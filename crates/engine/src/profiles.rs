@@ -25,7 +25,9 @@ use futures_util::future::try_join_all;
 use segsync_domain::ProfileSchema;
 use segsync_domain::segment::{RunClock, SegmentCatalogue, SegmentDefinition};
 
-use crate::compile::{Measure, Membership, RelatedColumns, membership_expr, without_truth_tests};
+use crate::compile::{
+    Decision, Measure, Membership, RelatedColumns, membership_expr, without_truth_tests,
+};
 use crate::error::EngineError;
 use crate::error::SourcePart;
 use crate::evaluations::EvaluationPlace;
@@ -57,6 +59,16 @@ impl MemberQuery {
 /// rest. A count whose table would take more is made in passes over parts of the keys, each
 /// within it; a member stream is joined by sorting.
 const HASHED_SHARE_OF_LIMIT: f64 = 0.75;
+
+/// What the join of the related tables' grouped rows carries to the profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carried {
+    /// The decided conditions, of the keys for which some differs from a key without rows:
+    /// all a count or a member stream reads.
+    Decisions,
+    /// The measures too, of every key with rows: a preview shows them beside each member.
+    DecisionsAndMeasures,
+}
 
 /// The most passes a count over related tables is made in. Each reads the related rows again;
 /// past this many, one pass joined by sorting is made instead.
@@ -423,7 +435,7 @@ impl Profiles {
         let scans_at_once = ordinary.len() + usize::from(!measuring.is_empty());
         for i in ordinary {
             let frame = self
-                .members_of(&memberships[i], None)?
+                .members_of(&memberships[i], None, Carried::Decisions)?
                 .aggregate(Vec::new(), vec![count(lit(1i64)).alias("members_0")])?;
             let frame = self.sharing_the_cores(frame, scans_at_once);
             queries.push(CountingQuery {
@@ -509,7 +521,7 @@ impl Profiles {
             }
         }
         match self
-            .members_of(&membership, None)?
+            .members_of(&membership, None, Carried::DecisionsAndMeasures)?
             .select(columns)?
             .limit(0, Some(limit))?
             .collect()
@@ -562,7 +574,9 @@ impl Profiles {
                         .alias(MemberQuery::membership_column(i))
                 }),
         );
-        let frame = self.members_of(&any_segment, None)?.select(selection)?;
+        let frame = self
+            .members_of(&any_segment, None, Carried::Decisions)?
+            .select(selection)?;
         match self.first_batch(frame.clone()).await? {
             Ok(stream) => Ok(stream),
             Err(error) if self.may_join_by_sorting_after(&frame, &error) => {
@@ -610,14 +624,15 @@ impl Profiles {
     }
 
     /// The members of one segment (of the profiles whose keys fall in `key_part`, if given):
-    /// the profiles with its measures, filtered.
+    /// the profiles with its decisions (and measures, if `carried` says so), filtered.
     fn members_of(
         &self,
         membership: &Membership,
         key_part: Option<KeyPart>,
+        carried: Carried,
     ) -> Result<DataFrame, EngineError> {
         let members = self
-            .with_measures(&membership.measures, key_part)?
+            .with_measures(membership, key_part, carried)?
             .filter(membership.filter_expr())?;
         Ok(
             if self.joins_by_sorting_up_front(membership.measures.len(), key_part) {
@@ -637,7 +652,7 @@ impl Profiles {
         membership: &Membership,
         key_part: Option<KeyPart>,
     ) -> Result<DataFrame, EngineError> {
-        let members = self.members_of(membership, key_part)?;
+        let members = self.members_of(membership, key_part, Carried::Decisions)?;
         Ok(if membership.measures.is_empty() {
             members
         } else {
@@ -696,10 +711,12 @@ impl Profiles {
         })
     }
 
-    /// The profiles with a column per measure: each related table that is measured is read
+    /// The profiles with a column per decision: each related table that is measured is read
     /// once (only the rows some measure counts, when each has a filter), grouped by its key
-    /// into every measure of it, and joined to the profiles by key. Profiles without related
-    /// rows get nulls, which the membership expressions read as the aggregate's empty value.
+    /// into every measure of it, each condition on those decided beside them, and joined to
+    /// the profiles by key. The join carries the decisions only, of the keys for which some
+    /// decision differs from a key without rows; a profile without a match reads it as
+    /// that. With `Carried::DecisionsAndMeasures`, the measures come too, of every key.
     ///
     /// With a `key_part`, only the profiles whose key — the profile key of the first measured
     /// table — falls in that part, and only the related rows of those keys (of every table
@@ -707,9 +724,11 @@ impl Profiles {
     /// to any of the part's profiles).
     fn with_measures(
         &self,
-        measures: &[Measure],
+        membership: &Membership,
         key_part: Option<KeyPart>,
+        carried: Carried,
     ) -> Result<DataFrame, EngineError> {
+        let measures = &membership.measures;
         let measured = |related: &&OpenedRelated| {
             measures
                 .iter()
@@ -732,6 +751,11 @@ impl Profiles {
                     of_table.push(measure);
                 }
             }
+            let decisions: Vec<&Decision> = membership
+                .decisions
+                .iter()
+                .filter(|decision| decision.table == related.table.name)
+                .collect();
             let mut rows = related.frame.clone();
             let filters: Option<Vec<Expr>> = of_table.iter().map(|m| m.rows.clone()).collect();
             // Without the truth tests each condition carries, so that the scan prunes by
@@ -756,9 +780,26 @@ impl Profiles {
                 vec![key.alias(&key_column)],
                 of_table.iter().map(|m| m.aggregate.clone()).collect(),
             )?;
-            // The measures are the join's build side (a row per key that has counted rows);
+            let mut columns = vec![ident(&key_column)];
+            columns.extend(decisions.iter().map(|decision| decision.decided.clone()));
+            let mut decided = match carried {
+                Carried::Decisions => grouped.select(columns)?,
+                Carried::DecisionsAndMeasures => {
+                    columns.extend(of_table.iter().map(|measure| ident(&measure.name)));
+                    grouped.select(columns)?
+                }
+            };
+            if carried == Carried::Decisions
+                && let Some(differs) = decisions
+                    .iter()
+                    .map(|decision| decision.differs_from_without_rows())
+                    .reduce(Expr::or)
+            {
+                decided = decided.filter(differs)?;
+            }
+            // The decisions are the join's build side (a row per key that has counted rows);
             // the profiles stream past them, each kept, with or without a match.
-            frame = grouped.join(
+            frame = decided.join(
                 frame,
                 JoinType::Right,
                 &[key_column.as_str()],

@@ -356,6 +356,80 @@ async fn a_count_whose_measures_outgrow_the_limit_is_made_in_passes_over_parts_o
     );
 }
 
+#[tokio::test]
+async fn the_join_holds_only_the_customers_whose_conditions_differ_from_having_no_orders() {
+    // Nearly every profile has orders, about ten each, but few bought nine times in 90 days,
+    // spent over 1,500 or ordered more than 14 times. The conditions are decided beside the
+    // grouped orders: the join's table holds those few customers, and every other profile
+    // reads what a profile without orders gets (`at_most: 14` true, the others false).
+    let data = Data::generate();
+    let segments = parse_segments(
+        r#"segments:
+  - name: nine-in-90-days
+    rule: { has: orders, at_least: 9, window: { op: within_last, amount: 90, unit: days } }
+  - name: spent-over-1500
+    rule: { measure: sum, of: amount, over: orders, op: greater_than, value: 1500 }
+  - name: at-most-14-orders
+    rule: { has: orders, at_most: 14 }
+"#,
+        SegmentFormat::Yaml,
+        "t.yaml",
+    )
+    .unwrap();
+    let mut per_profile: HashMap<i64, (u64, f64, u64)> = HashMap::new();
+    for (customer, amount, days_ago) in &data.orders {
+        let entry = per_profile.entry(*customer).or_default();
+        entry.0 += u64::from(*days_ago < 90);
+        entry.1 += amount;
+        entry.2 += 1;
+    }
+    let decided = |(recent, spent, all): (u64, f64, u64)| [recent >= 9, spent > 1_500.0, all <= 14];
+    let without_orders = decided((0, 0.0, 0));
+    let expected: Vec<u64> = (0..3)
+        .map(|i| {
+            (0..data.profiles as i64)
+                .filter(|id| {
+                    per_profile
+                        .get(id)
+                        .map_or(without_orders, |&measures| decided(measures))[i]
+                })
+                .count() as u64
+        })
+        .collect();
+    let differing = per_profile
+        .values()
+        .filter(|&&measures| decided(measures) != without_orders)
+        .count();
+    assert!(
+        differing * 5 < per_profile.len(),
+        "few differ: {differing} of {}",
+        per_profile.len()
+    );
+
+    let profiles = data.open(&EngineSettings::default()).await;
+    let memberships: Vec<_> = segments
+        .iter()
+        .map(|segment| profiles.segment_expr(segment, &segments, &clock()).unwrap())
+        .collect();
+    assert_eq!(profiles.count_each(&memberships).await.unwrap(), expected);
+    let explained = profiles.explain_counts(&memberships).await.unwrap();
+    let [(_, plan)] = explained.as_slice() else {
+        panic!("one counting query in one pass: {explained:?}");
+    };
+    assert_eq!(metric(plan, "build_input_rows"), differing, "{plan}");
+}
+
+/// The value of an operator's metric `name` in an analysed plan (its first operator that has it).
+fn metric(plan: &str, name: &str) -> usize {
+    let at = plan
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("no {name}: {plan}"));
+    let value = &plan[at + name.len() + 1..];
+    value[..value.find(|c: char| !c.is_ascii_digit()).unwrap()]
+        .parse()
+        .unwrap()
+}
+
 /// The partition counts of the hash repartitions in a plan.
 fn hash_partitions(plan: &str) -> Vec<usize> {
     plan.match_indices("partitioning=Hash([")
