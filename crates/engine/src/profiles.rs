@@ -212,9 +212,12 @@ impl Profiles {
         statistics.num_rows.get_value().copied()
     }
 
-    /// The hash table a join of the profiles to `measures` measures would hold, when the
-    /// profiles' row count is known: one row per profile at most, of the key and the measures
-    /// and the table's own overhead, about 24 + 8 × (1 + measures) bytes.
+    /// The table of `measures` measures of the profiles' keys, when the profiles' row count is
+    /// known: one row per profile at most, of the key and the measures and the table's own
+    /// overhead, about 24 + 8 × (1 + measures) bytes. A preview's hash join holds it; a count's
+    /// or a member stream's join holds less (the key and a boolean per condition, of fewer
+    /// keys), but the grouping that builds the measures holds as much, spilling what the
+    /// pool's shares leave no room for, so it bounds a pass of either.
     fn measures_table(&self, measures: usize) -> Option<u64> {
         if measures == 0 || self.settings.sort_merge_joins || self.settings.cluster.is_some() {
             return None;
