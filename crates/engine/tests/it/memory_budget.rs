@@ -462,7 +462,7 @@ fn metric(line: &str, name: &str) -> f64 {
     let (number, scale) = match value.split_once(' ') {
         Some((number, "K")) => (number, 1e3),
         Some((number, "M")) => (number, 1e6),
-        Some((number, unit)) => panic!("unknown unit {unit:?}: {line}"),
+        Some((_, unit)) => panic!("unknown unit {unit:?}: {line}"),
         None => (value, 1.0),
     };
     number.parse::<f64>().unwrap() * scale
