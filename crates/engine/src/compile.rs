@@ -54,14 +54,10 @@ impl Membership {
         memberships.into_iter().reduce(|mut any, other| {
             any.expr = any.expr.or(other.expr);
             for measure in other.measures {
-                if !any.measures.iter().any(|seen| seen.name == measure.name) {
-                    any.measures.push(measure);
-                }
+                add_once(&mut any.measures, measure);
             }
             for decision in other.decisions {
-                if !any.decisions.iter().any(|seen| seen.name == decision.name) {
-                    any.decisions.push(decision);
-                }
+                add_once(&mut any.decisions, decision);
             }
             any
         })
@@ -401,20 +397,18 @@ impl Compiler<'_> {
         } else {
             (ident(&name), measured_type)
         };
-        {
-            let mut measures = self.measures.borrow_mut();
-            if !measures.iter().any(|measure| measure.name == name) {
-                measures.push(Measure {
-                    name: name.clone(),
-                    label: describe_measure(related),
-                    empty_value: related.aggregate.empty_value(),
-                    table: related.table.clone(),
-                    aggregate: aggregate.alias(&name),
-                    rows,
-                    value: value.clone(),
-                });
-            }
-        }
+        add_once(
+            &mut self.measures.borrow_mut(),
+            Measure {
+                name: name.clone(),
+                label: describe_measure(related),
+                empty_value: related.aggregate.empty_value(),
+                table: related.table.clone(),
+                aggregate: aggregate.alias(&name),
+                rows,
+                value: value.clone(),
+            },
+        );
         let compared = self.test(&value, &measured_type, &related.test, false, path)?;
         // A profile without counted rows compares the empty value: the test of a literal,
         // which the optimizer folds to true or false (without an empty value, false).
@@ -435,17 +429,15 @@ impl Compiler<'_> {
             lit(false),
         ]);
         let decision_name = column_name("decided", &related.table, &decided);
-        {
-            let mut decisions = self.decisions.borrow_mut();
-            if !decisions.iter().any(|seen| seen.name == decision_name) {
-                decisions.push(Decision {
-                    name: decision_name.clone(),
-                    table: related.table.clone(),
-                    decided: decided.alias(&decision_name),
-                    without_rows: without_rows.clone(),
-                });
-            }
-        }
+        add_once(
+            &mut self.decisions.borrow_mut(),
+            Decision {
+                name: decision_name.clone(),
+                table: related.table.clone(),
+                decided: decided.alias(&decision_name),
+                without_rows: without_rows.clone(),
+            },
+        );
         Ok(coalesce(vec![ident(&decision_name), without_rows]))
     }
 
@@ -547,6 +539,31 @@ impl Compiler<'_> {
                 lit(scalar(end, data_type, false)),
             )
         }
+    }
+}
+
+/// A column computed from a related table, known by its name.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for Measure {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for Decision {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Adds `column` unless one of its name is there: the same measure or condition in several
+/// places of a segment, or in several segments, is computed once.
+fn add_once<T: Named>(columns: &mut Vec<T>, column: T) {
+    if !columns.iter().any(|seen| seen.name() == column.name()) {
+        columns.push(column);
     }
 }
 

@@ -748,12 +748,11 @@ impl Profiles {
         }
         let mut joined_keys = Vec::new();
         for related in self.related.iter().filter(measured) {
-            let mut of_table: Vec<&Measure> = Vec::new();
-            for measure in measures.iter().filter(|m| m.table == related.table.name) {
-                if !of_table.iter().any(|seen| seen.name == measure.name) {
-                    of_table.push(measure);
-                }
-            }
+            // A membership holds each measure and decision once (`compile::add_once`).
+            let of_table: Vec<&Measure> = measures
+                .iter()
+                .filter(|measure| measure.table == related.table.name)
+                .collect();
             let decisions: Vec<&Decision> = membership
                 .decisions
                 .iter()
@@ -785,13 +784,10 @@ impl Profiles {
             )?;
             let mut columns = vec![ident(&key_column)];
             columns.extend(decisions.iter().map(|decision| decision.decided.clone()));
-            let mut decided = match carried {
-                Carried::Decisions => grouped.select(columns)?,
-                Carried::DecisionsAndMeasures => {
-                    columns.extend(of_table.iter().map(|measure| ident(&measure.name)));
-                    grouped.select(columns)?
-                }
-            };
+            if carried == Carried::DecisionsAndMeasures {
+                columns.extend(of_table.iter().map(|measure| ident(&measure.name)));
+            }
+            let mut decided = grouped.select(columns)?;
             if carried == Carried::Decisions
                 && let Some(differs) = decisions
                     .iter()

@@ -23,9 +23,10 @@ pub struct EngineSettings {
     /// The most memory the query's operators may hold at once: related rows grouped by
     /// profile, the joins of their measures (or of the conditions decided on them) to the
     /// profiles, sorts. Past it, grouping and sorting spill to disk; what cannot spill (the
-    /// table a hash join looks profiles up in) fails the run with [`EngineError::MemoryBudget`] instead of taking the machine's
-    /// memory. Batches being read and streamed are not counted: they are bounded by the batch
-    /// size. `"1 GiB"`, `"512 MB"` or a number of bytes.
+    /// table a hash join looks profiles up in) fails the run with
+    /// [`EngineError::MemoryBudget`] instead of taking the machine's memory. Batches being read
+    /// and streamed are not counted: they are bounded by the batch size. `"1 GiB"`, `"512 MB"`
+    /// or a number of bytes.
     pub memory_limit: ByteSize,
     /// Where spilled data is written; the system's temporary folder when absent.
     pub spill_directory: Option<PathBuf>,

@@ -434,15 +434,12 @@ fn join_input_rows(plan: &str, file: &str) -> f64 {
         .position(|line| line.contains("HashJoinExec"))
         .unwrap_or_else(|| panic!("no hash join: {plan}"));
     let depth = indent(lines[join]);
-    let below: Vec<usize> = (join + 1..lines.len())
-        .take_while(|&i| indent(lines[i]) > depth)
-        .collect();
-    let inputs: Vec<usize> = below
-        .iter()
-        .copied()
+    let end = (join + 1..lines.len())
+        .find(|&i| indent(lines[i]) <= depth)
+        .unwrap_or(lines.len());
+    let inputs: Vec<usize> = (join + 1..end)
         .filter(|&i| indent(lines[i]) == depth + 2)
         .collect();
-    let end = below.last().map_or(join + 1, |last| last + 1);
     for (n, &start) in inputs.iter().enumerate() {
         let until = inputs.get(n + 1).copied().unwrap_or(end);
         if lines[start..until].iter().any(|line| line.contains(file)) {
